@@ -1,0 +1,227 @@
+/**
+ * The AST of `.rules` files: what the parser (grammar/ + cst-to-ast) produces and what the
+ * checks, lowering and codegen consume. Every node carries a `span` for diagnostics.
+ */
+
+export interface Position {
+  /** 0-based character offset. */
+  offset: number;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+}
+
+export interface Span {
+  file: string;
+  start: Position;
+  /** Exclusive end. */
+  end: Position;
+}
+
+export interface RulesFile {
+  kind: "File";
+  path: string;
+  source: string;
+  imports: Import[];
+  dialects: Dialect[];
+  externs: ExternPred[];
+  /** Rules in source order, rule families already expanded (see `Rule.family`). */
+  rules: Rule[];
+  span: Span;
+}
+
+export interface Import {
+  kind: "Import";
+  /** As written, relative to the importing file. */
+  path: string;
+  span: Span;
+}
+
+// ── dialects ───────────────────────────────────────────────────────────────────────────────
+
+export interface Dialect {
+  kind: "Dialect";
+  name: string;
+  doc?: string;
+  ops: OpDecl[];
+  span: Span;
+}
+
+export interface OperandDecl {
+  name: string;
+  /** "required" | "optional" (`B?`) | "variadic" (`inputs...`). */
+  arity: "required" | "optional" | "variadic";
+  span: Span;
+}
+
+export type AttrType =
+  | { kind: "int" }
+  | { kind: "float" }
+  | { kind: "string" }
+  | { kind: "ints" }
+  | { kind: "floats" }
+  | { kind: "strings" }
+  | { kind: "tensor" }
+  | { kind: "enum"; values: string[] };
+
+export interface AttrDecl {
+  name: string;
+  type: AttrType;
+  /** Absent: the attribute is required. */
+  default?: Literal;
+  span: Span;
+}
+
+export interface OpDecl {
+  kind: "OpDecl";
+  dialect: string;
+  name: string;
+  domain: string;
+  commutative: boolean;
+  operands: OperandDecl[];
+  /** Output names; one unnamed output when not declared. */
+  outputs: string[];
+  attrs: AttrDecl[];
+  doc?: string;
+  span: Span;
+}
+
+export interface ExternPred {
+  kind: "ExternPred";
+  name: string;
+  params: { name: string; type: ParamType; span: Span }[];
+  /** Module specifier of the TypeScript implementation, relative to the rules file. */
+  from: string;
+  span: Span;
+}
+
+export type ParamType = "value" | "node" | "int" | "float" | "string" | "ints" | "floats" | "tensor" | "bool";
+
+// ── rules ──────────────────────────────────────────────────────────────────────────────────
+
+export interface Rule {
+  kind: "Rule";
+  /** For family members: `Base[arg1,arg2]`. */
+  name: string;
+  /** Span of the name token. */
+  nameSpan: Span;
+  priority: number;
+  doc?: string;
+  pattern: OpPattern;
+  where?: Expr;
+  lets: Let[];
+  result: ResultExpr;
+  /** When expanded from `for … in …`: the family's name and this member's substitutions. */
+  family?: { name: string; bindings: Record<string, string> };
+  span: Span;
+  /** Source text of the pattern and of the result, for generated comments. */
+  matchText: string;
+  resultText: string;
+}
+
+/** A reference to an op, possibly dialect-qualified (`tfl.Add`). */
+export interface OpRef {
+  dialect?: string;
+  name: string;
+  span: Span;
+}
+
+export type Pattern = OpPattern | VarPattern | WildcardPattern | LiteralPattern;
+
+export interface OpPattern {
+  kind: "OpPattern";
+  op: OpRef;
+  /** `conv: Conv(…)` binds the node. */
+  binding?: Ident;
+  operands: Pattern[];
+  attrs: AttrPattern[];
+  span: Span;
+}
+
+export interface VarPattern {
+  kind: "VarPattern";
+  name: Ident;
+  /** `b?` — may be absent (only on optional operands). */
+  optional: boolean;
+  /** `W: const`. */
+  constant: boolean;
+  span: Span;
+}
+
+export interface WildcardPattern {
+  kind: "WildcardPattern";
+  span: Span;
+}
+
+/** A numeric literal leaf: a constant whose every element equals `value`. */
+export interface LiteralPattern {
+  kind: "LiteralPattern";
+  value: number;
+  span: Span;
+}
+
+export interface AttrPattern {
+  name: Ident;
+  /** A literal to compare with, or a variable that captures the value. */
+  value: Literal | Ident;
+  span: Span;
+}
+
+export interface Ident {
+  kind: "Ident";
+  name: string;
+  span: Span;
+}
+
+export interface Let {
+  kind: "Let";
+  name: Ident;
+  value: Expr;
+  span: Span;
+}
+
+// ── expressions (conditions, lets, result operands) ───────────────────────────────────────
+
+export type Literal =
+  | { kind: "Number"; value: number; isInt: boolean; span: Span }
+  | { kind: "String"; value: string; span: Span }
+  | { kind: "Bool"; value: boolean; span: Span }
+  | { kind: "List"; items: Literal[]; span: Span };
+
+export type Expr =
+  | Literal
+  | Ident
+  | { kind: "ListExpr"; items: Expr[]; span: Span }
+  | { kind: "Unary"; op: "-" | "!"; operand: Expr; span: Span }
+  | {
+      kind: "Binary";
+      op: "+" | "-" | "*" | "/" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "&&" | "||" | "??";
+      left: Expr;
+      right: Expr;
+      span: Span;
+    }
+  /** `c@k`: lay `c` along axis `k` of the other operand of the enclosing arithmetic. */
+  | { kind: "Along"; operand: Expr; axis: number; span: Span }
+  | { kind: "Index"; target: Expr; index: Expr; span: Span }
+  | { kind: "Call"; callee: Ident; args: Expr[]; span: Span };
+
+export interface AttrSet {
+  /** `...conv` */
+  spread?: Ident;
+  name?: Ident;
+  value?: Expr;
+  span: Span;
+}
+
+/** A rule's result: new op(s), or an existing bound value (`=> x`). */
+export type ResultExpr = ResultOp | Expr;
+
+/** A result op's operand is a nested result op or an expression. */
+export interface ResultOp {
+  kind: "ResultOp";
+  op: OpRef;
+  operands: (ResultOp | Expr)[];
+  attrs: AttrSet[];
+  span: Span;
+}

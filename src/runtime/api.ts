@@ -1,0 +1,14 @@
+/**
+ * fusec's public runtime API (`import … from "fusec/runtime"`). Generated passes import only
+ * this module; applications use it to build, rewrite and execute graphs.
+ */
+export type { Attr, Attrs, Dim, Use } from "./graph.js";
+export { Graph, Node, Value } from "./graph.js";
+export type { DType, Tensor, TensorData } from "./tensor.js";
+export { tensor, f32, i64, scalarF32, numel, toNumbers } from "./tensor.js";
+export type { Pass, RuleInfo, Rewriter } from "./pass.js";
+export { A, RewriteAbort } from "./pass.js";
+/** Tensor arithmetic for rule results, evaluated when a rule fires (throws RewriteAbort). */
+export * as T from "./consteval.js";
+/** Shape and value predicates for rule conditions. */
+export * as G from "./guards.js";
