@@ -1,0 +1,373 @@
+/**
+ * ONNX → Graph. Decodes a ModelProto into fusec's graph IR: initializers and `Constant` nodes
+ * become constants, graph inputs keep their declared shapes (symbolic dims as strings),
+ * attributes keep their ONNX types, value_info shapes are kept, and ops fusec cannot compute
+ * with (or attributes it cannot represent) pass through opaquely so that the model saves back
+ * unchanged. Every problem with the file is a `ModelFileError` naming the file.
+ */
+import { readFileSync } from "node:fs";
+import { Graph, Value, type Attr, type Attrs, type Dim } from "../runtime/graph.js";
+import { tensor, type DType, type Tensor } from "../runtime/tensor.js";
+import {
+  AttributeType,
+  DataType,
+  dataTypeName,
+  decodeModel,
+  dtypeOfCode,
+  encodeAttribute,
+  longToBigInt,
+  longToNumber,
+  type IAttributeProto as AttributeProto,
+  type IGraphProto as GraphProto,
+  type ITensorProto,
+  type ModelProto,
+  type INodeProto as NodeProto,
+  type ValueInfoProto,
+} from "./proto.js";
+import { ModelFileError, unnamedOutputs, type OnnxModelInfo } from "./meta.js";
+
+/** Reads and decodes an ONNX file. */
+export function loadOnnx(path: string): Graph {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new ModelFileError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return decodeOnnx(bytes, path);
+}
+
+/** Decodes ONNX model bytes; `source` names the model in error messages. */
+export function decodeOnnx(bytes: Uint8Array, source = "<model>"): Graph {
+  if (bytes.length === 0) throw new ModelFileError(source, "file is empty");
+  let model: ModelProto;
+  try {
+    model = decodeModel(bytes);
+  } catch (e) {
+    throw new ModelFileError(source, `not a valid ONNX model (${firstLine(e)})`);
+  }
+  if (!model.graph) throw new ModelFileError(source, "not a valid ONNX model (no graph)");
+  if (model.opsetImport.length === 0 && (model.graph.node?.length ?? 0) > 0) {
+    throw new ModelFileError(source, "not a valid ONNX model (no opset imports)");
+  }
+  try {
+    return new ModelReader(source, model).read();
+  } catch (e) {
+    if (e instanceof ModelFileError) throw e;
+    throw new ModelFileError(source, firstLine(e));
+  }
+}
+
+function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split("\n")[0]!;
+}
+
+class ModelReader {
+  private readonly graph = new Graph();
+  private readonly values = new Map<string, Value>();
+  private readonly readers = new Map<string, NodeProto[]>();
+
+  constructor(
+    private readonly source: string,
+    private readonly model: ModelProto,
+  ) {}
+
+  read(): Graph {
+    const g = this.model.graph!;
+    this.graph.meta = this.modelInfo(g);
+    for (const node of g.node ?? []) {
+      for (const name of node.input ?? []) {
+        if (name) this.readers.set(name, [...(this.readers.get(name) ?? []), node]);
+      }
+    }
+    for (const init of g.initializer ?? []) this.readInitializer(init);
+    if ((g.sparseInitializer?.length ?? 0) > 0) this.fail("sparse initializers are not supported");
+    for (const input of g.input ?? []) {
+      const name = input.name ?? "";
+      if (this.values.has(name)) continue; // an initializer listed as input (IR < 4)
+      const { dtype, shape } = this.typeOf(input, `graph input "${name}"`);
+      if (dtype === undefined) {
+        this.fail(`graph input "${name}" has unsupported element type ${dataTypeName(elemType(input))}`);
+      }
+      const v = this.graph.addInput(name, dtype, shape ?? []);
+      if (!shape) v.shape = undefined;
+      this.values.set(name, v);
+    }
+    const body = (g.node ?? []).filter((n) => !this.readConstantNode(n));
+    // Output values first, so that a file whose nodes are not topologically sorted still loads.
+    const outputsOf = new Map<NodeProto, Value[]>();
+    for (const node of body) outputsOf.set(node, (node.output ?? []).map((name, i) => this.declareOutput(node, name, i)));
+    for (const node of body) this.readNode(node, outputsOf.get(node)!);
+    for (const info of g.valueInfo ?? []) this.applyValueInfo(info);
+    for (const out of g.output ?? []) {
+      const v = this.values.get(out.name ?? "");
+      if (!v) this.fail(`graph output "${out.name}" is not produced by any node`);
+      this.graph.outputs.push(v);
+      this.applyValueInfo(out);
+    }
+    return this.graph;
+  }
+
+  private modelInfo(g: GraphProto): Record<string, unknown> {
+    const opsets: Record<string, number> = {};
+    for (const o of this.model.opsetImport) opsets[normalDomain(o.domain)] = longToNumber(o.version);
+    const info: OnnxModelInfo = {
+      irVersion: longToNumber(this.model.irVersion),
+      producerName: this.model.producerName,
+      producerVersion: this.model.producerVersion,
+      domain: this.model.domain,
+      modelVersion: longToNumber(this.model.modelVersion),
+      docString: this.model.docString,
+      graphName: g.name ?? "",
+      metadataProps: this.model.metadataProps.map((p) => ({ key: p.key ?? "", value: p.value ?? "" })),
+    };
+    const outputNames = (g.output ?? []).map((o) => o.name ?? "");
+    return { source: this.source, opsets, onnx: info, outputNames };
+  }
+
+  private fail(message: string): never {
+    throw new ModelFileError(this.source, message);
+  }
+
+  private readInitializer(init: ITensorProto): void {
+    const name = init.name ?? "";
+    if (!name) this.fail("an initializer has no name");
+    const t = this.tensorFor(init, `initializer "${name}"`);
+    if (t) {
+      this.values.set(name, this.graph.addConstant(t, name, true));
+      return;
+    }
+    // Not computable by fusec: keep it as a Constant node holding the original tensor.
+    const v = new Value(name, undefined, init.dims?.map(longToNumber));
+    this.graph.claimName(name);
+    this.graph.addNode({
+      op: "Constant",
+      name: this.graph.freshName(`${name}_constant`),
+      inputs: [],
+      attrs: { value: opaqueAttr({ name: "value", type: AttributeType.TENSOR, t: init }) },
+      outputs: [v],
+    });
+    this.values.set(name, v);
+  }
+
+  /**
+   * The tensor as fusec computes with it, or undefined when its element type is one fusec keeps
+   * opaque. float16/float64 become float32 only when every reader is a Cast, whose result
+   * cannot tell the difference (float16 always widens exactly; float64 only if no value rounds).
+   */
+  private tensorFor(t: ITensorProto, what: string): Tensor | undefined {
+    if (t.dataLocation === 1 || (t.externalData?.length ?? 0) > 0) {
+      this.fail(`${what} uses external data, which is not supported (embed the weights in the model)`);
+    }
+    const code = t.dataType ?? 0;
+    const shape = (t.dims ?? []).map(longToNumber);
+    const n = shape.reduce((a, b) => a * b, 1);
+    const dtype = dtypeOfCode(code);
+    if (dtype) return tensor(dtype, shape, this.elements(t, dtype, n, what));
+    if (code === DataType.FLOAT16 || code === DataType.DOUBLE) {
+      const readBy = this.readers.get(t.name ?? "") ?? [];
+      if (readBy.length === 0 || !readBy.every((r) => r.opType === "Cast" && (r.domain ?? "") === "")) return undefined;
+      const wide = code === DataType.DOUBLE ? this.doubles(t, n, what) : this.halfs(t, n, what);
+      const narrow = Float32Array.from(wide);
+      if (!narrow.every((x, i) => x === wide[i] || (Number.isNaN(x) && Number.isNaN(wide[i])))) return undefined;
+      return tensor("float32", shape, narrow);
+    }
+    return undefined;
+  }
+
+  private elements(t: ITensorProto, dtype: DType, n: number, what: string): Tensor["data"] {
+    const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+    const bytesPer = dtype === "bool" ? 1 : dtype === "int64" ? 8 : 4;
+    if (raw) {
+      if (raw.length !== n * bytesPer) this.fail(`${what} holds ${raw.length} bytes, its shape needs ${n * bytesPer}`);
+      const copy = new Uint8Array(raw); // aligned copy
+      switch (dtype) {
+        case "float32":
+          return new Float32Array(copy.buffer, 0, n);
+        case "int64":
+          return new BigInt64Array(copy.buffer, 0, n);
+        case "int32":
+          return new Int32Array(copy.buffer, 0, n);
+        case "bool":
+          return copy;
+      }
+    }
+    let out: Tensor["data"];
+    let count: number;
+    switch (dtype) {
+      case "float32":
+        count = t.floatData?.length ?? 0;
+        out = Float32Array.from(t.floatData ?? []);
+        break;
+      case "int64":
+        count = t.int64Data?.length ?? 0;
+        out = BigInt64Array.from((t.int64Data ?? []).map(longToBigInt));
+        break;
+      case "int32":
+        count = t.int32Data?.length ?? 0;
+        out = Int32Array.from(t.int32Data ?? []);
+        break;
+      case "bool":
+        count = t.int32Data?.length ?? 0;
+        out = Uint8Array.from(t.int32Data ?? [], (x) => (x ? 1 : 0));
+        break;
+    }
+    if (count !== n) this.fail(`${what} holds ${count} elements, its shape needs ${n}`);
+    return out;
+  }
+
+  private doubles(t: ITensorProto, n: number, what: string): Float64Array {
+    const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+    const out = raw ? new Float64Array(new Uint8Array(raw).buffer, 0, raw.length / 8) : Float64Array.from(t.doubleData ?? []);
+    if (out.length !== n) this.fail(`${what} holds ${out.length} elements, its shape needs ${n}`);
+    return out;
+  }
+
+  private halfs(t: ITensorProto, n: number, what: string): Float64Array {
+    const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+    const bits = raw ? new Uint16Array(new Uint8Array(raw).buffer, 0, raw.length / 2) : Uint16Array.from(t.int32Data ?? []);
+    if (bits.length !== n) this.fail(`${what} holds ${bits.length} elements, its shape needs ${n}`);
+    return Float64Array.from(bits, halfToNumber);
+  }
+
+  /** Turns a `Constant` node into a graph constant; false when it must stay a node. */
+  private readConstantNode(node: NodeProto): boolean {
+    if (node.opType !== "Constant" || (node.domain ?? "") !== "" || node.output?.length !== 1) return false;
+    const name = node.output[0]!;
+    const a = node.attribute?.[0];
+    if (!name || node.attribute?.length !== 1 || !a) return false;
+    const what = `Constant "${name}"`;
+    let t: Tensor | undefined;
+    switch (a.name) {
+      case "value":
+        t = a.t ? this.tensorFor({ ...a.t, name }, what) : undefined;
+        break;
+      case "value_float":
+        t = tensor("float32", [], [a.f ?? 0]);
+        break;
+      case "value_floats":
+        t = tensor("float32", [a.floats?.length ?? 0], a.floats ?? []);
+        break;
+      case "value_int":
+        t = tensor("int64", [], BigInt64Array.of(longToBigInt(a.i ?? 0)));
+        break;
+      case "value_ints":
+        t = tensor("int64", [a.ints?.length ?? 0], BigInt64Array.from((a.ints ?? []).map(longToBigInt)));
+        break;
+    }
+    if (!t) return false;
+    this.values.set(name, this.graph.addConstant(t, name, true));
+    return true;
+  }
+
+  private declareOutput(node: NodeProto, name: string, index: number): Value {
+    if (!name) {
+      const v = this.graph.newValue(`${node.name || node.opType}_unused${index}`);
+      unnamedOutputs.add(v);
+      return v;
+    }
+    if (this.values.has(name)) this.fail(`value "${name}" is produced twice`);
+    this.graph.claimName(name);
+    const v = new Value(name, undefined, undefined);
+    this.values.set(name, v);
+    return v;
+  }
+
+  private readNode(node: NodeProto, outputs: Value[]): void {
+    const op = node.opType ?? "";
+    const name = node.name || this.graph.freshName(op || "node");
+    if (!op) this.fail(`node "${name}" has no op type`);
+    const inputs = (node.input ?? []).map((input) => {
+      if (!input) return undefined;
+      const v = this.values.get(input);
+      if (!v) this.fail(`node "${name}" (${op}) reads "${input}", which nothing defines`);
+      return v;
+    });
+    const attrs: Attrs = {};
+    for (const a of node.attribute ?? []) {
+      attrs[a.name ?? ""] = this.readAttr(a, `attribute "${a.name}" of node "${name}"`);
+    }
+    this.graph.addNode({ op, domain: normalDomain(node.domain), name, inputs, attrs, outputs });
+  }
+
+  private readAttr(a: AttributeProto, what: string): Attr {
+    const type = a.type || inferAttrType(a);
+    switch (type) {
+      case AttributeType.INT:
+        return { type: "int", value: longToNumber(a.i) };
+      case AttributeType.FLOAT:
+        return { type: "float", value: a.f ?? 0 };
+      case AttributeType.STRING:
+        return { type: "string", value: new TextDecoder().decode(a.s ?? new Uint8Array()) };
+      case AttributeType.INTS:
+        return { type: "ints", value: (a.ints ?? []).map(longToNumber) };
+      case AttributeType.FLOATS:
+        return { type: "floats", value: [...(a.floats ?? [])] };
+      case AttributeType.STRINGS:
+        return { type: "strings", value: (a.strings ?? []).map((s) => new TextDecoder().decode(s)) };
+      case AttributeType.TENSOR: {
+        const t = a.t && this.tensorFor(a.t, what);
+        return t ? { type: "tensor", value: t } : opaqueAttr(a);
+      }
+      default:
+        return opaqueAttr(a);
+    }
+  }
+
+  private typeOf(info: ValueInfoProto, what: string): { dtype: DType | undefined; shape: Dim[] | undefined } {
+    const tt = info.type?.tensorType;
+    if (!tt) return { dtype: undefined, shape: undefined };
+    const dtype = dtypeOfCode(tt.elemType ?? 0);
+    if (!tt.shape) return { dtype, shape: undefined };
+    const shape = (tt.shape.dim ?? []).map((d, i): Dim => {
+      if (d.dimParam) return d.dimParam;
+      // Decoded messages carry field defaults on the prototype: only an own dimValue was in the file.
+      if (Object.hasOwn(d, "dimValue")) return longToNumber(d.dimValue);
+      return this.graph.freshName(`${info.name ?? what}_dim${i}`);
+    });
+    return { dtype, shape };
+  }
+
+  /** Fills in a value's type from value_info (shape inference may refine it later). */
+  private applyValueInfo(info: ValueInfoProto): void {
+    const v = this.values.get(info.name ?? "");
+    if (!v || v.isConstant) return;
+    const { dtype, shape } = this.typeOf(info, `value "${info.name}"`);
+    if (v.dtype === undefined && dtype) v.dtype = dtype;
+    if (v.shape === undefined && shape) v.shape = shape;
+  }
+}
+
+function opaqueAttr(a: AttributeProto | { name: string; type: number; t: ITensorProto }): Attr {
+  return { type: "opaque", value: encodeAttribute(a), onnxType: a.type ?? 0 };
+}
+
+/** Old models may leave `type` unset; recover it from the field that holds the value. */
+function inferAttrType(a: AttributeProto): number {
+  if (a.g) return AttributeType.GRAPH;
+  if (a.t) return AttributeType.TENSOR;
+  if (a.s && a.s.length > 0) return AttributeType.STRING;
+  if ((a.floats?.length ?? 0) > 0) return AttributeType.FLOATS;
+  if ((a.ints?.length ?? 0) > 0) return AttributeType.INTS;
+  if ((a.strings?.length ?? 0) > 0) return AttributeType.STRINGS;
+  if (a.f) return AttributeType.FLOAT;
+  return AttributeType.INT;
+}
+
+function normalDomain(domain: string | null | undefined): string {
+  return domain === "ai.onnx" || !domain ? "" : domain;
+}
+
+function elemType(info: ValueInfoProto): number {
+  return info.type?.tensorType?.elemType ?? 0;
+}
+
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}

@@ -1,0 +1,75 @@
+/**
+ * The glue to onnx-proto (protobufjs): decoding and encoding ModelProto bytes, the ONNX data
+ * type codes fusec understands, and conversions between protobuf's int64 representation (Long)
+ * and JS numbers/BigInts. load.ts and save.ts are the only users.
+ */
+import onnxProto from "onnx-proto";
+import type { DType } from "../runtime/tensor.js";
+
+export const onnx = onnxProto.onnx;
+export type ModelProto = onnxProto.onnx.ModelProto;
+export type GraphProto = onnxProto.onnx.GraphProto;
+export type IGraphProto = onnxProto.onnx.IGraphProto;
+export type NodeProto = onnxProto.onnx.NodeProto;
+export type TensorProto = onnxProto.onnx.TensorProto;
+export type AttributeProto = onnxProto.onnx.AttributeProto;
+export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
+export type ITensorProto = onnxProto.onnx.ITensorProto;
+export type IAttributeProto = onnxProto.onnx.IAttributeProto;
+export type INodeProto = onnxProto.onnx.INodeProto;
+export type IModelProto = onnxProto.onnx.IModelProto;
+
+export const DataType = onnx.TensorProto.DataType;
+export const AttributeType = onnx.AttributeProto.AttributeType;
+
+/** The ONNX element type codes of the dtypes fusec computes with. */
+const DTYPE_CODES: Record<DType, number> = {
+  float32: DataType.FLOAT,
+  int64: DataType.INT64,
+  int32: DataType.INT32,
+  bool: DataType.BOOL,
+};
+
+export function dtypeCode(dtype: DType): number {
+  return DTYPE_CODES[dtype];
+}
+
+/** fusec's dtype for an ONNX element type, or undefined when fusec cannot compute with it. */
+export function dtypeOfCode(code: number): DType | undefined {
+  for (const [dtype, c] of Object.entries(DTYPE_CODES)) if (c === code) return dtype as DType;
+  return undefined;
+}
+
+/** The ONNX name of an element type code, for messages ("FLOAT16", "UINT8", …). */
+export function dataTypeName(code: number): string {
+  return DataType[code] ?? `data type ${code}`;
+}
+
+/** protobufjs decodes int64 fields as Long objects (or numbers when small enough). */
+type LongLike = number | { toNumber(): number; toString(): string };
+
+export function longToNumber(v: LongLike | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === "number" ? v : v.toNumber();
+}
+
+export function longToBigInt(v: LongLike): bigint {
+  return typeof v === "number" ? BigInt(v) : BigInt(v.toString());
+}
+
+/** Decodes model bytes; protobuf errors propagate to the caller (which names the file). */
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  return onnx.ModelProto.decode(bytes);
+}
+
+export function encodeModel(model: IModelProto): Uint8Array {
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+export function encodeAttribute(attr: IAttributeProto): Uint8Array {
+  return onnx.AttributeProto.encode(onnx.AttributeProto.create(attr)).finish();
+}
+
+export function decodeAttribute(bytes: Uint8Array): AttributeProto {
+  return onnx.AttributeProto.decode(bytes);
+}
