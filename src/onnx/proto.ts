@@ -57,6 +57,16 @@ export function longToBigInt(v: LongLike): bigint {
   return typeof v === "number" ? BigInt(v) : BigInt(v.toString());
 }
 
+/**
+ * A JS number as an int64 field value. Doubles at or beyond ±2^63 (INT64_MAX/MIN read back as
+ * numbers) saturate instead of wrapping around, so sentinels like Slice's "to the end" survive.
+ */
+export function int64Field(v: number): number | string {
+  if (v >= 2 ** 63) return "9223372036854775807";
+  if (v <= -(2 ** 63)) return "-9223372036854775808";
+  return v;
+}
+
 /** Decodes model bytes; protobuf errors propagate to the caller (which names the file). */
 export function decodeModel(bytes: Uint8Array): ModelProto {
   return onnx.ModelProto.decode(bytes);

@@ -16,6 +16,7 @@ import {
   decodeAttribute,
   dtypeCode,
   encodeModel,
+  int64Field,
   type IAttributeProto,
   type IModelProto,
   type INodeProto,
@@ -214,13 +215,13 @@ export function tensorProto(name: string, t: Tensor): ITensorProto {
 function attributeProto(name: string, a: Attr): IAttributeProto {
   switch (a.type) {
     case "int":
-      return { name, type: AttributeType.INT, i: a.value };
+      return { name, type: AttributeType.INT, i: int64Field(a.value) as number };
     case "float":
       return { name, type: AttributeType.FLOAT, f: a.value };
     case "string":
       return { name, type: AttributeType.STRING, s: new TextEncoder().encode(a.value) };
     case "ints":
-      return { name, type: AttributeType.INTS, ints: a.value };
+      return { name, type: AttributeType.INTS, ints: a.value.map(int64Field) as number[] };
     case "floats":
       return { name, type: AttributeType.FLOATS, floats: a.value };
     case "strings":
