@@ -1,0 +1,25 @@
+/**
+ * The front end's entry point: load the rules files and their imports, parse them, resolve the
+ * program, run the semantic checks — in that order. Semantic checks run only when every file
+ * parsed cleanly, so that a syntax error is not echoed by follow-on errors.
+ */
+import { runChecks } from "./checks/index.js";
+import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { loadRules, type SourceInput } from "./load.js";
+import { buildProgram, type Program } from "./program.js";
+
+export type { SourceInput } from "./load.js";
+
+export interface AnalysisResult {
+  program: Program;
+  /** Every diagnostic, in source order; the program is usable for codegen only without errors. */
+  diagnostics: Diagnostic[];
+}
+
+export function analyze(inputs: readonly SourceInput[]): AnalysisResult {
+  const loaded = loadRules(inputs);
+  const program = buildProgram(loaded.files, loaded.roots);
+  const syntaxFailed = loaded.diagnostics.some((d) => d.code === "syntax") || hasErrors(loaded.diagnostics);
+  const diagnostics = syntaxFailed ? loaded.diagnostics : [...loaded.diagnostics, ...runChecks(program)];
+  return { program, diagnostics: sortDiagnostics(diagnostics) };
+}

@@ -1,0 +1,90 @@
+/**
+ * Loads rules files and, transitively, the files they import (paths relative to the importing
+ * file). Each file is parsed once; missing files and import cycles become diagnostics at the
+ * `import` that caused them. Files come back in dependency order: imports before importers.
+ */
+import { readFileSync } from "node:fs";
+import * as nodePath from "node:path";
+import type { RulesFile, Span } from "./ast.js";
+import { error, type Diagnostic } from "./diagnostics.js";
+import { parseRules } from "./parse.js";
+
+/** A file to analyze: a path to read, or a path with its text already in hand. */
+export type SourceInput = string | { path: string; source: string };
+
+export interface LoadResult {
+  /** Every loaded file, imports before the files importing them. */
+  files: RulesFile[];
+  /** The files named by the inputs, in input order. */
+  roots: RulesFile[];
+  diagnostics: Diagnostic[];
+}
+
+export function loadRules(inputs: readonly SourceInput[]): LoadResult {
+  const given = new Map<string, string>();
+  for (const input of inputs) if (typeof input !== "string") given.set(nodePath.resolve(input.path), input.source);
+  const loader = new Loader(given);
+  const roots: RulesFile[] = [];
+  for (const input of inputs) {
+    const path = typeof input === "string" ? input : input.path;
+    const file = loader.load(path, undefined);
+    if (file) roots.push(file);
+  }
+  return { files: loader.files, roots, diagnostics: loader.diagnostics };
+}
+
+class Loader {
+  readonly files: RulesFile[] = [];
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly loaded = new Map<string, RulesFile>();
+  /** Absolute paths of the files being loaded, outermost first (to detect cycles). */
+  private readonly stack: { key: string; path: string }[] = [];
+
+  constructor(private readonly given: Map<string, string>) {}
+
+  /** Loads `path` (and its imports); `importSpan` is the import that asked for it, if any. */
+  load(path: string, importSpan: Span | undefined): RulesFile | undefined {
+    const key = nodePath.resolve(path);
+    const cycleStart = this.stack.findIndex((entry) => entry.key === key);
+    if (cycleStart >= 0 && importSpan) {
+      const chain = [...this.stack.slice(cycleStart).map((entry) => entry.path), path].join(" → ");
+      this.diagnostics.push(error("import-cycle", `import cycle: ${chain}`, importSpan));
+      return undefined;
+    }
+    const known = this.loaded.get(key);
+    if (known) return known;
+    const source = this.read(key);
+    if (source === undefined) {
+      const span = importSpan ?? { file: path, start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
+      const message = importSpan ? `cannot find imported file '${path}'` : `cannot read rules file '${path}'`;
+      this.diagnostics.push(error(importSpan ? "import-not-found" : "file-not-found", message, span));
+      return undefined;
+    }
+    const { file, diagnostics } = parseRules(path, source);
+    this.loaded.set(key, file);
+    this.diagnostics.push(...diagnostics);
+    this.stack.push({ key, path });
+    for (const imported of file.imports) {
+      this.load(joinRelative(path, imported.path), imported.span);
+    }
+    this.stack.pop();
+    this.files.push(file);
+    return file;
+  }
+
+  private read(key: string): string | undefined {
+    const given = this.given.get(key);
+    if (given !== undefined) return given;
+    try {
+      return readFileSync(key, "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** `target` relative to the directory of `importer`, kept relative when `importer` is. */
+function joinRelative(importer: string, target: string): string {
+  if (nodePath.isAbsolute(target)) return target;
+  return nodePath.normalize(nodePath.join(nodePath.dirname(importer), target));
+}

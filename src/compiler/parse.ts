@@ -1,0 +1,741 @@
+/**
+ * Parses one `.rules` source into its AST: runs the lexer and parser of grammar/, turns lexer
+ * and parser errors into "syntax" diagnostics, converts the CST into AST nodes with spans,
+ * attaches `///` doc comments and expands rule families (`for … in […] { rule … }`).
+ */
+import type { CstElement, CstNode, ILexingError, IRecognitionException, IToken } from "chevrotain";
+import { parseSyntax } from "../../grammar/parser.js";
+import type {
+  AttrDecl,
+  AttrPattern,
+  AttrSet,
+  AttrType,
+  Dialect,
+  Expr,
+  ExternPred,
+  Ident,
+  Import,
+  Let,
+  Literal,
+  OpDecl,
+  OpPattern,
+  OpRef,
+  OperandDecl,
+  ParamType,
+  Pattern,
+  Position,
+  ResultExpr,
+  ResultOp,
+  Rule,
+  RulesFile,
+  Span,
+} from "./ast.js";
+import { lookupBuiltin } from "./builtins.js";
+import { error, type Diagnostic } from "./diagnostics.js";
+
+export interface ParseResult {
+  file: RulesFile;
+  diagnostics: Diagnostic[];
+}
+
+/** Parses `source` (the text of the file at `path`). Never throws on bad input. */
+export function parseRules(path: string, source: string): ParseResult {
+  const syntax = parseSyntax(source);
+  const converter = new Converter(path, source, syntax.tokens, syntax.docs);
+  for (const lexError of syntax.lexErrors) converter.diagnostics.push(lexDiagnostic(converter, lexError));
+  for (const parseError of dedupeByOffset(syntax.parseErrors)) converter.diagnostics.push(converter.syntaxDiagnostic(parseError));
+  const file = converter.file(syntax.cst);
+  return { file, diagnostics: converter.diagnostics };
+}
+
+function dedupeByOffset(errors: IRecognitionException[]): IRecognitionException[] {
+  const seen = new Set<number>();
+  return errors.filter((e) => {
+    const key = Number.isNaN(e.token.startOffset) ? -1 : e.token.startOffset;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function lexDiagnostic(converter: Converter, lexError: ILexingError): Diagnostic {
+  const char = converter.source.slice(lexError.offset, lexError.offset + 1);
+  const message = char === '"' ? "unterminated string literal" : `unexpected character '${char}'`;
+  return error("syntax", message, converter.spanAt(lexError.offset, lexError.offset + Math.max(1, lexError.length)));
+}
+
+type Children = Record<string, CstElement[]>;
+
+const openerOf: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
+
+/** A value a family loop variable stands for. */
+type FamilyValue = { kind: "op"; ref: OpRef; text: string } | { kind: "literal"; literal: Literal; text: string };
+
+class Converter {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly lineStarts: number[] = [0];
+
+  constructor(
+    readonly path: string,
+    readonly source: string,
+    private readonly tokens: IToken[],
+    private readonly docs: IToken[],
+  ) {
+    for (let i = 0; i < source.length; i++) if (source[i] === "\n") this.lineStarts.push(i + 1);
+  }
+
+  // ── spans ───────────────────────────────────────────────────────────────────────────────
+
+  position(offset: number): Position {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { offset, line: lo + 1, column: offset - this.lineStarts[lo]! + 1 };
+  }
+
+  spanAt(start: number, end: number): Span {
+    return { file: this.path, start: this.position(start), end: this.position(end) };
+  }
+
+  tokenSpan(token: IToken): Span {
+    if (Number.isNaN(token.startOffset)) return this.spanAt(this.source.length, this.source.length);
+    return this.spanAt(token.startOffset, (token.endOffset ?? token.startOffset) + 1);
+  }
+
+  nodeSpan(node: CstNode): Span {
+    const location = node.location;
+    if (!location || Number.isNaN(location.startOffset)) return this.spanAt(this.source.length, this.source.length);
+    const end = location.endOffset !== undefined && !Number.isNaN(location.endOffset) ? location.endOffset + 1 : location.startOffset;
+    return this.spanAt(location.startOffset, end);
+  }
+
+  joinSpans(first: Span, last: Span): Span {
+    return { file: this.path, start: first.start, end: last.end };
+  }
+
+  text(span: Span): string {
+    return this.source.slice(span.start.offset, span.end.offset);
+  }
+
+  // ── syntax errors ───────────────────────────────────────────────────────────────────────
+
+  syntaxDiagnostic(exception: IRecognitionException): Diagnostic {
+    const token = exception.token;
+    const atEnd = Number.isNaN(token.startOffset);
+    const span = atEnd ? this.endOfInputSpan(exception) : this.tokenSpan(token);
+    let message = exception.message;
+    const closer = /^expected '([)\]}])' but found (.*)$/.exec(message);
+    if (closer) {
+      const opener = this.unclosedOpener(atEnd ? this.tokens.length : this.tokens.findIndex((t) => t.startOffset === token.startOffset), closer[1]!);
+      if (opener) {
+        const before = this.tokens[this.tokens.indexOf(opener) - 1];
+        const what = before && before.endOffset === opener.startOffset - 1 && /^\w/.test(before.image) ? before.image + opener.image : opener.image;
+        message = `expected '${closer[1]}' to close '${what}' opened at ${opener.startLine}:${opener.startColumn} but found ${closer[2]}`;
+      }
+    }
+    return error("syntax", message, span);
+  }
+
+  private endOfInputSpan(exception: IRecognitionException): Span {
+    const previous = (exception as { previousToken?: IToken }).previousToken;
+    if (previous && !Number.isNaN(previous.startOffset)) {
+      const end = (previous.endOffset ?? previous.startOffset) + 1;
+      return this.spanAt(end, end);
+    }
+    return this.spanAt(this.source.length, this.source.length);
+  }
+
+  /** The nearest bracket before token `index` that is still open. */
+  private unclosedOpener(index: number, closer: string): IToken | undefined {
+    const opener = openerOf[closer]!;
+    let depth = 0;
+    for (let i = (index < 0 ? this.tokens.length : index) - 1; i >= 0; i--) {
+      const image = this.tokens[i]!.image;
+      if (image === closer) depth++;
+      else if (image === opener) {
+        if (depth === 0) return this.tokens[i];
+        depth--;
+      }
+    }
+    return undefined;
+  }
+
+  private report(message: string, span: Span): void {
+    this.diagnostics.push(error("syntax", message, span));
+  }
+
+  // ── doc comments ───────────────────────────────────────────────────────────────────────
+
+  /** The `///` lines directly above `offset` (only blank space between them and it). */
+  docBefore(offset: number): string | undefined {
+    const lines: string[] = [];
+    let next = offset;
+    for (let i = this.docs.length - 1; i >= 0; i--) {
+      const doc = this.docs[i]!;
+      if (doc.startOffset >= next) continue;
+      if (this.source.slice((doc.endOffset ?? doc.startOffset) + 1, next).trim() !== "") break;
+      lines.unshift(doc.image.replace(/^\/\/\/ ?/, ""));
+      next = doc.startOffset;
+    }
+    return lines.length > 0 ? lines.join("\n") : undefined;
+  }
+
+  // ── CST access ────────────────────────────────────────────────────────────────────────
+
+  private tokensOf(children: Children, name: string): IToken[] {
+    return (children[name] ?? []) as IToken[];
+  }
+
+  private token(children: Children, name: string, index = 0): IToken | undefined {
+    return this.tokensOf(children, name)[index];
+  }
+
+  private nodesOf(children: Children, name: string): CstNode[] {
+    return (children[name] ?? []) as CstNode[];
+  }
+
+  private node(children: Children, name: string, index = 0): CstNode | undefined {
+    return this.nodesOf(children, name)[index];
+  }
+
+  private ident(token: IToken | undefined, fallback: Span): Ident {
+    if (!token || Number.isNaN(token.startOffset)) return { kind: "Ident", name: "", span: fallback };
+    return { kind: "Ident", name: token.image, span: this.tokenSpan(token) };
+  }
+
+  // ── file ──────────────────────────────────────────────────────────────────────────────
+
+  file(cst: CstNode): RulesFile {
+    const file: RulesFile = {
+      kind: "File",
+      path: this.path,
+      source: this.source,
+      imports: [],
+      dialects: [],
+      externs: [],
+      rules: [],
+      span: this.spanAt(0, this.source.length),
+    };
+    const items = Object.entries(cst.children)
+      .flatMap(([name, nodes]) => (nodes as CstNode[]).map((node) => ({ name, node })))
+      .sort((a, b) => (a.node.location?.startOffset ?? 0) - (b.node.location?.startOffset ?? 0));
+    for (const { name, node } of items) {
+      if (node.recoveredNode) continue;
+      switch (name) {
+        case "importDecl":
+          file.imports.push(this.importDecl(node));
+          break;
+        case "dialectDecl":
+          file.dialects.push(this.dialectDecl(node));
+          break;
+        case "externDecl":
+          file.externs.push(this.externDecl(node));
+          break;
+        case "ruleDecl":
+          file.rules.push(this.ruleDecl(node));
+          break;
+        case "familyDecl":
+          file.rules.push(...this.familyDecl(node));
+          break;
+      }
+    }
+    return file;
+  }
+
+  private stringValue(token: IToken | undefined): string {
+    if (!token || Number.isNaN(token.startOffset)) return "";
+    try {
+      return JSON.parse(token.image) as string;
+    } catch {
+      return token.image.slice(1, -1);
+    }
+  }
+
+  private importDecl(node: CstNode): Import {
+    return { kind: "Import", path: this.stringValue(this.token(node.children, "StringLiteral")), span: this.nodeSpan(node) };
+  }
+
+  // ── dialects ────────────────────────────────────────────────────────────────────────────
+
+  private dialectDecl(node: CstNode): Dialect {
+    const span = this.nodeSpan(node);
+    const name = this.ident(this.token(node.children, "Identifier"), span).name;
+    const ops = this.nodesOf(node.children, "opDecl").map((op) => this.opDecl(op, name));
+    return { kind: "Dialect", name, doc: this.docBefore(span.start.offset), ops, span };
+  }
+
+  private opDecl(node: CstNode, dialect: string): OpDecl {
+    const c = node.children;
+    const span = this.nodeSpan(node);
+    const outputs = this.tokensOf(c, "output").map((t) => t.image);
+    const operands = this.nodesOf(c, "operandDecl").map((operand): OperandDecl => {
+      const oc = operand.children;
+      const arity = this.token(oc, "Question") ? "optional" : this.token(oc, "Ellipsis") ? "variadic" : "required";
+      return { name: this.token(oc, "Identifier")?.image ?? "", arity, span: this.nodeSpan(operand) };
+    });
+    return {
+      kind: "OpDecl",
+      dialect,
+      name: this.token(c, "Identifier")?.image ?? "",
+      domain: this.stringValue(this.token(c, "StringLiteral")),
+      commutative: this.token(c, "Commutative") !== undefined,
+      operands,
+      outputs: outputs.length > 0 ? outputs : ["output"],
+      attrs: this.nodesOf(c, "attrDecl").map((attr) => this.attrDecl(attr)),
+      doc: this.docBefore(span.start.offset),
+      span,
+    };
+  }
+
+  private attrDecl(node: CstNode): AttrDecl {
+    const span = this.nodeSpan(node);
+    const typeNode = this.node(node.children, "typeRef");
+    const defaultNode = this.node(node.children, "literal");
+    return {
+      name: this.token(node.children, "Identifier")?.image ?? "",
+      type: typeNode ? this.attrType(typeNode) : { kind: "int" },
+      default: defaultNode ? this.enumLiteral(defaultNode) : undefined,
+      span,
+    };
+  }
+
+  private attrType(node: CstNode): AttrType {
+    const c = node.children;
+    const base = this.token(c, "Identifier")?.image ?? "";
+    const isList = this.token(c, "LBracket") !== undefined;
+    if (base === "enum") {
+      if (isList) this.report("a list of enums is not an attribute type", this.nodeSpan(node));
+      return { kind: "enum", values: this.tokensOf(c, "enumValue").map((t) => t.image) };
+    }
+    if (this.token(c, "LParen")) this.report(`'${base}' takes no parameters (only enum(…) does)`, this.nodeSpan(node));
+    const scalar: Record<string, AttrType> = { int: { kind: "int" }, float: { kind: "float" }, string: { kind: "string" }, tensor: { kind: "tensor" } };
+    const list: Record<string, AttrType> = { int: { kind: "ints" }, float: { kind: "floats" }, string: { kind: "strings" } };
+    const type = (isList ? list : scalar)[base];
+    if (!type) {
+      this.report(`unknown attribute type '${this.text(this.nodeSpan(node))}': expected int, float, string, int[], float[], string[], tensor or enum(…)`, this.nodeSpan(node));
+      return { kind: "int" };
+    }
+    return type;
+  }
+
+  /** A literal; a bare name is an enum value (`"enum"`) or a capture variable (`"capture"`). */
+  private literal(node: CstNode, bareName: "enum" | "capture"): Literal | Ident {
+    const c = node.children;
+    const span = this.nodeSpan(node);
+    const number = this.node(c, "numberLiteral");
+    if (number) return this.numberLiteral(number);
+    const string = this.token(c, "StringLiteral");
+    if (string) return { kind: "String", value: this.stringValue(string), span };
+    if (this.token(c, "True")) return { kind: "Bool", value: true, span };
+    if (this.token(c, "False")) return { kind: "Bool", value: false, span };
+    const name = this.token(c, "Identifier");
+    if (name) return bareName === "enum" ? { kind: "String", value: name.image, span } : this.ident(name, span);
+    const items: Literal[] = [];
+    for (const item of this.nodesOf(c, "literal")) {
+      const value = this.literal(item, bareName === "enum" ? "enum" : "capture");
+      if (value.kind === "Ident") this.report(`a list in an attribute pattern holds literals only, not the name '${value.name}'`, value.span);
+      else items.push(value);
+    }
+    return { kind: "List", items, span };
+  }
+
+  private enumLiteral(node: CstNode): Literal {
+    const value = this.literal(node, "enum");
+    return value.kind === "Ident" ? { kind: "String", value: value.name, span: value.span } : value;
+  }
+
+  private numberLiteral(node: CstNode): Literal & { kind: "Number" } {
+    const c = node.children;
+    const digits = this.token(c, "NumberLiteral");
+    const image = digits && !Number.isNaN(digits.startOffset) ? digits.image : "0";
+    const sign = this.token(c, "Minus") ? -1 : 1;
+    return { kind: "Number", value: sign * Number(image), isInt: /^\d+$/.test(image), span: this.nodeSpan(node) };
+  }
+
+  // ── externs ─────────────────────────────────────────────────────────────────────────────
+
+  private externDecl(node: CstNode): ExternPred {
+    const c = node.children;
+    const span = this.nodeSpan(node);
+    const params = this.nodesOf(c, "paramDecl").map((param) => {
+      const paramSpan = this.nodeSpan(param);
+      const typeNode = this.node(param.children, "typeRef");
+      const typeText = typeNode ? this.text(this.nodeSpan(typeNode)).replace(/\s+/g, "") : "";
+      const types: Record<string, ParamType> = {
+        value: "value",
+        node: "node",
+        int: "int",
+        float: "float",
+        string: "string",
+        "int[]": "ints",
+        "float[]": "floats",
+        tensor: "tensor",
+        bool: "bool",
+      };
+      const type = types[typeText];
+      if (!type) this.report(`unknown parameter type '${typeText}': expected value, node, int, float, string, int[], float[], tensor or bool`, typeNode ? this.nodeSpan(typeNode) : paramSpan);
+      return { name: this.token(param.children, "Identifier")?.image ?? "", type: type ?? "value", span: paramSpan };
+    });
+    return { kind: "ExternPred", name: this.token(c, "Identifier")?.image ?? "", params, from: this.stringValue(this.token(c, "StringLiteral")), span };
+  }
+
+  // ── rules ───────────────────────────────────────────────────────────────────────────────
+
+  private ruleDecl(node: CstNode, familyDoc?: string): Rule {
+    const c = node.children;
+    const span = this.nodeSpan(node);
+    const nameIdent = this.ident(this.token(c, "Identifier"), span);
+    const priorityNode = this.node(c, "numberLiteral");
+    let priority = 0;
+    if (priorityNode) {
+      const literal = this.numberLiteral(priorityNode);
+      if (!literal.isInt) this.report("a priority is an integer", literal.span);
+      priority = literal.value;
+    }
+    const patternNode = this.node(c, "pattern");
+    const pattern = patternNode ? this.pattern(patternNode) : undefined;
+    let root: OpPattern;
+    if (pattern?.kind === "OpPattern") root = pattern;
+    else {
+      const patternSpan = pattern?.span ?? span;
+      if (pattern) this.report("a rule's pattern must be an op, like 'Mul(x, y)'", patternSpan);
+      root = { kind: "OpPattern", op: { name: "", span: patternSpan }, operands: [], attrs: [], span: patternSpan };
+    }
+    const conditionNode = this.node(c, "condition");
+    const resultNode = this.node(c, "result");
+    const result: ResultExpr = resultNode ? this.expression(resultNode, "result") : { kind: "Ident", name: "", span };
+    const resultSpan = resultNode ? this.nodeSpan(resultNode) : span;
+    const lets = this.nodesOf(c, "letDecl").map((letNode): Let => {
+      const letSpan = this.nodeSpan(letNode);
+      const valueNode = this.node(letNode.children, "expression");
+      return {
+        kind: "Let",
+        name: this.ident(this.token(letNode.children, "Identifier"), letSpan),
+        value: valueNode ? (this.expression(valueNode, "expr") as Expr) : { kind: "Ident", name: "", span: letSpan },
+        span: letSpan,
+      };
+    });
+    return {
+      kind: "Rule",
+      name: nameIdent.name,
+      nameSpan: nameIdent.span,
+      priority,
+      doc: this.docBefore(span.start.offset) ?? familyDoc,
+      pattern: root,
+      where: conditionNode ? (this.expression(conditionNode, "expr") as Expr) : undefined,
+      lets,
+      result,
+      span,
+      matchText: this.text(root.span),
+      resultText: this.text(resultSpan),
+    };
+  }
+
+  private pattern(node: CstNode): Pattern {
+    const c = node.children;
+    const span = this.nodeSpan(node);
+    const number = this.node(c, "numberLiteral");
+    if (number) {
+      const literal = this.numberLiteral(number);
+      return { kind: "LiteralPattern", value: literal.value, span };
+    }
+    const first = this.ident(this.token(c, "Identifier"), span);
+    const tails = this.nodesOf(c, "opPatternTail");
+    const opName = this.token(c, "opName");
+    if (tails.length > 0 && !opName) return this.opPattern(first, tails[0]!, span, undefined);
+    const optional = this.token(c, "Question") !== undefined;
+    if (opName && tails[0]) {
+      if (optional) this.report(`'?' marks an optional operand variable; a node binding like '${first.name}: …' cannot be optional`, this.tokenSpan(this.token(c, "Question")!));
+      return this.opPattern(this.ident(opName, span), tails[0], span, first);
+    }
+    const constant = this.token(c, "Const") !== undefined;
+    if (first.name === "_") {
+      if (optional || constant) this.report("'_' matches anything; it takes no '?' or ': const'", span);
+      return { kind: "WildcardPattern", span };
+    }
+    return { kind: "VarPattern", name: first, optional, constant, span };
+  }
+
+  private opPattern(head: Ident, tail: CstNode, span: Span, binding: Ident | undefined): OpPattern {
+    const c = tail.children;
+    const qualified = this.token(c, "qualifiedName");
+    const opSpan = qualified ? this.joinSpans(head.span, this.tokenSpan(qualified)) : head.span;
+    const op: OpRef = qualified ? { dialect: head.name, name: qualified.image, span: opSpan } : { name: head.name, span: opSpan };
+    const attrs = this.nodesOf(c, "attrPattern").map((attr): AttrPattern => {
+      const attrSpan = this.nodeSpan(attr);
+      const valueNode = this.node(attr.children, "literal");
+      return {
+        name: this.ident(this.token(attr.children, "Identifier"), attrSpan),
+        value: valueNode ? this.literal(valueNode, "capture") : { kind: "Ident", name: "", span: attrSpan },
+        span: attrSpan,
+      };
+    });
+    return { kind: "OpPattern", op, binding, operands: this.nodesOf(c, "pattern").map((p) => this.pattern(p)), attrs, span };
+  }
+
+  // ── expressions ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * `mode` "result": calls of non-built-ins are result ops (new nodes), and so are their
+   * operands; "expr": every call is a function call (built-in or extern predicate).
+   */
+  private expression(node: CstNode, mode: "expr" | "result"): Expr | ResultOp {
+    const c = node.children;
+    switch (node.name) {
+      case "expression":
+      case "orExpr":
+      case "andExpr":
+      case "compareExpr":
+      case "additiveExpr":
+      case "multiplicativeExpr": {
+        const operands = this.nodesOf(c, "operand");
+        const operators = this.tokensOf(c, "operator");
+        const childMode = operators.length === 0 ? mode : "expr";
+        let left = this.expression(operands[0]!, childMode);
+        for (let i = 0; i < operators.length && operands[i + 1]; i++) {
+          const right = this.expression(operands[i + 1]!, "expr");
+          const op = operators[i]!.image as "+" | "-" | "*" | "/" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "&&" | "||" | "??";
+          left = { kind: "Binary", op, left: this.asExpr(left), right: this.asExpr(right), span: this.joinSpans(left.span, right.span) };
+        }
+        return left;
+      }
+      case "unaryExpr": {
+        const postfix = this.node(c, "postfixExpr");
+        if (postfix) return this.expression(postfix, mode);
+        const operand = this.asExpr(this.expression(this.node(c, "unaryExpr")!, "expr"));
+        const operator = this.token(c, "operator")!;
+        if (operator.image === "-" && operand.kind === "Number") return { ...operand, value: -operand.value, span: this.nodeSpan(node) };
+        return { kind: "Unary", op: operator.image as "-" | "!", operand, span: this.nodeSpan(node) };
+      }
+      case "postfixExpr": {
+        const primary = this.expression(this.node(c, "primaryExpr")!, mode);
+        const suffixes: { offset: number; apply: (target: Expr) => Expr }[] = [];
+        const brackets = this.tokensOf(c, "LBracket");
+        this.nodesOf(c, "index").forEach((index, i) => {
+          const closing = this.tokensOf(c, "RBracket")[i];
+          suffixes.push({
+            offset: brackets[i]?.startOffset ?? 0,
+            apply: (target) => ({
+              kind: "Index",
+              target,
+              index: this.asExpr(this.expression(index, "expr")),
+              span: closing ? this.joinSpans(target.span, this.tokenSpan(closing)) : target.span,
+            }),
+          });
+        });
+        const ats = this.tokensOf(c, "At");
+        this.nodesOf(c, "axis").forEach((axisNode, i) => {
+          const axis = this.numberLiteral(axisNode);
+          if (!axis.isInt) this.report("the axis after '@' is an integer", axis.span);
+          suffixes.push({
+            offset: ats[i]?.startOffset ?? 0,
+            apply: (target) => ({ kind: "Along", operand: target, axis: axis.value, span: this.joinSpans(target.span, axis.span) }),
+          });
+        });
+        if (suffixes.length === 0) return primary;
+        return suffixes.sort((a, b) => a.offset - b.offset).reduce((target, suffix) => suffix.apply(target), this.asExpr(primary));
+      }
+      case "primaryExpr": {
+        const span = this.nodeSpan(node);
+        const number = this.token(c, "NumberLiteral");
+        if (number) return { kind: "Number", value: Number(number.image), isInt: /^\d+$/.test(number.image), span };
+        const string = this.token(c, "StringLiteral");
+        if (string) return { kind: "String", value: this.stringValue(string), span };
+        if (this.token(c, "True")) return { kind: "Bool", value: true, span };
+        if (this.token(c, "False")) return { kind: "Bool", value: false, span };
+        const inner = this.node(c, "inner");
+        if (inner) return this.expression(inner, mode);
+        const call = this.node(c, "nameOrCall");
+        if (call) return this.nameOrCall(call, mode);
+        return { kind: "ListExpr", items: this.nodesOf(c, "item").map((item) => this.asExpr(this.expression(item, "expr"))), span };
+      }
+      default:
+        return { kind: "Ident", name: "", span: this.nodeSpan(node) };
+    }
+  }
+
+  private nameOrCall(node: CstNode, mode: "expr" | "result"): Expr | ResultOp {
+    const c = node.children;
+    const span = this.nodeSpan(node);
+    const head = this.ident(this.token(c, "Identifier"), span);
+    if (!this.token(c, "LParen")) return head;
+    const qualified = this.token(c, "qualifiedName");
+    const attrSetNode = this.node(c, "attrSet");
+    const args = this.nodesOf(c, "arg");
+    const isResultOp = mode === "result" && (qualified !== undefined || lookupBuiltin(head.name) === undefined);
+    if (!isResultOp) {
+      if (qualified) this.report(`'${head.name}.${qualified.image}(…)' names an op; ops build results only after '=>'`, span);
+      if (attrSetNode) this.report(`attributes '{…}' belong to result ops, not to the call of '${head.name}'`, this.nodeSpan(attrSetNode));
+      return { kind: "Call", callee: head, args: args.map((arg) => this.asExpr(this.expression(arg, "expr"))), span };
+    }
+    const opSpan = qualified ? this.joinSpans(head.span, this.tokenSpan(qualified)) : head.span;
+    const op: OpRef = qualified ? { dialect: head.name, name: qualified.image, span: opSpan } : { name: head.name, span: opSpan };
+    return {
+      kind: "ResultOp",
+      op,
+      operands: args.map((arg) => this.expression(arg, "result")),
+      attrs: attrSetNode ? this.attrSet(attrSetNode) : [],
+      span,
+    };
+  }
+
+  private attrSet(node: CstNode): AttrSet[] {
+    return this.nodesOf(node.children, "attrSetItem").map((item): AttrSet => {
+      const c = item.children;
+      const span = this.nodeSpan(item);
+      const spread = this.token(c, "spread");
+      if (spread) return { spread: this.ident(spread, span), span };
+      const valueNode = this.node(c, "expression");
+      return {
+        name: this.ident(this.token(c, "name"), span),
+        value: valueNode ? this.asExpr(this.expression(valueNode, "expr")) : undefined,
+        span,
+      };
+    });
+  }
+
+  /** A result op where an expression is required is reported; its call form is kept. */
+  private asExpr(value: Expr | ResultOp): Expr {
+    if (value.kind !== "ResultOp") return value;
+    this.report(`the op '${value.op.name}' builds a node; it cannot be part of a constant expression`, value.op.span);
+    return { kind: "Call", callee: { kind: "Ident", name: value.op.name, span: value.op.span }, args: [], span: value.span };
+  }
+
+  // ── rule families ───────────────────────────────────────────────────────────────────────
+
+  private familyDecl(node: CstNode): Rule[] {
+    const c = node.children;
+    const span = this.nodeSpan(node);
+    const variables = this.tokensOf(c, "variable").map((t) => this.ident(t, span));
+    const familyDoc = this.docBefore(span.start.offset);
+    const iterations = this.nodesOf(c, "familyItem").map((item) => ({
+      span: this.nodeSpan(item),
+      values: this.nodesOf(item.children, "familyValue").map((value) => this.familyValue(value)),
+    }));
+    const rules = this.nodesOf(c, "ruleDecl").map((rule) => this.ruleDecl(rule, familyDoc));
+    const expanded: Rule[] = [];
+    for (const iteration of iterations) {
+      if (iteration.values.length !== variables.length) {
+        this.report(`this iteration has ${iteration.values.length} value(s) but the loop has ${variables.length} variable(s)`, iteration.span);
+        continue;
+      }
+      const bindings = new Map(variables.map((v, i) => [v.name, iteration.values[i]!]));
+      for (const rule of rules) expanded.push(new FamilySubstitution(bindings, (m, s) => this.report(m, s)).rule(rule));
+    }
+    return expanded;
+  }
+
+  private familyValue(node: CstNode): FamilyValue {
+    const c = node.children;
+    const span = this.nodeSpan(node);
+    const text = this.text(span);
+    const name = this.node(c, "qualifiedName");
+    if (name) {
+      const parts = this.tokensOf(name.children, "Identifier");
+      const ref: OpRef = parts.length > 1 ? { dialect: parts[0]!.image, name: parts[1]!.image, span } : { name: parts[0]?.image ?? "", span };
+      return { kind: "op", ref, text };
+    }
+    const number = this.node(c, "numberLiteral");
+    if (number) return { kind: "literal", literal: this.numberLiteral(number), text };
+    const string = this.token(c, "StringLiteral");
+    if (string) return { kind: "literal", literal: { kind: "String", value: this.stringValue(string), span }, text: this.stringValue(string) };
+    return { kind: "literal", literal: { kind: "Bool", value: this.token(c, "True") !== undefined, span }, text };
+  }
+}
+
+/** Replaces a family's loop variables in one rule by one iteration's values. */
+class FamilySubstitution {
+  constructor(
+    private readonly values: Map<string, FamilyValue>,
+    private readonly report: (message: string, span: Span) => void,
+  ) {}
+
+  rule(rule: Rule): Rule {
+    const bindings: Record<string, string> = {};
+    for (const [name, value] of this.values) bindings[name] = value.text;
+    return {
+      ...rule,
+      name: `${rule.name}[${[...this.values.values()].map((v) => v.text).join(",")}]`,
+      pattern: this.opPattern(rule.pattern),
+      where: rule.where && this.expr(rule.where),
+      lets: rule.lets.map((l) => ({ ...l, value: this.expr(l.value) })),
+      result: this.result(rule.result),
+      family: { name: rule.name, bindings },
+    };
+  }
+
+  private opRef(ref: OpRef): OpRef {
+    const value = ref.dialect === undefined ? this.values.get(ref.name) : undefined;
+    if (!value) return ref;
+    if (value.kind === "op") return { ...value.ref, span: ref.span };
+    this.report(`the loop variable '${ref.name}' stands for the literal ${value.text}, not for an op`, ref.span);
+    return ref;
+  }
+
+  private opPattern(pattern: OpPattern): OpPattern {
+    return {
+      ...pattern,
+      op: this.opRef(pattern.op),
+      operands: pattern.operands.map((p) => this.pattern(p)),
+      attrs: pattern.attrs.map((a) => (a.value.kind === "Ident" ? { ...a, value: this.literalFor(a.value) ?? a.value } : a)),
+    };
+  }
+
+  private pattern(pattern: Pattern): Pattern {
+    if (pattern.kind === "OpPattern") return this.opPattern(pattern);
+    if (pattern.kind !== "VarPattern") return pattern;
+    const literal = this.literalFor(pattern.name);
+    if (!literal) return pattern;
+    if (literal.kind !== "Number") {
+      this.report(`the loop variable '${pattern.name.name}' stands for a ${literal.kind.toLowerCase()}; only numbers can be pattern leaves`, pattern.span);
+      return pattern;
+    }
+    return { kind: "LiteralPattern", value: literal.value, span: pattern.span };
+  }
+
+  /** The literal a loop variable used as a value stands for (an op name becomes its string). */
+  private literalFor(ident: Ident): Literal | undefined {
+    const value = this.values.get(ident.name);
+    if (!value) return undefined;
+    if (value.kind === "op") return { kind: "String", value: value.ref.name, span: ident.span };
+    return { ...value.literal, span: ident.span };
+  }
+
+  private result(result: ResultExpr): ResultExpr {
+    if (result.kind !== "ResultOp") return this.expr(result);
+    return {
+      ...result,
+      op: this.opRef(result.op),
+      operands: result.operands.map((o) => this.result(o) as ResultOp | Expr),
+      attrs: result.attrs.map((a) => ({ ...a, value: a.value && this.expr(a.value) })),
+    };
+  }
+
+  private expr(expr: Expr): Expr {
+    switch (expr.kind) {
+      case "Ident":
+        return this.literalFor(expr) ?? expr;
+      case "ListExpr":
+        return { ...expr, items: expr.items.map((i) => this.expr(i)) };
+      case "Unary":
+        return { ...expr, operand: this.expr(expr.operand) };
+      case "Binary":
+        return { ...expr, left: this.expr(expr.left), right: this.expr(expr.right) };
+      case "Along":
+        return { ...expr, operand: this.expr(expr.operand) };
+      case "Index":
+        return { ...expr, target: this.expr(expr.target), index: this.expr(expr.index) };
+      case "Call": {
+        const value = this.values.get(expr.callee.name);
+        const callee = value?.kind === "op" ? { ...expr.callee, name: value.ref.name } : expr.callee;
+        return { ...expr, callee, args: expr.args.map((a) => this.expr(a)) };
+      }
+      default:
+        return expr;
+    }
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * The resolved program: every loaded file, the op table (lookup of `OpRef`s with dialect
+ * qualification and ambiguity), the extern predicates, and for each rule its scope — what every
+ * name in it is (value, const value, node binding, captured attribute, let, loop variable) and
+ * which binding each identifier refers to. The checks and codegen read this; nothing here
+ * reports diagnostics.
+ */
+import type {
+  AttrDecl,
+  AttrType,
+  Dialect,
+  Expr,
+  ExternPred,
+  Ident,
+  Let,
+  OpDecl,
+  OpPattern,
+  OpRef,
+  OperandDecl,
+  Pattern,
+  ResultExpr,
+  ResultOp,
+  Rule,
+  RulesFile,
+  Span,
+} from "./ast.js";
+import { lookupBuiltin } from "./builtins.js";
+
+export interface Program {
+  /** Every loaded file, imports first. */
+  files: RulesFile[];
+  /** The files analyze() was asked for, in order. */
+  roots: RulesFile[];
+  ops: OpTable;
+  /** Extern predicates by name (the first declaration wins). */
+  externs: Map<string, ExternPred>;
+  /** Every rule of every file, in load order. */
+  rules: Rule[];
+  scopes: Map<Rule, RuleScope>;
+}
+
+// ── ops ────────────────────────────────────────────────────────────────────────────────────
+
+export type OpLookup =
+  | { kind: "found"; op: OpDecl }
+  | { kind: "unknown"; name: string; suggestion?: string }
+  | { kind: "unknown-dialect"; dialect: string; suggestion?: string }
+  | { kind: "ambiguous"; candidates: OpDecl[] };
+
+/** Every declared op, by dialect and by bare name. */
+export class OpTable {
+  private readonly byDialect = new Map<string, Map<string, OpDecl>>();
+  private readonly byName = new Map<string, OpDecl[]>();
+
+  constructor(dialects: readonly Dialect[]) {
+    for (const dialect of dialects) {
+      const ops = this.byDialect.get(dialect.name) ?? new Map<string, OpDecl>();
+      this.byDialect.set(dialect.name, ops);
+      for (const op of dialect.ops) {
+        if (ops.has(op.name)) continue;
+        ops.set(op.name, op);
+        this.byName.set(op.name, [...(this.byName.get(op.name) ?? []), op]);
+      }
+    }
+  }
+
+  lookup(ref: OpRef): OpLookup {
+    if (ref.dialect !== undefined) {
+      const ops = this.byDialect.get(ref.dialect);
+      if (!ops) return { kind: "unknown-dialect", dialect: ref.dialect, suggestion: closest(ref.dialect, [...this.byDialect.keys()]) };
+      const op = ops.get(ref.name);
+      if (op) return { kind: "found", op };
+      return { kind: "unknown", name: `${ref.dialect}.${ref.name}`, suggestion: closest(ref.name, [...ops.keys()]) };
+    }
+    const candidates = this.byName.get(ref.name) ?? [];
+    if (candidates.length === 1) return { kind: "found", op: candidates[0]! };
+    if (candidates.length > 1) return { kind: "ambiguous", candidates };
+    return { kind: "unknown", name: ref.name, suggestion: closest(ref.name, [...this.byName.keys()]) };
+  }
+
+  /** The op `ref` names, when it names exactly one. */
+  resolve(ref: OpRef): OpDecl | undefined {
+    const found = this.lookup(ref);
+    return found.kind === "found" ? found.op : undefined;
+  }
+
+  dialectNames(): string[] {
+    return [...this.byDialect.keys()];
+  }
+
+  /** Every op, dialect by dialect. */
+  all(): OpDecl[] {
+    return [...this.byDialect.values()].flatMap((ops) => [...ops.values()]);
+  }
+}
+
+/** The operand declaration that pattern/result operand `index` of `op` fills (variadics absorb the rest). */
+export function operandDeclAt(op: OpDecl, index: number): OperandDecl | undefined {
+  const variadic = op.operands.findIndex((o) => o.arity === "variadic");
+  if (variadic >= 0 && index >= variadic) return op.operands[variadic];
+  return op.operands[index];
+}
+
+export function attrDecl(op: OpDecl, name: string): AttrDecl | undefined {
+  return op.attrs.find((a) => a.name === name);
+}
+
+/** The candidate closest to `name` by edit distance, if close enough to be a likely typo. */
+export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+// ── rule scopes ──────────────────────────────────────────────────────────────────────────────
+
+/** What a name in a rule is. `span` is where it is bound (its first occurrence). */
+export type Binding =
+  /** A pattern variable: any value (`x`), or absent too when `optional` (`b?`). */
+  | { kind: "value"; name: string; span: Span; optional: boolean; occurrences: Span[] }
+  /** A pattern variable bound with `: const`: also a constant tensor. */
+  | { kind: "const"; name: string; span: Span; optional: boolean; occurrences: Span[] }
+  /** `conv: Conv(…)`: the matched node (its first output as a value). */
+  | { kind: "node"; name: string; span: Span; pattern: OpPattern; op: OpDecl | undefined }
+  /** `{ pads: p }`: the attribute's value; `type` is undefined when the attribute is unknown. */
+  | { kind: "attr"; name: string; span: Span; node: OpPattern; attr: string; type: AttrType | undefined }
+  | { kind: "let"; name: string; span: Span; let: Let }
+  /** A family loop variable; family expansion substitutes its uses, so few remain. */
+  | { kind: "loop"; name: string; span: Span; value: string };
+
+export interface RuleScope {
+  /** Every name bound by the rule. */
+  bindings: Map<string, Binding>;
+  /** Identifiers in the condition, lets and result, resolved to their binding. */
+  references: Map<Ident, Binding>;
+  /** Identifiers in the condition, lets and result that name nothing bound. */
+  unresolved: Ident[];
+  /** Identifiers used before their let (a let can only see earlier lets). */
+  usedBeforeLet: Ident[];
+}
+
+export function buildProgram(files: RulesFile[], roots: RulesFile[]): Program {
+  const ops = new OpTable(files.flatMap((f) => f.dialects));
+  const externs = new Map<string, ExternPred>();
+  for (const file of files) for (const extern of file.externs) if (!externs.has(extern.name)) externs.set(extern.name, extern);
+  const rules = files.flatMap((f) => f.rules);
+  const scopes = new Map(rules.map((rule) => [rule, ruleScope(rule, ops)] as const));
+  return { files, roots, ops, externs, rules, scopes };
+}
+
+function ruleScope(rule: Rule, ops: OpTable): RuleScope {
+  const bindings = new Map<string, Binding>();
+  if (rule.family) {
+    for (const [name, value] of Object.entries(rule.family.bindings)) bindings.set(name, { kind: "loop", name, span: rule.nameSpan, value });
+  }
+  bindPattern(rule.pattern, bindings, ops);
+  const scope: RuleScope = { bindings, references: new Map(), unresolved: [], usedBeforeLet: [] };
+  const lets = new Map(rule.lets.map((l) => [l.name.name, l] as const));
+  const resolve = (ident: Ident, visibleLets: ReadonlySet<string>) => {
+    const let_ = lets.get(ident.name);
+    if (let_ && !bindings.has(ident.name)) {
+      if (!visibleLets.has(ident.name)) scope.usedBeforeLet.push(ident);
+      scope.references.set(ident, { kind: "let", name: ident.name, span: let_.name.span, let: let_ });
+      return;
+    }
+    const binding = bindings.get(ident.name);
+    if (binding) scope.references.set(ident, binding);
+    else scope.unresolved.push(ident);
+  };
+  const allLets = new Set(lets.keys());
+  if (rule.where) forEachIdent(rule.where, (ident) => resolve(ident, new Set()));
+  const visible = new Set<string>();
+  for (const let_ of rule.lets) {
+    forEachIdent(let_.value, (ident) => resolve(ident, visible));
+    visible.add(let_.name.name);
+  }
+  for (const let_ of rule.lets) {
+    if (!bindings.has(let_.name.name)) bindings.set(let_.name.name, { kind: "let", name: let_.name.name, span: let_.name.span, let: let_ });
+  }
+  forEachResultIdent(rule.result, (ident) => resolve(ident, allLets));
+  return scope;
+}
+
+function bindPattern(pattern: OpPattern, bindings: Map<string, Binding>, ops: OpTable): void {
+  const op = ops.resolve(pattern.op);
+  if (pattern.binding && !bindings.has(pattern.binding.name)) {
+    bindings.set(pattern.binding.name, { kind: "node", name: pattern.binding.name, span: pattern.binding.span, pattern, op });
+  }
+  for (const attr of pattern.attrs) {
+    if (attr.value.kind !== "Ident" || bindings.has(attr.value.name)) continue;
+    const type = op ? attrDecl(op, attr.name.name)?.type : undefined;
+    bindings.set(attr.value.name, { kind: "attr", name: attr.value.name, span: attr.value.span, node: pattern, attr: attr.name.name, type });
+  }
+  for (const operand of pattern.operands) bindOperand(operand, bindings, ops);
+}
+
+function bindOperand(pattern: Pattern, bindings: Map<string, Binding>, ops: OpTable): void {
+  if (pattern.kind === "OpPattern") return bindPattern(pattern, bindings, ops);
+  if (pattern.kind !== "VarPattern") return;
+  const name = pattern.name.name;
+  const existing = bindings.get(name);
+  if (existing && (existing.kind === "value" || existing.kind === "const")) {
+    existing.occurrences.push(pattern.span);
+    if (pattern.constant && existing.kind === "value") bindings.set(name, { ...existing, kind: "const" });
+    return;
+  }
+  if (existing) return;
+  const kind = pattern.constant ? "const" : "value";
+  bindings.set(name, { kind, name, span: pattern.name.span, optional: pattern.optional, occurrences: [pattern.span] });
+}
+
+/** Calls `visit` on every identifier that an expression reads (not callees). */
+export function forEachIdent(expr: Expr, visit: (ident: Ident) => void): void {
+  switch (expr.kind) {
+    case "Ident":
+      return visit(expr);
+    case "ListExpr":
+      return expr.items.forEach((item) => forEachIdent(item, visit));
+    case "Unary":
+      return forEachIdent(expr.operand, visit);
+    case "Binary":
+      forEachIdent(expr.left, visit);
+      return forEachIdent(expr.right, visit);
+    case "Along":
+      return forEachIdent(expr.operand, visit);
+    case "Index":
+      forEachIdent(expr.target, visit);
+      return forEachIdent(expr.index, visit);
+    case "Call":
+      return expr.args.forEach((arg) => forEachIdent(arg, visit));
+    default:
+      return;
+  }
+}
+
+/** Calls `visit` on every identifier a result reads, attribute spreads and values included. */
+export function forEachResultIdent(result: ResultExpr, visit: (ident: Ident) => void): void {
+  if (result.kind !== "ResultOp") return forEachIdent(result, visit);
+  for (const operand of result.operands) forEachResultIdent(operand, visit);
+  for (const attr of result.attrs) {
+    if (attr.spread) visit(attr.spread);
+    if (attr.value) forEachIdent(attr.value, visit);
+  }
+}
+
+/** Every result op of a result, outermost first. */
+export function resultOps(result: ResultExpr): ResultOp[] {
+  if (result.kind !== "ResultOp") return [];
+  return [result, ...result.operands.flatMap((operand) => resultOps(operand))];
+}
+
+/** Every op pattern of a pattern, outermost first. */
+export function opPatterns(pattern: Pattern): OpPattern[] {
+  if (pattern.kind !== "OpPattern") return [];
+  return [pattern, ...pattern.operands.flatMap((operand) => opPatterns(operand))];
+}
+
+// ── expression kinds ─────────────────────────────────────────────────────────────────────────
+
+/**
+ * What an expression evaluates to: a graph `value` (not known constant), a constant `tensor`,
+ * a scalar, a list, or `unknown` (after an error elsewhere, or an op-less name).
+ */
+export type ExprKind = "value" | "tensor" | "int" | "float" | "bool" | "string" | "ints" | "floats" | "strings" | "list" | "unknown";
+
+export function attrTypeKind(type: AttrType | undefined): ExprKind {
+  if (!type) return "unknown";
+  switch (type.kind) {
+    case "enum":
+      return "string";
+    default:
+      return type.kind;
+  }
+}
+
+/** The kind of `expr` in a rule whose scope is `scope` (see ExprKind). */
+export function exprKind(expr: Expr, scope: RuleScope, externs?: Map<string, ExternPred>): ExprKind {
+  switch (expr.kind) {
+    case "Number":
+      return expr.isInt ? "int" : "float";
+    case "String":
+      return "string";
+    case "Bool":
+      return "bool";
+    case "List":
+    case "ListExpr": {
+      const items = expr.kind === "List" ? expr.items.map((i) => exprKind(i, scope, externs)) : expr.items.map((i) => exprKind(i, scope, externs));
+      if (items.length > 0 && items.every((k) => k === "int")) return "ints";
+      if (items.length > 0 && items.every((k) => k === "int" || k === "float")) return "floats";
+      if (items.length > 0 && items.every((k) => k === "string")) return "strings";
+      return items.length === 0 ? "ints" : "list";
+    }
+    case "Ident": {
+      const binding = scope.references.get(expr);
+      if (!binding) return "unknown";
+      switch (binding.kind) {
+        case "value":
+        case "node":
+          return "value";
+        case "const":
+          return "tensor";
+        case "attr":
+          return attrTypeKind(binding.type);
+        case "let":
+          return exprKind(binding.let.value, scope, externs);
+        case "loop":
+          return "unknown";
+      }
+      return "unknown";
+    }
+    case "Unary":
+      return expr.op === "!" ? "bool" : exprKind(expr.operand, scope, externs);
+    case "Along":
+      return exprKind(expr.operand, scope, externs);
+    case "Index": {
+      const target = exprKind(expr.target, scope, externs);
+      return target === "ints" ? "int" : target === "floats" ? "float" : target === "strings" ? "string" : "unknown";
+    }
+    case "Call": {
+      const builtin = lookupBuiltin(expr.callee.name);
+      if (builtin) return builtin.returns;
+      return externs?.has(expr.callee.name) ? "bool" : "unknown";
+    }
+    case "Binary": {
+      const left = exprKind(expr.left, scope, externs);
+      const right = exprKind(expr.right, scope, externs);
+      switch (expr.op) {
+        case "&&":
+        case "||":
+        case "==":
+        case "!=":
+        case "<":
+        case "<=":
+        case ">":
+        case ">=":
+          return isList(left) || isList(right) ? "list" : "bool";
+        case "??":
+          return left === "unknown" ? right : left;
+        default:
+          if (left === "value" || right === "value") return "value";
+          if (left === "tensor" || right === "tensor") return "tensor";
+          if (left === "unknown" || right === "unknown") return "unknown";
+          if (isList(left) || isList(right)) return "list";
+          return left === "float" || right === "float" || expr.op === "/" ? (left === "int" && right === "int" ? "int" : "float") : "int";
+      }
+    }
+  }
+}
+
+function isList(kind: ExprKind): boolean {
+  return kind === "ints" || kind === "floats" || kind === "strings" || kind === "list";
+}
