@@ -1,0 +1,374 @@
+/**
+ * The transactional `Rewriter` that generated passes call (see pass.ts for the contract).
+ *
+ * Reading methods look at the graph. Building methods (`constantValue`, `create`) *stage* values
+ * and nodes outside the graph; shapes of staged nodes come from the op registry. `replace`
+ * checks the whole replacement first (root still in the graph, one value per root output, equal
+ * dtype and shape, no cycle) and only then commits it: staged constants and the staged nodes the
+ * replacement needs enter the graph in creation order, readers of the root's outputs are rewired,
+ * and the root plus every node or constant that became dead because of it are erased. A check
+ * that fails throws `RewriteAbort` before anything in the graph changed.
+ *
+ * Names: the staged value replacing root output i takes that output's name (the old value leaves
+ * the graph), and the staged node producing the first replacement takes the root's name, so names
+ * stay stable across rewrites. When a graph output must be replaced by a value that already
+ * exists, that value is renamed to the output's name if it is an internal node output; if it is a
+ * graph input, a constant or another graph output, an `Identity` node carrying the output's name
+ * is inserted instead.
+ */
+import type { Attr, Attrs, Dim, Graph, Node, Value } from "./graph.js";
+import { Value as GraphValue } from "./graph.js";
+import { inferOutputs, valueInfo } from "./infer.js";
+import { RewriteAbort, type Rewriter } from "./pass.js";
+import type { DType, Tensor } from "./tensor.js";
+
+/** What one committed rewrite changed, for the driver's worklist. */
+export interface Commit {
+  /** Nodes that entered the graph. */
+  added: Node[];
+  /** The values that now stand where the root's outputs were. */
+  replacements: Value[];
+  /** Inputs of erased nodes that are still in the graph (their use counts dropped). */
+  touched: Value[];
+}
+
+/** A failed candidate: the rule index in the pass and why it failed. */
+export interface Failure {
+  rule: number;
+  reason: string;
+}
+
+interface StagedNode {
+  op: string;
+  domain: string;
+  inputs: (Value | undefined)[];
+  attrs: Attrs;
+  outputs: Value[];
+}
+
+export class GraphRewriter implements Rewriter {
+  /** Rule index currently running (`begin`), -1 before the first. */
+  currentRule = -1;
+  /** Failures recorded since the last `start`. */
+  readonly failures: Failure[] = [];
+  /** Set by `replace`, cleared by `start`. */
+  lastCommit: Commit | undefined;
+  /** Number of `begin` calls that ran a rule. */
+  attempts = 0;
+
+  private skip: (rule: number) => boolean = () => false;
+  private stagedConstants: Value[] = [];
+  private stagedNodes: StagedNode[] = [];
+  /** Staged value → its producing staged node (undefined for staged constants). */
+  private staged = new Map<Value, StagedNode | undefined>();
+
+  constructor(readonly graph: Graph) {}
+
+  /** Prepares one pass application; `skip(i)` makes rule i report itself disabled. */
+  start(skip: (rule: number) => boolean = () => false): void {
+    this.skip = skip;
+    this.currentRule = -1;
+    this.failures.length = 0;
+    this.lastCommit = undefined;
+    this.dropStaged();
+  }
+
+  /** Forgets staged values and nodes (after a rule threw, or before the next rule). */
+  dropStaged(): void {
+    this.stagedConstants = [];
+    this.stagedNodes = [];
+    this.staged.clear();
+  }
+
+  // ── rule bookkeeping ─────────────────────────────────────────────────────────────────────
+
+  begin(index: number): boolean {
+    this.dropStaged();
+    this.currentRule = index;
+    if (this.skip(index)) return false;
+    this.attempts++;
+    return true;
+  }
+
+  fail(reason: string): false {
+    this.failures.push({ rule: this.currentRule, reason });
+    return false;
+  }
+
+  // ── reading ──────────────────────────────────────────────────────────────────────────────
+
+  def(v: Value | undefined, op: string, domain = ""): Node | undefined {
+    const p = v?.producer;
+    if (!p || p.op !== op || !sameDomain(p.domain, domain) || !this.graph.nodes.has(p)) return undefined;
+    return p;
+  }
+
+  input(node: Node, i: number): Value | undefined {
+    return node.inputs[i];
+  }
+
+  inputCount(node: Node): number {
+    return node.inputs.length;
+  }
+
+  output(node: Node, i = 0): Value {
+    const v = node.outputs[i];
+    if (!v) throw new RewriteAbort(`node "${node.name}" has no output ${i}`);
+    return v;
+  }
+
+  attr(node: Node, name: string): Attr | undefined {
+    return node.attrs[name];
+  }
+
+  attrInt(node: Node, name: string, fallback?: number): number | undefined {
+    const a = node.attrs[name];
+    if (a === undefined) return fallback;
+    if (a.type === "int") return a.value;
+    return badAttr(node, name, a, "int");
+  }
+
+  attrFloat(node: Node, name: string, fallback?: number): number | undefined {
+    const a = node.attrs[name];
+    if (a === undefined) return fallback;
+    if (a.type === "float" || a.type === "int") return a.value;
+    return badAttr(node, name, a, "float");
+  }
+
+  attrString(node: Node, name: string, fallback?: string): string | undefined {
+    const a = node.attrs[name];
+    if (a === undefined) return fallback;
+    if (a.type === "string") return a.value;
+    return badAttr(node, name, a, "string");
+  }
+
+  attrInts(node: Node, name: string, fallback?: number[]): number[] | undefined {
+    const a = node.attrs[name];
+    if (a === undefined) return fallback === undefined ? undefined : [...fallback];
+    if (a.type === "ints") return [...a.value];
+    return badAttr(node, name, a, "ints");
+  }
+
+  attrFloats(node: Node, name: string, fallback?: number[]): number[] | undefined {
+    const a = node.attrs[name];
+    if (a === undefined) return fallback === undefined ? undefined : [...fallback];
+    if (a.type === "floats" || a.type === "ints") return [...a.value];
+    return badAttr(node, name, a, "floats");
+  }
+
+  constant(v: Value | undefined): Tensor | undefined {
+    return v?.constant;
+  }
+
+  useCount(v: Value): number {
+    let n = v.uses.length;
+    for (const o of this.graph.outputs) if (o === v) n++;
+    return n;
+  }
+
+  hasOneUse(v: Value): boolean {
+    return v.uses.length === 1 && !this.graph.outputs.includes(v);
+  }
+
+  shape(v: Value): Dim[] | undefined {
+    return v.shape;
+  }
+
+  dtype(v: Value): DType | undefined {
+    return v.dtype;
+  }
+
+  // ── building (staged) ────────────────────────────────────────────────────────────────────
+
+  constantValue(t: Tensor): Value {
+    const v = new GraphValue("(staged constant)", t.dtype, [...t.shape]);
+    v.constant = t;
+    this.stagedConstants.push(v);
+    this.staged.set(v, undefined);
+    return v;
+  }
+
+  create(op: string, domain: string, inputs: (Value | undefined)[], attrs: Attrs, outputCount = 1): Value[] {
+    for (const v of inputs) {
+      if (v && !this.staged.has(v) && v.producer && !this.graph.nodes.has(v.producer)) {
+        throw new RewriteAbort(`${op}: operand "${v.name}" is no longer in the graph`);
+      }
+    }
+    let infos;
+    try {
+      infos = inferOutputs(op, domain, inputs.map((v) => (v ? valueInfo(v) : undefined)), attrs, outputCount);
+    } catch (e) {
+      throw new RewriteAbort(`cannot build ${qualified(op, domain)}: ${(e as Error).message}`);
+    }
+    if (!infos) throw new RewriteAbort(`cannot build ${qualified(op, domain)}: the op is not registered`);
+    const node: StagedNode = { op, domain, inputs: [...inputs], attrs: { ...attrs }, outputs: [] };
+    for (let i = 0; i < outputCount; i++) {
+      const info = infos[i]!;
+      const v = new GraphValue("(staged)", info.dtype, info.shape ? [...info.shape] : undefined);
+      node.outputs.push(v);
+      this.staged.set(v, node);
+    }
+    this.stagedNodes.push(node);
+    return [...node.outputs];
+  }
+
+  attrsOf(node: Node): Attrs {
+    const copy: Attrs = {};
+    for (const [k, a] of Object.entries(node.attrs)) copy[k] = copyAttr(a);
+    return copy;
+  }
+
+  // ── commit ───────────────────────────────────────────────────────────────────────────────
+
+  replace(root: Node, values: Value[]): boolean {
+    const graph = this.graph;
+    // Every check first: nothing below may throw once the graph starts changing.
+    if (!graph.nodes.has(root)) throw new RewriteAbort(`node "${root.name}" is not in the graph`);
+    if (values.length !== root.outputs.length) {
+      throw new RewriteAbort(`"${root.name}" has ${root.outputs.length} outputs, the result gives ${values.length}`);
+    }
+    const rootOutputs = new Set(root.outputs);
+    values.forEach((v, i) => {
+      const old = root.outputs[i]!;
+      if (rootOutputs.has(v)) throw new RewriteAbort(`the result of "${root.name}" is its own output "${v.name}"`);
+      if (!this.staged.has(v) && !this.inGraph(v)) throw new RewriteAbort(`replacement "${v.name}" is not in the graph`);
+      if (v.dtype !== old.dtype) {
+        throw new RewriteAbort(`result dtype ${v.dtype ?? "unknown"} differs from "${old.name}" (${old.dtype ?? "unknown"})`);
+      }
+      if (!sameDims(v.shape, old.shape)) {
+        throw new RewriteAbort(`result shape ${fmtShape(v.shape)} differs from "${old.name}" ${fmtShape(old.shape)}`);
+      }
+    });
+    const needed = this.neededStaged(values);
+    for (const n of needed.nodes) {
+      for (const v of n.inputs) {
+        if (v && rootOutputs.has(v)) throw new RewriteAbort(`the result reads "${v.name}", the value it replaces`);
+      }
+    }
+    const graphOutputs = new Set(graph.outputs);
+    const identityFor = new Set<number>();
+    const names = new Map<Value, string>();
+    values.forEach((v, i) => {
+      const old = root.outputs[i]!;
+      if (this.staged.has(v) && !names.has(v)) names.set(v, old.name);
+      else if (graphOutputs.has(old) && !names.has(v)) {
+        if (this.staged.has(v) || !v.producer || graphOutputs.has(v)) identityFor.add(i);
+        else names.set(v, old.name);
+      } else if (graphOutputs.has(old)) identityFor.add(i);
+    });
+    if (identityFor.size > 0 && root.op === "Identity" && root.domain === "") {
+      throw new RewriteAbort(`graph output "${root.outputs[0]!.name}" would need another Identity`);
+    }
+
+    // Commit.
+    const added: Node[] = [];
+    for (const c of needed.constants) {
+      c.name = graph.freshName(`${root.name}_const`);
+      graph.constants.add(c);
+    }
+    const firstProducer = this.staged.get(values[0]!);
+    for (const n of needed.nodes) {
+      const name = n === firstProducer ? root.name : graph.freshName(n.op);
+      n.outputs.forEach((v, i) => {
+        v.name = names.get(v) ?? graph.freshName(n.outputs.length === 1 ? `${name}_out` : `${name}_out${i}`);
+      });
+      added.push(graph.addNode({ op: n.op, domain: n.domain, name, inputs: n.inputs, attrs: n.attrs, outputs: n.outputs }));
+    }
+    for (const [v, name] of names) if (!this.staged.has(v)) v.name = name;
+    values.forEach((v, i) => {
+      const old = root.outputs[i]!;
+      if (!identityFor.has(i)) return graph.replaceAllUses(old, v);
+      for (const { node, index } of [...old.uses]) graph.setInput(node, index, v);
+      const named = new GraphValue(old.name, v.dtype, v.shape ? [...v.shape] : undefined);
+      added.push(graph.addNode({ op: "Identity", name: graph.freshName("Identity"), inputs: [v], outputs: [named] }));
+      graph.outputs = graph.outputs.map((o) => (o === old ? named : o));
+    });
+    const touched = eraseDead(graph, root, new Set(graph.outputs));
+    this.lastCommit = { added, replacements: [...values], touched };
+    this.dropStaged();
+    return true;
+  }
+
+  /** The staged constants and nodes that the replacement values depend on, in creation order. */
+  private neededStaged(values: readonly Value[]): { constants: Value[]; nodes: StagedNode[] } {
+    const neededNodes = new Set<StagedNode>();
+    const neededConstants = new Set<Value>();
+    const stack = values.filter((v) => this.staged.has(v));
+    while (stack.length > 0) {
+      const v = stack.pop()!;
+      const producer = this.staged.get(v);
+      if (!producer) {
+        neededConstants.add(v);
+        continue;
+      }
+      if (neededNodes.has(producer)) continue;
+      neededNodes.add(producer);
+      for (const input of producer.inputs) if (input && this.staged.has(input)) stack.push(input);
+    }
+    return {
+      constants: this.stagedConstants.filter((c) => neededConstants.has(c)),
+      nodes: this.stagedNodes.filter((n) => neededNodes.has(n)),
+    };
+  }
+
+  private inGraph(v: Value): boolean {
+    if (v.producer) return this.graph.nodes.has(v.producer);
+    if (v.constant) return this.graph.constants.has(v);
+    return this.graph.inputs.includes(v);
+  }
+}
+
+/**
+ * Removes `start` if dead, then every producer or constant that became dead because of it.
+ * Returns the inputs of removed nodes that are still in the graph.
+ */
+function eraseDead(graph: Graph, start: Node, outputs: ReadonlySet<Value>): Value[] {
+  const touched: Value[] = [];
+  const isDead = (n: Node) => n.outputs.every((o) => o.uses.length === 0 && !outputs.has(o));
+  const stack = [start];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (!graph.nodes.has(node) || !isDead(node)) continue;
+    const inputs = node.inputs.filter((v): v is Value => v !== undefined);
+    graph.removeNode(node);
+    for (const v of inputs) {
+      if (v.uses.length > 0 || outputs.has(v)) touched.push(v);
+      else if (v.producer) stack.push(v.producer);
+      else if (v.constant) graph.removeConstant(v);
+    }
+  }
+  return touched;
+}
+
+function sameDomain(a: string, b: string): boolean {
+  return a === b || ((a === "" || a === "ai.onnx") && (b === "" || b === "ai.onnx"));
+}
+
+function qualified(op: string, domain: string): string {
+  return domain === "" ? op : `${domain}::${op}`;
+}
+
+function sameDims(a: readonly Dim[] | undefined, b: readonly Dim[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function fmtShape(s: readonly Dim[] | undefined): string {
+  return s ? `[${s.join(", ")}]` : "(unknown)";
+}
+
+function badAttr(node: Node, name: string, a: Attr, expected: string): never {
+  throw new RewriteAbort(`attribute "${name}" of node "${node.name}" is ${a.type}, expected ${expected}`);
+}
+
+function copyAttr(a: Attr): Attr {
+  switch (a.type) {
+    case "ints":
+    case "floats":
+      return { type: a.type, value: [...a.value] };
+    case "strings":
+      return { type: a.type, value: [...a.value] };
+    default:
+      return { ...a };
+  }
+}
