@@ -52,6 +52,7 @@ function describeToken(token: IToken): string {
 }
 
 function tokenLabel(type: TokenType): string {
+  if (type === EOF) return "end of file";
   return type.LABEL ?? type.name;
 }
 
@@ -114,7 +115,13 @@ class RulesParser extends CstParser {
     this.OPTION2(() => {
       this.CONSUME(T.Outputs);
       this.CONSUME2(T.LParen);
-      this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.CONSUME2(T.Identifier, { LABEL: "output" }) });
+      this.AT_LEAST_ONE_SEP({
+        SEP: T.Comma,
+        DEF: () => {
+          this.CONSUME2(T.Identifier, { LABEL: "output" });
+          this.OPTION6(() => this.CONSUME(T.Ellipsis, { LABEL: "variadicOutput" }));
+        },
+      });
       this.CONSUME2(T.RParen);
     });
     this.OPTION3(() => {
