@@ -324,7 +324,7 @@ class RuleLowering {
         this.bind(a.value, { kind: "attr", name, ty });
         continue;
       }
-      const reason = `${this.text(a)}: ${decl.name} attribute differs`;
+      const reason = `${decl.name}.${attr.name} is not ${this.text(a.value)}`;
       if (ty === "numbers") {
         const name = this.fresh(attr.name);
         this.emit({ kind: "const", name, init: read });

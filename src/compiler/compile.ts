@@ -1,0 +1,149 @@
+/**
+ * The compiler pipeline (`fusec/compiler`): rules files → one TypeScript pass module per pack.
+ * It reads as the list of phases: load + parse + resolve + check (analyze), then per pack:
+ * lower to match programs, generate and format the module. Errors are returned as
+ * diagnostics; nothing here prints or exits.
+ */
+import * as nodePath from "node:path";
+import type { RulesFile, Span } from "./ast.js";
+import { analyze, type SourceInput } from "./analyze.js";
+import { generate } from "./codegen.js";
+import { error, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { lower, type ExternImport, type LowerInput } from "./lower.js";
+import type { Program } from "./program.js";
+
+export type { SourceInput } from "./analyze.js";
+
+export interface CompileOptions {
+  /** Directory the modules will be written to; extern predicate imports are relative to it. Default `generated`. */
+  outDir?: string;
+  /** Module specifier generated code imports the runtime from. Default `fusec/runtime`. */
+  runtimeImport?: string;
+  /** Rule locations in generated code are relative to this directory. Default: the working directory. */
+  cwd?: string;
+}
+
+export interface GeneratedModule {
+  /** The pack's name: its file name without `.rules` (`rules/onnx.rules` → `onnx`). */
+  pack: string;
+  /** `onnx.ts`, to be written into the output directory. */
+  fileName: string;
+  code: string;
+}
+
+export interface CompileResult {
+  /** One per input file; empty when there are errors. */
+  modules: GeneratedModule[];
+  /** Every diagnostic, in source order. */
+  diagnostics: Diagnostic[];
+  /** Absolute paths of every file read (inputs and their imports), for watching. */
+  files: string[];
+}
+
+/** Compiles each input rules file (a pack) into a module exporting its `Pass`. */
+export async function compile(inputs: readonly SourceInput[], options: CompileOptions = {}): Promise<CompileResult> {
+  const settings = {
+    outDir: options.outDir ?? "generated",
+    runtimeImport: options.runtimeImport ?? "fusec/runtime",
+    cwd: options.cwd ?? process.cwd(),
+  };
+  const { program, diagnostics } = analyze(inputs);
+  const files = program.files.map((f) => nodePath.resolve(f.path));
+  diagnostics.push(...duplicatePacks(program.roots));
+  if (hasErrors(diagnostics)) return { modules: [], diagnostics: sortDiagnostics(diagnostics), files };
+
+  const lowered = program.roots.map((root) => lower(packInput(program, root, settings)));
+  for (const l of lowered) diagnostics.push(...l.diagnostics);
+  if (hasErrors(diagnostics)) return { modules: [], diagnostics: sortDiagnostics(diagnostics), files };
+
+  const modules: GeneratedModule[] = [];
+  for (const { program: pass } of lowered) {
+    const code = await generate(pass, { runtimeImport: settings.runtimeImport });
+    modules.push({ pack: pass.pack, fileName: `${pass.pack}.ts`, code });
+  }
+  return { modules, diagnostics: sortDiagnostics(diagnostics), files };
+}
+
+/** The name of the pack compiled from `path`: its base name without `.rules`. */
+export function packName(path: string): string {
+  return nodePath.basename(path).replace(/\.rules$/, "");
+}
+
+// ── assembling a pack ────────────────────────────────────────────────────────────────────
+
+/** What lowering needs for the pack rooted at `root`: its rules (its own and its imports'), ops, externs. */
+function packInput(program: Program, root: RulesFile, settings: { outDir: string; cwd: string }): LowerInput {
+  const files = reachableFiles(program, root);
+  const sources = new Map(program.files.map((f) => [f.path, f.source]));
+  const externs = new Map<string, ExternImport & { params: { type: string }[] }>();
+  for (const file of files) {
+    for (const e of file.externs) {
+      if (externs.has(e.name)) continue;
+      const target = nodePath.resolve(nodePath.dirname(file.path), e.from);
+      externs.set(e.name, { name: e.name, specifier: importSpecifier(settings.outDir, target), params: e.params });
+    }
+  }
+  return {
+    pack: packName(root.path),
+    source: displayPath(root.path, settings.cwd),
+    rules: files.flatMap((f) => f.rules),
+    resolveOp: (ref) => program.ops.resolve(ref),
+    externs,
+    location: (span) => `${displayPath(span.file, settings.cwd)}:${span.start.line}:${span.start.column}`,
+    text: (span) => (sources.get(span.file) ?? "").slice(span.start.offset, span.end.offset),
+  };
+}
+
+/** `root` and every file it imports, transitively, in load order (imports first). */
+function reachableFiles(program: Program, root: RulesFile): RulesFile[] {
+  const byPath = new Map(program.files.map((f) => [nodePath.resolve(f.path), f]));
+  const reached = new Set<RulesFile>();
+  const visit = (file: RulesFile): void => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const imp of file.imports) {
+      const imported = byPath.get(nodePath.resolve(nodePath.dirname(file.path), imp.path));
+      if (imported) visit(imported);
+    }
+  };
+  visit(root);
+  return program.files.filter((f) => reached.has(f));
+}
+
+function duplicatePacks(roots: readonly RulesFile[]): Diagnostic[] {
+  const seen = new Map<string, RulesFile>();
+  const diagnostics: Diagnostic[] = [];
+  for (const root of roots) {
+    const pack = packName(root.path);
+    const first = seen.get(pack);
+    if (first && first !== root) {
+      diagnostics.push(
+        error("duplicate-pack", `two packs would both be written to ${pack}.ts`, fileStart(root), [
+          { message: `the other pack named ${pack}`, span: fileStart(first) },
+        ]),
+      );
+    }
+    seen.set(pack, root);
+  }
+  return diagnostics;
+}
+
+function fileStart(file: RulesFile): Span {
+  const start = { offset: 0, line: 1, column: 1 };
+  return { file: file.path, start, end: start };
+}
+
+/** `path` relative to `cwd` with forward slashes, for stable output on every platform. */
+function displayPath(path: string, cwd: string): string {
+  return toPosix(nodePath.relative(cwd, nodePath.resolve(path)));
+}
+
+/** An import specifier for `target` from a module in `outDir`. */
+function importSpecifier(outDir: string, target: string): string {
+  const relative = toPosix(nodePath.relative(nodePath.resolve(outDir), target));
+  return relative.startsWith("../") ? relative : `./${relative}`;
+}
+
+function toPosix(path: string): string {
+  return path.split(nodePath.sep).join("/");
+}
