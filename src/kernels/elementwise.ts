@@ -1,0 +1,351 @@
+/**
+ * Element-wise ops: binary arithmetic with numpy broadcasting (Add, Sub, Mul, Div, Pow, and the
+ * variadic Max/Min; float32, int32 and int64), unary maths and activations (Relu, LeakyRelu, Clip,
+ * Sigmoid, Tanh, HardSigmoid, HardSwish, Erf, Sqrt, Exp, Gelu), and the tfl binary ops with a
+ * fused activation applied to each output row as it is produced, plus the tfl activations.
+ */
+import type { Attrs, Dim } from "../runtime/graph.js";
+import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
+import { strides as rowMajorStrides, type DType, type Tensor } from "../runtime/tensor.js";
+import { applyActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
+import { attrFloat, attrString, broadcastShapes, checkDType, hasAttr, need, outputUninit } from "./util.js";
+
+type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
+
+const NUMERIC: readonly DType[] = ["float32", "int32", "int64"];
+
+// ── binary ────────────────────────────────────────────────────────────────────────────────
+
+function binaryInfer(inputs: readonly (ValueInfo | undefined)[], names: readonly string[], allowed: readonly DType[]): OutputInfo {
+  const infos = names.map((name, i) => need(inputs, i, name));
+  infos.forEach((info, i) => checkDType(info.dtype, allowed, names[i]!));
+  const dtypes = infos.map((i) => i.dtype).filter((d): d is DType => d !== undefined);
+  if (dtypes.some((d) => d !== dtypes[0])) {
+    throw new OpError(`inputs ${names.map((n, i) => `${n} (${infos[i]!.dtype})`).join(" and ")} have different dtypes`);
+  }
+  const shapes = infos.map((i) => i.shape);
+  const shape = shapes.every((s) => s !== undefined) ? broadcastShapes(shapes as Dim[][], names) : undefined;
+  return { dtype: dtypes[0], shape };
+}
+
+/** out = a ∘ b with numpy broadcasting; `act` is applied to each contiguous output row. */
+function binary(op: BinaryOp, a: Tensor, b: Tensor, act: Activation = NO_ACTIVATION): Tensor {
+  if (a.dtype !== b.dtype) throw new OpError(`inputs have different dtypes: ${a.dtype} and ${b.dtype}`);
+  const shape = broadcastShapes([a.shape, b.shape], ["A", "B"]) as number[];
+  const out = outputUninit(a.dtype, shape);
+  const rank = shape.length;
+  const inner = rank === 0 ? 1 : shape[rank - 1]!;
+  const total = out.data.length;
+  if (total === 0) return out;
+  const aStr = broadcastStrides(a.shape, shape);
+  const bStr = broadcastStrides(b.shape, shape);
+  const run = a.data instanceof BigInt64Array ? bigintLoop : a.dtype === "int32" ? int32Loop : floatLoop;
+  // Collapse to (outer rows) × (inner run); the inner run has a constant stride per operand.
+  const aInner = rank === 0 ? 0 : aStr[rank - 1]!;
+  const bInner = rank === 0 ? 0 : bStr[rank - 1]!;
+  const index = new Array<number>(Math.max(0, rank - 1)).fill(0);
+  let aOff = 0;
+  let bOff = 0;
+  for (let o = 0; o < total; o += inner) {
+    run(op, a.data, aOff, aInner, b.data, bOff, bInner, out.data, o, inner);
+    if (act.kind !== "none") applyActivation(act, out.data as Float32Array, o, o + inner);
+    for (let d = rank - 2; d >= 0; d--) {
+      index[d]!++;
+      aOff += aStr[d]!;
+      bOff += bStr[d]!;
+      if (index[d]! < shape[d]!) break;
+      aOff -= aStr[d]! * shape[d]!;
+      bOff -= bStr[d]! * shape[d]!;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Strides of `own` laid against the broadcast `shape` (0 along broadcast dims). */
+function broadcastStrides(own: readonly number[], shape: readonly number[]): number[] {
+  const s = rowMajorStrides(own);
+  const lead = shape.length - own.length;
+  return shape.map((_, d) => (d < lead || own[d - lead] === 1 ? 0 : s[d - lead]!));
+}
+
+type Loop = (op: BinaryOp, a: any, ao: number, as: number, b: any, bo: number, bs: number, out: any, oo: number, n: number) => void;
+
+const floatLoop: Loop = (op, a: Float32Array, ao, as, b: Float32Array, bo, bs, out: Float32Array, oo, n) => {
+  switch (op) {
+    case "add":
+      for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as]! + b[bo + i * bs]!;
+      return;
+    case "sub":
+      for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as]! - b[bo + i * bs]!;
+      return;
+    case "mul":
+      for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as]! * b[bo + i * bs]!;
+      return;
+    case "div":
+      for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as]! / b[bo + i * bs]!;
+      return;
+    case "pow":
+      for (let i = 0; i < n; i++) out[oo + i] = Math.pow(a[ao + i * as]!, b[bo + i * bs]!);
+      return;
+    case "max":
+      for (let i = 0; i < n; i++) out[oo + i] = nanMax(a[ao + i * as]!, b[bo + i * bs]!);
+      return;
+    case "min":
+      for (let i = 0; i < n; i++) out[oo + i] = nanMin(a[ao + i * as]!, b[bo + i * bs]!);
+      return;
+  }
+};
+
+function nanMax(x: number, y: number): number {
+  return x !== x || y !== y ? Number.NaN : x > y ? x : y;
+}
+
+function nanMin(x: number, y: number): number {
+  return x !== x || y !== y ? Number.NaN : x < y ? x : y;
+}
+
+const int32Loop: Loop = (op, a: Int32Array, ao, as, b: Int32Array, bo, bs, out: Int32Array, oo, n) => {
+  for (let i = 0; i < n; i++) out[oo + i] = intOp(op, a[ao + i * as]!, b[bo + i * bs]!);
+};
+
+function intOp(op: BinaryOp, x: number, y: number): number {
+  switch (op) {
+    case "add":
+      return x + y;
+    case "sub":
+      return x - y;
+    case "mul":
+      return Math.imul(x, y);
+    case "div":
+      if (y === 0) throw new OpError("integer division by zero");
+      return Math.trunc(x / y);
+    case "pow":
+      return Math.trunc(Math.pow(x, y));
+    case "max":
+      return Math.max(x, y);
+    case "min":
+      return Math.min(x, y);
+  }
+}
+
+const bigintLoop: Loop = (op, a: BigInt64Array, ao, as, b: BigInt64Array, bo, bs, out: BigInt64Array, oo, n) => {
+  for (let i = 0; i < n; i++) out[oo + i] = bigintOp(op, a[ao + i * as]!, b[bo + i * bs]!);
+};
+
+function bigintOp(op: BinaryOp, x: bigint, y: bigint): bigint {
+  switch (op) {
+    case "add":
+      return BigInt.asIntN(64, x + y);
+    case "sub":
+      return BigInt.asIntN(64, x - y);
+    case "mul":
+      return BigInt.asIntN(64, x * y);
+    case "div":
+      if (y === 0n) throw new OpError("integer division by zero");
+      return x / y;
+    case "pow":
+      return y < 0n ? (x === 1n ? 1n : 0n) : BigInt.asIntN(64, x ** y);
+    case "max":
+      return x > y ? x : y;
+    case "min":
+      return x < y ? x : y;
+  }
+}
+
+function registerBinary(op: string, kind: BinaryOp): void {
+  registerOp({
+    op,
+    domain: "",
+    infer: (inputs) => [binaryInfer(inputs, ["A", "B"], NUMERIC)],
+    kernel: (inputs) => [binary(kind, need(inputs, 0, "A"), need(inputs, 1, "B"))],
+  });
+}
+
+registerBinary("Add", "add");
+registerBinary("Sub", "sub");
+registerBinary("Mul", "mul");
+registerBinary("Div", "div");
+
+registerOp({
+  op: "Pow",
+  domain: "",
+  infer: (inputs) => {
+    const x = need(inputs, 0, "X");
+    const y = need(inputs, 1, "Y");
+    checkDType(x.dtype, NUMERIC, "X");
+    checkDType(y.dtype, NUMERIC, "Y");
+    const shape = x.shape && y.shape ? broadcastShapes([x.shape, y.shape], ["X", "Y"]) : undefined;
+    return [{ dtype: x.dtype, shape }];
+  },
+  kernel: (inputs) => {
+    const x = need(inputs, 0, "X");
+    let y = need(inputs, 1, "Y");
+    if (y.dtype !== x.dtype) y = castNumbers(y, x.dtype);
+    return [binary("pow", x, y)];
+  },
+});
+
+/** The exponent of Pow may have another numeric type than the base. */
+function castNumbers(t: Tensor, dtype: DType): Tensor {
+  const out = outputUninit(dtype, t.shape);
+  const src = t.data as ArrayLike<number | bigint>;
+  if (out.data instanceof BigInt64Array) for (let i = 0; i < src.length; i++) out.data[i] = BigInt(Math.trunc(Number(src[i])));
+  else for (let i = 0; i < src.length; i++) out.data[i] = Number(src[i]);
+  return out;
+}
+
+function registerVariadic(op: string, kind: BinaryOp): void {
+  registerOp({
+    op,
+    domain: "",
+    infer: (inputs) => {
+      if (inputs.length === 0 || inputs.some((i) => i === undefined)) throw new OpError(`${op} needs at least one input, none absent`);
+      return [binaryInfer(inputs, inputs.map((_, i) => `data_${i}`), NUMERIC)];
+    },
+    kernel: (inputs) => {
+      let acc = need(inputs, 0, "data_0");
+      for (let i = 1; i < inputs.length; i++) acc = binary(kind, acc, need(inputs, i, `data_${i}`));
+      if (inputs.length === 1) acc = binary(kind, acc, acc);
+      return [acc];
+    },
+  });
+}
+
+registerVariadic("Max", "max");
+registerVariadic("Min", "min");
+
+// ── unary ─────────────────────────────────────────────────────────────────────────────────
+
+function unaryInfer(inputs: readonly (ValueInfo | undefined)[], name = "X"): OutputInfo[] {
+  const x = need(inputs, 0, name);
+  checkDType(x.dtype, ["float32"], name);
+  return [{ dtype: x.dtype, shape: x.shape }];
+}
+
+/** Copies x and applies `act` in place (one pass over memory). */
+function activate(x: Tensor, act: Activation, name = "X"): Tensor {
+  if (!(x.data instanceof Float32Array)) throw new OpError(`input ${name} has dtype ${x.dtype}, expected float32`);
+  const out = outputUninit("float32", x.shape);
+  (out.data as Float32Array).set(x.data);
+  applyActivation(act, out.data as Float32Array, 0, out.data.length);
+  return out;
+}
+
+function mapFloat(x: Tensor, f: (v: number) => number, name = "X"): Tensor {
+  if (!(x.data instanceof Float32Array)) throw new OpError(`input ${name} has dtype ${x.dtype}, expected float32`);
+  const out = outputUninit("float32", x.shape);
+  const o = out.data as Float32Array;
+  const d = x.data;
+  for (let i = 0; i < d.length; i++) o[i] = f(d[i]!);
+  return out;
+}
+
+function registerActivation(op: string, domain: string, act: (attrs: Attrs) => Activation, inputName = "X"): void {
+  registerOp({
+    op,
+    domain,
+    infer: (inputs, attrs) => {
+      act(attrs);
+      return unaryInfer(inputs, inputName);
+    },
+    kernel: (inputs, attrs) => [activate(need(inputs, 0, inputName), act(attrs), inputName)],
+  });
+}
+
+function registerMap(op: string, f: (v: number) => number): void {
+  registerOp({
+    op,
+    domain: "",
+    infer: (inputs) => unaryInfer(inputs),
+    kernel: (inputs) => [mapFloat(need(inputs, 0, "X"), f)],
+  });
+}
+
+registerActivation("Relu", "", () => ({ kind: "relu", a: 0, b: 0 }));
+registerActivation("LeakyRelu", "", (attrs) => ({ kind: "leaky_relu", a: attrFloat(attrs, "alpha", 0.01), b: 0 }));
+registerActivation("Sigmoid", "", () => ({ kind: "sigmoid", a: 0, b: 0 }));
+registerActivation("Tanh", "", () => ({ kind: "tanh", a: 0, b: 0 }));
+registerActivation("HardSigmoid", "", (attrs) => ({ kind: "hard_sigmoid", a: attrFloat(attrs, "alpha", 0.2), b: attrFloat(attrs, "beta", 0.5) }));
+registerActivation("HardSwish", "", () => ({ kind: "hard_swish", a: 0, b: 0 }));
+registerMap("Sqrt", Math.sqrt);
+registerMap("Exp", Math.exp);
+registerMap("Erf", erf);
+
+/** erf(x), Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7). */
+export function erf(x: number): number {
+  const sign = x < 0 ? -1 : 1;
+  const ax = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * ax);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign * (1 - poly * Math.exp(-ax * ax));
+}
+
+registerOp({
+  op: "Gelu",
+  domain: "",
+  infer: (inputs, attrs) => {
+    geluFunction(attrs);
+    return unaryInfer(inputs);
+  },
+  kernel: (inputs, attrs) => [mapFloat(need(inputs, 0, "X"), geluFunction(attrs))],
+});
+
+function geluFunction(attrs: Attrs): (x: number) => number {
+  const approximate = attrString(attrs, "approximate", "none");
+  if (approximate === "none") return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+  if (approximate === "tanh") {
+    const k = Math.sqrt(2 / Math.PI);
+    return (x) => 0.5 * x * (1 + Math.tanh(k * (x + 0.044715 * x * x * x)));
+  }
+  throw new OpError(`unknown approximate "${approximate}" (expected none or tanh)`);
+}
+
+// Clip: bounds are optional scalar inputs (opset 11+) or attributes (older opsets).
+registerOp({
+  op: "Clip",
+  domain: "",
+  infer: (inputs) => {
+    for (const [i, name] of [[1, "min"], [2, "max"]] as const) {
+      const bound = inputs[i];
+      if (bound?.shape && bound.shape.length !== 0 && !(bound.shape.length === 1 && bound.shape[0] === 1)) {
+        throw new OpError(`input ${name} must be a scalar, got shape [${bound.shape.join(", ")}]`);
+      }
+      if (bound) checkDType(bound.dtype, ["float32"], name);
+    }
+    const x = need(inputs, 0, "input");
+    checkDType(x.dtype, ["float32"], "input");
+    return [{ dtype: x.dtype, shape: x.shape }];
+  },
+  kernel: (inputs, attrs) => {
+    const lo = inputs[1] ? Number(inputs[1].data[0]) : hasAttr(attrs, "min") ? attrFloat(attrs, "min") : -Infinity;
+    const hi = inputs[2] ? Number(inputs[2].data[0]) : hasAttr(attrs, "max") ? attrFloat(attrs, "max") : Infinity;
+    return [activate(need(inputs, 0, "input"), { kind: "clip", a: lo, b: hi }, "input")];
+  },
+});
+
+// ── tfl ───────────────────────────────────────────────────────────────────────────────────
+
+function registerTflBinary(op: string, kind: BinaryOp): void {
+  registerOp({
+    op,
+    domain: "tfl",
+    infer: (inputs, attrs) => {
+      tflActivation(attrs);
+      return [binaryInfer(inputs, ["lhs", "rhs"], ["float32"])];
+    },
+    kernel: (inputs, attrs) => [binary(kind, need(inputs, 0, "lhs"), need(inputs, 1, "rhs"), tflActivation(attrs))],
+  });
+}
+
+registerTflBinary("Add", "add");
+registerTflBinary("Sub", "sub");
+registerTflBinary("Mul", "mul");
+registerTflBinary("Div", "div");
+
+registerActivation("Relu", "tfl", () => ({ kind: "relu", a: 0, b: 0 }), "x");
+registerActivation("Relu6", "tfl", () => ({ kind: "clip", a: 0, b: 6 }), "x");
+registerActivation("ReluN1To1", "tfl", () => ({ kind: "clip", a: -1, b: 1 }), "x");
+registerActivation("Tanh", "tfl", () => ({ kind: "tanh", a: 0, b: 0 }), "x");
+registerActivation("Logistic", "tfl", () => ({ kind: "sigmoid", a: 0, b: 0 }), "x");
+

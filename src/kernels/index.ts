@@ -1,0 +1,13 @@
+/**
+ * The kernel library: importing this module registers a shape function and a kernel for every
+ * op family with the op registry, and exposes the executor.
+ */
+import "./conv.js";
+import "./elementwise.js";
+import "./gemm.js";
+import "./norm.js";
+import "./pool.js";
+import "./resize.js";
+import "./shape.js";
+
+export { execute, ExecutionError, type ExecuteOptions } from "./execute.js";

@@ -1,0 +1,169 @@
+/**
+ * Normalisation and reductions: BatchNormalization (inference form), Softmax (opset 13: along
+ * one axis) and ReduceMean (axes as an attribute before opset 18, as an input from 18).
+ */
+import type { Dim } from "../runtime/graph.js";
+import { OpError, registerOp } from "../runtime/registry.js";
+import type { Tensor } from "../runtime/tensor.js";
+import {
+  attrFloat,
+  attrInt,
+  attrInts,
+  checkDimsAgree,
+  checkDType,
+  checkRank,
+  constNumbers,
+  need,
+  normAxis,
+  outputF32,
+  tensorNumbers,
+} from "./util.js";
+
+const BN_INPUTS = ["X", "scale", "B", "input_mean", "input_var"] as const;
+
+registerOp({
+  op: "BatchNormalization",
+  domain: "",
+  infer: (inputs, attrs, outputCount) => {
+    if (outputCount > 1 && attrInt(attrs, "training_mode", 0) !== 0) {
+      throw new OpError("training mode (running mean/var outputs) is not supported");
+    }
+    const infos = BN_INPUTS.map((name, i) => need(inputs, i, name));
+    infos.forEach((info, i) => checkDType(info.dtype, ["float32"], BN_INPUTS[i]!));
+    const x = infos[0]!;
+    if (x.shape && x.shape.length < 2) throw new OpError(`input X has rank ${x.shape.length}, expected at least 2`);
+    const channels = x.shape?.[1];
+    for (let i = 1; i < 5; i++) {
+      const s = infos[i]!.shape;
+      if (!s) continue;
+      checkRank(s, 1, BN_INPUTS[i]!);
+      if (channels !== undefined) checkDimsAgree(s[0]!, channels, `input ${BN_INPUTS[i]} length differs from X's channels`);
+    }
+    return [{ dtype: "float32", shape: x.shape }];
+  },
+  kernel: (inputs, attrs) => {
+    const [x, scale, bias, mean, variance] = BN_INPUTS.map((name, i) => need(inputs, i, name)) as [Tensor, Tensor, Tensor, Tensor, Tensor];
+    const eps = attrFloat(attrs, "epsilon", 1e-5);
+    const c = x.shape[1]!;
+    const inner = x.shape.slice(2).reduce((p, q) => p * q, 1);
+    const outer = x.shape[0]!;
+    const out = outputF32(x.shape);
+    const xd = x.data as Float32Array;
+    const od = out.data;
+    for (let ch = 0; ch < c; ch++) {
+      const k = (scale.data as Float32Array)[ch]! / Math.sqrt((variance.data as Float32Array)[ch]! + eps);
+      const shift = (bias.data as Float32Array)[ch]! - (mean.data as Float32Array)[ch]! * k;
+      for (let n = 0; n < outer; n++) {
+        const base = (n * c + ch) * inner;
+        for (let i = base; i < base + inner; i++) od[i] = xd[i]! * k + shift;
+      }
+    }
+    return [out];
+  },
+});
+
+registerOp({
+  op: "Softmax",
+  domain: "",
+  infer: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    checkDType(x.dtype, ["float32"], "input");
+    if (x.shape) normAxis(attrInt(attrs, "axis", -1), x.shape.length);
+    return [{ dtype: "float32", shape: x.shape }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    const rank = x.shape.length;
+    const axis = rank === 0 ? 0 : normAxis(attrInt(attrs, "axis", -1), rank);
+    const size = rank === 0 ? 1 : x.shape[axis]!;
+    const inner = x.shape.slice(axis + 1).reduce((p, q) => p * q, 1);
+    const outer = x.data.length / Math.max(1, size * inner);
+    const xd = x.data as Float32Array;
+    const out = outputF32(x.shape);
+    const od = out.data;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * size * inner + i;
+        let max = -Infinity;
+        for (let k = 0; k < size; k++) max = Math.max(max, xd[base + k * inner]!);
+        let sum = 0;
+        for (let k = 0; k < size; k++) {
+          const e = Math.exp(xd[base + k * inner]! - max);
+          od[base + k * inner] = e;
+          sum += e;
+        }
+        for (let k = 0; k < size; k++) od[base + k * inner] /= sum;
+      }
+    }
+    return [out];
+  },
+});
+
+/** ReduceMean's axes: the `axes` input (opset 18) or attribute (earlier); undefined = all (or none). */
+function reduceAxes(axesInput: number[] | undefined, attrs: Parameters<typeof attrInts>[0], rank: number): number[] {
+  const axes = axesInput ?? attrInts(attrs, "axes", []);
+  if (axes.length === 0) {
+    return attrInt(attrs, "noop_with_empty_axes", 0) ? [] : Array.from({ length: rank }, (_, i) => i);
+  }
+  return [...new Set(axes.map((a) => normAxis(a, rank, "axes entry")))].sort((p, q) => p - q);
+}
+
+registerOp({
+  op: "ReduceMean",
+  domain: "",
+  infer: (inputs, attrs) => {
+    const x = need(inputs, 0, "data");
+    checkDType(x.dtype, ["float32"], "data");
+    const axesInfo = inputs[1];
+    if (axesInfo) checkDType(axesInfo.dtype, ["int64"], "axes");
+    const axesValues = axesInfo ? constNumbers(axesInfo) : undefined;
+    if (!x.shape || (axesInfo && !axesValues)) return [{ dtype: "float32", shape: undefined }];
+    const axes = reduceAxes(axesValues, attrs, x.shape.length);
+    const keep = attrInt(attrs, "keepdims", 1) !== 0;
+    const shape: Dim[] = [];
+    x.shape.forEach((d, i) => {
+      if (!axes.includes(i)) shape.push(d);
+      else if (keep) shape.push(1);
+    });
+    return [{ dtype: "float32", shape }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "data");
+    const axes = reduceAxes(inputs[1] ? tensorNumbers(inputs[1]) : undefined, attrs, x.shape.length);
+    const keep = attrInt(attrs, "keepdims", 1) !== 0;
+    const outShape: number[] = [];
+    x.shape.forEach((d, i) => {
+      if (!axes.includes(i)) outShape.push(d);
+      else if (keep) outShape.push(1);
+    });
+    const out = outputF32(outShape);
+    const od = out.data;
+    od.fill(0);
+    const xd = x.data as Float32Array;
+    // Output strides in input coordinates (0 along reduced axes).
+    const rank = x.shape.length;
+    const keptStrides = new Array<number>(rank).fill(0);
+    let acc = 1;
+    for (let d = rank - 1; d >= 0; d--) {
+      if (!axes.includes(d)) {
+        keptStrides[d] = acc;
+        acc *= x.shape[d]!;
+      }
+    }
+    const index = new Array<number>(rank).fill(0);
+    let o = 0;
+    for (let i = 0; i < xd.length; i++) {
+      od[o] += xd[i]!;
+      for (let d = rank - 1; d >= 0; d--) {
+        index[d]!++;
+        o += keptStrides[d]!;
+        if (index[d]! < x.shape[d]!) break;
+        o -= keptStrides[d]! * x.shape[d]!;
+        index[d] = 0;
+      }
+    }
+    const count = axes.reduce((p, a) => p * x.shape[a]!, 1);
+    for (let i = 0; i < od.length; i++) od[i] /= count;
+    return [out];
+  },
+});

@@ -1,0 +1,174 @@
+/**
+ * Resize: nearest (every nearest_mode) and linear interpolation over any axes, with the
+ * coordinate transformations half_pixel, pytorch_half_pixel, half_pixel_symmetric,
+ * align_corners, asymmetric and tf_half_pixel_for_nn. Both modes are separable, so the kernel
+ * resamples one axis at a time.
+ */
+import type { Attrs, Dim } from "../runtime/graph.js";
+import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
+import { numel, type Tensor } from "../runtime/tensor.js";
+import { attrInts, attrString, checkDType, constNumbers, hasAttr, need, normAxis, outputF32, tensorNumbers, unknownDim } from "./util.js";
+
+const MODES = ["nearest", "linear"];
+const TRANSFORMS = ["half_pixel", "pytorch_half_pixel", "half_pixel_symmetric", "align_corners", "asymmetric", "tf_half_pixel_for_nn"];
+const NEAREST_MODES = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"];
+
+function checkAttrs(attrs: Attrs): void {
+  const mode = attrString(attrs, "mode", "nearest");
+  if (!MODES.includes(mode)) throw new OpError(`Resize mode "${mode}" is not supported (nearest, linear are)`);
+  const transform = attrString(attrs, "coordinate_transformation_mode", "half_pixel");
+  if (!TRANSFORMS.includes(transform)) throw new OpError(`coordinate_transformation_mode "${transform}" is not supported`);
+  const nearest = attrString(attrs, "nearest_mode", "round_prefer_floor");
+  if (!NEAREST_MODES.includes(nearest)) throw new OpError(`unknown nearest_mode "${nearest}"`);
+  if (attrString(attrs, "keep_aspect_ratio_policy", "stretch") !== "stretch") throw new OpError("keep_aspect_ratio_policy other than stretch is not supported");
+}
+
+/** Per-axis output sizes and scales from `scales` or `sizes` (restricted to `axes` when given). */
+function resizePlan(shape: readonly number[], scales: number[] | undefined, sizes: number[] | undefined, attrs: Attrs): { out: number[]; scale: number[] } {
+  const rank = shape.length;
+  const axes = hasAttr(attrs, "axes") ? attrInts(attrs, "axes").map((a) => normAxis(a, rank, "axes entry")) : Array.from({ length: rank }, (_, i) => i);
+  const out = [...shape];
+  const scale = new Array<number>(rank).fill(1);
+  if (sizes && sizes.length > 0) {
+    if (sizes.length !== axes.length) throw new OpError(`sizes has ${sizes.length} entries, expected ${axes.length}`);
+    axes.forEach((a, k) => {
+      out[a] = sizes[k]!;
+      scale[a] = sizes[k]! / shape[a]!;
+    });
+  } else if (scales && scales.length > 0) {
+    if (scales.length !== axes.length) throw new OpError(`scales has ${scales.length} entries, expected ${axes.length}`);
+    axes.forEach((a, k) => {
+      if (!(scales[k]! > 0)) throw new OpError(`scale ${scales[k]} must be positive`);
+      scale[a] = scales[k]!;
+      out[a] = Math.floor(shape[a]! * scales[k]!);
+    });
+  } else throw new OpError("Resize needs scales or sizes");
+  return { out, scale };
+}
+
+function operandNumbers(info: ValueInfo | undefined): number[] | undefined | "unknown" {
+  if (!info) return undefined;
+  if (info.shape && info.shape.length === 1 && info.shape[0] === 0) return undefined;
+  return constNumbers(info) ?? "unknown";
+}
+
+registerOp({
+  op: "Resize",
+  domain: "",
+  infer: (inputs, attrs) => {
+    checkAttrs(attrs);
+    const x = need(inputs, 0, "X");
+    checkDType(x.dtype, ["float32"], "X");
+    if (inputs[2]) checkDType(inputs[2].dtype, ["float32"], "scales");
+    if (inputs[3]) checkDType(inputs[3].dtype, ["int64"], "sizes");
+    // opset 10 has (X, scales); opset 11+ has (X, roi, scales, sizes).
+    const scales = operandNumbers(inputs.length === 2 ? inputs[1] : inputs[2]);
+    const sizes = operandNumbers(inputs[3]);
+    if (scales === undefined && sizes === undefined) throw new OpError("Resize needs scales or sizes");
+    if (!x.shape) return [{ dtype: "float32", shape: undefined }];
+    if (scales === "unknown" || sizes === "unknown" || !x.shape.every((d) => typeof d === "number")) {
+      if (sizes !== undefined && sizes !== "unknown" && !hasAttr(attrs, "axes")) return [{ dtype: "float32", shape: sizes }];
+      return [{ dtype: "float32", shape: x.shape.map((d, i) => (scales !== "unknown" && scales?.[i] === 1 ? d : unknownDim())) as Dim[] }];
+    }
+    return [{ dtype: "float32", shape: resizePlan(x.shape as number[], scales, sizes, attrs).out }];
+  },
+  kernel: (inputs, attrs) => {
+    checkAttrs(attrs);
+    const x = need(inputs, 0, "X");
+    const scalesT = inputs.length === 2 ? inputs[1] : inputs[2];
+    const scales = scalesT && scalesT.data.length > 0 ? tensorNumbers(scalesT) : undefined;
+    const sizes = inputs[3] && inputs[3].data.length > 0 ? tensorNumbers(inputs[3]) : undefined;
+    const plan = resizePlan(x.shape, scales, sizes, attrs);
+    let current: Tensor = x;
+    for (let axis = 0; axis < x.shape.length; axis++) {
+      if (plan.out[axis] === x.shape[axis] && plan.scale[axis] === 1) continue;
+      current = resampleAxis(current, axis, plan.out[axis]!, plan.scale[axis]!, attrs);
+    }
+    if (current === x) {
+      const copy = outputF32(x.shape);
+      copy.data.set(x.data as Float32Array);
+      return [copy];
+    }
+    return [current];
+  },
+});
+
+/** Source coordinate of output index `o` along an axis (ONNX coordinate_transformation_mode). */
+function sourceCoordinate(transform: string, o: number, scale: number, inSize: number, outSize: number): number {
+  switch (transform) {
+    case "half_pixel":
+      return (o + 0.5) / scale - 0.5;
+    case "pytorch_half_pixel":
+      return outSize > 1 ? (o + 0.5) / scale - 0.5 : 0;
+    case "half_pixel_symmetric": {
+      const adjustment = outSize / (scale * inSize);
+      const offset = (inSize / 2) * (1 - adjustment);
+      return offset + (o + 0.5) / scale - 0.5;
+    }
+    case "align_corners":
+      return outSize === 1 ? 0 : (o * (inSize - 1)) / (outSize - 1);
+    case "asymmetric":
+      return o / scale;
+    default:
+      return (o + 0.5) / scale;
+  }
+}
+
+function nearestIndex(mode: string, x: number, inSize: number): number {
+  let i: number;
+  switch (mode) {
+    case "round_prefer_floor":
+      i = x === Math.floor(x) + 0.5 ? Math.floor(x) : Math.round(x);
+      break;
+    case "round_prefer_ceil":
+      i = Math.round(x);
+      break;
+    case "floor":
+      i = Math.floor(x);
+      break;
+    default:
+      i = Math.ceil(x);
+  }
+  return Math.min(Math.max(i, 0), inSize - 1);
+}
+
+function resampleAxis(x: Tensor, axis: number, outSize: number, scale: number, attrs: Attrs): Tensor {
+  const mode = attrString(attrs, "mode", "nearest");
+  const transform = attrString(attrs, "coordinate_transformation_mode", "half_pixel");
+  const nearestMode = attrString(attrs, "nearest_mode", "round_prefer_floor");
+  const inSize = x.shape[axis]!;
+  const outer = numel(x.shape.slice(0, axis));
+  const inner = numel(x.shape.slice(axis + 1));
+  const shape = x.shape.map((d, i) => (i === axis ? outSize : d));
+  const out = outputF32(shape);
+  const src = x.data as Float32Array;
+  const dst = out.data;
+  // Per output index: two source indices and the weight of the second.
+  const lo = new Int32Array(outSize);
+  const hi = new Int32Array(outSize);
+  const weight = new Float32Array(outSize);
+  for (let o = 0; o < outSize; o++) {
+    const c = sourceCoordinate(transform, o, scale, inSize, outSize);
+    if (mode === "nearest") {
+      lo[o] = hi[o] = nearestIndex(nearestMode, c, inSize);
+    } else {
+      const clamped = Math.min(Math.max(c, 0), inSize - 1);
+      lo[o] = Math.floor(clamped);
+      hi[o] = Math.min(lo[o]! + 1, inSize - 1);
+      weight[o] = clamped - lo[o]!;
+    }
+  }
+  for (let b = 0; b < outer; b++) {
+    const srcBase = b * inSize * inner;
+    const dstBase = b * outSize * inner;
+    for (let o = 0; o < outSize; o++) {
+      const l = srcBase + lo[o]! * inner;
+      const h = srcBase + hi[o]! * inner;
+      const w = weight[o]!;
+      const d = dstBase + o * inner;
+      if (w === 0) for (let k = 0; k < inner; k++) dst[d + k] = src[l + k]!;
+      else for (let k = 0; k < inner; k++) dst[d + k] = src[l + k]! * (1 - w) + src[h + k]! * w;
+    }
+  }
+  return out;
+}
