@@ -3,10 +3,13 @@
  * become constants, graph inputs keep their declared shapes (symbolic dims as strings),
  * attributes keep their ONNX types, value_info shapes are kept, and ops fusec cannot compute
  * with (or attributes it cannot represent) pass through opaquely so that the model saves back
- * unchanged. Every problem with the file is a `ModelFileError` naming the file.
+ * unchanged. Shapes are then inferred through the op registry (ops it lacks stay opaque), so
+ * callers that want full inference register the kernels first (src/index.ts does). Every problem
+ * with the file is a `ModelFileError` naming the file.
  */
 import { readFileSync } from "node:fs";
 import { Graph, Value, type Attr, type Attrs, type Dim } from "../runtime/graph.js";
+import { inferGraph } from "../runtime/infer.js";
 import { tensor, type DType, type Tensor } from "../runtime/tensor.js";
 import {
   AttributeType,
@@ -105,6 +108,11 @@ class ModelReader {
       if (!v) this.fail(`graph output "${out.name}" is not produced by any node`);
       this.graph.outputs.push(v);
       this.applyValueInfo(out);
+    }
+    try {
+      inferGraph(this.graph);
+    } catch (e) {
+      this.fail(`shape inference failed: ${firstLine(e)}`);
     }
     return this.graph;
   }

@@ -1,0 +1,151 @@
+/**
+ * `fusec run <model>`: executes a model with fusec's executor. Inputs come from `.npy` files or
+ * are deterministic random values of the declared shapes (symbolic dims are 1 unless `--dim`
+ * sets them); every graph output is written as `<DIR>/<output name>.npy` and summarised.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { dump, parse } from "npyjs";
+import { execute, loadGraph, ModelFileError, type Graph, type Tensor, type Value } from "../../index.js";
+import { lookupOp } from "../../runtime/registry.js";
+import { allocData, tensor, type DType } from "../../runtime/tensor.js";
+import { writeAtomically } from "../../onnx/save.js";
+import { collect, runModelCommand, table, UsageError } from "../model-errors.js";
+
+interface RunFlags {
+  input?: string[];
+  outputs?: string;
+  seed?: string;
+  dim?: string[];
+}
+
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("execute a model with fusec's executor and write its outputs as .npy files")
+    .argument("<model>", "model (.onnx or .json)")
+    .option("--input <name=file.npy>", "value of a graph input (repeatable; others are random)", collect)
+    .option("--outputs <dir>", "directory for the output .npy files", ".")
+    .option("--seed <n>", "seed of the random inputs", "0")
+    .option("--dim <name=value>", "size of a symbolic dimension of the random inputs (default 1; repeatable)", collect)
+    .action((model: string, flags: RunFlags) => runModelCommand(() => runModel(model, flags)));
+}
+
+function keyValue(spec: string, option: string): [string, string] {
+  const at = spec.lastIndexOf("=");
+  if (at <= 0 || at === spec.length - 1) throw new UsageError(`${option} expects NAME=VALUE, got "${spec}"`);
+  return [spec.slice(0, at), spec.slice(at + 1)];
+}
+
+function runModel(model: string, flags: RunFlags): void {
+  const seed = Number(flags.seed ?? 0);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed expects an integer, got "${flags.seed}"`);
+  const dims = new Map<string, number>();
+  for (const spec of flags.dim ?? []) {
+    const [name, value] = keyValue(spec, "--dim");
+    const size = Number(value);
+    if (!Number.isInteger(size) || size < 0) throw new UsageError(`--dim ${name} expects a size, got "${value}"`);
+    dims.set(name, size);
+  }
+  const files = new Map((flags.input ?? []).map((spec) => keyValue(spec, "--input")));
+  const graph = loadGraph(model);
+  for (const name of files.keys()) {
+    if (!graph.inputs.some((v) => v.name === name)) {
+      throw new UsageError(`--input ${name}: the model has no input "${name}" (inputs: ${graph.inputs.map((v) => v.name).join(", ")})`);
+    }
+  }
+  checkExecutable(model, graph);
+  const feeds: Record<string, Tensor> = {};
+  graph.inputs.forEach((v, i) => {
+    const file = files.get(v.name);
+    feeds[v.name] = file ? readNpy(file, v) : randomTensor(v, dims, seed * 1000 + i + 1);
+  });
+  const results = execute(graph, feeds);
+  const outDir = flags.outputs ?? ".";
+  mkdirSync(outDir, { recursive: true });
+  const names = (graph.meta["outputNames"] as string[] | undefined) ?? [];
+  const rows: (string | number)[][] = [["output", "shape", "min", "max", "mean"]];
+  graph.outputs.forEach((v, i) => {
+    const name = names[i] ?? v.name;
+    const t = results[v.name];
+    if (!t) throw new Error(`the executor returned no value for output "${name}"`);
+    writeAtomically(join(outDir, `${name.replace(/[^A-Za-z0-9._-]/g, "_")}.npy`), new Uint8Array(toNpy(t)));
+    const { min, max, mean } = summary(t);
+    rows.push([name, `${t.dtype}[${t.shape.join(", ")}]`, min, max, mean]);
+  });
+  for (const line of table(rows)) process.stdout.write(`${line}\n`);
+}
+
+/** Every node must have a kernel: an op fusec only passes through cannot be run. */
+function checkExecutable(model: string, graph: Graph): void {
+  for (const node of graph.topoOrder()) {
+    if (!lookupOp(node.domain, node.op)) {
+      const op = node.domain ? `${node.domain}::${node.op}` : node.op;
+      throw new ModelFileError(model, `node "${node.name}" uses op ${op}, which fusec cannot execute`);
+    }
+  }
+}
+
+const NPY_DTYPES: Record<string, DType> = { f4: "float32", f8: "float32", i8: "int64", i4: "int32", b1: "bool", u1: "bool" };
+
+function readNpy(file: string, input: Value): Tensor {
+  let array;
+  try {
+    const bytes = readFileSync(file);
+    array = parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  } catch (e) {
+    throw new UsageError(`--input ${input.name}: cannot read ${file} (${(e as Error).message.split("\n")[0]})`);
+  }
+  const dtype = NPY_DTYPES[array.dtype];
+  if (!dtype || dtype !== input.dtype) {
+    throw new UsageError(`--input ${input.name}: ${file} holds ${array.dtype}, the input is ${input.dtype}`);
+  }
+  if (array.fortranOrder) throw new UsageError(`--input ${input.name}: ${file} is in Fortran order`);
+  const declared = input.shape;
+  if (declared && (declared.length !== array.shape.length || declared.some((d, i) => typeof d === "number" && d !== array.shape[i]))) {
+    throw new UsageError(`--input ${input.name}: ${file} has shape [${array.shape}], the input is [${declared.join(", ")}]`);
+  }
+  const data = array.data as ArrayLike<number> & ArrayBufferView;
+  return dtype === "int64" ? tensor(dtype, array.shape, data as unknown as BigInt64Array) : tensor(dtype, array.shape, Array.from(data));
+}
+
+/** Deterministic values: floats uniform in [-1, 1), integers in [0, 10), booleans 0/1. */
+function randomTensor(input: Value, dims: Map<string, number>, seed: number): Tensor {
+  if (!input.shape) throw new UsageError(`input "${input.name}" has no declared shape: pass it with --input`);
+  const shape = input.shape.map((d) => (typeof d === "number" ? d : (dims.get(d) ?? 1)));
+  const dtype = input.dtype ?? "float32";
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = allocData(dtype, n);
+  let s = (seed >>> 0) ^ 0x9e3779b9 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const u = (s >>> 0) / 0x100000000;
+    if (data instanceof Float32Array) data[i] = u * 2 - 1;
+    else if (data instanceof BigInt64Array) data[i] = BigInt(Math.floor(u * 10));
+    else if (data instanceof Uint8Array) data[i] = u < 0.5 ? 0 : 1;
+    else data[i] = Math.floor(u * 10);
+  }
+  return tensor(dtype, shape, data);
+}
+
+function toNpy(t: Tensor): ArrayBuffer {
+  return dump(t.data, [...t.shape], t.dtype === "bool" ? { dtype: "b1" } : {});
+}
+
+function summary(t: Tensor): { min: string; max: string; mean: string } {
+  if (t.data.length === 0) return { min: "-", max: "-", mean: "-" };
+  let min = Infinity;
+  let max = -Infinity;
+  let total = 0;
+  for (let i = 0; i < t.data.length; i++) {
+    const v = Number(t.data[i]);
+    if (v < min) min = v;
+    if (v > max) max = v;
+    total += v;
+  }
+  const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(6));
+  return { min: fmt(min), max: fmt(max), mean: fmt(total / t.data.length) };
+}
