@@ -1,7 +1,7 @@
 /**
  * The compiler pipeline (`fusec/compiler`): rules files → one TypeScript pass module per pack.
- * It reads as the list of phases: load + parse + resolve + check (analyze), then per pack:
- * lower to match programs, generate and format the module. Errors are returned as
+ * It reads as the list of phases, per pack (each input file): load + parse + resolve + check
+ * (analyze), lower to match programs; then, when nothing failed, generate and format the modules. Errors are returned as
  * diagnostics; nothing here prints or exits.
  */
 import * as nodePath from "node:path";
@@ -9,7 +9,7 @@ import type { RulesFile, Span } from "./ast.js";
 import { analyze, type SourceInput } from "./analyze.js";
 import { generate } from "./codegen.js";
 import { error, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
-import { lower, type ExternImport, type LowerInput } from "./lower.js";
+import { lower, type ExternImport, type LowerInput, type PassProgram } from "./lower.js";
 import type { Program } from "./program.js";
 
 export type { SourceInput } from "./analyze.js";
@@ -47,21 +47,27 @@ export async function compile(inputs: readonly SourceInput[], options: CompileOp
     runtimeImport: options.runtimeImport ?? "fusec/runtime",
     cwd: options.cwd ?? process.cwd(),
   };
-  const { program, diagnostics } = analyze(inputs);
-  const files = program.files.map((f) => nodePath.resolve(f.path));
-  diagnostics.push(...duplicatePacks(program.roots));
-  if (hasErrors(diagnostics)) return { modules: [], diagnostics: sortDiagnostics(diagnostics), files };
-
-  const lowered = program.roots.map((root) => lower(packInput(program, root, settings)));
-  for (const l of lowered) diagnostics.push(...l.diagnostics);
-  if (hasErrors(diagnostics)) return { modules: [], diagnostics: sortDiagnostics(diagnostics), files };
-
-  const modules: GeneratedModule[] = [];
-  for (const { program: pass } of lowered) {
-    const code = await generate(pass, { runtimeImport: settings.runtimeImport });
-    modules.push({ pack: pass.pack, fileName: `${pass.pack}.ts`, code });
+  const diagnostics: Diagnostic[] = [...duplicatePacks(inputs)];
+  const files = new Set<string>();
+  const passes: PassProgram[] = [];
+  for (const input of inputs) {
+    // Each pack is analyzed on its own: it sees only the dialects it imports.
+    const { program, diagnostics: found } = analyze([input]);
+    for (const f of program.files) files.add(nodePath.resolve(f.path));
+    diagnostics.push(...found);
+    const root = program.roots[0];
+    if (hasErrors(found) || !root) continue;
+    const lowered = lower(packInput(program, root, settings));
+    diagnostics.push(...lowered.diagnostics);
+    passes.push(lowered.program);
   }
-  return { modules, diagnostics: sortDiagnostics(diagnostics), files };
+  const result = { modules: [] as GeneratedModule[], diagnostics: sortDiagnostics(dedupe(diagnostics)), files: [...files] };
+  if (hasErrors(result.diagnostics)) return result;
+  for (const pass of passes) {
+    const code = await generate(pass, { runtimeImport: settings.runtimeImport });
+    result.modules.push({ pack: pass.pack, fileName: `${pass.pack}.ts`, code });
+  }
+  return result;
 }
 
 /** The name of the pack compiled from `path`: its base name without `.rules`. */
@@ -71,9 +77,9 @@ export function packName(path: string): string {
 
 // ── assembling a pack ────────────────────────────────────────────────────────────────────
 
-/** What lowering needs for the pack rooted at `root`: its rules (its own and its imports'), ops, externs. */
+/** What lowering needs for the pack rooted at `root`: its rules (its own and its imports', imports first), ops, externs. */
 function packInput(program: Program, root: RulesFile, settings: { outDir: string; cwd: string }): LowerInput {
-  const files = reachableFiles(program, root);
+  const files = program.files;
   const sources = new Map(program.files.map((f) => [f.path, f.source]));
   const externs = new Map<string, ExternImport & { params: { type: string }[] }>();
   for (const file of files) {
@@ -94,43 +100,39 @@ function packInput(program: Program, root: RulesFile, settings: { outDir: string
   };
 }
 
-/** `root` and every file it imports, transitively, in load order (imports first). */
-function reachableFiles(program: Program, root: RulesFile): RulesFile[] {
-  const byPath = new Map(program.files.map((f) => [nodePath.resolve(f.path), f]));
-  const reached = new Set<RulesFile>();
-  const visit = (file: RulesFile): void => {
-    if (reached.has(file)) return;
-    reached.add(file);
-    for (const imp of file.imports) {
-      const imported = byPath.get(nodePath.resolve(nodePath.dirname(file.path), imp.path));
-      if (imported) visit(imported);
-    }
-  };
-  visit(root);
-  return program.files.filter((f) => reached.has(f));
-}
-
-function duplicatePacks(roots: readonly RulesFile[]): Diagnostic[] {
-  const seen = new Map<string, RulesFile>();
+function duplicatePacks(inputs: readonly SourceInput[]): Diagnostic[] {
+  const seen = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
-  for (const root of roots) {
-    const pack = packName(root.path);
+  for (const input of inputs) {
+    const path = typeof input === "string" ? input : input.path;
+    const pack = packName(path);
     const first = seen.get(pack);
-    if (first && first !== root) {
+    if (first !== undefined && nodePath.resolve(first) !== nodePath.resolve(path)) {
       diagnostics.push(
-        error("duplicate-pack", `two packs would both be written to ${pack}.ts`, fileStart(root), [
+        error("duplicate-pack", `two packs would both be written to ${pack}.ts`, fileStart(path), [
           { message: `the other pack named ${pack}`, span: fileStart(first) },
         ]),
       );
     }
-    seen.set(pack, root);
+    seen.set(pack, path);
   }
   return diagnostics;
 }
 
-function fileStart(file: RulesFile): Span {
+/** A file imported by several packs is analyzed once per pack: report its findings once. */
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${nodePath.resolve(d.span.file)}:${d.span.start.offset}:${d.code}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function fileStart(file: string): Span {
   const start = { offset: 0, line: 1, column: 1 };
-  return { file: file.path, start, end: start };
+  return { file, start, end: start };
 }
 
 /** `path` relative to `cwd` with forward slashes, for stable output on every platform. */

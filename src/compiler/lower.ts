@@ -276,16 +276,17 @@ class RuleLowering {
           return;
         }
         const optional = pattern.optional && mayBeAbsent;
-        if (!optional) this.check(binary("===", ref(slot), { kind: "undefined" }), `${name}: operand absent`);
+        const absent = binary("===", ref(slot), { kind: "undefined" });
         let tensor: string | undefined;
         if (pattern.constant) {
           tensor = this.fresh(`${slot}Tensor`);
           this.emit({ kind: "const", name: tensor, init: call("rw.constant", ref(slot)) });
           const notConst = binary("===", ref(tensor), { kind: "undefined" });
-          this.check(
-            optional ? binary("&&", binary("!==", ref(slot), { kind: "undefined" }), notConst) : notConst,
-            `${name}: not a constant`,
-          );
+          // Testing the slot too narrows it to a Value for later uses.
+          const failWhen = optional ? binary("&&", negate(absent), notConst) : binary("||", absent, notConst);
+          this.check(failWhen, `${name}: not a constant`);
+        } else if (!optional) {
+          this.check(absent, `${name}: operand absent`);
         }
         this.bind(pattern.name, { kind: "value", value: slot, tensor, optional });
         return;
