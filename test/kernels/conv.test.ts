@@ -1,0 +1,100 @@
+import { test } from "uvu";
+import { assertClose, checkAgainstOrt, floats, int, ints, randomTensor, runOrt, runOurs, str } from "./oracle.js";
+
+const X = randomTensor([2, 4, 9, 8], 1);
+
+const convCases: [string, number[], Record<string, ReturnType<typeof ints>>][] = [
+  ["3x3 pad 1", [6, 4, 3, 3], { pads: ints([1, 1, 1, 1]) }],
+  ["strided 2", [6, 4, 3, 3], { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }],
+  ["asymmetric pads", [5, 4, 3, 2], { pads: ints([0, 2, 1, 0]) }],
+  ["dilations", [3, 4, 3, 3], { dilations: ints([2, 3]), pads: ints([2, 1, 2, 1]) }],
+  ["1x1 pointwise", [7, 4, 1, 1], {}],
+  ["1x1 strided", [7, 4, 1, 1], { strides: ints([2, 3]) }],
+  ["groups 2", [6, 2, 3, 3], { group: int(2), pads: ints([1, 1, 1, 1]) }],
+  ["depthwise", [4, 1, 3, 3], { group: int(4), pads: ints([1, 1, 1, 1]), strides: ints([2, 1]) }],
+  ["depthwise multiplier 2", [8, 1, 3, 3], { group: int(4), dilations: ints([2, 2]) }],
+  ["auto_pad SAME_UPPER", [3, 4, 4, 4], { auto_pad: str("SAME_UPPER") as never, strides: ints([2, 2]) }],
+  ["auto_pad SAME_LOWER", [3, 4, 4, 4], { auto_pad: str("SAME_LOWER") as never, strides: ints([2, 2]) }],
+  ["auto_pad VALID", [3, 4, 2, 5], { auto_pad: str("VALID") as never }],
+];
+
+for (const [name, wShape, attrs] of convCases) {
+  test(`Conv ${name} matches onnxruntime`, async () => {
+    const W = randomTensor(wShape, 2);
+    const B = randomTensor([wShape[0]!], 3);
+    await checkAgainstOrt({ op: "Conv", inputs: [X, W, B], attrs }, 1e-4, name);
+    await checkAgainstOrt({ op: "Conv", inputs: [X, W], attrs }, 1e-4, `${name} no bias`);
+  });
+}
+
+test("Conv 1-D with stride, dilation and pads matches onnxruntime", async () => {
+  const x = randomTensor([2, 3, 17], 4);
+  const w = randomTensor([5, 3, 4], 5);
+  await checkAgainstOrt({ op: "Conv", inputs: [x, w], attrs: { strides: ints([2]), dilations: ints([2]), pads: ints([3, 1]) } });
+});
+
+test("Conv with K larger than one GEMM depth block matches onnxruntime", async () => {
+  const x = randomTensor([1, 40, 6, 6], 6);
+  const w = randomTensor([70, 40, 3, 3], 7);
+  await checkAgainstOrt({ op: "Conv", inputs: [x, w, randomTensor([70], 8)], attrs: { pads: ints([1, 1, 1, 1]) } }, 1e-4);
+});
+
+const convTransposeCases: [string, number[], Record<string, ReturnType<typeof ints>>][] = [
+  ["plain", [4, 3, 3, 3], {}],
+  ["stride 2, pads", [4, 3, 3, 3], { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }],
+  ["output_padding", [4, 3, 3, 3], { strides: ints([2, 2]), pads: ints([1, 0, 1, 0]), output_padding: ints([1, 1]) }],
+  ["groups", [4, 2, 2, 2], { group: int(2), strides: ints([2, 2]) }],
+  ["dilations", [4, 3, 2, 3], { dilations: ints([2, 2]), strides: ints([1, 2]) }],
+];
+
+for (const [name, wShape, attrs] of convTransposeCases) {
+  test(`ConvTranspose ${name} matches onnxruntime`, async () => {
+    const x = randomTensor([2, 4, 5, 6], 9);
+    await checkAgainstOrt({ op: "ConvTranspose", inputs: [x, randomTensor(wShape, 10), randomTensor([wShape[1]! * ((attrs.group?.value as number) ?? 1)], 11)], attrs }, 1e-4, name);
+  });
+}
+
+test("FusedConv without activation equals Conv plus Z (onnxruntime rejects an empty activation)", async () => {
+  const W = randomTensor([6, 4, 3, 3], 12);
+  const B = randomTensor([6], 13);
+  const Z = randomTensor([2, 6, 9, 8], 14);
+  const pads = ints([1, 1, 1, 1]);
+  const [conv] = await runOrt({ op: "Conv", inputs: [X, W, B], attrs: { pads } });
+  const expected = { ...conv!, data: (conv!.data as Float32Array).map((v, i) => v + (Z.data as Float32Array)[i]!) };
+  const [actual] = runOurs({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B, Z], attrs: { pads } });
+  assertClose(actual!, expected);
+});
+
+const activations: [string, number[]][] = [
+  ["Relu", []],
+  ["Tanh", []],
+  ["Sigmoid", []],
+  ["LeakyRelu", [0.2]],
+  ["Clip", [-0.5, 0.7]],
+  ["HardSigmoid", [0.3, 0.4]],
+  ["HardSwish", []],
+];
+
+for (const [activation, params] of activations) {
+  test(`FusedConv activation "${activation}" with and without Z matches onnxruntime`, async () => {
+    const W = randomTensor([6, 4, 3, 3], 12);
+    const B = randomTensor([6], 13);
+    const Z = randomTensor([2, 6, 9, 8], 14);
+    const attrs = { pads: ints([1, 1, 1, 1]), activation: str(activation), activation_params: floats(params) };
+    await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B], attrs }, 1e-4, activation);
+    await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B, Z], attrs }, 1e-4, `${activation} + Z`);
+  });
+}
+
+test("FusedConv depthwise with Z matches onnxruntime", async () => {
+  const W = randomTensor([4, 1, 3, 3], 15);
+  const Z = randomTensor([2, 4, 9, 8], 16);
+  await checkAgainstOrt({
+    op: "FusedConv",
+    domain: "com.microsoft",
+    inputs: [X, W, randomTensor([4], 17), Z],
+    attrs: { group: int(4), pads: ints([1, 1, 1, 1]), activation: str("Relu") },
+  });
+});
+
+test.run();
