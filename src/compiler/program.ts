@@ -262,10 +262,49 @@ export function forEachResultIdent(result: ResultExpr, visit: (ident: Ident) => 
   }
 }
 
+/** Calls `visit` on every expression and sub-expression of a rule's condition, lets and result. */
+export function forEachExpr(rule: Rule, visit: (expr: Expr) => void): void {
+  const walk = (expr: Expr): void => {
+    visit(expr);
+    switch (expr.kind) {
+      case "List":
+        return;
+      case "ListExpr":
+        return expr.items.forEach(walk);
+      case "Unary":
+      case "Along":
+        return walk(expr.operand);
+      case "Binary":
+        walk(expr.left);
+        return walk(expr.right);
+      case "Index":
+        walk(expr.target);
+        return walk(expr.index);
+      case "Call":
+        return expr.args.forEach(walk);
+      default:
+        return;
+    }
+  };
+  const walkResult = (result: ResultExpr): void => {
+    if (result.kind !== "ResultOp") return walk(result);
+    result.operands.forEach(walkResult);
+    for (const attr of result.attrs) if (attr.value) walk(attr.value);
+  };
+  if (rule.where) walk(rule.where);
+  for (const let_ of rule.lets) walk(let_.value);
+  walkResult(rule.result);
+}
+
 /** Every result op of a result, outermost first. */
 export function resultOps(result: ResultExpr): ResultOp[] {
   if (result.kind !== "ResultOp") return [];
   return [result, ...result.operands.flatMap((operand) => resultOps(operand))];
+}
+
+/** Every op reference of a rule: its pattern's ops, then its result's. */
+export function allOpRefs(rule: Rule): OpRef[] {
+  return [...opPatterns(rule.pattern).map((p) => p.op), ...resultOps(rule.result).map((r) => r.op)];
 }
 
 /** Every op pattern of a pattern, outermost first. */

@@ -4,11 +4,55 @@
  */
 import type { Diagnostic } from "../diagnostics.js";
 import type { Program } from "../program.js";
+import { checkAmbiguousOp } from "./ambiguous-op.js";
+import { checkArity } from "./arity.js";
+import { checkAttrType } from "./attr-type.js";
+import { checkBadSpread } from "./bad-spread.js";
+import { checkBuiltinCall } from "./builtin-call.js";
+import { checkCoalesce } from "./coalesce.js";
+import { checkConditionType } from "./condition-type.js";
+import { checkDuplicateOp } from "./duplicate-op.js";
+import { checkDuplicateRule } from "./duplicate-rule.js";
+import { checkDuplicateRuleName } from "./duplicate-rule-name.js";
+import { checkExternPred } from "./extern-pred.js";
+import { checkMissingAttr } from "./missing-attr.js";
+import { checkNonConstExpr } from "./non-const-expr.js";
+import { checkOpDecl } from "./op-decl.js";
+import { checkOptionalOperand } from "./optional-operand.js";
+import { checkOverlap } from "./overlap.js";
+import { checkUnboundVar } from "./unbound-var.js";
+import { checkUnknownAttr } from "./unknown-attr.js";
+import { checkUnknownDialect } from "./unknown-dialect.js";
+import { checkUnknownOp } from "./unknown-op.js";
+import { checkUnusedBinding } from "./unused-binding.js";
 
 /** A semantic check: reads the program, returns what it found wrong. */
 export type Check = (program: Program) => Diagnostic[];
 
-const checks: Check[] = [];
+/** Declarations first, then name resolution, then types, then rule-against-rule relations. */
+const checks: Check[] = [
+  checkDuplicateOp,
+  checkOpDecl,
+  checkUnknownDialect,
+  checkUnknownOp,
+  checkAmbiguousOp,
+  checkArity,
+  checkOptionalOperand,
+  checkUnknownAttr,
+  checkAttrType,
+  checkMissingAttr,
+  checkBadSpread,
+  checkUnboundVar,
+  checkUnusedBinding,
+  checkNonConstExpr,
+  checkCoalesce,
+  checkBuiltinCall,
+  checkExternPred,
+  checkConditionType,
+  checkDuplicateRuleName,
+  checkDuplicateRule,
+  checkOverlap,
+];
 
 export function runChecks(program: Program): Diagnostic[] {
   return checks.flatMap((check) => check(program));

@@ -1,0 +1,109 @@
+/**
+ * Every attribute value has its declared type: attribute-pattern literals, values set in result
+ * ops and dialect defaults (enum values must be among the enum's).
+ */
+import type { AttrType, Literal } from "../ast.js";
+import { error, type Diagnostic } from "../diagnostics.js";
+import { attrDecl, exprKind, opPatterns, resultOps, type ExprKind, type Program } from "../program.js";
+
+export function checkAttrType(program: Program): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const file of program.files) {
+    for (const dialect of file.dialects) {
+      for (const op of dialect.ops) {
+        for (const attr of op.attrs) {
+          const problem = attr.default && literalProblem(attr.type, attr.default);
+          if (problem) diagnostics.push(error("attr-type", `default of '${op.name}.${attr.name}': ${problem}`, attr.default!.span));
+        }
+      }
+    }
+  }
+  for (const rule of program.rules) {
+    const scope = program.scopes.get(rule)!;
+    for (const pattern of opPatterns(rule.pattern)) {
+      const op = program.ops.resolve(pattern.op);
+      for (const attr of pattern.attrs) {
+        const decl = op && attrDecl(op, attr.name.name);
+        if (!decl || attr.value.kind === "Ident") continue;
+        const problem = literalProblem(decl.type, attr.value);
+        if (problem) diagnostics.push(error("attr-type", `attribute '${attr.name.name}' of '${op.name}': ${problem}`, attr.value.span));
+      }
+    }
+    for (const result of resultOps(rule.result)) {
+      const op = program.ops.resolve(result.op);
+      for (const attr of result.attrs) {
+        const decl = op && attr.name && attrDecl(op, attr.name.name);
+        if (!decl || !attr.value) continue;
+        const value = attr.value;
+        const problem =
+          value.kind === "Number" || value.kind === "String" || value.kind === "Bool" || value.kind === "List"
+            ? literalProblem(decl.type, value)
+            : kindProblem(decl.type, exprKind(value, scope, program.externs));
+        if (problem) diagnostics.push(error("attr-type", `attribute '${attr.name!.name}' of '${op.name}': ${problem}`, value.span));
+      }
+    }
+  }
+  return diagnostics;
+}
+
+function describeType(type: AttrType): string {
+  const names: Record<string, string> = { ints: "int[]", floats: "float[]", strings: "string[]" };
+  return type.kind === "enum" ? `enum(${type.values.join(", ")})` : (names[type.kind] ?? type.kind);
+}
+
+function describeLiteral(literal: Literal): string {
+  switch (literal.kind) {
+    case "Number":
+      return literal.isInt ? "an int" : "a float";
+    case "String":
+      return "a string";
+    case "Bool":
+      return "a bool";
+    case "List":
+      return "a list";
+  }
+}
+
+/** Why `literal` is not a value of `type`, or undefined when it is. */
+function literalProblem(type: AttrType, literal: Literal): string | undefined {
+  const expected = `expected ${describeType(type)}, found ${describeLiteral(literal)}`;
+  switch (type.kind) {
+    case "int":
+      return literal.kind === "Number" && literal.isInt ? undefined : expected;
+    case "float":
+      return literal.kind === "Number" ? undefined : expected;
+    case "string":
+      return literal.kind === "String" ? undefined : expected;
+    case "enum":
+      if (literal.kind !== "String") return expected;
+      return type.values.includes(literal.value) ? undefined : `'${literal.value}' is not one of ${type.values.join(", ")}`;
+    case "tensor":
+      return literal.kind === "Number" || (literal.kind === "List" && literal.items.every((i) => i.kind === "Number")) ? undefined : expected;
+    case "ints":
+    case "floats":
+    case "strings": {
+      if (literal.kind !== "List") return expected;
+      const itemType: AttrType = { kind: type.kind === "ints" ? "int" : type.kind === "floats" ? "float" : "string" };
+      const bad = literal.items.find((item) => literalProblem(itemType, item) !== undefined);
+      return bad ? `expected ${describeType(type)}, but an element is ${describeLiteral(bad)}` : undefined;
+    }
+  }
+}
+
+/** Why a value of kind `kind` cannot be an attribute of `type`, or undefined when it can. */
+function kindProblem(type: AttrType, kind: ExprKind): string | undefined {
+  if (kind === "unknown") return undefined;
+  const accepted: Record<AttrType["kind"], ExprKind[]> = {
+    int: ["int"],
+    float: ["int", "float"],
+    string: ["string"],
+    enum: ["string"],
+    ints: ["ints"],
+    floats: ["ints", "floats"],
+    strings: ["strings"],
+    tensor: ["tensor", "int", "float", "ints", "floats"],
+  };
+  if (accepted[type.kind].includes(kind)) return undefined;
+  const found = kind === "value" ? "a graph value (attributes are compile-time values)" : kind === "list" ? "a mixed list" : `${kind === "int" ? "an" : "a"} ${kind}`;
+  return `expected ${describeType(type)}, found ${found}`;
+}

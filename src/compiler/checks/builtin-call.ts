@@ -1,0 +1,75 @@
+/** Every function call names a built-in or an extern predicate; built-in calls have the right arguments. */
+import { builtinNames, lookupBuiltin, type ParamKind } from "../builtins.js";
+import { error, type Diagnostic } from "../diagnostics.js";
+import { closest, exprKind, forEachExpr, type ExprKind, type Program } from "../program.js";
+
+/** Argument kinds each parameter kind accepts (`value` arguments to `tensor` parameters are the non-const check's). */
+const accepts: Record<ParamKind, ExprKind[]> = {
+  value: ["value", "tensor"],
+  tensor: ["tensor", "value", "int", "float", "ints", "floats"],
+  int: ["int"],
+  number: ["int", "float"],
+  ints: ["ints"],
+  list: ["ints", "floats", "strings", "list"],
+  any: ["value", "tensor", "int", "float", "bool", "string", "ints", "floats", "strings", "list"],
+};
+
+export function checkBuiltinCall(program: Program): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const rule of program.rules) {
+    const scope = program.scopes.get(rule)!;
+    forEachExpr(rule, (expr) => {
+      if (expr.kind !== "Call") return;
+      const name = expr.callee.name;
+      const builtin = lookupBuiltin(name);
+      if (!builtin) {
+        if (program.externs.has(name)) return;
+        const suggestion = closest(name, [...builtinNames(), ...program.externs.keys()]);
+        const hint = suggestion ? `; did you mean '${suggestion}'?` : program.ops.resolve({ name, span: expr.callee.span }) ? "; ops build results only after '=>'" : "";
+        diagnostics.push(error("unknown-function", `unknown function '${name}'${hint}`, expr.callee.span));
+        return;
+      }
+      const count = expr.args.length;
+      if (count < builtin.minArgs || count > builtin.params.length) {
+        const expected = builtin.minArgs === builtin.params.length ? `${builtin.minArgs}` : `${builtin.minArgs} or ${builtin.params.length}`;
+        diagnostics.push(error("builtin-call", `'${name}' takes ${expected} argument(s) (${builtin.params.join(", ")}), found ${count}`, expr.span));
+        return;
+      }
+      expr.args.forEach((arg, i) => {
+        const param = builtin.params[i]!;
+        const kind = exprKind(arg, scope, program.externs);
+        if (kind === "unknown" || accepts[param].includes(kind)) return;
+        diagnostics.push(error("builtin-call", `argument ${i + 1} of '${name}' must be ${describeParam(param)}, found ${describeKind(kind)}`, arg.span));
+      });
+    });
+  }
+  return diagnostics;
+}
+
+function describeParam(param: ParamKind): string {
+  return {
+    value: "a bound value",
+    tensor: "a constant tensor",
+    int: "an int",
+    number: "a number",
+    ints: "a list of ints",
+    list: "a list",
+    any: "a value",
+  }[param];
+}
+
+function describeKind(kind: ExprKind): string {
+  return {
+    value: "a graph value",
+    tensor: "a constant tensor",
+    int: "an int",
+    float: "a float",
+    bool: "a bool",
+    string: "a string",
+    ints: "a list of ints",
+    floats: "a list of floats",
+    strings: "a list of strings",
+    list: "a list",
+    unknown: "an unknown value",
+  }[kind];
+}

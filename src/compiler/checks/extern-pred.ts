@@ -1,0 +1,46 @@
+/** Every call of an extern predicate passes as many arguments as it declares, each of the declared type. */
+import type { ParamType } from "../ast.js";
+import { error, type Diagnostic } from "../diagnostics.js";
+import { exprKind, forEachExpr, type ExprKind, type Program } from "../program.js";
+import { lookupBuiltin } from "../builtins.js";
+
+const accepts: Record<ParamType, ExprKind[]> = {
+  value: ["value", "tensor"],
+  node: ["value"],
+  int: ["int"],
+  float: ["int", "float"],
+  string: ["string"],
+  ints: ["ints"],
+  floats: ["ints", "floats"],
+  tensor: ["tensor", "int", "float", "ints", "floats"],
+  bool: ["bool"],
+};
+
+export function checkExternPred(program: Program): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const rule of program.rules) {
+    const scope = program.scopes.get(rule)!;
+    forEachExpr(rule, (expr) => {
+      if (expr.kind !== "Call" || lookupBuiltin(expr.callee.name)) return;
+      const extern = program.externs.get(expr.callee.name);
+      if (!extern) return;
+      const declared = { message: `'${extern.name}' is declared here`, span: extern.span };
+      if (expr.args.length !== extern.params.length) {
+        const signature = extern.params.map((p) => `${p.name}: ${p.type}`).join(", ");
+        diagnostics.push(
+          error("extern-pred", `'${extern.name}' takes ${extern.params.length} argument(s) (${signature}), found ${expr.args.length}`, expr.span, [declared]),
+        );
+        return;
+      }
+      expr.args.forEach((arg, i) => {
+        const param = extern.params[i]!;
+        const kind = exprKind(arg, scope, program.externs);
+        const isNode = arg.kind === "Ident" && scope.references.get(arg)?.kind === "node";
+        if (kind === "unknown" || (accepts[param.type].includes(kind) && (param.type !== "node" || isNode))) return;
+        const found = param.type === "node" && kind === "value" ? "a value that is not a node binding" : `a ${kind}`;
+        diagnostics.push(error("extern-pred", `argument '${param.name}' of '${extern.name}' must be a ${param.type}, found ${found}`, arg.span, [declared]));
+      });
+    });
+  }
+  return diagnostics;
+}

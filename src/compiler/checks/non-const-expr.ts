@@ -1,0 +1,73 @@
+/**
+ * Constant expressions (arithmetic, `@`, tensor built-ins, result operands that are not plain
+ * names) only read values bound as `const`, lets and literals — never a plain graph value.
+ */
+import type { Expr, ResultExpr } from "../ast.js";
+import { lookupBuiltin } from "../builtins.js";
+import { error, type Diagnostic } from "../diagnostics.js";
+import { exprKind, type Program, type RuleScope } from "../program.js";
+
+export function checkNonConstExpr(program: Program): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const rule of program.rules) {
+    const scope = program.scopes.get(rule)!;
+    const visit = (expr: Expr) => visitExpr(expr, scope, diagnostics);
+    if (rule.where) visit(rule.where);
+    for (const let_ of rule.lets) {
+      visit(let_.value);
+      if (let_.value.kind === "Ident" || exprKind(let_.value, scope) !== "value") continue;
+      diagnostics.push(error("non-const", `'let ${let_.name.name}' must be a constant expression`, let_.value.span));
+    }
+    visitResult(rule.result, scope, diagnostics);
+  }
+  return diagnostics;
+}
+
+function visitResult(result: ResultExpr, scope: RuleScope, diagnostics: Diagnostic[]): void {
+  if (result.kind === "ResultOp") {
+    for (const operand of result.operands) visitResult(operand, scope, diagnostics);
+    for (const attr of result.attrs) if (attr.value) visitExpr(attr.value, scope, diagnostics);
+    return;
+  }
+  visitExpr(result, scope, diagnostics);
+}
+
+function visitExpr(expr: Expr, scope: RuleScope, diagnostics: Diagnostic[]): void {
+  const requireConst = (operand: Expr, context: string) => {
+    if (exprKind(operand, scope) !== "value") return;
+    const name = operand.kind === "Ident" ? `'${operand.name}'` : "this operand";
+    const hint = operand.kind === "Ident" && scope.bindings.get(operand.name)?.kind === "value" ? ` (write '${operand.name}: const' in the pattern)` : "";
+    diagnostics.push(error("non-const", `${context} needs a constant, but ${name} is a graph value not bound as const${hint}`, operand.span));
+  };
+  switch (expr.kind) {
+    case "Unary":
+      if (expr.op === "-") requireConst(expr.operand, "'-'");
+      return visitExpr(expr.operand, scope, diagnostics);
+    case "Binary":
+      if (["+", "-", "*", "/"].includes(expr.op)) {
+        requireConst(expr.left, `'${expr.op}'`);
+        requireConst(expr.right, `'${expr.op}'`);
+      }
+      if (expr.op === "??") requireConst(expr.right, "the default after '??'");
+      visitExpr(expr.left, scope, diagnostics);
+      return visitExpr(expr.right, scope, diagnostics);
+    case "Along":
+      requireConst(expr.operand, "'@'");
+      return visitExpr(expr.operand, scope, diagnostics);
+    case "Call": {
+      const builtin = lookupBuiltin(expr.callee.name);
+      expr.args.forEach((arg, i) => {
+        if (builtin?.params[i] === "tensor") requireConst(arg, `'${builtin.name}'`);
+        visitExpr(arg, scope, diagnostics);
+      });
+      return;
+    }
+    case "Index":
+      visitExpr(expr.target, scope, diagnostics);
+      return visitExpr(expr.index, scope, diagnostics);
+    case "ListExpr":
+      return expr.items.forEach((item) => visitExpr(item, scope, diagnostics));
+    default:
+      return;
+  }
+}
