@@ -12,3 +12,14 @@ export { A, RewriteAbort } from "./pass.js";
 export * as T from "./consteval.js";
 /** Shape and value predicates for rule conditions. */
 export * as G from "./guards.js";
+/** Applying passes: the greedy driver, its options and statistics. */
+export { applyPasses, RewriteLoopError } from "./driver.js";
+export type { DriverOptions, Stats } from "./driver.js";
+/** The graph verifier and dead-code elimination. */
+export { verify, assertValid } from "./verify.js";
+export { dce } from "./dce.js";
+/** Shape inference over a graph through the op registry. */
+export { inferGraph, InferenceError } from "./infer.js";
+/** The JSON graph form and a builder for graphs in code. */
+export { graphFromJSON, graphToJSON, GraphJSONError, GraphBuilder } from "./json.js";
+export type { GraphJSON, NodeJSON, ValueJSON, ConstantJSON, AttrJSON } from "./json.js";
