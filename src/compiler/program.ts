@@ -387,6 +387,8 @@ export function exprKind(expr: Expr, scope: RuleScope, externs?: Map<string, Ext
         case "||":
         case "==":
         case "!=":
+          // List against list compares whole lists; list against scalar compares elementwise.
+          return isList(left) !== isList(right) ? "list" : "bool";
         case "<":
         case "<=":
         case ">":
@@ -399,7 +401,7 @@ export function exprKind(expr: Expr, scope: RuleScope, externs?: Map<string, Ext
           if (left === "tensor" || right === "tensor") return "tensor";
           if (left === "unknown" || right === "unknown") return "unknown";
           if (isList(left) || isList(right)) return "list";
-          return left === "float" || right === "float" || expr.op === "/" ? (left === "int" && right === "int" ? "int" : "float") : "int";
+          return left === "int" && right === "int" ? "int" : "float";
       }
     }
   }
