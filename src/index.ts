@@ -60,7 +60,9 @@ export interface OptimizeOptions {
 /** A graph that fails verification after optimization: a rule broke it. */
 export class InvalidGraphError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`the optimized graph is invalid: ${problems.join("; ")}`);
+    const shown = problems.slice(0, 3).join("; ");
+    const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : "";
+    super(`the optimized graph is invalid: ${shown}${more}`);
     this.name = "InvalidGraphError";
   }
 }

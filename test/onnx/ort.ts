@@ -9,7 +9,7 @@ export type Feeds = Record<string, Tensor>;
 
 /** Runs a model in onnxruntime (no graph optimizations unless asked) and returns every output. */
 export async function runOrt(model: Uint8Array | string, feeds: Feeds, level: "disabled" | "extended" = "disabled"): Promise<Feeds> {
-  const session = await ort.InferenceSession.create(model as Uint8Array, { graphOptimizationLevel: level });
+  const session = await ort.InferenceSession.create(model as Uint8Array, { graphOptimizationLevel: level, logSeverityLevel: 3 });
   const ortFeeds: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(ortType(t.dtype), t.data as Float32Array, [...t.shape]);
   const results = await session.run(ortFeeds);
