@@ -53,9 +53,9 @@ const KC = 256;
 /** Columns of B per packed block. */
 const NC = 2048;
 
-const packedA = new Float32Array(MC * KC);
-const packedB = new Float32Array(KC * NC);
-const edgeTile = new Float32Array(MR * NR);
+const packedA = new Float64Array(MC * KC);
+const packedB = new Float64Array(KC * NC);
+const edgeTile = new Float64Array(MR * NR);
 
 /**
  * C[M×N] (row-major at `cOffset`, row stride `ldc`) = (accumulate ? C : 0) + A[M×K]·B[K×N], then
@@ -173,7 +173,7 @@ function applyEpilogue(e: GemmEpilogue, c: Float32Array, cOffset: number, ldc: n
   }
 }
 
-function microKernel(kc: number, pa: Float32Array, aOff: number, pb: Float32Array, bOff: number, c: Float32Array, cOff: number, ldc: number, mr: number, nr: number, overwrite: boolean): void {
+function microKernel(kc: number, pa: Float64Array, aOff: number, pb: Float64Array, bOff: number, c: Float32Array, cOff: number, ldc: number, mr: number, nr: number, overwrite: boolean): void {
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c24 = 0, c25 = 0, c26 = 0, c27 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0, c34 = 0, c35 = 0, c36 = 0, c37 = 0;
   for (let p = 0; p < kc; p++) {
     const a0 = pa[aOff + 0]!; const a1 = pa[aOff + 1]!; const a2 = pa[aOff + 2]!; const a3 = pa[aOff + 3]!;

@@ -1,0 +1,88 @@
+/**
+ * Convolution throughput: a 1×32×112×112 input, 64 3×3 filters, stride 1, pad 1, through our
+ * im2col + blocked GEMM kernel and through onnxruntime-node; prints GFLOP/s (median of runs
+ * after warm-up) and the ratio.
+ */
+import { pathToFileURL } from "node:url";
+import onnxProto from "onnx-proto";
+import ort from "onnxruntime-node";
+import { execute } from "../src/kernels/index.js";
+import { Graph } from "../src/runtime/graph.js";
+import { f32, type Tensor } from "../src/runtime/tensor.js";
+
+const { onnx } = onnxProto;
+
+const N = 1, C = 32, H = 112, W = 112, O = 64, K = 3;
+const FLOPS = 2 * N * O * H * W * C * K * K;
+
+function random(shape: number[], seed: number): Tensor {
+  let s = seed;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    data[i] = s / 2 ** 31 - 1;
+  }
+  return f32(shape, data);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeRuns(run: () => unknown | Promise<unknown>, warmup: number, runs: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await run();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+function convModel(weights: Tensor, bias: Tensor): Uint8Array {
+  const tensorProto = (name: string, t: Tensor) => ({
+    name,
+    dims: [...t.shape],
+    dataType: 1,
+    rawData: new Uint8Array(t.data.buffer.slice(0)),
+  });
+  return onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "conv",
+      node: [{ opType: "Conv", input: ["x", "w", "b"], output: ["y"], attribute: [{ name: "pads", type: 7, ints: [1, 1, 1, 1] }] }],
+      initializer: [tensorProto("w", weights), tensorProto("b", bias)],
+      input: [{ name: "x", type: { tensorType: { elemType: 1, shape: { dim: [N, C, H, W].map((d) => ({ dimValue: d })) } } } }],
+      output: [{ name: "y", type: { tensorType: { elemType: 1 } } }],
+    },
+  }).finish();
+}
+
+export async function main(): Promise<void> {
+  const x = random([N, C, H, W], 1);
+  const weights = random([O, C, K, K], 2);
+  const bias = random([O], 3);
+
+  const g = new Graph();
+  const xv = g.addInput("x", "float32", [N, C, H, W]);
+  const y = g.newValue("y");
+  g.addNode({ op: "Conv", inputs: [xv, g.addConstant(weights, "w"), g.addConstant(bias, "b")], attrs: { pads: { type: "ints", value: [1, 1, 1, 1] } }, outputs: [y] });
+  g.outputs = [y];
+  const ours = await timeRuns(() => execute(g, { x }, { validate: false }), 3, 9);
+
+  const session = await ort.InferenceSession.create(convModel(weights, bias), { intraOpNumThreads: 1 });
+  const feed = { x: new ort.Tensor("float32", x.data as Float32Array, [N, C, H, W]) };
+  const theirs = await timeRuns(() => session.run(feed), 3, 9);
+
+  const gflops = (ms: number) => FLOPS / (ms * 1e6);
+  console.log(`conv 1x${C}x${H}x${W}, ${O} ${K}x${K} filters, stride 1, pad 1 (${(FLOPS / 1e9).toFixed(3)} GFLOP)`);
+  console.log(`  fusec          ${ours.toFixed(2)} ms  ${gflops(ours).toFixed(2)} GFLOP/s`);
+  console.log(`  onnxruntime    ${theirs.toFixed(2)} ms  ${gflops(theirs).toFixed(2)} GFLOP/s  (1 thread)`);
+  console.log(`  ratio fusec/onnxruntime throughput: ${(theirs / ours).toFixed(3)}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
