@@ -137,6 +137,7 @@ function writeRuleBlock(w: CodeBlockWriter, program: PassProgram, block: RuleBlo
   const line = rule.location.replace(/:\d+$/, "");
   w.blankLineIfLastNot();
   w.writeLine(`// rule ${rule.name} (${line})`);
+  if (rule.family) w.writeLine(`// with ${rule.family}`);
   w.writeLine(`// match: ${oneLine(rule.match)}`);
   w.writeLine(`// result: ${oneLine(rule.result)}`);
   const labelled = block.body.some((s) => s.kind === "check");

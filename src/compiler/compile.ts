@@ -47,27 +47,46 @@ export async function compile(inputs: readonly SourceInput[], options: CompileOp
     runtimeImport: options.runtimeImport ?? "fusec/runtime",
     cwd: options.cwd ?? process.cwd(),
   };
-  const diagnostics: Diagnostic[] = [...duplicatePacks(inputs)];
-  const files = new Set<string>();
+  const front = analyzePacks(inputs);
+  const diagnostics = [...front.diagnostics];
   const passes: PassProgram[] = [];
-  for (const input of inputs) {
-    // Each pack is analyzed on its own: it sees only the dialects it imports.
-    const { program, diagnostics: found } = analyze([input]);
-    for (const f of program.files) files.add(nodePath.resolve(f.path));
-    diagnostics.push(...found);
-    const root = program.roots[0];
-    if (hasErrors(found) || !root) continue;
+  for (const { program, root } of front.packs) {
     const lowered = lower(packInput(program, root, settings));
     diagnostics.push(...lowered.diagnostics);
     passes.push(lowered.program);
   }
-  const result = { modules: [] as GeneratedModule[], diagnostics: sortDiagnostics(dedupe(diagnostics)), files: [...files] };
+  const files = front.files.map((f) => nodePath.resolve(f.path));
+  const result = { modules: [] as GeneratedModule[], diagnostics: sortDiagnostics(diagnostics), files };
   if (hasErrors(result.diagnostics)) return result;
   for (const pass of passes) {
     const code = await generate(pass, { runtimeImport: settings.runtimeImport });
     result.modules.push({ pack: pass.pack, fileName: `${pass.pack}.ts`, code });
   }
   return result;
+}
+
+export interface PacksAnalysis {
+  /** The packs that analyzed without errors. */
+  packs: { program: Program; root: RulesFile }[];
+  /** Every diagnostic once (a file imported by several packs is reported once), in source order. */
+  diagnostics: Diagnostic[];
+  /** Every file read, once. */
+  files: RulesFile[];
+}
+
+/** The front end, run per pack: each pack sees only the dialects and rules it imports. */
+export function analyzePacks(inputs: readonly SourceInput[]): PacksAnalysis {
+  const diagnostics: Diagnostic[] = [...duplicatePacks(inputs)];
+  const files = new Map<string, RulesFile>();
+  const packs: PacksAnalysis["packs"] = [];
+  for (const input of inputs) {
+    const { program, diagnostics: found } = analyze([input]);
+    for (const f of program.files) if (!files.has(nodePath.resolve(f.path))) files.set(nodePath.resolve(f.path), f);
+    diagnostics.push(...found);
+    const root = program.roots[0];
+    if (root && !hasErrors(found)) packs.push({ program, root });
+  }
+  return { packs, diagnostics: sortDiagnostics(dedupe(diagnostics)), files: [...files.values()] };
 }
 
 /** The name of the pack compiled from `path`: its base name without `.rules`. */

@@ -44,6 +44,8 @@ export interface RuleEntry {
   location: string;
   match: string;
   result: string;
+  /** For members of a rule family: what the loop variables stand for (`act = Relu`). */
+  family?: string;
 }
 
 export interface RuleBlock {
@@ -109,6 +111,7 @@ export function lower(input: LowerInput): { program: PassProgram; diagnostics: D
       location: input.location(rule.span),
       match: rule.matchText,
       result: rule.resultText,
+      family: rule.family && Object.entries(rule.family.bindings).map(([name, value]) => `${name} = ${value}`).join(", "),
     });
     try {
       const body = new RuleLowering(input, rule, usedExterns).run(rootDecl);
@@ -123,7 +126,7 @@ export function lower(input: LowerInput): { program: PassProgram; diagnostics: D
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, entries]) => ({
       key,
-      functionName: `match${identifierPart(key)}`,
+      functionName: `match${upperFirst(identifierPart(key))}`,
       blocks: entries.sort((a, b) => b.rule.priority - a.rule.priority || a.block.ruleIndex - b.block.ruleIndex).map((e) => e.block),
     }));
   const externs = [...usedExterns].sort().map((name) => {
@@ -861,8 +864,9 @@ function identifierPart(s: string): string {
     .join("");
 }
 
+/** `FuseActivation[Relu,RELU]` → `FuseActivation_Relu_RELU`. */
 function labelFor(ruleName: string): string {
-  const id = identifierPart(ruleName.replace(/\[/g, "_"));
+  const id = ruleName.replace(/[^A-Za-z0-9_$]+/g, "_").replace(/^_+|_+$/g, "");
   return /^[0-9]/.test(id) ? `_${id}` : id;
 }
 
