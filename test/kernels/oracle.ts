@@ -10,15 +10,18 @@ import { Graph, type Attr, type Attrs } from "../../src/runtime/graph.js";
 import type { DType, Tensor } from "../../src/runtime/tensor.js";
 
 const { onnx } = onnxProto;
+type ITensorProto = Parameters<typeof onnx.TensorProto.encode>[0];
+type IAttributeProto = Parameters<typeof onnx.AttributeProto.encode>[0];
+type IModelProto = Parameters<typeof onnx.ModelProto.encode>[0];
 
 const ELEM_TYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9 };
 
-function encodeTensor(name: string, t: Tensor): onnx.ITensorProto {
+function encodeTensor(name: string, t: Tensor): ITensorProto {
   const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   return { name, dims: [...t.shape], dataType: ELEM_TYPE[t.dtype], rawData: bytes.slice() };
 }
 
-function encodeAttr(name: string, a: Attr): onnx.IAttributeProto {
+function encodeAttr(name: string, a: Attr): IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.type) {
     case "int":
@@ -56,7 +59,7 @@ export interface OneNode {
 export async function runOrt(spec: OneNode): Promise<Tensor[]> {
   const names = spec.inputs.map((t, i) => (t ? `in${i}` : ""));
   const outNames = Array.from({ length: spec.outputs ?? 1 }, (_, i) => `out${i}`);
-  const model: onnx.IModelProto = {
+  const model: IModelProto = {
     irVersion: 8,
     opsetImport: [
       { domain: "", version: spec.opset ?? 17 },
