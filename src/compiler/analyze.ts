@@ -10,6 +10,9 @@ import { buildProgram, type Program } from "./program.js";
 
 export type { SourceInput } from "./load.js";
 
+/** Errors after which semantic checks would mostly echo them (half-parsed rules, missing ops). */
+const stopsChecks = new Set(["syntax", "import-not-found", "import-cycle", "file-not-found"]);
+
 export interface AnalysisResult {
   program: Program;
   /** Every diagnostic, in source order; the program is usable for codegen only without errors. */
@@ -19,7 +22,7 @@ export interface AnalysisResult {
 export function analyze(inputs: readonly SourceInput[]): AnalysisResult {
   const loaded = loadRules(inputs);
   const program = buildProgram(loaded.files, loaded.roots);
-  const syntaxFailed = loaded.diagnostics.some((d) => d.code === "syntax") || hasErrors(loaded.diagnostics);
+  const syntaxFailed = hasErrors(loaded.diagnostics.filter((d) => stopsChecks.has(d.code)));
   const diagnostics = syntaxFailed ? loaded.diagnostics : [...loaded.diagnostics, ...runChecks(program)];
   return { program, diagnostics: sortDiagnostics(diagnostics) };
 }

@@ -625,7 +625,8 @@ class Converter {
     const expanded: Rule[] = [];
     for (const iteration of iterations) {
       if (iteration.values.length !== variables.length) {
-        this.report(`this iteration has ${iteration.values.length} value(s) but the loop has ${variables.length} variable(s)`, iteration.span);
+        const message = `this iteration has ${iteration.values.length} value(s) but the loop has ${variables.length} variable(s)`;
+        this.diagnostics.push(error("family", message, iteration.span));
         continue;
       }
       const bindings = new Map(variables.map((v, i) => [v.name, iteration.values[i]!]));

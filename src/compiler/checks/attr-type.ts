@@ -104,6 +104,19 @@ function kindProblem(type: AttrType, kind: ExprKind): string | undefined {
     tensor: ["tensor", "int", "float", "ints", "floats"],
   };
   if (accepted[type.kind].includes(kind)) return undefined;
-  const found = kind === "value" ? "a graph value (attributes are compile-time values)" : kind === "list" ? "a mixed list" : `${kind === "int" ? "an" : "a"} ${kind}`;
+  const described: Record<ExprKind, string> = {
+    value: "a graph value (attributes are compile-time values)",
+    tensor: "a constant tensor",
+    int: "an int",
+    float: "a float",
+    bool: "a bool",
+    string: "a string",
+    ints: "a list of ints",
+    floats: "a list of floats",
+    strings: "a list of strings",
+    list: "a mixed list",
+    unknown: "an unknown value",
+  };
+  const found = described[kind];
   return `expected ${describeType(type)}, found ${found}`;
 }
