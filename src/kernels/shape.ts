@@ -1,6 +1,6 @@
 /**
  * Shape and data-movement ops: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Split,
- * Slice, Gather, Pad, Expand, Shape, ConstantOfShape, Cast, Identity, Dropout (inference),
+ * Slice, Gather, Pad, Shape, ConstantOfShape, Cast, Identity, Dropout (inference),
  * Constant and tfl Reshape. Shape functions read constant operands (shape, axes, pads, …) from
  * ValueInfo and give unknown dims when those operands are not constant. Ops that only relabel
  * the shape return a view on the input's buffer.
@@ -14,7 +14,6 @@ import {
   attrInt,
   attrInts,
   attrString,
-  broadcastShapes,
   checkDimsAgree,
   checkDType,
   constNumbers,
@@ -54,8 +53,11 @@ function reshapeTarget(input: readonly Dim[], target: readonly number[], allowZe
   });
   const inferred = out.indexOf(-1);
   if (out.lastIndexOf(-1) !== inferred) throw new OpError("shape has more than one -1");
-  const total = knownShape(input) ? numel(input as number[]) : undefined;
-  const rest = out.filter((_, i) => i !== inferred);
+  // Dims copied by 0 cancel on both sides, so symbolic copied dims do not block inferring -1.
+  const copied = (i: number): boolean => target[i] === 0 && !allowZero;
+  const inputRest = input.filter((_, i) => !copied(i));
+  const total = knownShape(inputRest) ? numel(inputRest as number[]) : undefined;
+  const rest = out.filter((_, i) => i !== inferred && !copied(i));
   const restKnown = rest.every((d) => typeof d === "number");
   if (inferred >= 0) {
     if (total !== undefined && restKnown) {
@@ -63,7 +65,7 @@ function reshapeTarget(input: readonly Dim[], target: readonly number[], allowZe
       if (p === 0 || total % p !== 0) throw new OpError(`cannot reshape ${formatShape(input)} to [${target.join(", ")}]`);
       out[inferred] = total / p;
     } else out[inferred] = unknownDim();
-  } else if (total !== undefined && restKnown && numel(out as number[]) !== total) {
+  } else if (total !== undefined && restKnown && numel(rest as number[]) !== total) {
     throw new OpError(`cannot reshape ${formatShape(input)} to ${formatShape(out)}: element counts differ`);
   }
   return out;
@@ -544,28 +546,6 @@ function reflectIndex(c: number, n: number): number {
   if (m >= n) m = period - m;
   return m;
 }
-
-// ── Expand ────────────────────────────────────────────────────────────────────────────────
-
-registerOp({
-  op: "Expand",
-  domain: "",
-  infer: (inputs) => {
-    const x = anyInput(inputs, 0, "input");
-    const s = need(inputs, 1, "shape");
-    checkDType(s.dtype, ["int64"], "shape");
-    const target = constNumbers(s);
-    if (!x.shape || !target) return [{ dtype: x.dtype, shape: undefined }];
-    return [{ dtype: x.dtype, shape: broadcastShapes([x.shape, target], ["input", "shape"]) }];
-  },
-  kernel: (inputs) => {
-    const x = need(inputs, 0, "input");
-    const shape = broadcastShapes([x.shape, tensorNumbers(need(inputs, 1, "shape"))], ["input", "shape"]) as number[];
-    const own = strides(x.shape);
-    const lead = shape.length - x.shape.length;
-    return [gatherStrided(x, shape, 0, shape.map((_, d) => (d < lead || x.shape[d - lead] === 1 ? 0 : own[d - lead]!)))];
-  },
-});
 
 // ── Shape / ConstantOfShape / Cast / Identity / Dropout / Constant ─────────────────────────
 

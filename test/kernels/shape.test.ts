@@ -1,0 +1,98 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { lookupOp } from "../../src/runtime/registry.js";
+import { f32, i64, type Tensor } from "../../src/runtime/tensor.js";
+import { checkAgainstOrt, int, ints, randomTensor, runOurs, str } from "./oracle.js";
+import "../../src/kernels/index.js";
+
+const X = randomTensor([2, 3, 4, 5], 1);
+const INT64_MAX = 9223372036854775807n;
+
+function i64Big(values: bigint[]): Tensor {
+  return { dtype: "int64", shape: [values.length], data: BigInt64Array.from(values) };
+}
+
+test("Reshape with 0, -1 and allowzero matches onnxruntime", async () => {
+  await checkAgainstOrt({ op: "Reshape", inputs: [X, i64([3], [0, -1, 5])] });
+  await checkAgainstOrt({ op: "Reshape", inputs: [X, i64([2], [6, 20])] });
+  await checkAgainstOrt({ op: "Reshape", inputs: [randomTensor([0, 3], 2), i64([2], [3, 0])], attrs: { allowzero: int(1) }, opset: 14 });
+});
+
+test("Flatten, Squeeze, Unsqueeze, Transpose match onnxruntime", async () => {
+  for (const axis of [0, 2, -1]) await checkAgainstOrt({ op: "Flatten", inputs: [X], attrs: { axis: int(axis) } });
+  await checkAgainstOrt({ op: "Squeeze", inputs: [randomTensor([1, 3, 1, 2], 3), i64([1], [-2])] });
+  await checkAgainstOrt({ op: "Squeeze", inputs: [randomTensor([1, 3, 1, 2], 3)] });
+  await checkAgainstOrt({ op: "Unsqueeze", inputs: [randomTensor([3, 2], 4), i64([2], [0, -1])] });
+  await checkAgainstOrt({ op: "Transpose", inputs: [X], attrs: { perm: ints([0, 2, 3, 1]) } });
+  await checkAgainstOrt({ op: "Transpose", inputs: [X] });
+});
+
+test("Concat and Split (sizes input and equal parts) match onnxruntime", async () => {
+  await checkAgainstOrt({ op: "Concat", inputs: [X, randomTensor([2, 1, 4, 5], 5), randomTensor([2, 2, 4, 5], 6)], attrs: { axis: int(1) } });
+  await checkAgainstOrt({ op: "Concat", inputs: [X, X], attrs: { axis: int(-1) } });
+  await checkAgainstOrt({ op: "Split", inputs: [X, i64([2], [1, 3])], attrs: { axis: int(2) }, outputs: 2 });
+  await checkAgainstOrt({ op: "Split", inputs: [randomTensor([6, 2], 7)], outputs: 3 });
+});
+
+test("Slice with negative starts, INT64_MAX ends and negative steps matches onnxruntime", async () => {
+  const cases: [Tensor, Tensor, Tensor | undefined, Tensor | undefined][] = [
+    [i64([2], [1, -3]), i64Big([INT64_MAX, -1n]), i64([2], [1, 3]), undefined],
+    [i64([1], [-1]), i64Big([-INT64_MAX]), i64([1], [2]), i64([1], [-1])],
+    [i64([2], [3, 4]), i64([2], [0, -10]), i64([2], [2, 3]), i64([2], [-2, -2])],
+    [i64([1], [10]), i64([1], [20]), i64([1], [0]), undefined],
+    [i64([1], [1]), i64([1], [3]), undefined, undefined],
+  ];
+  for (const [starts, ends, axes, steps] of cases) {
+    await checkAgainstOrt({ op: "Slice", inputs: [X, starts, ends, axes, steps] });
+  }
+});
+
+test("Gather with negative indices and scalar index matches onnxruntime", async () => {
+  await checkAgainstOrt({ op: "Gather", inputs: [X, i64([2, 2], [0, -1, 2, 1])], attrs: { axis: int(1) } });
+  await checkAgainstOrt({ op: "Gather", inputs: [X, i64([], [3])], attrs: { axis: int(-1) } });
+  await checkAgainstOrt({ op: "Gather", inputs: [i64([4], [5, 6, 7, 8]), i64([1], [-2])] });
+});
+
+test("Pad constant, reflect and edge (with negative pads) match onnxruntime", async () => {
+  const x = randomTensor([2, 3, 4], 8);
+  await checkAgainstOrt({ op: "Pad", inputs: [x, i64([6], [0, 1, 2, 1, 0, 3]), f32([], [0.5])] });
+  await checkAgainstOrt({ op: "Pad", inputs: [x, i64([6], [0, 2, 3, 0, 1, 2])], attrs: { mode: str("reflect") } });
+  await checkAgainstOrt({ op: "Pad", inputs: [x, i64([6], [1, 0, 2, 0, 1, 5])], attrs: { mode: str("edge") } });
+  await checkAgainstOrt({ op: "Pad", inputs: [x, i64([6], [0, -1, 1, 0, 0, -2])] });
+});
+
+test("Shape with start/end, ConstantOfShape, Cast match onnxruntime", async () => {
+  await checkAgainstOrt({ op: "Shape", inputs: [X], outputDTypes: ["int64"] });
+  await checkAgainstOrt({ op: "Shape", inputs: [X], attrs: { start: int(1), end: int(-1) }, outputDTypes: ["int64"], opset: 15 });
+  await checkAgainstOrt({ op: "ConstantOfShape", inputs: [i64([2], [2, 3])], attrs: { value: { type: "tensor", value: f32([1], [1.5]) } }, outputDTypes: ["float32"] });
+  await checkAgainstOrt({ op: "Cast", inputs: [f32([4], [1.7, -2.5, 0, 3])], attrs: { to: int(7) }, outputDTypes: ["int64"] });
+  await checkAgainstOrt({ op: "Cast", inputs: [i64([3], [1, -2, 0])], attrs: { to: int(1) }, outputDTypes: ["float32"] });
+});
+
+test("Identity, Dropout (with mask) and Constant", () => {
+  assert.equal(Array.from(runOurs({ op: "Identity", inputs: [X] })[0]!.data), Array.from(X.data));
+  const [y, mask] = runOurs({ op: "Dropout", inputs: [X], outputs: 2 });
+  assert.equal(Array.from(y!.data), Array.from(X.data));
+  assert.is(mask!.dtype, "bool");
+  assert.ok((mask!.data as Uint8Array).every((m) => m === 1));
+  const [c] = runOurs({ op: "Constant", inputs: [], attrs: { value_ints: ints([4, 5]) } });
+  assert.equal([c!.dtype, [...c!.shape], Array.from(c!.data, Number)], ["int64", [2], [4, 5]]);
+});
+
+test("shape inference reads constant operands and keeps symbolic dims", () => {
+  const reshape = lookupOp("", "Reshape")!;
+  const out = reshape.infer([{ dtype: "float32", shape: ["batch", 3, 4] }, { dtype: "int64", shape: [2], constant: i64([2], [0, -1]) }], {}, 1);
+  assert.equal(out[0]!.shape, ["batch", 12]);
+  const unknown = reshape.infer([{ dtype: "float32", shape: ["batch", 3, 4] }, { dtype: "int64", shape: [3] }], {}, 1);
+  assert.is(unknown[0]!.shape!.length, 3);
+  assert.ok(unknown[0]!.shape!.every((d) => typeof d === "string"));
+  const conv = lookupOp("", "Conv")!;
+  const convOut = conv.infer([{ dtype: "float32", shape: ["n", 3, 32, "w"] }, { dtype: "float32", shape: [8, 3, 3, 3] }], { strides: ints([2, 2]) }, 1);
+  assert.is(convOut[0]!.shape![0], "n");
+  assert.equal(convOut[0]!.shape!.slice(1, 3), [8, 15]);
+  assert.type(convOut[0]!.shape![3], "string");
+  const add = lookupOp("", "Add")!;
+  assert.equal(add.infer([{ dtype: "float32", shape: ["b", 1, 4] }, { dtype: "float32", shape: [3, 1] }], {}, 1)[0]!.shape, ["b", 3, 4]);
+});
+
+test.run();
