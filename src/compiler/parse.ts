@@ -48,10 +48,15 @@ export function parseRules(path: string, source: string): ParseResult {
   return { file, diagnostics: converter.diagnostics };
 }
 
+/** End-of-input and tokens inserted by error recovery have no place in the source. */
+function isVirtual(token: IToken): boolean {
+  return Number.isNaN(token.startOffset) || token.startOffset < 0;
+}
+
 function dedupeByOffset(errors: IRecognitionException[]): IRecognitionException[] {
   const seen = new Set<number>();
   return errors.filter((e) => {
-    const key = Number.isNaN(e.token.startOffset) ? -1 : e.token.startOffset;
+    const key = isVirtual(e.token) ? -1 : e.token.startOffset;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -102,7 +107,7 @@ class Converter {
   }
 
   tokenSpan(token: IToken): Span {
-    if (Number.isNaN(token.startOffset)) return this.spanAt(this.source.length, this.source.length);
+    if (isVirtual(token)) return this.spanAt(this.source.length, this.source.length);
     return this.spanAt(token.startOffset, (token.endOffset ?? token.startOffset) + 1);
   }
 
@@ -125,7 +130,7 @@ class Converter {
 
   syntaxDiagnostic(exception: IRecognitionException): Diagnostic {
     const token = exception.token;
-    const atEnd = Number.isNaN(token.startOffset);
+    const atEnd = isVirtual(token);
     const span = atEnd ? this.endOfInputSpan(exception) : this.tokenSpan(token);
     let message = exception.message;
     const closer = /^expected '([)\]}])' but found (.*)$/.exec(message);
@@ -142,7 +147,7 @@ class Converter {
 
   private endOfInputSpan(exception: IRecognitionException): Span {
     const previous = (exception as { previousToken?: IToken }).previousToken;
-    if (previous && !Number.isNaN(previous.startOffset)) {
+    if (previous && !isVirtual(previous)) {
       const end = (previous.endOffset ?? previous.startOffset) + 1;
       return this.spanAt(end, end);
     }
@@ -203,7 +208,7 @@ class Converter {
   }
 
   private ident(token: IToken | undefined, fallback: Span): Ident {
-    if (!token || Number.isNaN(token.startOffset)) return { kind: "Ident", name: "", span: fallback };
+    if (!token || isVirtual(token)) return { kind: "Ident", name: "", span: fallback };
     return { kind: "Ident", name: token.image, span: this.tokenSpan(token) };
   }
 
@@ -247,7 +252,7 @@ class Converter {
   }
 
   private stringValue(token: IToken | undefined): string {
-    if (!token || Number.isNaN(token.startOffset)) return "";
+    if (!token || isVirtual(token)) return "";
     try {
       return JSON.parse(token.image) as string;
     } catch {
@@ -356,7 +361,7 @@ class Converter {
   private numberLiteral(node: CstNode): Literal & { kind: "Number" } {
     const c = node.children;
     const digits = this.token(c, "NumberLiteral");
-    const image = digits && !Number.isNaN(digits.startOffset) ? digits.image : "0";
+    const image = digits && !isVirtual(digits) ? digits.image : "0";
     const sign = this.token(c, "Minus") ? -1 : 1;
     return { kind: "Number", value: sign * Number(image), isInt: /^\d+$/.test(image), span: this.nodeSpan(node) };
   }
