@@ -198,7 +198,7 @@ function tryPass(
   const { pass, disabled } = entry;
   let threwIn: Set<number> | undefined;
   for (;;) {
-    rw.start(threwIn ? (i) => disabled.has(i) || threwIn!.has(i) : (i) => disabled.has(i));
+    rw.start(disabled, threwIn);
     let error: unknown;
     let claimed = false;
     try {

@@ -38,6 +38,8 @@ export interface Failure {
   reason: string;
 }
 
+const NONE: ReadonlySet<number> = new Set();
+
 interface StagedNode {
   op: string;
   domain: string;
@@ -56,17 +58,22 @@ export class GraphRewriter implements Rewriter {
   /** Number of `begin` calls that ran a rule. */
   attempts = 0;
 
-  private skip: (rule: number) => boolean = () => false;
-  private stagedConstants: Value[] = [];
-  private stagedNodes: StagedNode[] = [];
+  private disabled: ReadonlySet<number> = NONE;
+  private skipped: ReadonlySet<number> = NONE;
+  private readonly stagedConstants: Value[] = [];
+  private readonly stagedNodes: StagedNode[] = [];
   /** Staged value → its producing staged node (undefined for staged constants). */
-  private staged = new Map<Value, StagedNode | undefined>();
+  private readonly staged = new Map<Value, StagedNode | undefined>();
 
   constructor(readonly graph: Graph) {}
 
-  /** Prepares one pass application; `skip(i)` makes rule i report itself disabled. */
-  start(skip: (rule: number) => boolean = () => false): void {
-    this.skip = skip;
+  /**
+   * Prepares one pass application: rules whose index is in `disabled` or `skipped` report
+   * themselves disabled from `begin`.
+   */
+  start(disabled: ReadonlySet<number> = NONE, skipped: ReadonlySet<number> = NONE): void {
+    this.disabled = disabled;
+    this.skipped = skipped;
     this.currentRule = -1;
     this.failures.length = 0;
     this.lastCommit = undefined;
@@ -75,8 +82,9 @@ export class GraphRewriter implements Rewriter {
 
   /** Forgets staged values and nodes (after a rule threw, or before the next rule). */
   dropStaged(): void {
-    this.stagedConstants = [];
-    this.stagedNodes = [];
+    if (this.staged.size === 0 && this.stagedNodes.length === 0) return;
+    this.stagedConstants.length = 0;
+    this.stagedNodes.length = 0;
     this.staged.clear();
   }
 
@@ -85,7 +93,7 @@ export class GraphRewriter implements Rewriter {
   begin(index: number): boolean {
     this.dropStaged();
     this.currentRule = index;
-    if (this.skip(index)) return false;
+    if (this.disabled.has(index) || this.skipped.has(index)) return false;
     this.attempts++;
     return true;
   }
@@ -227,10 +235,10 @@ export class GraphRewriter implements Rewriter {
     if (values.length !== root.outputs.length) {
       throw new RewriteAbort(`"${root.name}" has ${root.outputs.length} outputs, the result gives ${values.length}`);
     }
-    const rootOutputs = new Set(root.outputs);
+    const rootOutputs = root.outputs;
     values.forEach((v, i) => {
       const old = root.outputs[i]!;
-      if (rootOutputs.has(v)) throw new RewriteAbort(`the result of "${root.name}" is its own output "${v.name}"`);
+      if (rootOutputs.includes(v)) throw new RewriteAbort(`the result of "${root.name}" is its own output "${v.name}"`);
       if (!this.staged.has(v) && !this.inGraph(v)) throw new RewriteAbort(`replacement "${v.name}" is not in the graph`);
       if (v.dtype !== old.dtype) {
         throw new RewriteAbort(`result dtype ${v.dtype ?? "unknown"} differs from "${old.name}" (${old.dtype ?? "unknown"})`);
@@ -242,19 +250,19 @@ export class GraphRewriter implements Rewriter {
     const needed = this.neededStaged(values);
     for (const n of needed.nodes) {
       for (const v of n.inputs) {
-        if (v && rootOutputs.has(v)) throw new RewriteAbort(`the result reads "${v.name}", the value it replaces`);
+        if (v && rootOutputs.includes(v)) throw new RewriteAbort(`the result reads "${v.name}", the value it replaces`);
       }
     }
-    const graphOutputs = new Set(graph.outputs);
+    const graphOutputs = graph.outputs;
     const identityFor = new Set<number>();
     const names = new Map<Value, string>();
     values.forEach((v, i) => {
       const old = root.outputs[i]!;
       if (this.staged.has(v) && !names.has(v)) names.set(v, old.name);
-      else if (graphOutputs.has(old) && !names.has(v)) {
-        if (this.staged.has(v) || !v.producer || graphOutputs.has(v)) identityFor.add(i);
+      else if (graphOutputs.includes(old) && !names.has(v)) {
+        if (this.staged.has(v) || !v.producer || graphOutputs.includes(v)) identityFor.add(i);
         else names.set(v, old.name);
-      } else if (graphOutputs.has(old)) identityFor.add(i);
+      } else if (graphOutputs.includes(old)) identityFor.add(i);
     });
     if (identityFor.size > 0 && root.op === "Identity" && root.domain === "") {
       throw new RewriteAbort(`graph output "${root.outputs[0]!.name}" would need another Identity`);
@@ -283,7 +291,7 @@ export class GraphRewriter implements Rewriter {
       added.push(graph.addNode({ op: "Identity", name: graph.freshName("Identity"), inputs: [v], outputs: [named] }));
       graph.outputs = graph.outputs.map((o) => (o === old ? named : o));
     });
-    const touched = eraseDead(graph, root, new Set(graph.outputs));
+    const touched = eraseDead(graph, root);
     this.lastCommit = { added, replacements: [...values], touched };
     this.dropStaged();
     return true;
@@ -322,9 +330,10 @@ export class GraphRewriter implements Rewriter {
  * Removes `start` if dead, then every producer or constant that became dead because of it.
  * Returns the inputs of removed nodes that are still in the graph.
  */
-function eraseDead(graph: Graph, start: Node, outputs: ReadonlySet<Value>): Value[] {
+function eraseDead(graph: Graph, start: Node): Value[] {
+  const outputs = graph.outputs;
   const touched: Value[] = [];
-  const isDead = (n: Node) => n.outputs.every((o) => o.uses.length === 0 && !outputs.has(o));
+  const isDead = (n: Node) => n.outputs.every((o) => o.uses.length === 0 && !outputs.includes(o));
   const stack = [start];
   while (stack.length > 0) {
     const node = stack.pop()!;
@@ -332,7 +341,7 @@ function eraseDead(graph: Graph, start: Node, outputs: ReadonlySet<Value>): Valu
     const inputs = node.inputs.filter((v): v is Value => v !== undefined);
     graph.removeNode(node);
     for (const v of inputs) {
-      if (v.uses.length > 0 || outputs.has(v)) touched.push(v);
+      if (v.uses.length > 0 || outputs.includes(v)) touched.push(v);
       else if (v.producer) stack.push(v.producer);
       else if (v.constant) graph.removeConstant(v);
     }
