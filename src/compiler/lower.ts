@@ -303,7 +303,7 @@ class RuleLowering {
         const noNode = binary("===", ref(node), { kind: "undefined" });
         // A bound node is also used as a value: testing the slot too narrows its type.
         const failWhen = pattern.binding ? binary("||", binary("===", ref(slot), { kind: "undefined" }), noNode) : noNode;
-        this.check(failWhen, `${pattern.binding?.name ?? slot}: not a ${decl.name}`);
+        this.check(failWhen, `${pattern.binding?.name ?? this.text(pattern)}: not a ${decl.name}`);
         if (pattern.binding) this.bind(pattern.binding, { kind: "value", value: slot, node, optional: false });
         this.matchNode(node, decl, pattern);
         return;
