@@ -152,6 +152,8 @@ function convInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs, fus
   const group = attrInt(attrs, "group", 1);
   if (group < 1) throw new OpError(`group must be positive, got ${group}`);
   if (!x.shape || !w.shape) return undefined;
+  // W's rank (4 for 2-D, 3 for 1-D) says what X's rank must be.
+  if (w.shape.length === 3 || w.shape.length === 4) checkRank(x.shape, w.shape.length, "X");
   if (x.shape.length < 3 || x.shape.length > 4) {
     throw new OpError(`input X has rank ${x.shape.length}, expected 4 (or 3 for 1-D convolution)`);
   }
