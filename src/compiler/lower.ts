@@ -578,6 +578,9 @@ class RuleLowering {
       }
       return this.build(r, decl);
     }
+    if (rootDecl.outputs.length !== 1) {
+      throw new LowerError(`the matched ${rootDecl.name} has ${rootDecl.outputs.length} outputs; one value cannot replace them`, r.span);
+    }
     const v = this.expr(r);
     if (v.ty === "value") {
       if (v.optional) throw new LowerError(`${this.text(r)} may be absent`, r.span);
@@ -588,6 +591,9 @@ class RuleLowering {
 
   /** Stages a result op; returns its outputs. */
   private build(r: ResultOp, decl: OpDecl): Code[] {
+    if (decl.outputs.some((o) => o.endsWith("..."))) {
+      throw new LowerError(`${decl.name} has a variable number of outputs; it cannot be built by a rule`, r.op.span);
+    }
     const inputs = r.operands.map((operand, i) => {
       if (operand.kind === "ResultOp") return this.build(operand, this.resolve(operand.op))[0]!;
       const v = this.expr(operand);
@@ -753,6 +759,8 @@ const BUILTINS: Record<string, Builtin> = {
       return { code: call("G.allEqual", list, l.number(l.typed(test!.right), test!.right)), ty: "bool" };
     },
   },
+  item: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.item", l.tensor(l.typed(t!), t!)), ty: "number" }) },
+  ints: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.ints", l.tensor(l.typed(t!), t!)), ty: "numbers" }) },
   sqrt: tensorFn("T.sqrt", "none"),
   rsqrt: tensorFn("T.rsqrt", "none"),
   flatten: tensorFn("T.flatten", "none"),
