@@ -64,7 +64,10 @@ function firstTokensOf(paths: TokenType[][][]): string {
 }
 
 const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${tokenLabel(expected)} but found ${describeToken(actual)}`,
+  buildMismatchTokenMessage: ({ expected, actual }) =>
+    expected === EOF
+      ? `unexpected ${describeToken(actual)}: expected ${ruleDescriptions["file"]}`
+      : `expected ${tokenLabel(expected)} but found ${describeToken(actual)}`,
   buildNotAllInputParsedMessage: ({ firstRedundant }) =>
     `unexpected ${describeToken(firstRedundant)}: expected ${ruleDescriptions["file"]}`,
   buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) =>

@@ -228,27 +228,37 @@ class Converter {
     const items = Object.entries(cst.children)
       .flatMap(([name, nodes]) => (nodes as CstNode[]).map((node) => ({ name, node })))
       .sort((a, b) => (a.node.location?.startOffset ?? 0) - (b.node.location?.startOffset ?? 0));
+    const hasSyntaxErrors = this.diagnostics.length > 0;
     for (const { name, node } of items) {
       if (node.recoveredNode) continue;
-      switch (name) {
-        case "importDecl":
-          file.imports.push(this.importDecl(node));
-          break;
-        case "dialectDecl":
-          file.dialects.push(this.dialectDecl(node));
-          break;
-        case "externDecl":
-          file.externs.push(this.externDecl(node));
-          break;
-        case "ruleDecl":
-          file.rules.push(this.ruleDecl(node));
-          break;
-        case "familyDecl":
-          file.rules.push(...this.familyDecl(node));
-          break;
+      try {
+        this.item(file, name, node);
+      } catch (failure) {
+        // A CST that error recovery left incomplete: the syntax errors already describe it.
+        if (!hasSyntaxErrors) throw failure;
       }
     }
     return file;
+  }
+
+  private item(file: RulesFile, name: string, node: CstNode): void {
+    switch (name) {
+      case "importDecl":
+        file.imports.push(this.importDecl(node));
+        break;
+      case "dialectDecl":
+        file.dialects.push(this.dialectDecl(node));
+        break;
+      case "externDecl":
+        file.externs.push(this.externDecl(node));
+        break;
+      case "ruleDecl":
+        file.rules.push(this.ruleDecl(node));
+        break;
+      case "familyDecl":
+        file.rules.push(...this.familyDecl(node));
+        break;
+    }
   }
 
   private stringValue(token: IToken | undefined): string {
@@ -493,7 +503,9 @@ class Converter {
    * `mode` "result": calls of non-built-ins are result ops (new nodes), and so are their
    * operands; "expr": every call is a function call (built-in or extern predicate).
    */
-  private expression(node: CstNode, mode: "expr" | "result"): Expr | ResultOp {
+  private expression(node: CstNode | undefined, mode: "expr" | "result"): Expr | ResultOp {
+    // Error recovery can leave a sub-rule out; the syntax error already explains it.
+    if (!node) return { kind: "Ident", name: "", span: this.spanAt(this.source.length, this.source.length) };
     const c = node.children;
     switch (node.name) {
       case "expression":

@@ -33,4 +33,21 @@ test("deleting any one token's worth of text reports errors instead of throwing"
   }
 });
 
+test("incomplete constructs each give a syntax error", () => {
+  const broken = [
+    "rule A: Relu(x) where => x",
+    "rule A: Relu(x) => ",
+    "rule A: Relu(x) let => x",
+    "rule A: Relu(x) { k: } => x",
+    "rule A: Relu(x) => Conv(x) { ...",
+    "for (a, in [(Relu, 1)] { rule R: a(x) => x }",
+    "dialect d { op A(x) { k: int = } }",
+    "extern pred p(a: ) from",
+  ];
+  for (const source of broken) {
+    const { diagnostics } = analyzeText(source);
+    assert.ok(diagnostics.some((d) => d.code === "syntax"), source);
+  }
+});
+
 test.run();
