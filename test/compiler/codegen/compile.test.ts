@@ -84,6 +84,24 @@ test("commutative operands are tried in both orders; failed tests say why", asyn
   assert.match(code, /rw\.fail\("where hasOneUse\(conv\)"\);\s+break ReluOfConv;/);
 });
 
+test("rules on one root run by priority, then source order", async () => {
+  const source = `${dialect}
+rule Low:
+  Relu(x: Relu(_))
+  => x
+rule High priority 5:
+  Relu(conv: Conv(x, W, b?))
+  where hasOneUse(conv)
+  => FusedConv(x, W, b) { activation: "Relu" }
+`;
+  const result = await compileSource(source);
+  assert.equal(result.diagnostics, []);
+  const code = result.modules[0]!.code;
+  assert.ok(code.indexOf("// rule High") < code.indexOf("// rule Low"), "High first");
+  assert.match(code, /High: if \(rw\.begin\(1\)\)/);
+  assert.match(code, /Low: if \(rw\.begin\(0\)\)/);
+});
+
 test("the same rules compile to byte-identical modules", async () => {
   const first = await compileSource(example);
   const second = await compileSource(example);
