@@ -761,6 +761,9 @@ const BUILTINS: Record<string, Builtin> = {
   },
   item: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.item", l.tensor(l.typed(t!), t!)), ty: "number" }) },
   ints: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.ints", l.tensor(l.typed(t!), t!)), ty: "numbers" }) },
+  // Numbers read out of constants (T.item / T.ints abort when the constant does not fit).
+  item: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.item", l.tensor(l.typed(t!), t!)), ty: "number" }) },
+  ints: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.ints", l.tensor(l.typed(t!), t!)), ty: "numbers" }) },
   sqrt: tensorFn("T.sqrt", "none"),
   rsqrt: tensorFn("T.rsqrt", "none"),
   flatten: tensorFn("T.flatten", "none"),
