@@ -759,8 +759,6 @@ const BUILTINS: Record<string, Builtin> = {
       return { code: call("G.allEqual", list, l.number(l.typed(test!.right), test!.right)), ty: "bool" };
     },
   },
-  item: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.item", l.tensor(l.typed(t!), t!)), ty: "number" }) },
-  ints: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.ints", l.tensor(l.typed(t!), t!)), ty: "numbers" }) },
   // Numbers read out of constants (T.item / T.ints abort when the constant does not fit).
   item: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.item", l.tensor(l.typed(t!), t!)), ty: "number" }) },
   ints: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.ints", l.tensor(l.typed(t!), t!)), ty: "numbers" }) },
