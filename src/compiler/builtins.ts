@@ -15,7 +15,7 @@
 export type ParamKind = "value" | "tensor" | "int" | "number" | "ints" | "list" | "any";
 
 /** The kind of a built-in's result; `tensor` results are constant tensors. */
-export type ResultKind = "bool" | "int" | "ints" | "string" | "tensor";
+export type ResultKind = "bool" | "int" | "float" | "ints" | "string" | "tensor";
 
 export interface BuiltinSignature {
   name: string;
@@ -46,6 +46,9 @@ const table: BuiltinSignature[] = [
   builtin("allClose", ["tensor", "number", "number"], "bool", "every element within tol (default 1e-6) of the literal", 2),
   builtin("len", ["list"], "int", "length of a list"),
   builtin("all", ["list"], "bool", "every element of a boolean list is true"),
+  // ── numbers read out of constants (attribute values in results) ──
+  builtin("item", ["tensor"], "float", "the single element of a one-element constant"),
+  builtin("ints", ["tensor"], "ints", "the elements of an integer-valued constant as a list"),
   // ── constant tensor expressions (lets and result operands) ──
   builtin("sqrt", ["tensor"], "tensor", "elementwise square root"),
   builtin("rsqrt", ["tensor"], "tensor", "elementwise 1/sqrt"),

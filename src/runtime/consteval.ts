@@ -47,6 +47,21 @@ export function full(shape: readonly number[], v: number): Tensor {
   return { dtype: "float32", shape: [...shape], data };
 }
 
+// ── reading numbers out ──────────────────────────────────────────────────────────────────────
+
+/** The single element of a one-element tensor (a Clip bound, say), as a number. */
+export function item(t: Tensor): number {
+  if (t.data.length !== 1) throw new RewriteAbort(`item: expected one element, got shape [${t.shape.join(", ")}]`);
+  return Number(t.data[0]);
+}
+
+/** The elements of an integer-valued tensor (a Pad's pads, say) as a list of numbers. */
+export function ints(t: Tensor): number[] {
+  const values = Array.from(t.data as ArrayLike<number | bigint>, Number);
+  if (!values.every(Number.isSafeInteger)) throw new RewriteAbort("ints: the tensor holds non-integer values");
+  return values;
+}
+
 // ── elementwise arithmetic ───────────────────────────────────────────────────────────────────
 
 export function add(a: Tensor, b: Tensor): Tensor {
