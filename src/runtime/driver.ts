@@ -152,7 +152,8 @@ function runPhase(
   const maxSteps = options.maxIterations ?? 10 * graph.nodes.size + 1000;
   const loops = new LoopDetector();
   const queue: Node[] = graph.topoOrder();
-  const queued = new Set<Node>(queue);
+  const queued = new QueueMarks();
+  for (const n of queue) queued.add(n);
   const push = (n: Node | undefined) => {
     if (n && !queued.has(n) && graph.nodes.has(n)) {
       queued.add(n);
@@ -243,6 +244,31 @@ function requeue(commit: Commit, push: (n: Node | undefined) => void): void {
   for (const v of commit.touched) {
     push(v.producer);
     for (const u of v.uses) push(u.node);
+  }
+}
+
+/**
+ * Which nodes are in the worklist, as a bitmap indexed by node id (ids are small increasing
+ * integers): unlike a Set of a million nodes it costs the garbage collector nothing to scan.
+ */
+class QueueMarks {
+  private marks = new Uint8Array(1024);
+
+  has(n: Node): boolean {
+    return n.id < this.marks.length && this.marks[n.id] === 1;
+  }
+
+  add(n: Node): void {
+    if (n.id >= this.marks.length) {
+      const grown = new Uint8Array(Math.max(n.id + 1, this.marks.length * 2));
+      grown.set(this.marks);
+      this.marks = grown;
+    }
+    this.marks[n.id] = 1;
+  }
+
+  delete(n: Node): void {
+    if (n.id < this.marks.length) this.marks[n.id] = 0;
   }
 }
 
