@@ -686,6 +686,9 @@ registerOp({
   op: "Constant",
   domain: "",
   infer: (_inputs, attrs) => {
+    // A tensor of an element type fusec does not compute with (float16, uint8, …) stays opaque:
+    // its type is unknown here, and executing it reports the problem.
+    if (attrs["value"]?.type === "opaque") return [{ dtype: undefined, shape: undefined }];
     const t = constantValue(attrs);
     return [{ dtype: t.dtype, shape: [...t.shape] }];
   },

@@ -4,6 +4,7 @@
  * executor matches onnxruntime on the original and the optimized graph. Logs node counts next to
  * onnxruntime's own "extended" optimization level.
  */
+import ort from "onnxruntime-node";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -32,7 +33,6 @@ let defaultPack: Pass | undefined;
 
 async function ortNodeCount(path: string, name: string): Promise<number> {
   const out = join(tmp, `${name.replace(/\W/g, "_")}.ort.onnx`);
-  const ort = (await import("onnxruntime-node")).default;
   const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: "extended", optimizedModelFilePath: out, logSeverityLevel: 3 });
   await session.release();
   return decodeModel(readFileSync(out)).graph!.node!.length;
