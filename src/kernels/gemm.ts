@@ -1,14 +1,19 @@
 /**
  * Matrix products: the cache-blocked single-precision GEMM that convolution and the matrix ops
- * run on (panels of A and B packed for the cache levels, a 4×8 register-blocked micro-kernel
- * accumulating in locals, and a fused epilogue — bias, residual, activation — applied to each
- * output block while it is hot), and the ops Gemm, MatMul, com.microsoft FusedGemm and tfl
- * FullyConnected.
+ * run on, and the ops Gemm, MatMul, com.microsoft FusedGemm and tfl FullyConnected.
+ *
+ * The GEMM packs a block of A (MR-row panels) and a block of B (NR-column panels) into one
+ * workspace, multiplies them with the WebAssembly SIMD block kernel (simd.ts; a JavaScript
+ * micro-kernel with the same layout when SIMD is missing) into a small C chunk, and copies each
+ * chunk out through the fused epilogue — bias, residual, activation — while it is still in L1.
+ * B can come from a strided matrix or from a caller's packer (convolution packs its im2col
+ * columns straight into the panels, so no column matrix is ever built).
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
+import { createSimdBlockKernel, SIMD_MR, SIMD_NR } from "./simd.js";
 import {
   attrFloat,
   attrInt,
@@ -31,6 +36,13 @@ export interface MatrixView {
   colStride: number;
 }
 
+/**
+ * Writes depth rows [p0, p0+kc) × columns [j0, j0+nc) of B into `dst` as NR-column panels:
+ * column j0 + t·NR + j, depth p0 + p goes to `dst[offset + t·kc·NR + p·NR + j]`, and the
+ * columns of the last panel past nc are zeros.
+ */
+export type PackB = (dst: Float32Array, offset: number, p0: number, kc: number, j0: number, nc: number) => void;
+
 /** What to do to each output element after the product, in order: + bias, + residual, activation. */
 export interface GemmEpilogue {
   /** Added per output row (`bias[biasOffset + i]`) or per column (`bias[biasOffset + j]`). */
@@ -44,29 +56,45 @@ export interface GemmEpilogue {
   activation?: Activation;
 }
 
-const MR = 4;
-const NR = 8;
+/** Register tile: rows of A and columns of B per micro-kernel step. */
+export const MR = SIMD_MR;
+export const NR = SIMD_NR;
 /** Rows of A per packed block (an A block, MC×KC floats, stays in L2). */
-const MC = 64;
-/** Depth per packed block (a B micro-panel, KC×NR floats, stays in L1). */
-const KC = 256;
+const MC = 128;
+/** Largest depth per packed block (a B panel, KC×NR floats, stays in L1). */
+const KC = 512;
 /** Columns of B per packed block. */
-const NC = 2048;
+const NC = 512;
+/** Columns of C per chunk the kernel writes and the epilogue reads back (MC×CW floats in L1). */
+const CW = 64;
 
-const packedA = new Float64Array(MC * KC);
-const packedB = new Float64Array(KC * NC);
-const edgeTile = new Float64Array(MR * NR);
+/** The workspace: packed A block, packed B block, then a C chunk, as float offsets. */
+const A_BLOCK = 0;
+const B_BLOCK = A_BLOCK + MC * KC;
+const C_CHUNK = B_BLOCK + KC * NC;
+const WORKSPACE_FLOATS = C_CHUNK + MC * CW;
+
+const simd = createSimdBlockKernel(WORKSPACE_FLOATS * 4);
+const work = simd ? new Float32Array(simd.memory.buffer, 0, WORKSPACE_FLOATS) : new Float32Array(WORKSPACE_FLOATS);
+
+/** C chunk ← A panels · B panels, every offset in floats of `work` (simd or JavaScript). */
+const multiplyBlock: (panelsM: number, panelsN: number, kc: number, a: number, b: number, c: number, ldc: number) => void = simd
+  ? (panelsM, panelsN, kc, a, b, c, ldc) => simd.multiplyBlock(panelsM, panelsN, kc, a * 4, b * 4, c * 4, ldc * 4)
+  : multiplyBlockJs;
+
+/** Which block kernel runs: "wasm-simd" or "js" (for benchmarks and reports). */
+export const gemmKernelName: "wasm-simd" | "js" = simd ? "wasm-simd" : "js";
 
 /**
  * C[M×N] (row-major at `cOffset`, row stride `ldc`) = (accumulate ? C : 0) + A[M×K]·B[K×N], then
- * the epilogue. A and B are strided views, so transposed operands need no copy.
+ * the epilogue. A is a strided view (transposes need no copy); B is a strided view or a packer.
  */
 export function sgemm(
   M: number,
   N: number,
   K: number,
   a: MatrixView,
-  b: MatrixView,
+  b: MatrixView | PackB,
   c: Float32Array,
   cOffset: number,
   ldc: number,
@@ -79,24 +107,27 @@ export function sgemm(
     if (epilogue) applyEpilogue(epilogue, c, cOffset, ldc, 0, M, 0, N);
     return;
   }
+  const packB = typeof b === "function" ? b : (dst: Float32Array, offset: number, p0: number, kc: number, j0: number, nc: number) => packMatrixB(b, dst, offset, p0, kc, j0, nc);
+  // Equal depth blocks, so that a K a little over KC does not leave a thin last block.
+  const kBlocks = Math.ceil(K / KC);
+  const kStep = Math.ceil(K / kBlocks);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc);
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = Math.min(KC, K - pc);
-      packB(b, pc, kc, jc, nc);
-      const overwrite = pc === 0 && !accumulate;
+    for (let pc = 0; pc < K; pc += kStep) {
+      const kc = Math.min(kStep, K - pc);
+      packB(work, B_BLOCK, pc, kc, jc, nc);
+      const add = pc > 0 || accumulate;
       const last = pc + kc >= K;
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
         packA(a, ic, mc, pc, kc);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const nr = Math.min(NR, nc - jr);
-          for (let ir = 0; ir < mc; ir += MR) {
-            const mr = Math.min(MR, mc - ir);
-            microKernel(kc, packedA, ir * kc, packedB, jr * kc, c, cOffset + (ic + ir) * ldc + jc + jr, ldc, mr, nr, overwrite);
-          }
+        const panelsM = Math.ceil(mc / MR);
+        for (let jw = 0; jw < nc; jw += CW) {
+          const cw = Math.min(CW, nc - jw);
+          multiplyBlock(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + jw * kc, C_CHUNK, CW);
+          storeChunk(mc, cw, c, cOffset + ic * ldc + jc + jw, ldc, add);
+          if (last && epilogue) applyEpilogue(epilogue, c, cOffset, ldc, ic, ic + mc, jc + jw, jc + jw + cw);
         }
-        if (last && epilogue) applyEpilogue(epilogue, c, cOffset, ldc, ic, ic + mc, jc, jc + nc);
       }
     }
   }
@@ -105,46 +136,65 @@ export function sgemm(
 /** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of A into MR-row panels, depth-major, zero-padded. */
 function packA(a: MatrixView, i0: number, mc: number, p0: number, kc: number): void {
   const { data, rowStride, colStride } = a;
-  let dst = 0;
+  const dst = work;
+  let d = A_BLOCK;
   for (let ir = 0; ir < mc; ir += MR) {
     const mr = Math.min(MR, mc - ir);
     const rowBase = a.offset + (i0 + ir) * rowStride + p0 * colStride;
-    if (mr === MR) {
+    if (mr === 4 && MR === 4) {
       const r0 = rowBase, r1 = rowBase + rowStride, r2 = rowBase + 2 * rowStride, r3 = rowBase + 3 * rowStride;
       for (let p = 0, q = 0; p < kc; p++, q += colStride) {
-        packedA[dst] = data[r0 + q]!;
-        packedA[dst + 1] = data[r1 + q]!;
-        packedA[dst + 2] = data[r2 + q]!;
-        packedA[dst + 3] = data[r3 + q]!;
-        dst += MR;
+        dst[d] = data[r0 + q]!;
+        dst[d + 1] = data[r1 + q]!;
+        dst[d + 2] = data[r2 + q]!;
+        dst[d + 3] = data[r3 + q]!;
+        d += 4;
       }
     } else {
       for (let p = 0; p < kc; p++) {
-        for (let i = 0; i < MR; i++) packedA[dst + i] = i < mr ? data[rowBase + i * rowStride + p * colStride]! : 0;
-        dst += MR;
+        for (let i = 0; i < MR; i++) dst[d + i] = i < mr ? data[rowBase + i * rowStride + p * colStride]! : 0;
+        d += MR;
       }
     }
   }
 }
 
-/** Packs depth [p0, p0+kc) × columns [j0, j0+nc) of B into NR-column panels, depth-major, zero-padded. */
-function packB(b: MatrixView, p0: number, kc: number, j0: number, nc: number): void {
+/** PackB for a strided matrix. */
+function packMatrixB(b: MatrixView, dst: Float32Array, offset: number, p0: number, kc: number, j0: number, nc: number): void {
   const { data, rowStride, colStride } = b;
-  let dst = 0;
+  let d = offset;
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = Math.min(NR, nc - jr);
     let src = b.offset + p0 * rowStride + (j0 + jr) * colStride;
-    if (nr === NR && colStride === 1) {
+    if (nr === 8 && NR === 8 && colStride === 1) {
       for (let p = 0; p < kc; p++, src += rowStride) {
-        for (let j = 0; j < NR; j++) packedB[dst + j] = data[src + j]!;
-        dst += NR;
+        dst[d] = data[src]!;
+        dst[d + 1] = data[src + 1]!;
+        dst[d + 2] = data[src + 2]!;
+        dst[d + 3] = data[src + 3]!;
+        dst[d + 4] = data[src + 4]!;
+        dst[d + 5] = data[src + 5]!;
+        dst[d + 6] = data[src + 6]!;
+        dst[d + 7] = data[src + 7]!;
+        d += 8;
       }
     } else {
       for (let p = 0; p < kc; p++, src += rowStride) {
-        for (let j = 0; j < NR; j++) packedB[dst + j] = j < nr ? data[src + j * colStride]! : 0;
-        dst += NR;
+        for (let j = 0; j < NR; j++) dst[d + j] = j < nr ? data[src + j * colStride]! : 0;
+        d += NR;
       }
     }
+  }
+}
+
+/** Copies (add: adds) the valid mc×cw part of the C chunk to C. */
+function storeChunk(mc: number, cw: number, c: Float32Array, cOffset: number, ldc: number, add: boolean): void {
+  const src = work;
+  for (let i = 0; i < mc; i++) {
+    const s = C_CHUNK + i * CW;
+    const d = cOffset + i * ldc;
+    if (add) for (let j = 0; j < cw; j++) c[d + j] += src[s + j]!;
+    else c.set(src.subarray(s, s + cw), d);
   }
 }
 
@@ -173,49 +223,34 @@ function applyEpilogue(e: GemmEpilogue, c: Float32Array, cOffset: number, ldc: n
   }
 }
 
-function microKernel(kc: number, pa: Float64Array, aOff: number, pb: Float64Array, bOff: number, c: Float32Array, cOff: number, ldc: number, mr: number, nr: number, overwrite: boolean): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c24 = 0, c25 = 0, c26 = 0, c27 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0, c34 = 0, c35 = 0, c36 = 0, c37 = 0;
-  for (let p = 0; p < kc; p++) {
-    const a0 = pa[aOff + 0]!; const a1 = pa[aOff + 1]!; const a2 = pa[aOff + 2]!; const a3 = pa[aOff + 3]!;
-    const b0 = pb[bOff + 0]!; const b1 = pb[bOff + 1]!; const b2 = pb[bOff + 2]!; const b3 = pb[bOff + 3]!; const b4 = pb[bOff + 4]!; const b5 = pb[bOff + 5]!; const b6 = pb[bOff + 6]!; const b7 = pb[bOff + 7]!;
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3; c04 += a0 * b4; c05 += a0 * b5; c06 += a0 * b6; c07 += a0 * b7;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3; c14 += a1 * b4; c15 += a1 * b5; c16 += a1 * b6; c17 += a1 * b7;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3; c24 += a2 * b4; c25 += a2 * b5; c26 += a2 * b6; c27 += a2 * b7;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3; c34 += a3 * b4; c35 += a3 * b5; c36 += a3 * b6; c37 += a3 * b7;
-    aOff += 4;
-    bOff += 8;
-  }
-  if (mr === 4 && nr === 8) {
-    if (overwrite) {
-      let r = cOff;
-      c[r + 0] = c00; c[r + 1] = c01; c[r + 2] = c02; c[r + 3] = c03; c[r + 4] = c04; c[r + 5] = c05; c[r + 6] = c06; c[r + 7] = c07;
-      r = cOff + 1 * ldc;
-      c[r + 0] = c10; c[r + 1] = c11; c[r + 2] = c12; c[r + 3] = c13; c[r + 4] = c14; c[r + 5] = c15; c[r + 6] = c16; c[r + 7] = c17;
-      r = cOff + 2 * ldc;
-      c[r + 0] = c20; c[r + 1] = c21; c[r + 2] = c22; c[r + 3] = c23; c[r + 4] = c24; c[r + 5] = c25; c[r + 6] = c26; c[r + 7] = c27;
-      r = cOff + 3 * ldc;
-      c[r + 0] = c30; c[r + 1] = c31; c[r + 2] = c32; c[r + 3] = c33; c[r + 4] = c34; c[r + 5] = c35; c[r + 6] = c36; c[r + 7] = c37;
-    } else {
-      let r = cOff;
-      c[r + 0] += c00; c[r + 1] += c01; c[r + 2] += c02; c[r + 3] += c03; c[r + 4] += c04; c[r + 5] += c05; c[r + 6] += c06; c[r + 7] += c07;
-      r = cOff + 1 * ldc;
-      c[r + 0] += c10; c[r + 1] += c11; c[r + 2] += c12; c[r + 3] += c13; c[r + 4] += c14; c[r + 5] += c15; c[r + 6] += c16; c[r + 7] += c17;
-      r = cOff + 2 * ldc;
-      c[r + 0] += c20; c[r + 1] += c21; c[r + 2] += c22; c[r + 3] += c23; c[r + 4] += c24; c[r + 5] += c25; c[r + 6] += c26; c[r + 7] += c27;
-      r = cOff + 3 * ldc;
-      c[r + 0] += c30; c[r + 1] += c31; c[r + 2] += c32; c[r + 3] += c33; c[r + 4] += c34; c[r + 5] += c35; c[r + 6] += c36; c[r + 7] += c37;
+/** The JavaScript block kernel: the same contract as the SIMD one, a 4×8 tile in locals. */
+function multiplyBlockJs(panelsM: number, panelsN: number, kc: number, aBlock: number, bBlock: number, cChunk: number, ldc: number): void {
+  const w = work;
+  for (let tn = 0; tn < panelsN; tn++) {
+    const bPanel = bBlock + tn * kc * 8;
+    for (let tm = 0; tm < panelsM; tm++) {
+      let a = aBlock + tm * kc * 4;
+      let b = bPanel;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c24 = 0, c25 = 0, c26 = 0, c27 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0, c34 = 0, c35 = 0, c36 = 0, c37 = 0;
+      for (let p = 0; p < kc; p++) {
+        const a0 = w[a]!, a1 = w[a + 1]!, a2 = w[a + 2]!, a3 = w[a + 3]!;
+        const b0 = w[b]!, b1 = w[b + 1]!, b2 = w[b + 2]!, b3 = w[b + 3]!, b4 = w[b + 4]!, b5 = w[b + 5]!, b6 = w[b + 6]!, b7 = w[b + 7]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3; c04 += a0 * b4; c05 += a0 * b5; c06 += a0 * b6; c07 += a0 * b7;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3; c14 += a1 * b4; c15 += a1 * b5; c16 += a1 * b6; c17 += a1 * b7;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3; c24 += a2 * b4; c25 += a2 * b5; c26 += a2 * b6; c27 += a2 * b7;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3; c34 += a3 * b4; c35 += a3 * b5; c36 += a3 * b6; c37 += a3 * b7;
+        a += 4;
+        b += 8;
+      }
+      let r = cChunk + tm * 4 * ldc + tn * 8;
+      w[r] = c00; w[r + 1] = c01; w[r + 2] = c02; w[r + 3] = c03; w[r + 4] = c04; w[r + 5] = c05; w[r + 6] = c06; w[r + 7] = c07;
+      r += ldc;
+      w[r] = c10; w[r + 1] = c11; w[r + 2] = c12; w[r + 3] = c13; w[r + 4] = c14; w[r + 5] = c15; w[r + 6] = c16; w[r + 7] = c17;
+      r += ldc;
+      w[r] = c20; w[r + 1] = c21; w[r + 2] = c22; w[r + 3] = c23; w[r + 4] = c24; w[r + 5] = c25; w[r + 6] = c26; w[r + 7] = c27;
+      r += ldc;
+      w[r] = c30; w[r + 1] = c31; w[r + 2] = c32; w[r + 3] = c33; w[r + 4] = c34; w[r + 5] = c35; w[r + 6] = c36; w[r + 7] = c37;
     }
-    return;
-  }
-  const tile = edgeTile;
-  tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03; tile[4] = c04; tile[5] = c05; tile[6] = c06; tile[7] = c07;
-  tile[8] = c10; tile[9] = c11; tile[10] = c12; tile[11] = c13; tile[12] = c14; tile[13] = c15; tile[14] = c16; tile[15] = c17;
-  tile[16] = c20; tile[17] = c21; tile[18] = c22; tile[19] = c23; tile[20] = c24; tile[21] = c25; tile[22] = c26; tile[23] = c27;
-  tile[24] = c30; tile[25] = c31; tile[26] = c32; tile[27] = c33; tile[28] = c34; tile[29] = c35; tile[30] = c36; tile[31] = c37;
-  for (let i = 0; i < mr; i++) {
-    const r = cOff + i * ldc;
-    if (overwrite) for (let j = 0; j < nr; j++) c[r + j] = tile[i * 8 + j]!;
-    else for (let j = 0; j < nr; j++) c[r + j] += tile[i * 8 + j]!;
   }
 }
 
