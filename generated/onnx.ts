@@ -481,15 +481,15 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantReshape",
     priority: 30,
     root: "Reshape",
-    location: "rules/onnx.rules:410:1",
-    match: "Reshape(c: const, s: const) { allowzero: 0 }",
+    location: "rules/onnx.rules:411:1",
+    match: "r: Reshape(c: const, s: const)",
     result: "reshape(c, ints(s))",
   },
   {
     name: "FoldConstantTranspose",
     priority: 30,
     root: "Transpose",
-    location: "rules/onnx.rules:415:1",
+    location: "rules/onnx.rules:416:1",
     match: "Transpose(c: const) { perm: p }",
     result: "transpose(c, p)",
   },
@@ -2826,14 +2826,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Reshape, in priority order. */
 function matchReshape(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantReshape (rules/onnx.rules:410)
-  // match: Reshape(c: const, s: const) { allowzero: 0 }
+  // rule FoldConstantReshape (rules/onnx.rules:411)
+  // match: r: Reshape(c: const, s: const)
   // result: reshape(c, ints(s))
   FoldConstantReshape: if (rw.begin(58)) {
-    if (rw.attrInt(root, "allowzero", 0) !== 0) {
-      rw.fail("Reshape.allowzero is not 0");
-      break FoldConstantReshape;
-    }
+    const rOut = rw.output(root);
     const c = rw.input(root, 0);
     const s = rw.input(root, 1);
     const cTensor = rw.constant(c);
@@ -2846,8 +2843,8 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
       rw.fail("s: not a constant");
       break FoldConstantReshape;
     }
-    if (!G.equalLists(T.ints(sTensor), G.shapeOf(rw.shape(c)))) {
-      rw.fail("where ints(s) == shape(c)");
+    if (!G.equalLists(T.ints(sTensor), G.shapeOf(rw.shape(rOut)))) {
+      rw.fail("where ints(s) == shape(r)");
       break FoldConstantReshape;
     }
     const folded = rw.constantValue(T.reshape(cTensor, T.ints(sTensor)));
@@ -3322,7 +3319,7 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Transpose, in priority order. */
 function matchTranspose(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantTranspose (rules/onnx.rules:415)
+  // rule FoldConstantTranspose (rules/onnx.rules:416)
   // match: Transpose(c: const) { perm: p }
   // result: transpose(c, p)
   FoldConstantTranspose: if (rw.begin(59)) {
