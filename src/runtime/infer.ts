@@ -6,7 +6,7 @@
  * all-constant nodes with their kernels so that later nodes see those values (`ValueInfo.constant`).
  * Ops unknown to the registry are opaque: their outputs keep whatever dtype/shape they have.
  */
-import type { Attrs, Graph, Node, Value } from "./graph.js";
+import type { Attrs, Dim, Graph, Node, Value } from "./graph.js";
 import { lookupOp, type OutputInfo, type ValueInfo } from "./registry.js";
 import type { Tensor } from "./tensor.js";
 
@@ -25,6 +25,24 @@ export class InferenceError extends Error {
     super(message);
     this.name = "InferenceError";
   }
+}
+
+/**
+ * Whether a dim is a fresh unknown size (`?17`): shape functions invent one whenever a size
+ * depends on sizes nobody knows, so two of them never compare equal, even for the same value.
+ */
+export function isFreshDim(d: Dim): boolean {
+  return typeof d === "string" && d.startsWith("?");
+}
+
+/**
+ * Whether a shape `derived` by inference is consistent with a `stored` one: same rank and, per
+ * dim, equal (symbolic names equal as strings), or the derived dim is a fresh unknown.
+ * Undefined on either side (nothing known) agrees with anything.
+ */
+export function shapesAgree(stored: readonly Dim[] | undefined, derived: readonly Dim[] | undefined): boolean {
+  if (stored === undefined || derived === undefined) return true;
+  return stored.length === derived.length && stored.every((d, i) => d === derived[i] || isFreshDim(derived[i]!));
 }
 
 /** What inference knows about `v`: dtype, shape and, for constants, the value. */

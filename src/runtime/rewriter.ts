@@ -9,6 +9,10 @@
  * and the root plus every node or constant that became dead because of it are erased. A check
  * that fails throws `RewriteAbort` before anything in the graph changed.
  *
+ * Shapes: a fresh unknown dim (`?17`) in the replacement's inferred shape matches the root's
+ * dim at that place (it cannot be proven different; `fusec verify` checks rules numerically),
+ * and a staged replacement then takes the root output's shape.
+ *
  * Names: the staged value replacing root output i takes that output's name (the old value leaves
  * the graph), and the staged node producing the first replacement takes the root's name, so names
  * stay stable across rewrites. When a graph output must be replaced by a value that already
@@ -18,7 +22,7 @@
  */
 import type { Attr, Attrs, Dim, Graph, Node, Value } from "./graph.js";
 import { Value as GraphValue } from "./graph.js";
-import { inferOutputs, valueInfo } from "./infer.js";
+import { inferOutputs, shapesAgree, valueInfo } from "./infer.js";
 import { RewriteAbort, type Rewriter } from "./pass.js";
 import type { DType, Tensor } from "./tensor.js";
 
@@ -243,7 +247,7 @@ export class GraphRewriter implements Rewriter {
       if (v.dtype !== old.dtype) {
         throw new RewriteAbort(`result dtype ${v.dtype ?? "unknown"} differs from "${old.name}" (${old.dtype ?? "unknown"})`);
       }
-      if (!sameDims(v.shape, old.shape)) {
+      if (!sameShapeUpToFreshDims(v, old)) {
         throw new RewriteAbort(`result shape ${fmtShape(v.shape)} differs from "${old.name}" ${fmtShape(old.shape)}`);
       }
     });
@@ -269,6 +273,10 @@ export class GraphRewriter implements Rewriter {
     }
 
     // Commit.
+    values.forEach((v, i) => {
+      const oldShape = root.outputs[i]!.shape;
+      if (this.staged.has(v) && oldShape) v.shape = [...oldShape];
+    });
     const added: Node[] = [];
     for (const c of needed.constants) {
       c.name = graph.freshName(`${root.name}_const`);
@@ -357,9 +365,14 @@ function qualified(op: string, domain: string): string {
   return domain === "" ? op : `${domain}::${op}`;
 }
 
-function sameDims(a: readonly Dim[] | undefined, b: readonly Dim[] | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+/**
+ * The replacement has the root output's shape: both unknown, or equal dim by dim, where a fresh
+ * unknown dim (`?17`, which inference invents for sizes derived from unknown ones) on the
+ * replacement's side stands for the root's dim. Staged values then adopt the root's shape.
+ */
+function sameShapeUpToFreshDims(v: Value, old: Value): boolean {
+  if (v.shape === undefined || old.shape === undefined) return v.shape === old.shape;
+  return shapesAgree(old.shape, v.shape);
 }
 
 function fmtShape(s: readonly Dim[] | undefined): string {

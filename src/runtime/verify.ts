@@ -9,10 +9,11 @@
  *   names a node of the graph whose slot holds that value;
  * - every graph output and node operand is a graph input, a constant or produced in the graph;
  * - stored dtypes and shapes agree with shape inference (re-inferred per node; ops unknown to the
- *   registry are opaque and skipped; a fact unknown on either side is not a disagreement).
+ *   registry are opaque and skipped; a fact unknown on either side is not a disagreement, and
+ *   a fresh unknown dim (`?17`) from inference agrees with any stored dim).
  */
 import type { Dim, Graph, Node, Value } from "./graph.js";
-import { inferNode, propagateConstants, type KnownConstants } from "./infer.js";
+import { inferNode, propagateConstants, shapesAgree, type KnownConstants } from "./infer.js";
 
 /** Every problem found in `graph`, one sentence each. */
 export function verify(graph: Graph): string[] {
@@ -148,7 +149,7 @@ function checkTypes(order: Node[], problems: string[]): void {
     n.outputs.forEach((v, i) => {
       const info = outs[i]!;
       const dtypeDiffers = info.dtype !== undefined && v.dtype !== undefined && info.dtype !== v.dtype;
-      const shapeDiffers = info.shape !== undefined && v.shape !== undefined && !sameDims(info.shape, v.shape);
+      const shapeDiffers = !shapesAgree(v.shape, info.shape);
       if (dtypeDiffers || shapeDiffers) {
         problems.push(
           `output "${v.name}" of node "${n.name}" (${n.op}) is ${describe(v.dtype, v.shape)}, inference says ${describe(info.dtype, info.shape)}`,

@@ -102,6 +102,25 @@ test("a replacement of another shape or dtype is refused before anything changes
   assert.is(snapshot(graph), before);
 });
 
+test("a fresh unknown dim (?N) in the result stands for the root's dim; a different known dim does not", () => {
+  const b = new GraphBuilder();
+  const x = b.input("x", "float32", ["n", 4]);
+  const y = b.node("Relu", [x], { domain: "test", outputs: ["y"] })[0]!;
+  b.output(b.op("Tanh", [y], {}, "test"));
+  const rw = new GraphRewriter(b.graph);
+  rw.start();
+  rw.begin(0);
+  const [fresh] = rw.create("Neg", "test", [x], {});
+  fresh!.shape = ["?12", 4];
+  rw.replace(y.producer!, [fresh!]);
+  assert.equal(fresh!.shape, ["n", 4], "the replacement adopts the root's shape");
+  assert.equal(verify(b.graph), []);
+  rw.begin(0);
+  const [other] = rw.create("Neg", "test", [x], {});
+  other!.shape = ["m", 4];
+  assert.throws(() => rw.replace(fresh!.producer!, [other!]), /shape \[m, 4\] differs/);
+});
+
 test("a result that reads the value it replaces is refused (it would make a cycle)", () => {
   const { graph, root } = convMul();
   const rw = new GraphRewriter(graph);

@@ -2,11 +2,14 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Value } from "../../src/runtime/graph.js";
 import { GraphBuilder } from "../../src/runtime/json.js";
+import { registerOp } from "../../src/runtime/registry.js";
 import { assertValid, verify } from "../../src/runtime/verify.js";
 import { f32 } from "../../src/runtime/tensor.js";
 import { iota, registerTestOps } from "./helpers.js";
 
 registerTestOps();
+let fresh = 0;
+registerOp({ op: "Fresh", domain: "test", infer: ([x]) => [{ dtype: x!.dtype, shape: [`?${++fresh}`] }], kernel: () => [] });
 
 function small() {
   const b = new GraphBuilder();
@@ -68,6 +71,17 @@ test("a stored shape or dtype that shape inference contradicts is reported", () 
   y.dtype = "int32";
   has(verify(graph), /output "y" .* is int32/);
   assert.throws(() => assertValid(graph, "after pass x"), /after pass x is invalid:\n {2}output "c"/);
+});
+
+test("a fresh unknown dim from inference agrees with any stored dim", () => {
+  const b = new GraphBuilder();
+  const x = b.input("x", "float32", [2]);
+  const [z] = b.node("Fresh", [x], { domain: "test" });
+  z!.shape = ["h"];
+  b.output(z!);
+  assert.equal(verify(b.graph), []);
+  z!.shape = ["h", 1];
+  has(verify(b.graph), /is float32\[h, 1\], inference says float32\[\?/);
 });
 
 test("ops unknown to the registry are opaque and skipped", () => {
