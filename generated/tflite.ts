@@ -7,37 +7,432 @@ import { A, G, T, type Node, type Pass, type Rewriter, type RuleInfo } from "fus
 /** The pass's rules; `rw.begin(i)` starts `rules[i]`. */
 export const rules: readonly RuleInfo[] = [
   {
-    name: "FoldMulIntoConv2D",
+    name: "FuseActivationIntoFilterOp[Conv2D,Relu,RELU]",
+    priority: 5,
+    root: "tfl::Relu",
+    location: "rules/tflite.rules:22:3",
+    match: 'act(n: target(x, w, b?) { fused_activation_function: "NONE" })',
+    result: "target(x, w, b) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoFilterOp[Conv2D,Relu6,RELU6]",
+    priority: 5,
+    root: "tfl::Relu6",
+    location: "rules/tflite.rules:22:3",
+    match: 'act(n: target(x, w, b?) { fused_activation_function: "NONE" })',
+    result: "target(x, w, b) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoFilterOp[Conv2D,ReluN1To1,RELU_N1_TO_1]",
+    priority: 5,
+    root: "tfl::ReluN1To1",
+    location: "rules/tflite.rules:22:3",
+    match: 'act(n: target(x, w, b?) { fused_activation_function: "NONE" })',
+    result: "target(x, w, b) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoFilterOp[DepthwiseConv2D,Relu,RELU]",
+    priority: 5,
+    root: "tfl::Relu",
+    location: "rules/tflite.rules:22:3",
+    match: 'act(n: target(x, w, b?) { fused_activation_function: "NONE" })',
+    result: "target(x, w, b) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoFilterOp[DepthwiseConv2D,Relu6,RELU6]",
+    priority: 5,
+    root: "tfl::Relu6",
+    location: "rules/tflite.rules:22:3",
+    match: 'act(n: target(x, w, b?) { fused_activation_function: "NONE" })',
+    result: "target(x, w, b) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoFilterOp[DepthwiseConv2D,ReluN1To1,RELU_N1_TO_1]",
+    priority: 5,
+    root: "tfl::ReluN1To1",
+    location: "rules/tflite.rules:22:3",
+    match: 'act(n: target(x, w, b?) { fused_activation_function: "NONE" })',
+    result: "target(x, w, b) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoFilterOp[FullyConnected,Relu,RELU]",
+    priority: 5,
+    root: "tfl::Relu",
+    location: "rules/tflite.rules:22:3",
+    match: 'act(n: target(x, w, b?) { fused_activation_function: "NONE" })',
+    result: "target(x, w, b) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoFilterOp[FullyConnected,Relu6,RELU6]",
+    priority: 5,
+    root: "tfl::Relu6",
+    location: "rules/tflite.rules:22:3",
+    match: 'act(n: target(x, w, b?) { fused_activation_function: "NONE" })',
+    result: "target(x, w, b) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoFilterOp[FullyConnected,ReluN1To1,RELU_N1_TO_1]",
+    priority: 5,
+    root: "tfl::ReluN1To1",
+    location: "rules/tflite.rules:22:3",
+    match: 'act(n: target(x, w, b?) { fused_activation_function: "NONE" })',
+    result: "target(x, w, b) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoPool[MaxPool2D,Relu,RELU]",
+    priority: 5,
+    root: "tfl::Relu",
+    location: "rules/tflite.rules:34:3",
+    match: 'act(n: target(x) { fused_activation_function: "NONE" })',
+    result: "target(x) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoPool[MaxPool2D,Relu6,RELU6]",
+    priority: 5,
+    root: "tfl::Relu6",
+    location: "rules/tflite.rules:34:3",
+    match: 'act(n: target(x) { fused_activation_function: "NONE" })',
+    result: "target(x) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoPool[MaxPool2D,ReluN1To1,RELU_N1_TO_1]",
+    priority: 5,
+    root: "tfl::ReluN1To1",
+    location: "rules/tflite.rules:34:3",
+    match: 'act(n: target(x) { fused_activation_function: "NONE" })',
+    result: "target(x) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoPool[AveragePool2D,Relu,RELU]",
+    priority: 5,
+    root: "tfl::Relu",
+    location: "rules/tflite.rules:34:3",
+    match: 'act(n: target(x) { fused_activation_function: "NONE" })',
+    result: "target(x) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoPool[AveragePool2D,Relu6,RELU6]",
+    priority: 5,
+    root: "tfl::Relu6",
+    location: "rules/tflite.rules:34:3",
+    match: 'act(n: target(x) { fused_activation_function: "NONE" })',
+    result: "target(x) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoPool[AveragePool2D,ReluN1To1,RELU_N1_TO_1]",
+    priority: 5,
+    root: "tfl::ReluN1To1",
+    location: "rules/tflite.rules:34:3",
+    match: 'act(n: target(x) { fused_activation_function: "NONE" })',
+    result: "target(x) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Add,Relu,RELU]",
+    priority: 5,
+    root: "tfl::Relu",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Add,Relu6,RELU6]",
+    priority: 5,
+    root: "tfl::Relu6",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Add,ReluN1To1,RELU_N1_TO_1]",
+    priority: 5,
+    root: "tfl::ReluN1To1",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Sub,Relu,RELU]",
+    priority: 5,
+    root: "tfl::Relu",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Sub,Relu6,RELU6]",
+    priority: 5,
+    root: "tfl::Relu6",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Sub,ReluN1To1,RELU_N1_TO_1]",
+    priority: 5,
+    root: "tfl::ReluN1To1",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Mul,Relu,RELU]",
+    priority: 5,
+    root: "tfl::Relu",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Mul,Relu6,RELU6]",
+    priority: 5,
+    root: "tfl::Relu6",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Mul,ReluN1To1,RELU_N1_TO_1]",
+    priority: 5,
+    root: "tfl::ReluN1To1",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Div,Relu,RELU]",
+    priority: 5,
+    root: "tfl::Relu",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Div,Relu6,RELU6]",
+    priority: 5,
+    root: "tfl::Relu6",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FuseActivationIntoBinary[Div,ReluN1To1,RELU_N1_TO_1]",
+    priority: 5,
+    root: "tfl::ReluN1To1",
+    location: "rules/tflite.rules:48:3",
+    match: 'act(n: target(x, y) { fused_activation_function: "NONE" })',
+    result: "target(x, y) { ...n, fused_activation_function: name }",
+  },
+  {
+    name: "FoldAddIntoBias[Conv2D]",
+    priority: 10,
+    root: "tfl::Add",
+    location: "rules/tflite.rules:61:3",
+    match:
+      'Add(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result: "target(x, w, (b ?? zeros([dim(w, 0)])) + c@0) { ...n, fused_activation_function: act }",
+  },
+  {
+    name: "FoldSubIntoBias[Conv2D]",
+    priority: 10,
+    root: "tfl::Sub",
+    location: "rules/tflite.rules:66:3",
+    match:
+      'Sub(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result: "target(x, w, (b ?? zeros([dim(w, 0)])) - c@0) { ...n, fused_activation_function: act }",
+  },
+  {
+    name: "FoldMulIntoFilter[Conv2D]",
     priority: 10,
     root: "tfl::Mul",
-    location: "rules/tflite.rules:5:1",
+    location: "rules/tflite.rules:74:3",
     match:
-      'Mul(C: const, conv: Conv2D(x, w: const, b?: const) { fused_activation_function: "NONE" })\n    { fused_activation_function: "NONE" }',
-    result: "Conv2D(x, w * C@0, (b ?? zeros([dim(w, 0)])) * C@0) { ...conv }",
+      'Mul(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result: "target(x, w * c@0, (b ?? zeros([dim(w, 0)])) * c@0) { ...n, fused_activation_function: act }",
   },
   {
-    name: "FuseActivationIntoConv2D[Relu,RELU]",
-    priority: 0,
-    root: "tfl::Relu",
-    location: "rules/tflite.rules:13:3",
-    match: 'act(conv: Conv2D(x, w, b?) { fused_activation_function: "NONE" })',
-    result: "Conv2D(x, w, b) { ...conv, fused_activation_function: name }",
+    name: "FoldDivIntoFilter[Conv2D]",
+    priority: 10,
+    root: "tfl::Div",
+    location: "rules/tflite.rules:79:3",
+    match:
+      'Div(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result: "target(x, w / c@0, (b ?? zeros([dim(w, 0)])) / c@0) { ...n, fused_activation_function: act }",
   },
   {
-    name: "FuseActivationIntoConv2D[Relu6,RELU6]",
-    priority: 0,
-    root: "tfl::Relu6",
-    location: "rules/tflite.rules:13:3",
-    match: 'act(conv: Conv2D(x, w, b?) { fused_activation_function: "NONE" })',
-    result: "Conv2D(x, w, b) { ...conv, fused_activation_function: name }",
+    name: "FoldAddIntoBias[FullyConnected]",
+    priority: 10,
+    root: "tfl::Add",
+    location: "rules/tflite.rules:61:3",
+    match:
+      'Add(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result: "target(x, w, (b ?? zeros([dim(w, 0)])) + c@0) { ...n, fused_activation_function: act }",
   },
   {
-    name: "FuseActivationIntoConv2D[ReluN1To1,RELU_N1_TO_1]",
-    priority: 0,
-    root: "tfl::ReluN1To1",
-    location: "rules/tflite.rules:13:3",
-    match: 'act(conv: Conv2D(x, w, b?) { fused_activation_function: "NONE" })',
-    result: "Conv2D(x, w, b) { ...conv, fused_activation_function: name }",
+    name: "FoldSubIntoBias[FullyConnected]",
+    priority: 10,
+    root: "tfl::Sub",
+    location: "rules/tflite.rules:66:3",
+    match:
+      'Sub(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result: "target(x, w, (b ?? zeros([dim(w, 0)])) - c@0) { ...n, fused_activation_function: act }",
+  },
+  {
+    name: "FoldMulIntoFilter[FullyConnected]",
+    priority: 10,
+    root: "tfl::Mul",
+    location: "rules/tflite.rules:74:3",
+    match:
+      'Mul(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result: "target(x, w * c@0, (b ?? zeros([dim(w, 0)])) * c@0) { ...n, fused_activation_function: act }",
+  },
+  {
+    name: "FoldDivIntoFilter[FullyConnected]",
+    priority: 10,
+    root: "tfl::Div",
+    location: "rules/tflite.rules:79:3",
+    match:
+      'Div(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result: "target(x, w / c@0, (b ?? zeros([dim(w, 0)])) / c@0) { ...n, fused_activation_function: act }",
+  },
+  {
+    name: "FoldAddIntoDepthwiseBias",
+    priority: 10,
+    root: "tfl::Add",
+    location: "rules/tflite.rules:88:1",
+    match:
+      'Add(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result: "DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) + c@0) { ...n, fused_activation_function: act }",
+  },
+  {
+    name: "FoldSubIntoDepthwiseBias",
+    priority: 10,
+    root: "tfl::Sub",
+    location: "rules/tflite.rules:93:1",
+    match:
+      'Sub(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result: "DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) - c@0) { ...n, fused_activation_function: act }",
+  },
+  {
+    name: "FoldMulIntoDepthwiseFilter",
+    priority: 10,
+    root: "tfl::Mul",
+    location: "rules/tflite.rules:98:1",
+    match:
+      'Mul(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result:
+      "DepthwiseConv2D(x, w * c@3, (b ?? zeros([dim(w, 3)])) * c@0) { ...n, fused_activation_function: act }",
+  },
+  {
+    name: "FoldDivIntoDepthwiseFilter",
+    priority: 10,
+    root: "tfl::Div",
+    location: "rules/tflite.rules:103:1",
+    match:
+      'Div(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }',
+    result:
+      "DepthwiseConv2D(x, w / c@3, (b ?? zeros([dim(w, 3)])) / c@0) { ...n, fused_activation_function: act }",
+  },
+  {
+    name: "FoldScalarMulIntoFilter[Conv2D]",
+    priority: 10,
+    root: "tfl::Conv2D",
+    location: "rules/tflite.rules:114:3",
+    match: 'n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)',
+    result: "target(x, w * c, b) { ...n }",
+  },
+  {
+    name: "FoldScalarDivIntoFilter[Conv2D]",
+    priority: 10,
+    root: "tfl::Conv2D",
+    location: "rules/tflite.rules:119:3",
+    match: 'n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)',
+    result: "target(x, w / c, b) { ...n }",
+  },
+  {
+    name: "FoldScalarMulIntoFilter[DepthwiseConv2D]",
+    priority: 10,
+    root: "tfl::DepthwiseConv2D",
+    location: "rules/tflite.rules:114:3",
+    match: 'n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)',
+    result: "target(x, w * c, b) { ...n }",
+  },
+  {
+    name: "FoldScalarDivIntoFilter[DepthwiseConv2D]",
+    priority: 10,
+    root: "tfl::DepthwiseConv2D",
+    location: "rules/tflite.rules:119:3",
+    match: 'n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)',
+    result: "target(x, w / c, b) { ...n }",
+  },
+  {
+    name: "FoldScalarMulIntoFilter[FullyConnected]",
+    priority: 10,
+    root: "tfl::FullyConnected",
+    location: "rules/tflite.rules:114:3",
+    match: 'n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)',
+    result: "target(x, w * c, b) { ...n }",
+  },
+  {
+    name: "FoldScalarDivIntoFilter[FullyConnected]",
+    priority: 10,
+    root: "tfl::FullyConnected",
+    location: "rules/tflite.rules:119:3",
+    match: 'n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)',
+    result: "target(x, w / c, b) { ...n }",
+  },
+  {
+    name: "FoldScalarAddIntoConv2DBias",
+    priority: 10,
+    root: "tfl::Conv2D",
+    location: "rules/tflite.rules:130:1",
+    match:
+      'n: Conv2D(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }',
+    result: "Conv2D(x, w, (b ?? zeros([dim(w, 0)])) + c * flatten(sum(w, [1, 2, 3]))) { ...n }",
+  },
+  {
+    name: "FoldScalarSubIntoConv2DBias",
+    priority: 10,
+    root: "tfl::Conv2D",
+    location: "rules/tflite.rules:135:1",
+    match:
+      'n: Conv2D(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }',
+    result: "Conv2D(x, w, (b ?? zeros([dim(w, 0)])) - c * flatten(sum(w, [1, 2, 3]))) { ...n }",
+  },
+  {
+    name: "FoldScalarAddIntoDepthwiseBias",
+    priority: 10,
+    root: "tfl::DepthwiseConv2D",
+    location: "rules/tflite.rules:142:1",
+    match:
+      'n: DepthwiseConv2D(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }',
+    result: "DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) + c * flatten(sum(w, [0, 1, 2]))) { ...n }",
+  },
+  {
+    name: "FoldScalarSubIntoDepthwiseBias",
+    priority: 10,
+    root: "tfl::DepthwiseConv2D",
+    location: "rules/tflite.rules:147:1",
+    match:
+      'n: DepthwiseConv2D(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }',
+    result: "DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) - c * flatten(sum(w, [0, 1, 2]))) { ...n }",
+  },
+  {
+    name: "FoldScalarAddIntoFullyConnectedBias",
+    priority: 10,
+    root: "tfl::FullyConnected",
+    location: "rules/tflite.rules:154:1",
+    match:
+      'n: FullyConnected(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const)',
+    result: "FullyConnected(x, w, (b ?? zeros([dim(w, 0)])) + c * flatten(sum(w, [1]))) { ...n }",
+  },
+  {
+    name: "FoldScalarSubIntoFullyConnectedBias",
+    priority: 10,
+    root: "tfl::FullyConnected",
+    location: "rules/tflite.rules:159:1",
+    match:
+      'n: FullyConnected(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const)',
+    result: "FullyConnected(x, w, (b ?? zeros([dim(w, 0)])) - c * flatten(sum(w, [1]))) { ...n }",
   },
 ];
 export const pass: Pass = { name: "tflite", rules, apply };
@@ -45,6 +440,16 @@ export const pass: Pass = { name: "tflite", rules, apply };
 /** Tries the rules rooted at `node`'s op, in priority order; true when one fired. */
 function apply(rw: Rewriter, node: Node): boolean {
   switch (rootKey(node)) {
+    case "tfl::Add":
+      return matchTflAdd(rw, node);
+    case "tfl::Conv2D":
+      return matchTflConv2D(rw, node);
+    case "tfl::DepthwiseConv2D":
+      return matchTflDepthwiseConv2D(rw, node);
+    case "tfl::Div":
+      return matchTflDiv(rw, node);
+    case "tfl::FullyConnected":
+      return matchTflFullyConnected(rw, node);
     case "tfl::Mul":
       return matchTflMul(rw, node);
     case "tfl::Relu":
@@ -53,41 +458,40 @@ function apply(rw: Rewriter, node: Node): boolean {
       return matchTflRelu6(rw, node);
     case "tfl::ReluN1To1":
       return matchTflReluN1To1(rw, node);
+    case "tfl::Sub":
+      return matchTflSub(rw, node);
     default:
       return false;
   }
 }
 
-/** The rules rooted at tfl::Mul, in priority order. */
-function matchTflMul(rw: Rewriter, root: Node): boolean {
-  // rule FoldMulIntoConv2D (rules/tflite.rules:5)
-  // match: Mul(C: const, conv: Conv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }) { fused_activation_function: "NONE" }
-  // result: Conv2D(x, w * C@0, (b ?? zeros([dim(w, 0)])) * C@0) { ...conv }
-  FoldMulIntoConv2D: if (rw.begin(0)) {
-    if (rw.attrString(root, "fused_activation_function", "NONE") !== "NONE") {
-      rw.fail('Mul.fused_activation_function is not "NONE"');
-      break FoldMulIntoConv2D;
+/** The rules rooted at tfl::Add, in priority order. */
+function matchTflAdd(rw: Rewriter, root: Node): boolean {
+  // rule FoldAddIntoBias[Conv2D] (rules/tflite.rules:61)
+  // with target = Conv2D
+  // match: Add(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: target(x, w, (b ?? zeros([dim(w, 0)])) + c@0) { ...n, fused_activation_function: act }
+  FoldAddIntoBias_Conv2D: if (rw.begin(27)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Add has no fused_activation_function");
+      break FoldAddIntoBias_Conv2D;
     }
-    const mulLhs = rw.input(root, 0);
-    const mulRhs = rw.input(root, 1);
-    for (const [C, convOut] of bothOrders(mulLhs, mulRhs)) {
-      const CTensor = rw.constant(C);
-      if (C === undefined || CTensor === undefined) {
-        rw.fail("C: not a constant");
+    const addLhs = rw.input(root, 0);
+    const addRhs = rw.input(root, 1);
+    for (const [nOut, c] of bothOrders(addLhs, addRhs)) {
+      const n = rw.def(nOut, "Conv2D", "tfl");
+      if (nOut === undefined || n === undefined) {
+        rw.fail("n: not a Conv2D");
         continue;
       }
-      const conv = rw.def(convOut, "Conv2D", "tfl");
-      if (convOut === undefined || conv === undefined) {
-        rw.fail("conv: not a Conv2D");
-        continue;
-      }
-      if (rw.attrString(conv, "fused_activation_function", "NONE") !== "NONE") {
+      if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
         rw.fail('Conv2D.fused_activation_function is not "NONE"');
         continue;
       }
-      const x = rw.input(conv, 0);
-      const w = rw.input(conv, 1);
-      const b = rw.input(conv, 2);
+      const x = rw.input(n, 0);
+      const w = rw.input(n, 1);
+      const b = rw.input(n, 2);
       if (x === undefined) {
         rw.fail("x: operand absent");
         continue;
@@ -102,19 +506,1245 @@ function matchTflMul(rw: Rewriter, root: Node): boolean {
         rw.fail("b: not a constant");
         continue;
       }
-      if (!rw.hasOneUse(convOut)) {
-        rw.fail("where hasOneUse(conv)");
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
         continue;
       }
-      if (!G.channelwise(rw.shape(C), rw.shape(convOut), -1)) {
-        rw.fail("where channelwise(C, conv, -1)");
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
         continue;
       }
-      const conv2DFilter = rw.constantValue(T.mul(wTensor, T.along(CTensor, 0, wTensor)));
+      if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+        rw.fail("where channelwise(c, n, -1)");
+        continue;
+      }
+      if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+        rw.fail("where rank(c) <= 1 || rank(c) == 4");
+        continue;
+      }
       const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]);
-      const conv2DBias = rw.constantValue(T.mul(bOrDefault, T.along(CTensor, 0, bOrDefault)));
-      const [newConv2D] = rw.create("Conv2D", "tfl", [x, conv2DFilter, conv2DBias], { ...rw.attrsOf(conv) });
+      const conv2DBias = rw.constantValue(T.add(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+      const [newConv2D] = rw.create("Conv2D", "tfl", [x, w, conv2DBias], {
+        ...rw.attrsOf(n),
+        fused_activation_function: A.string(act),
+      });
       return rw.replace(root, [newConv2D]);
+    }
+  }
+
+  // rule FoldAddIntoBias[FullyConnected] (rules/tflite.rules:61)
+  // with target = FullyConnected
+  // match: Add(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: target(x, w, (b ?? zeros([dim(w, 0)])) + c@0) { ...n, fused_activation_function: act }
+  FoldAddIntoBias_FullyConnected: if (rw.begin(31)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Add has no fused_activation_function");
+      break FoldAddIntoBias_FullyConnected;
+    }
+    const addLhs = rw.input(root, 0);
+    const addRhs = rw.input(root, 1);
+    for (const [nOut, c] of bothOrders(addLhs, addRhs)) {
+      const n = rw.def(nOut, "FullyConnected", "tfl");
+      if (nOut === undefined || n === undefined) {
+        rw.fail("n: not a FullyConnected");
+        continue;
+      }
+      if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+        rw.fail('FullyConnected.fused_activation_function is not "NONE"');
+        continue;
+      }
+      const x = rw.input(n, 0);
+      const w = rw.input(n, 1);
+      const b = rw.input(n, 2);
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      const bTensor = rw.constant(b);
+      if (b !== undefined && bTensor === undefined) {
+        rw.fail("b: not a constant");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+        rw.fail("where channelwise(c, n, -1)");
+        continue;
+      }
+      if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+        rw.fail("where rank(c) <= 1 || rank(c) == 4");
+        continue;
+      }
+      const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]);
+      const fullyConnectedBias = rw.constantValue(T.add(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+      const [newFullyConnected] = rw.create("FullyConnected", "tfl", [x, w, fullyConnectedBias], {
+        ...rw.attrsOf(n),
+        fused_activation_function: A.string(act),
+      });
+      return rw.replace(root, [newFullyConnected]);
+    }
+  }
+
+  // rule FoldAddIntoDepthwiseBias (rules/tflite.rules:88)
+  // match: Add(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) + c@0) { ...n, fused_activation_function: act }
+  FoldAddIntoDepthwiseBias: if (rw.begin(35)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Add has no fused_activation_function");
+      break FoldAddIntoDepthwiseBias;
+    }
+    const addLhs = rw.input(root, 0);
+    const addRhs = rw.input(root, 1);
+    for (const [nOut, c] of bothOrders(addLhs, addRhs)) {
+      const n = rw.def(nOut, "DepthwiseConv2D", "tfl");
+      if (nOut === undefined || n === undefined) {
+        rw.fail("n: not a DepthwiseConv2D");
+        continue;
+      }
+      if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+        rw.fail('DepthwiseConv2D.fused_activation_function is not "NONE"');
+        continue;
+      }
+      const x = rw.input(n, 0);
+      const w = rw.input(n, 1);
+      const b = rw.input(n, 2);
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      const bTensor = rw.constant(b);
+      if (b !== undefined && bTensor === undefined) {
+        rw.fail("b: not a constant");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+        rw.fail("where channelwise(c, n, -1)");
+        continue;
+      }
+      if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+        rw.fail("where rank(c) <= 1 || rank(c) == 4");
+        continue;
+      }
+      const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 3)]);
+      const depthwiseConv2DBias = rw.constantValue(T.add(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+      const [newDepthwiseConv2D] = rw.create("DepthwiseConv2D", "tfl", [x, w, depthwiseConv2DBias], {
+        ...rw.attrsOf(n),
+        fused_activation_function: A.string(act),
+      });
+      return rw.replace(root, [newDepthwiseConv2D]);
+    }
+  }
+  return false;
+}
+
+/** The rules rooted at tfl::Conv2D, in priority order. */
+function matchTflConv2D(rw: Rewriter, root: Node): boolean {
+  // rule FoldScalarMulIntoFilter[Conv2D] (rules/tflite.rules:114)
+  // with target = Conv2D
+  // match: n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // result: target(x, w * c, b) { ...n }
+  FoldScalarMulIntoFilter_Conv2D: if (rw.begin(39)) {
+    const nOut = rw.output(root);
+    const mOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const m = rw.def(mOut, "Mul", "tfl");
+    if (mOut === undefined || m === undefined) {
+      rw.fail("m: not a Mul");
+      break FoldScalarMulIntoFilter_Conv2D;
+    }
+    if (rw.attrString(m, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Mul.fused_activation_function is not "NONE"');
+      break FoldScalarMulIntoFilter_Conv2D;
+    }
+    const mLhs = rw.input(m, 0);
+    const mRhs = rw.input(m, 1);
+    for (const [x, c] of bothOrders(mLhs, mRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(mOut)) {
+        rw.fail("where hasOneUse(m)");
+        continue;
+      }
+      if (!G.isScalar(rw.shape(c))) {
+        rw.fail("where isScalar(c)");
+        continue;
+      }
+      const conv2DFilter = rw.constantValue(T.mul(wTensor, cTensor));
+      const [newConv2D] = rw.create("Conv2D", "tfl", [x, conv2DFilter, b], { ...rw.attrsOf(root) });
+      return rw.replace(root, [newConv2D]);
+    }
+  }
+
+  // rule FoldScalarDivIntoFilter[Conv2D] (rules/tflite.rules:119)
+  // with target = Conv2D
+  // match: n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // result: target(x, w / c, b) { ...n }
+  FoldScalarDivIntoFilter_Conv2D: if (rw.begin(40)) {
+    const nOut = rw.output(root);
+    const mOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const m = rw.def(mOut, "Div", "tfl");
+    if (mOut === undefined || m === undefined) {
+      rw.fail("m: not a Div");
+      break FoldScalarDivIntoFilter_Conv2D;
+    }
+    if (rw.attrString(m, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Div.fused_activation_function is not "NONE"');
+      break FoldScalarDivIntoFilter_Conv2D;
+    }
+    const x = rw.input(m, 0);
+    const c = rw.input(m, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldScalarDivIntoFilter_Conv2D;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldScalarDivIntoFilter_Conv2D;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldScalarDivIntoFilter_Conv2D;
+    }
+    if (!rw.hasOneUse(mOut)) {
+      rw.fail("where hasOneUse(m)");
+      break FoldScalarDivIntoFilter_Conv2D;
+    }
+    if (!G.isScalar(rw.shape(c))) {
+      rw.fail("where isScalar(c)");
+      break FoldScalarDivIntoFilter_Conv2D;
+    }
+    const conv2DFilter = rw.constantValue(T.div(wTensor, cTensor));
+    const [newConv2D] = rw.create("Conv2D", "tfl", [x, conv2DFilter, b], { ...rw.attrsOf(root) });
+    return rw.replace(root, [newConv2D]);
+  }
+
+  // rule FoldScalarAddIntoConv2DBias (rules/tflite.rules:130)
+  // match: n: Conv2D(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
+  // result: Conv2D(x, w, (b ?? zeros([dim(w, 0)])) + c * flatten(sum(w, [1, 2, 3]))) { ...n }
+  FoldScalarAddIntoConv2DBias: if (rw.begin(45)) {
+    const nOut = rw.output(root);
+    if (rw.attrString(root, "padding", "VALID") !== "VALID") {
+      rw.fail('Conv2D.padding is not "VALID"');
+      break FoldScalarAddIntoConv2DBias;
+    }
+    const aOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const a = rw.def(aOut, "Add", "tfl");
+    if (aOut === undefined || a === undefined) {
+      rw.fail("a: not a Add");
+      break FoldScalarAddIntoConv2DBias;
+    }
+    if (rw.attrString(a, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Add.fused_activation_function is not "NONE"');
+      break FoldScalarAddIntoConv2DBias;
+    }
+    const aLhs = rw.input(a, 0);
+    const aRhs = rw.input(a, 1);
+    for (const [x, c] of bothOrders(aLhs, aRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      const bTensor = rw.constant(b);
+      if (b !== undefined && bTensor === undefined) {
+        rw.fail("b: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(aOut)) {
+        rw.fail("where hasOneUse(a)");
+        continue;
+      }
+      if (!G.isScalar(rw.shape(c))) {
+        rw.fail("where isScalar(c)");
+        continue;
+      }
+      const conv2DBias = rw.constantValue(
+        T.add(
+          bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]),
+          T.mul(cTensor, T.flatten(T.sum(wTensor, [1, 2, 3], true))),
+        ),
+      );
+      const [newConv2D] = rw.create("Conv2D", "tfl", [x, w, conv2DBias], { ...rw.attrsOf(root) });
+      return rw.replace(root, [newConv2D]);
+    }
+  }
+
+  // rule FoldScalarSubIntoConv2DBias (rules/tflite.rules:135)
+  // match: n: Conv2D(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
+  // result: Conv2D(x, w, (b ?? zeros([dim(w, 0)])) - c * flatten(sum(w, [1, 2, 3]))) { ...n }
+  FoldScalarSubIntoConv2DBias: if (rw.begin(46)) {
+    const nOut = rw.output(root);
+    if (rw.attrString(root, "padding", "VALID") !== "VALID") {
+      rw.fail('Conv2D.padding is not "VALID"');
+      break FoldScalarSubIntoConv2DBias;
+    }
+    const aOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const a = rw.def(aOut, "Sub", "tfl");
+    if (aOut === undefined || a === undefined) {
+      rw.fail("a: not a Sub");
+      break FoldScalarSubIntoConv2DBias;
+    }
+    if (rw.attrString(a, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Sub.fused_activation_function is not "NONE"');
+      break FoldScalarSubIntoConv2DBias;
+    }
+    const x = rw.input(a, 0);
+    const c = rw.input(a, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldScalarSubIntoConv2DBias;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldScalarSubIntoConv2DBias;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldScalarSubIntoConv2DBias;
+    }
+    const bTensor = rw.constant(b);
+    if (b !== undefined && bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break FoldScalarSubIntoConv2DBias;
+    }
+    if (!rw.hasOneUse(aOut)) {
+      rw.fail("where hasOneUse(a)");
+      break FoldScalarSubIntoConv2DBias;
+    }
+    if (!G.isScalar(rw.shape(c))) {
+      rw.fail("where isScalar(c)");
+      break FoldScalarSubIntoConv2DBias;
+    }
+    const conv2DBias = rw.constantValue(
+      T.sub(
+        bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]),
+        T.mul(cTensor, T.flatten(T.sum(wTensor, [1, 2, 3], true))),
+      ),
+    );
+    const [newConv2D] = rw.create("Conv2D", "tfl", [x, w, conv2DBias], { ...rw.attrsOf(root) });
+    return rw.replace(root, [newConv2D]);
+  }
+  return false;
+}
+
+/** The rules rooted at tfl::DepthwiseConv2D, in priority order. */
+function matchTflDepthwiseConv2D(rw: Rewriter, root: Node): boolean {
+  // rule FoldScalarMulIntoFilter[DepthwiseConv2D] (rules/tflite.rules:114)
+  // with target = DepthwiseConv2D
+  // match: n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // result: target(x, w * c, b) { ...n }
+  FoldScalarMulIntoFilter_DepthwiseConv2D: if (rw.begin(41)) {
+    const nOut = rw.output(root);
+    const mOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const m = rw.def(mOut, "Mul", "tfl");
+    if (mOut === undefined || m === undefined) {
+      rw.fail("m: not a Mul");
+      break FoldScalarMulIntoFilter_DepthwiseConv2D;
+    }
+    if (rw.attrString(m, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Mul.fused_activation_function is not "NONE"');
+      break FoldScalarMulIntoFilter_DepthwiseConv2D;
+    }
+    const mLhs = rw.input(m, 0);
+    const mRhs = rw.input(m, 1);
+    for (const [x, c] of bothOrders(mLhs, mRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(mOut)) {
+        rw.fail("where hasOneUse(m)");
+        continue;
+      }
+      if (!G.isScalar(rw.shape(c))) {
+        rw.fail("where isScalar(c)");
+        continue;
+      }
+      const depthwiseConv2DFilter = rw.constantValue(T.mul(wTensor, cTensor));
+      const [newDepthwiseConv2D] = rw.create("DepthwiseConv2D", "tfl", [x, depthwiseConv2DFilter, b], {
+        ...rw.attrsOf(root),
+      });
+      return rw.replace(root, [newDepthwiseConv2D]);
+    }
+  }
+
+  // rule FoldScalarDivIntoFilter[DepthwiseConv2D] (rules/tflite.rules:119)
+  // with target = DepthwiseConv2D
+  // match: n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // result: target(x, w / c, b) { ...n }
+  FoldScalarDivIntoFilter_DepthwiseConv2D: if (rw.begin(42)) {
+    const nOut = rw.output(root);
+    const mOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const m = rw.def(mOut, "Div", "tfl");
+    if (mOut === undefined || m === undefined) {
+      rw.fail("m: not a Div");
+      break FoldScalarDivIntoFilter_DepthwiseConv2D;
+    }
+    if (rw.attrString(m, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Div.fused_activation_function is not "NONE"');
+      break FoldScalarDivIntoFilter_DepthwiseConv2D;
+    }
+    const x = rw.input(m, 0);
+    const c = rw.input(m, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldScalarDivIntoFilter_DepthwiseConv2D;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldScalarDivIntoFilter_DepthwiseConv2D;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldScalarDivIntoFilter_DepthwiseConv2D;
+    }
+    if (!rw.hasOneUse(mOut)) {
+      rw.fail("where hasOneUse(m)");
+      break FoldScalarDivIntoFilter_DepthwiseConv2D;
+    }
+    if (!G.isScalar(rw.shape(c))) {
+      rw.fail("where isScalar(c)");
+      break FoldScalarDivIntoFilter_DepthwiseConv2D;
+    }
+    const depthwiseConv2DFilter = rw.constantValue(T.div(wTensor, cTensor));
+    const [newDepthwiseConv2D] = rw.create("DepthwiseConv2D", "tfl", [x, depthwiseConv2DFilter, b], {
+      ...rw.attrsOf(root),
+    });
+    return rw.replace(root, [newDepthwiseConv2D]);
+  }
+
+  // rule FoldScalarAddIntoDepthwiseBias (rules/tflite.rules:142)
+  // match: n: DepthwiseConv2D(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
+  // result: DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) + c * flatten(sum(w, [0, 1, 2]))) { ...n }
+  FoldScalarAddIntoDepthwiseBias: if (rw.begin(47)) {
+    const nOut = rw.output(root);
+    if (rw.attrString(root, "padding", "VALID") !== "VALID") {
+      rw.fail('DepthwiseConv2D.padding is not "VALID"');
+      break FoldScalarAddIntoDepthwiseBias;
+    }
+    const aOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const a = rw.def(aOut, "Add", "tfl");
+    if (aOut === undefined || a === undefined) {
+      rw.fail("a: not a Add");
+      break FoldScalarAddIntoDepthwiseBias;
+    }
+    if (rw.attrString(a, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Add.fused_activation_function is not "NONE"');
+      break FoldScalarAddIntoDepthwiseBias;
+    }
+    const aLhs = rw.input(a, 0);
+    const aRhs = rw.input(a, 1);
+    for (const [x, c] of bothOrders(aLhs, aRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      const bTensor = rw.constant(b);
+      if (b !== undefined && bTensor === undefined) {
+        rw.fail("b: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(aOut)) {
+        rw.fail("where hasOneUse(a)");
+        continue;
+      }
+      if (!G.isScalar(rw.shape(c))) {
+        rw.fail("where isScalar(c)");
+        continue;
+      }
+      const depthwiseConv2DBias = rw.constantValue(
+        T.add(
+          bTensor ?? T.zeros([G.dim(rw.shape(w), 3)]),
+          T.mul(cTensor, T.flatten(T.sum(wTensor, [0, 1, 2], true))),
+        ),
+      );
+      const [newDepthwiseConv2D] = rw.create("DepthwiseConv2D", "tfl", [x, w, depthwiseConv2DBias], {
+        ...rw.attrsOf(root),
+      });
+      return rw.replace(root, [newDepthwiseConv2D]);
+    }
+  }
+
+  // rule FoldScalarSubIntoDepthwiseBias (rules/tflite.rules:147)
+  // match: n: DepthwiseConv2D(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
+  // result: DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) - c * flatten(sum(w, [0, 1, 2]))) { ...n }
+  FoldScalarSubIntoDepthwiseBias: if (rw.begin(48)) {
+    const nOut = rw.output(root);
+    if (rw.attrString(root, "padding", "VALID") !== "VALID") {
+      rw.fail('DepthwiseConv2D.padding is not "VALID"');
+      break FoldScalarSubIntoDepthwiseBias;
+    }
+    const aOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const a = rw.def(aOut, "Sub", "tfl");
+    if (aOut === undefined || a === undefined) {
+      rw.fail("a: not a Sub");
+      break FoldScalarSubIntoDepthwiseBias;
+    }
+    if (rw.attrString(a, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Sub.fused_activation_function is not "NONE"');
+      break FoldScalarSubIntoDepthwiseBias;
+    }
+    const x = rw.input(a, 0);
+    const c = rw.input(a, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldScalarSubIntoDepthwiseBias;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldScalarSubIntoDepthwiseBias;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldScalarSubIntoDepthwiseBias;
+    }
+    const bTensor = rw.constant(b);
+    if (b !== undefined && bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break FoldScalarSubIntoDepthwiseBias;
+    }
+    if (!rw.hasOneUse(aOut)) {
+      rw.fail("where hasOneUse(a)");
+      break FoldScalarSubIntoDepthwiseBias;
+    }
+    if (!G.isScalar(rw.shape(c))) {
+      rw.fail("where isScalar(c)");
+      break FoldScalarSubIntoDepthwiseBias;
+    }
+    const depthwiseConv2DBias = rw.constantValue(
+      T.sub(
+        bTensor ?? T.zeros([G.dim(rw.shape(w), 3)]),
+        T.mul(cTensor, T.flatten(T.sum(wTensor, [0, 1, 2], true))),
+      ),
+    );
+    const [newDepthwiseConv2D] = rw.create("DepthwiseConv2D", "tfl", [x, w, depthwiseConv2DBias], {
+      ...rw.attrsOf(root),
+    });
+    return rw.replace(root, [newDepthwiseConv2D]);
+  }
+  return false;
+}
+
+/** The rules rooted at tfl::Div, in priority order. */
+function matchTflDiv(rw: Rewriter, root: Node): boolean {
+  // rule FoldDivIntoFilter[Conv2D] (rules/tflite.rules:79)
+  // with target = Conv2D
+  // match: Div(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: target(x, w / c@0, (b ?? zeros([dim(w, 0)])) / c@0) { ...n, fused_activation_function: act }
+  FoldDivIntoFilter_Conv2D: if (rw.begin(30)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Div has no fused_activation_function");
+      break FoldDivIntoFilter_Conv2D;
+    }
+    const nOut = rw.input(root, 0);
+    const c = rw.input(root, 1);
+    const n = rw.def(nOut, "Conv2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Conv2D");
+      break FoldDivIntoFilter_Conv2D;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Conv2D.fused_activation_function is not "NONE"');
+      break FoldDivIntoFilter_Conv2D;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldDivIntoFilter_Conv2D;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldDivIntoFilter_Conv2D;
+    }
+    const bTensor = rw.constant(b);
+    if (b !== undefined && bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break FoldDivIntoFilter_Conv2D;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldDivIntoFilter_Conv2D;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FoldDivIntoFilter_Conv2D;
+    }
+    if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+      rw.fail("where channelwise(c, n, -1)");
+      break FoldDivIntoFilter_Conv2D;
+    }
+    if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+      rw.fail("where rank(c) <= 1 || rank(c) == 4");
+      break FoldDivIntoFilter_Conv2D;
+    }
+    const conv2DFilter = rw.constantValue(T.div(wTensor, T.along(cTensor, 0, wTensor)));
+    const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]);
+    const conv2DBias = rw.constantValue(T.div(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+    const [newConv2D] = rw.create("Conv2D", "tfl", [x, conv2DFilter, conv2DBias], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string(act),
+    });
+    return rw.replace(root, [newConv2D]);
+  }
+
+  // rule FoldDivIntoFilter[FullyConnected] (rules/tflite.rules:79)
+  // with target = FullyConnected
+  // match: Div(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: target(x, w / c@0, (b ?? zeros([dim(w, 0)])) / c@0) { ...n, fused_activation_function: act }
+  FoldDivIntoFilter_FullyConnected: if (rw.begin(34)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Div has no fused_activation_function");
+      break FoldDivIntoFilter_FullyConnected;
+    }
+    const nOut = rw.input(root, 0);
+    const c = rw.input(root, 1);
+    const n = rw.def(nOut, "FullyConnected", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a FullyConnected");
+      break FoldDivIntoFilter_FullyConnected;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('FullyConnected.fused_activation_function is not "NONE"');
+      break FoldDivIntoFilter_FullyConnected;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldDivIntoFilter_FullyConnected;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldDivIntoFilter_FullyConnected;
+    }
+    const bTensor = rw.constant(b);
+    if (b !== undefined && bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break FoldDivIntoFilter_FullyConnected;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldDivIntoFilter_FullyConnected;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FoldDivIntoFilter_FullyConnected;
+    }
+    if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+      rw.fail("where channelwise(c, n, -1)");
+      break FoldDivIntoFilter_FullyConnected;
+    }
+    if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+      rw.fail("where rank(c) <= 1 || rank(c) == 4");
+      break FoldDivIntoFilter_FullyConnected;
+    }
+    const fullyConnectedFilter = rw.constantValue(T.div(wTensor, T.along(cTensor, 0, wTensor)));
+    const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]);
+    const fullyConnectedBias = rw.constantValue(T.div(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+    const [newFullyConnected] = rw.create(
+      "FullyConnected",
+      "tfl",
+      [x, fullyConnectedFilter, fullyConnectedBias],
+      { ...rw.attrsOf(n), fused_activation_function: A.string(act) },
+    );
+    return rw.replace(root, [newFullyConnected]);
+  }
+
+  // rule FoldDivIntoDepthwiseFilter (rules/tflite.rules:103)
+  // match: Div(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: DepthwiseConv2D(x, w / c@3, (b ?? zeros([dim(w, 3)])) / c@0) { ...n, fused_activation_function: act }
+  FoldDivIntoDepthwiseFilter: if (rw.begin(38)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Div has no fused_activation_function");
+      break FoldDivIntoDepthwiseFilter;
+    }
+    const nOut = rw.input(root, 0);
+    const c = rw.input(root, 1);
+    const n = rw.def(nOut, "DepthwiseConv2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a DepthwiseConv2D");
+      break FoldDivIntoDepthwiseFilter;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('DepthwiseConv2D.fused_activation_function is not "NONE"');
+      break FoldDivIntoDepthwiseFilter;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldDivIntoDepthwiseFilter;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldDivIntoDepthwiseFilter;
+    }
+    const bTensor = rw.constant(b);
+    if (b !== undefined && bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break FoldDivIntoDepthwiseFilter;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldDivIntoDepthwiseFilter;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FoldDivIntoDepthwiseFilter;
+    }
+    if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+      rw.fail("where channelwise(c, n, -1)");
+      break FoldDivIntoDepthwiseFilter;
+    }
+    if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+      rw.fail("where rank(c) <= 1 || rank(c) == 4");
+      break FoldDivIntoDepthwiseFilter;
+    }
+    const depthwiseConv2DFilter = rw.constantValue(T.div(wTensor, T.along(cTensor, 3, wTensor)));
+    const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 3)]);
+    const depthwiseConv2DBias = rw.constantValue(T.div(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+    const [newDepthwiseConv2D] = rw.create(
+      "DepthwiseConv2D",
+      "tfl",
+      [x, depthwiseConv2DFilter, depthwiseConv2DBias],
+      { ...rw.attrsOf(n), fused_activation_function: A.string(act) },
+    );
+    return rw.replace(root, [newDepthwiseConv2D]);
+  }
+  return false;
+}
+
+/** The rules rooted at tfl::FullyConnected, in priority order. */
+function matchTflFullyConnected(rw: Rewriter, root: Node): boolean {
+  // rule FoldScalarMulIntoFilter[FullyConnected] (rules/tflite.rules:114)
+  // with target = FullyConnected
+  // match: n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // result: target(x, w * c, b) { ...n }
+  FoldScalarMulIntoFilter_FullyConnected: if (rw.begin(43)) {
+    const nOut = rw.output(root);
+    const mOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const m = rw.def(mOut, "Mul", "tfl");
+    if (mOut === undefined || m === undefined) {
+      rw.fail("m: not a Mul");
+      break FoldScalarMulIntoFilter_FullyConnected;
+    }
+    if (rw.attrString(m, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Mul.fused_activation_function is not "NONE"');
+      break FoldScalarMulIntoFilter_FullyConnected;
+    }
+    const mLhs = rw.input(m, 0);
+    const mRhs = rw.input(m, 1);
+    for (const [x, c] of bothOrders(mLhs, mRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(mOut)) {
+        rw.fail("where hasOneUse(m)");
+        continue;
+      }
+      if (!G.isScalar(rw.shape(c))) {
+        rw.fail("where isScalar(c)");
+        continue;
+      }
+      const fullyConnectedFilter = rw.constantValue(T.mul(wTensor, cTensor));
+      const [newFullyConnected] = rw.create("FullyConnected", "tfl", [x, fullyConnectedFilter, b], {
+        ...rw.attrsOf(root),
+      });
+      return rw.replace(root, [newFullyConnected]);
+    }
+  }
+
+  // rule FoldScalarDivIntoFilter[FullyConnected] (rules/tflite.rules:119)
+  // with target = FullyConnected
+  // match: n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // result: target(x, w / c, b) { ...n }
+  FoldScalarDivIntoFilter_FullyConnected: if (rw.begin(44)) {
+    const nOut = rw.output(root);
+    const mOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const m = rw.def(mOut, "Div", "tfl");
+    if (mOut === undefined || m === undefined) {
+      rw.fail("m: not a Div");
+      break FoldScalarDivIntoFilter_FullyConnected;
+    }
+    if (rw.attrString(m, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Div.fused_activation_function is not "NONE"');
+      break FoldScalarDivIntoFilter_FullyConnected;
+    }
+    const x = rw.input(m, 0);
+    const c = rw.input(m, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldScalarDivIntoFilter_FullyConnected;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldScalarDivIntoFilter_FullyConnected;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldScalarDivIntoFilter_FullyConnected;
+    }
+    if (!rw.hasOneUse(mOut)) {
+      rw.fail("where hasOneUse(m)");
+      break FoldScalarDivIntoFilter_FullyConnected;
+    }
+    if (!G.isScalar(rw.shape(c))) {
+      rw.fail("where isScalar(c)");
+      break FoldScalarDivIntoFilter_FullyConnected;
+    }
+    const fullyConnectedFilter = rw.constantValue(T.div(wTensor, cTensor));
+    const [newFullyConnected] = rw.create("FullyConnected", "tfl", [x, fullyConnectedFilter, b], {
+      ...rw.attrsOf(root),
+    });
+    return rw.replace(root, [newFullyConnected]);
+  }
+
+  // rule FoldScalarAddIntoFullyConnectedBias (rules/tflite.rules:154)
+  // match: n: FullyConnected(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const)
+  // result: FullyConnected(x, w, (b ?? zeros([dim(w, 0)])) + c * flatten(sum(w, [1]))) { ...n }
+  FoldScalarAddIntoFullyConnectedBias: if (rw.begin(49)) {
+    const nOut = rw.output(root);
+    const aOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const a = rw.def(aOut, "Add", "tfl");
+    if (aOut === undefined || a === undefined) {
+      rw.fail("a: not a Add");
+      break FoldScalarAddIntoFullyConnectedBias;
+    }
+    if (rw.attrString(a, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Add.fused_activation_function is not "NONE"');
+      break FoldScalarAddIntoFullyConnectedBias;
+    }
+    const aLhs = rw.input(a, 0);
+    const aRhs = rw.input(a, 1);
+    for (const [x, c] of bothOrders(aLhs, aRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      const bTensor = rw.constant(b);
+      if (b !== undefined && bTensor === undefined) {
+        rw.fail("b: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(aOut)) {
+        rw.fail("where hasOneUse(a)");
+        continue;
+      }
+      if (!G.isScalar(rw.shape(c))) {
+        rw.fail("where isScalar(c)");
+        continue;
+      }
+      const fullyConnectedBias = rw.constantValue(
+        T.add(
+          bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]),
+          T.mul(cTensor, T.flatten(T.sum(wTensor, [1], true))),
+        ),
+      );
+      const [newFullyConnected] = rw.create("FullyConnected", "tfl", [x, w, fullyConnectedBias], {
+        ...rw.attrsOf(root),
+      });
+      return rw.replace(root, [newFullyConnected]);
+    }
+  }
+
+  // rule FoldScalarSubIntoFullyConnectedBias (rules/tflite.rules:159)
+  // match: n: FullyConnected(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const)
+  // result: FullyConnected(x, w, (b ?? zeros([dim(w, 0)])) - c * flatten(sum(w, [1]))) { ...n }
+  FoldScalarSubIntoFullyConnectedBias: if (rw.begin(50)) {
+    const nOut = rw.output(root);
+    const aOut = rw.input(root, 0);
+    const w = rw.input(root, 1);
+    const b = rw.input(root, 2);
+    const a = rw.def(aOut, "Sub", "tfl");
+    if (aOut === undefined || a === undefined) {
+      rw.fail("a: not a Sub");
+      break FoldScalarSubIntoFullyConnectedBias;
+    }
+    if (rw.attrString(a, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Sub.fused_activation_function is not "NONE"');
+      break FoldScalarSubIntoFullyConnectedBias;
+    }
+    const x = rw.input(a, 0);
+    const c = rw.input(a, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldScalarSubIntoFullyConnectedBias;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldScalarSubIntoFullyConnectedBias;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldScalarSubIntoFullyConnectedBias;
+    }
+    const bTensor = rw.constant(b);
+    if (b !== undefined && bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break FoldScalarSubIntoFullyConnectedBias;
+    }
+    if (!rw.hasOneUse(aOut)) {
+      rw.fail("where hasOneUse(a)");
+      break FoldScalarSubIntoFullyConnectedBias;
+    }
+    if (!G.isScalar(rw.shape(c))) {
+      rw.fail("where isScalar(c)");
+      break FoldScalarSubIntoFullyConnectedBias;
+    }
+    const fullyConnectedBias = rw.constantValue(
+      T.sub(
+        bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]),
+        T.mul(cTensor, T.flatten(T.sum(wTensor, [1], true))),
+      ),
+    );
+    const [newFullyConnected] = rw.create("FullyConnected", "tfl", [x, w, fullyConnectedBias], {
+      ...rw.attrsOf(root),
+    });
+    return rw.replace(root, [newFullyConnected]);
+  }
+  return false;
+}
+
+/** The rules rooted at tfl::Mul, in priority order. */
+function matchTflMul(rw: Rewriter, root: Node): boolean {
+  // rule FoldMulIntoFilter[Conv2D] (rules/tflite.rules:74)
+  // with target = Conv2D
+  // match: Mul(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: target(x, w * c@0, (b ?? zeros([dim(w, 0)])) * c@0) { ...n, fused_activation_function: act }
+  FoldMulIntoFilter_Conv2D: if (rw.begin(29)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Mul has no fused_activation_function");
+      break FoldMulIntoFilter_Conv2D;
+    }
+    const mulLhs = rw.input(root, 0);
+    const mulRhs = rw.input(root, 1);
+    for (const [nOut, c] of bothOrders(mulLhs, mulRhs)) {
+      const n = rw.def(nOut, "Conv2D", "tfl");
+      if (nOut === undefined || n === undefined) {
+        rw.fail("n: not a Conv2D");
+        continue;
+      }
+      if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+        rw.fail('Conv2D.fused_activation_function is not "NONE"');
+        continue;
+      }
+      const x = rw.input(n, 0);
+      const w = rw.input(n, 1);
+      const b = rw.input(n, 2);
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      const bTensor = rw.constant(b);
+      if (b !== undefined && bTensor === undefined) {
+        rw.fail("b: not a constant");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+        rw.fail("where channelwise(c, n, -1)");
+        continue;
+      }
+      if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+        rw.fail("where rank(c) <= 1 || rank(c) == 4");
+        continue;
+      }
+      const conv2DFilter = rw.constantValue(T.mul(wTensor, T.along(cTensor, 0, wTensor)));
+      const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]);
+      const conv2DBias = rw.constantValue(T.mul(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+      const [newConv2D] = rw.create("Conv2D", "tfl", [x, conv2DFilter, conv2DBias], {
+        ...rw.attrsOf(n),
+        fused_activation_function: A.string(act),
+      });
+      return rw.replace(root, [newConv2D]);
+    }
+  }
+
+  // rule FoldMulIntoFilter[FullyConnected] (rules/tflite.rules:74)
+  // with target = FullyConnected
+  // match: Mul(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: target(x, w * c@0, (b ?? zeros([dim(w, 0)])) * c@0) { ...n, fused_activation_function: act }
+  FoldMulIntoFilter_FullyConnected: if (rw.begin(33)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Mul has no fused_activation_function");
+      break FoldMulIntoFilter_FullyConnected;
+    }
+    const mulLhs = rw.input(root, 0);
+    const mulRhs = rw.input(root, 1);
+    for (const [nOut, c] of bothOrders(mulLhs, mulRhs)) {
+      const n = rw.def(nOut, "FullyConnected", "tfl");
+      if (nOut === undefined || n === undefined) {
+        rw.fail("n: not a FullyConnected");
+        continue;
+      }
+      if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+        rw.fail('FullyConnected.fused_activation_function is not "NONE"');
+        continue;
+      }
+      const x = rw.input(n, 0);
+      const w = rw.input(n, 1);
+      const b = rw.input(n, 2);
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      const bTensor = rw.constant(b);
+      if (b !== undefined && bTensor === undefined) {
+        rw.fail("b: not a constant");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+        rw.fail("where channelwise(c, n, -1)");
+        continue;
+      }
+      if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+        rw.fail("where rank(c) <= 1 || rank(c) == 4");
+        continue;
+      }
+      const fullyConnectedFilter = rw.constantValue(T.mul(wTensor, T.along(cTensor, 0, wTensor)));
+      const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]);
+      const fullyConnectedBias = rw.constantValue(T.mul(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+      const [newFullyConnected] = rw.create(
+        "FullyConnected",
+        "tfl",
+        [x, fullyConnectedFilter, fullyConnectedBias],
+        { ...rw.attrsOf(n), fused_activation_function: A.string(act) },
+      );
+      return rw.replace(root, [newFullyConnected]);
+    }
+  }
+
+  // rule FoldMulIntoDepthwiseFilter (rules/tflite.rules:98)
+  // match: Mul(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: DepthwiseConv2D(x, w * c@3, (b ?? zeros([dim(w, 3)])) * c@0) { ...n, fused_activation_function: act }
+  FoldMulIntoDepthwiseFilter: if (rw.begin(37)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Mul has no fused_activation_function");
+      break FoldMulIntoDepthwiseFilter;
+    }
+    const mulLhs = rw.input(root, 0);
+    const mulRhs = rw.input(root, 1);
+    for (const [nOut, c] of bothOrders(mulLhs, mulRhs)) {
+      const n = rw.def(nOut, "DepthwiseConv2D", "tfl");
+      if (nOut === undefined || n === undefined) {
+        rw.fail("n: not a DepthwiseConv2D");
+        continue;
+      }
+      if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+        rw.fail('DepthwiseConv2D.fused_activation_function is not "NONE"');
+        continue;
+      }
+      const x = rw.input(n, 0);
+      const w = rw.input(n, 1);
+      const b = rw.input(n, 2);
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const wTensor = rw.constant(w);
+      if (w === undefined || wTensor === undefined) {
+        rw.fail("w: not a constant");
+        continue;
+      }
+      const bTensor = rw.constant(b);
+      if (b !== undefined && bTensor === undefined) {
+        rw.fail("b: not a constant");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+        rw.fail("where channelwise(c, n, -1)");
+        continue;
+      }
+      if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+        rw.fail("where rank(c) <= 1 || rank(c) == 4");
+        continue;
+      }
+      const depthwiseConv2DFilter = rw.constantValue(T.mul(wTensor, T.along(cTensor, 3, wTensor)));
+      const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 3)]);
+      const depthwiseConv2DBias = rw.constantValue(T.mul(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+      const [newDepthwiseConv2D] = rw.create(
+        "DepthwiseConv2D",
+        "tfl",
+        [x, depthwiseConv2DFilter, depthwiseConv2DBias],
+        { ...rw.attrsOf(n), fused_activation_function: A.string(act) },
+      );
+      return rw.replace(root, [newDepthwiseConv2D]);
     }
   }
   return false;
@@ -122,123 +1752,1170 @@ function matchTflMul(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at tfl::Relu, in priority order. */
 function matchTflRelu(rw: Rewriter, root: Node): boolean {
-  // rule FuseActivationIntoConv2D[Relu,RELU] (rules/tflite.rules:13)
-  // with act = Relu, name = RELU
-  // match: act(conv: Conv2D(x, w, b?) { fused_activation_function: "NONE" })
-  // result: Conv2D(x, w, b) { ...conv, fused_activation_function: name }
-  FuseActivationIntoConv2D_Relu_RELU: if (rw.begin(1)) {
-    const convOut = rw.input(root, 0);
-    const conv = rw.def(convOut, "Conv2D", "tfl");
-    if (convOut === undefined || conv === undefined) {
-      rw.fail("conv: not a Conv2D");
-      break FuseActivationIntoConv2D_Relu_RELU;
+  // rule FuseActivationIntoFilterOp[Conv2D,Relu,RELU] (rules/tflite.rules:22)
+  // with target = Conv2D, act = Relu, name = RELU
+  // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // result: target(x, w, b) { ...n, fused_activation_function: name }
+  FuseActivationIntoFilterOp_Conv2D_Relu_RELU: if (rw.begin(0)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Conv2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Conv2D");
+      break FuseActivationIntoFilterOp_Conv2D_Relu_RELU;
     }
-    if (rw.attrString(conv, "fused_activation_function", "NONE") !== "NONE") {
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
       rw.fail('Conv2D.fused_activation_function is not "NONE"');
-      break FuseActivationIntoConv2D_Relu_RELU;
+      break FuseActivationIntoFilterOp_Conv2D_Relu_RELU;
     }
-    const x = rw.input(conv, 0);
-    const w = rw.input(conv, 1);
-    const b = rw.input(conv, 2);
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
     if (x === undefined) {
       rw.fail("x: operand absent");
-      break FuseActivationIntoConv2D_Relu_RELU;
+      break FuseActivationIntoFilterOp_Conv2D_Relu_RELU;
     }
     if (w === undefined) {
       rw.fail("w: operand absent");
-      break FuseActivationIntoConv2D_Relu_RELU;
+      break FuseActivationIntoFilterOp_Conv2D_Relu_RELU;
     }
-    if (!rw.hasOneUse(convOut)) {
-      rw.fail("where hasOneUse(conv)");
-      break FuseActivationIntoConv2D_Relu_RELU;
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoFilterOp_Conv2D_Relu_RELU;
     }
     const [newConv2D] = rw.create("Conv2D", "tfl", [x, w, b], {
-      ...rw.attrsOf(conv),
+      ...rw.attrsOf(n),
       fused_activation_function: A.string("RELU"),
     });
     return rw.replace(root, [newConv2D]);
+  }
+
+  // rule FuseActivationIntoFilterOp[DepthwiseConv2D,Relu,RELU] (rules/tflite.rules:22)
+  // with target = DepthwiseConv2D, act = Relu, name = RELU
+  // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // result: target(x, w, b) { ...n, fused_activation_function: name }
+  FuseActivationIntoFilterOp_DepthwiseConv2D_Relu_RELU: if (rw.begin(3)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "DepthwiseConv2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a DepthwiseConv2D");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_Relu_RELU;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('DepthwiseConv2D.fused_activation_function is not "NONE"');
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_Relu_RELU;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_Relu_RELU;
+    }
+    if (w === undefined) {
+      rw.fail("w: operand absent");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_Relu_RELU;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_Relu_RELU;
+    }
+    const [newDepthwiseConv2D] = rw.create("DepthwiseConv2D", "tfl", [x, w, b], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU"),
+    });
+    return rw.replace(root, [newDepthwiseConv2D]);
+  }
+
+  // rule FuseActivationIntoFilterOp[FullyConnected,Relu,RELU] (rules/tflite.rules:22)
+  // with target = FullyConnected, act = Relu, name = RELU
+  // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // result: target(x, w, b) { ...n, fused_activation_function: name }
+  FuseActivationIntoFilterOp_FullyConnected_Relu_RELU: if (rw.begin(6)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "FullyConnected", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a FullyConnected");
+      break FuseActivationIntoFilterOp_FullyConnected_Relu_RELU;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('FullyConnected.fused_activation_function is not "NONE"');
+      break FuseActivationIntoFilterOp_FullyConnected_Relu_RELU;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoFilterOp_FullyConnected_Relu_RELU;
+    }
+    if (w === undefined) {
+      rw.fail("w: operand absent");
+      break FuseActivationIntoFilterOp_FullyConnected_Relu_RELU;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoFilterOp_FullyConnected_Relu_RELU;
+    }
+    const [newFullyConnected] = rw.create("FullyConnected", "tfl", [x, w, b], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU"),
+    });
+    return rw.replace(root, [newFullyConnected]);
+  }
+
+  // rule FuseActivationIntoPool[MaxPool2D,Relu,RELU] (rules/tflite.rules:34)
+  // with target = MaxPool2D, act = Relu, name = RELU
+  // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // result: target(x) { ...n, fused_activation_function: name }
+  FuseActivationIntoPool_MaxPool2D_Relu_RELU: if (rw.begin(9)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "MaxPool2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a MaxPool2D");
+      break FuseActivationIntoPool_MaxPool2D_Relu_RELU;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('MaxPool2D.fused_activation_function is not "NONE"');
+      break FuseActivationIntoPool_MaxPool2D_Relu_RELU;
+    }
+    const x = rw.input(n, 0);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoPool_MaxPool2D_Relu_RELU;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoPool_MaxPool2D_Relu_RELU;
+    }
+    const [newMaxPool2D] = rw.create("MaxPool2D", "tfl", [x], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU"),
+    });
+    return rw.replace(root, [newMaxPool2D]);
+  }
+
+  // rule FuseActivationIntoPool[AveragePool2D,Relu,RELU] (rules/tflite.rules:34)
+  // with target = AveragePool2D, act = Relu, name = RELU
+  // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // result: target(x) { ...n, fused_activation_function: name }
+  FuseActivationIntoPool_AveragePool2D_Relu_RELU: if (rw.begin(12)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "AveragePool2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a AveragePool2D");
+      break FuseActivationIntoPool_AveragePool2D_Relu_RELU;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('AveragePool2D.fused_activation_function is not "NONE"');
+      break FuseActivationIntoPool_AveragePool2D_Relu_RELU;
+    }
+    const x = rw.input(n, 0);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoPool_AveragePool2D_Relu_RELU;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoPool_AveragePool2D_Relu_RELU;
+    }
+    const [newAveragePool2D] = rw.create("AveragePool2D", "tfl", [x], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU"),
+    });
+    return rw.replace(root, [newAveragePool2D]);
+  }
+
+  // rule FuseActivationIntoBinary[Add,Relu,RELU] (rules/tflite.rules:48)
+  // with target = Add, act = Relu, name = RELU
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Add_Relu_RELU: if (rw.begin(15)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Add", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Add");
+      break FuseActivationIntoBinary_Add_Relu_RELU;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Add.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Add_Relu_RELU;
+    }
+    const nLhs = rw.input(n, 0);
+    const nRhs = rw.input(n, 1);
+    for (const [x, y] of bothOrders(nLhs, nRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      if (y === undefined) {
+        rw.fail("y: operand absent");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      const [newAdd] = rw.create("Add", "tfl", [x, y], {
+        ...rw.attrsOf(n),
+        fused_activation_function: A.string("RELU"),
+      });
+      return rw.replace(root, [newAdd]);
+    }
+  }
+
+  // rule FuseActivationIntoBinary[Sub,Relu,RELU] (rules/tflite.rules:48)
+  // with target = Sub, act = Relu, name = RELU
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Sub_Relu_RELU: if (rw.begin(18)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Sub", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Sub");
+      break FuseActivationIntoBinary_Sub_Relu_RELU;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Sub.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Sub_Relu_RELU;
+    }
+    const x = rw.input(n, 0);
+    const y = rw.input(n, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoBinary_Sub_Relu_RELU;
+    }
+    if (y === undefined) {
+      rw.fail("y: operand absent");
+      break FuseActivationIntoBinary_Sub_Relu_RELU;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoBinary_Sub_Relu_RELU;
+    }
+    const [newSub] = rw.create("Sub", "tfl", [x, y], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU"),
+    });
+    return rw.replace(root, [newSub]);
+  }
+
+  // rule FuseActivationIntoBinary[Mul,Relu,RELU] (rules/tflite.rules:48)
+  // with target = Mul, act = Relu, name = RELU
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Mul_Relu_RELU: if (rw.begin(21)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Mul", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Mul");
+      break FuseActivationIntoBinary_Mul_Relu_RELU;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Mul.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Mul_Relu_RELU;
+    }
+    const nLhs = rw.input(n, 0);
+    const nRhs = rw.input(n, 1);
+    for (const [x, y] of bothOrders(nLhs, nRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      if (y === undefined) {
+        rw.fail("y: operand absent");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      const [newMul] = rw.create("Mul", "tfl", [x, y], {
+        ...rw.attrsOf(n),
+        fused_activation_function: A.string("RELU"),
+      });
+      return rw.replace(root, [newMul]);
+    }
+  }
+
+  // rule FuseActivationIntoBinary[Div,Relu,RELU] (rules/tflite.rules:48)
+  // with target = Div, act = Relu, name = RELU
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Div_Relu_RELU: if (rw.begin(24)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Div", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Div");
+      break FuseActivationIntoBinary_Div_Relu_RELU;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Div.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Div_Relu_RELU;
+    }
+    const x = rw.input(n, 0);
+    const y = rw.input(n, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoBinary_Div_Relu_RELU;
+    }
+    if (y === undefined) {
+      rw.fail("y: operand absent");
+      break FuseActivationIntoBinary_Div_Relu_RELU;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoBinary_Div_Relu_RELU;
+    }
+    const [newDiv] = rw.create("Div", "tfl", [x, y], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU"),
+    });
+    return rw.replace(root, [newDiv]);
   }
   return false;
 }
 
 /** The rules rooted at tfl::Relu6, in priority order. */
 function matchTflRelu6(rw: Rewriter, root: Node): boolean {
-  // rule FuseActivationIntoConv2D[Relu6,RELU6] (rules/tflite.rules:13)
-  // with act = Relu6, name = RELU6
-  // match: act(conv: Conv2D(x, w, b?) { fused_activation_function: "NONE" })
-  // result: Conv2D(x, w, b) { ...conv, fused_activation_function: name }
-  FuseActivationIntoConv2D_Relu6_RELU6: if (rw.begin(2)) {
-    const convOut = rw.input(root, 0);
-    const conv = rw.def(convOut, "Conv2D", "tfl");
-    if (convOut === undefined || conv === undefined) {
-      rw.fail("conv: not a Conv2D");
-      break FuseActivationIntoConv2D_Relu6_RELU6;
+  // rule FuseActivationIntoFilterOp[Conv2D,Relu6,RELU6] (rules/tflite.rules:22)
+  // with target = Conv2D, act = Relu6, name = RELU6
+  // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // result: target(x, w, b) { ...n, fused_activation_function: name }
+  FuseActivationIntoFilterOp_Conv2D_Relu6_RELU6: if (rw.begin(1)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Conv2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Conv2D");
+      break FuseActivationIntoFilterOp_Conv2D_Relu6_RELU6;
     }
-    if (rw.attrString(conv, "fused_activation_function", "NONE") !== "NONE") {
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
       rw.fail('Conv2D.fused_activation_function is not "NONE"');
-      break FuseActivationIntoConv2D_Relu6_RELU6;
+      break FuseActivationIntoFilterOp_Conv2D_Relu6_RELU6;
     }
-    const x = rw.input(conv, 0);
-    const w = rw.input(conv, 1);
-    const b = rw.input(conv, 2);
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
     if (x === undefined) {
       rw.fail("x: operand absent");
-      break FuseActivationIntoConv2D_Relu6_RELU6;
+      break FuseActivationIntoFilterOp_Conv2D_Relu6_RELU6;
     }
     if (w === undefined) {
       rw.fail("w: operand absent");
-      break FuseActivationIntoConv2D_Relu6_RELU6;
+      break FuseActivationIntoFilterOp_Conv2D_Relu6_RELU6;
     }
-    if (!rw.hasOneUse(convOut)) {
-      rw.fail("where hasOneUse(conv)");
-      break FuseActivationIntoConv2D_Relu6_RELU6;
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoFilterOp_Conv2D_Relu6_RELU6;
     }
     const [newConv2D] = rw.create("Conv2D", "tfl", [x, w, b], {
-      ...rw.attrsOf(conv),
+      ...rw.attrsOf(n),
       fused_activation_function: A.string("RELU6"),
     });
     return rw.replace(root, [newConv2D]);
+  }
+
+  // rule FuseActivationIntoFilterOp[DepthwiseConv2D,Relu6,RELU6] (rules/tflite.rules:22)
+  // with target = DepthwiseConv2D, act = Relu6, name = RELU6
+  // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // result: target(x, w, b) { ...n, fused_activation_function: name }
+  FuseActivationIntoFilterOp_DepthwiseConv2D_Relu6_RELU6: if (rw.begin(4)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "DepthwiseConv2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a DepthwiseConv2D");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_Relu6_RELU6;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('DepthwiseConv2D.fused_activation_function is not "NONE"');
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_Relu6_RELU6;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_Relu6_RELU6;
+    }
+    if (w === undefined) {
+      rw.fail("w: operand absent");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_Relu6_RELU6;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_Relu6_RELU6;
+    }
+    const [newDepthwiseConv2D] = rw.create("DepthwiseConv2D", "tfl", [x, w, b], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU6"),
+    });
+    return rw.replace(root, [newDepthwiseConv2D]);
+  }
+
+  // rule FuseActivationIntoFilterOp[FullyConnected,Relu6,RELU6] (rules/tflite.rules:22)
+  // with target = FullyConnected, act = Relu6, name = RELU6
+  // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // result: target(x, w, b) { ...n, fused_activation_function: name }
+  FuseActivationIntoFilterOp_FullyConnected_Relu6_RELU6: if (rw.begin(7)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "FullyConnected", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a FullyConnected");
+      break FuseActivationIntoFilterOp_FullyConnected_Relu6_RELU6;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('FullyConnected.fused_activation_function is not "NONE"');
+      break FuseActivationIntoFilterOp_FullyConnected_Relu6_RELU6;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoFilterOp_FullyConnected_Relu6_RELU6;
+    }
+    if (w === undefined) {
+      rw.fail("w: operand absent");
+      break FuseActivationIntoFilterOp_FullyConnected_Relu6_RELU6;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoFilterOp_FullyConnected_Relu6_RELU6;
+    }
+    const [newFullyConnected] = rw.create("FullyConnected", "tfl", [x, w, b], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU6"),
+    });
+    return rw.replace(root, [newFullyConnected]);
+  }
+
+  // rule FuseActivationIntoPool[MaxPool2D,Relu6,RELU6] (rules/tflite.rules:34)
+  // with target = MaxPool2D, act = Relu6, name = RELU6
+  // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // result: target(x) { ...n, fused_activation_function: name }
+  FuseActivationIntoPool_MaxPool2D_Relu6_RELU6: if (rw.begin(10)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "MaxPool2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a MaxPool2D");
+      break FuseActivationIntoPool_MaxPool2D_Relu6_RELU6;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('MaxPool2D.fused_activation_function is not "NONE"');
+      break FuseActivationIntoPool_MaxPool2D_Relu6_RELU6;
+    }
+    const x = rw.input(n, 0);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoPool_MaxPool2D_Relu6_RELU6;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoPool_MaxPool2D_Relu6_RELU6;
+    }
+    const [newMaxPool2D] = rw.create("MaxPool2D", "tfl", [x], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU6"),
+    });
+    return rw.replace(root, [newMaxPool2D]);
+  }
+
+  // rule FuseActivationIntoPool[AveragePool2D,Relu6,RELU6] (rules/tflite.rules:34)
+  // with target = AveragePool2D, act = Relu6, name = RELU6
+  // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // result: target(x) { ...n, fused_activation_function: name }
+  FuseActivationIntoPool_AveragePool2D_Relu6_RELU6: if (rw.begin(13)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "AveragePool2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a AveragePool2D");
+      break FuseActivationIntoPool_AveragePool2D_Relu6_RELU6;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('AveragePool2D.fused_activation_function is not "NONE"');
+      break FuseActivationIntoPool_AveragePool2D_Relu6_RELU6;
+    }
+    const x = rw.input(n, 0);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoPool_AveragePool2D_Relu6_RELU6;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoPool_AveragePool2D_Relu6_RELU6;
+    }
+    const [newAveragePool2D] = rw.create("AveragePool2D", "tfl", [x], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU6"),
+    });
+    return rw.replace(root, [newAveragePool2D]);
+  }
+
+  // rule FuseActivationIntoBinary[Add,Relu6,RELU6] (rules/tflite.rules:48)
+  // with target = Add, act = Relu6, name = RELU6
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Add_Relu6_RELU6: if (rw.begin(16)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Add", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Add");
+      break FuseActivationIntoBinary_Add_Relu6_RELU6;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Add.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Add_Relu6_RELU6;
+    }
+    const nLhs = rw.input(n, 0);
+    const nRhs = rw.input(n, 1);
+    for (const [x, y] of bothOrders(nLhs, nRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      if (y === undefined) {
+        rw.fail("y: operand absent");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      const [newAdd] = rw.create("Add", "tfl", [x, y], {
+        ...rw.attrsOf(n),
+        fused_activation_function: A.string("RELU6"),
+      });
+      return rw.replace(root, [newAdd]);
+    }
+  }
+
+  // rule FuseActivationIntoBinary[Sub,Relu6,RELU6] (rules/tflite.rules:48)
+  // with target = Sub, act = Relu6, name = RELU6
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Sub_Relu6_RELU6: if (rw.begin(19)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Sub", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Sub");
+      break FuseActivationIntoBinary_Sub_Relu6_RELU6;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Sub.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Sub_Relu6_RELU6;
+    }
+    const x = rw.input(n, 0);
+    const y = rw.input(n, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoBinary_Sub_Relu6_RELU6;
+    }
+    if (y === undefined) {
+      rw.fail("y: operand absent");
+      break FuseActivationIntoBinary_Sub_Relu6_RELU6;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoBinary_Sub_Relu6_RELU6;
+    }
+    const [newSub] = rw.create("Sub", "tfl", [x, y], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU6"),
+    });
+    return rw.replace(root, [newSub]);
+  }
+
+  // rule FuseActivationIntoBinary[Mul,Relu6,RELU6] (rules/tflite.rules:48)
+  // with target = Mul, act = Relu6, name = RELU6
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Mul_Relu6_RELU6: if (rw.begin(22)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Mul", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Mul");
+      break FuseActivationIntoBinary_Mul_Relu6_RELU6;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Mul.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Mul_Relu6_RELU6;
+    }
+    const nLhs = rw.input(n, 0);
+    const nRhs = rw.input(n, 1);
+    for (const [x, y] of bothOrders(nLhs, nRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      if (y === undefined) {
+        rw.fail("y: operand absent");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      const [newMul] = rw.create("Mul", "tfl", [x, y], {
+        ...rw.attrsOf(n),
+        fused_activation_function: A.string("RELU6"),
+      });
+      return rw.replace(root, [newMul]);
+    }
+  }
+
+  // rule FuseActivationIntoBinary[Div,Relu6,RELU6] (rules/tflite.rules:48)
+  // with target = Div, act = Relu6, name = RELU6
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Div_Relu6_RELU6: if (rw.begin(25)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Div", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Div");
+      break FuseActivationIntoBinary_Div_Relu6_RELU6;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Div.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Div_Relu6_RELU6;
+    }
+    const x = rw.input(n, 0);
+    const y = rw.input(n, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoBinary_Div_Relu6_RELU6;
+    }
+    if (y === undefined) {
+      rw.fail("y: operand absent");
+      break FuseActivationIntoBinary_Div_Relu6_RELU6;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoBinary_Div_Relu6_RELU6;
+    }
+    const [newDiv] = rw.create("Div", "tfl", [x, y], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU6"),
+    });
+    return rw.replace(root, [newDiv]);
   }
   return false;
 }
 
 /** The rules rooted at tfl::ReluN1To1, in priority order. */
 function matchTflReluN1To1(rw: Rewriter, root: Node): boolean {
-  // rule FuseActivationIntoConv2D[ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:13)
-  // with act = ReluN1To1, name = RELU_N1_TO_1
-  // match: act(conv: Conv2D(x, w, b?) { fused_activation_function: "NONE" })
-  // result: Conv2D(x, w, b) { ...conv, fused_activation_function: name }
-  FuseActivationIntoConv2D_ReluN1To1_RELU_N1_TO_1: if (rw.begin(3)) {
-    const convOut = rw.input(root, 0);
-    const conv = rw.def(convOut, "Conv2D", "tfl");
-    if (convOut === undefined || conv === undefined) {
-      rw.fail("conv: not a Conv2D");
-      break FuseActivationIntoConv2D_ReluN1To1_RELU_N1_TO_1;
+  // rule FuseActivationIntoFilterOp[Conv2D,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:22)
+  // with target = Conv2D, act = ReluN1To1, name = RELU_N1_TO_1
+  // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // result: target(x, w, b) { ...n, fused_activation_function: name }
+  FuseActivationIntoFilterOp_Conv2D_ReluN1To1_RELU_N1_TO_1: if (rw.begin(2)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Conv2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Conv2D");
+      break FuseActivationIntoFilterOp_Conv2D_ReluN1To1_RELU_N1_TO_1;
     }
-    if (rw.attrString(conv, "fused_activation_function", "NONE") !== "NONE") {
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
       rw.fail('Conv2D.fused_activation_function is not "NONE"');
-      break FuseActivationIntoConv2D_ReluN1To1_RELU_N1_TO_1;
+      break FuseActivationIntoFilterOp_Conv2D_ReluN1To1_RELU_N1_TO_1;
     }
-    const x = rw.input(conv, 0);
-    const w = rw.input(conv, 1);
-    const b = rw.input(conv, 2);
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
     if (x === undefined) {
       rw.fail("x: operand absent");
-      break FuseActivationIntoConv2D_ReluN1To1_RELU_N1_TO_1;
+      break FuseActivationIntoFilterOp_Conv2D_ReluN1To1_RELU_N1_TO_1;
     }
     if (w === undefined) {
       rw.fail("w: operand absent");
-      break FuseActivationIntoConv2D_ReluN1To1_RELU_N1_TO_1;
+      break FuseActivationIntoFilterOp_Conv2D_ReluN1To1_RELU_N1_TO_1;
     }
-    if (!rw.hasOneUse(convOut)) {
-      rw.fail("where hasOneUse(conv)");
-      break FuseActivationIntoConv2D_ReluN1To1_RELU_N1_TO_1;
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoFilterOp_Conv2D_ReluN1To1_RELU_N1_TO_1;
     }
     const [newConv2D] = rw.create("Conv2D", "tfl", [x, w, b], {
-      ...rw.attrsOf(conv),
+      ...rw.attrsOf(n),
       fused_activation_function: A.string("RELU_N1_TO_1"),
     });
     return rw.replace(root, [newConv2D]);
+  }
+
+  // rule FuseActivationIntoFilterOp[DepthwiseConv2D,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:22)
+  // with target = DepthwiseConv2D, act = ReluN1To1, name = RELU_N1_TO_1
+  // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // result: target(x, w, b) { ...n, fused_activation_function: name }
+  FuseActivationIntoFilterOp_DepthwiseConv2D_ReluN1To1_RELU_N1_TO_1: if (rw.begin(5)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "DepthwiseConv2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a DepthwiseConv2D");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('DepthwiseConv2D.fused_activation_function is not "NONE"');
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (w === undefined) {
+      rw.fail("w: operand absent");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoFilterOp_DepthwiseConv2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    const [newDepthwiseConv2D] = rw.create("DepthwiseConv2D", "tfl", [x, w, b], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU_N1_TO_1"),
+    });
+    return rw.replace(root, [newDepthwiseConv2D]);
+  }
+
+  // rule FuseActivationIntoFilterOp[FullyConnected,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:22)
+  // with target = FullyConnected, act = ReluN1To1, name = RELU_N1_TO_1
+  // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // result: target(x, w, b) { ...n, fused_activation_function: name }
+  FuseActivationIntoFilterOp_FullyConnected_ReluN1To1_RELU_N1_TO_1: if (rw.begin(8)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "FullyConnected", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a FullyConnected");
+      break FuseActivationIntoFilterOp_FullyConnected_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('FullyConnected.fused_activation_function is not "NONE"');
+      break FuseActivationIntoFilterOp_FullyConnected_ReluN1To1_RELU_N1_TO_1;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoFilterOp_FullyConnected_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (w === undefined) {
+      rw.fail("w: operand absent");
+      break FuseActivationIntoFilterOp_FullyConnected_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoFilterOp_FullyConnected_ReluN1To1_RELU_N1_TO_1;
+    }
+    const [newFullyConnected] = rw.create("FullyConnected", "tfl", [x, w, b], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU_N1_TO_1"),
+    });
+    return rw.replace(root, [newFullyConnected]);
+  }
+
+  // rule FuseActivationIntoPool[MaxPool2D,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:34)
+  // with target = MaxPool2D, act = ReluN1To1, name = RELU_N1_TO_1
+  // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // result: target(x) { ...n, fused_activation_function: name }
+  FuseActivationIntoPool_MaxPool2D_ReluN1To1_RELU_N1_TO_1: if (rw.begin(11)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "MaxPool2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a MaxPool2D");
+      break FuseActivationIntoPool_MaxPool2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('MaxPool2D.fused_activation_function is not "NONE"');
+      break FuseActivationIntoPool_MaxPool2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    const x = rw.input(n, 0);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoPool_MaxPool2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoPool_MaxPool2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    const [newMaxPool2D] = rw.create("MaxPool2D", "tfl", [x], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU_N1_TO_1"),
+    });
+    return rw.replace(root, [newMaxPool2D]);
+  }
+
+  // rule FuseActivationIntoPool[AveragePool2D,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:34)
+  // with target = AveragePool2D, act = ReluN1To1, name = RELU_N1_TO_1
+  // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // result: target(x) { ...n, fused_activation_function: name }
+  FuseActivationIntoPool_AveragePool2D_ReluN1To1_RELU_N1_TO_1: if (rw.begin(14)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "AveragePool2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a AveragePool2D");
+      break FuseActivationIntoPool_AveragePool2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('AveragePool2D.fused_activation_function is not "NONE"');
+      break FuseActivationIntoPool_AveragePool2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    const x = rw.input(n, 0);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoPool_AveragePool2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoPool_AveragePool2D_ReluN1To1_RELU_N1_TO_1;
+    }
+    const [newAveragePool2D] = rw.create("AveragePool2D", "tfl", [x], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU_N1_TO_1"),
+    });
+    return rw.replace(root, [newAveragePool2D]);
+  }
+
+  // rule FuseActivationIntoBinary[Add,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:48)
+  // with target = Add, act = ReluN1To1, name = RELU_N1_TO_1
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Add_ReluN1To1_RELU_N1_TO_1: if (rw.begin(17)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Add", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Add");
+      break FuseActivationIntoBinary_Add_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Add.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Add_ReluN1To1_RELU_N1_TO_1;
+    }
+    const nLhs = rw.input(n, 0);
+    const nRhs = rw.input(n, 1);
+    for (const [x, y] of bothOrders(nLhs, nRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      if (y === undefined) {
+        rw.fail("y: operand absent");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      const [newAdd] = rw.create("Add", "tfl", [x, y], {
+        ...rw.attrsOf(n),
+        fused_activation_function: A.string("RELU_N1_TO_1"),
+      });
+      return rw.replace(root, [newAdd]);
+    }
+  }
+
+  // rule FuseActivationIntoBinary[Sub,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:48)
+  // with target = Sub, act = ReluN1To1, name = RELU_N1_TO_1
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Sub_ReluN1To1_RELU_N1_TO_1: if (rw.begin(20)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Sub", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Sub");
+      break FuseActivationIntoBinary_Sub_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Sub.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Sub_ReluN1To1_RELU_N1_TO_1;
+    }
+    const x = rw.input(n, 0);
+    const y = rw.input(n, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoBinary_Sub_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (y === undefined) {
+      rw.fail("y: operand absent");
+      break FuseActivationIntoBinary_Sub_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoBinary_Sub_ReluN1To1_RELU_N1_TO_1;
+    }
+    const [newSub] = rw.create("Sub", "tfl", [x, y], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU_N1_TO_1"),
+    });
+    return rw.replace(root, [newSub]);
+  }
+
+  // rule FuseActivationIntoBinary[Mul,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:48)
+  // with target = Mul, act = ReluN1To1, name = RELU_N1_TO_1
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Mul_ReluN1To1_RELU_N1_TO_1: if (rw.begin(23)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Mul", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Mul");
+      break FuseActivationIntoBinary_Mul_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Mul.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Mul_ReluN1To1_RELU_N1_TO_1;
+    }
+    const nLhs = rw.input(n, 0);
+    const nRhs = rw.input(n, 1);
+    for (const [x, y] of bothOrders(nLhs, nRhs)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      if (y === undefined) {
+        rw.fail("y: operand absent");
+        continue;
+      }
+      if (!rw.hasOneUse(nOut)) {
+        rw.fail("where hasOneUse(n)");
+        continue;
+      }
+      const [newMul] = rw.create("Mul", "tfl", [x, y], {
+        ...rw.attrsOf(n),
+        fused_activation_function: A.string("RELU_N1_TO_1"),
+      });
+      return rw.replace(root, [newMul]);
+    }
+  }
+
+  // rule FuseActivationIntoBinary[Div,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:48)
+  // with target = Div, act = ReluN1To1, name = RELU_N1_TO_1
+  // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // result: target(x, y) { ...n, fused_activation_function: name }
+  FuseActivationIntoBinary_Div_ReluN1To1_RELU_N1_TO_1: if (rw.begin(26)) {
+    const nOut = rw.input(root, 0);
+    const n = rw.def(nOut, "Div", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Div");
+      break FuseActivationIntoBinary_Div_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Div.fused_activation_function is not "NONE"');
+      break FuseActivationIntoBinary_Div_ReluN1To1_RELU_N1_TO_1;
+    }
+    const x = rw.input(n, 0);
+    const y = rw.input(n, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FuseActivationIntoBinary_Div_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (y === undefined) {
+      rw.fail("y: operand absent");
+      break FuseActivationIntoBinary_Div_ReluN1To1_RELU_N1_TO_1;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FuseActivationIntoBinary_Div_ReluN1To1_RELU_N1_TO_1;
+    }
+    const [newDiv] = rw.create("Div", "tfl", [x, y], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string("RELU_N1_TO_1"),
+    });
+    return rw.replace(root, [newDiv]);
+  }
+  return false;
+}
+
+/** The rules rooted at tfl::Sub, in priority order. */
+function matchTflSub(rw: Rewriter, root: Node): boolean {
+  // rule FoldSubIntoBias[Conv2D] (rules/tflite.rules:66)
+  // with target = Conv2D
+  // match: Sub(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: target(x, w, (b ?? zeros([dim(w, 0)])) - c@0) { ...n, fused_activation_function: act }
+  FoldSubIntoBias_Conv2D: if (rw.begin(28)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Sub has no fused_activation_function");
+      break FoldSubIntoBias_Conv2D;
+    }
+    const nOut = rw.input(root, 0);
+    const c = rw.input(root, 1);
+    const n = rw.def(nOut, "Conv2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a Conv2D");
+      break FoldSubIntoBias_Conv2D;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('Conv2D.fused_activation_function is not "NONE"');
+      break FoldSubIntoBias_Conv2D;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldSubIntoBias_Conv2D;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldSubIntoBias_Conv2D;
+    }
+    const bTensor = rw.constant(b);
+    if (b !== undefined && bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break FoldSubIntoBias_Conv2D;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldSubIntoBias_Conv2D;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FoldSubIntoBias_Conv2D;
+    }
+    if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+      rw.fail("where channelwise(c, n, -1)");
+      break FoldSubIntoBias_Conv2D;
+    }
+    if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+      rw.fail("where rank(c) <= 1 || rank(c) == 4");
+      break FoldSubIntoBias_Conv2D;
+    }
+    const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]);
+    const conv2DBias = rw.constantValue(T.sub(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+    const [newConv2D] = rw.create("Conv2D", "tfl", [x, w, conv2DBias], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string(act),
+    });
+    return rw.replace(root, [newConv2D]);
+  }
+
+  // rule FoldSubIntoBias[FullyConnected] (rules/tflite.rules:66)
+  // with target = FullyConnected
+  // match: Sub(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: target(x, w, (b ?? zeros([dim(w, 0)])) - c@0) { ...n, fused_activation_function: act }
+  FoldSubIntoBias_FullyConnected: if (rw.begin(32)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Sub has no fused_activation_function");
+      break FoldSubIntoBias_FullyConnected;
+    }
+    const nOut = rw.input(root, 0);
+    const c = rw.input(root, 1);
+    const n = rw.def(nOut, "FullyConnected", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a FullyConnected");
+      break FoldSubIntoBias_FullyConnected;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('FullyConnected.fused_activation_function is not "NONE"');
+      break FoldSubIntoBias_FullyConnected;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldSubIntoBias_FullyConnected;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldSubIntoBias_FullyConnected;
+    }
+    const bTensor = rw.constant(b);
+    if (b !== undefined && bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break FoldSubIntoBias_FullyConnected;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldSubIntoBias_FullyConnected;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FoldSubIntoBias_FullyConnected;
+    }
+    if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+      rw.fail("where channelwise(c, n, -1)");
+      break FoldSubIntoBias_FullyConnected;
+    }
+    if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+      rw.fail("where rank(c) <= 1 || rank(c) == 4");
+      break FoldSubIntoBias_FullyConnected;
+    }
+    const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 0)]);
+    const fullyConnectedBias = rw.constantValue(T.sub(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+    const [newFullyConnected] = rw.create("FullyConnected", "tfl", [x, w, fullyConnectedBias], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string(act),
+    });
+    return rw.replace(root, [newFullyConnected]);
+  }
+
+  // rule FoldSubIntoDepthwiseBias (rules/tflite.rules:93)
+  // match: Sub(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // result: DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) - c@0) { ...n, fused_activation_function: act }
+  FoldSubIntoDepthwiseBias: if (rw.begin(36)) {
+    const act = rw.attrString(root, "fused_activation_function", "NONE");
+    if (act === undefined) {
+      rw.fail("Sub has no fused_activation_function");
+      break FoldSubIntoDepthwiseBias;
+    }
+    const nOut = rw.input(root, 0);
+    const c = rw.input(root, 1);
+    const n = rw.def(nOut, "DepthwiseConv2D", "tfl");
+    if (nOut === undefined || n === undefined) {
+      rw.fail("n: not a DepthwiseConv2D");
+      break FoldSubIntoDepthwiseBias;
+    }
+    if (rw.attrString(n, "fused_activation_function", "NONE") !== "NONE") {
+      rw.fail('DepthwiseConv2D.fused_activation_function is not "NONE"');
+      break FoldSubIntoDepthwiseBias;
+    }
+    const x = rw.input(n, 0);
+    const w = rw.input(n, 1);
+    const b = rw.input(n, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break FoldSubIntoDepthwiseBias;
+    }
+    const wTensor = rw.constant(w);
+    if (w === undefined || wTensor === undefined) {
+      rw.fail("w: not a constant");
+      break FoldSubIntoDepthwiseBias;
+    }
+    const bTensor = rw.constant(b);
+    if (b !== undefined && bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break FoldSubIntoDepthwiseBias;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break FoldSubIntoDepthwiseBias;
+    }
+    if (!rw.hasOneUse(nOut)) {
+      rw.fail("where hasOneUse(n)");
+      break FoldSubIntoDepthwiseBias;
+    }
+    if (!G.channelwise(rw.shape(c), rw.shape(nOut), -1)) {
+      rw.fail("where channelwise(c, n, -1)");
+      break FoldSubIntoDepthwiseBias;
+    }
+    if (!(G.rank(rw.shape(c)) <= 1 || G.rank(rw.shape(c)) === 4)) {
+      rw.fail("where rank(c) <= 1 || rank(c) == 4");
+      break FoldSubIntoDepthwiseBias;
+    }
+    const bOrDefault = bTensor ?? T.zeros([G.dim(rw.shape(w), 3)]);
+    const depthwiseConv2DBias = rw.constantValue(T.sub(bOrDefault, T.along(cTensor, 0, bOrDefault)));
+    const [newDepthwiseConv2D] = rw.create("DepthwiseConv2D", "tfl", [x, w, depthwiseConv2DBias], {
+      ...rw.attrsOf(n),
+      fused_activation_function: A.string(act),
+    });
+    return rw.replace(root, [newDepthwiseConv2D]);
   }
   return false;
 }
