@@ -9,7 +9,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedConvActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
-import { sgemm } from "./gemm.js";
+import { NR, sgemm, type MatrixView, type PackB } from "./gemm.js";
 import {
   attrInt,
   attrInts,
@@ -225,16 +225,17 @@ function convKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, act: 
   const pointwise =
     kk === 1 && p.h.stride === 1 && p.w.stride === 1 && p.h.padBegin + p.h.padEnd + p.w.padBegin + p.w.padEnd === 0;
   const rows = cg * kk;
-  const col = pointwise ? xd : colScratch.get(rows * ohw);
   for (let n = 0; n < p.n; n++) {
     for (let g = 0; g < p.group; g++) {
       const xOffset = (n * p.c + g * cg) * hw;
-      if (!pointwise) im2colNchw(xd, xOffset, cg, p.h, p.w, col);
+      const columns: MatrixView | PackB = pointwise
+        ? { data: xd, offset: xOffset, rowStride: ohw, colStride: 1 }
+        : im2colPanels(xd, xOffset, cg, p.h, p.w);
       const outOffset = (n * p.o + g * og) * ohw;
       sgemm(
         og, ohw, rows,
         { data: wd, offset: g * og * rows, rowStride: rows, colStride: 1 },
-        { data: col, offset: pointwise ? xOffset : 0, rowStride: ohw, colStride: 1 },
+        columns,
         out.data, outOffset, ohw, false,
         { bias, biasOffset: g * og, biasPerRow: true, residual: z, residualOffset: outOffset, ldr: ohw, activation: act },
       );
@@ -243,32 +244,78 @@ function convKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, act: 
   return out;
 }
 
-/** col[(c·KH + kh)·KW + kw][oh·OW + ow] = x[c][ih][iw] (0 in the padding). */
-function im2colNchw(x: Float32Array, xOffset: number, channels: number, h: Axis, w: Axis, col: Float32Array): void {
-  const ohw = h.out * w.out;
-  let row = 0;
-  for (let c = 0; c < channels; c++) {
-    const plane = xOffset + c * h.size * w.size;
+/**
+ * The GEMM's B operand of a convolution, im2col(x) — depth rows (c, kh, kw), one column per
+ * output pixel — packed straight from the NCHW input into NR-pixel panels, so the column
+ * matrix is never built. Eight pixels in one output row with stride 1 and the tap inside the
+ * input are one contiguous copy; padding, row ends and strides go element by element.
+ */
+function im2colPanels(x: Float32Array, xOffset: number, channels: number, h: Axis, w: Axis): PackB {
+  const rows = channels * h.kernel * w.kernel;
+  // Per depth row: the tap's shift from a pixel's window origin, and its offset in x.
+  const tapH = new Int32Array(rows);
+  const tapW = new Int32Array(rows);
+  const tapOffset = new Int32Array(rows);
+  for (let c = 0, p = 0; c < channels; c++) {
     for (let kh = 0; kh < h.kernel; kh++) {
-      const [ohLo, ohHi] = validRange(h, kh * h.dilation);
-      for (let kw = 0; kw < w.kernel; kw++) {
-        const dst = row * ohw;
-        const [owLo, owHi] = validRange(w, kw * w.dilation);
-        col.fill(0, dst, dst + ohLo * w.out);
-        for (let oh = ohLo; oh < ohHi; oh++) {
-          const ih = oh * h.stride - h.padBegin + kh * h.dilation;
-          const src = plane + ih * w.size - w.padBegin + kw * w.dilation;
-          const d = dst + oh * w.out;
-          for (let ow = 0; ow < owLo; ow++) col[d + ow] = 0;
-          if (w.stride === 1) for (let ow = owLo; ow < owHi; ow++) col[d + ow] = x[src + ow]!;
-          else for (let ow = owLo; ow < owHi; ow++) col[d + ow] = x[src + ow * w.stride]!;
-          for (let ow = owHi; ow < w.out; ow++) col[d + ow] = 0;
-        }
-        col.fill(0, dst + ohHi * w.out, dst + ohw);
-        row++;
+      for (let kw = 0; kw < w.kernel; kw++, p++) {
+        tapH[p] = kh * h.dilation - h.padBegin;
+        tapW[p] = kw * w.dilation - w.padBegin;
+        tapOffset[p] = c * h.size * w.size + tapH[p]! * w.size + tapW[p]!;
       }
     }
   }
+  const H = h.size, W = w.size, OW = w.out;
+  const panelH = new Int32Array(NR);
+  const panelW = new Int32Array(NR);
+  const panelBase = new Int32Array(NR);
+  return (dst, offset, p0, kc, j0, nc) => {
+    let d = offset;
+    for (let jr = 0; jr < nc; jr += NR) {
+      const j = j0 + jr;
+      const nr = Math.min(NR, nc - jr);
+      const oh = Math.floor(j / OW);
+      const ow = j - oh * OW;
+      if (NR === 8 && nr === 8 && w.stride === 1 && ow + 8 <= OW) {
+        const ih0 = oh * h.stride, iw0 = ow;
+        const base = xOffset + ih0 * W + iw0;
+        for (let p = p0; p < p0 + kc; p++, d += 8) {
+          const ih = ih0 + tapH[p]!;
+          const iw = iw0 + tapW[p]!;
+          const s = base + tapOffset[p]!;
+          if (ih >= 0 && ih < H && iw >= 0 && iw + 8 <= W) {
+            dst[d] = x[s]!;
+            dst[d + 1] = x[s + 1]!;
+            dst[d + 2] = x[s + 2]!;
+            dst[d + 3] = x[s + 3]!;
+            dst[d + 4] = x[s + 4]!;
+            dst[d + 5] = x[s + 5]!;
+            dst[d + 6] = x[s + 6]!;
+            dst[d + 7] = x[s + 7]!;
+          } else if (ih < 0 || ih >= H) {
+            dst.fill(0, d, d + 8);
+          } else {
+            for (let q = 0; q < 8; q++) dst[d + q] = iw + q >= 0 && iw + q < W ? x[s + q]! : 0;
+          }
+        }
+        continue;
+      }
+      for (let q = 0; q < NR; q++) {
+        const oq = Math.floor((j + q) / OW);
+        panelH[q] = q < nr ? oq * h.stride : -0x40000000; // columns past nc never land inside the input
+        panelW[q] = (j + q - oq * OW) * w.stride;
+        panelBase[q] = xOffset + panelH[q]! * W + panelW[q]!;
+      }
+      for (let p = p0; p < p0 + kc; p++, d += NR) {
+        const th = tapH[p]!, tw = tapW[p]!, to = tapOffset[p]!;
+        for (let q = 0; q < NR; q++) {
+          const ih = panelH[q]! + th;
+          const iw = panelW[q]! + tw;
+          dst[d + q] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[panelBase[q]! + to]! : 0;
+        }
+      }
+    }
+  };
 }
 
 /** Depthwise convolution (one input channel per group), direct: each output plane stays hot. */

@@ -103,8 +103,11 @@ export function sgemm(
 ): void {
   if (M === 0 || N === 0) return;
   if (K === 0) {
-    if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + N);
-    if (epilogue) applyEpilogue(epilogue, c, cOffset, ldc, 0, M, 0, N);
+    // An empty product: C (or 0) through the epilogue, chunk by chunk.
+    work.fill(0, C_CHUNK, C_CHUNK + MC * CW);
+    for (let ic = 0; ic < M; ic += MC) {
+      for (let jc = 0; jc < N; jc += CW) storeChunk(Math.min(MC, M - ic), Math.min(CW, N - jc), c, cOffset, ldc, ic, jc, accumulate, epilogue);
+    }
     return;
   }
   const packB = typeof b === "function" ? b : (dst: Float32Array, offset: number, p0: number, kc: number, j0: number, nc: number) => packMatrixB(b, dst, offset, p0, kc, j0, nc);
@@ -125,8 +128,7 @@ export function sgemm(
         for (let jw = 0; jw < nc; jw += CW) {
           const cw = Math.min(CW, nc - jw);
           multiplyBlock(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + jw * kc, C_CHUNK, CW);
-          storeChunk(mc, cw, c, cOffset + ic * ldc + jc + jw, ldc, add);
-          if (last && epilogue) applyEpilogue(epilogue, c, cOffset, ldc, ic, ic + mc, jc + jw, jc + jw + cw);
+          storeChunk(mc, cw, c, cOffset, ldc, ic, jc + jw, add, last ? epilogue : undefined);
         }
       }
     }
@@ -187,39 +189,35 @@ function packMatrixB(b: MatrixView, dst: Float32Array, offset: number, p0: numbe
   }
 }
 
-/** Copies (add: adds) the valid mc×cw part of the C chunk to C. */
-function storeChunk(mc: number, cw: number, c: Float32Array, cOffset: number, ldc: number, add: boolean): void {
+/**
+ * Copies the valid mc×cw part of the C chunk to C at (i0, j0) — storing it, or adding it when
+ * `add` — and, when `epilogue` is given, applies it on the way: + bias, + residual, activation.
+ */
+function storeChunk(mc: number, cw: number, c: Float32Array, cOffset: number, ldc: number, i0: number, j0: number, add: boolean, epilogue: GemmEpilogue | undefined): void {
   const src = work;
+  const bias = epilogue?.bias;
+  const rowBias = bias && epilogue.biasPerRow ? bias : undefined;
+  const colBias = bias && !epilogue.biasPerRow ? bias : undefined;
+  const biasOffset = epilogue?.biasOffset ?? 0;
+  const residual = epilogue?.residual;
+  const ldr = epilogue?.ldr ?? ldc;
+  const act = epilogue?.activation ?? NO_ACTIVATION;
+  const relu = act.kind === "relu";
   for (let i = 0; i < mc; i++) {
     const s = C_CHUNK + i * CW;
-    const d = cOffset + i * ldc;
-    if (add) for (let j = 0; j < cw; j++) c[d + j] += src[s + j]!;
-    else c.set(src.subarray(s, s + cw), d);
-  }
-}
-
-function applyEpilogue(e: GemmEpilogue, c: Float32Array, cOffset: number, ldc: number, i0: number, i1: number, j0: number, j1: number): void {
-  const bias = e.bias;
-  const biasOffset = e.biasOffset ?? 0;
-  const residual = e.residual;
-  const resOffset = e.residualOffset ?? 0;
-  const ldr = e.ldr ?? ldc;
-  const act = e.activation ?? NO_ACTIVATION;
-  for (let i = i0; i < i1; i++) {
-    const row = cOffset + i * ldc;
-    if (bias) {
-      if (e.biasPerRow) {
-        const v = bias[biasOffset + i]!;
-        for (let j = row + j0, end = row + j1; j < end; j++) c[j] += v;
-      } else {
-        for (let j = j0; j < j1; j++) c[row + j] += bias[biasOffset + j]!;
-      }
+    const d = cOffset + (i0 + i) * ldc + j0;
+    const rb = rowBias ? rowBias[biasOffset + i0 + i]! : 0;
+    const cb = biasOffset + j0;
+    const r = (epilogue?.residualOffset ?? 0) + (i0 + i) * ldr + j0;
+    for (let j = 0; j < cw; j++) {
+      let v = src[s + j]! + rb;
+      if (add) v += c[d + j]!;
+      if (colBias) v += colBias[cb + j]!;
+      if (residual) v += residual[r + j]!;
+      if (relu) v = v > 0 ? v : 0;
+      c[d + j] = v;
     }
-    if (residual) {
-      const r = resOffset + i * ldr;
-      for (let j = j0; j < j1; j++) c[row + j] += residual[r + j]!;
-    }
-    applyActivation(act, c, row + j0, row + j1);
+    if (!relu) applyActivation(act, c, d, d + cw);
   }
 }
 
