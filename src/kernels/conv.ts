@@ -9,7 +9,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedConvActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
-import { NR, sgemm, type MatrixView, type PackB } from "./gemm.js";
+import { sgemm, type MatrixView, type OffsetMatrix } from "./gemm.js";
 import {
   attrInt,
   attrInts,
@@ -228,9 +228,9 @@ function convKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, act: 
   for (let n = 0; n < p.n; n++) {
     for (let g = 0; g < p.group; g++) {
       const xOffset = (n * p.c + g * cg) * hw;
-      const columns: MatrixView | PackB = pointwise
+      const columns: MatrixView | OffsetMatrix = pointwise
         ? { data: xd, offset: xOffset, rowStride: ohw, colStride: 1 }
-        : im2colPanels(xd, xOffset, cg, p.h, p.w);
+        : im2colMatrix(xd, xOffset, cg, p.h, p.w);
       const outOffset = (n * p.o + g * og) * ohw;
       sgemm(
         og, ohw, rows,
@@ -244,78 +244,37 @@ function convKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, act: 
   return out;
 }
 
+const paddedScratch = new Scratch();
+
 /**
  * The GEMM's B operand of a convolution, im2col(x) — depth rows (c, kh, kw), one column per
- * output pixel — packed straight from the NCHW input into NR-pixel panels, so the column
- * matrix is never built. Eight pixels in one output row with stride 1 and the tap inside the
- * input are one contiguous copy; padding, row ends and strides go element by element.
+ * output pixel — as an offset matrix over a zero-padded copy of the input channels: element
+ * (p, j) is padded[rowOffsets[p] + colOffsets[j]], so the column matrix is never built.
  */
-function im2colPanels(x: Float32Array, xOffset: number, channels: number, h: Axis, w: Axis): PackB {
-  const rows = channels * h.kernel * w.kernel;
-  // Per depth row: the tap's shift from a pixel's window origin, and its offset in x.
-  const tapH = new Int32Array(rows);
-  const tapW = new Int32Array(rows);
-  const tapOffset = new Int32Array(rows);
-  for (let c = 0, p = 0; c < channels; c++) {
-    for (let kh = 0; kh < h.kernel; kh++) {
-      for (let kw = 0; kw < w.kernel; kw++, p++) {
-        tapH[p] = kh * h.dilation - h.padBegin;
-        tapW[p] = kw * w.dilation - w.padBegin;
-        tapOffset[p] = c * h.size * w.size + tapH[p]! * w.size + tapW[p]!;
-      }
+function im2colMatrix(x: Float32Array, xOffset: number, channels: number, h: Axis, w: Axis): OffsetMatrix {
+  // Big enough for every window; windows never reach past the end padding.
+  const ph = Math.max(h.size + h.padBegin + h.padEnd, (h.out - 1) * h.stride + (h.kernel - 1) * h.dilation + 1);
+  const pw = Math.max(w.size + w.padBegin + w.padEnd, (w.out - 1) * w.stride + (w.kernel - 1) * w.dilation + 1);
+  const planeSize = ph * pw;
+  const padded = paddedScratch.get(channels * planeSize);
+  padded.fill(0, 0, channels * planeSize);
+  for (let c = 0; c < channels; c++) {
+    for (let ih = 0; ih < h.size; ih++) {
+      const src = xOffset + (c * h.size + ih) * w.size;
+      padded.set(x.subarray(src, src + w.size), c * planeSize + (ih + h.padBegin) * pw + w.padBegin);
     }
   }
-  const H = h.size, W = w.size, OW = w.out;
-  const panelH = new Int32Array(NR);
-  const panelW = new Int32Array(NR);
-  const panelBase = new Int32Array(NR);
-  return (dst, offset, p0, kc, j0, nc) => {
-    let d = offset;
-    for (let jr = 0; jr < nc; jr += NR) {
-      const j = j0 + jr;
-      const nr = Math.min(NR, nc - jr);
-      const oh = Math.floor(j / OW);
-      const ow = j - oh * OW;
-      if (NR === 8 && nr === 8 && w.stride === 1 && ow + 8 <= OW) {
-        const ih0 = oh * h.stride, iw0 = ow;
-        const base = xOffset + ih0 * W + iw0;
-        for (let p = p0; p < p0 + kc; p++, d += 8) {
-          const ih = ih0 + tapH[p]!;
-          const iw = iw0 + tapW[p]!;
-          const s = base + tapOffset[p]!;
-          if (ih >= 0 && ih < H && iw >= 0 && iw + 8 <= W) {
-            dst[d] = x[s]!;
-            dst[d + 1] = x[s + 1]!;
-            dst[d + 2] = x[s + 2]!;
-            dst[d + 3] = x[s + 3]!;
-            dst[d + 4] = x[s + 4]!;
-            dst[d + 5] = x[s + 5]!;
-            dst[d + 6] = x[s + 6]!;
-            dst[d + 7] = x[s + 7]!;
-          } else if (ih < 0 || ih >= H) {
-            dst.fill(0, d, d + 8);
-          } else {
-            for (let q = 0; q < 8; q++) dst[d + q] = iw + q >= 0 && iw + q < W ? x[s + q]! : 0;
-          }
-        }
-        continue;
-      }
-      for (let q = 0; q < NR; q++) {
-        const oq = Math.floor((j + q) / OW);
-        panelH[q] = q < nr ? oq * h.stride : -0x40000000; // columns past nc never land inside the input
-        panelW[q] = (j + q - oq * OW) * w.stride;
-        panelBase[q] = xOffset + panelH[q]! * W + panelW[q]!;
-      }
-      for (let p = p0; p < p0 + kc; p++, d += NR) {
-        const th = tapH[p]!, tw = tapW[p]!, to = tapOffset[p]!;
-        for (let q = 0; q < NR; q++) {
-          const ih = panelH[q]! + th;
-          const iw = panelW[q]! + tw;
-          dst[d + q] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[panelBase[q]! + to]! : 0;
-        }
-      }
+  const rowOffsets = new Int32Array(channels * h.kernel * w.kernel);
+  for (let c = 0, p = 0; c < channels; c++) {
+    for (let kh = 0; kh < h.kernel; kh++) {
+      for (let kw = 0; kw < w.kernel; kw++) rowOffsets[p++] = c * planeSize + kh * h.dilation * pw + kw * w.dilation;
     }
-  };
+  }
+  const colOffsets = new Int32Array(h.out * w.out);
+  for (let oh = 0, j = 0; oh < h.out; oh++) {
+    for (let ow = 0; ow < w.out; ow++) colOffsets[j++] = oh * h.stride * pw + ow * w.stride;
+  }
+  return { data: padded, offset: 0, rowOffsets, colOffsets };
 }
 
 /** Depthwise convolution (one input channel per group), direct: each output plane stays hot. */

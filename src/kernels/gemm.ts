@@ -6,14 +6,15 @@
  * workspace, multiplies them with the WebAssembly SIMD block kernel (simd.ts; a JavaScript
  * micro-kernel with the same layout when SIMD is missing) into a small C chunk, and copies each
  * chunk out through the fused epilogue — bias, residual, activation — while it is still in L1.
- * B can come from a strided matrix or from a caller's packer (convolution packs its im2col
- * columns straight into the panels, so no column matrix is ever built).
+ * B is a strided matrix or an offset matrix (element (p, j) at rowOffsets[p] + colOffsets[j]):
+ * im2col of a zero-padded image is one, so convolution never builds its column matrix — its
+ * panels are gathered straight from the image, eight contiguous pixels at a time.
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
-import { createSimdBlockKernel, SIMD_MR, SIMD_NR } from "./simd.js";
+import { createSimdKernels, SIMD_MR, SIMD_NR, type SimdKernels } from "./simd.js";
 import {
   attrFloat,
   attrInt,
@@ -36,12 +37,13 @@ export interface MatrixView {
   colStride: number;
 }
 
-/**
- * Writes depth rows [p0, p0+kc) × columns [j0, j0+nc) of B into `dst` as NR-column panels:
- * column j0 + t·NR + j, depth p0 + p goes to `dst[offset + t·kc·NR + p·NR + j]`, and the
- * columns of the last panel past nc are zeros.
- */
-export type PackB = (dst: Float32Array, offset: number, p0: number, kc: number, j0: number, nc: number) => void;
+/** A matrix whose element (i, j) is `data[offset + rowOffsets[i] + colOffsets[j]]`. */
+export interface OffsetMatrix {
+  data: Float32Array;
+  offset: number;
+  rowOffsets: Int32Array;
+  colOffsets: Int32Array;
+}
 
 /** What to do to each output element after the product, in order: + bias, + residual, activation. */
 export interface GemmEpilogue {
@@ -68,33 +70,52 @@ const NC = 512;
 /** Columns of C per chunk the kernel writes and the epilogue reads back (MC×CW floats in L1). */
 const CW = 64;
 
-/** The workspace: packed A block, packed B block, then a C chunk, as float offsets. */
+/**
+ * The workspace, in floats: packed A block, packed B block, a C chunk, a depth block's row
+ * offsets (int32, in bytes) for gathering B panels, then staging for an offset matrix's data.
+ */
 const A_BLOCK = 0;
 const B_BLOCK = A_BLOCK + MC * KC;
 const C_CHUNK = B_BLOCK + KC * NC;
-const WORKSPACE_FLOATS = C_CHUNK + MC * CW;
+const ROW_OFFSETS = C_CHUNK + MC * CW;
+const STAGING = ROW_OFFSETS + KC;
+/**
+ * Staging capacity. The memory never grows: growing detaches the old buffer, and the first
+ * detach in a process makes V8 deoptimize all typed-array code and check every later access.
+ * Untouched pages cost no RSS; larger offset matrices are gathered by JavaScript in place.
+ */
+const STAGING_FLOATS = 1 << 22;
 
-const simd = createSimdBlockKernel(WORKSPACE_FLOATS * 4);
-const work = simd ? new Float32Array(simd.memory.buffer, 0, WORKSPACE_FLOATS) : new Float32Array(WORKSPACE_FLOATS);
+const simd = createSimdKernels((STAGING + STAGING_FLOATS) * 4);
+const work = simd ? new Float32Array(simd.memory.buffer, 0, STAGING + STAGING_FLOATS) : new Float32Array(STAGING);
+const workInt = new Int32Array(work.buffer, 0, STAGING);
 
-/** C chunk ← A panels · B panels, every offset in floats of `work` (simd or JavaScript). */
-const multiplyBlock: (panelsM: number, panelsN: number, kc: number, a: number, b: number, c: number, ldc: number) => void = simd
-  ? (panelsM, panelsN, kc, a, b, c, ldc) => simd.multiplyBlock(panelsM, panelsN, kc, a * 4, b * 4, c * 4, ldc * 4)
-  : multiplyBlockJs;
+/** The SIMD module while it is in use; undefined runs the JavaScript kernel and packers. */
+let active: SimdKernels | undefined = simd;
 
-/** Which block kernel runs: "wasm-simd" or "js" (for benchmarks and reports). */
-export const gemmKernelName: "wasm-simd" | "js" = simd ? "wasm-simd" : "js";
+export type GemmKernel = "wasm-simd" | "js";
+
+/** The block kernel in use: "wasm-simd" when the engine has WebAssembly SIMD, else "js". */
+export function activeGemmKernel(): GemmKernel {
+  return active ? "wasm-simd" : "js";
+}
+
+/** Switches the block kernel (tests and benchmarks compare the two); returns the one in use. */
+export function selectGemmKernel(kernel: GemmKernel): GemmKernel {
+  active = kernel === "wasm-simd" ? simd : undefined;
+  return activeGemmKernel();
+}
 
 /**
  * C[M×N] (row-major at `cOffset`, row stride `ldc`) = (accumulate ? C : 0) + A[M×K]·B[K×N], then
- * the epilogue. A is a strided view (transposes need no copy); B is a strided view or a packer.
+ * the epilogue. A is a strided view (transposes need no copy); B a strided view or offset matrix.
  */
 export function sgemm(
   M: number,
   N: number,
   K: number,
   a: MatrixView,
-  b: MatrixView | PackB,
+  b: MatrixView | OffsetMatrix,
   c: Float32Array,
   cOffset: number,
   ldc: number,
@@ -110,7 +131,8 @@ export function sgemm(
     }
     return;
   }
-  const packB = typeof b === "function" ? b : (dst: Float32Array, offset: number, p0: number, kc: number, j0: number, nc: number) => packMatrixB(b, dst, offset, p0, kc, j0, nc);
+  const kernels = active;
+  const packB = "rowOffsets" in b ? offsetMatrixPacker(b, kernels) : (p0: number, kc: number, j0: number, nc: number) => packMatrixB(b, p0, kc, j0, nc);
   // Equal depth blocks, so that a K a little over KC does not leave a thin last block.
   const kBlocks = Math.ceil(K / KC);
   const kStep = Math.ceil(K / kBlocks);
@@ -118,7 +140,7 @@ export function sgemm(
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += kStep) {
       const kc = Math.min(kStep, K - pc);
-      packB(work, B_BLOCK, pc, kc, jc, nc);
+      packB(pc, kc, jc, nc);
       const add = pc > 0 || accumulate;
       const last = pc + kc >= K;
       for (let ic = 0; ic < M; ic += MC) {
@@ -127,7 +149,8 @@ export function sgemm(
         const panelsM = Math.ceil(mc / MR);
         for (let jw = 0; jw < nc; jw += CW) {
           const cw = Math.min(CW, nc - jw);
-          multiplyBlock(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + jw * kc, C_CHUNK, CW);
+          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, 4 * A_BLOCK, 4 * (B_BLOCK + jw * kc), 4 * C_CHUNK, 4 * CW);
+          else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + jw * kc, C_CHUNK, CW);
           storeChunk(mc, cw, c, cOffset, ldc, ic, jc + jw, add, last ? epilogue : undefined);
         }
       }
@@ -161,10 +184,15 @@ function packA(a: MatrixView, i0: number, mc: number, p0: number, kc: number): v
   }
 }
 
-/** PackB for a strided matrix. */
-function packMatrixB(b: MatrixView, dst: Float32Array, offset: number, p0: number, kc: number, j0: number, nc: number): void {
+/**
+ * Packs depth rows [p0, p0+kc) × columns [j0, j0+nc) of B into the B block as NR-column panels:
+ * column j0 + t·NR + j, depth p0 + p goes to B_BLOCK + t·kc·NR + p·NR + j; the columns of the
+ * last panel past nc are zeros.
+ */
+function packMatrixB(b: MatrixView, p0: number, kc: number, j0: number, nc: number): void {
   const { data, rowStride, colStride } = b;
-  let d = offset;
+  const dst = work;
+  let d = B_BLOCK;
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = Math.min(NR, nc - jr);
     let src = b.offset + p0 * rowStride + (j0 + jr) * colStride;
@@ -187,6 +215,61 @@ function packMatrixB(b: MatrixView, dst: Float32Array, offset: number, p0: numbe
       }
     }
   }
+}
+
+/**
+ * The packer of an offset matrix (same layout as packMatrixB). With SIMD, the part of the data
+ * the matrix reads is first copied into the staging area, and panels whose NR columns are
+ * contiguous there — eight neighbouring pixels of one output row, for im2col — are gathered
+ * by the module; other panels, or all of them without SIMD, element by element.
+ */
+function offsetMatrixPacker(b: OffsetMatrix, kernels: SimdKernels | undefined): (p0: number, kc: number, j0: number, nc: number) => void {
+  const { rowOffsets, colOffsets } = b;
+  const [rowLo, rowHi] = range(rowOffsets);
+  const [colLo, colHi] = range(colOffsets);
+  const lo = b.offset + rowLo + colLo;
+  const hi = b.offset + rowHi + colHi + 1;
+  if (lo < 0 || hi > b.data.length) throw new RangeError(`offset matrix reads [${lo}, ${hi}) of ${b.data.length} floats`);
+  const staged = kernels !== undefined && hi - lo <= STAGING_FLOATS;
+  if (staged) work.set(b.data.subarray(lo, hi), STAGING);
+  // Element (p, j) is src[base + rowOffsets[p] + colOffsets[j]].
+  const src = staged ? work : b.data;
+  const base = staged ? STAGING + b.offset - lo : b.offset;
+  const rows = workInt;
+  return (p0, kc, j0, nc) => {
+    for (let p = 0; p < kc; p++) rows[ROW_OFFSETS + p] = base + rowOffsets[p0 + p]!;
+    const dst = work;
+    let d = B_BLOCK;
+    for (let jr = 0; jr < nc; jr += NR, d += kc * NR) {
+      const j = j0 + jr;
+      const first = colOffsets[j]!;
+      if (staged && jr + NR <= nc && colOffsets[j + NR - 1] === first + NR - 1 && isRun(colOffsets, j, NR)) {
+        kernels.gatherPanel(kc, 4 * first, 4 * ROW_OFFSETS, 4 * d);
+        continue;
+      }
+      const nr = Math.min(NR, nc - jr);
+      for (let p = 0; p < kc; p++) {
+        const row = rows[ROW_OFFSETS + p]!;
+        for (let q = 0; q < NR; q++) dst[d + p * NR + q] = q < nr ? src[row + colOffsets[j + q]!]! : 0;
+      }
+    }
+  };
+}
+
+/** Whether xs[j..j+n) are consecutive integers. */
+function isRun(xs: Int32Array, j: number, n: number): boolean {
+  for (let q = 1; q < n; q++) if (xs[j + q] !== xs[j] + q) return false;
+  return true;
+}
+
+/** [min, max] of a non-empty list. */
+function range(xs: Int32Array): [number, number] {
+  let lo = xs[0]!, hi = xs[0]!;
+  for (const x of xs) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return [lo, hi];
 }
 
 /**
@@ -221,7 +304,7 @@ function storeChunk(mc: number, cw: number, c: Float32Array, cOffset: number, ld
   }
 }
 
-/** The JavaScript block kernel: the same contract as the SIMD one, a 4×8 tile in locals. */
+/** The JavaScript block kernel: the SIMD one's contract in float offsets, a 4×8 tile in locals. */
 function multiplyBlockJs(panelsM: number, panelsN: number, kc: number, aBlock: number, bBlock: number, cChunk: number, ldc: number): void {
   const w = work;
   for (let tn = 0; tn < panelsN; tn++) {

@@ -1,8 +1,9 @@
 /**
  * The GEMM's inner loops as a WebAssembly SIMD (f32x4) module, emitted byte by byte here (no
- * toolchain, no binary blob): one exported function multiplies packed panels of A and B into a
- * block of C that lives in the module's memory. The GEMM driver (gemm.ts) packs the operands
- * into that memory, calls the block function, and copies C out through its fused epilogue.
+ * toolchain, no binary blob): `multiplyBlock` multiplies packed panels of A and B into a block
+ * of C that lives in the module's memory, and `gatherPanel` packs one B panel whose NR columns
+ * are contiguous in the source (im2col of a padded image). The GEMM driver (gemm.ts) packs the
+ * operands into that memory, calls the block function, and copies C out through its epilogue.
  *
  * The block function, for a register tile of MR rows × NR = 4·NRV columns:
  *
@@ -42,15 +43,17 @@ export interface WasmMemory {
   grow(pages: number): number;
 }
 
-/** The instantiated module: its memory and the block multiply (all addresses in bytes). */
-export interface SimdBlockKernel {
+/** The instantiated module: its memory and its two functions (all addresses in bytes). */
+export interface SimdKernels {
   memory: WasmMemory;
   /** C[panelsM·MR × panelsN·NR] (row stride ldcBytes) = packed A panels · packed B panels. */
   multiplyBlock(panelsM: number, panelsN: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number): void;
+  /** For p < kc, q < NR: dst[p·NR + q] = src[offsets[p] + q] (f32 elements; offsets are i32 element counts). */
+  gatherPanel(kc: number, srcPtr: number, offsetsPtr: number, dstPtr: number): void;
 }
 
 /** Compiles and instantiates the module with at least `bytes` of memory, or undefined without SIMD. */
-export function createSimdBlockKernel(bytes: number): SimdBlockKernel | undefined {
+export function createSimdKernels(bytes: number): SimdKernels | undefined {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   const binary = blockModule();
   if (!wasm || !wasm.validate(binary)) return undefined;
@@ -58,7 +61,11 @@ export function createSimdBlockKernel(bytes: number): SimdBlockKernel | undefine
   const memory = instance.exports.memory as WasmMemory;
   const pages = Math.ceil(bytes / PAGE);
   if (memory.buffer.byteLength < pages * PAGE) memory.grow(pages - memory.buffer.byteLength / PAGE);
-  return { memory, multiplyBlock: instance.exports.multiplyBlock as SimdBlockKernel["multiplyBlock"] };
+  return {
+    memory,
+    multiplyBlock: instance.exports.multiplyBlock as SimdKernels["multiplyBlock"],
+    gatherPanel: instance.exports.gatherPanel as SimdKernels["gatherPanel"],
+  };
 }
 
 // ── binary encoding ───────────────────────────────────────────────────────────────────────
@@ -112,9 +119,11 @@ const op = {
   set: (local: number) => [0x21, ...uleb(local)],
   tee: (local: number) => [0x22, ...uleb(local)],
   i32: (value: number) => [0x41, ...sleb(value)],
+  i32Load: [0x28, 2, 0],
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
+  i32Shl: [0x74],
   /** memarg: log2 alignment, then a constant byte offset added to the address. */
   v128Load: (offset: number) => [0xfd, ...uleb(0), 4, ...uleb(offset)],
   v128Load32Splat: (offset: number) => [0xfd, ...uleb(9), 2, ...uleb(offset)],
@@ -185,8 +194,29 @@ function blockFunctionBody(): number[] {
   emit(op.end);
   emit(op.end);
 
-  const locals = vec([[...uleb(i32Locals), I32], [...uleb(v128Locals), V128]]);
-  const body = [...locals, ...code];
+  return functionBody([[i32Locals, I32], [v128Locals, V128]], code);
+}
+
+function gatherFunctionBody(): number[] {
+  const kc = 0, src = 1, offsets = 2, dst = 3; // parameters
+  const address = 4; // i32 local
+  const code: number[] = [];
+  const emit = (...parts: number[][]) => {
+    for (const p of parts) code.push(...p);
+  };
+  emit(op.loop);
+  emit(op.get(src), op.get(offsets), op.i32Load, op.i32(2), op.i32Shl, op.i32Add, op.set(address));
+  for (let v = 0; v < NRV; v++) emit(op.get(dst), op.get(address), op.v128Load(16 * v), op.v128Store(16 * v));
+  emit(addTo(dst, op.i32(SIMD_NR * 4)), addTo(offsets, op.i32(4)));
+  emit(op.get(kc), op.i32(1), op.i32Sub, op.tee(kc), op.brIf(0));
+  emit(op.end);
+  emit(op.end);
+  return functionBody([[1, I32]], code);
+}
+
+/** A code-section entry: its size, local declarations (count, type), then the code. */
+function functionBody(locals: [number, number][], code: number[]): number[] {
+  const body = [...vec(locals.map(([count, type]) => [...uleb(count), type])), ...code];
   return [...uleb(body.length), ...body];
 }
 
@@ -194,14 +224,14 @@ let cachedModule: Uint8Array | undefined;
 
 function blockModule(): Uint8Array {
   if (cachedModule) return cachedModule;
-  const funcType = [0x60, ...vec(new Array<number[]>(7).fill([I32])), ...vec([])];
+  const i32Params = (n: number) => [0x60, ...vec(new Array<number[]>(n).fill([I32])), ...vec([])];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-    ...section(1, vec([funcType])), // types
-    ...section(3, vec([uleb(0)])), // function 0 has type 0
+    ...section(1, vec([i32Params(7), i32Params(4)])), // types
+    ...section(3, vec([uleb(0), uleb(1)])), // function 0 has type 0, function 1 type 1
     ...section(5, vec([[0x00, ...uleb(1)]])), // one memory, min 1 page, no max
-    ...section(7, vec([[...name("memory"), 0x02, ...uleb(0)], [...name("multiplyBlock"), 0x00, ...uleb(0)]])),
-    ...section(10, vec([blockFunctionBody()])),
+    ...section(7, vec([[...name("memory"), 0x02, ...uleb(0)], [...name("multiplyBlock"), 0x00, ...uleb(0)], [...name("gatherPanel"), 0x00, ...uleb(1)]])),
+    ...section(10, vec([blockFunctionBody(), gatherFunctionBody()])),
   ];
   cachedModule = new Uint8Array(bytes);
   return cachedModule;

@@ -1,4 +1,5 @@
 import { test } from "uvu";
+import { selectGemmKernel } from "../../src/kernels/gemm.js";
 import { assertClose, checkAgainstOrt, floats, int, ints, randomTensor, runOrt, runOurs, str } from "./oracle.js";
 
 const X = randomTensor([2, 4, 9, 8], 1);
@@ -37,6 +38,22 @@ test("Conv with K larger than one GEMM depth block matches onnxruntime", async (
   const x = randomTensor([1, 40, 6, 6], 6);
   const w = randomTensor([70, 40, 3, 3], 7);
   await checkAgainstOrt({ op: "Conv", inputs: [x, w, randomTensor([70], 8)], attrs: { pads: ints([1, 1, 1, 1]) } }, 1e-4);
+});
+
+test("Conv with rows that straddle GEMM panels matches onnxruntime with both GEMM kernels", async () => {
+  const x = randomTensor([1, 5, 13, 21], 18);
+  const w = randomTensor([9, 5, 3, 3], 19);
+  const b = randomTensor([9], 20);
+  for (const kernel of ["wasm-simd", "js"] as const) {
+    selectGemmKernel(kernel);
+    try {
+      await checkAgainstOrt({ op: "Conv", inputs: [x, w, b], attrs: { pads: ints([1, 2, 1, 0]) } }, 1e-4, `${kernel} pads`);
+      await checkAgainstOrt({ op: "Conv", inputs: [x, w, b], attrs: { strides: ints([2, 2]), dilations: ints([1, 2]) } }, 1e-4, `${kernel} strided`);
+      await checkAgainstOrt({ op: "Conv", inputs: [X, randomTensor([6, 2, 3, 3], 21)], attrs: { group: int(2), pads: ints([1, 1, 1, 1]) } }, 1e-4, `${kernel} groups`);
+    } finally {
+      selectGemmKernel("wasm-simd");
+    }
+  }
 });
 
 const convTransposeCases: [string, number[], Record<string, ReturnType<typeof ints>>][] = [

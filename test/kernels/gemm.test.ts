@@ -1,5 +1,90 @@
 import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { activeGemmKernel, selectGemmKernel, sgemm, type GemmKernel, type MatrixView, type OffsetMatrix } from "../../src/kernels/gemm.js";
 import { assertClose, checkAgainstOrt, float, int, randomTensor, runOurs, str } from "./oracle.js";
+
+function randomFloats(n: number, seed: number): Float32Array {
+  return randomTensor([n], seed).data as Float32Array;
+}
+
+/** C = A·B in float64, element by element. */
+function naiveProduct(M: number, N: number, K: number, a: (i: number, p: number) => number, b: (p: number, j: number) => number): Float64Array {
+  const c = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    let s = 0;
+    for (let p = 0; p < K; p++) s += a(i, p) * b(p, j);
+    c[i * N + j] = s;
+  }
+  return c;
+}
+
+function assertNear(actual: Float32Array, expected: ArrayLike<number>, label: string): void {
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i]!;
+    if (!(Math.abs(actual[i]! - e) <= 1e-4 * (1 + Math.abs(e)))) assert.unreachable(`${label}: element ${i} is ${actual[i]}, expected ${e}`);
+  }
+}
+
+const kernels: GemmKernel[] = ["wasm-simd", "js"];
+
+// Sizes straddle the register tile (4×8), the C chunk (64 columns), the A block (128 rows), the
+// B block (512 columns) and the depth block (512, split evenly).
+const sizes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [4, 8, 16], [13, 70, 9], [130, 67, 600], [9, 530, 33], [5, 3, 1100]];
+
+for (const kernel of kernels) {
+  test(`sgemm (${kernel}) with strided A, transposed B and accumulation matches a float64 product`, () => {
+    assert.is(selectGemmKernel(kernel), kernel);
+    try {
+      for (const [M, N, K] of sizes) {
+        const a = randomFloats(M * K, M + K);
+        const b = randomFloats(K * N, N + K);
+        const aView: MatrixView = { data: a, offset: 0, rowStride: 1, colStride: M }; // A stored transposed
+        const bView: MatrixView = { data: b, offset: 0, rowStride: N, colStride: 1 };
+        const expected = naiveProduct(M, N, K, (i, p) => a[p * M + i]!, (p, j) => b[p * N + j]!);
+        const c = new Float32Array(M * N);
+        sgemm(M, N, K, aView, bView, c, 0, N, false);
+        assertNear(c, expected, `${M}x${N}x${K}`);
+        const start = randomFloats(M * N, 99);
+        const acc = new Float32Array(start);
+        sgemm(M, N, K, aView, bView, acc, 0, N, true);
+        assertNear(acc, expected.map((v, i) => v + start[i]!), `${M}x${N}x${K} accumulated`);
+      }
+    } finally {
+      selectGemmKernel("wasm-simd");
+    }
+  });
+
+  test(`sgemm (${kernel}) fuses bias, residual and Relu, and gathers offset-matrix operands`, () => {
+    selectGemmKernel(kernel);
+    try {
+      const [M, N, K] = [6, 75, 20];
+      const a = randomFloats(M * K, 1);
+      // B(p, j) = data[3 + rowOffsets[p] + colOffsets[j]]: runs of 8 columns and scattered ones.
+      const data = randomFloats(4000, 2);
+      const rowOffsets = Int32Array.from({ length: K }, (_, p) => 150 * p + (p % 3));
+      const colOffsets = Int32Array.from({ length: N }, (_, j) => (j < 40 ? j : 2 * j + 7));
+      const b: OffsetMatrix = { data, offset: 3, rowOffsets, colOffsets };
+      const bias = randomFloats(M, 3);
+      const residual = randomFloats(M * N, 4);
+      const product = naiveProduct(M, N, K, (i, p) => a[i * K + p]!, (p, j) => data[3 + rowOffsets[p]! + colOffsets[j]!]!);
+      const expected = product.map((v, idx) => Math.max(0, v + bias[Math.floor(idx / N)]! + residual[idx]!));
+      const c = new Float32Array(M * N);
+      sgemm(M, N, K, { data: a, offset: 0, rowStride: K, colStride: 1 }, b, c, 0, N, false, {
+        bias,
+        biasPerRow: true,
+        residual,
+        activation: { kind: "relu", a: 0, b: 0 },
+      });
+      assertNear(c, expected, "fused");
+    } finally {
+      selectGemmKernel("wasm-simd");
+    }
+  });
+}
+
+test("the SIMD kernel is in use on Node 20", () => {
+  assert.is(activeGemmKernel(), "wasm-simd");
+});
 
 test("Gemm with transposes, alpha, beta and broadcast C matches onnxruntime", async () => {
   const cases: [number[], number[], number[] | undefined, Record<string, ReturnType<typeof int>>][] = [
