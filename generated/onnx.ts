@@ -358,10 +358,18 @@ export const rules: readonly RuleInfo[] = [
     result: "x",
   },
   {
+    name: "DropInferenceDropout",
+    priority: 50,
+    root: "Dropout",
+    location: "rules/onnx.rules:324:1",
+    match: "Dropout(x, _, training?: const)",
+    result: "x",
+  },
+  {
     name: "MulByOne",
     priority: 1,
     root: "Mul",
-    location: "rules/onnx.rules:321:1",
+    location: "rules/onnx.rules:330:1",
     match: "Mul(x, one: const)",
     result: "x",
   },
@@ -369,7 +377,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DivByOne",
     priority: 1,
     root: "Div",
-    location: "rules/onnx.rules:327:1",
+    location: "rules/onnx.rules:336:1",
     match: "Div(x, one: const)",
     result: "x",
   },
@@ -377,7 +385,7 @@ export const rules: readonly RuleInfo[] = [
     name: "AddZero",
     priority: 1,
     root: "Add",
-    location: "rules/onnx.rules:333:1",
+    location: "rules/onnx.rules:342:1",
     match: "Add(x, zero: const)",
     result: "x",
   },
@@ -385,39 +393,23 @@ export const rules: readonly RuleInfo[] = [
     name: "SubZero",
     priority: 1,
     root: "Sub",
-    location: "rules/onnx.rules:339:1",
+    location: "rules/onnx.rules:348:1",
     match: "Sub(x, zero: const)",
     result: "x",
   },
   {
-    name: "ComposeTransposes2",
+    name: "ComposeTransposes",
     priority: 10,
     root: "Transpose",
-    location: "rules/onnx.rules:347:1",
+    location: "rules/onnx.rules:356:1",
     match: "Transpose(t: Transpose(x) { perm: p }) { perm: q }",
-    result: "Transpose(x) { perm: [p[q[0]], p[q[1]]] }",
-  },
-  {
-    name: "ComposeTransposes3",
-    priority: 10,
-    root: "Transpose",
-    location: "rules/onnx.rules:352:1",
-    match: "Transpose(t: Transpose(x) { perm: p }) { perm: q }",
-    result: "Transpose(x) { perm: [p[q[0]], p[q[1]], p[q[2]]] }",
-  },
-  {
-    name: "ComposeTransposes4",
-    priority: 10,
-    root: "Transpose",
-    location: "rules/onnx.rules:357:1",
-    match: "Transpose(t: Transpose(x) { perm: p }) { perm: q }",
-    result: "Transpose(x) { perm: [p[q[0]], p[q[1]], p[q[2]], p[q[3]]] }",
+    result: "Transpose(x) { perm: composePerm(p, q) }",
   },
   {
     name: "DropIdentityTranspose",
     priority: 9,
     root: "Transpose",
-    location: "rules/onnx.rules:363:1",
+    location: "rules/onnx.rules:362:1",
     match: "Transpose(x) { perm: p }",
     result: "x",
   },
@@ -425,7 +417,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeReshapes",
     priority: 10,
     root: "Reshape",
-    location: "rules/onnx.rules:371:1",
+    location: "rules/onnx.rules:370:1",
     match: "r: Reshape(inner: Reshape(x, _), s: const)",
     result: "Reshape(x, s) { ...r }",
   },
@@ -433,7 +425,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropNoOpReshape",
     priority: 9,
     root: "Reshape",
-    location: "rules/onnx.rules:377:1",
+    location: "rules/onnx.rules:376:1",
     match: "r: Reshape(x, _)",
     result: "x",
   },
@@ -441,7 +433,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantAdd",
     priority: 30,
     root: "Add",
-    location: "rules/onnx.rules:388:1",
+    location: "rules/onnx.rules:387:1",
     match: "Add(a: const, b: const)",
     result: "a + b",
   },
@@ -449,7 +441,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSub",
     priority: 30,
     root: "Sub",
-    location: "rules/onnx.rules:392:1",
+    location: "rules/onnx.rules:391:1",
     match: "Sub(a: const, b: const)",
     result: "a - b",
   },
@@ -457,7 +449,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantMul",
     priority: 30,
     root: "Mul",
-    location: "rules/onnx.rules:396:1",
+    location: "rules/onnx.rules:395:1",
     match: "Mul(a: const, b: const)",
     result: "a * b",
   },
@@ -465,7 +457,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantDiv",
     priority: 30,
     root: "Div",
-    location: "rules/onnx.rules:400:1",
+    location: "rules/onnx.rules:399:1",
     match: "Div(a: const, b: const)",
     result: "a / b",
   },
@@ -473,7 +465,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSqrt",
     priority: 30,
     root: "Sqrt",
-    location: "rules/onnx.rules:405:1",
+    location: "rules/onnx.rules:404:1",
     match: "Sqrt(c: const)",
     result: "sqrt(c)",
   },
@@ -481,7 +473,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantReshape",
     priority: 30,
     root: "Reshape",
-    location: "rules/onnx.rules:411:1",
+    location: "rules/onnx.rules:410:1",
     match: "r: Reshape(c: const, s: const)",
     result: "reshape(c, ints(s))",
   },
@@ -489,7 +481,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantTranspose",
     priority: 30,
     root: "Transpose",
-    location: "rules/onnx.rules:416:1",
+    location: "rules/onnx.rules:415:1",
     match: "Transpose(c: const) { perm: p }",
     result: "transpose(c, p)",
   },
@@ -511,6 +503,8 @@ function apply(rw: Rewriter, node: Node): boolean {
       return matchConv(rw, node);
     case "Div":
       return matchDiv(rw, node);
+    case "Dropout":
+      return matchDropout(rw, node);
     case "HardSigmoid":
       return matchHardSigmoid(rw, node);
     case "HardSwish":
@@ -542,10 +536,10 @@ function apply(rw: Rewriter, node: Node): boolean {
 
 /** The rules rooted at Add, in priority order. */
 function matchAdd(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantAdd (rules/onnx.rules:388)
+  // rule FoldConstantAdd (rules/onnx.rules:387)
   // match: Add(a: const, b: const)
   // result: a + b
-  if (rw.begin(53)) {
+  if (rw.begin(52)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [a, b] of bothOrders(addA, addB)) {
@@ -661,10 +655,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule AddZero (rules/onnx.rules:333)
+  // rule AddZero (rules/onnx.rules:342)
   // match: Add(x, zero: const)
   // result: x
-  if (rw.begin(45)) {
+  if (rw.begin(46)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [x, zero] of bothOrders(addA, addB)) {
@@ -1693,10 +1687,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Div, in priority order. */
 function matchDiv(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantDiv (rules/onnx.rules:400)
+  // rule FoldConstantDiv (rules/onnx.rules:399)
   // match: Div(a: const, b: const)
   // result: a / b
-  FoldConstantDiv: if (rw.begin(56)) {
+  FoldConstantDiv: if (rw.begin(55)) {
     const a = rw.input(root, 0);
     const b = rw.input(root, 1);
     const aTensor = rw.constant(a);
@@ -1899,10 +1893,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule DivByOne (rules/onnx.rules:327)
+  // rule DivByOne (rules/onnx.rules:336)
   // match: Div(x, one: const)
   // result: x
-  DivByOne: if (rw.begin(44)) {
+  DivByOne: if (rw.begin(45)) {
     const x = rw.input(root, 0);
     const one = rw.input(root, 1);
     if (x === undefined) {
@@ -1921,6 +1915,33 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     if (!G.broadcastsTo(rw.shape(one), rw.shape(x))) {
       rw.fail("where broadcastsTo(one, x)");
       break DivByOne;
+    }
+    return rw.replace(root, [x]);
+  }
+  return false;
+}
+
+/** The rules rooted at Dropout, in priority order. */
+function matchDropout(rw: Rewriter, root: Node): boolean {
+  // rule DropInferenceDropout (rules/onnx.rules:324)
+  // match: Dropout(x, _, training?: const)
+  // result: x
+  DropInferenceDropout: if (rw.begin(43)) {
+    const x = rw.input(root, 0);
+    const dropoutRatio = rw.input(root, 1);
+    const training = rw.input(root, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break DropInferenceDropout;
+    }
+    const trainingTensor = rw.constant(training);
+    if (training !== undefined && trainingTensor === undefined) {
+      rw.fail("training: not a constant");
+      break DropInferenceDropout;
+    }
+    if (!(!(rw.constant(training) !== undefined) || G.allClose(trainingTensor, 0))) {
+      rw.fail("where !isConst(training) || allClose(training, 0.0)");
+      break DropInferenceDropout;
     }
     return rw.replace(root, [x]);
   }
@@ -2163,10 +2184,10 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Mul, in priority order. */
 function matchMul(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantMul (rules/onnx.rules:396)
+  // rule FoldConstantMul (rules/onnx.rules:395)
   // match: Mul(a: const, b: const)
   // result: a * b
-  if (rw.begin(55)) {
+  if (rw.begin(54)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [a, b] of bothOrders(mulA, mulB)) {
@@ -2670,10 +2691,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MulByOne (rules/onnx.rules:321)
+  // rule MulByOne (rules/onnx.rules:330)
   // match: Mul(x, one: const)
   // result: x
-  if (rw.begin(43)) {
+  if (rw.begin(44)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [x, one] of bothOrders(mulA, mulB)) {
@@ -2826,10 +2847,10 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Reshape, in priority order. */
 function matchReshape(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantReshape (rules/onnx.rules:411)
+  // rule FoldConstantReshape (rules/onnx.rules:410)
   // match: r: Reshape(c: const, s: const)
   // result: reshape(c, ints(s))
-  FoldConstantReshape: if (rw.begin(58)) {
+  FoldConstantReshape: if (rw.begin(57)) {
     const rOut = rw.output(root);
     const c = rw.input(root, 0);
     const s = rw.input(root, 1);
@@ -2851,10 +2872,10 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeReshapes (rules/onnx.rules:371)
+  // rule ComposeReshapes (rules/onnx.rules:370)
   // match: r: Reshape(inner: Reshape(x, _), s: const)
   // result: Reshape(x, s) { ...r }
-  ComposeReshapes: if (rw.begin(51)) {
+  ComposeReshapes: if (rw.begin(50)) {
     const rOut = rw.output(root);
     const innerOut = rw.input(root, 0);
     const s = rw.input(root, 1);
@@ -2886,10 +2907,10 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newReshape]);
   }
 
-  // rule DropNoOpReshape (rules/onnx.rules:377)
+  // rule DropNoOpReshape (rules/onnx.rules:376)
   // match: r: Reshape(x, _)
   // result: x
-  DropNoOpReshape: if (rw.begin(52)) {
+  DropNoOpReshape: if (rw.begin(51)) {
     const rOut = rw.output(root);
     const x = rw.input(root, 0);
     const reshapeShape = rw.input(root, 1);
@@ -3032,10 +3053,10 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sqrt, in priority order. */
 function matchSqrt(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSqrt (rules/onnx.rules:405)
+  // rule FoldConstantSqrt (rules/onnx.rules:404)
   // match: Sqrt(c: const)
   // result: sqrt(c)
-  FoldConstantSqrt: if (rw.begin(57)) {
+  FoldConstantSqrt: if (rw.begin(56)) {
     const c = rw.input(root, 0);
     const cTensor = rw.constant(c);
     if (c === undefined || cTensor === undefined) {
@@ -3050,10 +3071,10 @@ function matchSqrt(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sub, in priority order. */
 function matchSub(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSub (rules/onnx.rules:392)
+  // rule FoldConstantSub (rules/onnx.rules:391)
   // match: Sub(a: const, b: const)
   // result: a - b
-  FoldConstantSub: if (rw.begin(54)) {
+  FoldConstantSub: if (rw.begin(53)) {
     const a = rw.input(root, 0);
     const b = rw.input(root, 1);
     const aTensor = rw.constant(a);
@@ -3165,10 +3186,10 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule SubZero (rules/onnx.rules:339)
+  // rule SubZero (rules/onnx.rules:348)
   // match: Sub(x, zero: const)
   // result: x
-  SubZero: if (rw.begin(46)) {
+  SubZero: if (rw.begin(47)) {
     const x = rw.input(root, 0);
     const zero = rw.input(root, 1);
     if (x === undefined) {
@@ -3319,10 +3340,10 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Transpose, in priority order. */
 function matchTranspose(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantTranspose (rules/onnx.rules:416)
+  // rule FoldConstantTranspose (rules/onnx.rules:415)
   // match: Transpose(c: const) { perm: p }
   // result: transpose(c, p)
-  FoldConstantTranspose: if (rw.begin(59)) {
+  FoldConstantTranspose: if (rw.begin(58)) {
     const p = rw.attrInts(root, "perm", []);
     if (p === undefined) {
       rw.fail("Transpose has no perm");
@@ -3342,135 +3363,51 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeTransposes2 (rules/onnx.rules:347)
+  // rule ComposeTransposes (rules/onnx.rules:356)
   // match: Transpose(t: Transpose(x) { perm: p }) { perm: q }
-  // result: Transpose(x) { perm: [p[q[0]], p[q[1]]] }
-  ComposeTransposes2: if (rw.begin(47)) {
+  // result: Transpose(x) { perm: composePerm(p, q) }
+  ComposeTransposes: if (rw.begin(48)) {
     const q = rw.attrInts(root, "perm", []);
     if (q === undefined) {
       rw.fail("Transpose has no perm");
-      break ComposeTransposes2;
+      break ComposeTransposes;
     }
     const tOut = rw.input(root, 0);
     const t = rw.def(tOut, "Transpose");
     if (tOut === undefined || t === undefined) {
       rw.fail("t: not a Transpose");
-      break ComposeTransposes2;
+      break ComposeTransposes;
     }
     const p = rw.attrInts(t, "perm", []);
     if (p === undefined) {
       rw.fail("Transpose has no perm");
-      break ComposeTransposes2;
+      break ComposeTransposes;
     }
     const x = rw.input(t, 0);
     if (x === undefined) {
       rw.fail("x: operand absent");
-      break ComposeTransposes2;
+      break ComposeTransposes;
     }
     if (!rw.hasOneUse(tOut)) {
       rw.fail("where hasOneUse(t)");
-      break ComposeTransposes2;
+      break ComposeTransposes;
     }
-    if (p.length !== 2) {
-      rw.fail("where len(p) == 2");
-      break ComposeTransposes2;
+    if (p.length <= 0) {
+      rw.fail("where len(p) > 0");
+      break ComposeTransposes;
     }
-    if (q.length !== 2) {
-      rw.fail("where len(q) == 2");
-      break ComposeTransposes2;
+    if (p.length !== q.length) {
+      rw.fail("where len(p) == len(q)");
+      break ComposeTransposes;
     }
-    const [newTranspose] = rw.create("Transpose", "", [x], { perm: A.ints([p[q[0]], p[q[1]]]) });
+    const [newTranspose] = rw.create("Transpose", "", [x], { perm: A.ints(G.composePerm(p, q)) });
     return rw.replace(root, [newTranspose]);
   }
 
-  // rule ComposeTransposes3 (rules/onnx.rules:352)
-  // match: Transpose(t: Transpose(x) { perm: p }) { perm: q }
-  // result: Transpose(x) { perm: [p[q[0]], p[q[1]], p[q[2]]] }
-  ComposeTransposes3: if (rw.begin(48)) {
-    const q = rw.attrInts(root, "perm", []);
-    if (q === undefined) {
-      rw.fail("Transpose has no perm");
-      break ComposeTransposes3;
-    }
-    const tOut = rw.input(root, 0);
-    const t = rw.def(tOut, "Transpose");
-    if (tOut === undefined || t === undefined) {
-      rw.fail("t: not a Transpose");
-      break ComposeTransposes3;
-    }
-    const p = rw.attrInts(t, "perm", []);
-    if (p === undefined) {
-      rw.fail("Transpose has no perm");
-      break ComposeTransposes3;
-    }
-    const x = rw.input(t, 0);
-    if (x === undefined) {
-      rw.fail("x: operand absent");
-      break ComposeTransposes3;
-    }
-    if (!rw.hasOneUse(tOut)) {
-      rw.fail("where hasOneUse(t)");
-      break ComposeTransposes3;
-    }
-    if (p.length !== 3) {
-      rw.fail("where len(p) == 3");
-      break ComposeTransposes3;
-    }
-    if (q.length !== 3) {
-      rw.fail("where len(q) == 3");
-      break ComposeTransposes3;
-    }
-    const [newTranspose] = rw.create("Transpose", "", [x], { perm: A.ints([p[q[0]], p[q[1]], p[q[2]]]) });
-    return rw.replace(root, [newTranspose]);
-  }
-
-  // rule ComposeTransposes4 (rules/onnx.rules:357)
-  // match: Transpose(t: Transpose(x) { perm: p }) { perm: q }
-  // result: Transpose(x) { perm: [p[q[0]], p[q[1]], p[q[2]], p[q[3]]] }
-  ComposeTransposes4: if (rw.begin(49)) {
-    const q = rw.attrInts(root, "perm", []);
-    if (q === undefined) {
-      rw.fail("Transpose has no perm");
-      break ComposeTransposes4;
-    }
-    const tOut = rw.input(root, 0);
-    const t = rw.def(tOut, "Transpose");
-    if (tOut === undefined || t === undefined) {
-      rw.fail("t: not a Transpose");
-      break ComposeTransposes4;
-    }
-    const p = rw.attrInts(t, "perm", []);
-    if (p === undefined) {
-      rw.fail("Transpose has no perm");
-      break ComposeTransposes4;
-    }
-    const x = rw.input(t, 0);
-    if (x === undefined) {
-      rw.fail("x: operand absent");
-      break ComposeTransposes4;
-    }
-    if (!rw.hasOneUse(tOut)) {
-      rw.fail("where hasOneUse(t)");
-      break ComposeTransposes4;
-    }
-    if (p.length !== 4) {
-      rw.fail("where len(p) == 4");
-      break ComposeTransposes4;
-    }
-    if (q.length !== 4) {
-      rw.fail("where len(q) == 4");
-      break ComposeTransposes4;
-    }
-    const [newTranspose] = rw.create("Transpose", "", [x], {
-      perm: A.ints([p[q[0]], p[q[1]], p[q[2]], p[q[3]]]),
-    });
-    return rw.replace(root, [newTranspose]);
-  }
-
-  // rule DropIdentityTranspose (rules/onnx.rules:363)
+  // rule DropIdentityTranspose (rules/onnx.rules:362)
   // match: Transpose(x) { perm: p }
   // result: x
-  DropIdentityTranspose: if (rw.begin(50)) {
+  DropIdentityTranspose: if (rw.begin(49)) {
     const p = rw.attrInts(root, "perm", []);
     if (p === undefined) {
       rw.fail("Transpose has no perm");
@@ -3481,13 +3418,8 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
       rw.fail("x: operand absent");
       break DropIdentityTranspose;
     }
-    if (!(
-      G.equalLists(p, [0, 1]) ||
-      G.equalLists(p, [0, 1, 2]) ||
-      G.equalLists(p, [0, 1, 2, 3]) ||
-      G.equalLists(p, [0, 1, 2, 3, 4])
-    )) {
-      rw.fail("where p == [0, 1] || p == [0, 1, 2] || p == [0, 1, 2, 3] || p == [0, 1, 2, 3, 4]");
+    if (!G.isIdentityPerm(p)) {
+      rw.fail("where isIdentityPerm(p)");
       break DropIdentityTranspose;
     }
     return rw.replace(root, [x]);

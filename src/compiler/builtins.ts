@@ -34,6 +34,7 @@ const table: BuiltinSignature[] = [
   // ── facts about graph values (conditions) ──
   builtin("hasOneUse", ["value"], "bool", "exactly one reader, and not a graph output"),
   builtin("isConst", ["value"], "bool", "the value is a constant"),
+  builtin("useCount", ["value"], "int", "number of readers, graph outputs included"),
   builtin("rank", ["value"], "int", "static rank (unknown fails the condition)"),
   builtin("shape", ["value"], "ints", "static shape (unknown fails the condition)"),
   builtin("dim", ["value", "int"], "int", "static size of one axis (negative axes count from the end)"),
@@ -46,6 +47,9 @@ const table: BuiltinSignature[] = [
   builtin("allClose", ["tensor", "number", "number"], "bool", "every element within tol (default 1e-6) of the literal", 2),
   builtin("len", ["list"], "int", "length of a list"),
   builtin("all", ["list"], "bool", "every element of a boolean list is true"),
+  // ── permutations (Transpose perms) ──
+  builtin("composePerm", ["ints", "ints"], "ints", "transpose by p then by q is transpose by r, r[i] = p[q[i]] (same length)"),
+  builtin("isIdentityPerm", ["ints"], "bool", "a non-empty list [0, 1, …, n-1]"),
   // ── numbers read out of constants (attribute values in results) ──
   builtin("item", ["tensor"], "float", "the single element of a one-element constant"),
   builtin("ints", ["tensor"], "ints", "the elements of an integer-valued constant as a list"),

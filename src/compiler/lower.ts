@@ -570,16 +570,17 @@ class RuleLowering {
 
   // ── results ─────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * The values replacing the root's outputs, in output order. A result may give fewer values
+   * than the root has outputs (`Dropout(x) => x` replaces the data output only): the runtime
+   * then requires the outputs left over to be unread, else the rule does not fire. A result op
+   * with more outputs than the root gives its leading ones.
+   */
   private result(r: ResultExpr, rootDecl: OpDecl): Code[] {
     if (r.kind === "ResultOp") {
-      const decl = this.resolve(r.op);
-      if (decl.outputs.length !== rootDecl.outputs.length) {
-        throw new LowerError(`${decl.name} has ${decl.outputs.length} outputs, the matched ${rootDecl.name} has ${rootDecl.outputs.length}`, r.span);
-      }
-      return this.build(r, decl);
-    }
-    if (rootDecl.outputs.length !== 1) {
-      throw new LowerError(`the matched ${rootDecl.name} has ${rootDecl.outputs.length} outputs; one value cannot replace them`, r.span);
+      const outputs = this.build(r, this.resolve(r.op));
+      const rootCount = rootDecl.outputs.some((o) => o.endsWith("...")) ? outputs.length : rootDecl.outputs.length;
+      return outputs.slice(0, rootCount);
     }
     const v = this.expr(r);
     if (v.ty === "value") {
@@ -717,6 +718,7 @@ const BUILTINS: Record<string, Builtin> = {
     arity: [1, 1],
     lower: (l, [v]) => ({ code: binary("!==", call("rw.constant", l.value(l.typed(v!), v!)), { kind: "undefined" }), ty: "bool" }),
   },
+  useCount: { arity: [1, 1], lower: (l, [v]) => ({ code: call("rw.useCount", l.value(l.typed(v!), v!)), ty: "number" }) },
   rank: shapeQuery("G.rank", "number"),
   numel: shapeQuery("G.numel", "number"),
   isScalar: shapeQuery("G.isScalar", "bool"),
@@ -759,6 +761,11 @@ const BUILTINS: Record<string, Builtin> = {
       return { code: call("G.allEqual", list, l.number(l.typed(test!.right), test!.right)), ty: "bool" };
     },
   },
+  composePerm: {
+    arity: [2, 2],
+    lower: (l, [p, q]) => ({ code: call("G.composePerm", l.numbers(l.typed(p!), p!), l.numbers(l.typed(q!), q!)), ty: "numbers" }),
+  },
+  isIdentityPerm: { arity: [1, 1], lower: (l, [p]) => ({ code: call("G.isIdentityPerm", l.numbers(l.typed(p!), p!)), ty: "bool" }) },
   // Numbers read out of constants (T.item / T.ints abort when the constant does not fit).
   item: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.item", l.tensor(l.typed(t!), t!)), ty: "number" }) },
   ints: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.ints", l.tensor(l.typed(t!), t!)), ty: "numbers" }) },

@@ -120,6 +120,27 @@ export function allEqual(a: readonly number[], v: number): boolean {
   return a.every((x) => x === v);
 }
 
+/**
+ * The permutation of transposing by `p` and then by `q`: r[i] = p[q[i]]. Aborts unless both are
+ * permutations of the same length (an empty perm, "reverse the axes", has no length to check).
+ */
+export function composePerm(p: readonly number[], q: readonly number[]): number[] {
+  if (!isPermutation(p) || !isPermutation(q) || p.length !== q.length) {
+    throw new RewriteAbort(`cannot compose perms [${p.join(", ")}] and [${q.join(", ")}]`);
+  }
+  return q.map((axis) => p[axis]!);
+}
+
+/** `p` is [0, 1, …, n-1] for some n ≥ 1 (the empty perm reverses the axes, so it is not). */
+export function isIdentityPerm(p: readonly number[]): boolean {
+  return p.length > 0 && p.every((axis, i) => axis === i);
+}
+
+function isPermutation(p: readonly number[]): boolean {
+  const seen = new Set(p);
+  return p.length > 0 && seen.size === p.length && p.every((axis) => Number.isInteger(axis) && axis >= 0 && axis < p.length);
+}
+
 function known(shape: Shape): readonly Dim[] {
   if (shape === undefined) throw new RewriteAbort("unknown shape of a value (no shape inferred)");
   return shape;

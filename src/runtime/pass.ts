@@ -92,7 +92,8 @@ export interface Rewriter {
   /**
    * Commits: every output of `root` is replaced by the value at the same index (same shape
    * and dtype, or the rule aborts and the graph is untouched); staged nodes and constants enter
-   * the graph; matched nodes left without readers are erased. Returns true.
+   * the graph; matched nodes left without readers are erased. `values` may be shorter than the
+   * root's outputs when the outputs left over have no reader (else the rule aborts). Returns true.
    */
   replace(root: Node, values: Value[]): boolean;
 }

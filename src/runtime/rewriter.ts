@@ -9,6 +9,10 @@
  * and the root plus every node or constant that became dead because of it are erased. A check
  * that fails throws `RewriteAbort` before anything in the graph changed.
  *
+ * A result may give fewer values than the root has outputs (`Dropout(x) => x` replaces only the
+ * data output): the root outputs past the given values must then have no reader and not be
+ * graph outputs, else the rewrite aborts naming the output that is still read.
+ *
  * Shapes: a fresh unknown dim (`?17`) in the replacement's inferred shape matches the root's
  * dim at that place (it cannot be proven different; `fusec verify` checks rules numerically),
  * and a staged replacement then takes the root output's shape.
@@ -236,8 +240,14 @@ export class GraphRewriter implements Rewriter {
     const graph = this.graph;
     // Every check first: nothing below may throw once the graph starts changing.
     if (!graph.nodes.has(root)) throw new RewriteAbort(`node "${root.name}" is not in the graph`);
-    if (values.length !== root.outputs.length) {
+    if (values.length === 0 || values.length > root.outputs.length) {
       throw new RewriteAbort(`"${root.name}" has ${root.outputs.length} outputs, the result gives ${values.length}`);
+    }
+    // Outputs past the result's values are dropped with the root: nothing may read them.
+    for (const dropped of root.outputs.slice(values.length)) {
+      if (dropped.uses.length > 0 || graph.outputs.includes(dropped)) {
+        throw new RewriteAbort(`output "${dropped.name}" of "${root.name}" is read, and the result does not replace it`);
+      }
     }
     const rootOutputs = root.outputs;
     values.forEach((v, i) => {

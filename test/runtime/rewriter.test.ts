@@ -204,6 +204,39 @@ test("multi-output roots: each output is replaced by the value at its index", ()
   assert.is(graph.outputs[1], c);
 });
 
+test("multi-output roots: a result may replace only the leading outputs when the rest are unread", () => {
+  const build = (readHi: boolean) => {
+    const b = new GraphBuilder();
+    const x = b.input("x", "float32", [4, 2]);
+    const [lo, hi] = b.node("Split", [x], { domain: "test", name: "split", outputs: ["lo", "hi"] });
+    const r = b.node("Relu", [lo!], { domain: "test", outputs: ["r"] })[0]!;
+    if (readHi) b.output(r, hi!);
+    else b.output(r);
+    return { graph: b.graph, x, split: lo!.producer! };
+  };
+  const unread = build(false);
+  const rw = new GraphRewriter(unread.graph);
+  rw.start();
+  rw.begin(0);
+  const [half] = rw.create("Split", "test", [unread.x], {}, 2);
+  const [neg] = rw.create("Neg", "test", [half!], {});
+  rw.replace(unread.split, [neg!]);
+  assert.equal(verify(unread.graph), []);
+  assert.equal([...unread.graph.nodes].map((n) => n.op).sort(), ["Neg", "Relu", "Split"]);
+  assert.ok(!unread.graph.nodes.has(unread.split), "the matched split is erased");
+
+  const read = build(true);
+  const before = snapshot(read.graph);
+  const rw2 = new GraphRewriter(read.graph);
+  rw2.start();
+  rw2.begin(0);
+  const [half2] = rw2.create("Split", "test", [read.x], {}, 2);
+  const [neg2] = rw2.create("Neg", "test", [half2!], {});
+  assert.throws(() => rw2.replace(read.split, [neg2!]), /output "hi" of "split" is read/);
+  assert.equal(snapshot(read.graph), before, "the graph is untouched");
+  assert.throws(() => rw2.replace(read.split, []), /2 outputs, the result gives 0/);
+});
+
 test("attribute readers return declared defaults and refuse a wrong attribute type", () => {
   const b = new GraphBuilder();
   const x = b.input("x", "float32", [2]);

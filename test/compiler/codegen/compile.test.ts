@@ -122,4 +122,45 @@ rule ScaleNotConst:
   assert.is(errors[0]!.span.start.line, lineOf(bad, "=> Conv(x, W * C@0"));
 });
 
+test("a multi-output root may be replaced by one value: its leading output", async () => {
+  const source = `
+dialect d {
+  op Dropout(data, ratio?) outputs(output, mask)
+  op Split2(x) outputs(lo, hi)
+  op Neg(x)
+}
+rule DropDropout:
+  Dropout(x)
+  => x
+
+rule NegateSplit:
+  Split2(x)
+  => Neg(x)
+`;
+  const result = await compileSource(source);
+  assert.equal(result.diagnostics.filter((d) => d.severity === "error"), []);
+  const code = result.modules[0]!.code;
+  assert.match(code, /return rw\.replace\(root, \[x\]\);/);
+  assert.match(code, /return rw\.replace\(root, \[newNeg\]\);/);
+});
+
+test("perm built-ins compose and test transposes at any rank", async () => {
+  const source = `
+dialect d {
+  op Transpose(data) { perm: int[] = [] }
+}
+rule ComposeTransposes:
+  Transpose(Transpose(x) { perm: p }) { perm: q }
+  where len(p) == len(q) && !isIdentityPerm(q)
+  => Transpose(x) { perm: composePerm(p, q) }
+`;
+  const result = await compileSource(source);
+  assert.equal(result.diagnostics.filter((d) => d.severity === "error"), []);
+  const code = result.modules[0]!.code;
+  assert.match(code, /A\.ints\(G\.composePerm\(p, q\)\)/);
+  assert.match(code, /if \(G\.isIdentityPerm\(q\)\)/);
+  const wrong = await compileSource(source.replace("composePerm(p, q)", "composePerm(p)"));
+  assert.ok(wrong.diagnostics.some((d) => d.code === "builtin-call" && /'composePerm' takes 2/.test(d.message)));
+});
+
 test.run();
