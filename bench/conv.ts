@@ -1,11 +1,14 @@
 /**
  * Convolution throughput: a 1×32×112×112 input, 64 3×3 filters, stride 1, pad 1, through our
- * im2col + blocked GEMM kernel and through onnxruntime-node; prints GFLOP/s (median of runs
- * after warm-up) and the ratio.
+ * im2col + blocked GEMM (WebAssembly SIMD kernel, and the JavaScript fallback for comparison)
+ * and through onnxruntime-node on one thread. The contenders run in alternation, round after
+ * round, so that load from other processes hits them alike; prints the median GFLOP/s of each
+ * after a warm-up long enough for V8 to optimize the packing and epilogue code, and the ratio.
  */
 import { pathToFileURL } from "node:url";
 import onnxProto from "onnx-proto";
 import ort from "onnxruntime-node";
+import { selectGemmKernel } from "../src/kernels/gemm.js";
 import { execute } from "../src/kernels/index.js";
 import { Graph } from "../src/runtime/graph.js";
 import { f32, type Tensor } from "../src/runtime/tensor.js";
@@ -31,15 +34,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function timeRuns(run: () => unknown | Promise<unknown>, warmup: number, runs: number): Promise<number> {
-  for (let i = 0; i < warmup; i++) await run();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
+/** Median milliseconds of each contender, run in alternation for `rounds` after `warmup` rounds. */
+async function timeAlternating(contenders: (() => unknown)[], warmup: number, rounds: number): Promise<number[]> {
+  const times = contenders.map((): number[] => []);
+  for (let r = 0; r < warmup + rounds; r++) {
+    for (let c = 0; c < contenders.length; c++) {
+      const t0 = performance.now();
+      await contenders[c]!();
+      if (r >= warmup) times[c]!.push(performance.now() - t0);
+    }
   }
-  return median(times);
+  return times.map(median);
 }
 
 function convModel(weights: Tensor, bias: Tensor): Uint8Array {
@@ -72,17 +77,26 @@ export async function main(): Promise<void> {
   const y = g.newValue("y");
   g.addNode({ op: "Conv", inputs: [xv, g.addConstant(weights, "w"), g.addConstant(bias, "b")], attrs: { pads: { type: "ints", value: [1, 1, 1, 1] } }, outputs: [y] });
   g.outputs = [y];
-  const ours = await timeRuns(() => execute(g, { x }, { validate: false }), 3, 9);
-
-  const session = await ort.InferenceSession.create(convModel(weights, bias), { intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(convModel(weights, bias), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const feed = { x: new ort.Tensor("float32", x.data as Float32Array, [N, C, H, W]) };
-  const theirs = await timeRuns(() => session.run(feed), 3, 9);
+  const ours = () => execute(g, { x }, { validate: false });
+  const oursJs = () => {
+    selectGemmKernel("js");
+    try {
+      return execute(g, { x }, { validate: false });
+    } finally {
+      selectGemmKernel("wasm-simd");
+    }
+  };
+  const [simd, js, theirs] = await timeAlternating([ours, oursJs, () => session.run(feed)], 20, 21);
 
   const gflops = (ms: number) => FLOPS / (ms * 1e6);
-  console.log(`conv 1x${C}x${H}x${W}, ${O} ${K}x${K} filters, stride 1, pad 1 (${(FLOPS / 1e9).toFixed(3)} GFLOP)`);
-  console.log(`  fusec          ${ours.toFixed(2)} ms  ${gflops(ours).toFixed(2)} GFLOP/s`);
-  console.log(`  onnxruntime    ${theirs.toFixed(2)} ms  ${gflops(theirs).toFixed(2)} GFLOP/s  (1 thread)`);
-  console.log(`  ratio fusec/onnxruntime throughput: ${(theirs / ours).toFixed(3)}`);
+  const line = (label: string, ms: number) => `  ${label.padEnd(28)} ${ms.toFixed(2).padStart(7)} ms  ${gflops(ms).toFixed(2).padStart(6)} GFLOP/s`;
+  console.log(`conv 1x${C}x${H}x${W}, ${O} ${K}x${K} filters, stride 1, pad 1 (${(FLOPS / 1e9).toFixed(3)} GFLOP), medians of 21 alternating runs`);
+  console.log(line("fusec (wasm SIMD kernel)", simd!));
+  console.log(line("fusec (JavaScript kernel)", js!));
+  console.log(line("onnxruntime-node (1 thread)", theirs!));
+  console.log(`  ratio fusec/onnxruntime throughput: ${(theirs! / simd!).toFixed(3)}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();

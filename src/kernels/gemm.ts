@@ -136,6 +136,9 @@ export function sgemm(
   // Equal depth blocks, so that a K a little over KC does not leave a thin last block.
   const kBlocks = Math.ceil(K / KC);
   const kStep = Math.ceil(K / kBlocks);
+  // One A block (a convolution's weights, typically) is packed once, not once per B block.
+  const singleABlock = M <= MC && K <= kStep;
+  if (singleABlock) packA(a, 0, M, 0, K);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += kStep) {
@@ -145,7 +148,7 @@ export function sgemm(
       const last = pc + kc >= K;
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
-        packA(a, ic, mc, pc, kc);
+        if (!singleABlock) packA(a, ic, mc, pc, kc);
         const panelsM = Math.ceil(mc / MR);
         for (let jw = 0; jw < nc; jw += CW) {
           const cw = Math.min(CW, nc - jw);
@@ -274,34 +277,37 @@ function range(xs: Int32Array): [number, number] {
 
 /**
  * Copies the valid mc×cw part of the C chunk to C at (i0, j0) — storing it, or adding it when
- * `add` — and, when `epilogue` is given, applies it on the way: + bias, + residual, activation.
+ * `add` — and, when `epilogue` is given, applies it to each row while the row is in L1.
  */
 function storeChunk(mc: number, cw: number, c: Float32Array, cOffset: number, ldc: number, i0: number, j0: number, add: boolean, epilogue: GemmEpilogue | undefined): void {
   const src = work;
-  const bias = epilogue?.bias;
-  const rowBias = bias && epilogue.biasPerRow ? bias : undefined;
-  const colBias = bias && !epilogue.biasPerRow ? bias : undefined;
-  const biasOffset = epilogue?.biasOffset ?? 0;
-  const residual = epilogue?.residual;
-  const ldr = epilogue?.ldr ?? ldc;
-  const act = epilogue?.activation ?? NO_ACTIVATION;
-  const relu = act.kind === "relu";
   for (let i = 0; i < mc; i++) {
     const s = C_CHUNK + i * CW;
     const d = cOffset + (i0 + i) * ldc + j0;
-    const rb = rowBias ? rowBias[biasOffset + i0 + i]! : 0;
-    const cb = biasOffset + j0;
-    const r = (epilogue?.residualOffset ?? 0) + (i0 + i) * ldr + j0;
-    for (let j = 0; j < cw; j++) {
-      let v = src[s + j]! + rb;
-      if (add) v += c[d + j]!;
-      if (colBias) v += colBias[cb + j]!;
-      if (residual) v += residual[r + j]!;
-      if (relu) v = v > 0 ? v : 0;
-      c[d + j] = v;
-    }
-    if (!relu) applyActivation(act, c, d, d + cw);
+    if (add) for (let j = 0; j < cw; j++) c[d + j] += src[s + j]!;
+    else for (let j = 0; j < cw; j++) c[d + j] = src[s + j]!;
+    if (epilogue) finishRow(epilogue, c, d, cw, i0 + i, j0, ldc);
   }
+}
+
+/** The epilogue on C's row `i`, columns [j0, j0+n), stored at c[d, d+n). */
+function finishRow(e: GemmEpilogue, c: Float32Array, d: number, n: number, i: number, j0: number, ldc: number): void {
+  const bias = e.bias;
+  if (bias) {
+    const biasOffset = e.biasOffset ?? 0;
+    if (e.biasPerRow) {
+      const v = bias[biasOffset + i]!;
+      for (let j = 0; j < n; j++) c[d + j] += v;
+    } else {
+      for (let j = 0, b = biasOffset + j0; j < n; j++) c[d + j] += bias[b + j]!;
+    }
+  }
+  const residual = e.residual;
+  if (residual) {
+    const r = (e.residualOffset ?? 0) + i * (e.ldr ?? ldc) + j0;
+    for (let j = 0; j < n; j++) c[d + j] += residual[r + j]!;
+  }
+  if (e.activation) applyActivation(e.activation, c, d, d + n);
 }
 
 /** The JavaScript block kernel: the SIMD one's contract in float offsets, a 4×8 tile in locals. */
