@@ -1,13 +1,13 @@
 /**
  * The compiler pipeline (`fusec/compiler`): rules files → one TypeScript pass module per pack.
  * It reads as the list of phases, per pack (each input file): load + parse + resolve + check
- * (analyze), lower to match programs; then, when nothing failed, generate and format the modules. Errors are returned as
- * diagnostics; nothing here prints or exits.
+ * (analyze), lower to match programs — that much is `check()` — then, when nothing failed,
+ * generate and format the modules. Errors are returned as diagnostics; nothing here prints or
+ * exits. Code generation (ts-morph, prettier) is loaded only when a module is generated.
  */
 import * as nodePath from "node:path";
 import type { RulesFile, Span } from "./ast.js";
 import { analyze, type SourceInput } from "./analyze.js";
-import { generate } from "./codegen.js";
 import { error, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { lower, type ExternImport, type LowerInput, type PassProgram } from "./lower.js";
 import type { Program } from "./program.js";
@@ -42,11 +42,31 @@ export interface CompileResult {
 
 /** Compiles each input rules file (a pack) into a module exporting its `Pass`. */
 export async function compile(inputs: readonly SourceInput[], options: CompileOptions = {}): Promise<CompileResult> {
-  const settings = {
-    outDir: options.outDir ?? "generated",
-    runtimeImport: options.runtimeImport ?? "fusec/runtime",
-    cwd: options.cwd ?? process.cwd(),
-  };
+  const checked = check(inputs, options);
+  const result: CompileResult = { modules: [], diagnostics: checked.diagnostics, files: checked.files };
+  if (hasErrors(checked.diagnostics)) return result;
+  const { generate } = await import("./codegen.js");
+  for (const pass of checked.passes) {
+    const code = await generate(pass, { runtimeImport: options.runtimeImport ?? "fusec/runtime" });
+    result.modules.push({ pack: pass.pack, fileName: `${pass.pack}.ts`, code });
+  }
+  return result;
+}
+
+export interface CheckResult {
+  /** Every diagnostic of the front end and of lowering, in source order. */
+  diagnostics: Diagnostic[];
+  /** Absolute paths of every file read (inputs and their imports). */
+  files: string[];
+  /** Every file read, parsed (for rendering diagnostics). */
+  sources: RulesFile[];
+  /** The lowered packs that analyzed without errors. */
+  passes: PassProgram[];
+}
+
+/** Every phase but code generation: all the diagnostics `compile()` would report. */
+export function check(inputs: readonly SourceInput[], options: CompileOptions = {}): CheckResult {
+  const settings = { outDir: options.outDir ?? "generated", cwd: options.cwd ?? process.cwd() };
   const front = analyzePacks(inputs);
   const diagnostics = [...front.diagnostics];
   const passes: PassProgram[] = [];
@@ -56,13 +76,7 @@ export async function compile(inputs: readonly SourceInput[], options: CompileOp
     passes.push(lowered.program);
   }
   const files = front.files.map((f) => nodePath.resolve(f.path));
-  const result = { modules: [] as GeneratedModule[], diagnostics: sortDiagnostics(diagnostics), files };
-  if (hasErrors(result.diagnostics)) return result;
-  for (const pass of passes) {
-    const code = await generate(pass, { runtimeImport: settings.runtimeImport });
-    result.modules.push({ pack: pass.pack, fileName: `${pass.pack}.ts`, code });
-  }
-  return result;
+  return { diagnostics: sortDiagnostics(diagnostics), files, sources: front.files, passes };
 }
 
 export interface PacksAnalysis {

@@ -7,11 +7,11 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { dump, parse } from "npyjs";
-import { execute, loadGraph, ModelFileError, type Graph, type Tensor, type Value } from "../../index.js";
-import { lookupOp } from "../../runtime/registry.js";
-import { allocData, tensor, type DType } from "../../runtime/tensor.js";
+import { execute, loadGraph, type Tensor, type Value } from "../../index.js";
+import { tensor, type DType } from "../../runtime/tensor.js";
 import { writeAtomically } from "../../onnx/save.js";
 import { collect, runModelCommand, table, UsageError } from "../model-errors.js";
+import { checkExecutable, dimSizes, keyValue, parseSeed, randomTensor } from "../inputs.js";
 
 interface RunFlags {
   input?: string[];
@@ -32,22 +32,9 @@ export function register(program: Command): void {
     .action((model: string, flags: RunFlags) => runModelCommand(() => runModel(model, flags)));
 }
 
-function keyValue(spec: string, option: string): [string, string] {
-  const at = spec.lastIndexOf("=");
-  if (at <= 0 || at === spec.length - 1) throw new UsageError(`${option} expects NAME=VALUE, got "${spec}"`);
-  return [spec.slice(0, at), spec.slice(at + 1)];
-}
-
 function runModel(model: string, flags: RunFlags): void {
-  const seed = Number(flags.seed ?? 0);
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed expects an integer, got "${flags.seed}"`);
-  const dims = new Map<string, number>();
-  for (const spec of flags.dim ?? []) {
-    const [name, value] = keyValue(spec, "--dim");
-    const size = Number(value);
-    if (!Number.isInteger(size) || size < 0) throw new UsageError(`--dim ${name} expects a size, got "${value}"`);
-    dims.set(name, size);
-  }
+  const seed = parseSeed(flags.seed);
+  const dims = dimSizes(flags.dim);
   const files = new Map((flags.input ?? []).map((spec) => keyValue(spec, "--input")));
   const graph = loadGraph(model);
   for (const name of files.keys()) {
@@ -77,16 +64,6 @@ function runModel(model: string, flags: RunFlags): void {
   for (const line of table(rows)) process.stdout.write(`${line}\n`);
 }
 
-/** Every node must have a kernel: an op fusec only passes through cannot be run. */
-function checkExecutable(model: string, graph: Graph): void {
-  for (const node of graph.topoOrder()) {
-    if (!lookupOp(node.domain, node.op)) {
-      const op = node.domain ? `${node.domain}::${node.op}` : node.op;
-      throw new ModelFileError(model, `node "${node.name}" uses op ${op}, which fusec cannot execute`);
-    }
-  }
-}
-
 const NPY_DTYPES: Record<string, DType> = { f4: "float32", f8: "float32", i8: "int64", i4: "int32", b1: "bool", u1: "bool" };
 
 function readNpy(file: string, input: Value): Tensor {
@@ -108,27 +85,6 @@ function readNpy(file: string, input: Value): Tensor {
   }
   const data = array.data as ArrayLike<number> & ArrayBufferView;
   return dtype === "int64" ? tensor(dtype, array.shape, data as unknown as BigInt64Array) : tensor(dtype, array.shape, Array.from(data));
-}
-
-/** Deterministic values: floats uniform in [-1, 1), integers in [0, 10), booleans 0/1. */
-function randomTensor(input: Value, dims: Map<string, number>, seed: number): Tensor {
-  if (!input.shape) throw new UsageError(`input "${input.name}" has no declared shape: pass it with --input`);
-  const shape = input.shape.map((d) => (typeof d === "number" ? d : (dims.get(d) ?? 1)));
-  const dtype = input.dtype ?? "float32";
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = allocData(dtype, n);
-  let s = (seed >>> 0) ^ 0x9e3779b9 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const u = (s >>> 0) / 0x100000000;
-    if (data instanceof Float32Array) data[i] = u * 2 - 1;
-    else if (data instanceof BigInt64Array) data[i] = BigInt(Math.floor(u * 10));
-    else if (data instanceof Uint8Array) data[i] = u < 0.5 ? 0 : 1;
-    else data[i] = Math.floor(u * 10);
-  }
-  return tensor(dtype, shape, data);
 }
 
 function toNpy(t: Tensor): ArrayBuffer {
