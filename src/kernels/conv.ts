@@ -1,9 +1,11 @@
 /**
  * Convolutions: ONNX Conv (1-D and 2-D, groups, dilations, strides, explicit and automatic
  * padding), ConvTranspose, com.microsoft FusedConv (bias, residual Z and activation applied in the
- * GEMM's output loop), and tfl Conv2D / DepthwiseConv2D (NHWC). Dense convolution is im2col into a
- * reused scratch buffer followed by the blocked GEMM (im2col skipped for 1×1 stride-1 unpadded
- * filters); depthwise convolution has a direct kernel.
+ * GEMM's output loop), and tfl Conv2D / DepthwiseConv2D (NHWC). Dense NCHW convolution runs on
+ * the blocked GEMM with im2col as an offset matrix over a zero-padded copy of the input, whose
+ * panels the GEMM gathers directly (1×1 stride-1 unpadded filters use the input as B itself);
+ * NHWC convolution and ConvTranspose go through a reused column buffer; depthwise convolution
+ * has a direct kernel.
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
