@@ -1,6 +1,7 @@
 /**
- * Normalisation and reductions: BatchNormalization (inference form), Softmax (opset 13: along
- * one axis) and ReduceMean (axes as an attribute before opset 18, as an input from 18).
+ * Normalisation and reductions: BatchNormalization (inference form), LayerNormalization
+ * (opset 17, with its optional Mean/InvStdDev outputs), Softmax (opset 13: along one axis) and
+ * ReduceMean (axes as an attribute before opset 18, as an input from 18).
  */
 import type { Dim } from "../runtime/graph.js";
 import { OpError, registerOp } from "../runtime/registry.js";
@@ -13,6 +14,7 @@ import {
   checkDType,
   checkRank,
   constNumbers,
+  formatShape,
   need,
   normAxis,
   outputF32,
@@ -61,6 +63,95 @@ registerOp({
     return [out];
   },
 });
+
+const LN_INPUTS = ["X", "Scale", "B"] as const;
+
+/**
+ * Y, and when asked the Mean and InvStdDev outputs (X's shape with the normalized axes as 1).
+ * Scale and B broadcast unidirectionally into the normalized shape X.shape[axis:].
+ */
+registerOp({
+  op: "LayerNormalization",
+  domain: "",
+  infer: (inputs, attrs, outputCount) => {
+    const x = need(inputs, 0, "X");
+    const scale = need(inputs, 1, "Scale");
+    checkDType(x.dtype, ["float32"], "X");
+    checkDType(scale.dtype, ["float32"], "Scale");
+    if (inputs[2]) checkDType(inputs[2].dtype, ["float32"], "B");
+    if (!x.shape) return Array.from({ length: outputCount }, () => ({ dtype: "float32" as const, shape: undefined }));
+    const axis = normAxis(attrInt(attrs, "axis", -1), x.shape.length);
+    const normalized = x.shape.slice(axis);
+    [scale, inputs[2]].forEach((info, i) => {
+      if (info?.shape && !broadcastsInto(info.shape, normalized)) {
+        throw new OpError(`input ${LN_INPUTS[i + 1]} ${formatShape(info.shape)} does not broadcast into the normalized shape ${formatShape(normalized)}`);
+      }
+    });
+    const reduced = x.shape.map((d, i) => (i < axis ? d : 1));
+    return [{ dtype: "float32", shape: x.shape }, ...Array.from({ length: outputCount - 1 }, () => ({ dtype: "float32" as const, shape: reduced }))];
+  },
+  kernel: (inputs, attrs, outputCount) => {
+    const x = need(inputs, 0, "X");
+    const axis = normAxis(attrInt(attrs, "axis", -1), x.shape.length);
+    const eps = attrFloat(attrs, "epsilon", 1e-5);
+    const normalized = x.shape.slice(axis);
+    const size = normalized.reduce((p, q) => p * q, 1);
+    const rows = x.data.length / Math.max(1, size);
+    const scale = expandInto(need(inputs, 1, "Scale"), normalized);
+    const bias = inputs[2] ? expandInto(inputs[2], normalized) : undefined;
+    const xd = x.data as Float32Array;
+    const out = outputF32(x.shape);
+    const reduced = x.shape.map((d, i) => (i < axis ? d : 1));
+    const means = outputF32(reduced);
+    const invStdDevs = outputF32(reduced);
+    for (let r = 0; r < rows; r++) {
+      const base = r * size;
+      let sum = 0;
+      for (let i = base; i < base + size; i++) sum += xd[i]!;
+      const mean = sum / size;
+      let squares = 0;
+      for (let i = base; i < base + size; i++) squares += (xd[i]! - mean) ** 2;
+      const invStdDev = 1 / Math.sqrt(squares / size + eps);
+      for (let j = 0; j < size; j++) out.data[base + j] = (xd[base + j]! - mean) * invStdDev * scale[j]! + (bias ? bias[j]! : 0);
+      means.data[r] = mean;
+      invStdDevs.data[r] = invStdDev;
+    }
+    return [out, means, invStdDevs].slice(0, Math.max(1, outputCount));
+  },
+});
+
+/** `shape` broadcasts into `target` without growing it (right-aligned; each dim 1 or equal). */
+function broadcastsInto(shape: readonly Dim[], target: readonly Dim[]): boolean {
+  if (shape.length > target.length) return false;
+  const offset = target.length - shape.length;
+  return shape.every((d, i) => d === 1 || d === target[offset + i] || typeof d !== "number" || typeof target[offset + i] !== "number");
+}
+
+/** The elements of `t` broadcast (right-aligned) into `target`, flattened. */
+function expandInto(t: Tensor, target: readonly number[]): Float32Array {
+  if (!broadcastsInto(t.shape, target)) throw new OpError(`shape ${formatShape(t.shape)} does not broadcast into ${formatShape(target)}`);
+  const size = target.reduce((p, q) => p * q, 1);
+  const td = t.data as Float32Array;
+  if (td.length === size) return td;
+  const offset = target.length - t.shape.length;
+  const sourceStrides = target.map(() => 0);
+  let stride = 1;
+  for (let i = t.shape.length - 1; i >= 0; i--) {
+    if (t.shape[i] !== 1) sourceStrides[offset + i] = stride;
+    stride *= t.shape[i]!;
+  }
+  const out = new Float32Array(size);
+  for (let j = 0; j < size; j++) {
+    let rest = j;
+    let source = 0;
+    for (let d = target.length - 1; d >= 0; d--) {
+      source += (rest % target[d]!) * sourceStrides[d]!;
+      rest = Math.floor(rest / target[d]!);
+    }
+    out[j] = td[source]!;
+  }
+  return out;
+}
 
 registerOp({
   op: "Softmax",

@@ -3,7 +3,9 @@
  * the model's opsets into equivalent standard ops, written directly into the model being saved
  * (the graph itself is not changed). Covered: FusedConv/FusedGemm with activations ORT's CPU
  * kernels lack, HardSwish before opset 14, Gelu before opset 20, Clip and `axes` operands in the
- * form of the other opset generation, and every op of the `tfl` dialect (NHWC) as NCHW ONNX ops.
+ * form of the other opset generation, LayerNormalization before opset 17 (spelled out as the
+ * ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add chain exporters write), and every op of the
+ * `tfl` dialect (NHWC) as NCHW ONNX ops.
  */
 import { transpose } from "../runtime/consteval.js";
 import type { Attr, Attrs, Node, Value } from "../runtime/graph.js";
@@ -228,6 +230,10 @@ class Lowering {
       this.gelu();
       return true;
     }
+    if (op === "LayerNormalization" && this.opset < 17) {
+      this.layerNorm();
+      return true;
+    }
     if (op === "Clip") return this.clipForOpset();
     const since = AXES_AS_INPUT_SINCE[op];
     if (since !== undefined) return this.axesForOpset(since);
@@ -250,6 +256,35 @@ class Lowering {
     const onePlus = this.emit("Add", [inner, c(1, "one")], this.temp("oneplus"));
     const half = this.emit("Mul", [x, c(0.5, "half")], this.temp("half"));
     this.emit("Mul", [half, onePlus], this.output());
+  }
+
+  /**
+   * LayerNormalization (opset 17) in standard ops of older opsets, the form exporters write and
+   * onnxruntime's LayerNormFusion recognises:
+   *   d = x - mean(x), y = d / √(mean(d²) + ε) · Scale + B, means over the axes from `axis` on.
+   * (onnxruntime also runs a default-domain LayerNormalization below opset 17, but that is not
+   * ONNX, and it has no com.microsoft form.)
+   */
+  private layerNorm(): void {
+    const n = this.node;
+    if (n.outputs.slice(1).some((v) => v.uses.length > 0)) this.fail(`Mean and InvStdDev have no form before opset 17 (opset ${this.opset})`);
+    const rank = n.inputs[0]?.shape?.length;
+    if (rank === undefined) this.fail("the rank of X must be known");
+    const first = this.num("axis", -1) < 0 ? this.num("axis", -1) + rank : this.num("axis", -1);
+    if (!Number.isInteger(first) || first < 0 || first >= rank) this.fail(`axis ${this.num("axis", -1)} is out of range for rank ${rank}`);
+    const axes: Attrs = { axes: { type: "ints", value: Array.from({ length: rank - first }, (_, i) => first + i) } };
+    const x = this.input(0);
+    const scalar = (v: number, what: string) => this.sink.constant(tensor("float32", [], [v]), this.temp(what));
+    const mean = this.emit("ReduceMean", [x], this.temp("mean"), axes);
+    const centred = this.emit("Sub", [x, mean], this.temp("centred"));
+    const squared = this.emit("Pow", [centred, scalar(2, "two")], this.temp("squared"));
+    const variance = this.emit("ReduceMean", [squared], this.temp("variance"), axes);
+    const shifted = this.emit("Add", [variance, scalar(this.num("epsilon", 1e-5), "epsilon")], this.temp("shifted"));
+    const deviation = this.emit("Sqrt", [shifted], this.temp("deviation"));
+    const normalized = this.emit("Div", [centred, deviation], this.temp("normalized"));
+    const hasBias = n.inputs[2] !== undefined;
+    const scaled = this.emit("Mul", [normalized, this.input(1)], hasBias ? this.temp("scaled") : this.output());
+    if (hasBias) this.emit("Add", [scaled, this.input(2)], this.output());
   }
 
   /** Clip takes min/max as attributes before opset 11 and as inputs from then on. */

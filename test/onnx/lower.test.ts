@@ -204,4 +204,22 @@ function erf(x: number): number {
   return (2 / Math.sqrt(Math.PI)) * sum;
 }
 
+test("LayerNormalization before opset 17 is spelled out in standard ops and computes what opset 17's does", async () => {
+  const scale = weights([3, 4], 21);
+  const bias = weights([4], 22);
+  const ln = (opset: number, withBias: boolean) =>
+    oneNode({ "": opset }, "LayerNormalization", "", [2, 5, 3, 4], withBias ? [scale, bias] : [scale], { axis: { type: "int", value: -2 }, epsilon: { type: "float", value: 1e-3 } }, [2, 5, 3, 4]);
+  assert.equal(ops(ln(9, true)), ["ReduceMean", "Sub", "Pow", "ReduceMean", "Add", "Sqrt", "Div", "Mul", "Add"]);
+  assert.equal(ops(ln(13, false)), ["ReduceMean", "Sub", "Pow", "ReduceMean", "Add", "Sqrt", "Div", "Mul"]);
+  assert.equal(ops(ln(17, true)), ["LayerNormalization"]);
+  const feeds = { x: randomInput([2, 5, 3, 4], 23) };
+  for (const withBias of [true, false]) {
+    const want = await runOrt(encodeOnnx(ln(17, withBias)), feeds);
+    for (const opset of [9, 13]) {
+      const got = await runOrt(encodeOnnx(ln(opset, withBias)), feeds);
+      assert.ok(relativeError(got["y"]!, want["y"]!) < 1e-5, `opset ${opset}, bias ${withBias}`);
+    }
+  }
+});
+
 test.run();
