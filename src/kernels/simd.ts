@@ -37,10 +37,12 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 
-/** A WebAssembly.Memory: `buffer` is replaced when the memory grows. */
+/**
+ * A WebAssembly.Memory. It is created at its full size and never grown: growing detaches the old
+ * buffer, and the first detach in a process makes V8 deoptimize typed-array code everywhere.
+ */
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
 }
 
 /** The instantiated module: its memory and its two functions (all addresses in bytes). */
@@ -55,12 +57,10 @@ export interface SimdKernels {
 /** Compiles and instantiates the module with at least `bytes` of memory, or undefined without SIMD. */
 export function createSimdKernels(bytes: number): SimdKernels | undefined {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  const binary = blockModule();
+  const binary = kernelModule(Math.ceil(bytes / PAGE));
   if (!wasm || !wasm.validate(binary)) return undefined;
   const instance = new wasm.Instance(new wasm.Module(binary), {});
   const memory = instance.exports.memory as WasmMemory;
-  const pages = Math.ceil(bytes / PAGE);
-  if (memory.buffer.byteLength < pages * PAGE) memory.grow(pages - memory.buffer.byteLength / PAGE);
   return {
     memory,
     multiplyBlock: instance.exports.multiplyBlock as SimdKernels["multiplyBlock"],
@@ -220,19 +220,16 @@ function functionBody(locals: [number, number][], code: number[]): number[] {
   return [...uleb(body.length), ...body];
 }
 
-let cachedModule: Uint8Array | undefined;
-
-function blockModule(): Uint8Array {
-  if (cachedModule) return cachedModule;
+/** The module binary, with a memory of `pages` 64 KiB pages. */
+function kernelModule(pages: number): Uint8Array {
   const i32Params = (n: number) => [0x60, ...vec(new Array<number[]>(n).fill([I32])), ...vec([])];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
     ...section(1, vec([i32Params(7), i32Params(4)])), // types
     ...section(3, vec([uleb(0), uleb(1)])), // function 0 has type 0, function 1 type 1
-    ...section(5, vec([[0x00, ...uleb(1)]])), // one memory, min 1 page, no max
+    ...section(5, vec([[0x00, ...uleb(pages)]])), // one memory: min pages, no max
     ...section(7, vec([[...name("memory"), 0x02, ...uleb(0)], [...name("multiplyBlock"), 0x00, ...uleb(0)], [...name("gatherPanel"), 0x00, ...uleb(1)]])),
     ...section(10, vec([blockFunctionBody(), gatherFunctionBody()])),
   ];
-  cachedModule = new Uint8Array(bytes);
-  return cachedModule;
+  return new Uint8Array(bytes);
 }
