@@ -21,7 +21,8 @@ test("the dialect files analyze cleanly", () => {
 test("declared ops and registered ops are the same set", () => {
   const { program } = analyze(dialectFiles);
   const declared = new Set(program.ops.all().map((op) => opKey(op.domain, op.name)));
-  const registered = new Set(registeredOps());
+  // Other test files register throw-away ops in the "test" domain in this same process.
+  const registered = new Set(registeredOps().filter((k) => !k.startsWith("test::")));
   const undeclared = [...registered].filter((k) => !declared.has(k)).sort();
   const unimplemented = [...declared].filter((k) => !registered.has(k)).sort();
   assert.equal(unimplemented, [], "declared in a dialect but without kernel/shape function");
