@@ -9,7 +9,7 @@
  */
 import type { Graph, Node, Value } from "../runtime/graph.js";
 import { lookupOp, OpError, opKey, type OpDef, type ValueInfo } from "../runtime/registry.js";
-import { numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
+import { allocData, numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
 import { formatShape, withBufferSource, type BufferSource } from "./util.js";
 
 export interface ExecuteOptions {
@@ -186,7 +186,7 @@ class BufferPool implements BufferSource {
     const list = this.free.get(`${dtype}:${n}`);
     const reused = list?.pop();
     if (reused) return reused;
-    const buf = allocate(dtype, n);
+    const buf = allocData(dtype, n);
     this.owned.add(buf);
     return buf;
   }
@@ -213,19 +213,6 @@ class BufferPool implements BufferSource {
   disown(buf: TensorData): void {
     this.owned.delete(buf);
     this.refs.delete(buf);
-  }
-}
-
-function allocate(dtype: DType, n: number): TensorData {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(n);
-    case "int64":
-      return new BigInt64Array(n);
-    case "int32":
-      return new Int32Array(n);
-    case "bool":
-      return new Uint8Array(n);
   }
 }
 
