@@ -281,12 +281,45 @@ function range(xs: Int32Array): [number, number] {
  */
 function storeChunk(mc: number, cw: number, c: Float32Array, cOffset: number, ldc: number, i0: number, j0: number, add: boolean, epilogue: GemmEpilogue | undefined): void {
   const src = work;
+  if (!add && epilogue?.bias && epilogue.biasPerRow && (!epilogue.activation || epilogue.activation.kind === "relu" || epilogue.activation.kind === "none")) {
+    storeChunkBiasRelu(mc, cw, c, cOffset, ldc, i0, j0, epilogue);
+    return;
+  }
   for (let i = 0; i < mc; i++) {
     const s = C_CHUNK + i * CW;
     const d = cOffset + (i0 + i) * ldc + j0;
     if (add) for (let j = 0; j < cw; j++) c[d + j] += src[s + j]!;
     else for (let j = 0; j < cw; j++) c[d + j] = src[s + j]!;
     if (epilogue) finishRow(epilogue, c, d, cw, i0 + i, j0, ldc);
+  }
+}
+
+/** storeChunk's common convolution case in one pass: store, + row bias, + residual?, Relu?. */
+function storeChunkBiasRelu(mc: number, cw: number, c: Float32Array, cOffset: number, ldc: number, i0: number, j0: number, e: GemmEpilogue): void {
+  const src = work;
+  const bias = e.bias!;
+  const residual = e.residual;
+  const relu = e.activation?.kind === "relu";
+  for (let i = 0; i < mc; i++) {
+    const s = C_CHUNK + i * CW;
+    const d = cOffset + (i0 + i) * ldc + j0;
+    const v = bias[(e.biasOffset ?? 0) + i0 + i]!;
+    if (residual) {
+      const r = (e.residualOffset ?? 0) + (i0 + i) * (e.ldr ?? ldc) + j0;
+      if (relu) {
+        for (let j = 0; j < cw; j++) {
+          const x = src[s + j]! + v + residual[r + j]!;
+          c[d + j] = x > 0 ? x : 0; // NaN → 0, as applyActivation
+        }
+      }
+      else for (let j = 0; j < cw; j++) c[d + j] = src[s + j]! + v + residual[r + j]!;
+    } else if (relu) {
+      for (let j = 0; j < cw; j++) {
+        const x = src[s + j]! + v;
+        c[d + j] = x > 0 ? x : 0;
+      }
+    }
+    else for (let j = 0; j < cw; j++) c[d + j] = src[s + j]! + v;
   }
 }
 
