@@ -23,10 +23,43 @@ export const rules: readonly RuleInfo[] = [
     result: "x",
   },
   {
+    name: "NormalizeReduceMeanAxes",
+    priority: 100,
+    root: "ReduceMean",
+    location: "rules/onnx.rules:31:1",
+    match: "r: ReduceMean(x, axes: const)",
+    result: "ReduceMean(x) { ...r, axes: ints(axes) }",
+  },
+  {
+    name: "LayerNormFromParts",
+    priority: 25,
+    root: "Div",
+    location: "rules/onnx.rules:44:1",
+    match:
+      "Div(c: Sub(x, mu: ReduceMean(x) { axes: a, keepdims: 1 }),\n      s: Sqrt(e: Add(v: ReduceMean(p: Pow(c, 2.0)) { axes: a2, keepdims: 1 }, eps: const)))",
+    result: "LayerNormalization(x, ones([dim(x, -1)])) { axis: -1, epsilon: item(eps) }",
+  },
+  {
+    name: "FoldMulIntoLayerNorm",
+    priority: 10,
+    root: "Mul",
+    location: "rules/onnx.rules:55:1",
+    match: "Mul(ln: LayerNormalization(x, g: const, b?: const) { axis: -1 }, k: const)",
+    result: "LayerNormalization(x, g * flatten(k), (b ?? zeros([dim(x, -1)])) * flatten(k)) { ...ln }",
+  },
+  {
+    name: "FoldAddIntoLayerNorm",
+    priority: 10,
+    root: "Add",
+    location: "rules/onnx.rules:64:1",
+    match: "Add(ln: LayerNormalization(x, g: const, b?: const) { axis: -1 }, c: const)",
+    result: "LayerNormalization(x, g, (b ?? zeros([dim(x, -1)])) + flatten(c)) { ...ln }",
+  },
+  {
     name: "FoldBatchNormIntoConv",
     priority: 10,
     root: "BatchNormalization",
-    location: "rules/onnx.rules:35:1",
+    location: "rules/onnx.rules:76:1",
     match:
       "BatchNormalization(conv: Conv(x, W: const, b?: const), gamma: const, beta: const, mean: const, variance: const)\n    { epsilon: eps, training_mode: 0 }",
     result: "Conv(x, W * s@0, ((b ?? zeros([dim(W, 0)])) - mean) * s + beta) { ...conv }",
@@ -35,7 +68,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldBatchNormIntoMatMul",
     priority: 10,
     root: "BatchNormalization",
-    location: "rules/onnx.rules:45:1",
+    location: "rules/onnx.rules:86:1",
     match:
       "BatchNormalization(mm: MatMul(x, B: const), gamma: const, beta: const, mean: const, variance: const)\n    { epsilon: eps, training_mode: 0 }",
     result: "Gemm(x, B * s@1, beta - mean * s)",
@@ -44,7 +77,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldBatchNormIntoGemm",
     priority: 10,
     root: "BatchNormalization",
-    location: "rules/onnx.rules:56:1",
+    location: "rules/onnx.rules:97:1",
     match:
       "BatchNormalization(gemm: Gemm(a, B: const, c?: const) { transA: 0, transB: 0, alpha: alpha, beta: cscale },\n      gamma: const, beta: const, mean: const, variance: const)\n    { epsilon: eps, training_mode: 0 }",
     result:
@@ -54,7 +87,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldMulIntoConv",
     priority: 10,
     root: "Mul",
-    location: "rules/onnx.rules:70:1",
+    location: "rules/onnx.rules:111:1",
     match: "Mul(C: const, conv: Conv(x, W: const, b?: const))",
     result: "Conv(x, W * C@0, (b ?? zeros([dim(W, 0)])) * C@0) { ...conv }",
   },
@@ -62,7 +95,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldDivIntoConv",
     priority: 10,
     root: "Div",
-    location: "rules/onnx.rules:78:1",
+    location: "rules/onnx.rules:119:1",
     match: "Div(conv: Conv(x, W: const, b?: const), C: const)",
     result: "Conv(x, W / C@0, (b ?? zeros([dim(W, 0)])) / C@0) { ...conv }",
   },
@@ -70,7 +103,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldAddIntoConv",
     priority: 10,
     root: "Add",
-    location: "rules/onnx.rules:86:1",
+    location: "rules/onnx.rules:127:1",
     match: "Add(conv: Conv(x, W: const, b?: const), C: const)",
     result: "Conv(x, W, (b ?? zeros([dim(W, 0)])) + C@0) { ...conv }",
   },
@@ -78,7 +111,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldSubIntoConv",
     priority: 10,
     root: "Sub",
-    location: "rules/onnx.rules:94:1",
+    location: "rules/onnx.rules:135:1",
     match: "Sub(conv: Conv(x, W: const, b?: const), C: const)",
     result: "Conv(x, W, (b ?? zeros([dim(W, 0)])) - C@0) { ...conv }",
   },
@@ -86,7 +119,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConvSubtractedFromConstant",
     priority: 10,
     root: "Sub",
-    location: "rules/onnx.rules:102:1",
+    location: "rules/onnx.rules:143:1",
     match: "Sub(C: const, conv: Conv(x, W: const, b?: const))",
     result: "Conv(x, -W, C@0 - (b ?? zeros([dim(W, 0)]))) { ...conv }",
   },
@@ -94,7 +127,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldScalarMulIntoConvInput",
     priority: 10,
     root: "Conv",
-    location: "rules/onnx.rules:112:1",
+    location: "rules/onnx.rules:153:1",
     match: "conv: Conv(m: Mul(x, c: const), W: const, b?)",
     result: "Conv(x, W * c, b) { ...conv }",
   },
@@ -102,7 +135,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldChannelMulIntoConvInput",
     priority: 9,
     root: "Conv",
-    location: "rules/onnx.rules:120:1",
+    location: "rules/onnx.rules:161:1",
     match: "conv: Conv(m: Mul(x, c: const), W: const, b?) { group: 1 }",
     result: "Conv(x, W * c@1, b) { ...conv }",
   },
@@ -110,7 +143,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldChannelMulIntoDepthwiseConvInput",
     priority: 8,
     root: "Conv",
-    location: "rules/onnx.rules:129:1",
+    location: "rules/onnx.rules:170:1",
     match: "conv: Conv(m: Mul(x, c: const), W: const, b?) { group: g }",
     result: "Conv(x, W * c@0, b) { ...conv }",
   },
@@ -118,7 +151,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldScalarAddIntoConvInput",
     priority: 10,
     root: "Conv",
-    location: "rules/onnx.rules:139:1",
+    location: "rules/onnx.rules:180:1",
     match: "conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad }",
     result: "Conv(x, W, (b ?? zeros([dim(W, 0)])) + c * flatten(sum(W, [1, 2, 3]))) { ...conv }",
   },
@@ -126,7 +159,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldChannelAddIntoConvInput",
     priority: 8,
     root: "Conv",
-    location: "rules/onnx.rules:147:1",
+    location: "rules/onnx.rules:188:1",
     match: "conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad, group: 1 }",
     result: "Conv(x, W, (b ?? zeros([dim(W, 0)])) + flatten(sum(W * c@1, [1, 2, 3]))) { ...conv }",
   },
@@ -134,7 +167,7 @@ export const rules: readonly RuleInfo[] = [
     name: "HardSwishFromHardSigmoid",
     priority: 20,
     root: "Mul",
-    location: "rules/onnx.rules:157:1",
+    location: "rules/onnx.rules:198:1",
     match: "Mul(x, hs: HardSigmoid(x) { alpha: alpha, beta: 0.5 })",
     result: "HardSwish(x)",
   },
@@ -142,7 +175,7 @@ export const rules: readonly RuleInfo[] = [
     name: "HardSwishFromClipDiv",
     priority: 20,
     root: "Div",
-    location: "rules/onnx.rules:165:1",
+    location: "rules/onnx.rules:206:1",
     match: "Div(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 6.0)",
     result: "HardSwish(x)",
   },
@@ -150,7 +183,7 @@ export const rules: readonly RuleInfo[] = [
     name: "HardSwishFromClipMul",
     priority: 20,
     root: "Mul",
-    location: "rules/onnx.rules:172:1",
+    location: "rules/onnx.rules:213:1",
     match: "Mul(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 0.16666667)",
     result: "HardSwish(x)",
   },
@@ -158,7 +191,7 @@ export const rules: readonly RuleInfo[] = [
     name: "HardSigmoidFromClipDiv",
     priority: 15,
     root: "Div",
-    location: "rules/onnx.rules:181:1",
+    location: "rules/onnx.rules:222:1",
     match: "Div(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 6.0)",
     result: "HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }",
   },
@@ -166,7 +199,7 @@ export const rules: readonly RuleInfo[] = [
     name: "HardSigmoidFromClipMul",
     priority: 15,
     root: "Mul",
-    location: "rules/onnx.rules:187:1",
+    location: "rules/onnx.rules:228:1",
     match: "Mul(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 0.16666667)",
     result: "HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }",
   },
@@ -174,7 +207,7 @@ export const rules: readonly RuleInfo[] = [
     name: "GeluFromErf",
     priority: 23,
     root: "Mul",
-    location: "rules/onnx.rules:195:1",
+    location: "rules/onnx.rules:236:1",
     match: "Mul(m: Mul(x, a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0)), 0.5)",
     result: "Gelu(x)",
   },
@@ -182,7 +215,7 @@ export const rules: readonly RuleInfo[] = [
     name: "GeluFromErfHalfInside",
     priority: 22,
     root: "Mul",
-    location: "rules/onnx.rules:200:1",
+    location: "rules/onnx.rules:241:1",
     match: "Mul(x, h: Mul(a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0), 0.5))",
     result: "Gelu(x)",
   },
@@ -190,7 +223,7 @@ export const rules: readonly RuleInfo[] = [
     name: "GeluFromErfHalfFirst",
     priority: 21,
     root: "Mul",
-    location: "rules/onnx.rules:205:1",
+    location: "rules/onnx.rules:246:1",
     match: "Mul(h: Mul(x, 0.5), a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0))",
     result: "Gelu(x)",
   },
@@ -198,7 +231,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[Relu,Relu]",
     priority: 5,
     root: "Relu",
-    location: "rules/onnx.rules:216:3",
+    location: "rules/onnx.rules:257:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -206,7 +239,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[Relu,Relu]",
     priority: 6,
     root: "Relu",
-    location: "rules/onnx.rules:225:3",
+    location: "rules/onnx.rules:266:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -214,7 +247,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[Sigmoid,Sigmoid]",
     priority: 5,
     root: "Sigmoid",
-    location: "rules/onnx.rules:216:3",
+    location: "rules/onnx.rules:257:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -222,7 +255,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[Sigmoid,Sigmoid]",
     priority: 6,
     root: "Sigmoid",
-    location: "rules/onnx.rules:225:3",
+    location: "rules/onnx.rules:266:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -230,7 +263,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[Tanh,Tanh]",
     priority: 5,
     root: "Tanh",
-    location: "rules/onnx.rules:216:3",
+    location: "rules/onnx.rules:257:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -238,7 +271,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[Tanh,Tanh]",
     priority: 6,
     root: "Tanh",
-    location: "rules/onnx.rules:225:3",
+    location: "rules/onnx.rules:266:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -246,7 +279,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[HardSwish,HardSwish]",
     priority: 5,
     root: "HardSwish",
-    location: "rules/onnx.rules:216:3",
+    location: "rules/onnx.rules:257:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -254,7 +287,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[HardSwish,HardSwish]",
     priority: 6,
     root: "HardSwish",
-    location: "rules/onnx.rules:225:3",
+    location: "rules/onnx.rules:266:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -262,7 +295,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseLeakyReluIntoConv",
     priority: 5,
     root: "LeakyRelu",
-    location: "rules/onnx.rules:233:1",
+    location: "rules/onnx.rules:274:1",
     match: "LeakyRelu(conv: Conv(x, W, b?)) { alpha: alpha }",
     result: 'FusedConv(x, W, b) { ...conv, activation: "LeakyRelu", activation_params: [alpha] }',
   },
@@ -270,7 +303,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseHardSigmoidIntoConv",
     priority: 5,
     root: "HardSigmoid",
-    location: "rules/onnx.rules:240:1",
+    location: "rules/onnx.rules:281:1",
     match: "HardSigmoid(conv: Conv(x, W, b?)) { alpha: alpha, beta: beta }",
     result: 'FusedConv(x, W, b) { ...conv, activation: "HardSigmoid", activation_params: [alpha, beta] }',
   },
@@ -278,7 +311,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseClipIntoConv",
     priority: 5,
     root: "Clip",
-    location: "rules/onnx.rules:248:1",
+    location: "rules/onnx.rules:289:1",
     match: "Clip(conv: Conv(x, W, b?), lo: const, hi: const)",
     result: 'FusedConv(x, W, b) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }',
   },
@@ -286,7 +319,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualClipIntoConv",
     priority: 6,
     root: "Clip",
-    location: "rules/onnx.rules:255:1",
+    location: "rules/onnx.rules:296:1",
     match: "Clip(sum: Add(conv: Conv(x, W, b?), z), lo: const, hi: const)",
     result: 'FusedConv(x, W, b, z) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }',
   },
@@ -294,7 +327,7 @@ export const rules: readonly RuleInfo[] = [
     name: "MatMulAddToGemm",
     priority: 10,
     root: "Add",
-    location: "rules/onnx.rules:266:1",
+    location: "rules/onnx.rules:307:1",
     match: "Add(mm: MatMul(x, B: const), c)",
     result: "Gemm(x, B, c)",
   },
@@ -302,7 +335,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Relu,Relu]",
     priority: 5,
     root: "Relu",
-    location: "rules/onnx.rules:274:3",
+    location: "rules/onnx.rules:315:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -310,7 +343,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Sigmoid,Sigmoid]",
     priority: 5,
     root: "Sigmoid",
-    location: "rules/onnx.rules:274:3",
+    location: "rules/onnx.rules:315:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -318,7 +351,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Tanh,Tanh]",
     priority: 5,
     root: "Tanh",
-    location: "rules/onnx.rules:274:3",
+    location: "rules/onnx.rules:315:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -326,7 +359,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseLeakyReluIntoGemm",
     priority: 5,
     root: "LeakyRelu",
-    location: "rules/onnx.rules:282:1",
+    location: "rules/onnx.rules:323:1",
     match: "LeakyRelu(gemm: Gemm(a, b, c?)) { alpha: alpha }",
     result: 'FusedGemm(a, b, c) { ...gemm, activation: "LeakyRelu", activation_alpha: alpha }',
   },
@@ -334,7 +367,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoConv",
     priority: 10,
     root: "Conv",
-    location: "rules/onnx.rules:294:1",
+    location: "rules/onnx.rules:335:1",
     match:
       'conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }',
     result: "Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }",
@@ -343,7 +376,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoAveragePool",
     priority: 10,
     root: "AveragePool",
-    location: "rules/onnx.rules:306:1",
+    location: "rules/onnx.rules:347:1",
     match:
       'pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0 }',
     result:
@@ -353,7 +386,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentity",
     priority: 50,
     root: "Identity",
-    location: "rules/onnx.rules:316:1",
+    location: "rules/onnx.rules:357:1",
     match: "Identity(x)",
     result: "x",
   },
@@ -361,7 +394,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropInferenceDropout",
     priority: 50,
     root: "Dropout",
-    location: "rules/onnx.rules:324:1",
+    location: "rules/onnx.rules:365:1",
     match: "Dropout(x, _, training?: const)",
     result: "x",
   },
@@ -369,7 +402,7 @@ export const rules: readonly RuleInfo[] = [
     name: "MulByOne",
     priority: 1,
     root: "Mul",
-    location: "rules/onnx.rules:330:1",
+    location: "rules/onnx.rules:371:1",
     match: "Mul(x, one: const)",
     result: "x",
   },
@@ -377,7 +410,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DivByOne",
     priority: 1,
     root: "Div",
-    location: "rules/onnx.rules:336:1",
+    location: "rules/onnx.rules:377:1",
     match: "Div(x, one: const)",
     result: "x",
   },
@@ -385,7 +418,7 @@ export const rules: readonly RuleInfo[] = [
     name: "AddZero",
     priority: 1,
     root: "Add",
-    location: "rules/onnx.rules:342:1",
+    location: "rules/onnx.rules:384:1",
     match: "Add(x, zero: const)",
     result: "x",
   },
@@ -393,7 +426,7 @@ export const rules: readonly RuleInfo[] = [
     name: "SubZero",
     priority: 1,
     root: "Sub",
-    location: "rules/onnx.rules:348:1",
+    location: "rules/onnx.rules:390:1",
     match: "Sub(x, zero: const)",
     result: "x",
   },
@@ -401,7 +434,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeTransposes",
     priority: 10,
     root: "Transpose",
-    location: "rules/onnx.rules:356:1",
+    location: "rules/onnx.rules:398:1",
     match: "Transpose(t: Transpose(x) { perm: p }) { perm: q }",
     result: "Transpose(x) { perm: composePerm(p, q) }",
   },
@@ -409,7 +442,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentityTranspose",
     priority: 9,
     root: "Transpose",
-    location: "rules/onnx.rules:362:1",
+    location: "rules/onnx.rules:404:1",
     match: "Transpose(x) { perm: p }",
     result: "x",
   },
@@ -417,7 +450,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeReshapes",
     priority: 10,
     root: "Reshape",
-    location: "rules/onnx.rules:370:1",
+    location: "rules/onnx.rules:412:1",
     match: "r: Reshape(inner: Reshape(x, _), s: const)",
     result: "Reshape(x, s) { ...r }",
   },
@@ -425,7 +458,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropNoOpReshape",
     priority: 9,
     root: "Reshape",
-    location: "rules/onnx.rules:376:1",
+    location: "rules/onnx.rules:418:1",
     match: "r: Reshape(x, _)",
     result: "x",
   },
@@ -433,7 +466,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantAdd",
     priority: 30,
     root: "Add",
-    location: "rules/onnx.rules:387:1",
+    location: "rules/onnx.rules:429:1",
     match: "Add(a: const, b: const)",
     result: "a + b",
   },
@@ -441,7 +474,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSub",
     priority: 30,
     root: "Sub",
-    location: "rules/onnx.rules:391:1",
+    location: "rules/onnx.rules:433:1",
     match: "Sub(a: const, b: const)",
     result: "a - b",
   },
@@ -449,7 +482,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantMul",
     priority: 30,
     root: "Mul",
-    location: "rules/onnx.rules:395:1",
+    location: "rules/onnx.rules:437:1",
     match: "Mul(a: const, b: const)",
     result: "a * b",
   },
@@ -457,7 +490,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantDiv",
     priority: 30,
     root: "Div",
-    location: "rules/onnx.rules:399:1",
+    location: "rules/onnx.rules:441:1",
     match: "Div(a: const, b: const)",
     result: "a / b",
   },
@@ -465,7 +498,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSqrt",
     priority: 30,
     root: "Sqrt",
-    location: "rules/onnx.rules:404:1",
+    location: "rules/onnx.rules:446:1",
     match: "Sqrt(c: const)",
     result: "sqrt(c)",
   },
@@ -473,7 +506,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantReshape",
     priority: 30,
     root: "Reshape",
-    location: "rules/onnx.rules:410:1",
+    location: "rules/onnx.rules:452:1",
     match: "r: Reshape(c: const, s: const)",
     result: "reshape(c, ints(s))",
   },
@@ -481,7 +514,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantTranspose",
     priority: 30,
     root: "Transpose",
-    location: "rules/onnx.rules:415:1",
+    location: "rules/onnx.rules:457:1",
     match: "Transpose(c: const) { perm: p }",
     result: "transpose(c, p)",
   },
@@ -515,6 +548,8 @@ function apply(rw: Rewriter, node: Node): boolean {
       return matchLeakyRelu(rw, node);
     case "Mul":
       return matchMul(rw, node);
+    case "ReduceMean":
+      return matchReduceMean(rw, node);
     case "Relu":
       return matchRelu(rw, node);
     case "Reshape":
@@ -536,10 +571,10 @@ function apply(rw: Rewriter, node: Node): boolean {
 
 /** The rules rooted at Add, in priority order. */
 function matchAdd(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantAdd (rules/onnx.rules:387)
+  // rule FoldConstantAdd (rules/onnx.rules:429)
   // match: Add(a: const, b: const)
   // result: a + b
-  if (rw.begin(52)) {
+  if (rw.begin(56)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [a, b] of bothOrders(addA, addB)) {
@@ -558,10 +593,70 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldAddIntoConv (rules/onnx.rules:86)
+  // rule FoldAddIntoLayerNorm (rules/onnx.rules:64)
+  // match: Add(ln: LayerNormalization(x, g: const, b?: const) { axis: -1 }, c: const)
+  // result: LayerNormalization(x, g, (b ?? zeros([dim(x, -1)])) + flatten(c)) { ...ln }
+  if (rw.begin(5)) {
+    const addA = rw.input(root, 0);
+    const addB = rw.input(root, 1);
+    for (const [lnOut, c] of bothOrders(addA, addB)) {
+      const ln = rw.def(lnOut, "LayerNormalization");
+      if (lnOut === undefined || ln === undefined) {
+        rw.fail("ln: not a LayerNormalization");
+        continue;
+      }
+      if (rw.attrInt(ln, "axis", -1) !== -1) {
+        rw.fail("LayerNormalization.axis is not -1");
+        continue;
+      }
+      const x = rw.input(ln, 0);
+      const g = rw.input(ln, 1);
+      const b = rw.input(ln, 2);
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const gTensor = rw.constant(g);
+      if (g === undefined || gTensor === undefined) {
+        rw.fail("g: not a constant");
+        continue;
+      }
+      const bTensor = rw.constant(b);
+      if (b !== undefined && bTensor === undefined) {
+        rw.fail("b: not a constant");
+        continue;
+      }
+      const cTensor = rw.constant(c);
+      if (c === undefined || cTensor === undefined) {
+        rw.fail("c: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(lnOut)) {
+        rw.fail("where hasOneUse(ln)");
+        continue;
+      }
+      if (!G.channelwise(rw.shape(c), rw.shape(lnOut), -1)) {
+        rw.fail("where channelwise(c, ln, -1)");
+        continue;
+      }
+      if (!G.equalLists(G.shapeOf(rw.shape(g)), [G.dim(rw.shape(x), -1)])) {
+        rw.fail("where shape(g) == [dim(x, -1)]");
+        continue;
+      }
+      const layerNormalizationB = rw.constantValue(
+        T.add(bTensor ?? T.zeros([G.dim(rw.shape(x), -1)]), T.flatten(cTensor)),
+      );
+      const [newLayerNormalization] = rw.create("LayerNormalization", "", [x, g, layerNormalizationB], {
+        ...rw.attrsOf(ln),
+      });
+      return rw.replace(root, [newLayerNormalization]);
+    }
+  }
+
+  // rule FoldAddIntoConv (rules/onnx.rules:127)
   // match: Add(conv: Conv(x, W: const, b?: const), C: const)
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + C@0) { ...conv }
-  if (rw.begin(7)) {
+  if (rw.begin(11)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [convOut, C] of bothOrders(addA, addB)) {
@@ -607,10 +702,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MatMulAddToGemm (rules/onnx.rules:266)
+  // rule MatMulAddToGemm (rules/onnx.rules:307)
   // match: Add(mm: MatMul(x, B: const), c)
   // result: Gemm(x, B, c)
-  if (rw.begin(35)) {
+  if (rw.begin(39)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [mmOut, c] of bothOrders(addA, addB)) {
@@ -655,10 +750,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule AddZero (rules/onnx.rules:342)
+  // rule AddZero (rules/onnx.rules:384)
   // match: Add(x, zero: const)
   // result: x
-  if (rw.begin(46)) {
+  if (rw.begin(50)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [x, zero] of bothOrders(addA, addB)) {
@@ -671,8 +766,8 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
         rw.fail("zero: not a constant");
         continue;
       }
-      if (!G.allClose(zeroTensor, 0)) {
-        rw.fail("where allClose(zero, 0.0)");
+      if (!G.allClose(zeroTensor, 0, 0)) {
+        rw.fail("where allClose(zero, 0.0, 0.0)");
         continue;
       }
       if (!G.broadcastsTo(rw.shape(zero), rw.shape(x))) {
@@ -687,10 +782,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at AveragePool, in priority order. */
 function matchAveragePool(rw: Rewriter, root: Node): boolean {
-  // rule FoldPadIntoAveragePool (rules/onnx.rules:306)
+  // rule FoldPadIntoAveragePool (rules/onnx.rules:347)
   // match: pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0 }
   // result: AveragePool(x) { ...pool, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]], count_include_pad: 1 }
-  FoldPadIntoAveragePool: if (rw.begin(41)) {
+  FoldPadIntoAveragePool: if (rw.begin(45)) {
     const poolOut = rw.output(root);
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
       rw.fail('AveragePool.auto_pad is not "NOTSET"');
@@ -805,10 +900,10 @@ function matchAveragePool(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at BatchNormalization, in priority order. */
 function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
-  // rule FoldBatchNormIntoConv (rules/onnx.rules:35)
+  // rule FoldBatchNormIntoConv (rules/onnx.rules:76)
   // match: BatchNormalization(conv: Conv(x, W: const, b?: const), gamma: const, beta: const, mean: const, variance: const) { epsilon: eps, training_mode: 0 }
   // result: Conv(x, W * s@0, ((b ?? zeros([dim(W, 0)])) - mean) * s + beta) { ...conv }
-  FoldBatchNormIntoConv: if (rw.begin(2)) {
+  FoldBatchNormIntoConv: if (rw.begin(6)) {
     const eps = rw.attrFloat(root, "epsilon", 0.00001);
     if (eps === undefined) {
       rw.fail("BatchNormalization has no epsilon");
@@ -878,10 +973,10 @@ function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule FoldBatchNormIntoMatMul (rules/onnx.rules:45)
+  // rule FoldBatchNormIntoMatMul (rules/onnx.rules:86)
   // match: BatchNormalization(mm: MatMul(x, B: const), gamma: const, beta: const, mean: const, variance: const) { epsilon: eps, training_mode: 0 }
   // result: Gemm(x, B * s@1, beta - mean * s)
-  FoldBatchNormIntoMatMul: if (rw.begin(3)) {
+  FoldBatchNormIntoMatMul: if (rw.begin(7)) {
     const eps = rw.attrFloat(root, "epsilon", 0.00001);
     if (eps === undefined) {
       rw.fail("BatchNormalization has no epsilon");
@@ -951,10 +1046,10 @@ function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newGemm]);
   }
 
-  // rule FoldBatchNormIntoGemm (rules/onnx.rules:56)
+  // rule FoldBatchNormIntoGemm (rules/onnx.rules:97)
   // match: BatchNormalization(gemm: Gemm(a, B: const, c?: const) { transA: 0, transB: 0, alpha: alpha, beta: cscale }, gamma: const, beta: const, mean: const, variance: const) { epsilon: eps, training_mode: 0 }
   // result: Gemm(a, B * s@1, ((c ?? zeros([dim(B, 1)])) * cscale - mean) * s + beta) { alpha: alpha, beta: 1.0 }
-  FoldBatchNormIntoGemm: if (rw.begin(4)) {
+  FoldBatchNormIntoGemm: if (rw.begin(8)) {
     const eps = rw.attrFloat(root, "epsilon", 0.00001);
     if (eps === undefined) {
       rw.fail("BatchNormalization has no epsilon");
@@ -1124,10 +1219,10 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [x]);
   }
 
-  // rule FuseResidualClipIntoConv (rules/onnx.rules:255)
+  // rule FuseResidualClipIntoConv (rules/onnx.rules:296)
   // match: Clip(sum: Add(conv: Conv(x, W, b?), z), lo: const, hi: const)
   // result: FusedConv(x, W, b, z) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }
-  FuseResidualClipIntoConv: if (rw.begin(34)) {
+  FuseResidualClipIntoConv: if (rw.begin(38)) {
     const sumOut = rw.input(root, 0);
     const lo = rw.input(root, 1);
     const hi = rw.input(root, 2);
@@ -1198,10 +1293,10 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseClipIntoConv (rules/onnx.rules:248)
+  // rule FuseClipIntoConv (rules/onnx.rules:289)
   // match: Clip(conv: Conv(x, W, b?), lo: const, hi: const)
   // result: FusedConv(x, W, b) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }
-  FuseClipIntoConv: if (rw.begin(33)) {
+  FuseClipIntoConv: if (rw.begin(37)) {
     const convOut = rw.input(root, 0);
     const lo = rw.input(root, 1);
     const hi = rw.input(root, 2);
@@ -1255,10 +1350,10 @@ function matchClip(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Conv, in priority order. */
 function matchConv(rw: Rewriter, root: Node): boolean {
-  // rule FoldScalarMulIntoConvInput (rules/onnx.rules:112)
+  // rule FoldScalarMulIntoConvInput (rules/onnx.rules:153)
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?)
   // result: Conv(x, W * c, b) { ...conv }
-  FoldScalarMulIntoConvInput: if (rw.begin(10)) {
+  FoldScalarMulIntoConvInput: if (rw.begin(14)) {
     const convOut = rw.output(root);
     const mOut = rw.input(root, 0);
     const W = rw.input(root, 1);
@@ -1303,10 +1398,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldScalarAddIntoConvInput (rules/onnx.rules:139)
+  // rule FoldScalarAddIntoConvInput (rules/onnx.rules:180)
   // match: conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad }
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + c * flatten(sum(W, [1, 2, 3]))) { ...conv }
-  FoldScalarAddIntoConvInput: if (rw.begin(13)) {
+  FoldScalarAddIntoConvInput: if (rw.begin(17)) {
     const convOut = rw.output(root);
     const pads = rw.attrInts(root, "pads", []);
     if (pads === undefined) {
@@ -1383,10 +1478,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldPadIntoConv (rules/onnx.rules:294)
+  // rule FoldPadIntoConv (rules/onnx.rules:335)
   // match: conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }
   // result: Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }
-  FoldPadIntoConv: if (rw.begin(40)) {
+  FoldPadIntoConv: if (rw.begin(44)) {
     const convOut = rw.output(root);
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
       rw.fail('Conv.auto_pad is not "NOTSET"');
@@ -1498,10 +1593,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule FoldChannelMulIntoConvInput (rules/onnx.rules:120)
+  // rule FoldChannelMulIntoConvInput (rules/onnx.rules:161)
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?) { group: 1 }
   // result: Conv(x, W * c@1, b) { ...conv }
-  FoldChannelMulIntoConvInput: if (rw.begin(11)) {
+  FoldChannelMulIntoConvInput: if (rw.begin(15)) {
     const convOut = rw.output(root);
     if (rw.attrInt(root, "group", 1) !== 1) {
       rw.fail("Conv.group is not 1");
@@ -1546,10 +1641,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldChannelMulIntoDepthwiseConvInput (rules/onnx.rules:129)
+  // rule FoldChannelMulIntoDepthwiseConvInput (rules/onnx.rules:170)
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?) { group: g }
   // result: Conv(x, W * c@0, b) { ...conv }
-  FoldChannelMulIntoDepthwiseConvInput: if (rw.begin(12)) {
+  FoldChannelMulIntoDepthwiseConvInput: if (rw.begin(16)) {
     const convOut = rw.output(root);
     const g = rw.attrInt(root, "group", 1);
     if (g === undefined) {
@@ -1603,10 +1698,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldChannelAddIntoConvInput (rules/onnx.rules:147)
+  // rule FoldChannelAddIntoConvInput (rules/onnx.rules:188)
   // match: conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad, group: 1 }
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + flatten(sum(W * c@1, [1, 2, 3]))) { ...conv }
-  FoldChannelAddIntoConvInput: if (rw.begin(14)) {
+  FoldChannelAddIntoConvInput: if (rw.begin(18)) {
     const convOut = rw.output(root);
     const pads = rw.attrInts(root, "pads", []);
     if (pads === undefined) {
@@ -1687,10 +1782,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Div, in priority order. */
 function matchDiv(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantDiv (rules/onnx.rules:399)
+  // rule FoldConstantDiv (rules/onnx.rules:441)
   // match: Div(a: const, b: const)
   // result: a / b
-  FoldConstantDiv: if (rw.begin(55)) {
+  FoldConstantDiv: if (rw.begin(59)) {
     const a = rw.input(root, 0);
     const b = rw.input(root, 1);
     const aTensor = rw.constant(a);
@@ -1707,10 +1802,157 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule HardSwishFromClipDiv (rules/onnx.rules:165)
+  // rule LayerNormFromParts (rules/onnx.rules:44)
+  // match: Div(c: Sub(x, mu: ReduceMean(x) { axes: a, keepdims: 1 }), s: Sqrt(e: Add(v: ReduceMean(p: Pow(c, 2.0)) { axes: a2, keepdims: 1 }, eps: const)))
+  // result: LayerNormalization(x, ones([dim(x, -1)])) { axis: -1, epsilon: item(eps) }
+  LayerNormFromParts: if (rw.begin(3)) {
+    const cOut = rw.input(root, 0);
+    const sOut = rw.input(root, 1);
+    const c = rw.def(cOut, "Sub");
+    if (cOut === undefined || c === undefined) {
+      rw.fail("c: not a Sub");
+      break LayerNormFromParts;
+    }
+    const x = rw.input(c, 0);
+    const muOut = rw.input(c, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break LayerNormFromParts;
+    }
+    const mu = rw.def(muOut, "ReduceMean");
+    if (muOut === undefined || mu === undefined) {
+      rw.fail("mu: not a ReduceMean");
+      break LayerNormFromParts;
+    }
+    if (rw.input(mu, 1) !== undefined) {
+      rw.fail("ReduceMean operand axes is present");
+      break LayerNormFromParts;
+    }
+    const a = rw.attrInts(mu, "axes", []);
+    if (a === undefined) {
+      rw.fail("ReduceMean has no axes");
+      break LayerNormFromParts;
+    }
+    if (rw.attrInt(mu, "keepdims", 1) !== 1) {
+      rw.fail("ReduceMean.keepdims is not 1");
+      break LayerNormFromParts;
+    }
+    const muData = rw.input(mu, 0);
+    if (muData !== x) {
+      rw.fail("x: not the same value as the first x");
+      break LayerNormFromParts;
+    }
+    const s = rw.def(sOut, "Sqrt");
+    if (sOut === undefined || s === undefined) {
+      rw.fail("s: not a Sqrt");
+      break LayerNormFromParts;
+    }
+    const eOut = rw.input(s, 0);
+    const e = rw.def(eOut, "Add");
+    if (eOut === undefined || e === undefined) {
+      rw.fail("e: not a Add");
+      break LayerNormFromParts;
+    }
+    const eA = rw.input(e, 0);
+    const eB = rw.input(e, 1);
+    for (const [vOut, eps] of bothOrders(eA, eB)) {
+      const v = rw.def(vOut, "ReduceMean");
+      if (vOut === undefined || v === undefined) {
+        rw.fail("v: not a ReduceMean");
+        continue;
+      }
+      if (rw.input(v, 1) !== undefined) {
+        rw.fail("ReduceMean operand axes is present");
+        continue;
+      }
+      const a2 = rw.attrInts(v, "axes", []);
+      if (a2 === undefined) {
+        rw.fail("ReduceMean has no axes");
+        continue;
+      }
+      if (rw.attrInt(v, "keepdims", 1) !== 1) {
+        rw.fail("ReduceMean.keepdims is not 1");
+        continue;
+      }
+      const pOut = rw.input(v, 0);
+      const p = rw.def(pOut, "Pow");
+      if (pOut === undefined || p === undefined) {
+        rw.fail("p: not a Pow");
+        continue;
+      }
+      const pX = rw.input(p, 0);
+      const pY = rw.input(p, 1);
+      if (pX !== cOut) {
+        rw.fail("c: not the same value as the first c");
+        continue;
+      }
+      const pYTensor = rw.constant(pY);
+      if (!G.allClose(pYTensor, 2)) {
+        rw.fail("2.0: not a constant equal to 2");
+        continue;
+      }
+      const epsTensor = rw.constant(eps);
+      if (eps === undefined || epsTensor === undefined) {
+        rw.fail("eps: not a constant");
+        continue;
+      }
+      if (rw.useCount(cOut) !== 2) {
+        rw.fail("where useCount(c) == 2");
+        continue;
+      }
+      if (!rw.hasOneUse(muOut)) {
+        rw.fail("where hasOneUse(mu)");
+        continue;
+      }
+      if (!rw.hasOneUse(sOut)) {
+        rw.fail("where hasOneUse(s)");
+        continue;
+      }
+      if (!rw.hasOneUse(eOut)) {
+        rw.fail("where hasOneUse(e)");
+        continue;
+      }
+      if (!rw.hasOneUse(vOut)) {
+        rw.fail("where hasOneUse(v)");
+        continue;
+      }
+      if (!rw.hasOneUse(pOut)) {
+        rw.fail("where hasOneUse(p)");
+        continue;
+      }
+      if (a.length !== 1) {
+        rw.fail("where len(a) == 1");
+        continue;
+      }
+      if (!G.equalLists(a, a2)) {
+        rw.fail("where a == a2");
+        continue;
+      }
+      if (!(a[0] === -1 || a[0] === G.rank(rw.shape(x)) - 1)) {
+        rw.fail("where a[0] == -1 || a[0] == rank(x) - 1");
+        continue;
+      }
+      if (!G.isScalar(rw.shape(eps))) {
+        rw.fail("where isScalar(eps)");
+        continue;
+      }
+      if (rw.dtype(x) !== "float32") {
+        rw.fail('where dtype(x) == "float32"');
+        continue;
+      }
+      const layerNormalizationScale = rw.constantValue(T.ones([G.dim(rw.shape(x), -1)]));
+      const [newLayerNormalization] = rw.create("LayerNormalization", "", [x, layerNormalizationScale], {
+        axis: A.int(-1),
+        epsilon: A.float(T.item(epsTensor)),
+      });
+      return rw.replace(root, [newLayerNormalization]);
+    }
+  }
+
+  // rule HardSwishFromClipDiv (rules/onnx.rules:206)
   // match: Div(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 6.0)
   // result: HardSwish(x)
-  HardSwishFromClipDiv: if (rw.begin(16)) {
+  HardSwishFromClipDiv: if (rw.begin(20)) {
     const mOut = rw.input(root, 0);
     const divB = rw.input(root, 1);
     const m = rw.def(mOut, "Mul");
@@ -1783,10 +2025,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSigmoidFromClipDiv (rules/onnx.rules:181)
+  // rule HardSigmoidFromClipDiv (rules/onnx.rules:222)
   // match: Div(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 6.0)
   // result: HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }
-  HardSigmoidFromClipDiv: if (rw.begin(18)) {
+  HardSigmoidFromClipDiv: if (rw.begin(22)) {
     const cOut = rw.input(root, 0);
     const divB = rw.input(root, 1);
     const c = rw.def(cOut, "Clip");
@@ -1845,10 +2087,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldDivIntoConv (rules/onnx.rules:78)
+  // rule FoldDivIntoConv (rules/onnx.rules:119)
   // match: Div(conv: Conv(x, W: const, b?: const), C: const)
   // result: Conv(x, W / C@0, (b ?? zeros([dim(W, 0)])) / C@0) { ...conv }
-  FoldDivIntoConv: if (rw.begin(6)) {
+  FoldDivIntoConv: if (rw.begin(10)) {
     const convOut = rw.input(root, 0);
     const C = rw.input(root, 1);
     const conv = rw.def(convOut, "Conv");
@@ -1893,10 +2135,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule DivByOne (rules/onnx.rules:336)
+  // rule DivByOne (rules/onnx.rules:377)
   // match: Div(x, one: const)
   // result: x
-  DivByOne: if (rw.begin(45)) {
+  DivByOne: if (rw.begin(49)) {
     const x = rw.input(root, 0);
     const one = rw.input(root, 1);
     if (x === undefined) {
@@ -1923,10 +2165,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Dropout, in priority order. */
 function matchDropout(rw: Rewriter, root: Node): boolean {
-  // rule DropInferenceDropout (rules/onnx.rules:324)
+  // rule DropInferenceDropout (rules/onnx.rules:365)
   // match: Dropout(x, _, training?: const)
   // result: x
-  DropInferenceDropout: if (rw.begin(43)) {
+  DropInferenceDropout: if (rw.begin(47)) {
     const x = rw.input(root, 0);
     const dropoutRatio = rw.input(root, 1);
     const training = rw.input(root, 2);
@@ -1950,10 +2192,10 @@ function matchDropout(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at HardSigmoid, in priority order. */
 function matchHardSigmoid(rw: Rewriter, root: Node): boolean {
-  // rule FuseHardSigmoidIntoConv (rules/onnx.rules:240)
+  // rule FuseHardSigmoidIntoConv (rules/onnx.rules:281)
   // match: HardSigmoid(conv: Conv(x, W, b?)) { alpha: alpha, beta: beta }
   // result: FusedConv(x, W, b) { ...conv, activation: "HardSigmoid", activation_params: [alpha, beta] }
-  FuseHardSigmoidIntoConv: if (rw.begin(32)) {
+  FuseHardSigmoidIntoConv: if (rw.begin(36)) {
     const alpha = rw.attrFloat(root, "alpha", 0.2);
     if (alpha === undefined) {
       rw.fail("HardSigmoid has no alpha");
@@ -1997,11 +2239,11 @@ function matchHardSigmoid(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at HardSwish, in priority order. */
 function matchHardSwish(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:225)
+  // rule FuseResidualActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:266)
   // with act = HardSwish, name = HardSwish
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_HardSwish_HardSwish: if (rw.begin(30)) {
+  FuseResidualActivationIntoConv_HardSwish_HardSwish: if (rw.begin(34)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -2051,11 +2293,11 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:216)
+  // rule FuseActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:257)
   // with act = HardSwish, name = HardSwish
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_HardSwish_HardSwish: if (rw.begin(29)) {
+  FuseActivationIntoConv_HardSwish_HardSwish: if (rw.begin(33)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -2088,10 +2330,10 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Identity, in priority order. */
 function matchIdentity(rw: Rewriter, root: Node): boolean {
-  // rule DropIdentity (rules/onnx.rules:316)
+  // rule DropIdentity (rules/onnx.rules:357)
   // match: Identity(x)
   // result: x
-  DropIdentity: if (rw.begin(42)) {
+  DropIdentity: if (rw.begin(46)) {
     const x = rw.input(root, 0);
     if (x === undefined) {
       rw.fail("x: operand absent");
@@ -2104,10 +2346,10 @@ function matchIdentity(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at LeakyRelu, in priority order. */
 function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
-  // rule FuseLeakyReluIntoConv (rules/onnx.rules:233)
+  // rule FuseLeakyReluIntoConv (rules/onnx.rules:274)
   // match: LeakyRelu(conv: Conv(x, W, b?)) { alpha: alpha }
   // result: FusedConv(x, W, b) { ...conv, activation: "LeakyRelu", activation_params: [alpha] }
-  FuseLeakyReluIntoConv: if (rw.begin(31)) {
+  FuseLeakyReluIntoConv: if (rw.begin(35)) {
     const alpha = rw.attrFloat(root, "alpha", 0.01);
     if (alpha === undefined) {
       rw.fail("LeakyRelu has no alpha");
@@ -2142,10 +2384,10 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseLeakyReluIntoGemm (rules/onnx.rules:282)
+  // rule FuseLeakyReluIntoGemm (rules/onnx.rules:323)
   // match: LeakyRelu(gemm: Gemm(a, b, c?)) { alpha: alpha }
   // result: FusedGemm(a, b, c) { ...gemm, activation: "LeakyRelu", activation_alpha: alpha }
-  FuseLeakyReluIntoGemm: if (rw.begin(39)) {
+  FuseLeakyReluIntoGemm: if (rw.begin(43)) {
     const alpha = rw.attrFloat(root, "alpha", 0.01);
     if (alpha === undefined) {
       rw.fail("LeakyRelu has no alpha");
@@ -2184,10 +2426,10 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Mul, in priority order. */
 function matchMul(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantMul (rules/onnx.rules:395)
+  // rule FoldConstantMul (rules/onnx.rules:437)
   // match: Mul(a: const, b: const)
   // result: a * b
-  if (rw.begin(54)) {
+  if (rw.begin(58)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [a, b] of bothOrders(mulA, mulB)) {
@@ -2206,10 +2448,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule GeluFromErf (rules/onnx.rules:195)
+  // rule GeluFromErf (rules/onnx.rules:236)
   // match: Mul(m: Mul(x, a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0)), 0.5)
   // result: Gelu(x)
-  if (rw.begin(20)) {
+  if (rw.begin(24)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [mOut, mulRhs] of bothOrders(mulA, mulB)) {
@@ -2288,10 +2530,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule GeluFromErfHalfInside (rules/onnx.rules:200)
+  // rule GeluFromErfHalfInside (rules/onnx.rules:241)
   // match: Mul(x, h: Mul(a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0), 0.5))
   // result: Gelu(x)
-  if (rw.begin(21)) {
+  if (rw.begin(25)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [x, hOut] of bothOrders(mulA, mulB)) {
@@ -2370,10 +2612,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule GeluFromErfHalfFirst (rules/onnx.rules:205)
+  // rule GeluFromErfHalfFirst (rules/onnx.rules:246)
   // match: Mul(h: Mul(x, 0.5), a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0))
   // result: Gelu(x)
-  if (rw.begin(22)) {
+  if (rw.begin(26)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [hOut, aOut] of bothOrders(mulA, mulB)) {
@@ -2452,10 +2694,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSwishFromHardSigmoid (rules/onnx.rules:157)
+  // rule HardSwishFromHardSigmoid (rules/onnx.rules:198)
   // match: Mul(x, hs: HardSigmoid(x) { alpha: alpha, beta: 0.5 })
   // result: HardSwish(x)
-  if (rw.begin(15)) {
+  if (rw.begin(19)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [x, hsOut] of bothOrders(mulA, mulB)) {
@@ -2499,10 +2741,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSwishFromClipMul (rules/onnx.rules:172)
+  // rule HardSwishFromClipMul (rules/onnx.rules:213)
   // match: Mul(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 0.16666667)
   // result: HardSwish(x)
-  if (rw.begin(17)) {
+  if (rw.begin(21)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [mOut, mulRhs] of bothOrders(mulA, mulB)) {
@@ -2577,10 +2819,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSigmoidFromClipMul (rules/onnx.rules:187)
+  // rule HardSigmoidFromClipMul (rules/onnx.rules:228)
   // match: Mul(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 0.16666667)
   // result: HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }
-  if (rw.begin(19)) {
+  if (rw.begin(23)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [cOut, mulRhs] of bothOrders(mulA, mulB)) {
@@ -2641,10 +2883,74 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldMulIntoConv (rules/onnx.rules:70)
+  // rule FoldMulIntoLayerNorm (rules/onnx.rules:55)
+  // match: Mul(ln: LayerNormalization(x, g: const, b?: const) { axis: -1 }, k: const)
+  // result: LayerNormalization(x, g * flatten(k), (b ?? zeros([dim(x, -1)])) * flatten(k)) { ...ln }
+  if (rw.begin(4)) {
+    const mulA = rw.input(root, 0);
+    const mulB = rw.input(root, 1);
+    for (const [lnOut, k] of bothOrders(mulA, mulB)) {
+      const ln = rw.def(lnOut, "LayerNormalization");
+      if (lnOut === undefined || ln === undefined) {
+        rw.fail("ln: not a LayerNormalization");
+        continue;
+      }
+      if (rw.attrInt(ln, "axis", -1) !== -1) {
+        rw.fail("LayerNormalization.axis is not -1");
+        continue;
+      }
+      const x = rw.input(ln, 0);
+      const g = rw.input(ln, 1);
+      const b = rw.input(ln, 2);
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const gTensor = rw.constant(g);
+      if (g === undefined || gTensor === undefined) {
+        rw.fail("g: not a constant");
+        continue;
+      }
+      const bTensor = rw.constant(b);
+      if (b !== undefined && bTensor === undefined) {
+        rw.fail("b: not a constant");
+        continue;
+      }
+      const kTensor = rw.constant(k);
+      if (k === undefined || kTensor === undefined) {
+        rw.fail("k: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(lnOut)) {
+        rw.fail("where hasOneUse(ln)");
+        continue;
+      }
+      if (!G.channelwise(rw.shape(k), rw.shape(lnOut), -1)) {
+        rw.fail("where channelwise(k, ln, -1)");
+        continue;
+      }
+      if (!G.equalLists(G.shapeOf(rw.shape(g)), [G.dim(rw.shape(x), -1)])) {
+        rw.fail("where shape(g) == [dim(x, -1)]");
+        continue;
+      }
+      const layerNormalizationScale = rw.constantValue(T.mul(gTensor, T.flatten(kTensor)));
+      const layerNormalizationB = rw.constantValue(
+        T.mul(bTensor ?? T.zeros([G.dim(rw.shape(x), -1)]), T.flatten(kTensor)),
+      );
+      const [newLayerNormalization] = rw.create(
+        "LayerNormalization",
+        "",
+        [x, layerNormalizationScale, layerNormalizationB],
+        { ...rw.attrsOf(ln) },
+      );
+      return rw.replace(root, [newLayerNormalization]);
+    }
+  }
+
+  // rule FoldMulIntoConv (rules/onnx.rules:111)
   // match: Mul(C: const, conv: Conv(x, W: const, b?: const))
   // result: Conv(x, W * C@0, (b ?? zeros([dim(W, 0)])) * C@0) { ...conv }
-  if (rw.begin(5)) {
+  if (rw.begin(9)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [C, convOut] of bothOrders(mulA, mulB)) {
@@ -2691,10 +2997,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MulByOne (rules/onnx.rules:330)
+  // rule MulByOne (rules/onnx.rules:371)
   // match: Mul(x, one: const)
   // result: x
-  if (rw.begin(44)) {
+  if (rw.begin(48)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [x, one] of bothOrders(mulA, mulB)) {
@@ -2721,13 +3027,44 @@ function matchMul(rw: Rewriter, root: Node): boolean {
   return false;
 }
 
+/** The rules rooted at ReduceMean, in priority order. */
+function matchReduceMean(rw: Rewriter, root: Node): boolean {
+  // rule NormalizeReduceMeanAxes (rules/onnx.rules:31)
+  // match: r: ReduceMean(x, axes: const)
+  // result: ReduceMean(x) { ...r, axes: ints(axes) }
+  NormalizeReduceMeanAxes: if (rw.begin(2)) {
+    const rOut = rw.output(root);
+    const x = rw.input(root, 0);
+    const axes = rw.input(root, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break NormalizeReduceMeanAxes;
+    }
+    const axesTensor = rw.constant(axes);
+    if (axes === undefined || axesTensor === undefined) {
+      rw.fail("axes: not a constant");
+      break NormalizeReduceMeanAxes;
+    }
+    if (T.ints(axesTensor).length <= 0) {
+      rw.fail("where len(ints(axes)) > 0");
+      break NormalizeReduceMeanAxes;
+    }
+    const [newReduceMean] = rw.create("ReduceMean", "", [x], {
+      ...rw.attrsOf(root),
+      axes: A.ints(T.ints(axesTensor)),
+    });
+    return rw.replace(root, [newReduceMean]);
+  }
+  return false;
+}
+
 /** The rules rooted at Relu, in priority order. */
 function matchRelu(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[Relu,Relu] (rules/onnx.rules:225)
+  // rule FuseResidualActivationIntoConv[Relu,Relu] (rules/onnx.rules:266)
   // with act = Relu, name = Relu
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_Relu_Relu: if (rw.begin(24)) {
+  FuseResidualActivationIntoConv_Relu_Relu: if (rw.begin(28)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -2777,11 +3114,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[Relu,Relu] (rules/onnx.rules:216)
+  // rule FuseActivationIntoConv[Relu,Relu] (rules/onnx.rules:257)
   // with act = Relu, name = Relu
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_Relu_Relu: if (rw.begin(23)) {
+  FuseActivationIntoConv_Relu_Relu: if (rw.begin(27)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -2810,11 +3147,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Relu,Relu] (rules/onnx.rules:274)
+  // rule FuseActivationIntoGemm[Relu,Relu] (rules/onnx.rules:315)
   // with act = Relu, name = Relu
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Relu_Relu: if (rw.begin(36)) {
+  FuseActivationIntoGemm_Relu_Relu: if (rw.begin(40)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -2847,10 +3184,10 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Reshape, in priority order. */
 function matchReshape(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantReshape (rules/onnx.rules:410)
+  // rule FoldConstantReshape (rules/onnx.rules:452)
   // match: r: Reshape(c: const, s: const)
   // result: reshape(c, ints(s))
-  FoldConstantReshape: if (rw.begin(57)) {
+  FoldConstantReshape: if (rw.begin(61)) {
     const rOut = rw.output(root);
     const c = rw.input(root, 0);
     const s = rw.input(root, 1);
@@ -2872,10 +3209,10 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeReshapes (rules/onnx.rules:370)
+  // rule ComposeReshapes (rules/onnx.rules:412)
   // match: r: Reshape(inner: Reshape(x, _), s: const)
   // result: Reshape(x, s) { ...r }
-  ComposeReshapes: if (rw.begin(50)) {
+  ComposeReshapes: if (rw.begin(54)) {
     const rOut = rw.output(root);
     const innerOut = rw.input(root, 0);
     const s = rw.input(root, 1);
@@ -2907,10 +3244,10 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newReshape]);
   }
 
-  // rule DropNoOpReshape (rules/onnx.rules:376)
+  // rule DropNoOpReshape (rules/onnx.rules:418)
   // match: r: Reshape(x, _)
   // result: x
-  DropNoOpReshape: if (rw.begin(51)) {
+  DropNoOpReshape: if (rw.begin(55)) {
     const rOut = rw.output(root);
     const x = rw.input(root, 0);
     const reshapeShape = rw.input(root, 1);
@@ -2929,11 +3266,11 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sigmoid, in priority order. */
 function matchSigmoid(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:225)
+  // rule FuseResidualActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:266)
   // with act = Sigmoid, name = Sigmoid
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(26)) {
+  FuseResidualActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(30)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -2983,11 +3320,11 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:216)
+  // rule FuseActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:257)
   // with act = Sigmoid, name = Sigmoid
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(25)) {
+  FuseActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(29)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -3016,11 +3353,11 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Sigmoid,Sigmoid] (rules/onnx.rules:274)
+  // rule FuseActivationIntoGemm[Sigmoid,Sigmoid] (rules/onnx.rules:315)
   // with act = Sigmoid, name = Sigmoid
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Sigmoid_Sigmoid: if (rw.begin(37)) {
+  FuseActivationIntoGemm_Sigmoid_Sigmoid: if (rw.begin(41)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -3053,10 +3390,10 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sqrt, in priority order. */
 function matchSqrt(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSqrt (rules/onnx.rules:404)
+  // rule FoldConstantSqrt (rules/onnx.rules:446)
   // match: Sqrt(c: const)
   // result: sqrt(c)
-  FoldConstantSqrt: if (rw.begin(56)) {
+  FoldConstantSqrt: if (rw.begin(60)) {
     const c = rw.input(root, 0);
     const cTensor = rw.constant(c);
     if (c === undefined || cTensor === undefined) {
@@ -3071,10 +3408,10 @@ function matchSqrt(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sub, in priority order. */
 function matchSub(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSub (rules/onnx.rules:391)
+  // rule FoldConstantSub (rules/onnx.rules:433)
   // match: Sub(a: const, b: const)
   // result: a - b
-  FoldConstantSub: if (rw.begin(53)) {
+  FoldConstantSub: if (rw.begin(57)) {
     const a = rw.input(root, 0);
     const b = rw.input(root, 1);
     const aTensor = rw.constant(a);
@@ -3091,10 +3428,10 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule FoldSubIntoConv (rules/onnx.rules:94)
+  // rule FoldSubIntoConv (rules/onnx.rules:135)
   // match: Sub(conv: Conv(x, W: const, b?: const), C: const)
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) - C@0) { ...conv }
-  FoldSubIntoConv: if (rw.begin(8)) {
+  FoldSubIntoConv: if (rw.begin(12)) {
     const convOut = rw.input(root, 0);
     const C = rw.input(root, 1);
     const conv = rw.def(convOut, "Conv");
@@ -3138,10 +3475,10 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule FoldConvSubtractedFromConstant (rules/onnx.rules:102)
+  // rule FoldConvSubtractedFromConstant (rules/onnx.rules:143)
   // match: Sub(C: const, conv: Conv(x, W: const, b?: const))
   // result: Conv(x, -W, C@0 - (b ?? zeros([dim(W, 0)]))) { ...conv }
-  FoldConvSubtractedFromConstant: if (rw.begin(9)) {
+  FoldConvSubtractedFromConstant: if (rw.begin(13)) {
     const C = rw.input(root, 0);
     const convOut = rw.input(root, 1);
     const CTensor = rw.constant(C);
@@ -3186,10 +3523,10 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule SubZero (rules/onnx.rules:348)
+  // rule SubZero (rules/onnx.rules:390)
   // match: Sub(x, zero: const)
   // result: x
-  SubZero: if (rw.begin(47)) {
+  SubZero: if (rw.begin(51)) {
     const x = rw.input(root, 0);
     const zero = rw.input(root, 1);
     if (x === undefined) {
@@ -3201,8 +3538,8 @@ function matchSub(rw: Rewriter, root: Node): boolean {
       rw.fail("zero: not a constant");
       break SubZero;
     }
-    if (!G.allClose(zeroTensor, 0)) {
-      rw.fail("where allClose(zero, 0.0)");
+    if (!G.allClose(zeroTensor, 0, 0)) {
+      rw.fail("where allClose(zero, 0.0, 0.0)");
       break SubZero;
     }
     if (!G.broadcastsTo(rw.shape(zero), rw.shape(x))) {
@@ -3216,11 +3553,11 @@ function matchSub(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Tanh, in priority order. */
 function matchTanh(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:225)
+  // rule FuseResidualActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:266)
   // with act = Tanh, name = Tanh
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_Tanh_Tanh: if (rw.begin(28)) {
+  FuseResidualActivationIntoConv_Tanh_Tanh: if (rw.begin(32)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -3270,11 +3607,11 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:216)
+  // rule FuseActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:257)
   // with act = Tanh, name = Tanh
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_Tanh_Tanh: if (rw.begin(27)) {
+  FuseActivationIntoConv_Tanh_Tanh: if (rw.begin(31)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -3303,11 +3640,11 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Tanh,Tanh] (rules/onnx.rules:274)
+  // rule FuseActivationIntoGemm[Tanh,Tanh] (rules/onnx.rules:315)
   // with act = Tanh, name = Tanh
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Tanh_Tanh: if (rw.begin(38)) {
+  FuseActivationIntoGemm_Tanh_Tanh: if (rw.begin(42)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -3340,10 +3677,10 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Transpose, in priority order. */
 function matchTranspose(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantTranspose (rules/onnx.rules:415)
+  // rule FoldConstantTranspose (rules/onnx.rules:457)
   // match: Transpose(c: const) { perm: p }
   // result: transpose(c, p)
-  FoldConstantTranspose: if (rw.begin(58)) {
+  FoldConstantTranspose: if (rw.begin(62)) {
     const p = rw.attrInts(root, "perm", []);
     if (p === undefined) {
       rw.fail("Transpose has no perm");
@@ -3363,10 +3700,10 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeTransposes (rules/onnx.rules:356)
+  // rule ComposeTransposes (rules/onnx.rules:398)
   // match: Transpose(t: Transpose(x) { perm: p }) { perm: q }
   // result: Transpose(x) { perm: composePerm(p, q) }
-  ComposeTransposes: if (rw.begin(48)) {
+  ComposeTransposes: if (rw.begin(52)) {
     const q = rw.attrInts(root, "perm", []);
     if (q === undefined) {
       rw.fail("Transpose has no perm");
@@ -3404,10 +3741,10 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newTranspose]);
   }
 
-  // rule DropIdentityTranspose (rules/onnx.rules:362)
+  // rule DropIdentityTranspose (rules/onnx.rules:404)
   // match: Transpose(x) { perm: p }
   // result: x
-  DropIdentityTranspose: if (rw.begin(49)) {
+  DropIdentityTranspose: if (rw.begin(53)) {
     const p = rw.attrInts(root, "perm", []);
     if (p === undefined) {
       rw.fail("Transpose has no perm");
