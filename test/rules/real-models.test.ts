@@ -2,13 +2,17 @@
  * The default ONNX pack on the real models (issue 5's "done when"): on PP-OCR det and rec no
  * Mul(constant, Conv) is left whose Conv result has no other reader, and no HardSwish spelled
  * out as Add/Clip/Mul/Div; on PP-OCR cls no BatchNormalization is left; on BlazeFace every
- * Conv → Add → Relu block becomes one FusedConv. Each optimized graph verifies and computes the
- * original's outputs (fusec's executor, small concrete inputs).
+ * Conv → Add → Relu block becomes one FusedConv; PP-OCR rec's spelled-out LayerNorms become
+ * LayerNormalization (and, saved at the model's opset 9, run in onnxruntime as the original does).
+ * Each optimized graph verifies and computes the original's outputs (fusec's executor, small
+ * concrete inputs).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execute, inferGraph, loadOnnx, loadPass, optimize, verify, type Graph, type Node, type Tensor, type Value } from "../../src/index.js";
 import { MODELS } from "../../bench/models.js";
+import { encodeOnnx } from "../../src/onnx/save.js";
+import { randomInput, relativeError, runOrt } from "../onnx/ort.js";
 
 /** Small input shapes keep the executor fast; rec needs height 48. */
 const TEST_SHAPES: Record<string, number[]> = {
@@ -115,6 +119,24 @@ test("BlazeFace: every Conv → Add → Relu block is one FusedConv", async () =
   assert.is(count(result.after, "Add"), 0);
   assert.is(count(result.after, "Relu"), 0);
   assertSameOutputs(result);
+});
+
+test("PP-OCR rec: every spelled-out LayerNorm is one LayerNormalization with scale and bias folded in", async () => {
+  const result = await optimizedModel("PP-OCR rec");
+  assert.is(count(result.before, "Pow"), 5);
+  assert.is(result.firings["LayerNormFromParts"], 5);
+  assert.is(result.firings["FoldMulIntoLayerNorm"], 5);
+  assert.is(result.firings["FoldAddIntoLayerNorm"], 5);
+  assert.is(count(result.after, "LayerNormalization"), 5);
+  for (const op of ["Pow", "Sqrt", "ReduceMean", "Sub", "Div"]) assert.is(count(result.after, op), 0, `${op} left`);
+  assertSameOutputs(result);
+  // Saved at opset 9, LayerNormalization is spelled out again in standard ops.
+  const input = result.before.inputs[0]!;
+  const feeds = { [input.name]: randomInput(input.shape as number[], 5) };
+  const model = MODELS.find((m) => m.name === "PP-OCR rec")!;
+  const want = await runOrt(model.path, feeds);
+  const got = await runOrt(encodeOnnx(result.after), feeds);
+  for (const [name, reference] of Object.entries(want)) assert.ok(relativeError(got[name]!, reference) < 1e-4, `output ${name} in onnxruntime`);
 });
 
 test.run();
