@@ -40,10 +40,19 @@ export const rules: readonly RuleInfo[] = [
     result: "LayerNormalization(x, ones([dim(x, -1)])) { axis: -1, epsilon: item(eps) }",
   },
   {
+    name: "LayerNormFromPartsSquaredByMul",
+    priority: 25,
+    root: "Div",
+    location: "rules/onnx.rules:52:1",
+    match:
+      "Div(c: Sub(x, mu: ReduceMean(x) { axes: a, keepdims: 1 }),\n      s: Sqrt(e: Add(v: ReduceMean(p: Mul(c, c)) { axes: a2, keepdims: 1 }, eps: const)))",
+    result: "LayerNormalization(x, ones([dim(x, -1)])) { axis: -1, epsilon: item(eps) }",
+  },
+  {
     name: "FoldMulIntoLayerNorm",
     priority: 10,
     root: "Mul",
-    location: "rules/onnx.rules:55:1",
+    location: "rules/onnx.rules:63:1",
     match: "Mul(ln: LayerNormalization(x, g: const, b?: const) { axis: -1 }, k: const)",
     result: "LayerNormalization(x, g * flatten(k), (b ?? zeros([dim(x, -1)])) * flatten(k)) { ...ln }",
   },
@@ -51,7 +60,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldAddIntoLayerNorm",
     priority: 10,
     root: "Add",
-    location: "rules/onnx.rules:64:1",
+    location: "rules/onnx.rules:72:1",
     match: "Add(ln: LayerNormalization(x, g: const, b?: const) { axis: -1 }, c: const)",
     result: "LayerNormalization(x, g, (b ?? zeros([dim(x, -1)])) + flatten(c)) { ...ln }",
   },
@@ -59,7 +68,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldBatchNormIntoConv",
     priority: 10,
     root: "BatchNormalization",
-    location: "rules/onnx.rules:76:1",
+    location: "rules/onnx.rules:84:1",
     match:
       "BatchNormalization(conv: Conv(x, W: const, b?: const), gamma: const, beta: const, mean: const, variance: const)\n    { epsilon: eps, training_mode: 0 }",
     result: "Conv(x, W * s@0, ((b ?? zeros([dim(W, 0)])) - mean) * s + beta) { ...conv }",
@@ -68,7 +77,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldBatchNormIntoMatMul",
     priority: 10,
     root: "BatchNormalization",
-    location: "rules/onnx.rules:86:1",
+    location: "rules/onnx.rules:94:1",
     match:
       "BatchNormalization(mm: MatMul(x, B: const), gamma: const, beta: const, mean: const, variance: const)\n    { epsilon: eps, training_mode: 0 }",
     result: "Gemm(x, B * s@1, beta - mean * s)",
@@ -77,7 +86,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldBatchNormIntoGemm",
     priority: 10,
     root: "BatchNormalization",
-    location: "rules/onnx.rules:97:1",
+    location: "rules/onnx.rules:105:1",
     match:
       "BatchNormalization(gemm: Gemm(a, B: const, c?: const) { transA: 0, transB: 0, alpha: alpha, beta: cscale },\n      gamma: const, beta: const, mean: const, variance: const)\n    { epsilon: eps, training_mode: 0 }",
     result:
@@ -87,7 +96,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldMulIntoConv",
     priority: 10,
     root: "Mul",
-    location: "rules/onnx.rules:111:1",
+    location: "rules/onnx.rules:119:1",
     match: "Mul(C: const, conv: Conv(x, W: const, b?: const))",
     result: "Conv(x, W * C@0, (b ?? zeros([dim(W, 0)])) * C@0) { ...conv }",
   },
@@ -95,7 +104,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldDivIntoConv",
     priority: 10,
     root: "Div",
-    location: "rules/onnx.rules:119:1",
+    location: "rules/onnx.rules:127:1",
     match: "Div(conv: Conv(x, W: const, b?: const), C: const)",
     result: "Conv(x, W / C@0, (b ?? zeros([dim(W, 0)])) / C@0) { ...conv }",
   },
@@ -103,7 +112,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldAddIntoConv",
     priority: 10,
     root: "Add",
-    location: "rules/onnx.rules:127:1",
+    location: "rules/onnx.rules:135:1",
     match: "Add(conv: Conv(x, W: const, b?: const), C: const)",
     result: "Conv(x, W, (b ?? zeros([dim(W, 0)])) + C@0) { ...conv }",
   },
@@ -111,7 +120,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldSubIntoConv",
     priority: 10,
     root: "Sub",
-    location: "rules/onnx.rules:135:1",
+    location: "rules/onnx.rules:143:1",
     match: "Sub(conv: Conv(x, W: const, b?: const), C: const)",
     result: "Conv(x, W, (b ?? zeros([dim(W, 0)])) - C@0) { ...conv }",
   },
@@ -119,7 +128,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConvSubtractedFromConstant",
     priority: 10,
     root: "Sub",
-    location: "rules/onnx.rules:143:1",
+    location: "rules/onnx.rules:151:1",
     match: "Sub(C: const, conv: Conv(x, W: const, b?: const))",
     result: "Conv(x, -W, C@0 - (b ?? zeros([dim(W, 0)]))) { ...conv }",
   },
@@ -127,7 +136,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldScalarMulIntoConvInput",
     priority: 10,
     root: "Conv",
-    location: "rules/onnx.rules:153:1",
+    location: "rules/onnx.rules:161:1",
     match: "conv: Conv(m: Mul(x, c: const), W: const, b?)",
     result: "Conv(x, W * c, b) { ...conv }",
   },
@@ -135,7 +144,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldChannelMulIntoConvInput",
     priority: 9,
     root: "Conv",
-    location: "rules/onnx.rules:161:1",
+    location: "rules/onnx.rules:169:1",
     match: "conv: Conv(m: Mul(x, c: const), W: const, b?) { group: 1 }",
     result: "Conv(x, W * c@1, b) { ...conv }",
   },
@@ -143,7 +152,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldChannelMulIntoDepthwiseConvInput",
     priority: 8,
     root: "Conv",
-    location: "rules/onnx.rules:170:1",
+    location: "rules/onnx.rules:178:1",
     match: "conv: Conv(m: Mul(x, c: const), W: const, b?) { group: g }",
     result: "Conv(x, W * c@0, b) { ...conv }",
   },
@@ -151,7 +160,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldScalarAddIntoConvInput",
     priority: 10,
     root: "Conv",
-    location: "rules/onnx.rules:180:1",
+    location: "rules/onnx.rules:188:1",
     match: "conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad }",
     result: "Conv(x, W, (b ?? zeros([dim(W, 0)])) + c * flatten(sum(W, [1, 2, 3]))) { ...conv }",
   },
@@ -159,7 +168,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldChannelAddIntoConvInput",
     priority: 8,
     root: "Conv",
-    location: "rules/onnx.rules:188:1",
+    location: "rules/onnx.rules:196:1",
     match: "conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad, group: 1 }",
     result: "Conv(x, W, (b ?? zeros([dim(W, 0)])) + flatten(sum(W * c@1, [1, 2, 3]))) { ...conv }",
   },
@@ -167,7 +176,7 @@ export const rules: readonly RuleInfo[] = [
     name: "HardSwishFromHardSigmoid",
     priority: 20,
     root: "Mul",
-    location: "rules/onnx.rules:198:1",
+    location: "rules/onnx.rules:206:1",
     match: "Mul(x, hs: HardSigmoid(x) { alpha: alpha, beta: 0.5 })",
     result: "HardSwish(x)",
   },
@@ -175,7 +184,7 @@ export const rules: readonly RuleInfo[] = [
     name: "HardSwishFromClipDiv",
     priority: 20,
     root: "Div",
-    location: "rules/onnx.rules:206:1",
+    location: "rules/onnx.rules:214:1",
     match: "Div(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 6.0)",
     result: "HardSwish(x)",
   },
@@ -183,7 +192,7 @@ export const rules: readonly RuleInfo[] = [
     name: "HardSwishFromClipMul",
     priority: 20,
     root: "Mul",
-    location: "rules/onnx.rules:213:1",
+    location: "rules/onnx.rules:221:1",
     match: "Mul(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 0.16666667)",
     result: "HardSwish(x)",
   },
@@ -191,7 +200,7 @@ export const rules: readonly RuleInfo[] = [
     name: "HardSigmoidFromClipDiv",
     priority: 15,
     root: "Div",
-    location: "rules/onnx.rules:222:1",
+    location: "rules/onnx.rules:230:1",
     match: "Div(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 6.0)",
     result: "HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }",
   },
@@ -199,7 +208,7 @@ export const rules: readonly RuleInfo[] = [
     name: "HardSigmoidFromClipMul",
     priority: 15,
     root: "Mul",
-    location: "rules/onnx.rules:228:1",
+    location: "rules/onnx.rules:236:1",
     match: "Mul(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 0.16666667)",
     result: "HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }",
   },
@@ -207,7 +216,7 @@ export const rules: readonly RuleInfo[] = [
     name: "GeluFromErf",
     priority: 23,
     root: "Mul",
-    location: "rules/onnx.rules:236:1",
+    location: "rules/onnx.rules:244:1",
     match: "Mul(m: Mul(x, a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0)), 0.5)",
     result: "Gelu(x)",
   },
@@ -215,7 +224,7 @@ export const rules: readonly RuleInfo[] = [
     name: "GeluFromErfHalfInside",
     priority: 22,
     root: "Mul",
-    location: "rules/onnx.rules:241:1",
+    location: "rules/onnx.rules:249:1",
     match: "Mul(x, h: Mul(a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0), 0.5))",
     result: "Gelu(x)",
   },
@@ -223,7 +232,7 @@ export const rules: readonly RuleInfo[] = [
     name: "GeluFromErfHalfFirst",
     priority: 21,
     root: "Mul",
-    location: "rules/onnx.rules:246:1",
+    location: "rules/onnx.rules:254:1",
     match: "Mul(h: Mul(x, 0.5), a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0))",
     result: "Gelu(x)",
   },
@@ -231,7 +240,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[Relu,Relu]",
     priority: 5,
     root: "Relu",
-    location: "rules/onnx.rules:257:3",
+    location: "rules/onnx.rules:265:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -239,7 +248,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[Relu,Relu]",
     priority: 6,
     root: "Relu",
-    location: "rules/onnx.rules:266:3",
+    location: "rules/onnx.rules:274:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -247,7 +256,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[Sigmoid,Sigmoid]",
     priority: 5,
     root: "Sigmoid",
-    location: "rules/onnx.rules:257:3",
+    location: "rules/onnx.rules:265:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -255,7 +264,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[Sigmoid,Sigmoid]",
     priority: 6,
     root: "Sigmoid",
-    location: "rules/onnx.rules:266:3",
+    location: "rules/onnx.rules:274:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -263,7 +272,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[Tanh,Tanh]",
     priority: 5,
     root: "Tanh",
-    location: "rules/onnx.rules:257:3",
+    location: "rules/onnx.rules:265:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -271,7 +280,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[Tanh,Tanh]",
     priority: 6,
     root: "Tanh",
-    location: "rules/onnx.rules:266:3",
+    location: "rules/onnx.rules:274:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -279,7 +288,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[HardSwish,HardSwish]",
     priority: 5,
     root: "HardSwish",
-    location: "rules/onnx.rules:257:3",
+    location: "rules/onnx.rules:265:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -287,7 +296,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[HardSwish,HardSwish]",
     priority: 6,
     root: "HardSwish",
-    location: "rules/onnx.rules:266:3",
+    location: "rules/onnx.rules:274:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -295,7 +304,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseLeakyReluIntoConv",
     priority: 5,
     root: "LeakyRelu",
-    location: "rules/onnx.rules:274:1",
+    location: "rules/onnx.rules:282:1",
     match: "LeakyRelu(conv: Conv(x, W, b?)) { alpha: alpha }",
     result: 'FusedConv(x, W, b) { ...conv, activation: "LeakyRelu", activation_params: [alpha] }',
   },
@@ -303,7 +312,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseHardSigmoidIntoConv",
     priority: 5,
     root: "HardSigmoid",
-    location: "rules/onnx.rules:281:1",
+    location: "rules/onnx.rules:289:1",
     match: "HardSigmoid(conv: Conv(x, W, b?)) { alpha: alpha, beta: beta }",
     result: 'FusedConv(x, W, b) { ...conv, activation: "HardSigmoid", activation_params: [alpha, beta] }',
   },
@@ -311,7 +320,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseClipIntoConv",
     priority: 5,
     root: "Clip",
-    location: "rules/onnx.rules:289:1",
+    location: "rules/onnx.rules:297:1",
     match: "Clip(conv: Conv(x, W, b?), lo: const, hi: const)",
     result: 'FusedConv(x, W, b) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }',
   },
@@ -319,7 +328,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualClipIntoConv",
     priority: 6,
     root: "Clip",
-    location: "rules/onnx.rules:296:1",
+    location: "rules/onnx.rules:304:1",
     match: "Clip(sum: Add(conv: Conv(x, W, b?), z), lo: const, hi: const)",
     result: 'FusedConv(x, W, b, z) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }',
   },
@@ -327,7 +336,7 @@ export const rules: readonly RuleInfo[] = [
     name: "MatMulAddToGemm",
     priority: 10,
     root: "Add",
-    location: "rules/onnx.rules:307:1",
+    location: "rules/onnx.rules:315:1",
     match: "Add(mm: MatMul(x, B: const), c)",
     result: "Gemm(x, B, c)",
   },
@@ -335,7 +344,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Relu,Relu]",
     priority: 5,
     root: "Relu",
-    location: "rules/onnx.rules:315:3",
+    location: "rules/onnx.rules:323:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -343,7 +352,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Sigmoid,Sigmoid]",
     priority: 5,
     root: "Sigmoid",
-    location: "rules/onnx.rules:315:3",
+    location: "rules/onnx.rules:323:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -351,7 +360,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Tanh,Tanh]",
     priority: 5,
     root: "Tanh",
-    location: "rules/onnx.rules:315:3",
+    location: "rules/onnx.rules:323:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -359,7 +368,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseLeakyReluIntoGemm",
     priority: 5,
     root: "LeakyRelu",
-    location: "rules/onnx.rules:323:1",
+    location: "rules/onnx.rules:331:1",
     match: "LeakyRelu(gemm: Gemm(a, b, c?)) { alpha: alpha }",
     result: 'FusedGemm(a, b, c) { ...gemm, activation: "LeakyRelu", activation_alpha: alpha }',
   },
@@ -367,7 +376,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoConv",
     priority: 10,
     root: "Conv",
-    location: "rules/onnx.rules:335:1",
+    location: "rules/onnx.rules:343:1",
     match:
       'conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }',
     result: "Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }",
@@ -376,7 +385,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoAveragePool",
     priority: 10,
     root: "AveragePool",
-    location: "rules/onnx.rules:347:1",
+    location: "rules/onnx.rules:355:1",
     match:
       'pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0 }',
     result:
@@ -386,7 +395,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentity",
     priority: 50,
     root: "Identity",
-    location: "rules/onnx.rules:357:1",
+    location: "rules/onnx.rules:365:1",
     match: "Identity(x)",
     result: "x",
   },
@@ -394,7 +403,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropInferenceDropout",
     priority: 50,
     root: "Dropout",
-    location: "rules/onnx.rules:365:1",
+    location: "rules/onnx.rules:373:1",
     match: "Dropout(x, _, training?: const)",
     result: "x",
   },
@@ -402,7 +411,7 @@ export const rules: readonly RuleInfo[] = [
     name: "MulByOne",
     priority: 1,
     root: "Mul",
-    location: "rules/onnx.rules:371:1",
+    location: "rules/onnx.rules:379:1",
     match: "Mul(x, one: const)",
     result: "x",
   },
@@ -410,7 +419,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DivByOne",
     priority: 1,
     root: "Div",
-    location: "rules/onnx.rules:377:1",
+    location: "rules/onnx.rules:385:1",
     match: "Div(x, one: const)",
     result: "x",
   },
@@ -418,7 +427,7 @@ export const rules: readonly RuleInfo[] = [
     name: "AddZero",
     priority: 1,
     root: "Add",
-    location: "rules/onnx.rules:384:1",
+    location: "rules/onnx.rules:392:1",
     match: "Add(x, zero: const)",
     result: "x",
   },
@@ -426,7 +435,7 @@ export const rules: readonly RuleInfo[] = [
     name: "SubZero",
     priority: 1,
     root: "Sub",
-    location: "rules/onnx.rules:390:1",
+    location: "rules/onnx.rules:398:1",
     match: "Sub(x, zero: const)",
     result: "x",
   },
@@ -434,7 +443,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeTransposes",
     priority: 10,
     root: "Transpose",
-    location: "rules/onnx.rules:398:1",
+    location: "rules/onnx.rules:406:1",
     match: "Transpose(t: Transpose(x) { perm: p }) { perm: q }",
     result: "Transpose(x) { perm: composePerm(p, q) }",
   },
@@ -442,7 +451,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentityTranspose",
     priority: 9,
     root: "Transpose",
-    location: "rules/onnx.rules:404:1",
+    location: "rules/onnx.rules:412:1",
     match: "Transpose(x) { perm: p }",
     result: "x",
   },
@@ -450,7 +459,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeReshapes",
     priority: 10,
     root: "Reshape",
-    location: "rules/onnx.rules:412:1",
+    location: "rules/onnx.rules:420:1",
     match: "r: Reshape(inner: Reshape(x, _), s: const)",
     result: "Reshape(x, s) { ...r }",
   },
@@ -458,7 +467,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropNoOpReshape",
     priority: 9,
     root: "Reshape",
-    location: "rules/onnx.rules:418:1",
+    location: "rules/onnx.rules:426:1",
     match: "r: Reshape(x, _)",
     result: "x",
   },
@@ -466,7 +475,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantAdd",
     priority: 30,
     root: "Add",
-    location: "rules/onnx.rules:429:1",
+    location: "rules/onnx.rules:437:1",
     match: "Add(a: const, b: const)",
     result: "a + b",
   },
@@ -474,7 +483,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSub",
     priority: 30,
     root: "Sub",
-    location: "rules/onnx.rules:433:1",
+    location: "rules/onnx.rules:441:1",
     match: "Sub(a: const, b: const)",
     result: "a - b",
   },
@@ -482,7 +491,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantMul",
     priority: 30,
     root: "Mul",
-    location: "rules/onnx.rules:437:1",
+    location: "rules/onnx.rules:445:1",
     match: "Mul(a: const, b: const)",
     result: "a * b",
   },
@@ -490,7 +499,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantDiv",
     priority: 30,
     root: "Div",
-    location: "rules/onnx.rules:441:1",
+    location: "rules/onnx.rules:449:1",
     match: "Div(a: const, b: const)",
     result: "a / b",
   },
@@ -498,7 +507,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSqrt",
     priority: 30,
     root: "Sqrt",
-    location: "rules/onnx.rules:446:1",
+    location: "rules/onnx.rules:454:1",
     match: "Sqrt(c: const)",
     result: "sqrt(c)",
   },
@@ -506,7 +515,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantReshape",
     priority: 30,
     root: "Reshape",
-    location: "rules/onnx.rules:452:1",
+    location: "rules/onnx.rules:460:1",
     match: "r: Reshape(c: const, s: const)",
     result: "reshape(c, ints(s))",
   },
@@ -514,7 +523,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantTranspose",
     priority: 30,
     root: "Transpose",
-    location: "rules/onnx.rules:457:1",
+    location: "rules/onnx.rules:465:1",
     match: "Transpose(c: const) { perm: p }",
     result: "transpose(c, p)",
   },
@@ -571,10 +580,10 @@ function apply(rw: Rewriter, node: Node): boolean {
 
 /** The rules rooted at Add, in priority order. */
 function matchAdd(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantAdd (rules/onnx.rules:429)
+  // rule FoldConstantAdd (rules/onnx.rules:437)
   // match: Add(a: const, b: const)
   // result: a + b
-  if (rw.begin(56)) {
+  if (rw.begin(57)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [a, b] of bothOrders(addA, addB)) {
@@ -593,10 +602,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldAddIntoLayerNorm (rules/onnx.rules:64)
+  // rule FoldAddIntoLayerNorm (rules/onnx.rules:72)
   // match: Add(ln: LayerNormalization(x, g: const, b?: const) { axis: -1 }, c: const)
   // result: LayerNormalization(x, g, (b ?? zeros([dim(x, -1)])) + flatten(c)) { ...ln }
-  if (rw.begin(5)) {
+  if (rw.begin(6)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [lnOut, c] of bothOrders(addA, addB)) {
@@ -653,10 +662,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldAddIntoConv (rules/onnx.rules:127)
+  // rule FoldAddIntoConv (rules/onnx.rules:135)
   // match: Add(conv: Conv(x, W: const, b?: const), C: const)
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + C@0) { ...conv }
-  if (rw.begin(11)) {
+  if (rw.begin(12)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [convOut, C] of bothOrders(addA, addB)) {
@@ -702,10 +711,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MatMulAddToGemm (rules/onnx.rules:307)
+  // rule MatMulAddToGemm (rules/onnx.rules:315)
   // match: Add(mm: MatMul(x, B: const), c)
   // result: Gemm(x, B, c)
-  if (rw.begin(39)) {
+  if (rw.begin(40)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [mmOut, c] of bothOrders(addA, addB)) {
@@ -750,10 +759,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule AddZero (rules/onnx.rules:384)
+  // rule AddZero (rules/onnx.rules:392)
   // match: Add(x, zero: const)
   // result: x
-  if (rw.begin(50)) {
+  if (rw.begin(51)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [x, zero] of bothOrders(addA, addB)) {
@@ -782,10 +791,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at AveragePool, in priority order. */
 function matchAveragePool(rw: Rewriter, root: Node): boolean {
-  // rule FoldPadIntoAveragePool (rules/onnx.rules:347)
+  // rule FoldPadIntoAveragePool (rules/onnx.rules:355)
   // match: pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0 }
   // result: AveragePool(x) { ...pool, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]], count_include_pad: 1 }
-  FoldPadIntoAveragePool: if (rw.begin(45)) {
+  FoldPadIntoAveragePool: if (rw.begin(46)) {
     const poolOut = rw.output(root);
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
       rw.fail('AveragePool.auto_pad is not "NOTSET"');
@@ -900,10 +909,10 @@ function matchAveragePool(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at BatchNormalization, in priority order. */
 function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
-  // rule FoldBatchNormIntoConv (rules/onnx.rules:76)
+  // rule FoldBatchNormIntoConv (rules/onnx.rules:84)
   // match: BatchNormalization(conv: Conv(x, W: const, b?: const), gamma: const, beta: const, mean: const, variance: const) { epsilon: eps, training_mode: 0 }
   // result: Conv(x, W * s@0, ((b ?? zeros([dim(W, 0)])) - mean) * s + beta) { ...conv }
-  FoldBatchNormIntoConv: if (rw.begin(6)) {
+  FoldBatchNormIntoConv: if (rw.begin(7)) {
     const eps = rw.attrFloat(root, "epsilon", 0.00001);
     if (eps === undefined) {
       rw.fail("BatchNormalization has no epsilon");
@@ -973,10 +982,10 @@ function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule FoldBatchNormIntoMatMul (rules/onnx.rules:86)
+  // rule FoldBatchNormIntoMatMul (rules/onnx.rules:94)
   // match: BatchNormalization(mm: MatMul(x, B: const), gamma: const, beta: const, mean: const, variance: const) { epsilon: eps, training_mode: 0 }
   // result: Gemm(x, B * s@1, beta - mean * s)
-  FoldBatchNormIntoMatMul: if (rw.begin(7)) {
+  FoldBatchNormIntoMatMul: if (rw.begin(8)) {
     const eps = rw.attrFloat(root, "epsilon", 0.00001);
     if (eps === undefined) {
       rw.fail("BatchNormalization has no epsilon");
@@ -1046,10 +1055,10 @@ function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newGemm]);
   }
 
-  // rule FoldBatchNormIntoGemm (rules/onnx.rules:97)
+  // rule FoldBatchNormIntoGemm (rules/onnx.rules:105)
   // match: BatchNormalization(gemm: Gemm(a, B: const, c?: const) { transA: 0, transB: 0, alpha: alpha, beta: cscale }, gamma: const, beta: const, mean: const, variance: const) { epsilon: eps, training_mode: 0 }
   // result: Gemm(a, B * s@1, ((c ?? zeros([dim(B, 1)])) * cscale - mean) * s + beta) { alpha: alpha, beta: 1.0 }
-  FoldBatchNormIntoGemm: if (rw.begin(8)) {
+  FoldBatchNormIntoGemm: if (rw.begin(9)) {
     const eps = rw.attrFloat(root, "epsilon", 0.00001);
     if (eps === undefined) {
       rw.fail("BatchNormalization has no epsilon");
@@ -1219,10 +1228,10 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [x]);
   }
 
-  // rule FuseResidualClipIntoConv (rules/onnx.rules:296)
+  // rule FuseResidualClipIntoConv (rules/onnx.rules:304)
   // match: Clip(sum: Add(conv: Conv(x, W, b?), z), lo: const, hi: const)
   // result: FusedConv(x, W, b, z) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }
-  FuseResidualClipIntoConv: if (rw.begin(38)) {
+  FuseResidualClipIntoConv: if (rw.begin(39)) {
     const sumOut = rw.input(root, 0);
     const lo = rw.input(root, 1);
     const hi = rw.input(root, 2);
@@ -1293,10 +1302,10 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseClipIntoConv (rules/onnx.rules:289)
+  // rule FuseClipIntoConv (rules/onnx.rules:297)
   // match: Clip(conv: Conv(x, W, b?), lo: const, hi: const)
   // result: FusedConv(x, W, b) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }
-  FuseClipIntoConv: if (rw.begin(37)) {
+  FuseClipIntoConv: if (rw.begin(38)) {
     const convOut = rw.input(root, 0);
     const lo = rw.input(root, 1);
     const hi = rw.input(root, 2);
@@ -1350,10 +1359,10 @@ function matchClip(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Conv, in priority order. */
 function matchConv(rw: Rewriter, root: Node): boolean {
-  // rule FoldScalarMulIntoConvInput (rules/onnx.rules:153)
+  // rule FoldScalarMulIntoConvInput (rules/onnx.rules:161)
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?)
   // result: Conv(x, W * c, b) { ...conv }
-  FoldScalarMulIntoConvInput: if (rw.begin(14)) {
+  FoldScalarMulIntoConvInput: if (rw.begin(15)) {
     const convOut = rw.output(root);
     const mOut = rw.input(root, 0);
     const W = rw.input(root, 1);
@@ -1398,10 +1407,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldScalarAddIntoConvInput (rules/onnx.rules:180)
+  // rule FoldScalarAddIntoConvInput (rules/onnx.rules:188)
   // match: conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad }
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + c * flatten(sum(W, [1, 2, 3]))) { ...conv }
-  FoldScalarAddIntoConvInput: if (rw.begin(17)) {
+  FoldScalarAddIntoConvInput: if (rw.begin(18)) {
     const convOut = rw.output(root);
     const pads = rw.attrInts(root, "pads", []);
     if (pads === undefined) {
@@ -1478,10 +1487,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldPadIntoConv (rules/onnx.rules:335)
+  // rule FoldPadIntoConv (rules/onnx.rules:343)
   // match: conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }
   // result: Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }
-  FoldPadIntoConv: if (rw.begin(44)) {
+  FoldPadIntoConv: if (rw.begin(45)) {
     const convOut = rw.output(root);
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
       rw.fail('Conv.auto_pad is not "NOTSET"');
@@ -1593,10 +1602,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule FoldChannelMulIntoConvInput (rules/onnx.rules:161)
+  // rule FoldChannelMulIntoConvInput (rules/onnx.rules:169)
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?) { group: 1 }
   // result: Conv(x, W * c@1, b) { ...conv }
-  FoldChannelMulIntoConvInput: if (rw.begin(15)) {
+  FoldChannelMulIntoConvInput: if (rw.begin(16)) {
     const convOut = rw.output(root);
     if (rw.attrInt(root, "group", 1) !== 1) {
       rw.fail("Conv.group is not 1");
@@ -1641,10 +1650,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldChannelMulIntoDepthwiseConvInput (rules/onnx.rules:170)
+  // rule FoldChannelMulIntoDepthwiseConvInput (rules/onnx.rules:178)
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?) { group: g }
   // result: Conv(x, W * c@0, b) { ...conv }
-  FoldChannelMulIntoDepthwiseConvInput: if (rw.begin(16)) {
+  FoldChannelMulIntoDepthwiseConvInput: if (rw.begin(17)) {
     const convOut = rw.output(root);
     const g = rw.attrInt(root, "group", 1);
     if (g === undefined) {
@@ -1698,10 +1707,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldChannelAddIntoConvInput (rules/onnx.rules:188)
+  // rule FoldChannelAddIntoConvInput (rules/onnx.rules:196)
   // match: conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad, group: 1 }
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + flatten(sum(W * c@1, [1, 2, 3]))) { ...conv }
-  FoldChannelAddIntoConvInput: if (rw.begin(18)) {
+  FoldChannelAddIntoConvInput: if (rw.begin(19)) {
     const convOut = rw.output(root);
     const pads = rw.attrInts(root, "pads", []);
     if (pads === undefined) {
@@ -1782,10 +1791,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Div, in priority order. */
 function matchDiv(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantDiv (rules/onnx.rules:441)
+  // rule FoldConstantDiv (rules/onnx.rules:449)
   // match: Div(a: const, b: const)
   // result: a / b
-  FoldConstantDiv: if (rw.begin(59)) {
+  FoldConstantDiv: if (rw.begin(60)) {
     const a = rw.input(root, 0);
     const b = rw.input(root, 1);
     const aTensor = rw.constant(a);
@@ -1949,10 +1958,158 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSwishFromClipDiv (rules/onnx.rules:206)
+  // rule LayerNormFromPartsSquaredByMul (rules/onnx.rules:52)
+  // match: Div(c: Sub(x, mu: ReduceMean(x) { axes: a, keepdims: 1 }), s: Sqrt(e: Add(v: ReduceMean(p: Mul(c, c)) { axes: a2, keepdims: 1 }, eps: const)))
+  // result: LayerNormalization(x, ones([dim(x, -1)])) { axis: -1, epsilon: item(eps) }
+  LayerNormFromPartsSquaredByMul: if (rw.begin(4)) {
+    const cOut = rw.input(root, 0);
+    const sOut = rw.input(root, 1);
+    const c = rw.def(cOut, "Sub");
+    if (cOut === undefined || c === undefined) {
+      rw.fail("c: not a Sub");
+      break LayerNormFromPartsSquaredByMul;
+    }
+    const x = rw.input(c, 0);
+    const muOut = rw.input(c, 1);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break LayerNormFromPartsSquaredByMul;
+    }
+    const mu = rw.def(muOut, "ReduceMean");
+    if (muOut === undefined || mu === undefined) {
+      rw.fail("mu: not a ReduceMean");
+      break LayerNormFromPartsSquaredByMul;
+    }
+    if (rw.input(mu, 1) !== undefined) {
+      rw.fail("ReduceMean operand axes is present");
+      break LayerNormFromPartsSquaredByMul;
+    }
+    const a = rw.attrInts(mu, "axes", []);
+    if (a === undefined) {
+      rw.fail("ReduceMean has no axes");
+      break LayerNormFromPartsSquaredByMul;
+    }
+    if (rw.attrInt(mu, "keepdims", 1) !== 1) {
+      rw.fail("ReduceMean.keepdims is not 1");
+      break LayerNormFromPartsSquaredByMul;
+    }
+    const muData = rw.input(mu, 0);
+    if (muData !== x) {
+      rw.fail("x: not the same value as the first x");
+      break LayerNormFromPartsSquaredByMul;
+    }
+    const s = rw.def(sOut, "Sqrt");
+    if (sOut === undefined || s === undefined) {
+      rw.fail("s: not a Sqrt");
+      break LayerNormFromPartsSquaredByMul;
+    }
+    const eOut = rw.input(s, 0);
+    const e = rw.def(eOut, "Add");
+    if (eOut === undefined || e === undefined) {
+      rw.fail("e: not a Add");
+      break LayerNormFromPartsSquaredByMul;
+    }
+    const eA = rw.input(e, 0);
+    const eB = rw.input(e, 1);
+    for (const [vOut, eps] of bothOrders(eA, eB)) {
+      const v = rw.def(vOut, "ReduceMean");
+      if (vOut === undefined || v === undefined) {
+        rw.fail("v: not a ReduceMean");
+        continue;
+      }
+      if (rw.input(v, 1) !== undefined) {
+        rw.fail("ReduceMean operand axes is present");
+        continue;
+      }
+      const a2 = rw.attrInts(v, "axes", []);
+      if (a2 === undefined) {
+        rw.fail("ReduceMean has no axes");
+        continue;
+      }
+      if (rw.attrInt(v, "keepdims", 1) !== 1) {
+        rw.fail("ReduceMean.keepdims is not 1");
+        continue;
+      }
+      const pOut = rw.input(v, 0);
+      const p = rw.def(pOut, "Mul");
+      if (pOut === undefined || p === undefined) {
+        rw.fail("p: not a Mul");
+        continue;
+      }
+      const pA = rw.input(p, 0);
+      const pB = rw.input(p, 1);
+      for (const [pLhs, pRhs] of bothOrders(pA, pB)) {
+        if (pLhs !== cOut) {
+          rw.fail("c: not the same value as the first c");
+          continue;
+        }
+        if (pRhs !== cOut) {
+          rw.fail("c: not the same value as the first c");
+          continue;
+        }
+        const epsTensor = rw.constant(eps);
+        if (eps === undefined || epsTensor === undefined) {
+          rw.fail("eps: not a constant");
+          continue;
+        }
+        if (rw.useCount(cOut) !== 3) {
+          rw.fail("where useCount(c) == 3");
+          continue;
+        }
+        if (!rw.hasOneUse(muOut)) {
+          rw.fail("where hasOneUse(mu)");
+          continue;
+        }
+        if (!rw.hasOneUse(sOut)) {
+          rw.fail("where hasOneUse(s)");
+          continue;
+        }
+        if (!rw.hasOneUse(eOut)) {
+          rw.fail("where hasOneUse(e)");
+          continue;
+        }
+        if (!rw.hasOneUse(vOut)) {
+          rw.fail("where hasOneUse(v)");
+          continue;
+        }
+        if (!rw.hasOneUse(pOut)) {
+          rw.fail("where hasOneUse(p)");
+          continue;
+        }
+        if (a.length !== 1) {
+          rw.fail("where len(a) == 1");
+          continue;
+        }
+        if (!G.equalLists(a, a2)) {
+          rw.fail("where a == a2");
+          continue;
+        }
+        if (!(a[0] === -1 || a[0] === G.rank(rw.shape(x)) - 1)) {
+          rw.fail("where a[0] == -1 || a[0] == rank(x) - 1");
+          continue;
+        }
+        if (!G.isScalar(rw.shape(eps))) {
+          rw.fail("where isScalar(eps)");
+          continue;
+        }
+        if (rw.dtype(x) !== "float32") {
+          rw.fail('where dtype(x) == "float32"');
+          continue;
+        }
+        const layerNormalizationScale = rw.constantValue(T.ones([G.dim(rw.shape(x), -1)]));
+        const [newLayerNormalization] = rw.create("LayerNormalization", "", [x, layerNormalizationScale], {
+          axis: A.int(-1),
+          epsilon: A.float(T.item(epsTensor)),
+        });
+        return rw.replace(root, [newLayerNormalization]);
+      }
+    }
+  }
+
+  // rule HardSwishFromClipDiv (rules/onnx.rules:214)
   // match: Div(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 6.0)
   // result: HardSwish(x)
-  HardSwishFromClipDiv: if (rw.begin(20)) {
+  HardSwishFromClipDiv: if (rw.begin(21)) {
     const mOut = rw.input(root, 0);
     const divB = rw.input(root, 1);
     const m = rw.def(mOut, "Mul");
@@ -2025,10 +2182,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSigmoidFromClipDiv (rules/onnx.rules:222)
+  // rule HardSigmoidFromClipDiv (rules/onnx.rules:230)
   // match: Div(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 6.0)
   // result: HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }
-  HardSigmoidFromClipDiv: if (rw.begin(22)) {
+  HardSigmoidFromClipDiv: if (rw.begin(23)) {
     const cOut = rw.input(root, 0);
     const divB = rw.input(root, 1);
     const c = rw.def(cOut, "Clip");
@@ -2087,10 +2244,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldDivIntoConv (rules/onnx.rules:119)
+  // rule FoldDivIntoConv (rules/onnx.rules:127)
   // match: Div(conv: Conv(x, W: const, b?: const), C: const)
   // result: Conv(x, W / C@0, (b ?? zeros([dim(W, 0)])) / C@0) { ...conv }
-  FoldDivIntoConv: if (rw.begin(10)) {
+  FoldDivIntoConv: if (rw.begin(11)) {
     const convOut = rw.input(root, 0);
     const C = rw.input(root, 1);
     const conv = rw.def(convOut, "Conv");
@@ -2135,10 +2292,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule DivByOne (rules/onnx.rules:377)
+  // rule DivByOne (rules/onnx.rules:385)
   // match: Div(x, one: const)
   // result: x
-  DivByOne: if (rw.begin(49)) {
+  DivByOne: if (rw.begin(50)) {
     const x = rw.input(root, 0);
     const one = rw.input(root, 1);
     if (x === undefined) {
@@ -2165,10 +2322,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Dropout, in priority order. */
 function matchDropout(rw: Rewriter, root: Node): boolean {
-  // rule DropInferenceDropout (rules/onnx.rules:365)
+  // rule DropInferenceDropout (rules/onnx.rules:373)
   // match: Dropout(x, _, training?: const)
   // result: x
-  DropInferenceDropout: if (rw.begin(47)) {
+  DropInferenceDropout: if (rw.begin(48)) {
     const x = rw.input(root, 0);
     const dropoutRatio = rw.input(root, 1);
     const training = rw.input(root, 2);
@@ -2192,10 +2349,10 @@ function matchDropout(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at HardSigmoid, in priority order. */
 function matchHardSigmoid(rw: Rewriter, root: Node): boolean {
-  // rule FuseHardSigmoidIntoConv (rules/onnx.rules:281)
+  // rule FuseHardSigmoidIntoConv (rules/onnx.rules:289)
   // match: HardSigmoid(conv: Conv(x, W, b?)) { alpha: alpha, beta: beta }
   // result: FusedConv(x, W, b) { ...conv, activation: "HardSigmoid", activation_params: [alpha, beta] }
-  FuseHardSigmoidIntoConv: if (rw.begin(36)) {
+  FuseHardSigmoidIntoConv: if (rw.begin(37)) {
     const alpha = rw.attrFloat(root, "alpha", 0.2);
     if (alpha === undefined) {
       rw.fail("HardSigmoid has no alpha");
@@ -2239,11 +2396,11 @@ function matchHardSigmoid(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at HardSwish, in priority order. */
 function matchHardSwish(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:266)
+  // rule FuseResidualActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:274)
   // with act = HardSwish, name = HardSwish
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_HardSwish_HardSwish: if (rw.begin(34)) {
+  FuseResidualActivationIntoConv_HardSwish_HardSwish: if (rw.begin(35)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -2293,11 +2450,11 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:257)
+  // rule FuseActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:265)
   // with act = HardSwish, name = HardSwish
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_HardSwish_HardSwish: if (rw.begin(33)) {
+  FuseActivationIntoConv_HardSwish_HardSwish: if (rw.begin(34)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -2330,10 +2487,10 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Identity, in priority order. */
 function matchIdentity(rw: Rewriter, root: Node): boolean {
-  // rule DropIdentity (rules/onnx.rules:357)
+  // rule DropIdentity (rules/onnx.rules:365)
   // match: Identity(x)
   // result: x
-  DropIdentity: if (rw.begin(46)) {
+  DropIdentity: if (rw.begin(47)) {
     const x = rw.input(root, 0);
     if (x === undefined) {
       rw.fail("x: operand absent");
@@ -2346,10 +2503,10 @@ function matchIdentity(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at LeakyRelu, in priority order. */
 function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
-  // rule FuseLeakyReluIntoConv (rules/onnx.rules:274)
+  // rule FuseLeakyReluIntoConv (rules/onnx.rules:282)
   // match: LeakyRelu(conv: Conv(x, W, b?)) { alpha: alpha }
   // result: FusedConv(x, W, b) { ...conv, activation: "LeakyRelu", activation_params: [alpha] }
-  FuseLeakyReluIntoConv: if (rw.begin(35)) {
+  FuseLeakyReluIntoConv: if (rw.begin(36)) {
     const alpha = rw.attrFloat(root, "alpha", 0.01);
     if (alpha === undefined) {
       rw.fail("LeakyRelu has no alpha");
@@ -2384,10 +2541,10 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseLeakyReluIntoGemm (rules/onnx.rules:323)
+  // rule FuseLeakyReluIntoGemm (rules/onnx.rules:331)
   // match: LeakyRelu(gemm: Gemm(a, b, c?)) { alpha: alpha }
   // result: FusedGemm(a, b, c) { ...gemm, activation: "LeakyRelu", activation_alpha: alpha }
-  FuseLeakyReluIntoGemm: if (rw.begin(43)) {
+  FuseLeakyReluIntoGemm: if (rw.begin(44)) {
     const alpha = rw.attrFloat(root, "alpha", 0.01);
     if (alpha === undefined) {
       rw.fail("LeakyRelu has no alpha");
@@ -2426,10 +2583,10 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Mul, in priority order. */
 function matchMul(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantMul (rules/onnx.rules:437)
+  // rule FoldConstantMul (rules/onnx.rules:445)
   // match: Mul(a: const, b: const)
   // result: a * b
-  if (rw.begin(58)) {
+  if (rw.begin(59)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [a, b] of bothOrders(mulA, mulB)) {
@@ -2448,10 +2605,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule GeluFromErf (rules/onnx.rules:236)
+  // rule GeluFromErf (rules/onnx.rules:244)
   // match: Mul(m: Mul(x, a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0)), 0.5)
   // result: Gelu(x)
-  if (rw.begin(24)) {
+  if (rw.begin(25)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [mOut, mulRhs] of bothOrders(mulA, mulB)) {
@@ -2530,10 +2687,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule GeluFromErfHalfInside (rules/onnx.rules:241)
+  // rule GeluFromErfHalfInside (rules/onnx.rules:249)
   // match: Mul(x, h: Mul(a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0), 0.5))
   // result: Gelu(x)
-  if (rw.begin(25)) {
+  if (rw.begin(26)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [x, hOut] of bothOrders(mulA, mulB)) {
@@ -2612,10 +2769,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule GeluFromErfHalfFirst (rules/onnx.rules:246)
+  // rule GeluFromErfHalfFirst (rules/onnx.rules:254)
   // match: Mul(h: Mul(x, 0.5), a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0))
   // result: Gelu(x)
-  if (rw.begin(26)) {
+  if (rw.begin(27)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [hOut, aOut] of bothOrders(mulA, mulB)) {
@@ -2694,10 +2851,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSwishFromHardSigmoid (rules/onnx.rules:198)
+  // rule HardSwishFromHardSigmoid (rules/onnx.rules:206)
   // match: Mul(x, hs: HardSigmoid(x) { alpha: alpha, beta: 0.5 })
   // result: HardSwish(x)
-  if (rw.begin(19)) {
+  if (rw.begin(20)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [x, hsOut] of bothOrders(mulA, mulB)) {
@@ -2741,10 +2898,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSwishFromClipMul (rules/onnx.rules:213)
+  // rule HardSwishFromClipMul (rules/onnx.rules:221)
   // match: Mul(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 0.16666667)
   // result: HardSwish(x)
-  if (rw.begin(21)) {
+  if (rw.begin(22)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [mOut, mulRhs] of bothOrders(mulA, mulB)) {
@@ -2819,10 +2976,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSigmoidFromClipMul (rules/onnx.rules:228)
+  // rule HardSigmoidFromClipMul (rules/onnx.rules:236)
   // match: Mul(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 0.16666667)
   // result: HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }
-  if (rw.begin(23)) {
+  if (rw.begin(24)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [cOut, mulRhs] of bothOrders(mulA, mulB)) {
@@ -2883,10 +3040,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldMulIntoLayerNorm (rules/onnx.rules:55)
+  // rule FoldMulIntoLayerNorm (rules/onnx.rules:63)
   // match: Mul(ln: LayerNormalization(x, g: const, b?: const) { axis: -1 }, k: const)
   // result: LayerNormalization(x, g * flatten(k), (b ?? zeros([dim(x, -1)])) * flatten(k)) { ...ln }
-  if (rw.begin(4)) {
+  if (rw.begin(5)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [lnOut, k] of bothOrders(mulA, mulB)) {
@@ -2947,10 +3104,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldMulIntoConv (rules/onnx.rules:111)
+  // rule FoldMulIntoConv (rules/onnx.rules:119)
   // match: Mul(C: const, conv: Conv(x, W: const, b?: const))
   // result: Conv(x, W * C@0, (b ?? zeros([dim(W, 0)])) * C@0) { ...conv }
-  if (rw.begin(9)) {
+  if (rw.begin(10)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [C, convOut] of bothOrders(mulA, mulB)) {
@@ -2997,10 +3154,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MulByOne (rules/onnx.rules:371)
+  // rule MulByOne (rules/onnx.rules:379)
   // match: Mul(x, one: const)
   // result: x
-  if (rw.begin(48)) {
+  if (rw.begin(49)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [x, one] of bothOrders(mulA, mulB)) {
@@ -3060,11 +3217,11 @@ function matchReduceMean(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Relu, in priority order. */
 function matchRelu(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[Relu,Relu] (rules/onnx.rules:266)
+  // rule FuseResidualActivationIntoConv[Relu,Relu] (rules/onnx.rules:274)
   // with act = Relu, name = Relu
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_Relu_Relu: if (rw.begin(28)) {
+  FuseResidualActivationIntoConv_Relu_Relu: if (rw.begin(29)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -3114,11 +3271,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[Relu,Relu] (rules/onnx.rules:257)
+  // rule FuseActivationIntoConv[Relu,Relu] (rules/onnx.rules:265)
   // with act = Relu, name = Relu
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_Relu_Relu: if (rw.begin(27)) {
+  FuseActivationIntoConv_Relu_Relu: if (rw.begin(28)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -3147,11 +3304,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Relu,Relu] (rules/onnx.rules:315)
+  // rule FuseActivationIntoGemm[Relu,Relu] (rules/onnx.rules:323)
   // with act = Relu, name = Relu
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Relu_Relu: if (rw.begin(40)) {
+  FuseActivationIntoGemm_Relu_Relu: if (rw.begin(41)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -3184,10 +3341,10 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Reshape, in priority order. */
 function matchReshape(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantReshape (rules/onnx.rules:452)
+  // rule FoldConstantReshape (rules/onnx.rules:460)
   // match: r: Reshape(c: const, s: const)
   // result: reshape(c, ints(s))
-  FoldConstantReshape: if (rw.begin(61)) {
+  FoldConstantReshape: if (rw.begin(62)) {
     const rOut = rw.output(root);
     const c = rw.input(root, 0);
     const s = rw.input(root, 1);
@@ -3209,10 +3366,10 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeReshapes (rules/onnx.rules:412)
+  // rule ComposeReshapes (rules/onnx.rules:420)
   // match: r: Reshape(inner: Reshape(x, _), s: const)
   // result: Reshape(x, s) { ...r }
-  ComposeReshapes: if (rw.begin(54)) {
+  ComposeReshapes: if (rw.begin(55)) {
     const rOut = rw.output(root);
     const innerOut = rw.input(root, 0);
     const s = rw.input(root, 1);
@@ -3244,10 +3401,10 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newReshape]);
   }
 
-  // rule DropNoOpReshape (rules/onnx.rules:418)
+  // rule DropNoOpReshape (rules/onnx.rules:426)
   // match: r: Reshape(x, _)
   // result: x
-  DropNoOpReshape: if (rw.begin(55)) {
+  DropNoOpReshape: if (rw.begin(56)) {
     const rOut = rw.output(root);
     const x = rw.input(root, 0);
     const reshapeShape = rw.input(root, 1);
@@ -3266,11 +3423,11 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sigmoid, in priority order. */
 function matchSigmoid(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:266)
+  // rule FuseResidualActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:274)
   // with act = Sigmoid, name = Sigmoid
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(30)) {
+  FuseResidualActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(31)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -3320,11 +3477,11 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:257)
+  // rule FuseActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:265)
   // with act = Sigmoid, name = Sigmoid
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(29)) {
+  FuseActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(30)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -3353,11 +3510,11 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Sigmoid,Sigmoid] (rules/onnx.rules:315)
+  // rule FuseActivationIntoGemm[Sigmoid,Sigmoid] (rules/onnx.rules:323)
   // with act = Sigmoid, name = Sigmoid
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Sigmoid_Sigmoid: if (rw.begin(41)) {
+  FuseActivationIntoGemm_Sigmoid_Sigmoid: if (rw.begin(42)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -3390,10 +3547,10 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sqrt, in priority order. */
 function matchSqrt(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSqrt (rules/onnx.rules:446)
+  // rule FoldConstantSqrt (rules/onnx.rules:454)
   // match: Sqrt(c: const)
   // result: sqrt(c)
-  FoldConstantSqrt: if (rw.begin(60)) {
+  FoldConstantSqrt: if (rw.begin(61)) {
     const c = rw.input(root, 0);
     const cTensor = rw.constant(c);
     if (c === undefined || cTensor === undefined) {
@@ -3408,10 +3565,10 @@ function matchSqrt(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sub, in priority order. */
 function matchSub(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSub (rules/onnx.rules:433)
+  // rule FoldConstantSub (rules/onnx.rules:441)
   // match: Sub(a: const, b: const)
   // result: a - b
-  FoldConstantSub: if (rw.begin(57)) {
+  FoldConstantSub: if (rw.begin(58)) {
     const a = rw.input(root, 0);
     const b = rw.input(root, 1);
     const aTensor = rw.constant(a);
@@ -3428,10 +3585,10 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule FoldSubIntoConv (rules/onnx.rules:135)
+  // rule FoldSubIntoConv (rules/onnx.rules:143)
   // match: Sub(conv: Conv(x, W: const, b?: const), C: const)
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) - C@0) { ...conv }
-  FoldSubIntoConv: if (rw.begin(12)) {
+  FoldSubIntoConv: if (rw.begin(13)) {
     const convOut = rw.input(root, 0);
     const C = rw.input(root, 1);
     const conv = rw.def(convOut, "Conv");
@@ -3475,10 +3632,10 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule FoldConvSubtractedFromConstant (rules/onnx.rules:143)
+  // rule FoldConvSubtractedFromConstant (rules/onnx.rules:151)
   // match: Sub(C: const, conv: Conv(x, W: const, b?: const))
   // result: Conv(x, -W, C@0 - (b ?? zeros([dim(W, 0)]))) { ...conv }
-  FoldConvSubtractedFromConstant: if (rw.begin(13)) {
+  FoldConvSubtractedFromConstant: if (rw.begin(14)) {
     const C = rw.input(root, 0);
     const convOut = rw.input(root, 1);
     const CTensor = rw.constant(C);
@@ -3523,10 +3680,10 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule SubZero (rules/onnx.rules:390)
+  // rule SubZero (rules/onnx.rules:398)
   // match: Sub(x, zero: const)
   // result: x
-  SubZero: if (rw.begin(51)) {
+  SubZero: if (rw.begin(52)) {
     const x = rw.input(root, 0);
     const zero = rw.input(root, 1);
     if (x === undefined) {
@@ -3553,11 +3710,11 @@ function matchSub(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Tanh, in priority order. */
 function matchTanh(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:266)
+  // rule FuseResidualActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:274)
   // with act = Tanh, name = Tanh
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_Tanh_Tanh: if (rw.begin(32)) {
+  FuseResidualActivationIntoConv_Tanh_Tanh: if (rw.begin(33)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -3607,11 +3764,11 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:257)
+  // rule FuseActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:265)
   // with act = Tanh, name = Tanh
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_Tanh_Tanh: if (rw.begin(31)) {
+  FuseActivationIntoConv_Tanh_Tanh: if (rw.begin(32)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -3640,11 +3797,11 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Tanh,Tanh] (rules/onnx.rules:315)
+  // rule FuseActivationIntoGemm[Tanh,Tanh] (rules/onnx.rules:323)
   // with act = Tanh, name = Tanh
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Tanh_Tanh: if (rw.begin(42)) {
+  FuseActivationIntoGemm_Tanh_Tanh: if (rw.begin(43)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -3677,10 +3834,10 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Transpose, in priority order. */
 function matchTranspose(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantTranspose (rules/onnx.rules:457)
+  // rule FoldConstantTranspose (rules/onnx.rules:465)
   // match: Transpose(c: const) { perm: p }
   // result: transpose(c, p)
-  FoldConstantTranspose: if (rw.begin(62)) {
+  FoldConstantTranspose: if (rw.begin(63)) {
     const p = rw.attrInts(root, "perm", []);
     if (p === undefined) {
       rw.fail("Transpose has no perm");
@@ -3700,10 +3857,10 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeTransposes (rules/onnx.rules:398)
+  // rule ComposeTransposes (rules/onnx.rules:406)
   // match: Transpose(t: Transpose(x) { perm: p }) { perm: q }
   // result: Transpose(x) { perm: composePerm(p, q) }
-  ComposeTransposes: if (rw.begin(52)) {
+  ComposeTransposes: if (rw.begin(53)) {
     const q = rw.attrInts(root, "perm", []);
     if (q === undefined) {
       rw.fail("Transpose has no perm");
@@ -3741,10 +3898,10 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newTranspose]);
   }
 
-  // rule DropIdentityTranspose (rules/onnx.rules:404)
+  // rule DropIdentityTranspose (rules/onnx.rules:412)
   // match: Transpose(x) { perm: p }
   // result: x
-  DropIdentityTranspose: if (rw.begin(53)) {
+  DropIdentityTranspose: if (rw.begin(54)) {
     const p = rw.attrInts(root, "perm", []);
     if (p === undefined) {
       rw.fail("Transpose has no perm");
