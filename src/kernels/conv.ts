@@ -26,7 +26,7 @@ import {
   outputF32,
   outputZeros,
   Scratch,
-  unknownDim,
+  derivedDim,
 } from "./util.js";
 
 // ── geometry ──────────────────────────────────────────────────────────────────────────────
@@ -109,7 +109,7 @@ export function windowAxis(size: number, w: WindowAttrs, i: number, rank: number
 
 /** Output dims of a window op over `spatial` (symbolic dims give fresh unknown dims). */
 export function windowOutDims(spatial: readonly Dim[], w: WindowAttrs): Dim[] {
-  return spatial.map((d, i) => mapDim(d, (n) => windowAxis(n, w, i, spatial.length).out));
+  return spatial.map((d, i) => mapDim(d, (n) => windowAxis(n, w, i, spatial.length).out, "window", i, w));
 }
 
 /** TFLite padding (SAME or VALID) for one axis. */
@@ -390,11 +390,13 @@ function convTransposeInfer(inputs: readonly (ValueInfo | undefined)[], attrs: A
   checkRank(w.shape, x.shape.length, "W");
   const group = attrInt(attrs, "group", 1);
   checkDimsAgree(x.shape[1]!, w.shape[0]!, "X's channels differ from W's input channels");
-  const o = mapDim(w.shape[1]!, (v) => v * group);
+  const o = mapDim(w.shape[1]!, (v) => v * group, "times", group);
   const kernel = w.shape.slice(2);
   if (!kernel.every((d) => typeof d === "number")) return undefined;
   const spatial = x.shape.slice(2);
-  if (!spatial.every((d) => typeof d === "number")) return [x.shape[0]!, o, ...spatial.map(() => unknownDim())];
+  if (!spatial.every((d) => typeof d === "number")) {
+    return [x.shape[0]!, o, ...spatial.map((d, i) => derivedDim("convTranspose", d, i, kernel, attrs))];
+  }
   const axes = convTransposeAxes(spatial as number[], kernel as number[], attrs);
   return [x.shape[0]!, o, ...axes.map((a) => a.out)];
 }
@@ -494,7 +496,7 @@ function tflConvInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs, 
   }
   const padding = attrString(attrs, "padding", "VALID");
   const axisDim = (size: Dim, k: Dim, stride: number, dilation: number): Dim =>
-    typeof size === "number" && typeof k === "number" ? tflAxis(size, k, stride, dilation, padding).out : unknownDim();
+    typeof size === "number" && typeof k === "number" ? tflAxis(size, k, stride, dilation, padding).out : derivedDim("tflWindow", size, k, stride, dilation, padding);
   return [
     n,
     axisDim(ih, kh, attrInt(attrs, "stride_h", 1), attrInt(attrs, "dilation_h_factor", 1)),

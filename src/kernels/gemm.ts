@@ -24,7 +24,7 @@ import {
   formatShape,
   need,
   outputF32,
-  unknownDim,
+  derivedDim,
 } from "./util.js";
 
 // ── the GEMM core ─────────────────────────────────────────────────────────────────────────
@@ -577,7 +577,7 @@ function fullyConnectedShape(inputs: readonly (ValueInfo | undefined)[], attrs: 
     return [...x.shape.slice(0, -1), o];
   }
   const known = x.shape.every((d) => typeof d === "number") && typeof i === "number";
-  if (!known) return [x.shape.length === 2 ? x.shape[0]! : unknownDim(), o];
+  if (!known) return [x.shape.length === 2 ? x.shape[0]! : derivedDim("rows", x.shape, i), o];
   const total = (x.shape as number[]).reduce((p, q) => p * q, 1);
   if (total % (i as number) !== 0) throw new OpError(`input of ${total} elements cannot be flattened to rows of ${i}`);
   return [total / (i as number), o];

@@ -8,7 +8,7 @@ import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, tflActivation } from "./activation.js";
 import { onnxWindowAttrs, tflAxis, windowAxis, windowOutDims, type Axis } from "./conv.js";
-import { attrInt, attrString, checkDType, checkRank, need, outputF32, unknownDim } from "./util.js";
+import { attrInt, attrString, checkDType, checkRank, derivedDim, need, outputF32 } from "./util.js";
 
 type PoolKind = "max" | "avg";
 
@@ -122,7 +122,7 @@ function tflPoolInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs):
   checkRank(x.shape, 4, "input");
   const [n, h, w, c] = x.shape as [Dim, Dim, Dim, Dim];
   const padding = attrString(attrs, "padding", "VALID");
-  const dim = (size: Dim, k: number, s: number): Dim => (typeof size === "number" ? tflAxis(size, k, s, 1, padding).out : unknownDim());
+  const dim = (size: Dim, k: number, s: number): Dim => (typeof size === "number" ? tflAxis(size, k, s, 1, padding).out : derivedDim("tflWindow", size, k, s, 1, padding));
   return [
     n,
     dim(h, attrInt(attrs, "filter_height", 1), attrInt(attrs, "stride_h", 1)),

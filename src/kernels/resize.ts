@@ -7,7 +7,7 @@
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import { numel, type Tensor } from "../runtime/tensor.js";
-import { attrInts, attrString, checkDType, constNumbers, hasAttr, need, normAxis, outputF32, tensorNumbers, unknownDim } from "./util.js";
+import { attrInts, attrString, checkDType, constNumbers, hasAttr, need, normAxis, outputF32, tensorNumbers, derivedDim, unknownDim } from "./util.js";
 
 const MODES = ["nearest", "linear"];
 const TRANSFORMS = ["half_pixel", "pytorch_half_pixel", "half_pixel_symmetric", "align_corners", "asymmetric", "tf_half_pixel_for_nn"];
@@ -68,7 +68,7 @@ registerOp({
     if (!x.shape) return [{ dtype: "float32", shape: undefined }];
     if (scales === "unknown" || sizes === "unknown" || !x.shape.every((d) => typeof d === "number")) {
       if (sizes !== undefined && sizes !== "unknown" && !hasAttr(attrs, "axes")) return [{ dtype: "float32", shape: sizes }];
-      return [{ dtype: "float32", shape: x.shape.map((d, i) => (scales !== "unknown" && scales?.[i] === 1 ? d : unknownDim())) as Dim[] }];
+      return [{ dtype: "float32", shape: x.shape.map((d, i) => (scales === "unknown" || scales === undefined ? unknownDim() : scales[i] === 1 ? d : derivedDim("resize", d, scales[i], attrs))) as Dim[] }];
     }
     return [{ dtype: "float32", shape: resizePlan(x.shape as number[], scales, sizes, attrs).out }];
   },

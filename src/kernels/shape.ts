@@ -25,6 +25,7 @@ import {
   outputUninit,
   reshaped,
   tensorNumbers,
+  derivedDim,
   unknownDim,
 } from "./util.js";
 
@@ -64,7 +65,7 @@ function reshapeTarget(input: readonly Dim[], target: readonly number[], allowZe
       const p = numel(rest as number[]);
       if (p === 0 || total % p !== 0) throw new OpError(`cannot reshape ${formatShape(input)} to [${target.join(", ")}]`);
       out[inferred] = total / p;
-    } else out[inferred] = unknownDim();
+    } else out[inferred] = derivedDim("reshape", input, target, inferred);
   } else if (total !== undefined && restKnown && numel(rest as number[]) !== total) {
     throw new OpError(`cannot reshape ${formatShape(input)} to ${formatShape(out)}: element counts differ`);
   }
@@ -107,7 +108,7 @@ registerOp({
 // ── Flatten / Squeeze / Unsqueeze ─────────────────────────────────────────────────────────
 
 function product(dims: readonly Dim[]): Dim {
-  return dims.every((d) => typeof d === "number") ? numel(dims as number[]) : dims.length === 1 ? dims[0]! : unknownDim();
+  return dims.every((d) => typeof d === "number") ? numel(dims as number[]) : dims.length === 1 ? dims[0]! : derivedDim("product", dims);
 }
 
 function flattenShape(shape: readonly Dim[], attrs: Attrs): Dim[] {
@@ -261,7 +262,7 @@ registerOp({
         if (i !== axis) checkDimsAgree(d, out[i]!, `input inputs[${k}] ${formatShape(s!)} differs from inputs[0] ${formatShape(shapes[0]!)} off the concat axis`);
       });
       const d = s![axis]!;
-      sum = typeof sum === "number" && typeof d === "number" ? sum + d : unknownDim();
+      sum = typeof sum === "number" && typeof d === "number" ? sum + d : derivedDim("sum", sum, d);
     });
     out[axis] = sum;
     return [{ dtype, shape: out }];
@@ -397,7 +398,7 @@ registerOp({
     const shape = [...x.shape];
     ops.axes.forEach((a, k) => {
       const d = shape[a]!;
-      shape[a] = typeof d === "number" ? sliceAxis(d, ops.starts[k]!, ops.ends[k]!, ops.steps[k]!).count : unknownDim();
+      shape[a] = typeof d === "number" ? sliceAxis(d, ops.starts[k]!, ops.ends[k]!, ops.steps[k]!).count : derivedDim("slice", d, ops.starts[k], ops.ends[k], ops.steps[k]);
     });
     return [{ dtype: x.dtype, shape }];
   },
@@ -497,7 +498,7 @@ registerOp({
     const axes = inputs[3] ? constNumbers(inputs[3]) : undefined;
     if (!pads || (inputs[3] && !axes)) return [{ dtype: x.dtype, shape: unknownShape(rank) }];
     const full = padOperands(rank, pads, axes);
-    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === "number" ? d + full[i]! + full[i + rank]! : unknownDim())) }];
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === "number" ? d + full[i]! + full[i + rank]! : derivedDim("pad", d, full[i], full[i + rank]))) }];
   },
   kernel: (inputs, attrs) => {
     const x = need(inputs, 0, "data");

@@ -92,16 +92,41 @@ export function tensorNumbers(t: Tensor): number[] {
 
 // ── dims ──────────────────────────────────────────────────────────────────────────────────
 
+// Two kinds of symbolic dims come out of shape inference:
+// - `?N`, fresh for a size that depends on data (a non-constant shape operand): never known to
+//   equal anything, so rewrites and the verifier may only treat it as "unknown"
+//   (src/runtime/infer.ts `isFreshDim`);
+// - derived dims, a function of other dims and of attributes (a convolution's output height from
+//   the input height "H"): named after their derivation, so inferring the same op on the same
+//   input again gives the same name, and a rewrite that changes a stride is seen to change the
+//   shape even when the input height is unknown.
+
 let unknownCounter = 0;
 
-/** A fresh symbolic dim for a size that depends on unknown sizes (never equal to another). */
+/** A fresh symbolic dim for a size that depends on data (never equal to another). */
 export function unknownDim(): Dim {
   return `?${++unknownCounter}`;
 }
 
-/** Applies `f` to known dims; an unknown input gives a fresh unknown dim. */
-export function mapDim(d: Dim, f: (n: number) => number): Dim {
-  return typeof d === "number" ? f(d) : unknownDim();
+/**
+ * The symbolic dim `what(args…)`: the same derivation from the same dims always gives the same
+ * name. Long derivations (deep networks nest them) are named by a hash of their text.
+ */
+export function derivedDim(what: string, ...args: readonly unknown[]): Dim {
+  const text = `${what}(${args.map((a) => (typeof a === "object" ? JSON.stringify(a) : String(a))).join(",")})`;
+  return text.length <= 40 ? text : `${what}#${hash64(text)}`;
+}
+
+/** 64-bit FNV-1a of a string, as 16 hex digits. */
+function hash64(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n);
+  return h.toString(16).padStart(16, "0");
+}
+
+/** Applies `f` to a known dim; a symbolic one gives the derived dim `what(d, args…)`. */
+export function mapDim(d: Dim, f: (n: number) => number, what: string, ...args: readonly unknown[]): Dim {
+  return typeof d === "number" ? f(d) : derivedDim(what, d, ...args);
 }
 
 export function normAxis(axis: number, rank: number, what = "axis"): number {
@@ -124,7 +149,7 @@ export function broadcastShapes(shapes: readonly (readonly Dim[])[], names?: rea
         const label = names ? names.map((n, k) => `${n} ${formatShape(shapes[k]!)}`).join(" and ") : shapes.map(formatShape).join(" and ");
         throw new OpError(`inputs ${label} cannot be broadcast`);
       } else if (typeof d === "string" && typeof e === "number") d = e;
-      else if (typeof d === "string" && typeof e === "string") d = unknownDim();
+      else if (typeof d === "string" && typeof e === "string") d = derivedDim("broadcast", d, e);
     }
     out.push(d);
   }

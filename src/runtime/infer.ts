@@ -28,8 +28,10 @@ export class InferenceError extends Error {
 }
 
 /**
- * Whether a dim is a fresh unknown size (`?17`): shape functions invent one whenever a size
- * depends on sizes nobody knows, so two of them never compare equal, even for the same value.
+ * Whether a dim is a fresh unknown size (`?17`): shape functions invent one for a size that
+ * depends on data (a shape operand that is not constant), so two of them never compare equal,
+ * even for the same value. Sizes derived from other symbolic sizes (a convolution's output
+ * height from "H") are named after their derivation instead and compare exactly.
  */
 export function isFreshDim(d: Dim): boolean {
   return typeof d === "string" && d.startsWith("?");
