@@ -336,7 +336,7 @@ export const rules: readonly RuleInfo[] = [
     name: "MatMulAddToGemm",
     priority: 10,
     root: "Add",
-    location: "rules/onnx.rules:315:1",
+    location: "rules/onnx.rules:318:1",
     match: "Add(mm: MatMul(x, B: const), c)",
     result: "Gemm(x, B, c)",
   },
@@ -344,7 +344,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Relu,Relu]",
     priority: 5,
     root: "Relu",
-    location: "rules/onnx.rules:323:3",
+    location: "rules/onnx.rules:326:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -352,7 +352,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Sigmoid,Sigmoid]",
     priority: 5,
     root: "Sigmoid",
-    location: "rules/onnx.rules:323:3",
+    location: "rules/onnx.rules:326:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -360,7 +360,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Tanh,Tanh]",
     priority: 5,
     root: "Tanh",
-    location: "rules/onnx.rules:323:3",
+    location: "rules/onnx.rules:326:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -368,7 +368,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseLeakyReluIntoGemm",
     priority: 5,
     root: "LeakyRelu",
-    location: "rules/onnx.rules:331:1",
+    location: "rules/onnx.rules:334:1",
     match: "LeakyRelu(gemm: Gemm(a, b, c?)) { alpha: alpha }",
     result: 'FusedGemm(a, b, c) { ...gemm, activation: "LeakyRelu", activation_alpha: alpha }',
   },
@@ -376,7 +376,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoConv",
     priority: 10,
     root: "Conv",
-    location: "rules/onnx.rules:343:1",
+    location: "rules/onnx.rules:346:1",
     match:
       'conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }',
     result: "Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }",
@@ -385,7 +385,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoAveragePool",
     priority: 10,
     root: "AveragePool",
-    location: "rules/onnx.rules:355:1",
+    location: "rules/onnx.rules:358:1",
     match:
       'pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0 }',
     result:
@@ -395,7 +395,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentity",
     priority: 50,
     root: "Identity",
-    location: "rules/onnx.rules:365:1",
+    location: "rules/onnx.rules:368:1",
     match: "Identity(x)",
     result: "x",
   },
@@ -403,7 +403,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropInferenceDropout",
     priority: 50,
     root: "Dropout",
-    location: "rules/onnx.rules:373:1",
+    location: "rules/onnx.rules:376:1",
     match: "Dropout(x, _, training?: const)",
     result: "x",
   },
@@ -411,7 +411,7 @@ export const rules: readonly RuleInfo[] = [
     name: "MulByOne",
     priority: 1,
     root: "Mul",
-    location: "rules/onnx.rules:379:1",
+    location: "rules/onnx.rules:382:1",
     match: "Mul(x, one: const)",
     result: "x",
   },
@@ -419,7 +419,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DivByOne",
     priority: 1,
     root: "Div",
-    location: "rules/onnx.rules:385:1",
+    location: "rules/onnx.rules:388:1",
     match: "Div(x, one: const)",
     result: "x",
   },
@@ -427,7 +427,7 @@ export const rules: readonly RuleInfo[] = [
     name: "AddZero",
     priority: 1,
     root: "Add",
-    location: "rules/onnx.rules:392:1",
+    location: "rules/onnx.rules:395:1",
     match: "Add(x, zero: const)",
     result: "x",
   },
@@ -435,7 +435,7 @@ export const rules: readonly RuleInfo[] = [
     name: "SubZero",
     priority: 1,
     root: "Sub",
-    location: "rules/onnx.rules:398:1",
+    location: "rules/onnx.rules:401:1",
     match: "Sub(x, zero: const)",
     result: "x",
   },
@@ -443,7 +443,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeTransposes",
     priority: 10,
     root: "Transpose",
-    location: "rules/onnx.rules:406:1",
+    location: "rules/onnx.rules:409:1",
     match: "Transpose(t: Transpose(x) { perm: p }) { perm: q }",
     result: "Transpose(x) { perm: composePerm(p, q) }",
   },
@@ -451,7 +451,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentityTranspose",
     priority: 9,
     root: "Transpose",
-    location: "rules/onnx.rules:412:1",
+    location: "rules/onnx.rules:415:1",
     match: "Transpose(x) { perm: p }",
     result: "x",
   },
@@ -459,7 +459,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeReshapes",
     priority: 10,
     root: "Reshape",
-    location: "rules/onnx.rules:420:1",
+    location: "rules/onnx.rules:423:1",
     match: "r: Reshape(inner: Reshape(x, _), s: const)",
     result: "Reshape(x, s) { ...r }",
   },
@@ -467,7 +467,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropNoOpReshape",
     priority: 9,
     root: "Reshape",
-    location: "rules/onnx.rules:426:1",
+    location: "rules/onnx.rules:429:1",
     match: "r: Reshape(x, _)",
     result: "x",
   },
@@ -475,7 +475,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantAdd",
     priority: 30,
     root: "Add",
-    location: "rules/onnx.rules:437:1",
+    location: "rules/onnx.rules:440:1",
     match: "Add(a: const, b: const)",
     result: "a + b",
   },
@@ -483,7 +483,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSub",
     priority: 30,
     root: "Sub",
-    location: "rules/onnx.rules:441:1",
+    location: "rules/onnx.rules:444:1",
     match: "Sub(a: const, b: const)",
     result: "a - b",
   },
@@ -491,7 +491,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantMul",
     priority: 30,
     root: "Mul",
-    location: "rules/onnx.rules:445:1",
+    location: "rules/onnx.rules:448:1",
     match: "Mul(a: const, b: const)",
     result: "a * b",
   },
@@ -499,7 +499,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantDiv",
     priority: 30,
     root: "Div",
-    location: "rules/onnx.rules:449:1",
+    location: "rules/onnx.rules:452:1",
     match: "Div(a: const, b: const)",
     result: "a / b",
   },
@@ -507,7 +507,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSqrt",
     priority: 30,
     root: "Sqrt",
-    location: "rules/onnx.rules:454:1",
+    location: "rules/onnx.rules:457:1",
     match: "Sqrt(c: const)",
     result: "sqrt(c)",
   },
@@ -515,7 +515,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantReshape",
     priority: 30,
     root: "Reshape",
-    location: "rules/onnx.rules:460:1",
+    location: "rules/onnx.rules:463:1",
     match: "r: Reshape(c: const, s: const)",
     result: "reshape(c, ints(s))",
   },
@@ -523,7 +523,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantTranspose",
     priority: 30,
     root: "Transpose",
-    location: "rules/onnx.rules:465:1",
+    location: "rules/onnx.rules:468:1",
     match: "Transpose(c: const) { perm: p }",
     result: "transpose(c, p)",
   },
@@ -580,7 +580,7 @@ function apply(rw: Rewriter, node: Node): boolean {
 
 /** The rules rooted at Add, in priority order. */
 function matchAdd(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantAdd (rules/onnx.rules:437)
+  // rule FoldConstantAdd (rules/onnx.rules:440)
   // match: Add(a: const, b: const)
   // result: a + b
   if (rw.begin(57)) {
@@ -711,7 +711,7 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MatMulAddToGemm (rules/onnx.rules:315)
+  // rule MatMulAddToGemm (rules/onnx.rules:318)
   // match: Add(mm: MatMul(x, B: const), c)
   // result: Gemm(x, B, c)
   if (rw.begin(40)) {
@@ -759,7 +759,7 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule AddZero (rules/onnx.rules:392)
+  // rule AddZero (rules/onnx.rules:395)
   // match: Add(x, zero: const)
   // result: x
   if (rw.begin(51)) {
@@ -791,7 +791,7 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at AveragePool, in priority order. */
 function matchAveragePool(rw: Rewriter, root: Node): boolean {
-  // rule FoldPadIntoAveragePool (rules/onnx.rules:355)
+  // rule FoldPadIntoAveragePool (rules/onnx.rules:358)
   // match: pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0 }
   // result: AveragePool(x) { ...pool, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]], count_include_pad: 1 }
   FoldPadIntoAveragePool: if (rw.begin(46)) {
@@ -1487,7 +1487,7 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldPadIntoConv (rules/onnx.rules:343)
+  // rule FoldPadIntoConv (rules/onnx.rules:346)
   // match: conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }
   // result: Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }
   FoldPadIntoConv: if (rw.begin(45)) {
@@ -1791,7 +1791,7 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Div, in priority order. */
 function matchDiv(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantDiv (rules/onnx.rules:449)
+  // rule FoldConstantDiv (rules/onnx.rules:452)
   // match: Div(a: const, b: const)
   // result: a / b
   FoldConstantDiv: if (rw.begin(60)) {
@@ -2292,7 +2292,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule DivByOne (rules/onnx.rules:385)
+  // rule DivByOne (rules/onnx.rules:388)
   // match: Div(x, one: const)
   // result: x
   DivByOne: if (rw.begin(50)) {
@@ -2322,7 +2322,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Dropout, in priority order. */
 function matchDropout(rw: Rewriter, root: Node): boolean {
-  // rule DropInferenceDropout (rules/onnx.rules:373)
+  // rule DropInferenceDropout (rules/onnx.rules:376)
   // match: Dropout(x, _, training?: const)
   // result: x
   DropInferenceDropout: if (rw.begin(48)) {
@@ -2487,7 +2487,7 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Identity, in priority order. */
 function matchIdentity(rw: Rewriter, root: Node): boolean {
-  // rule DropIdentity (rules/onnx.rules:365)
+  // rule DropIdentity (rules/onnx.rules:368)
   // match: Identity(x)
   // result: x
   DropIdentity: if (rw.begin(47)) {
@@ -2541,7 +2541,7 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseLeakyReluIntoGemm (rules/onnx.rules:331)
+  // rule FuseLeakyReluIntoGemm (rules/onnx.rules:334)
   // match: LeakyRelu(gemm: Gemm(a, b, c?)) { alpha: alpha }
   // result: FusedGemm(a, b, c) { ...gemm, activation: "LeakyRelu", activation_alpha: alpha }
   FuseLeakyReluIntoGemm: if (rw.begin(44)) {
@@ -2583,7 +2583,7 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Mul, in priority order. */
 function matchMul(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantMul (rules/onnx.rules:445)
+  // rule FoldConstantMul (rules/onnx.rules:448)
   // match: Mul(a: const, b: const)
   // result: a * b
   if (rw.begin(59)) {
@@ -3154,7 +3154,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MulByOne (rules/onnx.rules:379)
+  // rule MulByOne (rules/onnx.rules:382)
   // match: Mul(x, one: const)
   // result: x
   if (rw.begin(49)) {
@@ -3304,7 +3304,7 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Relu,Relu] (rules/onnx.rules:323)
+  // rule FuseActivationIntoGemm[Relu,Relu] (rules/onnx.rules:326)
   // with act = Relu, name = Relu
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
@@ -3341,7 +3341,7 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Reshape, in priority order. */
 function matchReshape(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantReshape (rules/onnx.rules:460)
+  // rule FoldConstantReshape (rules/onnx.rules:463)
   // match: r: Reshape(c: const, s: const)
   // result: reshape(c, ints(s))
   FoldConstantReshape: if (rw.begin(62)) {
@@ -3366,7 +3366,7 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeReshapes (rules/onnx.rules:420)
+  // rule ComposeReshapes (rules/onnx.rules:423)
   // match: r: Reshape(inner: Reshape(x, _), s: const)
   // result: Reshape(x, s) { ...r }
   ComposeReshapes: if (rw.begin(55)) {
@@ -3401,7 +3401,7 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newReshape]);
   }
 
-  // rule DropNoOpReshape (rules/onnx.rules:426)
+  // rule DropNoOpReshape (rules/onnx.rules:429)
   // match: r: Reshape(x, _)
   // result: x
   DropNoOpReshape: if (rw.begin(56)) {
@@ -3510,7 +3510,7 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Sigmoid,Sigmoid] (rules/onnx.rules:323)
+  // rule FuseActivationIntoGemm[Sigmoid,Sigmoid] (rules/onnx.rules:326)
   // with act = Sigmoid, name = Sigmoid
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
@@ -3547,7 +3547,7 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sqrt, in priority order. */
 function matchSqrt(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSqrt (rules/onnx.rules:454)
+  // rule FoldConstantSqrt (rules/onnx.rules:457)
   // match: Sqrt(c: const)
   // result: sqrt(c)
   FoldConstantSqrt: if (rw.begin(61)) {
@@ -3565,7 +3565,7 @@ function matchSqrt(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sub, in priority order. */
 function matchSub(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSub (rules/onnx.rules:441)
+  // rule FoldConstantSub (rules/onnx.rules:444)
   // match: Sub(a: const, b: const)
   // result: a - b
   FoldConstantSub: if (rw.begin(58)) {
@@ -3680,7 +3680,7 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule SubZero (rules/onnx.rules:398)
+  // rule SubZero (rules/onnx.rules:401)
   // match: Sub(x, zero: const)
   // result: x
   SubZero: if (rw.begin(52)) {
@@ -3797,7 +3797,7 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Tanh,Tanh] (rules/onnx.rules:323)
+  // rule FuseActivationIntoGemm[Tanh,Tanh] (rules/onnx.rules:326)
   // with act = Tanh, name = Tanh
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
@@ -3834,7 +3834,7 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Transpose, in priority order. */
 function matchTranspose(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantTranspose (rules/onnx.rules:465)
+  // rule FoldConstantTranspose (rules/onnx.rules:468)
   // match: Transpose(c: const) { perm: p }
   // result: transpose(c, p)
   FoldConstantTranspose: if (rw.begin(63)) {
@@ -3857,7 +3857,7 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeTransposes (rules/onnx.rules:406)
+  // rule ComposeTransposes (rules/onnx.rules:409)
   // match: Transpose(t: Transpose(x) { perm: p }) { perm: q }
   // result: Transpose(x) { perm: composePerm(p, q) }
   ComposeTransposes: if (rw.begin(53)) {
@@ -3898,7 +3898,7 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newTranspose]);
   }
 
-  // rule DropIdentityTranspose (rules/onnx.rules:412)
+  // rule DropIdentityTranspose (rules/onnx.rules:415)
   // match: Transpose(x) { perm: p }
   // result: x
   DropIdentityTranspose: if (rw.begin(54)) {
