@@ -1,20 +1,13 @@
 /**
- * `npm run bench`: runs every benchmark present in bench/ (driver, and the kernel benchmarks
- * conv and fused when they exist); each exports `main()` and prints its own numbers.
+ * `npm run bench`: runs every benchmark in one process and prints their numbers side by side:
+ * driver throughput and scaling (driver), convolution GFLOP/s against onnxruntime (conv),
+ * unfused vs fused latency (fused), and node counts on the real models against onnxruntime's
+ * own optimizer (models). Each module exports `main()`.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-
-const BENCHMARKS = ["driver", "conv", "fused"];
+const BENCHMARKS = ["driver", "conv", "fused", "models"];
 
 for (const name of BENCHMARKS) {
-  const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
-  if (!existsSync(file)) continue;
-  const module = (await import(`./${name}.ts`)) as { main?: () => Promise<void> };
-  if (typeof module.main !== "function") {
-    console.log(`bench/${name}.ts exports no main(); skipped`);
-    continue;
-  }
+  const module = (await import(`./${name}.ts`)) as { main: () => Promise<void> };
   console.log(`── ${name} ──`);
   await module.main();
 }

@@ -844,8 +844,8 @@ function matchAveragePool(rw: Rewriter, root: Node): boolean {
       rw.fail("where hasOneUse(p)");
       break FoldPadIntoAveragePool;
     }
-    if (!(!(rw.constant(value) !== undefined) || G.allClose(valueTensor, 0))) {
-      rw.fail("where !isConst(value) || allClose(value, 0.0)");
+    if (!(!(rw.constant(value) !== undefined) || G.allClose(valueTensor, 0, 0))) {
+      rw.fail("where !isConst(value) || allClose(value, 0.0, 0.0)");
       break FoldPadIntoAveragePool;
     }
     if (G.rank(rw.shape(x)) !== 4) {
@@ -1542,8 +1542,8 @@ function matchConv(rw: Rewriter, root: Node): boolean {
       rw.fail("where hasOneUse(p)");
       break FoldPadIntoConv;
     }
-    if (!(!(rw.constant(value) !== undefined) || G.allClose(valueTensor, 0))) {
-      rw.fail("where !isConst(value) || allClose(value, 0.0)");
+    if (!(!(rw.constant(value) !== undefined) || G.allClose(valueTensor, 0, 0))) {
+      rw.fail("where !isConst(value) || allClose(value, 0.0, 0.0)");
       break FoldPadIntoConv;
     }
     if (G.rank(rw.shape(x)) !== 4) {
@@ -2307,8 +2307,8 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
       rw.fail("one: not a constant");
       break DivByOne;
     }
-    if (!G.allClose(oneTensor, 1)) {
-      rw.fail("where allClose(one, 1.0)");
+    if (!G.allClose(oneTensor, 1, 0)) {
+      rw.fail("where allClose(one, 1.0, 0.0)");
       break DivByOne;
     }
     if (!G.broadcastsTo(rw.shape(one), rw.shape(x))) {
@@ -3170,8 +3170,8 @@ function matchMul(rw: Rewriter, root: Node): boolean {
         rw.fail("one: not a constant");
         continue;
       }
-      if (!G.allClose(oneTensor, 1)) {
-        rw.fail("where allClose(one, 1.0)");
+      if (!G.allClose(oneTensor, 1, 0)) {
+        rw.fail("where allClose(one, 1.0, 0.0)");
         continue;
       }
       if (!G.broadcastsTo(rw.shape(one), rw.shape(x))) {
