@@ -10,7 +10,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as nodePath from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { applyPasses, execute, graphFromJSON, loadPass, verify, f32, type Graph, type GraphJSON, type Tensor } from "../../src/index.js";
+import { applyPasses, execute, graphFromJSON, loadPass, verify, type GraphJSON } from "../../src/index.js";
+import { randomInputs, relativeError } from "../numeric.js";
 
 interface RuleCase {
   /** What the case shows (positive: the rule fires; negative: why it must not). */
@@ -29,7 +30,7 @@ for (const pack of readdirSync(root).sort()) {
     test(`${pack}/${file}`, async () => {
       const fixture = JSON.parse(readFileSync(nodePath.join(root, pack, file), "utf8")) as RuleCase;
       const graph = graphFromJSON(JSON.stringify(fixture.graph));
-      const inputs = randomInputs(graph);
+      const inputs = randomInputs(graph, 20240531);
       const before = execute(graph, inputs);
 
       const stats = applyPasses(graph, await loadPass(pack));
@@ -44,38 +45,6 @@ for (const pack of readdirSync(root).sort()) {
       }
     });
   }
-}
-
-/** Reproducible float32 inputs uniform in [-1, 1). */
-function randomInputs(graph: Graph): Record<string, Tensor> {
-  let seed = 20240531;
-  const next = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return (seed / 2147483648) * 2 - 1;
-  };
-  const inputs: Record<string, Tensor> = {};
-  for (const v of graph.inputs) {
-    const shape = (v.shape ?? []).map((d) => {
-      if (typeof d !== "number") throw new Error(`fixture input ${v.name} needs a concrete shape`);
-      return d;
-    });
-    const t = f32(shape);
-    for (let i = 0; i < t.data.length; i++) (t.data as Float32Array)[i] = next();
-    inputs[v.name] = t;
-  }
-  return inputs;
-}
-
-/** max |actual − reference| / max |reference|. */
-function relativeError(actual: Tensor, reference: Tensor): number {
-  assert.equal(actual.shape, reference.shape, "output shape");
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < reference.data.length; i++) {
-    diff = Math.max(diff, Math.abs(Number(actual.data[i]) - Number(reference.data[i])));
-    scale = Math.max(scale, Math.abs(Number(reference.data[i])));
-  }
-  return diff / Math.max(scale, Number.MIN_VALUE);
 }
 
 test.run();

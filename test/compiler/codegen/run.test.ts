@@ -16,8 +16,8 @@ import { applyPasses } from "../../../src/runtime/driver.js";
 import type { Graph } from "../../../src/runtime/graph.js";
 import { graphFromJSON } from "../../../src/runtime/json.js";
 import type { Pass } from "../../../src/runtime/pass.js";
-import { f32, type Tensor } from "../../../src/runtime/tensor.js";
 import { verify } from "../../../src/runtime/verify.js";
+import { randomInputs, relativeError } from "../../numeric.js";
 
 interface Expected {
   ops: string[];
@@ -36,7 +36,7 @@ for (const name of readdirSync(fixtures).sort()) {
     const pass = await compilePass(dir, name);
     const expected = JSON.parse(readFileSync(nodePath.join(dir, "expected.json"), "utf8")) as Expected;
     const graph = graphFromJSON(readFileSync(nodePath.join(dir, "graph.json"), "utf8"), { baseDir: dir });
-    const inputs = randomInputs(graph);
+    const inputs = randomInputs(graph, 12345);
     const before = execute(graph, inputs);
 
     const stats = applyPasses(graph, pass);
@@ -66,37 +66,6 @@ async function compilePass(dir: string, name: string): Promise<Pass> {
   writeFileSync(file, result.modules[0]!.code);
   const module = (await import(pathToFileURL(file).href)) as { pass: Pass };
   return module.pass;
-}
-
-/** Reproducible inputs uniform in [-1, 1). */
-function randomInputs(graph: Graph): Record<string, Tensor> {
-  let seed = 12345;
-  const next = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return (seed / 2147483648) * 2 - 1;
-  };
-  const inputs: Record<string, Tensor> = {};
-  for (const v of graph.inputs) {
-    const shape = (v.shape ?? []).map((d) => {
-      if (typeof d !== "number") throw new Error(`fixture input ${v.name} needs a concrete shape`);
-      return d;
-    });
-    const t = f32(shape);
-    for (let i = 0; i < t.data.length; i++) (t.data as Float32Array)[i] = next();
-    inputs[v.name] = t;
-  }
-  return inputs;
-}
-
-function relativeError(actual: Tensor, reference: Tensor): number {
-  assert.equal(actual.shape, reference.shape, "output shape");
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < reference.data.length; i++) {
-    diff = Math.max(diff, Math.abs(Number(actual.data[i]) - Number(reference.data[i])));
-    scale = Math.max(scale, Math.abs(Number(reference.data[i])));
-  }
-  return diff / Math.max(scale, Number.MIN_VALUE);
 }
 
 test.run();
