@@ -13,7 +13,6 @@ import * as assert from "uvu/assert";
 import { execute } from "../../../src/kernels/index.js";
 import { compile } from "../../../src/compiler/compile.js";
 import { applyPasses } from "../../../src/runtime/driver.js";
-import type { Graph } from "../../../src/runtime/graph.js";
 import { graphFromJSON } from "../../../src/runtime/json.js";
 import type { Pass } from "../../../src/runtime/pass.js";
 import { verify } from "../../../src/runtime/verify.js";
