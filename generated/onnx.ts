@@ -795,7 +795,6 @@ function matchAveragePool(rw: Rewriter, root: Node): boolean {
   // match: pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0 }
   // result: AveragePool(x) { ...pool, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]], count_include_pad: 1 }
   FoldPadIntoAveragePool: if (rw.begin(46)) {
-    const poolOut = rw.output(root);
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
       rw.fail('AveragePool.auto_pad is not "NOTSET"');
       break FoldPadIntoAveragePool;
@@ -1363,7 +1362,6 @@ function matchConv(rw: Rewriter, root: Node): boolean {
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?)
   // result: Conv(x, W * c, b) { ...conv }
   FoldScalarMulIntoConvInput: if (rw.begin(15)) {
-    const convOut = rw.output(root);
     const mOut = rw.input(root, 0);
     const W = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -1411,7 +1409,6 @@ function matchConv(rw: Rewriter, root: Node): boolean {
   // match: conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad }
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + c * flatten(sum(W, [1, 2, 3]))) { ...conv }
   FoldScalarAddIntoConvInput: if (rw.begin(18)) {
-    const convOut = rw.output(root);
     const pads = rw.attrInts(root, "pads", []);
     if (pads === undefined) {
       rw.fail("Conv has no pads");
@@ -1491,7 +1488,6 @@ function matchConv(rw: Rewriter, root: Node): boolean {
   // match: conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }
   // result: Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }
   FoldPadIntoConv: if (rw.begin(45)) {
-    const convOut = rw.output(root);
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
       rw.fail('Conv.auto_pad is not "NOTSET"');
       break FoldPadIntoConv;
@@ -1606,7 +1602,6 @@ function matchConv(rw: Rewriter, root: Node): boolean {
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?) { group: 1 }
   // result: Conv(x, W * c@1, b) { ...conv }
   FoldChannelMulIntoConvInput: if (rw.begin(16)) {
-    const convOut = rw.output(root);
     if (rw.attrInt(root, "group", 1) !== 1) {
       rw.fail("Conv.group is not 1");
       break FoldChannelMulIntoConvInput;
@@ -1654,7 +1649,6 @@ function matchConv(rw: Rewriter, root: Node): boolean {
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?) { group: g }
   // result: Conv(x, W * c@0, b) { ...conv }
   FoldChannelMulIntoDepthwiseConvInput: if (rw.begin(17)) {
-    const convOut = rw.output(root);
     const g = rw.attrInt(root, "group", 1);
     if (g === undefined) {
       rw.fail("Conv has no group");
@@ -1711,7 +1705,6 @@ function matchConv(rw: Rewriter, root: Node): boolean {
   // match: conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad, group: 1 }
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + flatten(sum(W * c@1, [1, 2, 3]))) { ...conv }
   FoldChannelAddIntoConvInput: if (rw.begin(19)) {
-    const convOut = rw.output(root);
     const pads = rw.attrInts(root, "pads", []);
     if (pads === undefined) {
       rw.fail("Conv has no pads");
@@ -2327,7 +2320,6 @@ function matchDropout(rw: Rewriter, root: Node): boolean {
   // result: x
   DropInferenceDropout: if (rw.begin(48)) {
     const x = rw.input(root, 0);
-    const dropoutRatio = rw.input(root, 1);
     const training = rw.input(root, 2);
     if (x === undefined) {
       rw.fail("x: operand absent");
@@ -3190,7 +3182,6 @@ function matchReduceMean(rw: Rewriter, root: Node): boolean {
   // match: r: ReduceMean(x, axes: const)
   // result: ReduceMean(x) { ...r, axes: ints(axes) }
   NormalizeReduceMeanAxes: if (rw.begin(2)) {
-    const rOut = rw.output(root);
     const x = rw.input(root, 0);
     const axes = rw.input(root, 1);
     if (x === undefined) {
@@ -3379,7 +3370,6 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
       break ComposeReshapes;
     }
     const x = rw.input(inner, 0);
-    const innerShape = rw.input(inner, 1);
     if (x === undefined) {
       rw.fail("x: operand absent");
       break ComposeReshapes;
@@ -3407,7 +3397,6 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
   DropNoOpReshape: if (rw.begin(56)) {
     const rOut = rw.output(root);
     const x = rw.input(root, 0);
-    const reshapeShape = rw.input(root, 1);
     if (x === undefined) {
       rw.fail("x: operand absent");
       break DropNoOpReshape;

@@ -673,7 +673,6 @@ function matchTflConv2D(rw: Rewriter, root: Node): boolean {
   // match: n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
   // result: target(x, w * c, b) { ...n }
   FoldScalarMulIntoFilter_Conv2D: if (rw.begin(39)) {
-    const nOut = rw.output(root);
     const mOut = rw.input(root, 0);
     const w = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -722,7 +721,6 @@ function matchTflConv2D(rw: Rewriter, root: Node): boolean {
   // match: n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
   // result: target(x, w / c, b) { ...n }
   FoldScalarDivIntoFilter_Conv2D: if (rw.begin(40)) {
-    const nOut = rw.output(root);
     const mOut = rw.input(root, 0);
     const w = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -768,7 +766,6 @@ function matchTflConv2D(rw: Rewriter, root: Node): boolean {
   // match: n: Conv2D(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
   // result: Conv2D(x, w, (b ?? zeros([dim(w, 0)])) + c * flatten(sum(w, [1, 2, 3]))) { ...n }
   FoldScalarAddIntoConv2DBias: if (rw.begin(45)) {
-    const nOut = rw.output(root);
     if (rw.attrString(root, "padding", "VALID") !== "VALID") {
       rw.fail('Conv2D.padding is not "VALID"');
       break FoldScalarAddIntoConv2DBias;
@@ -830,7 +827,6 @@ function matchTflConv2D(rw: Rewriter, root: Node): boolean {
   // match: n: Conv2D(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
   // result: Conv2D(x, w, (b ?? zeros([dim(w, 0)])) - c * flatten(sum(w, [1, 2, 3]))) { ...n }
   FoldScalarSubIntoConv2DBias: if (rw.begin(46)) {
-    const nOut = rw.output(root);
     if (rw.attrString(root, "padding", "VALID") !== "VALID") {
       rw.fail('Conv2D.padding is not "VALID"');
       break FoldScalarSubIntoConv2DBias;
@@ -895,7 +891,6 @@ function matchTflDepthwiseConv2D(rw: Rewriter, root: Node): boolean {
   // match: n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
   // result: target(x, w * c, b) { ...n }
   FoldScalarMulIntoFilter_DepthwiseConv2D: if (rw.begin(41)) {
-    const nOut = rw.output(root);
     const mOut = rw.input(root, 0);
     const w = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -946,7 +941,6 @@ function matchTflDepthwiseConv2D(rw: Rewriter, root: Node): boolean {
   // match: n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
   // result: target(x, w / c, b) { ...n }
   FoldScalarDivIntoFilter_DepthwiseConv2D: if (rw.begin(42)) {
-    const nOut = rw.output(root);
     const mOut = rw.input(root, 0);
     const w = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -994,7 +988,6 @@ function matchTflDepthwiseConv2D(rw: Rewriter, root: Node): boolean {
   // match: n: DepthwiseConv2D(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
   // result: DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) + c * flatten(sum(w, [0, 1, 2]))) { ...n }
   FoldScalarAddIntoDepthwiseBias: if (rw.begin(47)) {
-    const nOut = rw.output(root);
     if (rw.attrString(root, "padding", "VALID") !== "VALID") {
       rw.fail('DepthwiseConv2D.padding is not "VALID"');
       break FoldScalarAddIntoDepthwiseBias;
@@ -1058,7 +1051,6 @@ function matchTflDepthwiseConv2D(rw: Rewriter, root: Node): boolean {
   // match: n: DepthwiseConv2D(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
   // result: DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) - c * flatten(sum(w, [0, 1, 2]))) { ...n }
   FoldScalarSubIntoDepthwiseBias: if (rw.begin(48)) {
-    const nOut = rw.output(root);
     if (rw.attrString(root, "padding", "VALID") !== "VALID") {
       rw.fail('DepthwiseConv2D.padding is not "VALID"');
       break FoldScalarSubIntoDepthwiseBias;
@@ -1327,7 +1319,6 @@ function matchTflFullyConnected(rw: Rewriter, root: Node): boolean {
   // match: n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
   // result: target(x, w * c, b) { ...n }
   FoldScalarMulIntoFilter_FullyConnected: if (rw.begin(43)) {
-    const nOut = rw.output(root);
     const mOut = rw.input(root, 0);
     const w = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -1378,7 +1369,6 @@ function matchTflFullyConnected(rw: Rewriter, root: Node): boolean {
   // match: n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
   // result: target(x, w / c, b) { ...n }
   FoldScalarDivIntoFilter_FullyConnected: if (rw.begin(44)) {
-    const nOut = rw.output(root);
     const mOut = rw.input(root, 0);
     const w = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -1426,7 +1416,6 @@ function matchTflFullyConnected(rw: Rewriter, root: Node): boolean {
   // match: n: FullyConnected(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const)
   // result: FullyConnected(x, w, (b ?? zeros([dim(w, 0)])) + c * flatten(sum(w, [1]))) { ...n }
   FoldScalarAddIntoFullyConnectedBias: if (rw.begin(49)) {
-    const nOut = rw.output(root);
     const aOut = rw.input(root, 0);
     const w = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -1486,7 +1475,6 @@ function matchTflFullyConnected(rw: Rewriter, root: Node): boolean {
   // match: n: FullyConnected(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const)
   // result: FullyConnected(x, w, (b ?? zeros([dim(w, 0)])) - c * flatten(sum(w, [1]))) { ...n }
   FoldScalarSubIntoFullyConnectedBias: if (rw.begin(50)) {
-    const nOut = rw.output(root);
     const aOut = rw.input(root, 0);
     const w = rw.input(root, 1);
     const b = rw.input(root, 2);

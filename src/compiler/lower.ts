@@ -114,7 +114,7 @@ export function lower(input: LowerInput): { program: PassProgram; diagnostics: D
       family: rule.family && Object.entries(rule.family.bindings).map(([name, value]) => `${name} = ${value}`).join(", "),
     });
     try {
-      const body = new RuleLowering(input, rule, usedExterns).run(rootDecl);
+      const body = dropUnusedReads(new RuleLowering(input, rule, usedExterns).run(rootDecl));
       const block = { ruleIndex, label: labelFor(rule.name), body };
       byRoot.set(root, [...(byRoot.get(root) ?? []), { rule, block }]);
     } catch (e) {
@@ -134,6 +134,71 @@ export function lower(input: LowerInput): { program: PassProgram; diagnostics: D
     return { name: e.name, specifier: e.specifier };
   });
   return { program: { pack: input.pack, source: input.source, rules, roots, externs }, diagnostics };
+}
+
+/** Graph reads without effects: a local holding one that nothing refers to need not exist. */
+const PURE_READS = new Set(["rw.input", "rw.output", "rw.def", "rw.constant"]);
+
+/**
+ * Drops reads bound to locals that nothing refers to (an operand matched by `_`, the root's
+ * value when only the node is used), so generated code has no dead locals.
+ */
+function dropUnusedReads(body: Step[]): Step[] {
+  for (;;) {
+    const used = new Set<string>();
+    body.forEach((step) => namesInStep(step, used));
+    let dropped = false;
+    const prune = (steps: Step[]): Step[] =>
+      steps.flatMap((step): Step[] => {
+        if (step.kind === "orders") return [{ ...step, body: prune(step.body) }];
+        const unused = step.kind === "const" && !used.has(step.name) && step.init.kind === "call" && PURE_READS.has(step.init.callee);
+        if (unused) dropped = true;
+        return unused ? [] : [step];
+      });
+    body = prune(body);
+    if (!dropped) return body;
+  }
+}
+
+function namesInStep(step: Step, into: Set<string>): void {
+  switch (step.kind) {
+    case "const":
+      return namesInCode(step.init, into);
+    case "check":
+      return namesInCode(step.failWhen, into);
+    case "orders":
+      step.operands.forEach((name) => into.add(name));
+      return step.body.forEach((s) => namesInStep(s, into));
+    case "replace":
+      return step.values.forEach((c) => namesInCode(c, into));
+  }
+}
+
+function namesInCode(code: Code, into: Set<string>): void {
+  switch (code.kind) {
+    case "ref":
+      into.add(code.name);
+      return;
+    case "call":
+      return code.args.forEach((a) => namesInCode(a, into));
+    case "array":
+      return code.items.forEach((a) => namesInCode(a, into));
+    case "binary":
+      namesInCode(code.left, into);
+      return namesInCode(code.right, into);
+    case "unary":
+      return namesInCode(code.operand, into);
+    case "index":
+      namesInCode(code.target, into);
+      return namesInCode(code.index, into);
+    case "member":
+      return namesInCode(code.target, into);
+    case "object":
+      code.spreads.forEach((c) => namesInCode(c, into));
+      return code.props.forEach((p) => namesInCode(p.value, into));
+    default:
+      return;
+  }
 }
 
 /** The dispatcher key of an op: `domain::Op`, or `Op` in the default domain. */
