@@ -53,6 +53,8 @@ export interface OptimizeOptions {
   passes: Pass | readonly Pass[];
   /** Rule names not to apply (`Name` disables a whole rule family). */
   disable?: readonly string[];
+  /** Run each pass to its own fixpoint, in order, instead of all together. */
+  phased?: boolean;
   /** Receives one line per firing and per failed candidate. */
   trace?: (line: string) => void;
 }
@@ -71,6 +73,7 @@ export class InvalidGraphError extends Error {
 export function optimize(graph: Graph, options: OptimizeOptions): Stats {
   const stats = applyPasses(graph, options.passes, {
     ...(options.disable ? { disable: options.disable } : {}),
+    ...(options.phased ? { phased: true } : {}),
     ...(options.trace ? { trace: options.trace } : {}),
   });
   const problems = verify(graph);

@@ -12,6 +12,7 @@ interface OptimizeFlags {
   disable?: string[];
   stats?: boolean;
   trace?: boolean;
+  phased?: boolean;
 }
 
 export function register(program: Command): void {
@@ -22,6 +23,7 @@ export function register(program: Command): void {
     .requiredOption("-o, --output <file>", "output model (.onnx or .json)")
     .option("--pass <name>", "rule pack: onnx, tflite or a compiled module path (repeatable; default onnx)", collect)
     .option("--disable <rule>", "rule not to apply (repeatable; a family name disables all its members)", collect)
+    .option("--phased", "run each --pass to its own fixpoint, in the order given (default: all together)")
     .option("--stats", "print rule firings and the op histogram before and after")
     .option("--trace", "print every firing and failed match")
     .action((model: string, flags: OptimizeFlags) => runModelCommand(() => optimizeModel(model, flags)));
@@ -34,6 +36,7 @@ async function optimizeModel(model: string, flags: OptimizeFlags): Promise<void>
   const stats = optimize(graph, {
     passes,
     ...(flags.disable ? { disable: flags.disable } : {}),
+    ...(flags.phased ? { phased: true } : {}),
     ...(flags.trace ? { trace: (line: string) => process.stdout.write(`${line}\n`) } : {}),
   });
   saveGraph(graph, flags.output);
