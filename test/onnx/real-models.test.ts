@@ -46,22 +46,27 @@ for (const model of MODELS) {
     const loaded = loadOnnx(model.path);
     assert.ok(identical(await runOrt(encodeOnnx(loaded), feeds), reference), "load → save changed onnxruntime's outputs");
     const executed = execute(loaded, feeds);
-    assert.ok(worstError(executed, reference) <= TOLERANCE, `executor on the original: error ${worstError(executed, reference)}`);
+    const errors = { original: worstError(executed, reference) };
+    assert.ok(errors.original <= TOLERANCE, `executor on the original: error ${errors.original}`);
 
     defaultPack ??= await loadPass("onnx");
     const optimized = loadOnnx(model.path);
     const stats = optimize(optimized, { passes: defaultPack });
     const saved = encodeOnnx(optimized);
-    const fromOrt = await runOrt(saved, feeds);
-    assert.ok(worstError(fromOrt, reference) <= TOLERANCE, `optimized model in onnxruntime: error ${worstError(fromOrt, reference)}`);
-    const fromFusec = execute(optimized, feeds);
-    assert.ok(worstError(fromFusec, reference) <= TOLERANCE, `executor on the optimized graph: error ${worstError(fromFusec, reference)}`);
+    const savedErr = worstError(await runOrt(saved, feeds), reference);
+    assert.ok(savedErr <= TOLERANCE, `optimized model in onnxruntime: error ${savedErr}`);
+    const fusedErr = worstError(execute(optimized, feeds), reference);
+    assert.ok(fusedErr <= TOLERANCE, `executor on the optimized graph: error ${fusedErr}`);
 
     const original = decodeModel(readFileSync(model.path)).graph!.node!.length;
+    const written = decodeModel(saved).graph!.node!.length;
     const fired = Object.values(stats.firings).reduce((a, b) => a + b, 0);
+    const count = (n: number) => String(n).padStart(4);
     counts.push(
-      `${model.name.padEnd(11)} nodes: file ${String(original).padStart(4)}, loaded ${String(loaded.nodes.size).padStart(4)}, ` +
-        `fusec ${String(optimized.nodes.size).padStart(4)} (${fired} rewrites), ort extended ${String(await ortNodeCount(model.path, model.name)).padStart(4)}`,
+      `${model.name.padEnd(11)} nodes: file ${count(original)}, loaded ${count(loaded.nodes.size)}, fusec ${count(optimized.nodes.size)} ` +
+        `(${fired} rewrites), saved ${count(written)}, ort extended ${count(await ortNodeCount(model.path, model.name))}; ` +
+        `errors vs onnxruntime: fusec original ${errors.original.toExponential(1)}, ` +
+        `fusec optimized ${fusedErr.toExponential(1)}, onnxruntime optimized ${savedErr.toExponential(1)}`,
     );
   });
 }
