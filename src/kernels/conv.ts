@@ -11,7 +11,8 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedConvActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
-import { sgemm, type MatrixView, type OffsetMatrix } from "./gemm.js";
+import { sgemm, simdScratch, type MatrixView, type OffsetMatrix } from "./gemm.js";
+import { SIMD_ACTIVATIONS, type SimdActivation } from "./simd.js";
 import {
   attrInt,
   attrInts,
@@ -279,6 +280,79 @@ function im2colMatrix(x: Float32Array, xOffset: number, channels: number, h: Axi
   return { data: padded, offset: 0, rowOffsets, colOffsets };
 }
 
+/** Floats the depthwise plane function may read past a padded plane, or write past an output plane. */
+const PLANE_SLACK = 64;
+
+/**
+ * Depthwise convolution on the SIMD module, one output channel at a time: the input plane is
+ * copied into a zero-padded plane in the module's memory (the padding is zeroed once per call:
+ * every channel's rows land in the same place), the plane function computes the output plane with
+ * the bias, `finishVectors` adds the residual and applies the activation, and the plane is copied
+ * out. Square 3×3 or 5×5 kernels with stride 1 or 2 and no dilation; returns false for anything
+ * else (or without SIMD), leaving the work to the JavaScript kernel.
+ */
+function depthwiseSimd(
+  x: Float32Array,
+  wd: Float32Array,
+  bias: Float32Array | undefined,
+  z: Float32Array | undefined,
+  out: Float32Array,
+  p: Conv2d,
+  act: Activation,
+): boolean {
+  const { h, w } = p;
+  const scratch = simdScratch();
+  if (!scratch || h.kernel !== w.kernel || h.stride !== w.stride || h.dilation !== 1 || w.dilation !== 1) return false;
+  const plane = scratch.kernels.depthwisePlane(h.kernel, h.stride);
+  if (!plane) return false;
+  const { floats, kernels } = scratch;
+  const kk = h.kernel * w.kernel;
+  const ohw = h.out * w.out;
+  // The padded plane holds every row and column a valid output reads.
+  const ph = (h.out - 1) * h.stride + h.kernel;
+  const pw = (w.out - 1) * w.stride + w.kernel;
+  const weights = scratch.start;
+  const params = weights + roundUp4(kk + 1);
+  const padded = params + 4;
+  const result = padded + roundUp4(ph * pw + PLANE_SLACK);
+  const residual = result + roundUp4(ohw + PLANE_SLACK);
+  if (residual + roundUp4(ohw + PLANE_SLACK) > scratch.start + scratch.size) return false;
+  const simdAct = (SIMD_ACTIVATIONS as readonly string[]).includes(act.kind) ? SIMD_ACTIVATIONS.indexOf(act.kind as SimdActivation) : 0;
+  floats[params] = act.a;
+  floats[params + 1] = act.b;
+  floats.fill(0, padded, result);
+  // Input rows and columns that land inside the padded plane.
+  const rowLo = Math.max(0, -h.padBegin);
+  const rowHi = Math.min(h.size, ph - h.padBegin);
+  const colLo = Math.max(0, -w.padBegin);
+  const colHi = Math.min(w.size, pw - w.padBegin);
+  const mult = p.o / p.c;
+  for (let n = 0; n < p.n; n++) {
+    for (let o = 0; o < p.o; o++) {
+      if (o % mult === 0) {
+        const src = (n * p.c + o / mult) * h.size * w.size;
+        for (let ih = rowLo; ih < rowHi; ih++) {
+          const from = src + ih * w.size;
+          floats.set(x.subarray(from + colLo, from + colHi), padded + (ih + h.padBegin) * pw + w.padBegin + colLo);
+        }
+      }
+      floats.set(wd.subarray(o * kk, o * kk + kk), weights);
+      floats[weights + kk] = bias ? bias[o]! : 0;
+      plane(4 * padded, 4 * pw, 4 * weights, 4 * result, h.out, w.out);
+      const dst = (n * p.o + o) * ohw;
+      if (z) floats.set(z.subarray(dst, dst + ohw), residual);
+      if (z || simdAct !== 0) kernels.finishVectors(4 * result, z ? 4 * residual : 0, Math.ceil(ohw / 4), simdAct, 4 * params);
+      out.set(floats.subarray(result, result + ohw), dst);
+      if (simdAct === 0) applyActivation(act, out, dst, dst + ohw);
+    }
+  }
+  return true;
+}
+
+function roundUp4(n: number): number {
+  return (n + 3) & ~3;
+}
+
 /** Depthwise convolution (one input channel per group), direct: each output plane stays hot. */
 function depthwiseNchw(
   x: Float32Array,
@@ -289,6 +363,7 @@ function depthwiseNchw(
   p: Conv2d,
   act: Activation,
 ): void {
+  if (depthwiseSimd(x, wd, bias, z, out, p, act)) return;
   const { h, w } = p;
   const mult = p.o / p.c;
   const ohw = h.out * w.out;

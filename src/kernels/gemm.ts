@@ -106,6 +106,21 @@ export function selectGemmKernel(kernel: GemmKernel): GemmKernel {
   return activeGemmKernel();
 }
 
+/** The SIMD module and a float view of its memory with a region that kernels may use between GEMM calls. */
+export interface SimdScratch {
+  kernels: SimdKernels;
+  /** The module's whole memory as floats (a float index i is byte address 4·i). */
+  floats: Float32Array;
+  /** The free region: floats [start, start + size). */
+  start: number;
+  size: number;
+}
+
+/** The free part of the SIMD module's memory, or undefined when the JavaScript kernel is in use. */
+export function simdScratch(): SimdScratch | undefined {
+  return active ? { kernels: active, floats: work, start: STAGING, size: STAGING_FLOATS } : undefined;
+}
+
 /**
  * C[M×N] (row-major at `cOffset`, row stride `ldc`) = (accumulate ? C : 0) + A[M×K]·B[K×N], then
  * the epilogue. A is a strided view (transposes need no copy); B a strided view or offset matrix.

@@ -45,13 +45,39 @@ export interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 
-/** The instantiated module: its memory and its two functions (all addresses in bytes). */
+/**
+ * A depthwise (single-channel) 2-D correlation of one zero-padded plane, for one kernel size and
+ * stride: out[oh·outW + ow] = bias + Σ w[kh·K + kw] · in[(oh·S + kh)·inRow + ow·S + kw], with the
+ * K·K weights at wPtr and the bias right after them. Output columns go four at a time, the output
+ * rows contiguous: the last vector of a row spills up to three lanes into the next row (which
+ * overwrites them) and, after the last row, past the plane; the input reads as far past each
+ * row's last window. The caller leaves room for both.
+ */
+export type DepthwisePlane = (inPtr: number, inRowBytes: number, wPtr: number, outPtr: number, outH: number, outW: number) => void;
+
+/** Activations the module applies itself (others are left to JavaScript), with their codes. */
+export const SIMD_ACTIVATIONS = ["none", "relu", "clip", "hard_sigmoid", "hard_swish"] as const;
+export type SimdActivation = (typeof SIMD_ACTIVATIONS)[number];
+
+/** Kernel sizes and strides that have a depthwise plane function. */
+export const DEPTHWISE_KERNELS = [3, 5] as const;
+export const DEPTHWISE_STRIDES = [1, 2] as const;
+
+/** The instantiated module: its memory and its functions (all addresses in bytes). */
 export interface SimdKernels {
   memory: WasmMemory;
   /** C[panelsM·MR × panelsN·NR] (row stride ldcBytes) = packed A panels · packed B panels. */
   multiplyBlock(panelsM: number, panelsN: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number): void;
   /** For p < kc, q < NR: dst[p·NR + q] = src[offsets[p] + q] (f32 elements; offsets are i32 element counts). */
   gatherPanel(kc: number, srcPtr: number, offsetsPtr: number, dstPtr: number): void;
+  /** The depthwise plane function for a K×K kernel with stride S, if the module has one. */
+  depthwisePlane(kernel: number, stride: number): DepthwisePlane | undefined;
+  /**
+   * In place over `vectors` f32x4 at dataPtr: + residual (vectors at residualPtr, unless it is 0),
+   * then the activation with code `activation` (index in SIMD_ACTIVATIONS) and parameters a, b
+   * read as two floats at paramsPtr (clip: min, max; hard sigmoid: alpha, beta).
+   */
+  finishVectors(dataPtr: number, residualPtr: number, vectors: number, activation: number, paramsPtr: number): void;
 }
 
 /** Compiles and instantiates the module with at least `bytes` of memory, or undefined without SIMD. */
@@ -65,7 +91,13 @@ export function createSimdKernels(bytes: number): SimdKernels | undefined {
     memory,
     multiplyBlock: instance.exports.multiplyBlock as SimdKernels["multiplyBlock"],
     gatherPanel: instance.exports.gatherPanel as SimdKernels["gatherPanel"],
+    depthwisePlane: (kernel, stride) => instance.exports[depthwiseName(kernel, stride)] as DepthwisePlane | undefined,
+    finishVectors: instance.exports.finishVectors as SimdKernels["finishVectors"],
   };
+}
+
+function depthwiseName(kernel: number, stride: number): string {
+  return `depthwise${kernel}x${kernel}s${stride}`;
 }
 
 // ── binary encoding ───────────────────────────────────────────────────────────────────────
@@ -110,10 +142,20 @@ function name(s: string): number[] {
 const I32 = 0x7f;
 const V128 = 0x7b;
 
+/** i8x16.shuffle lane bytes picking floats 0, 2, 4, 6 (even) or 1, 3, 5, 7 (odd) of a ‖ b. */
+const EVEN_FLOATS = [0, 2, 4, 6].flatMap((f) => [4 * f, 4 * f + 1, 4 * f + 2, 4 * f + 3]);
+const ODD_FLOATS = [1, 3, 5, 7].flatMap((f) => [4 * f, 4 * f + 1, 4 * f + 2, 4 * f + 3]);
+
 /** The instructions the block function uses, by name. */
 const op = {
   loop: [0x03, 0x40],
+  block: [0x02, 0x40],
   end: [0x0b],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brTable: (targets: number[], fallback: number) => [0x0e, ...vec(targets.map(uleb)), ...uleb(fallback)],
+  return: [0x0f],
+  i32Eqz: [0x45],
+  i32ShrU: [0x76],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   get: (local: number) => [0x20, ...uleb(local)],
   set: (local: number) => [0x21, ...uleb(local)],
@@ -129,8 +171,17 @@ const op = {
   v128Load32Splat: (offset: number) => [0xfd, ...uleb(9), 2, ...uleb(offset)],
   v128Store: (offset: number) => [0xfd, ...uleb(11), 4, ...uleb(offset)],
   v128Zero: [0xfd, ...uleb(12), ...new Array<number>(16).fill(0)],
+  v128Shuffle: (lanes: number[]) => [0xfd, ...uleb(13), ...lanes],
   f32x4Add: [0xfd, ...uleb(0xe4)],
+  f32x4Sub: [0xfd, ...uleb(0xe5)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
+  f32x4Div: [0xfd, ...uleb(0xe7)],
+  f32x4Min: [0xfd, ...uleb(0xe8)],
+  f32x4Max: [0xfd, ...uleb(0xe9)],
+  /** pmax(a, b) = a < b ? b : a: with a = 0, Relu that maps NaN to 0 (as applyActivation does). */
+  f32x4Pmax: [0xfd, ...uleb(0xeb)],
+  f32x4Splat: [0xfd, ...uleb(0x13)],
+  f32: (value: number) => [0x43, ...new Uint8Array(new Float32Array([value]).buffer)],
 };
 
 /** local += constant-or-local expression */
@@ -214,6 +265,104 @@ function gatherFunctionBody(): number[] {
   return functionBody([[1, I32]], code);
 }
 
+/**
+ * The depthwise plane function for a K×K kernel with stride S (see DepthwisePlane): the K² weights
+ * and the bias are splatted into locals once, then each output vector sums its K² taps into two
+ * accumulators (even and odd taps, to halve the dependency chain). With stride 2 a tap's four
+ * inputs are every other float: two loads and an even- or odd-lane shuffle.
+ */
+function depthwiseFunctionBody(k: number, stride: number): number[] {
+  const inPtr = 0, inRow = 1, wPtr = 2, outPtr = 3, outH = 4, outW = 5; // parameters
+  const src = 6, dst = 7, rowIn = 8, rowOut = 9, colsLeft = 10, a = 11, vectors = 12, outRowBytes = 13, inStep = 14;
+  const i32Locals = 9;
+  const firstV128 = 6 + i32Locals;
+  const weight = (t: number) => firstV128 + t;
+  const bias = firstV128 + k * k;
+  const acc = [bias + 1, bias + 2];
+  // Stride 2: tap kw reads even (kw even) or odd lanes of the loads at float offsets 2⌊kw/2⌋ and +4.
+  const loadOffsets = stride === 1 ? [] : [...new Set(Array.from({ length: k }, (_, kw) => [2 * (kw >> 1), 2 * (kw >> 1) + 4]).flat())];
+  const loaded = (offset: number) => acc[1]! + 1 + loadOffsets.indexOf(offset);
+  const v128Locals = k * k + 3 + loadOffsets.length;
+
+  const code: number[] = [];
+  const emit = (...parts: number[][]) => {
+    for (const p of parts) code.push(...p);
+  };
+  emit(op.get(outW), op.i32(3), op.i32Add, op.i32(2), op.i32ShrU, op.set(vectors));
+  emit(op.get(outW), op.i32(2), op.i32Shl, op.set(outRowBytes));
+  emit(op.get(inRow), op.i32(stride), op.i32Mul, op.set(inStep));
+  for (let t = 0; t <= k * k; t++) emit(op.get(wPtr), op.v128Load32Splat(4 * t), op.set(t < k * k ? weight(t) : bias));
+  emit(op.get(inPtr), op.set(rowIn), op.get(outPtr), op.set(rowOut));
+
+  emit(op.loop); // over output rows
+  emit(op.get(rowIn), op.set(src), op.get(rowOut), op.set(dst), op.get(vectors), op.set(colsLeft));
+  emit(op.loop); // over output vectors of the row
+  emit(op.get(bias), op.set(acc[0]!), op.v128Zero, op.set(acc[1]!), op.get(src), op.set(a));
+  for (let kh = 0; kh < k; kh++) {
+    if (kh > 0) emit(addTo(a, op.get(inRow)));
+    for (const offset of loadOffsets) emit(op.get(a), op.v128Load(4 * offset), op.set(loaded(offset)));
+    for (let kw = 0; kw < k; kw++) {
+      const t = kh * k + kw;
+      const sum = acc[t % 2]!;
+      emit(op.get(sum), op.get(weight(t)));
+      if (stride === 1) emit(op.get(a), op.v128Load(4 * kw));
+      else {
+        const base = 2 * (kw >> 1);
+        emit(op.get(loaded(base)), op.get(loaded(base + 4)), op.v128Shuffle(kw % 2 === 0 ? EVEN_FLOATS : ODD_FLOATS));
+      }
+      emit(op.f32x4Mul, op.f32x4Add, op.set(sum));
+    }
+  }
+  emit(op.get(dst), op.get(acc[0]!), op.get(acc[1]!), op.f32x4Add, op.v128Store(0));
+  emit(addTo(dst, op.i32(16)), addTo(src, op.i32(16 * stride)));
+  emit(op.get(colsLeft), op.i32(1), op.i32Sub, op.tee(colsLeft), op.brIf(0));
+  emit(op.end);
+  emit(addTo(rowIn, op.get(inStep)), addTo(rowOut, op.get(outRowBytes)));
+  emit(op.get(outH), op.i32(1), op.i32Sub, op.tee(outH), op.brIf(0));
+  emit(op.end);
+  emit(op.end);
+  return functionBody([[i32Locals, I32], [v128Locals, V128]], code);
+}
+
+/**
+ * finishVectors (see SimdKernels): one loop per (activation, residual or not), picked once by a
+ * br_table on activation·2 + (residualPtr ≠ 0).
+ */
+function finishFunctionBody(): number[] {
+  const data = 0, residual = 1, vectors = 2, activation = 3, params = 4; // parameters
+  const x = 5, pa = 6, pb = 7; // v128 locals
+  const splat = (value: number) => [...op.f32(value), ...op.f32x4Splat];
+  const activate: Record<SimdActivation, number[][]> = {
+    none: [],
+    relu: [op.set(x), op.v128Zero, op.get(x), op.f32x4Pmax],
+    clip: [op.get(pa), op.f32x4Max, op.get(pb), op.f32x4Min],
+    hard_sigmoid: [op.get(pa), op.f32x4Mul, op.get(pb), op.f32x4Add, splat(0), op.f32x4Max, splat(1), op.f32x4Min],
+    hard_swish: [op.tee(x), op.get(x), splat(6), op.f32x4Div, splat(0.5), op.f32x4Add, splat(0), op.f32x4Max, splat(1), op.f32x4Min, op.f32x4Mul],
+  };
+  const cases = SIMD_ACTIVATIONS.flatMap((kind) => [false, true].map((withResidual) => ({ kind, withResidual })));
+  const code: number[] = [];
+  const emit = (...parts: number[][]) => {
+    for (const p of parts) code.push(...p);
+  };
+  emit(op.get(params), op.v128Load32Splat(0), op.set(pa), op.get(params), op.v128Load32Splat(4), op.set(pb));
+  for (let i = 0; i < cases.length; i++) emit(op.block);
+  emit(op.get(activation), op.i32(1), op.i32Shl, op.get(residual), op.i32Eqz, op.i32Eqz, op.i32Add);
+  emit(op.brTable(cases.map((_, i) => i), cases.length - 1));
+  for (const { kind, withResidual } of cases) {
+    emit(op.end);
+    emit(op.loop);
+    emit(op.get(data), op.get(data), op.v128Load(0));
+    if (withResidual) emit(op.get(residual), op.v128Load(0), op.f32x4Add, addTo(residual, op.i32(16)));
+    emit(...activate[kind]);
+    emit(op.v128Store(0), addTo(data, op.i32(16)));
+    emit(op.get(vectors), op.i32(1), op.i32Sub, op.tee(vectors), op.brIf(0));
+    emit(op.end);
+    emit(op.return);
+  }
+  emit(op.end);
+  return functionBody([[3, V128]], code);
+}
+
 /** A code-section entry: its size, local declarations (count, type), then the code. */
 function functionBody(locals: [number, number][], code: number[]): number[] {
   const body = [...vec(locals.map(([count, type]) => [...uleb(count), type])), ...code];
@@ -223,13 +372,23 @@ function functionBody(locals: [number, number][], code: number[]): number[] {
 /** The module binary, with a memory of `pages` 64 KiB pages. */
 function kernelModule(pages: number): Uint8Array {
   const i32Params = (n: number) => [0x60, ...vec(new Array<number[]>(n).fill([I32])), ...vec([])];
+  // Every function takes only i32 parameters: its type is its parameter count.
+  const functions: { name: string; params: number; body: number[] }[] = [
+    { name: "multiplyBlock", params: 7, body: blockFunctionBody() },
+    { name: "gatherPanel", params: 4, body: gatherFunctionBody() },
+    { name: "finishVectors", params: 5, body: finishFunctionBody() },
+  ];
+  for (const k of DEPTHWISE_KERNELS) {
+    for (const stride of DEPTHWISE_STRIDES) functions.push({ name: depthwiseName(k, stride), params: 6, body: depthwiseFunctionBody(k, stride) });
+  }
+  const arities = [...new Set(functions.map((f) => f.params))];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-    ...section(1, vec([i32Params(7), i32Params(4)])), // types
-    ...section(3, vec([uleb(0), uleb(1)])), // function 0 has type 0, function 1 type 1
+    ...section(1, vec(arities.map(i32Params))), // types
+    ...section(3, vec(functions.map((f) => uleb(arities.indexOf(f.params))))),
     ...section(5, vec([[0x00, ...uleb(pages)]])), // one memory: min pages, no max
-    ...section(7, vec([[...name("memory"), 0x02, ...uleb(0)], [...name("multiplyBlock"), 0x00, ...uleb(0)], [...name("gatherPanel"), 0x00, ...uleb(1)]])),
-    ...section(10, vec([blockFunctionBody(), gatherFunctionBody()])),
+    ...section(7, vec([[...name("memory"), 0x02, ...uleb(0)], ...functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])])),
+    ...section(10, vec(functions.map((f) => f.body))),
   ];
   return new Uint8Array(bytes);
 }

@@ -114,4 +114,57 @@ test("FusedConv depthwise with Z matches onnxruntime", async () => {
   });
 });
 
+/** Depthwise cases for the SIMD plane kernels (and their JavaScript fallback): [name, C, multiplier, kernel, attrs]. */
+const depthwiseCases: [string, number, number, number, Record<string, ReturnType<typeof ints>>][] = [
+  ["3x3 stride 1 pad 1", 5, 1, 3, { pads: ints([1, 1, 1, 1]) }],
+  ["3x3 stride 2 pads 0,0,1,1", 5, 1, 3, { strides: ints([2, 2]), pads: ints([0, 0, 1, 1]) }],
+  ["3x3 stride 2 pad 1", 5, 1, 3, { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }],
+  ["3x3 no padding", 3, 1, 3, {}],
+  ["5x5 stride 1 pad 2", 4, 1, 5, { pads: ints([2, 2, 2, 2]) }],
+  ["5x5 stride 2 pad 2", 4, 1, 5, { strides: ints([2, 2]), pads: ints([2, 2, 2, 2]) }],
+  ["5x5 stride 2 pads 1,2,2,1", 4, 1, 5, { strides: ints([2, 2]), pads: ints([1, 2, 2, 1]) }],
+  ["3x3 multiplier 2", 3, 2, 3, { pads: ints([1, 1, 1, 1]) }],
+  ["3x3 SAME_UPPER stride 2", 3, 1, 3, { auto_pad: str("SAME_UPPER") as never, strides: ints([2, 2]) }],
+];
+
+for (const [name, channels, mult, k, attrs] of depthwiseCases) {
+  test(`Conv depthwise ${name} matches onnxruntime with and without SIMD`, async () => {
+    // Widths that are and are not multiples of the vector width.
+    for (const [height, width] of [[11, 13], [8, 16], [5, 7]] as const) {
+      const x = randomTensor([2, channels, height, width], 30 + k);
+      const w = randomTensor([channels * mult, 1, k, k], 31);
+      const b = randomTensor([channels * mult], 32);
+      for (const kernel of ["wasm-simd", "js"] as const) {
+        selectGemmKernel(kernel);
+        try {
+          const label = `${name} ${height}x${width} ${kernel}`;
+          await checkAgainstOrt({ op: "Conv", inputs: [x, w, b], attrs: { ...attrs, group: int(channels) } }, 1e-4, label);
+          await checkAgainstOrt({ op: "Conv", inputs: [x, w], attrs: { ...attrs, group: int(channels) } }, 1e-4, `${label} no bias`);
+        } finally {
+          selectGemmKernel("wasm-simd");
+        }
+      }
+    }
+  });
+}
+
+test("FusedConv depthwise 5x5 stride 2 with Z and each activation matches onnxruntime with and without SIMD", async () => {
+  const x = randomTensor([1, 6, 15, 18], 40);
+  const w = randomTensor([6, 1, 5, 5], 41);
+  const b = randomTensor([6], 42);
+  const z = randomTensor([1, 6, 8, 9], 43);
+  for (const [activation, params] of activations) {
+    for (const kernel of ["wasm-simd", "js"] as const) {
+      selectGemmKernel(kernel);
+      try {
+        const attrs = { group: int(6), strides: ints([2, 2]), pads: ints([2, 2, 2, 2]), activation: str(activation), activation_params: floats(params) };
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, w, b], attrs }, 1e-4, `${activation} ${kernel}`);
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, w, b, z], attrs }, 1e-4, `${activation} + Z ${kernel}`);
+      } finally {
+        selectGemmKernel("wasm-simd");
+      }
+    }
+  }
+});
+
 test.run();
