@@ -288,7 +288,7 @@ const PLANE_SLACK = 64;
  * copied into a zero-padded plane in the module's memory (the padding is zeroed once per call:
  * every channel's rows land in the same place), the plane function computes the output plane with
  * the bias, `finishVectors` adds the residual and applies the activation, and the plane is copied
- * out. Square 3×3 or 5×5 kernels with stride 1 or 2 and no dilation; returns false for anything
+ * out. Square 3×3 or 5×5 kernels, horizontal stride 1 or 2 (any vertical stride), no dilation; returns false for anything
  * else (or without SIMD), leaving the work to the JavaScript kernel.
  */
 function depthwiseSimd(
@@ -302,8 +302,8 @@ function depthwiseSimd(
 ): boolean {
   const { h, w } = p;
   const scratch = simdScratch();
-  if (!scratch || h.kernel !== w.kernel || h.stride !== w.stride || h.dilation !== 1 || w.dilation !== 1) return false;
-  const plane = scratch.kernels.depthwisePlane(h.kernel, h.stride);
+  if (!scratch || h.kernel !== w.kernel || h.dilation !== 1 || w.dilation !== 1) return false;
+  const plane = scratch.kernels.depthwisePlane(w.kernel, w.stride);
   if (!plane) return false;
   const { floats, kernels } = scratch;
   const kk = h.kernel * w.kernel;
@@ -338,7 +338,7 @@ function depthwiseSimd(
       }
       floats.set(wd.subarray(o * kk, o * kk + kk), weights);
       floats[weights + kk] = bias ? bias[o]! : 0;
-      plane(4 * padded, 4 * pw, 4 * weights, 4 * result, h.out, w.out);
+      plane(4 * padded, 4 * pw, 4 * pw * h.stride, 4 * weights, 4 * result, h.out, w.out);
       const dst = (n * p.o + o) * ohw;
       if (z) floats.set(z.subarray(dst, dst + ohw), residual);
       if (z || simdAct !== 0) kernels.finishVectors(4 * result, z ? 4 * residual : 0, Math.ceil(ohw / 4), simdAct, 4 * params);

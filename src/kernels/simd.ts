@@ -47,19 +47,20 @@ export interface WasmMemory {
 
 /**
  * A depthwise (single-channel) 2-D correlation of one zero-padded plane, for one kernel size and
- * stride: out[oh·outW + ow] = bias + Σ w[kh·K + kw] · in[(oh·S + kh)·inRow + ow·S + kw], with the
+ * horizontal stride S: out[oh·outW + ow] = bias + Σ w[kh·K + kw] · in[oh·inStep + kh·inRow + ow·S + kw]
+ * (inStep: the vertical stride times the row length), with the
  * K·K weights at wPtr and the bias right after them. Output columns go four at a time, the output
  * rows contiguous: the last vector of a row spills up to three lanes into the next row (which
  * overwrites them) and, after the last row, past the plane; the input reads as far past each
  * row's last window. The caller leaves room for both.
  */
-export type DepthwisePlane = (inPtr: number, inRowBytes: number, wPtr: number, outPtr: number, outH: number, outW: number) => void;
+export type DepthwisePlane = (inPtr: number, inRowBytes: number, inStepBytes: number, wPtr: number, outPtr: number, outH: number, outW: number) => void;
 
 /** Activations the module applies itself (others are left to JavaScript), with their codes. */
 export const SIMD_ACTIVATIONS = ["none", "relu", "clip", "hard_sigmoid", "hard_swish"] as const;
 export type SimdActivation = (typeof SIMD_ACTIVATIONS)[number];
 
-/** Kernel sizes and strides that have a depthwise plane function. */
+/** Kernel sizes and horizontal strides that have a depthwise plane function. */
 export const DEPTHWISE_KERNELS = [3, 5] as const;
 export const DEPTHWISE_STRIDES = [1, 2] as const;
 
@@ -70,7 +71,7 @@ export interface SimdKernels {
   multiplyBlock(panelsM: number, panelsN: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number): void;
   /** For p < kc, q < NR: dst[p·NR + q] = src[offsets[p] + q] (f32 elements; offsets are i32 element counts). */
   gatherPanel(kc: number, srcPtr: number, offsetsPtr: number, dstPtr: number): void;
-  /** The depthwise plane function for a K×K kernel with stride S, if the module has one. */
+  /** The depthwise plane function for a K×K kernel with horizontal stride S, if the module has one. */
   depthwisePlane(kernel: number, stride: number): DepthwisePlane | undefined;
   /**
    * In place over `vectors` f32x4 at dataPtr: + residual (vectors at residualPtr, unless it is 0),
@@ -272,10 +273,10 @@ function gatherFunctionBody(): number[] {
  * inputs are every other float: two loads and an even- or odd-lane shuffle.
  */
 function depthwiseFunctionBody(k: number, stride: number): number[] {
-  const inPtr = 0, inRow = 1, wPtr = 2, outPtr = 3, outH = 4, outW = 5; // parameters
-  const src = 6, dst = 7, rowIn = 8, rowOut = 9, colsLeft = 10, a = 11, vectors = 12, outRowBytes = 13, inStep = 14;
-  const i32Locals = 9;
-  const firstV128 = 6 + i32Locals;
+  const inPtr = 0, inRow = 1, inStep = 2, wPtr = 3, outPtr = 4, outH = 5, outW = 6; // parameters
+  const src = 7, dst = 8, rowIn = 9, rowOut = 10, colsLeft = 11, a = 12, vectors = 13, outRowBytes = 14;
+  const i32Locals = 8;
+  const firstV128 = 7 + i32Locals;
   const weight = (t: number) => firstV128 + t;
   const bias = firstV128 + k * k;
   const acc = [bias + 1, bias + 2];
@@ -290,7 +291,6 @@ function depthwiseFunctionBody(k: number, stride: number): number[] {
   };
   emit(op.get(outW), op.i32(3), op.i32Add, op.i32(2), op.i32ShrU, op.set(vectors));
   emit(op.get(outW), op.i32(2), op.i32Shl, op.set(outRowBytes));
-  emit(op.get(inRow), op.i32(stride), op.i32Mul, op.set(inStep));
   for (let t = 0; t <= k * k; t++) emit(op.get(wPtr), op.v128Load32Splat(4 * t), op.set(t < k * k ? weight(t) : bias));
   emit(op.get(inPtr), op.set(rowIn), op.get(outPtr), op.set(rowOut));
 
@@ -379,7 +379,7 @@ function kernelModule(pages: number): Uint8Array {
     { name: "finishVectors", params: 5, body: finishFunctionBody() },
   ];
   for (const k of DEPTHWISE_KERNELS) {
-    for (const stride of DEPTHWISE_STRIDES) functions.push({ name: depthwiseName(k, stride), params: 6, body: depthwiseFunctionBody(k, stride) });
+    for (const stride of DEPTHWISE_STRIDES) functions.push({ name: depthwiseName(k, stride), params: 7, body: depthwiseFunctionBody(k, stride) });
   }
   const arities = [...new Set(functions.map((f) => f.params))];
   const bytes = [

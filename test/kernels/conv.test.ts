@@ -124,6 +124,9 @@ const depthwiseCases: [string, number, number, number, Record<string, ReturnType
   ["5x5 stride 2 pad 2", 4, 1, 5, { strides: ints([2, 2]), pads: ints([2, 2, 2, 2]) }],
   ["5x5 stride 2 pads 1,2,2,1", 4, 1, 5, { strides: ints([2, 2]), pads: ints([1, 2, 2, 1]) }],
   ["3x3 multiplier 2", 3, 2, 3, { pads: ints([1, 1, 1, 1]) }],
+  ["3x3 strides 2,1", 4, 1, 3, { strides: ints([2, 1]), pads: ints([1, 1, 1, 1]) }],
+  ["5x5 strides 1,2", 4, 1, 5, { strides: ints([1, 2]), pads: ints([2, 2, 2, 2]) }],
+  ["5x5 strides 3,1", 4, 1, 5, { strides: ints([3, 1]), pads: ints([2, 2, 2, 2]) }],
   ["3x3 SAME_UPPER stride 2", 3, 1, 3, { auto_pad: str("SAME_UPPER") as never, strides: ints([2, 2]) }],
 ];
 
