@@ -1,11 +1,13 @@
 /**
  * Convolutions: ONNX Conv (1-D and 2-D, groups, dilations, strides, explicit and automatic
  * padding), ConvTranspose, com.microsoft FusedConv (bias, residual Z and activation applied in the
- * GEMM's output loop), and tfl Conv2D / DepthwiseConv2D (NHWC). Dense NCHW convolution runs on
- * the blocked GEMM with im2col as an offset matrix over a zero-padded copy of the input, whose
- * panels the GEMM gathers directly (1×1 stride-1 unpadded filters use the input as B itself);
- * NHWC convolution and ConvTranspose go through a reused column buffer; depthwise convolution
- * has a direct kernel.
+ * output loop), and tfl Conv2D / DepthwiseConv2D (NHWC). Dense NCHW convolution runs on the
+ * blocked GEMM with im2col as an offset matrix over a zero-padded copy of the input, whose panels
+ * the GEMM gathers directly (1×1 stride-1 unpadded filters use the input as B itself). Depthwise
+ * convolution runs plane by plane on the SIMD module's depthwise kernels (3×3 and 5×5, horizontal
+ * stride 1 or 2), other shapes on a direct JavaScript loop. NHWC convolution is one GEMM for 1×1
+ * filters and otherwise the NCHW kernels between transposes; ConvTranspose goes through a reused
+ * column buffer.
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
@@ -210,20 +212,35 @@ function conv2dProblem(x: Tensor, w: Tensor, attrs: Attrs): Conv2d {
 function convKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, act: Activation): Tensor {
   const x = need(inputs, 0, "X");
   const w = need(inputs, 1, "W");
-  const bias = inputs[2]?.data as Float32Array | undefined;
-  const z = inputs[3]?.data as Float32Array | undefined;
   const p = conv2dProblem(x, w, attrs);
   const out = outputF32([p.n, p.o, ...(x.shape.length === 4 ? [p.h.out, p.w.out] : [p.w.out])]);
-  const xd = x.data as Float32Array;
-  const wd = w.data as Float32Array;
+  const bias = inputs[2]?.data as Float32Array | undefined;
+  const z = inputs[3]?.data as Float32Array | undefined;
+  convNchw(x.data as Float32Array, w.data as Float32Array, bias, z, out.data, p, act);
+  return out;
+}
+
+/**
+ * out (NCHW) = act(conv(x, w) + bias + z): depthwise problems on the depthwise kernels, the rest
+ * on the GEMM, one product per image and group, with the im2col matrix as an offset matrix.
+ */
+function convNchw(
+  xd: Float32Array,
+  wd: Float32Array,
+  bias: Float32Array | undefined,
+  z: Float32Array | undefined,
+  out: Float32Array,
+  p: Conv2d,
+  act: Activation,
+): void {
   const cg = p.c / p.group;
   const og = p.o / p.group;
   const kk = p.h.kernel * p.w.kernel;
   const hw = p.h.size * p.w.size;
   const ohw = p.h.out * p.w.out;
   if (cg === 1 && og === p.o / p.c) {
-    depthwiseNchw(xd, wd, bias, z, out.data, p, act);
-    return out;
+    depthwiseNchw(xd, wd, bias, z, out, p, act);
+    return;
   }
   const pointwise =
     kk === 1 && p.h.stride === 1 && p.w.stride === 1 && p.h.padBegin + p.h.padEnd + p.w.padBegin + p.w.padEnd === 0;
@@ -239,12 +256,11 @@ function convKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, act: 
         og, ohw, rows,
         { data: wd, offset: g * og * rows, rowStride: rows, colStride: 1 },
         columns,
-        out.data, outOffset, ohw, false,
+        out, outOffset, ohw, false,
         { bias, biasOffset: g * og, biasPerRow: true, residual: z, residualOffset: outOffset, ldr: ohw, activation: act },
       );
     }
   }
-  return out;
 }
 
 const paddedScratch = new Scratch();
@@ -588,90 +604,102 @@ function tflAxes(x: Tensor, f: Tensor, attrs: Attrs): [Axis, Axis] {
   ];
 }
 
+const nchwInput = new Scratch();
+const nchwFilter = new Scratch();
+const nchwOutput = new Scratch();
+
+/** The NCHW convolution problem of a tfl NHWC convolution. */
+function tflProblem(x: Tensor, f: Tensor, attrs: Attrs, o: number, group: number): Conv2d {
+  const [h, w] = tflAxes(x, f, attrs);
+  return { n: x.shape[0]!, c: x.shape[3]!, o, group, h, w };
+}
+
+/**
+ * NHWC convolution with the fused activation: a 1×1 stride-1 filter is one GEMM of the pixels
+ * (rows of the input as it is) with the filter; any other runs as NCHW — the input and filter
+ * transposed once, the convolution on the NCHW kernels (no column matrix), the output transposed
+ * back — which moves far fewer floats than an NHWC im2col of a K×K window would.
+ */
 function tflConv2dKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs): Tensor {
   const x = need(inputs, 0, "input");
   const f = need(inputs, 1, "filter");
   const bias = inputs[2]?.data as Float32Array | undefined;
-  const [h, w] = tflAxes(x, f, attrs);
-  const [n, , , c] = x.shape as [number, number, number, number];
-  const o = f.shape[0]!;
-  const depth = h.kernel * w.kernel * c;
-  const rows = n * h.out * w.out;
-  const out = outputF32([n, h.out, w.out, o]);
+  const act = tflActivation(attrs);
+  const p = tflProblem(x, f, attrs, f.shape[0]!, 1);
+  const { h, w } = p;
+  const out = outputF32([p.n, h.out, w.out, p.o]);
   const xd = x.data as Float32Array;
-  const pointwise = h.kernel * w.kernel === 1 && h.stride === 1 && w.stride === 1 && h.padBegin + w.padBegin === 0;
-  const col = pointwise ? xd : colScratch.get(rows * depth);
-  if (!pointwise) im2colNhwc(xd, n, c, h, w, col);
-  sgemm(
-    rows, o, depth,
-    { data: col, offset: 0, rowStride: depth, colStride: 1 },
-    { data: f.data as Float32Array, offset: 0, rowStride: 1, colStride: depth },
-    out.data, 0, o, false,
-    { bias, biasPerRow: false, activation: tflActivation(attrs) },
-  );
+  const fd = f.data as Float32Array;
+  const depth = h.kernel * w.kernel * p.c;
+  if (h.kernel * w.kernel === 1 && h.stride === 1 && w.stride === 1 && h.padBegin + w.padBegin === 0) {
+    sgemm(
+      p.n * h.out * w.out, p.o, depth,
+      { data: xd, offset: 0, rowStride: depth, colStride: 1 },
+      { data: fd, offset: 0, rowStride: 1, colStride: depth },
+      out.data, 0, p.o, false,
+      { bias, biasPerRow: false, activation: act },
+    );
+    return out;
+  }
+  convThroughNchw(xd, transposeFilter(fd, p.o, h.kernel * w.kernel, p.c, true), bias, out.data, p, act);
   return out;
 }
 
-/** col[(n·OH + oh)·OW + ow][(kh·KW + kw)·C + c] = x[n][ih][iw][c] (0 in the padding). */
-function im2colNhwc(x: Float32Array, batch: number, c: number, h: Axis, w: Axis, col: Float32Array): void {
-  let dst = 0;
-  for (let n = 0; n < batch; n++) {
-    for (let oh = 0; oh < h.out; oh++) {
-      for (let ow = 0; ow < w.out; ow++) {
-        for (let kh = 0; kh < h.kernel; kh++) {
-          const ih = oh * h.stride - h.padBegin + kh * h.dilation;
-          for (let kw = 0; kw < w.kernel; kw++) {
-            const iw = ow * w.stride - w.padBegin + kw * w.dilation;
-            if (ih < 0 || ih >= h.size || iw < 0 || iw >= w.size) col.fill(0, dst, dst + c);
-            else {
-              const src = ((n * h.size + ih) * w.size + iw) * c;
-              for (let k = 0; k < c; k++) col[dst + k] = x[src + k]!;
-            }
-            dst += c;
-          }
-        }
-      }
-    }
-  }
-}
-
+/** tfl DepthwiseConv2D: the NCHW depthwise kernels between two transposes (see tflConv2dKernel). */
 function tflDepthwiseKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs): Tensor {
   const x = need(inputs, 0, "input");
   const f = need(inputs, 1, "filter");
   const bias = inputs[2]?.data as Float32Array | undefined;
-  const [h, w] = tflAxes(x, f, attrs);
-  const [n, , , c] = x.shape as [number, number, number, number];
   const o = f.shape[3]!;
-  const mult = o / c;
-  const act = tflActivation(attrs);
-  const out = outputF32([n, h.out, w.out, o]);
-  const od = out.data;
-  const xd = x.data as Float32Array;
-  const fd = f.data as Float32Array;
-  let dst = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oh = 0; oh < h.out; oh++) {
-      for (let ow = 0; ow < w.out; ow++) {
-        if (bias) for (let k = 0; k < o; k++) od[dst + k] = bias[k]!;
-        else od.fill(0, dst, dst + o);
-        for (let kh = 0; kh < h.kernel; kh++) {
-          const ih = oh * h.stride - h.padBegin + kh * h.dilation;
-          if (ih < 0 || ih >= h.size) continue;
-          for (let kw = 0; kw < w.kernel; kw++) {
-            const iw = ow * w.stride - w.padBegin + kw * w.dilation;
-            if (iw < 0 || iw >= w.size) continue;
-            const src = ((b * h.size + ih) * w.size + iw) * c;
-            const fo = (kh * w.kernel + kw) * o;
-            if (mult === 1) for (let k = 0; k < o; k++) od[dst + k] += xd[src + k]! * fd[fo + k]!;
-            else for (let k = 0; k < o; k++) od[dst + k] += xd[src + Math.floor(k / mult)]! * fd[fo + k]!;
-          }
-        }
-        applyActivation(act, od, dst, dst + o);
-        dst += o;
+  const p = tflProblem(x, f, attrs, o, x.shape[3]!);
+  const out = outputF32([p.n, p.h.out, p.w.out, o]);
+  // [1, KH, KW, O] → [O, 1, KH, KW]
+  const filter = transposeFilter(f.data as Float32Array, 1, p.h.kernel * p.w.kernel, o, false);
+  convThroughNchw(x.data as Float32Array, filter, bias, out.data, p, tflActivation(attrs));
+  return out;
+}
+
+/**
+ * A filter [O, S, I] (OHWI with S = KH·KW) as [O, I, S] (`perOutput`), or [1, S, O] as [O, S]
+ * (depthwise), in a reused buffer.
+ */
+function transposeFilter(fd: Float32Array, o: number, spatial: number, inner: number, perOutput: boolean): Float32Array {
+  const dst = nchwFilter.get(fd.length);
+  if (perOutput) {
+    for (let k = 0; k < o; k++) {
+      const base = k * spatial * inner;
+      for (let s = 0; s < spatial; s++) for (let c = 0; c < inner; c++) dst[base + c * spatial + s] = fd[base + s * inner + c]!;
+    }
+  } else {
+    for (let s = 0; s < spatial; s++) for (let k = 0; k < inner; k++) dst[k * spatial + s] = fd[s * inner + k]!;
+  }
+  return dst;
+}
+
+/** out (NHWC) = convNchw of x (NHWC) with an NCHW filter, through reused NCHW buffers. */
+function convThroughNchw(x: Float32Array, filter: Float32Array, bias: Float32Array | undefined, out: Float32Array, p: Conv2d, act: Activation): void {
+  const hw = p.h.size * p.w.size;
+  const ohw = p.h.out * p.w.out;
+  const xNchw = nchwInput.get(p.n * p.c * hw);
+  const outNchw = nchwOutput.get(p.n * p.o * ohw);
+  for (let n = 0; n < p.n; n++) transpose2d(x, n * hw * p.c, hw, p.c, xNchw, n * p.c * hw);
+  convNchw(xNchw, filter, bias, undefined, outNchw, p, act);
+  for (let n = 0; n < p.n; n++) transpose2d(outNchw, n * p.o * ohw, p.o, ohw, out, n * ohw * p.o);
+}
+
+/** dst[j·rows + i] = src[i·cols + j] for a rows×cols matrix, in 32×32 tiles. */
+function transpose2d(src: Float32Array, srcOffset: number, rows: number, cols: number, dst: Float32Array, dstOffset: number): void {
+  const TILE = 32;
+  for (let i0 = 0; i0 < rows; i0 += TILE) {
+    const i1 = Math.min(rows, i0 + TILE);
+    for (let j0 = 0; j0 < cols; j0 += TILE) {
+      const j1 = Math.min(cols, j0 + TILE);
+      for (let i = i0; i < i1; i++) {
+        const s = srcOffset + i * cols;
+        for (let j = j0; j < j1; j++) dst[dstOffset + j * rows + i] = src[s + j]!;
       }
     }
   }
-  return out;
 }
 
 registerOp({
