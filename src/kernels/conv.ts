@@ -14,7 +14,7 @@ import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedConvActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { sgemm, simdScratch, type MatrixView, type OffsetMatrix } from "./gemm.js";
-import { SIMD_ACTIVATIONS, type SimdActivation } from "./simd.js";
+import { simdActivationCode } from "./simd.js";
 import {
   attrInt,
   attrInts,
@@ -303,7 +303,7 @@ const PLANE_SLACK = 64;
  * Depthwise convolution on the SIMD module, one output channel at a time: the input plane is
  * copied into a zero-padded plane in the module's memory (the padding is zeroed once per call:
  * every channel's rows land in the same place), the plane function computes the output plane with
- * the bias, `finishVectors` adds the residual and applies the activation, and the plane is copied
+ * the bias, `finishRows` adds the residual and applies the activation, and the plane is copied
  * out. Square 3×3 or 5×5 kernels, horizontal stride 1 or 2 (any vertical stride), no dilation; returns false for anything
  * else (or without SIMD), leaving the work to the JavaScript kernel.
  */
@@ -333,9 +333,10 @@ function depthwiseSimd(
   const result = padded + roundUp4(ph * pw + PLANE_SLACK);
   const residual = result + roundUp4(ohw + PLANE_SLACK);
   if (residual + roundUp4(ohw + PLANE_SLACK) > scratch.start + scratch.size) return false;
-  const simdAct = (SIMD_ACTIVATIONS as readonly string[]).includes(act.kind) ? SIMD_ACTIVATIONS.indexOf(act.kind as SimdActivation) : 0;
+  const simdAct = simdActivationCode(act.kind);
   floats[params] = act.a;
   floats[params + 1] = act.b;
+  floats[params + 2] = 0; // the bias finishRows adds (the plane function added the real one)
   floats.fill(0, padded, result);
   // Input rows and columns that land inside the padded plane.
   const rowLo = Math.max(0, -h.padBegin);
@@ -357,9 +358,9 @@ function depthwiseSimd(
       plane(4 * padded, 4 * pw, 4 * pw * h.stride, 4 * weights, 4 * result, h.out, w.out);
       const dst = (n * p.o + o) * ohw;
       if (z) floats.set(z.subarray(dst, dst + ohw), residual);
-      if (z || simdAct !== 0) kernels.finishVectors(4 * result, z ? 4 * residual : 0, Math.ceil(ohw / 4), simdAct, 4 * params);
+      if (z || simdAct !== 0) kernels.finishRows(4 * result, 1, Math.ceil(ohw / 4), 0, 4 * (params + 2), z ? 4 * residual : 0, simdAct ?? 0, 4 * params);
       out.set(floats.subarray(result, result + ohw), dst);
-      if (simdAct === 0) applyActivation(act, out, dst, dst + ohw);
+      if (simdAct === undefined) applyActivation(act, out, dst, dst + ohw);
     }
   }
   return true;

@@ -147,7 +147,10 @@ export function sgemm(
     return;
   }
   const kernels = active;
-  const packB = "rowOffsets" in b ? offsetMatrixPacker(b, kernels) : (p0: number, kc: number, j0: number, nc: number) => packMatrixB(b, p0, kc, j0, nc);
+  // With SIMD, a B whose rows are contiguous is packed like an offset matrix: staged and gathered by the module.
+  const stageable = kernels && !("rowOffsets" in b) && b.colStride === 1 && (K - 1) * b.rowStride + N <= STAGING_FLOATS;
+  const bMatrix = stageable ? rowMajorAsOffsets(b, K, N) : b;
+  const packB = "rowOffsets" in bMatrix ? offsetMatrixPacker(bMatrix, kernels) : (p0: number, kc: number, j0: number, nc: number) => packMatrixB(bMatrix, p0, kc, j0, nc);
   // Equal depth blocks, so that a K a little over KC does not leave a thin last block.
   const kBlocks = Math.ceil(K / KC);
   const kStep = Math.ceil(K / kBlocks);
@@ -272,6 +275,15 @@ function offsetMatrixPacker(b: OffsetMatrix, kernels: SimdKernels | undefined): 
       }
     }
   };
+}
+
+/** A K×N view with unit column stride as the equivalent offset matrix. */
+function rowMajorAsOffsets(b: MatrixView, K: number, N: number): OffsetMatrix {
+  const rowOffsets = new Int32Array(K);
+  for (let p = 0; p < K; p++) rowOffsets[p] = p * b.rowStride;
+  const colOffsets = new Int32Array(N);
+  for (let j = 0; j < N; j++) colOffsets[j] = j;
+  return { data: b.data, offset: b.offset, rowOffsets, colOffsets };
 }
 
 /** Whether xs[j..j+n) are consecutive integers. */

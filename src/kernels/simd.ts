@@ -60,6 +60,12 @@ export type DepthwisePlane = (inPtr: number, inRowBytes: number, inStepBytes: nu
 export const SIMD_ACTIVATIONS = ["none", "relu", "clip", "hard_sigmoid", "hard_swish"] as const;
 export type SimdActivation = (typeof SIMD_ACTIVATIONS)[number];
 
+/** The module's code for an activation kind, or undefined when JavaScript must apply it. */
+export function simdActivationCode(kind: string): number | undefined {
+  const code = (SIMD_ACTIVATIONS as readonly string[]).indexOf(kind);
+  return code < 0 ? undefined : code;
+}
+
 /** Kernel sizes and horizontal strides that have a depthwise plane function. */
 export const DEPTHWISE_KERNELS = [3, 5] as const;
 export const DEPTHWISE_STRIDES = [1, 2] as const;
@@ -74,11 +80,13 @@ export interface SimdKernels {
   /** The depthwise plane function for a K×K kernel with horizontal stride S, if the module has one. */
   depthwisePlane(kernel: number, stride: number): DepthwisePlane | undefined;
   /**
-   * In place over `vectors` f32x4 at dataPtr: + residual (vectors at residualPtr, unless it is 0),
-   * then the activation with code `activation` (index in SIMD_ACTIVATIONS) and parameters a, b
-   * read as two floats at paramsPtr (clip: min, max; hard sigmoid: alpha, beta).
+   * In place over `rows` rows of `vectors` f32x4 each, at dataPtr with row stride rowStrideBytes:
+   * + the row's bias (one float per row at biasPtr), + residual (laid out like the data, at
+   * residualPtr, unless it is 0), then the activation with code `activation` (its index in
+   * SIMD_ACTIVATIONS) and parameters a, b read as two floats at paramsPtr (clip: min, max; hard
+   * sigmoid: alpha, beta). rows and vectors must be positive.
    */
-  finishVectors(dataPtr: number, residualPtr: number, vectors: number, activation: number, paramsPtr: number): void;
+  finishRows(dataPtr: number, rows: number, vectors: number, rowStrideBytes: number, biasPtr: number, residualPtr: number, activation: number, paramsPtr: number): void;
 }
 
 /** Compiles and instantiates the module with at least `bytes` of memory, or undefined without SIMD. */
@@ -93,7 +101,7 @@ export function createSimdKernels(bytes: number): SimdKernels | undefined {
     multiplyBlock: instance.exports.multiplyBlock as SimdKernels["multiplyBlock"],
     gatherPanel: instance.exports.gatherPanel as SimdKernels["gatherPanel"],
     depthwisePlane: (kernel, stride) => instance.exports[depthwiseName(kernel, stride)] as DepthwisePlane | undefined,
-    finishVectors: instance.exports.finishVectors as SimdKernels["finishVectors"],
+    finishRows: instance.exports.finishRows as SimdKernels["finishRows"],
   };
 }
 
@@ -325,12 +333,13 @@ function depthwiseFunctionBody(k: number, stride: number): number[] {
 }
 
 /**
- * finishVectors (see SimdKernels): one loop per (activation, residual or not), picked once by a
+ * finishRows (see SimdKernels): one loop nest per (activation, residual or not), picked once by a
  * br_table on activation·2 + (residualPtr ≠ 0).
  */
 function finishFunctionBody(): number[] {
-  const data = 0, residual = 1, vectors = 2, activation = 3, params = 4; // parameters
-  const x = 5, pa = 6, pb = 7; // v128 locals
+  const data = 0, rows = 1, vectors = 2, rowStride = 3, biasPtr = 4, residual = 5, activation = 6, params = 7; // parameters
+  const at = 8, residualAt = 9, left = 10; // i32 locals
+  const x = 11, pa = 12, pb = 13, bias = 14; // v128 locals
   const splat = (value: number) => [...op.f32(value), ...op.f32x4Splat];
   const activate: Record<SimdActivation, number[][]> = {
     none: [],
@@ -350,17 +359,23 @@ function finishFunctionBody(): number[] {
   emit(op.brTable(cases.map((_, i) => i), cases.length - 1));
   for (const { kind, withResidual } of cases) {
     emit(op.end);
-    emit(op.loop);
-    emit(op.get(data), op.get(data), op.v128Load(0));
-    if (withResidual) emit(op.get(residual), op.v128Load(0), op.f32x4Add, addTo(residual, op.i32(16)));
+    emit(op.loop); // over rows
+    emit(op.get(biasPtr), op.v128Load32Splat(0), op.set(bias));
+    emit(op.get(data), op.set(at), op.get(residual), op.set(residualAt), op.get(vectors), op.set(left));
+    emit(op.loop); // over the row's vectors
+    emit(op.get(at), op.get(at), op.v128Load(0), op.get(bias), op.f32x4Add);
+    if (withResidual) emit(op.get(residualAt), op.v128Load(0), op.f32x4Add, addTo(residualAt, op.i32(16)));
     emit(...activate[kind]);
-    emit(op.v128Store(0), addTo(data, op.i32(16)));
-    emit(op.get(vectors), op.i32(1), op.i32Sub, op.tee(vectors), op.brIf(0));
+    emit(op.v128Store(0), addTo(at, op.i32(16)));
+    emit(op.get(left), op.i32(1), op.i32Sub, op.tee(left), op.brIf(0));
+    emit(op.end);
+    emit(addTo(data, op.get(rowStride)), addTo(residual, op.get(rowStride)), addTo(biasPtr, op.i32(4)));
+    emit(op.get(rows), op.i32(1), op.i32Sub, op.tee(rows), op.brIf(0));
     emit(op.end);
     emit(op.return);
   }
   emit(op.end);
-  return functionBody([[3, V128]], code);
+  return functionBody([[3, I32], [4, V128]], code);
 }
 
 /** A code-section entry: its size, local declarations (count, type), then the code. */
@@ -376,7 +391,7 @@ function kernelModule(pages: number): Uint8Array {
   const functions: { name: string; params: number; body: number[] }[] = [
     { name: "multiplyBlock", params: 7, body: blockFunctionBody() },
     { name: "gatherPanel", params: 4, body: gatherFunctionBody() },
-    { name: "finishVectors", params: 5, body: finishFunctionBody() },
+    { name: "finishRows", params: 8, body: finishFunctionBody() },
   ];
   for (const k of DEPTHWISE_KERNELS) {
     for (const stride of DEPTHWISE_STRIDES) functions.push({ name: depthwiseName(k, stride), params: 7, body: depthwiseFunctionBody(k, stride) });
