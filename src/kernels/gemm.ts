@@ -14,7 +14,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
-import { createSimdKernels, SIMD_MR, SIMD_NR, type SimdKernels } from "./simd.js";
+import { createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels } from "./simd.js";
 import {
   attrFloat,
   attrInt,
@@ -78,7 +78,11 @@ const A_BLOCK = 0;
 const B_BLOCK = A_BLOCK + MC * KC;
 const C_CHUNK = B_BLOCK + KC * NC;
 const ROW_OFFSETS = C_CHUNK + MC * CW;
-const STAGING = ROW_OFFSETS + KC;
+/** The SIMD epilogue's inputs: a chunk's row biases, activation parameters, residual rows (stride CW). */
+const CHUNK_BIAS = ROW_OFFSETS + KC;
+const CHUNK_PARAMS = CHUNK_BIAS + MC;
+const CHUNK_RESIDUAL = CHUNK_PARAMS + 4;
+const STAGING = CHUNK_RESIDUAL + MC * CW;
 /**
  * Staging capacity. The memory never grows: growing detaches the old buffer, and the first
  * detach in a process makes V8 deoptimize all typed-array code and check every later access.
@@ -308,6 +312,10 @@ function range(xs: Int32Array): [number, number] {
  */
 function storeChunk(mc: number, cw: number, c: Float32Array, cOffset: number, ldc: number, i0: number, j0: number, add: boolean, epilogue: GemmEpilogue | undefined): void {
   const src = work;
+  if (active && !add && !(epilogue?.bias && !epilogue.biasPerRow)) {
+    storeChunkSimd(active, mc, cw, c, cOffset, ldc, i0, j0, epilogue);
+    return;
+  }
   if (!add && epilogue?.bias && epilogue.biasPerRow && (!epilogue.activation || epilogue.activation.kind === "relu" || epilogue.activation.kind === "none")) {
     storeChunkBiasRelu(mc, cw, c, cOffset, ldc, i0, j0, epilogue);
     return;
@@ -319,6 +327,40 @@ function storeChunk(mc: number, cw: number, c: Float32Array, cOffset: number, ld
     else for (let j = 0; j < cw; j++) c[d + j] = src[s + j]!;
     if (epilogue) finishRow(epilogue, c, d, cw, i0 + i, j0, ldc);
   }
+}
+
+/**
+ * storeChunk with SIMD, for a stored (not accumulated) chunk whose bias, if any, is per row: the
+ * module applies the epilogue to the chunk in its memory (the residual rows copied in first),
+ * then each row is copied out whole; activations the module lacks follow in JavaScript.
+ */
+function storeChunkSimd(kernels: SimdKernels, mc: number, cw: number, c: Float32Array, cOffset: number, ldc: number, i0: number, j0: number, epilogue: GemmEpilogue | undefined): void {
+  if (epilogue) {
+    const act = epilogue.activation;
+    const code = act ? simdActivationCode(act.kind) : 0;
+    const bias = epilogue.bias;
+    if (bias) {
+      const from = (epilogue.biasOffset ?? 0) + i0;
+      work.set(bias.subarray(from, from + mc), CHUNK_BIAS);
+    } else work.fill(0, CHUNK_BIAS, CHUNK_BIAS + mc);
+    const residual = epilogue.residual;
+    if (residual) {
+      const ldr = epilogue.ldr ?? ldc;
+      for (let i = 0, r = (epilogue.residualOffset ?? 0) + i0 * ldr + j0; i < mc; i++, r += ldr) work.set(residual.subarray(r, r + cw), CHUNK_RESIDUAL + i * CW);
+    }
+    work[CHUNK_PARAMS] = act?.a ?? 0;
+    work[CHUNK_PARAMS + 1] = act?.b ?? 0;
+    kernels.finishRows(4 * C_CHUNK, mc, Math.ceil(cw / 4), 4 * CW, 4 * CHUNK_BIAS, residual ? 4 * CHUNK_RESIDUAL : 0, code ?? 0, 4 * CHUNK_PARAMS);
+    if (code === undefined) {
+      for (let i = 0; i < mc; i++) {
+        const d = cOffset + (i0 + i) * ldc + j0;
+        c.set(work.subarray(C_CHUNK + i * CW, C_CHUNK + i * CW + cw), d);
+        applyActivation(act!, c, d, d + cw);
+      }
+      return;
+    }
+  }
+  for (let i = 0; i < mc; i++) c.set(work.subarray(C_CHUNK + i * CW, C_CHUNK + i * CW + cw), cOffset + (i0 + i) * ldc + j0);
 }
 
 /** storeChunk's common convolution case in one pass: store, + row bias, + residual?, Relu?. */
