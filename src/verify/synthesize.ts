@@ -1,0 +1,593 @@
+/**
+ * Graphs synthesized from a rule's pattern alone, for `fusec verify <rules>`: every operator of
+ * the pattern becomes a node, every non-const variable a graph input (a repeated variable is one
+ * input), every `const` leaf a random constant, every literal leaf a constant filled with the
+ * literal; attributes (captured or not mentioned) are drawn from small domains per op and
+ * attribute. Shapes follow each operand's role (NCHW activations and OIHW filters consistent
+ * with `group`, per-channel statistics, broadcast constants of the shapes that channelwise and
+ * scalar guards look for: `[]`, `[1]`, `[C]`, `[C,1,1]`, `[1,C,1,1]`, full) and are drawn at
+ * random, seeded; the runtime's shape inference rejects inconsistent draws (RejectedDraw).
+ */
+import type { Expr, Literal, OpDecl, OpPattern, Pattern, Rule, AttrDecl } from "../compiler/ast.js";
+import type { OpTable } from "../compiler/program.js";
+import { GraphBuilder } from "../runtime/json.js";
+import type { Attr, Attrs, Graph, Value } from "../runtime/graph.js";
+import { tensor, type DType, type Tensor } from "../runtime/tensor.js";
+
+/** A synthesized graph and the inputs to run it on. */
+export interface Candidate {
+  graph: Graph;
+  feeds: Record<string, Tensor>;
+}
+
+/** A draw the graph cannot be built from (inconsistent shapes, an unsupported pattern). */
+export class RejectedDraw extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RejectedDraw";
+  }
+}
+
+/** Builds candidate number `seed` for `rule` (deterministic); throws RejectedDraw when it does not fit. */
+export function synthesize(rule: Rule, ops: OpTable, seed: number): Candidate {
+  const synthesis = new Synthesis(ops, seed, guardedValues(rule));
+  const root = synthesis.buildOp(rule.pattern, {});
+  // The root's outputs are read by the graph (all, or the first) or by a node after it: a rule
+  // may not replace a graph output by a graph input, so `=> x` rules fire only in the last form.
+  const reading = synthesis.random();
+  if (reading < 0.35) synthesis.builder.output(...root.outputs);
+  else if (reading < 0.7 || root.outputs[0]!.dtype !== "float32") synthesis.builder.output(root.outputs[0]!);
+  else synthesis.builder.output(synthesis.builder.op("Sigmoid", [root.outputs[0]!]));
+  return { graph: synthesis.builder.graph, feeds: synthesis.feeds() };
+}
+
+/** Constants the rule's condition compares with a literal (`allClose(one, 1.0)`): drawn as that literal half the time. */
+function guardedValues(rule: Rule): Map<string, number> {
+  const values = new Map<string, number>();
+  const visit = (e: Expr): void => {
+    if (e.kind === "Call") {
+      const [target, literal] = e.args;
+      if (e.callee.name === "allClose" && target?.kind === "Ident" && literal?.kind === "Number") values.set(target.name, literal.value);
+      e.args.forEach(visit);
+    } else if (e.kind === "Binary") {
+      visit(e.left);
+      visit(e.right);
+    } else if (e.kind === "Unary") visit(e.operand);
+  };
+  if (rule.where) visit(rule.where);
+  return values;
+}
+
+// ── randomness ───────────────────────────────────────────────────────────────────────────────
+
+/** mulberry32: a small seeded generator, uniform in [0, 1). */
+function generator(seed: number): () => number {
+  let state = (seed * 0x9e3779b1) >>> 0 || 1;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** How a tensor's values are drawn: any sign, positive (√, variances), or away from zero (denominators). */
+type ValueRange = "any" | "positive" | "nonzero";
+
+/** What an operand position wants of the value placed there. */
+interface Hint {
+  shape?: number[];
+  dtype?: DType;
+  range?: ValueRange;
+  /** Exact contents (shape operands, pads, axes): the leaf becomes this constant. */
+  data?: Tensor;
+}
+
+/** The sizes one candidate draws its shapes from. */
+interface Sizes {
+  batch: number;
+  channels: number;
+  height: number;
+  width: number;
+  kernel: number;
+  /** Output channels per group of a convolution. */
+  perGroup: number;
+  rows: number;
+  inner: number;
+  cols: number;
+  last: number;
+}
+
+class Synthesis {
+  readonly builder = new GraphBuilder();
+  readonly random: () => number;
+  private readonly sizes: Sizes;
+  /** Pattern variables and node bindings already built. */
+  private readonly bound = new Map<string, Value | undefined>();
+  /** Attribute values already drawn, by attribute name (reused half the time, so `a == a2` can hold). */
+  private readonly drawnAttrs = new Map<string, Attr>();
+  private readonly ranges = new Map<Value, ValueRange>();
+
+  constructor(
+    private readonly ops: OpTable,
+    seed: number,
+    /** Constants to fill with a literal half the time, by pattern variable. */
+    private readonly guarded: ReadonlyMap<string, number>,
+  ) {
+    this.random = generator(seed);
+    this.sizes = {
+      batch: this.pick([1, 1, 2]),
+      channels: this.pick([1, 2, 3, 4, 4, 6]),
+      height: this.pick([4, 5, 6]),
+      width: this.pick([4, 5, 7]),
+      kernel: this.pick([1, 2, 3, 3]),
+      perGroup: this.pick([1, 2, 3]),
+      rows: this.pick([1, 2, 3]),
+      inner: this.pick([2, 3, 4]),
+      cols: this.pick([2, 3, 5]),
+      last: this.pick([3, 4, 6]),
+    };
+  }
+
+  pick<T>(choices: readonly T[]): T {
+    return choices[Math.floor(this.random() * choices.length)]!;
+  }
+
+  feeds(): Record<string, Tensor> {
+    const feeds: Record<string, Tensor> = {};
+    for (const input of this.builder.graph.inputs) {
+      feeds[input.name] = this.randomTensor(input.dtype ?? "float32", input.shape as number[], this.ranges.get(input) ?? "any");
+    }
+    return feeds;
+  }
+
+  // ── nodes ──────────────────────────────────────────────────────────────────────────────
+
+  buildOp(pattern: OpPattern, hint: Hint): { outputs: Value[] } {
+    const decl = this.ops.resolve(pattern.op);
+    if (!decl) throw new RejectedDraw(`op ${pattern.op.name} is not declared`);
+    const roles = operandRoles(decl, this, hint);
+    const inputs: (Value | undefined)[] = new Array(pattern.operands.length).fill(undefined);
+    // Operators first: leaves take their shapes from the operands built before them.
+    pattern.operands.forEach((operand, i) => {
+      if (operand.kind === "OpPattern") inputs[i] = this.buildOp(operand, roles.hint(i, inputs, {}, false)).outputs[0];
+    });
+    const attrs = this.drawAttrs(decl, pattern, inputs, roles);
+    pattern.operands.forEach((operand, i) => {
+      if (operand.kind !== "OpPattern") inputs[i] = this.buildLeaf(operand, roles.hint(i, inputs, attrs, true));
+    });
+    if (decl.commutative && inputs.length === 2 && this.random() < 0.5) inputs.reverse();
+    while (inputs.length > 0 && inputs[inputs.length - 1] === undefined) inputs.pop();
+    const outputCount = decl.outputs.some((o) => o.endsWith("...")) ? 2 : decl.outputs.length;
+    let outputs: Value[];
+    try {
+      outputs = this.builder.node(decl.name, inputs, { attrs, domain: decl.domain, outputs: outputCount });
+    } catch (e) {
+      throw new RejectedDraw((e as Error).message);
+    }
+    if (outputs.some((v) => v.shape === undefined || v.shape.some((d) => typeof d !== "number"))) {
+      throw new RejectedDraw(`${decl.name}: output shape unknown`);
+    }
+    if (pattern.binding) this.bound.set(pattern.binding.name, outputs[0]);
+    return { outputs };
+  }
+
+  private buildLeaf(pattern: Pattern, hint: Hint): Value | undefined {
+    switch (pattern.kind) {
+      case "LiteralPattern":
+        return this.builder.constant(tensor(hint.dtype ?? "float32", hint.shape ?? [], new Array(size(hint.shape ?? [])).fill(pattern.value)));
+      case "WildcardPattern":
+        return this.freshLeaf(hint, hint.data !== undefined);
+      case "VarPattern": {
+        const name = pattern.name.name;
+        if (this.bound.has(name)) return this.bound.get(name);
+        const value = pattern.optional && this.random() < 0.4 ? undefined : this.freshLeaf(hint, pattern.constant, name);
+        this.bound.set(name, value);
+        return value;
+      }
+      case "OpPattern":
+        return this.buildOp(pattern, hint).outputs[0];
+    }
+  }
+
+  private freshLeaf(hint: Hint, constant: boolean, name?: string): Value {
+    const graph = this.builder.graph;
+    if (hint.data) return graph.addConstant(hint.data, name ?? "const");
+    const shape = hint.shape ?? this.freshShape();
+    const dtype = hint.dtype ?? "float32";
+    const range = hint.range ?? "any";
+    if (constant) {
+      const literal = name === undefined ? undefined : this.guarded.get(name);
+      const data = literal !== undefined && this.random() < 0.5 ? tensor(dtype, shape, new Array(size(shape)).fill(literal)) : this.randomTensor(dtype, shape, range);
+      return graph.addConstant(data, name ?? "const");
+    }
+    // Pattern variables are unique names; wildcards are numbered.
+    const input = this.builder.input(name ?? `any${graph.inputs.length}`, dtype, shape);
+    this.ranges.set(input, range);
+    return input;
+  }
+
+  freshShape(): number[] {
+    const s = this.sizes;
+    return this.pick([
+      [s.batch, s.channels, s.height, s.width],
+      [s.batch, s.channels, s.height, s.width],
+      [s.rows, s.last],
+      [s.batch, s.rows, s.last],
+    ]);
+  }
+
+  size(name: keyof Sizes): number {
+    return this.sizes[name];
+  }
+
+  randomTensor(dtype: DType, shape: readonly number[], range: ValueRange): Tensor {
+    const n = size(shape);
+    const values: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const u = this.random();
+      if (dtype !== "float32") values.push(Math.floor(u * 4));
+      else if (range === "positive") values.push(0.5 + u);
+      else if (range === "nonzero") values.push((this.random() < 0.5 ? -1 : 1) * (0.5 + u));
+      else values.push(u * 2 - 1);
+    }
+    return tensor(dtype, shape, values);
+  }
+
+  /** A constant that broadcasts into `shape`: scalar, one element, per last axis, per channel, full. */
+  broadcastShape(shape: readonly number[]): number[] {
+    const rank = shape.length;
+    const choices: number[][] = [[...shape], [...shape], [], [1]];
+    if (rank >= 1) choices.push([shape[rank - 1]!], [...new Array(rank - 1).fill(1), shape[rank - 1]!]);
+    if (rank === 4) choices.push([shape[1]!, 1, 1], [1, shape[1]!, 1, 1], [1, shape[1]!, 1, 1]);
+    if (rank === 2) choices.push([shape[0]!, 1]);
+    return this.pick(choices);
+  }
+
+  // ── attributes ─────────────────────────────────────────────────────────────────────────
+
+  private drawAttrs(decl: OpDecl, pattern: OpPattern, inputs: readonly (Value | undefined)[], roles: Roles): Attrs {
+    const attrs: Attrs = {};
+    for (const attr of decl.attrs) {
+      const given = pattern.attrs.find((a) => a.name.name === attr.name);
+      if (given && given.value.kind !== "Ident") {
+        const value = literalAttr(attr, given.value);
+        if (value) attrs[attr.name] = value;
+        continue;
+      }
+      const forced = roles.attr(attr.name, inputs);
+      if (forced !== undefined) {
+        if (forced !== null) attrs[attr.name] = typedAttr(attr, forced);
+        continue;
+      }
+      const previous = this.drawnAttrs.get(attr.name);
+      if (given && previous && this.random() < 0.5) {
+        attrs[attr.name] = previous;
+        continue;
+      }
+      // Not mentioned (or captured): often left at its default, else drawn from its domain.
+      if (attr.default !== undefined && this.random() < 0.4) continue;
+      const drawn = this.pick(attrDomain(decl, attr, inputs, this));
+      if (drawn === null) continue;
+      attrs[attr.name] = typedAttr(attr, drawn);
+      this.drawnAttrs.set(attr.name, attrs[attr.name]!);
+    }
+    return attrs;
+  }
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function rankOf(v: Value | undefined): number | undefined {
+  return v?.shape?.length;
+}
+
+function shapeOf(v: Value | undefined): number[] | undefined {
+  return v?.shape as number[] | undefined;
+}
+
+type AttrValue = number | string | number[] | string[];
+
+function typedAttr(decl: AttrDecl, value: AttrValue): Attr {
+  switch (decl.type.kind) {
+    case "int":
+      return { type: "int", value: value as number };
+    case "float":
+      return { type: "float", value: value as number };
+    case "ints":
+      return { type: "ints", value: value as number[] };
+    case "floats":
+      return { type: "floats", value: value as number[] };
+    case "strings":
+      return { type: "strings", value: value as string[] };
+    default:
+      return { type: "string", value: String(value) };
+  }
+}
+
+function literalAttr(decl: AttrDecl, literal: Literal | Expr): Attr | undefined {
+  const plain = (l: Literal): AttrValue | undefined => {
+    switch (l.kind) {
+      case "Number":
+        return l.value;
+      case "String":
+        return l.value;
+      case "Bool":
+        return l.value ? 1 : 0;
+      case "List":
+        return l.items.map((i) => plain(i)) as number[];
+    }
+  };
+  if (literal.kind !== "Number" && literal.kind !== "String" && literal.kind !== "Bool" && literal.kind !== "List") return undefined;
+  const value = plain(literal);
+  return value === undefined || decl.type.kind === "tensor" ? undefined : typedAttr(decl, value);
+}
+
+/** The values an attribute is drawn from when the pattern does not fix it (null: leave it out). */
+function attrDomain(decl: OpDecl, attr: AttrDecl, inputs: readonly (Value | undefined)[], s: Synthesis): (AttrValue | null)[] {
+  const rank = rankOf(inputs[0]) ?? 4;
+  const spatial = Math.max(rank - 2, 1);
+  const repeat = (v: number, n = spatial) => new Array(n).fill(v) as number[];
+  switch (attr.name) {
+    case "pads":
+      return [repeat(0, 2 * spatial), repeat(1, 2 * spatial), [...repeat(0, spatial), ...repeat(1, spatial)]];
+    case "strides":
+      return [repeat(1), repeat(2)];
+    case "dilations":
+      return [repeat(1), repeat(2)];
+    case "auto_pad":
+      return ["NOTSET", "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"];
+    case "ceil_mode":
+    case "count_include_pad":
+    case "transA":
+    case "transB":
+    case "keepdims":
+      return [0, 1];
+    case "alpha":
+      if (decl.name === "HardSigmoid") return [0.2, 0.16666667, 0.5];
+      if (decl.name === "LeakyRelu") return [0.01, 0.2];
+      return [1, 0.5, 2];
+    case "beta":
+      if (decl.name === "HardSigmoid") return [0.5, 0.2];
+      return [1, 0.5, 0];
+    case "epsilon":
+      return [1e-5, 1e-3];
+    case "training_mode":
+      return [0, 0, 0, 1];
+    case "axis":
+      return [-1, rank - 1, 1];
+    case "axes":
+      return [[-1], [rank - 1], [1], [1, rank - 1]];
+    case "perm": {
+      const identity = Array.from({ length: rank }, (_, i) => i);
+      const shuffled = [...identity].sort(() => s.random() - 0.5);
+      return [identity, shuffled, shuffled];
+    }
+    case "min":
+      return [null, -1, 0, -3.4028234663852886e38];
+    case "max":
+      return [null, 1, 6, 3.4028234663852886e38];
+    case "fused_activation_function":
+      return ["NONE", "NONE", "RELU", "RELU6", "TANH"];
+    case "padding":
+      return ["VALID", "SAME"];
+    case "stride_h":
+    case "stride_w":
+      return [1, 2];
+    case "filter_height":
+    case "filter_width":
+      return [1, 2, 3];
+    case "approximate":
+      return ["none", "tanh"];
+  }
+  switch (attr.type.kind) {
+    case "enum":
+      return attr.type.values;
+    case "int":
+    case "float":
+    case "string":
+    case "tensor":
+    case "ints":
+    case "floats":
+    case "strings":
+      return [null];
+  }
+}
+
+// ── operand roles per op ────────────────────────────────────────────────────────────────────
+
+/** Per op: what each operand position wants, and the attributes that shapes depend on. */
+interface Roles {
+  /** `leaf`: the operand is a leaf of the pattern (built after its op siblings and the attributes). */
+  hint(index: number, built: readonly (Value | undefined)[], attrs: Attrs, leaf: boolean): Hint;
+  /** A value the attribute must take for the shapes drawn (null: leave out), or undefined to draw it. */
+  attr(name: string, built: readonly (Value | undefined)[]): AttrValue | null | undefined;
+}
+
+const UNARY = new Set(["Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Erf", "Exp", "Gelu", "LeakyRelu", "Identity", "Softmax", "Relu6", "ReluN1To1", "Logistic", "Transpose", "Cast", "Flatten", "Shape", "GlobalAveragePool"]);
+const ELEMENTWISE = new Set(["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"]);
+
+function int64(values: readonly number[], shape: readonly number[] = [values.length]): Tensor {
+  return tensor("int64", shape, values);
+}
+
+function operandRoles(decl: OpDecl, s: Synthesis, out: Hint): Roles {
+  const none: Roles["attr"] = () => undefined;
+  const nchw = (): number[] => (out.shape?.length === 4 ? out.shape : [s.size("batch"), s.size("channels"), s.size("height"), s.size("width")]);
+  const nhwc = (): number[] => (out.shape?.length === 4 ? out.shape : [s.size("batch"), s.size("height"), s.size("width"), s.size("channels")]);
+  if (ELEMENTWISE.has(decl.name)) {
+    const main = out.shape ?? s.freshShape();
+    return {
+      hint: (i, built, _attrs, leaf) => {
+        const sibling = built.find((v, j) => j !== i && v !== undefined);
+        const shape = sibling && leaf ? s.broadcastShape(shapeOf(sibling)!) : main;
+        const range: ValueRange = decl.name === "Div" && i === 1 ? (out.range === "positive" ? "positive" : "nonzero") : decl.name === "Pow" && i === 0 ? "positive" : decl.name === "Sub" || decl.name === "Div" ? "any" : (out.range ?? "any");
+        return { shape, range };
+      },
+      attr: none,
+    };
+  }
+  if (UNARY.has(decl.name) || decl.name === "Sqrt") {
+    return { hint: () => ({ shape: out.shape, range: decl.name === "Sqrt" ? "positive" : (out.range ?? "any") }), attr: none };
+  }
+  switch (decl.name) {
+    case "Conv":
+    case "FusedConv": {
+      const group = (built: readonly (Value | undefined)[]): number => {
+        const channels = shapeOf(built[0])?.[1] ?? s.size("channels");
+        return s.pick([1, 1, channels, channels % 2 === 0 ? 2 : 1]);
+      };
+      let chosenGroup: number | undefined;
+      return {
+        hint: (i, built, attrs) => {
+          const groups = attrs.group?.type === "int" ? attrs.group.value : 1;
+          const channels = shapeOf(built[0])?.[1] ?? s.size("channels");
+          if (i === 0) return { shape: nchw() };
+          const k = s.size("kernel");
+          if (i === 1) return { shape: [groups * s.size("perGroup"), Math.max(1, Math.floor(channels / groups)), k, k] };
+          const outChannels = shapeOf(built[1])?.[0] ?? groups * s.size("perGroup");
+          if (i === 2) return { shape: [outChannels] };
+          return {};
+        },
+        attr: (name, built) => {
+          if (name === "group") return (chosenGroup ??= group(built)) === 1 && s.random() < 0.5 ? null : chosenGroup;
+          if (name === "kernel_shape") return s.random() < 0.7 ? null : [s.size("kernel"), s.size("kernel")];
+          return undefined;
+        },
+      };
+    }
+    case "Gemm":
+    case "FusedGemm": {
+      const trans = (attrs: Attrs, name: string) => attrs[name]?.type === "int" && attrs[name]!.value === 1;
+      return {
+        hint: (i, built, attrs) => {
+          const a = shapeOf(built[0]);
+          const rows = a ? a[trans(attrs, "transA") ? 1 : 0]! : s.size("rows");
+          const inner = a ? a[trans(attrs, "transA") ? 0 : 1]! : s.size("inner");
+          const cols = shapeOf(built[1])?.[trans(attrs, "transB") ? 0 : 1] ?? s.size("cols");
+          if (i === 0) return { shape: trans(attrs, "transA") ? [inner, rows] : [rows, inner] };
+          if (i === 1) return { shape: trans(attrs, "transB") ? [cols, inner] : [inner, cols] };
+          return { shape: s.pick([[cols], [1, cols], [rows, cols], [rows, cols], [], [rows, 1]]) };
+        },
+        attr: none,
+      };
+    }
+    case "MatMul":
+      return {
+        hint: (i, built) => {
+          if (i === 0) return { shape: out.shape && out.shape.length >= 2 ? [...out.shape.slice(0, -1), s.size("inner")] : s.pick([[s.size("rows"), s.size("inner")], [s.size("rows"), s.size("inner")], [s.size("batch"), s.size("rows"), s.size("inner")]]) };
+          const a = shapeOf(built[0]);
+          return { shape: [a ? a[a.length - 1]! : s.size("inner"), out.shape?.[out.shape.length - 1] ?? s.size("cols")] };
+        },
+        attr: none,
+      };
+    case "BatchNormalization":
+      return {
+        hint: (i, built) => {
+          if (i === 0) return { shape: out.shape ?? s.pick([nchw(), nchw(), [s.size("rows"), s.size("channels")]]) };
+          return { shape: [shapeOf(built[0])?.[1] ?? s.size("channels")], range: i === 4 ? "positive" : "any" };
+        },
+        attr: none,
+      };
+    case "LayerNormalization":
+      return {
+        hint: (i, built, attrs) => {
+          if (i === 0) return { shape: out.shape ?? s.pick([[s.size("batch"), s.size("rows"), s.size("last")], [s.size("rows"), s.size("last")]]) };
+          const x = shapeOf(built[0]) ?? [s.size("last")];
+          const axis = attrs.axis?.type === "int" ? attrs.axis.value : -1;
+          return { shape: x.slice(axis < 0 ? x.length + axis : axis) };
+        },
+        attr: none,
+      };
+    case "ReduceMean":
+      return {
+        hint: (i, built) => {
+          if (i === 0) return { shape: out.shape, range: out.range };
+          const rank = rankOf(built[0]) ?? 4;
+          return { data: int64(s.pick([[-1], [rank - 1], [1], [], [1, rank - 1]])) };
+        },
+        attr: none,
+      };
+    case "Pad":
+      return {
+        hint: (i, built) => {
+          if (i === 0) return { shape: out.shape ?? nchw() };
+          const rank = rankOf(built[0]) ?? 4;
+          if (i === 1) {
+            const pads = Array.from({ length: 2 * rank }, (_, j) => (j % rank < 2 && s.random() < 0.8 ? 0 : s.pick([0, 1, 1, 2])));
+            return { data: int64(pads) };
+          }
+          if (i === 2) return { data: tensor("float32", [], [s.pick([0, 0, 0.5])]) };
+          return { data: int64([2, 3]) };
+        },
+        attr: none,
+      };
+    case "Reshape":
+      return {
+        hint: (i, built) => {
+          if (i === 0) return { shape: out.shape };
+          const x = shapeOf(built[0]) ?? [1];
+          const n = size(x);
+          const targets = [x, x, [n], [x[0]!, n / x[0]!], [...x].reverse(), [-1], [x[0]!, -1], [0, -1]];
+          return { data: int64(s.pick(targets)) };
+        },
+        attr: none,
+      };
+    case "Clip":
+      return { hint: (i) => (i === 0 ? { shape: out.shape } : { shape: [], range: "any" }), attr: none };
+    case "Dropout":
+      return {
+        hint: (i) => (i === 0 ? { shape: out.shape } : i === 1 ? { data: tensor("float32", [], [0.5]) } : { data: tensor("bool", [], [s.pick([0, 0, 1])]) }),
+        attr: none,
+      };
+    case "MaxPool":
+    case "AveragePool":
+      return {
+        hint: () => ({ shape: nchw() }),
+        attr: (name) => (name === "kernel_shape" ? s.pick([[1, 1], [2, 2], [3, 3], [2, 3]]) : undefined),
+      };
+    case "Conv2D":
+      return {
+        hint: (i, built) => {
+          if (i === 0) return { shape: nhwc() };
+          const k = s.size("kernel");
+          const channels = shapeOf(built[0])?.[3] ?? s.size("channels");
+          if (i === 1) return { shape: [s.size("perGroup") * 2, k, k, channels] };
+          return { shape: [shapeOf(built[1])?.[0] ?? s.size("perGroup") * 2] };
+        },
+        attr: none,
+      };
+    case "DepthwiseConv2D": {
+      let multiplier: number | undefined;
+      return {
+        hint: (i, built, attrs) => {
+          if (i === 0) return { shape: nhwc() };
+          const k = s.size("kernel");
+          const m = attrs.depth_multiplier?.type === "int" ? attrs.depth_multiplier.value : 1;
+          const outChannels = (shapeOf(built[0])?.[3] ?? s.size("channels")) * m;
+          return i === 1 ? { shape: [1, k, k, outChannels] } : { shape: [outChannels] };
+        },
+        attr: (name) => (name === "depth_multiplier" ? (multiplier ??= s.pick([1, 1, 2])) : undefined),
+      };
+    }
+    case "FullyConnected":
+      return {
+        hint: (i, built) => {
+          if (i === 0) return { shape: out.shape ?? s.pick([[s.size("rows"), s.size("inner")], [s.size("batch"), s.size("rows"), s.size("inner")]]) };
+          const x = shapeOf(built[0]);
+          const features = x ? x[x.length - 1]! : s.size("inner");
+          if (i === 1) return { shape: [s.size("cols"), features] };
+          return { shape: [shapeOf(built[1])?.[0] ?? s.size("cols")] };
+        },
+        attr: none,
+      };
+    case "MaxPool2D":
+    case "AveragePool2D":
+      return { hint: () => ({ shape: nhwc() }), attr: none };
+    default:
+      return { hint: (i) => (i === 0 ? { shape: out.shape } : {}), attr: none };
+  }
+}
