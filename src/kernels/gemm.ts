@@ -5,7 +5,8 @@
  * The GEMM packs a block of A (MR-row panels) and a block of B (NR-column panels) into one
  * workspace, multiplies them with the WebAssembly SIMD block kernel (simd.ts; a JavaScript
  * micro-kernel with the same layout when SIMD is missing) into a small C chunk, and copies each
- * chunk out through the fused epilogue — bias, residual, activation — while it is still in L1.
+ * chunk out through the fused epilogue — bias, residual, activation — while it is still in L1
+ * (with SIMD the module applies it in place and rows are copied out whole).
  * B is a strided matrix or an offset matrix (element (p, j) at rowOffsets[p] + colOffsets[j]):
  * im2col of a zero-padded image is one, so convolution never builds its column matrix — its
  * panels are gathered straight from the image, eight contiguous pixels at a time.

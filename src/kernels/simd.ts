@@ -1,9 +1,12 @@
 /**
- * The GEMM's inner loops as a WebAssembly SIMD (f32x4) module, emitted byte by byte here (no
+ * The executor's hot loops as a WebAssembly SIMD (f32x4) module, emitted byte by byte here (no
  * toolchain, no binary blob): `multiplyBlock` multiplies packed panels of A and B into a block
- * of C that lives in the module's memory, and `gatherPanel` packs one B panel whose NR columns
- * are contiguous in the source (im2col of a padded image). The GEMM driver (gemm.ts) packs the
- * operands into that memory, calls the block function, and copies C out through its epilogue.
+ * of C that lives in the module's memory, `gatherPanel` packs one B panel whose NR columns are
+ * contiguous in the source (im2col of a padded image, or a row-major B), `finishRows` applies an
+ * epilogue (row bias, residual, activation) in place, and one depthwise plane function per kernel
+ * size and horizontal stride convolves a zero-padded plane. The GEMM driver (gemm.ts) packs the
+ * operands into that memory, calls the block function, finishes each C chunk and copies it out;
+ * the depthwise kernel (conv.ts) stages planes in the memory's free region.
  *
  * The block function, for a register tile of MR rows × NR = 4·NRV columns:
  *
