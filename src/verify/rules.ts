@@ -108,7 +108,8 @@ async function compileAndLoad(inputs: readonly SourceInput[]): Promise<{ loaded:
     if (hasErrors(compiled.diagnostics)) return { diagnostics: compiled.diagnostics };
     const loaded: Pass[] = [];
     for (const module of compiled.modules) {
-      const file = nodePath.join(scratch, module.fileName);
+      // `.mts`: an ES module wherever the scratch directory is (no package.json says "module" there).
+      const file = nodePath.join(scratch, module.fileName.replace(/\.ts$/, ".mts"));
       writeFileSync(file, module.code);
       loaded.push(((await import(pathToFileURL(file).href)) as { pass: Pass }).pass);
     }
