@@ -385,9 +385,9 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoAveragePool",
     priority: 10,
     root: "AveragePool",
-    location: "rules/onnx.rules:358:1",
+    location: "rules/onnx.rules:359:1",
     match:
-      'pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0 }',
+      'pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0, kernel_shape: k }',
     result:
       "AveragePool(x) { ...pool, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]], count_include_pad: 1 }",
   },
@@ -395,7 +395,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentity",
     priority: 50,
     root: "Identity",
-    location: "rules/onnx.rules:368:1",
+    location: "rules/onnx.rules:370:1",
     match: "Identity(x)",
     result: "x",
   },
@@ -403,7 +403,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropInferenceDropout",
     priority: 50,
     root: "Dropout",
-    location: "rules/onnx.rules:376:1",
+    location: "rules/onnx.rules:378:1",
     match: "Dropout(x, _, training?: const)",
     result: "x",
   },
@@ -411,7 +411,7 @@ export const rules: readonly RuleInfo[] = [
     name: "MulByOne",
     priority: 1,
     root: "Mul",
-    location: "rules/onnx.rules:382:1",
+    location: "rules/onnx.rules:384:1",
     match: "Mul(x, one: const)",
     result: "x",
   },
@@ -419,7 +419,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DivByOne",
     priority: 1,
     root: "Div",
-    location: "rules/onnx.rules:388:1",
+    location: "rules/onnx.rules:390:1",
     match: "Div(x, one: const)",
     result: "x",
   },
@@ -427,7 +427,7 @@ export const rules: readonly RuleInfo[] = [
     name: "AddZero",
     priority: 1,
     root: "Add",
-    location: "rules/onnx.rules:395:1",
+    location: "rules/onnx.rules:397:1",
     match: "Add(x, zero: const)",
     result: "x",
   },
@@ -435,7 +435,7 @@ export const rules: readonly RuleInfo[] = [
     name: "SubZero",
     priority: 1,
     root: "Sub",
-    location: "rules/onnx.rules:401:1",
+    location: "rules/onnx.rules:403:1",
     match: "Sub(x, zero: const)",
     result: "x",
   },
@@ -443,7 +443,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeTransposes",
     priority: 10,
     root: "Transpose",
-    location: "rules/onnx.rules:409:1",
+    location: "rules/onnx.rules:411:1",
     match: "Transpose(t: Transpose(x) { perm: p }) { perm: q }",
     result: "Transpose(x) { perm: composePerm(p, q) }",
   },
@@ -451,7 +451,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentityTranspose",
     priority: 9,
     root: "Transpose",
-    location: "rules/onnx.rules:415:1",
+    location: "rules/onnx.rules:417:1",
     match: "Transpose(x) { perm: p }",
     result: "x",
   },
@@ -459,7 +459,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeReshapes",
     priority: 10,
     root: "Reshape",
-    location: "rules/onnx.rules:423:1",
+    location: "rules/onnx.rules:425:1",
     match: "r: Reshape(inner: Reshape(x, _), s: const)",
     result: "Reshape(x, s) { ...r }",
   },
@@ -467,7 +467,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropNoOpReshape",
     priority: 9,
     root: "Reshape",
-    location: "rules/onnx.rules:429:1",
+    location: "rules/onnx.rules:431:1",
     match: "r: Reshape(x, _)",
     result: "x",
   },
@@ -475,7 +475,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantAdd",
     priority: 30,
     root: "Add",
-    location: "rules/onnx.rules:440:1",
+    location: "rules/onnx.rules:442:1",
     match: "Add(a: const, b: const)",
     result: "a + b",
   },
@@ -483,7 +483,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSub",
     priority: 30,
     root: "Sub",
-    location: "rules/onnx.rules:444:1",
+    location: "rules/onnx.rules:446:1",
     match: "Sub(a: const, b: const)",
     result: "a - b",
   },
@@ -491,7 +491,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantMul",
     priority: 30,
     root: "Mul",
-    location: "rules/onnx.rules:448:1",
+    location: "rules/onnx.rules:450:1",
     match: "Mul(a: const, b: const)",
     result: "a * b",
   },
@@ -499,7 +499,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantDiv",
     priority: 30,
     root: "Div",
-    location: "rules/onnx.rules:452:1",
+    location: "rules/onnx.rules:454:1",
     match: "Div(a: const, b: const)",
     result: "a / b",
   },
@@ -507,7 +507,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSqrt",
     priority: 30,
     root: "Sqrt",
-    location: "rules/onnx.rules:457:1",
+    location: "rules/onnx.rules:459:1",
     match: "Sqrt(c: const)",
     result: "sqrt(c)",
   },
@@ -515,7 +515,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantReshape",
     priority: 30,
     root: "Reshape",
-    location: "rules/onnx.rules:463:1",
+    location: "rules/onnx.rules:465:1",
     match: "r: Reshape(c: const, s: const)",
     result: "reshape(c, ints(s))",
   },
@@ -523,7 +523,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantTranspose",
     priority: 30,
     root: "Transpose",
-    location: "rules/onnx.rules:468:1",
+    location: "rules/onnx.rules:470:1",
     match: "Transpose(c: const) { perm: p }",
     result: "transpose(c, p)",
   },
@@ -580,7 +580,7 @@ function apply(rw: Rewriter, node: Node): boolean {
 
 /** The rules rooted at Add, in priority order. */
 function matchAdd(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantAdd (rules/onnx.rules:440)
+  // rule FoldConstantAdd (rules/onnx.rules:442)
   // match: Add(a: const, b: const)
   // result: a + b
   if (rw.begin(57)) {
@@ -759,7 +759,7 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule AddZero (rules/onnx.rules:395)
+  // rule AddZero (rules/onnx.rules:397)
   // match: Add(x, zero: const)
   // result: x
   if (rw.begin(51)) {
@@ -791,8 +791,8 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at AveragePool, in priority order. */
 function matchAveragePool(rw: Rewriter, root: Node): boolean {
-  // rule FoldPadIntoAveragePool (rules/onnx.rules:358)
-  // match: pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0 }
+  // rule FoldPadIntoAveragePool (rules/onnx.rules:359)
+  // match: pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0, kernel_shape: k }
   // result: AveragePool(x) { ...pool, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]], count_include_pad: 1 }
   FoldPadIntoAveragePool: if (rw.begin(46)) {
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
@@ -806,6 +806,11 @@ function matchAveragePool(rw: Rewriter, root: Node): boolean {
     }
     if (rw.attrInt(root, "ceil_mode", 0) !== 0) {
       rw.fail("AveragePool.ceil_mode is not 0");
+      break FoldPadIntoAveragePool;
+    }
+    const k = rw.attrInts(root, "kernel_shape");
+    if (k === undefined) {
+      rw.fail("AveragePool has no kernel_shape");
       break FoldPadIntoAveragePool;
     }
     const pOut = rw.input(root, 0);
@@ -889,6 +894,26 @@ function matchAveragePool(rw: Rewriter, root: Node): boolean {
     }
     if (T.ints(padsTensor)[7] < 0) {
       rw.fail("where ints(pads)[7] >= 0");
+      break FoldPadIntoAveragePool;
+    }
+    if (k.length !== 2) {
+      rw.fail("where len(k) == 2");
+      break FoldPadIntoAveragePool;
+    }
+    if (T.ints(padsTensor)[2] >= k[0]) {
+      rw.fail("where ints(pads)[2] < k[0]");
+      break FoldPadIntoAveragePool;
+    }
+    if (T.ints(padsTensor)[6] >= k[0]) {
+      rw.fail("where ints(pads)[6] < k[0]");
+      break FoldPadIntoAveragePool;
+    }
+    if (T.ints(padsTensor)[3] >= k[1]) {
+      rw.fail("where ints(pads)[3] < k[1]");
+      break FoldPadIntoAveragePool;
+    }
+    if (T.ints(padsTensor)[7] >= k[1]) {
+      rw.fail("where ints(pads)[7] < k[1]");
       break FoldPadIntoAveragePool;
     }
     const [newAveragePool] = rw.create("AveragePool", "", [x], {
@@ -1784,7 +1809,7 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Div, in priority order. */
 function matchDiv(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantDiv (rules/onnx.rules:452)
+  // rule FoldConstantDiv (rules/onnx.rules:454)
   // match: Div(a: const, b: const)
   // result: a / b
   FoldConstantDiv: if (rw.begin(60)) {
@@ -2285,7 +2310,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule DivByOne (rules/onnx.rules:388)
+  // rule DivByOne (rules/onnx.rules:390)
   // match: Div(x, one: const)
   // result: x
   DivByOne: if (rw.begin(50)) {
@@ -2315,7 +2340,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Dropout, in priority order. */
 function matchDropout(rw: Rewriter, root: Node): boolean {
-  // rule DropInferenceDropout (rules/onnx.rules:376)
+  // rule DropInferenceDropout (rules/onnx.rules:378)
   // match: Dropout(x, _, training?: const)
   // result: x
   DropInferenceDropout: if (rw.begin(48)) {
@@ -2479,7 +2504,7 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Identity, in priority order. */
 function matchIdentity(rw: Rewriter, root: Node): boolean {
-  // rule DropIdentity (rules/onnx.rules:368)
+  // rule DropIdentity (rules/onnx.rules:370)
   // match: Identity(x)
   // result: x
   DropIdentity: if (rw.begin(47)) {
@@ -2575,7 +2600,7 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Mul, in priority order. */
 function matchMul(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantMul (rules/onnx.rules:448)
+  // rule FoldConstantMul (rules/onnx.rules:450)
   // match: Mul(a: const, b: const)
   // result: a * b
   if (rw.begin(59)) {
@@ -3146,7 +3171,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MulByOne (rules/onnx.rules:382)
+  // rule MulByOne (rules/onnx.rules:384)
   // match: Mul(x, one: const)
   // result: x
   if (rw.begin(49)) {
@@ -3332,7 +3357,7 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Reshape, in priority order. */
 function matchReshape(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantReshape (rules/onnx.rules:463)
+  // rule FoldConstantReshape (rules/onnx.rules:465)
   // match: r: Reshape(c: const, s: const)
   // result: reshape(c, ints(s))
   FoldConstantReshape: if (rw.begin(62)) {
@@ -3357,7 +3382,7 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeReshapes (rules/onnx.rules:423)
+  // rule ComposeReshapes (rules/onnx.rules:425)
   // match: r: Reshape(inner: Reshape(x, _), s: const)
   // result: Reshape(x, s) { ...r }
   ComposeReshapes: if (rw.begin(55)) {
@@ -3391,7 +3416,7 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newReshape]);
   }
 
-  // rule DropNoOpReshape (rules/onnx.rules:429)
+  // rule DropNoOpReshape (rules/onnx.rules:431)
   // match: r: Reshape(x, _)
   // result: x
   DropNoOpReshape: if (rw.begin(56)) {
@@ -3536,7 +3561,7 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sqrt, in priority order. */
 function matchSqrt(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSqrt (rules/onnx.rules:457)
+  // rule FoldConstantSqrt (rules/onnx.rules:459)
   // match: Sqrt(c: const)
   // result: sqrt(c)
   FoldConstantSqrt: if (rw.begin(61)) {
@@ -3554,7 +3579,7 @@ function matchSqrt(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sub, in priority order. */
 function matchSub(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSub (rules/onnx.rules:444)
+  // rule FoldConstantSub (rules/onnx.rules:446)
   // match: Sub(a: const, b: const)
   // result: a - b
   FoldConstantSub: if (rw.begin(58)) {
@@ -3669,7 +3694,7 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule SubZero (rules/onnx.rules:401)
+  // rule SubZero (rules/onnx.rules:403)
   // match: Sub(x, zero: const)
   // result: x
   SubZero: if (rw.begin(52)) {
@@ -3823,7 +3848,7 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Transpose, in priority order. */
 function matchTranspose(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantTranspose (rules/onnx.rules:468)
+  // rule FoldConstantTranspose (rules/onnx.rules:470)
   // match: Transpose(c: const) { perm: p }
   // result: transpose(c, p)
   FoldConstantTranspose: if (rw.begin(63)) {
@@ -3846,7 +3871,7 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeTransposes (rules/onnx.rules:409)
+  // rule ComposeTransposes (rules/onnx.rules:411)
   // match: Transpose(t: Transpose(x) { perm: p }) { perm: q }
   // result: Transpose(x) { perm: composePerm(p, q) }
   ComposeTransposes: if (rw.begin(53)) {
@@ -3887,7 +3912,7 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newTranspose]);
   }
 
-  // rule DropIdentityTranspose (rules/onnx.rules:415)
+  // rule DropIdentityTranspose (rules/onnx.rules:417)
   // match: Transpose(x) { perm: p }
   // result: x
   DropIdentityTranspose: if (rw.begin(54)) {

@@ -1,0 +1,167 @@
+/**
+ * Property tests of the rule packs: on random small graphs (property-graphs.ts) a pack never
+ * throws, leaves a graph that verifies, never adds nodes, and computes what the graph computed
+ * before (max |after − before| ≤ 1e-4 · max(1, max |before|) on every output). A subset of the
+ * optimized ONNX graphs is also saved and run in onnxruntime, against fusec's own execution of
+ * the original graph. Seeds are fixed, so a run is reproducible; a failure prints fast-check's
+ * shrunk recipe as the graph's op list with shapes.
+ */
+import fc from "fast-check";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { encodeOnnx, execute, loadPass, optimize, type Graph, type Pass } from "../../src/index.js";
+import type { Tensor } from "../../src/runtime/tensor.js";
+import { runOrt } from "../onnx/ort.js";
+import { buildOnnx, buildTfl, describeGraph, onnxRecipe, tflRecipe, type BuiltGraph } from "./property-graphs.js";
+
+const TOLERANCE = 1e-4;
+
+/** Reproducible float32 inputs uniform in [-3, 3] (wide enough to reach every kink of the hard activations). */
+function inputsFor(graph: Graph, seed: number): Record<string, Tensor> {
+  let s = seed >>> 0 || 1;
+  const inputs: Record<string, Tensor> = {};
+  for (const v of graph.inputs) {
+    const shape = (v.shape ?? []) as number[];
+    const data = new Float32Array(shape.reduce((a, d) => a * d, 1));
+    for (let i = 0; i < data.length; i++) {
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      data[i] = (s / 0x100000000) * 6 - 3;
+    }
+    inputs[v.name] = { dtype: "float32", shape, data };
+  }
+  return inputs;
+}
+
+/** A copy of a float32 tensor with each element moved by a relative ±1e-6 (a few float32 rounding steps). */
+function nudge(t: Tensor): Tensor {
+  if (t.dtype !== "float32") return t;
+  return { ...t, data: Float32Array.from(t.data as Float32Array, (v, i) => v * (1 + (i % 2 ? 1e-6 : -1e-6))) };
+}
+
+/** Runs the graph with its inputs and every float constant nudged, then restores the constants. */
+function runNudged(graph: Graph, inputs: Record<string, Tensor>): Tensor[] {
+  const saved = [...graph.constants].map((v) => [v, v.constant!] as const);
+  try {
+    for (const [v, t] of saved) v.constant = nudge(t);
+    return run(graph, Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, nudge(t)])));
+  } finally {
+    for (const [v, t] of saved) v.constant = t;
+  }
+}
+
+/** Outputs in graph-output order (names may change when a rule replaces an output value). */
+function run(graph: Graph, inputs: Record<string, Tensor>): Tensor[] {
+  const byName = execute(graph, inputs);
+  return graph.outputs.map((v) => byName[v.name]!);
+}
+
+/** The first output that differs beyond the tolerance, described; undefined when all agree. */
+function mismatch(actual: readonly Tensor[], reference: readonly Tensor[], tolerance = TOLERANCE): string | undefined {
+  if (actual.length !== reference.length) return `${actual.length} outputs, expected ${reference.length}`;
+  for (let k = 0; k < reference.length; k++) {
+    const [a, r] = [actual[k]!, reference[k]!];
+    if (a.shape.join(",") !== r.shape.join(",")) return `output ${k}: shape [${a.shape}] instead of [${r.shape}]`;
+    let scale = 1;
+    for (const v of r.data) scale = Math.max(scale, Math.abs(Number(v)));
+    for (let i = 0; i < r.data.length; i++) {
+      const [x, y] = [Number(a.data[i]), Number(r.data[i])];
+      if (Number.isNaN(x) !== Number.isNaN(y) || Math.abs(x - y) > tolerance * scale) {
+        return `output ${k} element ${i}: ${x} instead of ${y} (tolerance ${tolerance * scale})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * True when the graph is too ill-conditioned on these inputs for the comparison to mean
+ * anything: its outputs move by more than a tenth of the tolerance when the inputs and the
+ * constants move by a relative 1e-6, as a fold's rounding moves them (a constant divided by a
+ * value that cancels to near zero does that); or when they are not finite (a division by an
+ * exact zero, whose sign a fold may legitimately flip).
+ */
+function illConditioned(graph: Graph, inputs: Record<string, Tensor>, reference: readonly Tensor[]): boolean {
+  if (reference.some((t) => t.data.some((v) => !Number.isFinite(Number(v))))) return true;
+  return mismatch(runNudged(graph, inputs), reference, TOLERANCE / 10) !== undefined;
+}
+
+/** A recipe that fast-check prints as the op list of the graph it builds. */
+function shown<R extends object>(recipe: R, build: (r: R) => BuiltGraph): R {
+  return Object.assign(recipe, { [fc.toStringMethod]: () => `\n${build(recipe).text}\n` });
+}
+
+/**
+ * The core property: optimizing with `pass` does not throw and leaves a graph that verifies
+ * (`optimize` checks both), the node count does not grow, and the outputs agree. A case whose
+ * original graph is ill-conditioned on its inputs is discarded.
+ */
+function checkPack(graph: Graph, pass: Pass, seed: number): void {
+  const inputs = inputsFor(graph, seed);
+  const before = run(graph, inputs);
+  fc.pre(!illConditioned(graph, inputs, before));
+  const nodesBefore = graph.nodes.size;
+  optimize(graph, { passes: [pass] });
+  assert.ok(graph.nodes.size <= nodesBefore, `the node count grew from ${nodesBefore} to ${graph.nodes.size}:\n${describeGraph(graph)}`);
+  const problem = mismatch(run(graph, inputs), before);
+  if (problem) throw new Error(`${problem}\nafter the pack:\n${describeGraph(graph)}`);
+}
+
+/**
+ * Runs a property like `fc.assert`, and also fails when more than a tenth of the generated cases
+ * were discarded as ill-conditioned (the property would then hold vacuously).
+ */
+async function holds<Ts extends [unknown, ...unknown[]]>(
+  property: fc.IProperty<Ts> | fc.IAsyncProperty<Ts>,
+  params: fc.Parameters<Ts>,
+): Promise<void> {
+  const details = await fc.check(property, params);
+  if (details.failed) {
+    const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    throw new Error(`${fc.defaultReportMessage(details)}\n${error}`);
+  }
+  assert.ok(details.numSkips <= details.numRuns / 10, `${details.numSkips} of ${details.numRuns} cases discarded as ill-conditioned`);
+}
+
+test("onnx pack: random graphs keep their outputs, verify, and never grow", async () => {
+  const pass = await loadPass("onnx");
+  await holds(
+    fc.property(onnxRecipe().map((r) => shown(r, buildOnnx)), fc.integer({ min: 1, max: 1 << 30 }), (recipe, seed) => checkPack(buildOnnx(recipe).graph, pass, seed)),
+    { seed: Number(process.env.H10_SEED ?? 20240601), numRuns: Number(process.env.H10_RUNS ?? 250) },
+  );
+});
+
+test("tflite pack: random NHWC graphs keep their outputs, verify, and never grow", async () => {
+  const pass = await loadPass("tflite");
+  await holds(
+    fc.property(tflRecipe().map((r) => shown(r, buildTfl)), fc.integer({ min: 1, max: 1 << 30 }), (recipe, seed) => checkPack(buildTfl(recipe).graph, pass, seed)),
+    { seed: Number(process.env.H10_SEED ?? 20240602), numRuns: Number(process.env.H10_RUNS ?? 120) },
+  );
+});
+
+test("onnx pack: the saved optimized model runs in onnxruntime like the original runs in fusec", async () => {
+  const pass = await loadPass("onnx");
+  await holds(
+    fc.asyncProperty(onnxRecipe(4).map((r) => shown(r, buildOnnx)), fc.integer({ min: 1, max: 1 << 30 }), async (recipe, seed) => {
+      const { graph } = buildOnnx(recipe);
+      const inputs = inputsFor(graph, seed);
+      const before = run(graph, inputs);
+      fc.pre(!illConditioned(graph, inputs, before));
+      const names = graph.outputs.map((v) => v.name);
+      optimize(graph, { passes: [pass] });
+      const saved = graph.outputs.map((v) => v.name);
+      const fromOrt = await runOrt(encodeOnnx(graph), inputs);
+      const problem = mismatch(
+        saved.map((n) => fromOrt[n]!),
+        before,
+      );
+      if (problem) throw new Error(`${problem} (outputs ${names.join(", ")})\nafter the pack:\n${describeGraph(graph)}`);
+    }),
+    { seed: Number(process.env.H10_SEED ?? 20240603), numRuns: Number(process.env.H10_RUNS ?? 30) },
+  );
+});
+
+test.run();
