@@ -10,6 +10,8 @@
  */
 import type { Expr, Literal, OpDecl, OpPattern, Pattern, Rule, AttrDecl } from "../compiler/ast.js";
 import type { OpTable } from "../compiler/program.js";
+// Registers every op's shape function, which rejects inconsistent draws.
+import "../kernels/index.js";
 import { GraphBuilder } from "../runtime/json.js";
 import type { Attr, Attrs, Graph, Value } from "../runtime/graph.js";
 import { tensor, type DType, type Tensor } from "../runtime/tensor.js";
@@ -447,7 +449,8 @@ function operandRoles(decl: OpDecl, s: Synthesis, out: Hint): Roles {
           const channels = shapeOf(built[0])?.[1] ?? s.size("channels");
           if (i === 0) return { shape: nchw() };
           const k = s.size("kernel");
-          if (i === 1) return { shape: [groups * s.size("perGroup"), Math.max(1, Math.floor(channels / groups)), k, k] };
+          // As many output channels as input channels half the time (depthwise-like filters).
+          if (i === 1) return { shape: [s.pick([groups * s.size("perGroup"), channels]), Math.max(1, Math.floor(channels / groups)), k, k] };
           const outChannels = shapeOf(built[1])?.[0] ?? groups * s.size("perGroup");
           if (i === 2) return { shape: [outChannels] };
           return {};
