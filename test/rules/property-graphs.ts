@@ -18,7 +18,7 @@ import { f32, i64, type Tensor } from "../../src/runtime/tensor.js";
 // ── recipes ──────────────────────────────────────────────────────────────────────────────────
 
 /** Where a binary step's constant varies, resolved against the tensor it meets. */
-export type ConstLayout = "scalar" | "one" | "vector" | "c11" | "1c11" | "111w" | "full" | "grow" | "rank3";
+export type ConstLayout = "scalar" | "one" | "vector" | "c11" | "1c11" | "111w" | "full" | "grow" | "rank3" | "lifted";
 type ConstFill = "random" | "ones" | "zeros";
 type BinaryOp = "Add" | "Sub" | "Mul" | "Div";
 
@@ -83,7 +83,7 @@ type OnnxStep =
       channelPad: boolean;
       value: "absent" | "zero" | "nonzero";
       mode: "constant" | "reflect" | "edge";
-      then: { op: "Conv"; conv: ConvSpec } | { op: "AveragePool" | "MaxPool"; k: number; s: number; ceil: boolean; includePad: boolean; ownPads: boolean };
+      then: { op: "Conv"; conv: ConvSpec; ownPads: boolean } | { op: "AveragePool" | "MaxPool"; k: number; s: number; ceil: boolean; includePad: boolean; ownPads: boolean };
     }
   | { kind: "transposes"; p: number[]; q: number[] }
   | { kind: "reshapes"; first: "flat" | "rows" | "rank3"; second: "back" | "minus1" | "zero" | "swap" }
@@ -113,12 +113,18 @@ export interface OnnxRecipe {
 }
 
 type TflAct = "NONE" | "RELU" | "RELU6" | "RELU_N1_TO_1" | "TANH";
-type TflStep =
+type TflFilterStep =
   | { kind: "conv2d"; out: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; same: boolean; bias: boolean; fused: TflAct; seed: number }
   | { kind: "depthwise"; mult: number; kh: number; kw: number; sh: number; sw: number; same: boolean; bias: boolean; fused: TflAct; seed: number }
-  | { kind: "fc"; out: number; bias: boolean; keepDims: boolean; fused: TflAct; seed: number }
-  | { kind: "binary"; op: BinaryOp; constFirst: boolean; layout: ConstLayout; fill: ConstFill; fused: TflAct; seed: number }
-  | { kind: "activation"; act: "Relu" | "Relu6" | "ReluN1To1" | "Tanh" | "Logistic" }
+  | { kind: "fc"; out: number; bias: boolean; keepDims: boolean; fused: TflAct; seed: number };
+type TflBinaryStep = { kind: "binary"; op: BinaryOp; constFirst: boolean; layout: ConstLayout; fill: ConstFill; fused: TflAct; seed: number };
+type TflActivationStep = { kind: "activation"; act: "Relu" | "Relu6" | "ReluN1To1" | "Tanh" | "Logistic" };
+type TflStep =
+  | TflFilterStep
+  | TflBinaryStep
+  | TflActivationStep
+  /** A filter op with a step before it and up to three after it. */
+  | { kind: "block"; pre: TflBinaryStep | undefined; op: TflFilterStep; post: (TflBinaryStep | TflActivationStep)[] }
   | { kind: "pool"; max: boolean; k: number; s: number; same: boolean; fused: TflAct };
 
 /** A TFLite-dialect recipe: input [1, h, w, c] (NHWC). */
@@ -150,7 +156,7 @@ const convSpec = (sameShape: boolean): fc.Arbitrary<ConvSpec> =>
     seed: seedArb,
   });
 
-const layoutArb = fc.constantFrom<ConstLayout>("scalar", "one", "vector", "c11", "1c11", "111w", "full", "grow");
+const layoutArb = fc.constantFrom<ConstLayout>("scalar", "one", "vector", "c11", "1c11", "111w", "full", "grow", "lifted");
 const fillArb = fc.constantFrom<ConstFill>("random", "random", "random", "random", "ones", "zeros");
 const binaryOpArb = fc.constantFrom<BinaryOp>("Add", "Sub", "Mul", "Div");
 /** Values in [-2, 2] with two decimals, as fast-check shrinks integers well. */
@@ -215,7 +221,7 @@ const onnxStepArb: fc.Arbitrary<OnnxStep> = fc.oneof(
     }),
   },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: fc.record({
       kind: fc.constant("pad" as const),
       pads: padsArb,
@@ -223,7 +229,7 @@ const onnxStepArb: fc.Arbitrary<OnnxStep> = fc.oneof(
       value: fc.constantFrom("absent" as const, "zero" as const, "nonzero" as const),
       mode: fc.constantFrom("constant" as const, "constant" as const, "constant" as const, "reflect" as const, "edge" as const),
       then: fc.oneof(
-        fc.record({ op: fc.constant("Conv" as const), conv: convSpec(false) }),
+        fc.record({ op: fc.constant("Conv" as const), conv: convSpec(false), ownPads: fc.boolean() }),
         fc.record({
           op: fc.constantFrom("AveragePool" as const, "MaxPool" as const),
           k: fc.integer({ min: 1, max: 3 }),
@@ -276,56 +282,60 @@ export function onnxRecipe(maxSteps = 5): fc.Arbitrary<OnnxRecipe> {
 }
 
 const tflActArb = fc.constantFrom<TflAct>("NONE", "NONE", "NONE", "RELU", "RELU6", "RELU_N1_TO_1", "TANH");
+const tflConv2dArb = fc.record({
+  kind: fc.constant("conv2d" as const),
+  out: fc.integer({ min: 1, max: 6 }),
+  kh: fc.integer({ min: 1, max: 3 }),
+  kw: fc.integer({ min: 1, max: 3 }),
+  sh: fc.integer({ min: 1, max: 2 }),
+  sw: fc.integer({ min: 1, max: 2 }),
+  dh: fc.integer({ min: 1, max: 2 }),
+  dw: fc.integer({ min: 1, max: 2 }),
+  same: fc.boolean(),
+  bias: fc.boolean(),
+  fused: tflActArb,
+  seed: seedArb,
+});
+const tflDepthwiseArb = fc.record({
+  kind: fc.constant("depthwise" as const),
+  mult: fc.integer({ min: 1, max: 2 }),
+  kh: fc.integer({ min: 1, max: 3 }),
+  kw: fc.integer({ min: 1, max: 3 }),
+  sh: fc.integer({ min: 1, max: 2 }),
+  sw: fc.integer({ min: 1, max: 2 }),
+  same: fc.boolean(),
+  bias: fc.boolean(),
+  fused: tflActArb,
+  seed: seedArb,
+});
+const tflFcArb = fc.record({ kind: fc.constant("fc" as const), out: fc.integer({ min: 1, max: 6 }), bias: fc.boolean(), keepDims: fc.boolean(), fused: tflActArb, seed: seedArb });
+const tflFilterArb: fc.Arbitrary<TflFilterStep> = fc.oneof({ weight: 3, arbitrary: tflConv2dArb }, { weight: 2, arbitrary: tflDepthwiseArb }, { weight: 1, arbitrary: tflFcArb });
+const tflBinaryArb: fc.Arbitrary<TflBinaryStep> = fc.record({
+  kind: fc.constant("binary" as const),
+  op: binaryOpArb,
+  constFirst: fc.boolean(),
+  layout: fc.constantFrom<ConstLayout>("scalar", "one", "vector", "1c11", "111w", "full", "grow", "rank3", "lifted"),
+  fill: fillArb,
+  fused: tflActArb,
+  seed: seedArb,
+});
+const tflActivationArb: fc.Arbitrary<TflActivationStep> = fc.record({
+  kind: fc.constant("activation" as const),
+  act: fc.constantFrom("Relu" as const, "Relu6" as const, "ReluN1To1" as const, "Tanh" as const, "Logistic" as const),
+});
 const tflStepArb: fc.Arbitrary<TflStep> = fc.oneof(
   {
-    weight: 3,
+    weight: 6,
     arbitrary: fc.record({
-      kind: fc.constant("conv2d" as const),
-      out: fc.integer({ min: 1, max: 6 }),
-      kh: fc.integer({ min: 1, max: 3 }),
-      kw: fc.integer({ min: 1, max: 3 }),
-      sh: fc.integer({ min: 1, max: 2 }),
-      sw: fc.integer({ min: 1, max: 2 }),
-      dh: fc.integer({ min: 1, max: 2 }),
-      dw: fc.integer({ min: 1, max: 2 }),
-      same: fc.boolean(),
-      bias: fc.boolean(),
-      fused: tflActArb,
-      seed: seedArb,
+      kind: fc.constant("block" as const),
+      pre: fc.option(tflBinaryArb, { nil: undefined }),
+      op: tflFilterArb,
+      post: fc.array(fc.oneof({ weight: 2, arbitrary: tflBinaryArb }, { weight: 1, arbitrary: tflActivationArb }), { maxLength: 3 }),
     }),
   },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant("depthwise" as const),
-      mult: fc.integer({ min: 1, max: 2 }),
-      kh: fc.integer({ min: 1, max: 3 }),
-      kw: fc.integer({ min: 1, max: 3 }),
-      sh: fc.integer({ min: 1, max: 2 }),
-      sw: fc.integer({ min: 1, max: 2 }),
-      same: fc.boolean(),
-      bias: fc.boolean(),
-      fused: tflActArb,
-      seed: seedArb,
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant("fc" as const), out: fc.integer({ min: 1, max: 6 }), bias: fc.boolean(), keepDims: fc.boolean(), fused: tflActArb, seed: seedArb }),
-  },
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant("binary" as const),
-      op: binaryOpArb,
-      constFirst: fc.boolean(),
-      layout: fc.constantFrom<ConstLayout>("scalar", "one", "vector", "1c11", "111w", "full", "grow", "rank3"),
-      fill: fillArb,
-      fused: tflActArb,
-      seed: seedArb,
-    }),
-  },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("activation" as const), act: fc.constantFrom("Relu" as const, "Relu6" as const, "ReluN1To1" as const, "Tanh" as const, "Logistic" as const) }) },
+  { weight: 2, arbitrary: tflFilterArb },
+  { weight: 3, arbitrary: tflBinaryArb },
+  { weight: 2, arbitrary: tflActivationArb },
   {
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant("pool" as const), max: fc.boolean(), k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), same: fc.boolean(), fused: tflActArb }),
@@ -463,6 +473,9 @@ function layoutShape(layout: ConstLayout, s: number[], channelAxis: number): num
     }
     case "rank3":
       return s.slice(1);
+    case "lifted":
+      // per channel, with two more leading axes than s: the result has a higher rank
+      return [1, 1, ...s.map((d, i) => (i === channelAxis ? d : 1))];
   }
 }
 
@@ -661,7 +674,7 @@ function padThen(k: Construction, x: Value, step: Extract<OnnxStep, { kind: "pad
   const mode = step.mode === "reflect" && (Math.max(t, b) >= h || Math.max(l, r) >= w || c >= staticShape(x)[1]!) ? "edge" : step.mode;
   const padded = k.op("Pad", inputs, { mode: stringAttr(mode) });
   const then = step.then;
-  if (then.op === "Conv") return conv(k, padded, then.conv);
+  if (then.op === "Conv") return conv(k, padded, then.ownPads ? then.conv : { ...then.conv, pads: [0, 0, 0, 0], autoPad: "NOTSET" });
   const [, , ph, pw] = staticShape(padded) as [number, number, number, number];
   const kh = Math.min(then.k, ph);
   const kw = Math.min(then.k, pw);
@@ -743,6 +756,12 @@ function fitKernel(size: number, kernel: number, dilation: number, same: boolean
 function tflStep(k: Construction, x: Value, step: TflStep): Value {
   const act = (fused: TflAct) => ({ fused_activation_function: stringAttr(fused) });
   switch (step.kind) {
+    case "block": {
+      let y = step.pre ? tflStep(k, x, step.pre) : x;
+      y = tflStep(k, y, step.op);
+      for (const post of step.post) y = tflStep(k, y, post);
+      return y;
+    }
     case "conv2d":
     case "depthwise": {
       x = asNHWC(k, x);
