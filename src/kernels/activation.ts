@@ -92,47 +92,55 @@ export function tflActivation(attrs: Attrs): Activation {
 
 /** Applies `act` in place to `data[start, end)`. */
 export function applyActivation(act: Activation, data: Float32Array, start: number, end: number): void {
+  if (act.kind !== "none") mapActivation(act, data, data, start, end);
+}
+
+/**
+ * dst[i] = act(src[i]) for i in [start, end): one pass, one tight loop per kind (src and dst may
+ * be the same buffer). Relu maps NaN to 0, like the SIMD epilogue.
+ */
+export function mapActivation(act: Activation, src: Float32Array, dst: Float32Array, start: number, end: number): void {
   const { a, b } = act;
   switch (act.kind) {
     case "none":
+      if (src !== dst) dst.set(src.subarray(start, end), start);
       return;
     case "relu":
-      for (let i = start; i < end; i++) if (!(data[i]! > 0)) data[i] = 0;
+      for (let i = start; i < end; i++) {
+        const v = src[i]!;
+        dst[i] = v > 0 ? v : 0;
+      }
       return;
     case "clip":
       for (let i = start; i < end; i++) {
-        const v = data[i]!;
-        data[i] = v < a ? a : v > b ? b : v;
+        const v = src[i]!;
+        dst[i] = v < a ? a : v > b ? b : v;
       }
       return;
     case "leaky_relu":
       for (let i = start; i < end; i++) {
-        const v = data[i]!;
-        if (v < 0) data[i] = v * a;
+        const v = src[i]!;
+        dst[i] = v < 0 ? v * a : v;
       }
       return;
     case "sigmoid":
-      for (let i = start; i < end; i++) data[i] = sigmoid(data[i]!);
+      for (let i = start; i < end; i++) dst[i] = 1 / (1 + Math.exp(-src[i]!));
       return;
     case "tanh":
-      for (let i = start; i < end; i++) data[i] = Math.tanh(data[i]!);
+      for (let i = start; i < end; i++) dst[i] = Math.tanh(src[i]!);
       return;
     case "hard_sigmoid":
       for (let i = start; i < end; i++) {
-        const v = a * data[i]! + b;
-        data[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+        const v = a * src[i]! + b;
+        dst[i] = v < 0 ? 0 : v > 1 ? 1 : v;
       }
       return;
     case "hard_swish":
       for (let i = start; i < end; i++) {
-        const x = data[i]!;
+        const x = src[i]!;
         const v = x / 6 + 0.5;
-        data[i] = x * (v < 0 ? 0 : v > 1 ? 1 : v);
+        dst[i] = x * (v < 0 ? 0 : v > 1 ? 1 : v);
       }
       return;
   }
-}
-
-export function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }

@@ -6,8 +6,8 @@
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
-import { strides as rowMajorStrides, type DType, type Tensor } from "../runtime/tensor.js";
-import { applyActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
+import type { DType, Tensor } from "../runtime/tensor.js";
+import { applyActivation, mapActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { attrFloat, attrString, broadcastShapes, checkDType, hasAttr, need, outputUninit } from "./util.js";
 
 type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
@@ -28,74 +28,185 @@ function binaryInfer(inputs: readonly (ValueInfo | undefined)[], names: readonly
   return { dtype: dtypes[0], shape };
 }
 
-/** out = a ∘ b with numpy broadcasting; `act` is applied to each contiguous output row. */
+/**
+ * out = a ∘ b with numpy broadcasting; `act` is applied to each contiguous output run.
+ *
+ * The broadcast is first reduced to its essential form (see `collapseBroadcast`): same shapes
+ * become one flat run, a scalar operand a run against a constant, a per-channel [1,C,1,1]
+ * operand C runs of H·W against one constant each, a trailing-axis operand rows of the other
+ * operand against the same vector. Each run is one tight loop with the op chosen outside it.
+ */
 function binary(op: BinaryOp, a: Tensor, b: Tensor, act: Activation = NO_ACTIVATION): Tensor {
   if (a.dtype !== b.dtype) throw new OpError(`inputs have different dtypes: ${a.dtype} and ${b.dtype}`);
   const shape = broadcastShapes([a.shape, b.shape], ["A", "B"]) as number[];
   const out = outputUninit(a.dtype, shape);
-  const rank = shape.length;
-  const inner = rank === 0 ? 1 : shape[rank - 1]!;
+  if (out.data.length === 0) return out;
+  const { dims, aStrides, bStrides } = collapseBroadcast(a.shape, b.shape, shape);
+  const rank = dims.length;
+  const run = a.data instanceof Float32Array ? floatRun : a.data instanceof BigInt64Array ? bigintRun : int32Run;
+  const inner = rank === 0 ? 1 : dims[rank - 1]!;
+  const aInner = rank === 0 ? 0 : aStrides[rank - 1]!;
+  const bInner = rank === 0 ? 0 : bStrides[rank - 1]!;
   const total = out.data.length;
-  if (total === 0) return out;
-  const aStr = broadcastStrides(a.shape, shape);
-  const bStr = broadcastStrides(b.shape, shape);
-  const run = a.data instanceof BigInt64Array ? bigintLoop : a.dtype === "int32" ? int32Loop : floatLoop;
-  // Collapse to (outer rows) × (inner run); the inner run has a constant stride per operand.
-  const aInner = rank === 0 ? 0 : aStr[rank - 1]!;
-  const bInner = rank === 0 ? 0 : bStr[rank - 1]!;
-  const index = new Array<number>(Math.max(0, rank - 1)).fill(0);
+  if (rank <= 1) {
+    run(op, a.data, 0, aInner, b.data, 0, bInner, out.data, 0, total);
+    if (act.kind !== "none") applyActivation(act, out.data as Float32Array, 0, total);
+    return out;
+  }
+  // Outer dims walked as an odometer; only the inner run is a loop over elements.
+  const index = new Int32Array(rank - 1);
   let aOff = 0;
   let bOff = 0;
   for (let o = 0; o < total; o += inner) {
     run(op, a.data, aOff, aInner, b.data, bOff, bInner, out.data, o, inner);
     if (act.kind !== "none") applyActivation(act, out.data as Float32Array, o, o + inner);
     for (let d = rank - 2; d >= 0; d--) {
-      index[d]!++;
-      aOff += aStr[d]!;
-      bOff += bStr[d]!;
-      if (index[d]! < shape[d]!) break;
-      aOff -= aStr[d]! * shape[d]!;
-      bOff -= bStr[d]! * shape[d]!;
+      aOff += aStrides[d]!;
+      bOff += bStrides[d]!;
+      if (++index[d]! < dims[d]!) break;
+      aOff -= aStrides[d]! * dims[d]!;
+      bOff -= bStrides[d]! * dims[d]!;
       index[d] = 0;
     }
   }
   return out;
 }
 
-/** Strides of `own` laid against the broadcast `shape` (0 along broadcast dims). */
-function broadcastStrides(own: readonly number[], shape: readonly number[]): number[] {
-  const s = rowMajorStrides(own);
-  const lead = shape.length - own.length;
-  return shape.map((_, d) => (d < lead || own[d - lead] === 1 ? 0 : s[d - lead]!));
+/** A broadcast reduced to the fewest dims: each operand's stride per dim is 0 (broadcast) or its own. */
+interface CollapsedBroadcast {
+  dims: number[];
+  aStrides: number[];
+  bStrides: number[];
 }
 
-type Loop = (op: BinaryOp, a: any, ao: number, as: number, b: any, bo: number, bs: number, out: any, oo: number, n: number) => void;
+/**
+ * Drops the output's size-1 dims and merges neighbouring dims along which both operands keep
+ * the same broadcast pattern (both present, or one broadcast). The innermost dim is then a
+ * contiguous run in the output and, per operand, either contiguous (stride 1) or one repeated
+ * element (stride 0); the two are never both 0.
+ */
+function collapseBroadcast(aShape: readonly number[], bShape: readonly number[], shape: readonly number[]): CollapsedBroadcast {
+  const rank = shape.length;
+  const dims: number[] = [];
+  const aBroadcast: boolean[] = [];
+  const bBroadcast: boolean[] = [];
+  for (let d = 0; d < rank; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const aB = (aShape[d - rank + aShape.length] ?? 1) === 1;
+    const bB = (bShape[d - rank + bShape.length] ?? 1) === 1;
+    const last = dims.length - 1;
+    if (last >= 0 && aBroadcast[last] === aB && bBroadcast[last] === bB) dims[last]! *= size;
+    else {
+      dims.push(size);
+      aBroadcast.push(aB);
+      bBroadcast.push(bB);
+    }
+  }
+  const stridesOf = (broadcast: boolean[]): number[] => {
+    const s = new Array<number>(dims.length);
+    let acc = 1;
+    for (let d = dims.length - 1; d >= 0; d--) {
+      s[d] = broadcast[d] ? 0 : acc;
+      if (!broadcast[d]) acc *= dims[d]!;
+    }
+    return s;
+  };
+  return { dims, aStrides: stridesOf(aBroadcast), bStrides: stridesOf(bBroadcast) };
+}
 
-const floatLoop: Loop = (op, a: Float32Array, ao, as, b: Float32Array, bo, bs, out: Float32Array, oo, n) => {
+/**
+ * out[oo, oo+n) = a ∘ b over one run: `as`, `bs` are 1 (contiguous) or 0 (one element repeated).
+ */
+type Run = (op: BinaryOp, a: any, ao: number, as: number, b: any, bo: number, bs: number, out: any, oo: number, n: number) => void;
+
+const floatRun: Run = (op, a: Float32Array, ao, as, b: Float32Array, bo, bs, out: Float32Array, oo, n) => {
+  if (as === 0 && bs === 0) {
+    out.fill(floatOp(op, a[ao]!, b[bo]!), oo, oo + n);
+    return;
+  }
+  const end = oo + n;
+  if (as !== 0 && bs !== 0) {
+    const da = ao - oo;
+    const db = bo - oo;
+    switch (op) {
+      case "add":
+        for (let i = oo; i < end; i++) out[i] = a[i + da]! + b[i + db]!;
+        return;
+      case "sub":
+        for (let i = oo; i < end; i++) out[i] = a[i + da]! - b[i + db]!;
+        return;
+      case "mul":
+        for (let i = oo; i < end; i++) out[i] = a[i + da]! * b[i + db]!;
+        return;
+      case "div":
+        for (let i = oo; i < end; i++) out[i] = a[i + da]! / b[i + db]!;
+        return;
+      default:
+        for (let i = oo; i < end; i++) out[i] = floatOp(op, a[i + da]!, b[i + db]!);
+        return;
+    }
+  }
+  if (bs === 0) {
+    const y = b[bo]!;
+    const da = ao - oo;
+    switch (op) {
+      case "add":
+        for (let i = oo; i < end; i++) out[i] = a[i + da]! + y;
+        return;
+      case "sub":
+        for (let i = oo; i < end; i++) out[i] = a[i + da]! - y;
+        return;
+      case "mul":
+        for (let i = oo; i < end; i++) out[i] = a[i + da]! * y;
+        return;
+      case "div":
+        for (let i = oo; i < end; i++) out[i] = a[i + da]! / y;
+        return;
+      default:
+        for (let i = oo; i < end; i++) out[i] = floatOp(op, a[i + da]!, y);
+        return;
+    }
+  }
+  const x = a[ao]!;
+  const db = bo - oo;
   switch (op) {
     case "add":
-      for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as]! + b[bo + i * bs]!;
+      for (let i = oo; i < end; i++) out[i] = x + b[i + db]!;
       return;
     case "sub":
-      for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as]! - b[bo + i * bs]!;
+      for (let i = oo; i < end; i++) out[i] = x - b[i + db]!;
       return;
     case "mul":
-      for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as]! * b[bo + i * bs]!;
+      for (let i = oo; i < end; i++) out[i] = x * b[i + db]!;
       return;
     case "div":
-      for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as]! / b[bo + i * bs]!;
+      for (let i = oo; i < end; i++) out[i] = x / b[i + db]!;
       return;
-    case "pow":
-      for (let i = 0; i < n; i++) out[oo + i] = Math.pow(a[ao + i * as]!, b[bo + i * bs]!);
-      return;
-    case "max":
-      for (let i = 0; i < n; i++) out[oo + i] = nanMax(a[ao + i * as]!, b[bo + i * bs]!);
-      return;
-    case "min":
-      for (let i = 0; i < n; i++) out[oo + i] = nanMin(a[ao + i * as]!, b[bo + i * bs]!);
+    default:
+      for (let i = oo; i < end; i++) out[i] = floatOp(op, x, b[i + db]!);
       return;
   }
 };
+
+function floatOp(op: BinaryOp, x: number, y: number): number {
+  switch (op) {
+    case "add":
+      return x + y;
+    case "sub":
+      return x - y;
+    case "mul":
+      return x * y;
+    case "div":
+      return x / y;
+    case "pow":
+      return Math.pow(x, y);
+    case "max":
+      return nanMax(x, y);
+    case "min":
+      return nanMin(x, y);
+  }
+}
 
 function nanMax(x: number, y: number): number {
   return x !== x || y !== y ? Number.NaN : x > y ? x : y;
@@ -105,7 +216,7 @@ function nanMin(x: number, y: number): number {
   return x !== x || y !== y ? Number.NaN : x < y ? x : y;
 }
 
-const int32Loop: Loop = (op, a: Int32Array, ao, as, b: Int32Array, bo, bs, out: Int32Array, oo, n) => {
+const int32Run: Run = (op, a: Int32Array, ao, as, b: Int32Array, bo, bs, out: Int32Array, oo, n) => {
   for (let i = 0; i < n; i++) out[oo + i] = intOp(op, a[ao + i * as]!, b[bo + i * bs]!);
 };
 
@@ -129,7 +240,7 @@ function intOp(op: BinaryOp, x: number, y: number): number {
   }
 }
 
-const bigintLoop: Loop = (op, a: BigInt64Array, ao, as, b: BigInt64Array, bo, bs, out: BigInt64Array, oo, n) => {
+const bigintRun: Run = (op, a: BigInt64Array, ao, as, b: BigInt64Array, bo, bs, out: BigInt64Array, oo, n) => {
   for (let i = 0; i < n; i++) out[oo + i] = bigintOp(op, a[ao + i * as]!, b[bo + i * bs]!);
 };
 
@@ -223,12 +334,11 @@ function unaryInfer(inputs: readonly (ValueInfo | undefined)[], name = "X"): Out
   return [{ dtype: x.dtype, shape: x.shape }];
 }
 
-/** Copies x and applies `act` in place (one pass over memory). */
+/** act(x) into a new tensor, in one pass over memory. */
 function activate(x: Tensor, act: Activation, name = "X"): Tensor {
   if (!(x.data instanceof Float32Array)) throw new OpError(`input ${name} has dtype ${x.dtype}, expected float32`);
   const out = outputUninit("float32", x.shape);
-  (out.data as Float32Array).set(x.data);
-  applyActivation(act, out.data as Float32Array, 0, out.data.length);
+  mapActivation(act, x.data, out.data as Float32Array, 0, out.data.length);
   return out;
 }
 

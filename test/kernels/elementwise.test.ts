@@ -10,6 +10,17 @@ const broadcastCases: [string, number[], number[]][] = [
   ["scalar lhs", [], [3, 5]],
   ["middle broadcast", [4, 1, 5], [4, 6, 5]],
   ["zero-size dim", [0, 3], [1, 3]],
+  ["zero-size dim broadcast against size 1", [2, 0, 4], [2, 1, 4]],
+  ["per-channel rhs", [2, 5, 3, 4], [1, 5, 1, 1]],
+  ["per-channel lhs", [5, 1, 1], [2, 5, 3, 4]],
+  ["trailing axis", [2, 3, 7], [7]],
+  ["trailing axis lhs with size-1 lead", [1, 1, 7], [2, 3, 7]],
+  ["one-element tensor rhs", [2, 3, 4], [1, 1, 1, 1]],
+  ["one-element tensor lhs", [1], [2, 3, 4]],
+  ["both broadcast, outer product", [5, 1], [1, 6]],
+  ["column against row in 4-D", [2, 3, 1, 4], [1, 3, 5, 1]],
+  ["size-1 output dims interleaved", [1, 4, 1, 3], [2, 1, 1, 3]],
+  ["scalars both sides", [], []],
 ];
 
 for (const op of ["Add", "Sub", "Mul", "Div"]) {
@@ -27,6 +38,22 @@ test("Pow, Max, Min (variadic) match onnxruntime", async () => {
   await checkAgainstOrt({ op: "Max", inputs: [randomTensor([3, 4], 5), randomTensor([4], 6), randomTensor([3, 1], 7)] });
   await checkAgainstOrt({ op: "Min", inputs: [randomTensor([3, 4], 5), randomTensor([1], 6), randomTensor([3, 1], 7)] });
   await checkAgainstOrt({ op: "Max", inputs: [randomTensor([2, 2], 8)] });
+});
+
+test("Max, Min and Pow take the per-channel and scalar fast paths", async () => {
+  const positive = randomTensor([2, 4, 3, 3], 21);
+  (positive.data as Float32Array).forEach((v, i, d) => (d[i] = Math.abs(v) + 0.1));
+  await checkAgainstOrt({ op: "Pow", inputs: [positive, randomTensor([1, 4, 1, 1], 22)] });
+  await checkAgainstOrt({ op: "Pow", inputs: [positive, f32([], [2])] });
+  await checkAgainstOrt({ op: "Max", inputs: [randomTensor([2, 4, 3, 3], 23), randomTensor([1, 4, 1, 1], 24)] });
+  await checkAgainstOrt({ op: "Min", inputs: [f32([], [0.25]), randomTensor([2, 4, 3, 3], 25)] });
+});
+
+test("int32 arithmetic broadcasts per channel", async () => {
+  const a = { dtype: "int32" as const, shape: [2, 3, 2], data: Int32Array.from({ length: 12 }, (_, i) => i * 7 - 30) };
+  const b = { dtype: "int32" as const, shape: [3, 1], data: Int32Array.from([3, -4, 5]) };
+  await checkAgainstOrt({ op: "Mul", inputs: [a, b] });
+  await checkAgainstOrt({ op: "Sub", inputs: [b, a] });
 });
 
 test("int64 arithmetic broadcasts and divides with truncation", async () => {
@@ -91,6 +118,17 @@ expectTfl("Sub", "Sub", "RELU6", [0, 6]);
 expectTfl("Mul", "Mul", "RELU_N1_TO_1", [-1, 1]);
 expectTfl("Div", "Div", "TANH");
 expectTfl("Add", "Add", "NONE");
+
+test("tfl Mul with a per-channel operand applies its activation to every element", () => {
+  const a = randomTensor([2, 3, 4, 5], 16);
+  const b = randomTensor([1, 1, 1, 5], 17);
+  (b.data as Float32Array).forEach((v, i, d) => (d[i] = v * 4));
+  const [ours] = runOurs({ op: "Mul", domain: "tfl", inputs: [a, b], attrs: { fused_activation_function: str("RELU6") } });
+  const [plain] = runOurs({ op: "Mul", inputs: [a, b] });
+  assertClose(ours!, { ...plain!, data: (plain!.data as Float32Array).map((v) => Math.min(Math.max(v, 0), 6)) }, 0);
+  const [scalar] = runOurs({ op: "Add", domain: "tfl", inputs: [f32([], [-0.5]), a], attrs: { fused_activation_function: str("RELU") } });
+  assertClose(scalar!, { ...a, data: (a.data as Float32Array).map((v) => Math.max(v - 0.5, 0)) }, 1e-7);
+});
 
 test("tfl activations match their ONNX equivalents", async () => {
   const x = randomTensor([50], 15);
