@@ -32,7 +32,7 @@ export class RejectedDraw extends Error {
 
 /** Builds candidate number `seed` for `rule` (deterministic); throws RejectedDraw when it does not fit. */
 export function synthesize(rule: Rule, ops: OpTable, seed: number): Candidate {
-  const synthesis = new Synthesis(ops, seed, guardedValues(rule));
+  const synthesis = new Synthesis(ops, seed, guardedValues(rule), comparedNames(rule));
   const root = synthesis.buildOp(rule.pattern, {});
   // The root's outputs are read by the graph (all, or the first) or by a node after it: a rule
   // may not replace a graph output by a graph input, so `=> x` rules fire only in the last form.
@@ -41,6 +41,21 @@ export function synthesize(rule: Rule, ops: OpTable, seed: number): Candidate {
   else if (reading < 0.7 || root.outputs[0]!.dtype !== "float32") synthesis.builder.output(root.outputs[0]!);
   else synthesis.builder.output(synthesis.builder.op("Sigmoid", [root.outputs[0]!]));
   return { graph: synthesis.builder.graph, feeds: synthesis.feeds() };
+}
+
+/** Names the rule's condition compares with each other (`a == a2`): captured attributes drawn alike half the time. */
+function comparedNames(rule: Rule): Set<string> {
+  const names = new Set<string>();
+  const visit = (e: Expr): void => {
+    if (e.kind === "Binary") {
+      if (e.op === "==" && e.left.kind === "Ident" && e.right.kind === "Ident") names.add(e.left.name).add(e.right.name);
+      visit(e.left);
+      visit(e.right);
+    } else if (e.kind === "Unary") visit(e.operand);
+    else if (e.kind === "Call") e.args.forEach(visit);
+  };
+  if (rule.where) visit(rule.where);
+  return names;
 }
 
 /** Constants the rule's condition compares with a literal (`allClose(one, 1.0)`): drawn as that literal half the time. */
@@ -107,7 +122,7 @@ class Synthesis {
   private readonly sizes: Sizes;
   /** Pattern variables and node bindings already built. */
   private readonly bound = new Map<string, Value | undefined>();
-  /** Attribute values already drawn, by attribute name (reused half the time, so `a == a2` can hold). */
+  /** Attribute values already drawn, by attribute name (reused for captures compared with `==`). */
   private readonly drawnAttrs = new Map<string, Attr>();
   private readonly ranges = new Map<Value, ValueRange>();
 
@@ -116,6 +131,8 @@ class Synthesis {
     seed: number,
     /** Constants to fill with a literal half the time, by pattern variable. */
     private readonly guarded: ReadonlyMap<string, number>,
+    /** Captured attributes the condition compares for equality. */
+    private readonly compared: ReadonlySet<string>,
   ) {
     this.random = generator(seed);
     this.sizes = {
@@ -155,9 +172,12 @@ class Synthesis {
     pattern.operands.forEach((operand, i) => {
       if (operand.kind === "OpPattern") inputs[i] = this.buildOp(operand, roles.hint(i, inputs, {}, false)).outputs[0];
     });
+    // The first operand before the attributes: a perm, axes or group is drawn for its rank and channels.
+    const first = pattern.operands[0];
+    if (first && first.kind !== "OpPattern") inputs[0] = this.buildLeaf(first, roles.hint(0, inputs, {}, true));
     const attrs = this.drawAttrs(decl, pattern, inputs, roles);
     pattern.operands.forEach((operand, i) => {
-      if (operand.kind !== "OpPattern") inputs[i] = this.buildLeaf(operand, roles.hint(i, inputs, attrs, true));
+      if (operand.kind !== "OpPattern" && i > 0) inputs[i] = this.buildLeaf(operand, roles.hint(i, inputs, attrs, true));
     });
     if (decl.commutative && inputs.length === 2 && this.random() < 0.5) inputs.reverse();
     while (inputs.length > 0 && inputs[inputs.length - 1] === undefined) inputs.pop();
@@ -212,11 +232,14 @@ class Synthesis {
 
   freshShape(): number[] {
     const s = this.sizes;
+    // Equal sizes too: a rule that confuses two axes of the same size changes no shape.
     return this.pick([
       [s.batch, s.channels, s.height, s.width],
       [s.batch, s.channels, s.height, s.width],
+      [s.batch, s.channels, s.height, s.height],
       [s.rows, s.last],
       [s.batch, s.rows, s.last],
+      [s.inner, s.inner, s.inner],
     ]);
   }
 
@@ -235,6 +258,16 @@ class Synthesis {
       else values.push(u * 2 - 1);
     }
     return tensor(dtype, shape, values);
+  }
+
+  /** A random permutation of 0..n-1 (Fisher–Yates). */
+  permutation(n: number): number[] {
+    const perm = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+    }
+    return perm;
   }
 
   /** A constant that broadcasts into `shape`: scalar, one element, per last axis, per channel, full. */
@@ -264,7 +297,7 @@ class Synthesis {
         continue;
       }
       const previous = this.drawnAttrs.get(attr.name);
-      if (given && previous && this.random() < 0.5) {
+      if (given?.value.kind === "Ident" && this.compared.has(given.value.name) && previous && this.random() < 0.5) {
         attrs[attr.name] = previous;
         continue;
       }
@@ -365,8 +398,7 @@ function attrDomain(decl: OpDecl, attr: AttrDecl, inputs: readonly (Value | unde
       return [[-1], [rank - 1], [1], [1, rank - 1]];
     case "perm": {
       const identity = Array.from({ length: rank }, (_, i) => i);
-      const shuffled = [...identity].sort(() => s.random() - 0.5);
-      return [identity, shuffled, shuffled];
+      return [identity, s.permutation(rank), s.permutation(rank), s.permutation(rank)];
     }
     case "min":
       return [null, -1, 0, -3.4028234663852886e38];
