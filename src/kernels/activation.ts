@@ -113,8 +113,9 @@ export function mapActivation(act: Activation, src: Float32Array, dst: Float32Ar
       return;
     case "clip":
       for (let i = start; i < end; i++) {
-        const v = src[i]!;
-        dst[i] = v < a ? a : v > b ? b : v;
+        // min(max(v, lo), hi), as ONNX defines it: with lo > hi every value becomes hi.
+        const v = src[i]! < a ? a : src[i]!;
+        dst[i] = v > b ? b : v;
       }
       return;
     case "leaky_relu":
