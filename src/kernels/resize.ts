@@ -1,13 +1,14 @@
 /**
  * Resize: nearest (every nearest_mode) and linear interpolation over any axes, with the
  * coordinate transformations half_pixel, pytorch_half_pixel, half_pixel_symmetric,
- * align_corners, asymmetric and tf_half_pixel_for_nn. Both modes are separable, so the kernel
- * resamples one axis at a time.
+ * align_corners, asymmetric and tf_half_pixel_for_nn. Both modes are separable: per axis, a
+ * table of source indices and weights is computed once; an image resize (the last two axes)
+ * runs plane by plane with row reuse, any other resize resamples one axis at a time.
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import { numel, type Tensor } from "../runtime/tensor.js";
-import { attrInts, attrString, checkDType, constNumbers, hasAttr, need, normAxis, outputF32, tensorNumbers, derivedDim, unknownDim } from "./util.js";
+import { attrInts, attrString, checkDType, constNumbers, derivedDim, hasAttr, need, normAxis, outputF32, Scratch, tensorNumbers, unknownDim } from "./util.js";
 
 const MODES = ["nearest", "linear"];
 const TRANSFORMS = ["half_pixel", "pytorch_half_pixel", "half_pixel_symmetric", "align_corners", "asymmetric", "tf_half_pixel_for_nn"];
@@ -79,15 +80,12 @@ registerOp({
     const scales = scalesT && scalesT.data.length > 0 ? tensorNumbers(scalesT) : undefined;
     const sizes = inputs[3] && inputs[3].data.length > 0 ? tensorNumbers(inputs[3]) : undefined;
     const plan = resizePlan(x.shape, scales, sizes, attrs);
+    const rank = x.shape.length;
+    const resized = (axis: number) => plan.out[axis] !== x.shape[axis] || plan.scale[axis] !== 1;
+    if (rank >= 2 && x.shape.every((_, axis) => axis >= rank - 2 || !resized(axis))) return [resizeLastTwoAxes(x, plan.out, plan.scale, attrs)];
     let current: Tensor = x;
-    for (let axis = 0; axis < x.shape.length; axis++) {
-      if (plan.out[axis] === x.shape[axis] && plan.scale[axis] === 1) continue;
-      current = resampleAxis(current, axis, plan.out[axis]!, plan.scale[axis]!, attrs);
-    }
-    if (current === x) {
-      const copy = outputF32(x.shape);
-      copy.data.set(x.data as Float32Array);
-      return [copy];
+    for (let axis = 0; axis < rank; axis++) {
+      if (resized(axis)) current = resampleAxis(current, axis, plan.out[axis]!, plan.scale[axis]!, attrs);
     }
     return [current];
   },
@@ -132,22 +130,27 @@ function nearestIndex(mode: string, x: number, inSize: number): number {
   return Math.min(Math.max(i, 0), inSize - 1);
 }
 
-function resampleAxis(x: Tensor, axis: number, outSize: number, scale: number, attrs: Attrs): Tensor {
+/** Per output index along one axis: the two source indices and the weight of the second. */
+interface AxisTable {
+  lo: Int32Array;
+  hi: Int32Array;
+  weight: Float32Array;
+}
+
+function axisTable(inSize: number, outSize: number, scale: number, attrs: Attrs): AxisTable {
   const mode = attrString(attrs, "mode", "nearest");
   const transform = attrString(attrs, "coordinate_transformation_mode", "half_pixel");
   const nearestMode = attrString(attrs, "nearest_mode", "round_prefer_floor");
-  const inSize = x.shape[axis]!;
-  const outer = numel(x.shape.slice(0, axis));
-  const inner = numel(x.shape.slice(axis + 1));
-  const shape = x.shape.map((d, i) => (i === axis ? outSize : d));
-  const out = outputF32(shape);
-  const src = x.data as Float32Array;
-  const dst = out.data;
-  // Per output index: two source indices and the weight of the second.
   const lo = new Int32Array(outSize);
   const hi = new Int32Array(outSize);
   const weight = new Float32Array(outSize);
+  // An axis kept at scale 1 is not resampled at all (as onnxruntime), whatever the transform.
+  const identity = outSize === inSize && scale === 1;
   for (let o = 0; o < outSize; o++) {
+    if (identity) {
+      lo[o] = hi[o] = o;
+      continue;
+    }
     const c = sourceCoordinate(transform, o, scale, inSize, outSize);
     if (mode === "nearest") {
       lo[o] = hi[o] = nearestIndex(nearestMode, c, inSize);
@@ -158,6 +161,19 @@ function resampleAxis(x: Tensor, axis: number, outSize: number, scale: number, a
       weight[o] = clamped - lo[o]!;
     }
   }
+  return { lo, hi, weight };
+}
+
+/** Resamples one axis of `x` to `outSize` (the general path: any axis, one at a time). */
+function resampleAxis(x: Tensor, axis: number, outSize: number, scale: number, attrs: Attrs): Tensor {
+  const inSize = x.shape[axis]!;
+  const outer = numel(x.shape.slice(0, axis));
+  const inner = numel(x.shape.slice(axis + 1));
+  const shape = x.shape.map((d, i) => (i === axis ? outSize : d));
+  const out = outputF32(shape);
+  const src = x.data as Float32Array;
+  const dst = out.data;
+  const { lo, hi, weight } = axisTable(inSize, outSize, scale, attrs);
   for (let b = 0; b < outer; b++) {
     const srcBase = b * inSize * inner;
     const dstBase = b * outSize * inner;
@@ -166,9 +182,92 @@ function resampleAxis(x: Tensor, axis: number, outSize: number, scale: number, a
       const h = srcBase + hi[o]! * inner;
       const w = weight[o]!;
       const d = dstBase + o * inner;
-      if (w === 0) for (let k = 0; k < inner; k++) dst[d + k] = src[l + k]!;
+      if (w === 0) dst.set(src.subarray(l, l + inner), d);
       else for (let k = 0; k < inner; k++) dst[d + k] = src[l + k]! * (1 - w) + src[h + k]! * w;
     }
   }
   return out;
+}
+
+/** Horizontal interpolation rows kept between output rows (linear mode); grows as needed. */
+const rowScratch = new Scratch();
+
+/**
+ * Resize of the last two axes only (an NCHW image's H and W), plane by plane. Nearest: each
+ * output row gathers through the column table, and repeats of a source row are copied whole.
+ * Linear: each needed source row is interpolated horizontally once, kept while consecutive
+ * output rows read it, and output rows blend two of those.
+ */
+function resizeLastTwoAxes(x: Tensor, outShape: readonly number[], scale: readonly number[], attrs: Attrs): Tensor {
+  const rank = x.shape.length;
+  const [inH, inW] = [x.shape[rank - 2]!, x.shape[rank - 1]!];
+  const [outH, outW] = [outShape[rank - 2]!, outShape[rank - 1]!];
+  const out = outputF32(outShape);
+  const planes = numel(x.shape.slice(0, rank - 2));
+  if (out.data.length === 0) return out;
+  const rows = axisTable(inH, outH, scale[rank - 2]!, attrs);
+  const cols = axisTable(inW, outW, scale[rank - 1]!, attrs);
+  const src = x.data as Float32Array;
+  const dst = out.data;
+  if (attrString(attrs, "mode", "nearest") === "nearest") {
+    const colIndex = cols.lo;
+    for (let p = 0; p < planes; p++) {
+      const srcPlane = p * inH * inW;
+      const dstPlane = p * outH * outW;
+      for (let oh = 0; oh < outH; oh++) {
+        const d = dstPlane + oh * outW;
+        if (oh > 0 && rows.lo[oh] === rows.lo[oh - 1]) {
+          dst.copyWithin(d, d - outW, d);
+          continue;
+        }
+        const s = srcPlane + rows.lo[oh]! * inW;
+        for (let ow = 0; ow < outW; ow++) dst[d + ow] = src[s + colIndex[ow]!]!;
+      }
+    }
+    return out;
+  }
+  // Two horizontally interpolated rows: `upper` holds source row upperRow, `lower` lowerRow.
+  const scratch = rowScratch.get(2 * outW);
+  let upper = scratch.subarray(0, outW);
+  let lower = scratch.subarray(outW, 2 * outW);
+  for (let p = 0; p < planes; p++) {
+    const srcPlane = p * inH * inW;
+    const dstPlane = p * outH * outW;
+    let upperRow = -1;
+    let lowerRow = -1;
+    for (let oh = 0; oh < outH; oh++) {
+      const r0 = rows.lo[oh]!;
+      const r1 = rows.hi[oh]!;
+      if (r0 !== upperRow) {
+        if (r0 === lowerRow) {
+          const t = upper;
+          upper = lower;
+          lower = t;
+          lowerRow = -1;
+        } else interpolateRow(src, srcPlane + r0 * inW, cols, upper);
+        upperRow = r0;
+      }
+      const w = rows.weight[oh]!;
+      if (w !== 0 && r1 !== lowerRow) {
+        interpolateRow(src, srcPlane + r1 * inW, cols, lower);
+        lowerRow = r1;
+      }
+      const d = dstPlane + oh * outW;
+      if (w === 0) dst.set(upper, d);
+      else {
+        const v = 1 - w;
+        for (let ow = 0; ow < outW; ow++) dst[d + ow] = upper[ow]! * v + lower[ow]! * w;
+      }
+    }
+  }
+  return out;
+}
+
+/** into[ow] = the source row starting at `rowStart` interpolated at the column table's points. */
+function interpolateRow(src: Float32Array, rowStart: number, cols: AxisTable, into: Float32Array): void {
+  const { lo, hi, weight } = cols;
+  for (let ow = 0; ow < into.length; ow++) {
+    const w = weight[ow]!;
+    into[ow] = src[rowStart + lo[ow]!]! * (1 - w) + src[rowStart + hi[ow]!]! * w;
+  }
 }

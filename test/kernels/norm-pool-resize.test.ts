@@ -80,6 +80,12 @@ for (const [name, attrs] of resizeCases) {
     await checkAgainstOrt({ op: "Resize", inputs: [x, undefined, f32([4], [1, 1, 2, 1.5])], attrs }, 1e-5, `${name} up`);
     await checkAgainstOrt({ op: "Resize", inputs: [x, undefined, f32([4], [1, 1, 0.6, 0.5])], attrs }, 1e-5, `${name} down`);
     await checkAgainstOrt({ op: "Resize", inputs: [x, undefined, undefined, i64([4], [1, 2, 7, 1])], attrs }, 1e-5, `${name} sizes`);
+    // The image path's row reuse (integer upscale), width only, identity; and the per-axis path.
+    await checkAgainstOrt({ op: "Resize", inputs: [x, undefined, f32([4], [1, 1, 2, 2])], attrs }, 1e-5, `${name} 2x`);
+    await checkAgainstOrt({ op: "Resize", inputs: [x, undefined, f32([4], [1, 1, 1, 3])], attrs }, 1e-5, `${name} width only`);
+    await checkAgainstOrt({ op: "Resize", inputs: [x, undefined, f32([4], [1, 1, 1, 1])], attrs }, 1e-5, `${name} identity`);
+    await checkAgainstOrt({ op: "Resize", inputs: [x, undefined, f32([4], [1, 2, 1.5, 1])], attrs }, 1e-5, `${name} channels and height`);
+    await checkAgainstOrt({ op: "Resize", inputs: [randomTensor([3, 4, 5], 14), undefined, f32([3], [1, 0.75, 1.6])], attrs }, 1e-5, `${name} rank 3`);
   });
 }
 
