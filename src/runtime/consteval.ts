@@ -106,13 +106,14 @@ export function rsqrt(a: Tensor): Tensor {
 
 /**
  * The language's `c@axis`: lays the elements of `c` along `axis` of `like`. A one-element `c`
- * is returned as is (it broadcasts anywhere); otherwise `c` must have at most one dim ≠ 1, of
- * size `like.shape[axis]`, and the result is `c` reshaped to rank(like) with that size at `axis`.
+ * becomes rank(like) ones (as it is, a [1,1,1,1] would grow a rank-1 bias to rank 4); otherwise
+ * `c` must have at most one dim ≠ 1, of size `like.shape[axis]`, and the result is `c` reshaped
+ * to rank(like) with that size at `axis`.
  */
 export function along(c: Tensor, axis: number, like: Tensor): Tensor {
   const n = c.data.length;
-  if (n === 1) return c;
   const rank = like.shape.length;
+  if (n === 1) return { dtype: c.dtype, shape: new Array<number>(rank).fill(1), data: c.data };
   const at = normalizeAxis(axis, rank, "@");
   const nonUnit = c.shape.filter((d) => d !== 1);
   if (nonUnit.length > 1) {

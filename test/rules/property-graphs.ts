@@ -18,7 +18,7 @@ import { f32, i64, type Tensor } from "../../src/runtime/tensor.js";
 // ── recipes ──────────────────────────────────────────────────────────────────────────────────
 
 /** Where a binary step's constant varies, resolved against the tensor it meets. */
-export type ConstLayout = "scalar" | "one" | "vector" | "c11" | "1c11" | "111w" | "full" | "grow" | "rank3" | "lifted";
+export type ConstLayout = "scalar" | "one" | "vector" | "c11" | "1c11" | "111w" | "full" | "grow" | "rank3" | "lifted" | "scalarLifted";
 type ConstFill = "random" | "ones" | "zeros";
 type BinaryOp = "Add" | "Sub" | "Mul" | "Div";
 
@@ -156,7 +156,7 @@ const convSpec = (sameShape: boolean): fc.Arbitrary<ConvSpec> =>
     seed: seedArb,
   });
 
-const layoutArb = fc.constantFrom<ConstLayout>("scalar", "one", "vector", "c11", "1c11", "111w", "full", "grow", "lifted");
+const layoutArb = fc.constantFrom<ConstLayout>("scalar", "one", "vector", "c11", "1c11", "111w", "full", "grow", "lifted", "scalarLifted");
 const fillArb = fc.constantFrom<ConstFill>("random", "random", "random", "random", "ones", "zeros");
 const binaryOpArb = fc.constantFrom<BinaryOp>("Add", "Sub", "Mul", "Div");
 /** Values in [-2, 2] with two decimals, as fast-check shrinks integers well. */
@@ -314,7 +314,7 @@ const tflBinaryArb: fc.Arbitrary<TflBinaryStep> = fc.record({
   kind: fc.constant("binary" as const),
   op: binaryOpArb,
   constFirst: fc.boolean(),
-  layout: fc.constantFrom<ConstLayout>("scalar", "one", "vector", "1c11", "111w", "full", "grow", "rank3", "lifted"),
+  layout: fc.constantFrom<ConstLayout>("scalar", "one", "vector", "1c11", "111w", "full", "grow", "rank3", "lifted", "scalarLifted"),
   fill: fillArb,
   fused: tflActArb,
   seed: seedArb,
@@ -473,14 +473,27 @@ function layoutShape(layout: ConstLayout, s: number[], channelAxis: number): num
     }
     case "rank3":
       return s.slice(1);
+    case "scalarLifted":
+      // one element, one axis more than s: the result has a higher rank
+      return [1, ...s.map(() => 1)];
     case "lifted":
       // per channel, with two more leading axes than s: the result has a higher rank
       return [1, 1, ...s.map((d, i) => (i === channelAxis ? d : 1))];
   }
 }
 
+/** True when shapes a and b broadcast together (numpy rules). */
+function broadcastable(a: number[], b: number[]): boolean {
+  for (let i = 1; i <= Math.min(a.length, b.length); i++) {
+    const [x, y] = [a[a.length - i]!, b[b.length - i]!];
+    if (x !== y && x !== 1 && y !== 1) return false;
+  }
+  return true;
+}
+
 function binaryConstant(op: BinaryOp, constFirst: boolean, layout: ConstLayout, fill: ConstFill, seed: number, s: number[], channelAxis: number): Tensor {
-  const shape = layoutShape(layout, s, channelAxis);
+  const wanted = layoutShape(layout, s, channelAxis);
+  const shape = broadcastable(wanted, s) ? wanted : layoutShape("1c11", s, channelAxis);
   const divisor = op === "Div" && !constFirst;
   if (fill === "ones") return filled(shape, 1);
   // x·0 would make later divisions by exact zeros, whose sign (±∞) a fold may flip

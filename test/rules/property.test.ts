@@ -158,7 +158,13 @@ test("tflite pack: random NHWC graphs keep their outputs, verify, and never grow
   );
 });
 
-test("onnx pack: the saved optimized model runs in onnxruntime like the original runs in fusec", async () => {
+/**
+ * The optimized graph saved as ONNX runs in onnxruntime with the outputs fusec computes for the
+ * original graph. Where onnxruntime's own kernels differ from fusec's by more than the tolerance
+ * (its Sigmoid is less exact in the tail), the saved optimized model must instead agree with the
+ * saved original graph run in onnxruntime: the pack and the writer are what is under test.
+ */
+test("onnx pack: the saved optimized model runs in onnxruntime like the original", async () => {
   const pass = await loadPass("onnx");
   await holds(
     fc.asyncProperty(onnxRecipe(4).map((r) => shown(r, buildOnnx)), fc.integer({ min: 1, max: 1 << 30 }), async (recipe, seed) => {
@@ -166,15 +172,16 @@ test("onnx pack: the saved optimized model runs in onnxruntime like the original
       const inputs = inputsFor(graph, seed);
       const before = run(graph, inputs);
       fc.pre(!illConditioned(graph, inputs, before));
-      const names = graph.outputs.map((v) => v.name);
+      const original = encodeOnnx(graph);
+      const originalNames = graph.outputs.map((v) => v.name);
       optimize(graph, { passes: [pass] });
-      const saved = graph.outputs.map((v) => v.name);
       const fromOrt = await runOrt(encodeOnnx(graph), inputs);
-      const problem = mismatch(
-        saved.map((n) => fromOrt[n]!),
-        before,
-      );
-      if (problem) throw new Error(`${problem} (outputs ${names.join(", ")})\nafter the pack:\n${describeGraph(graph)}`);
+      const optimized = graph.outputs.map((v) => fromOrt[v.name]!);
+      const problem = mismatch(optimized, before);
+      if (!problem) return;
+      const originalInOrt = await runOrt(original, inputs);
+      if (!mismatch(optimized, originalNames.map((n) => originalInOrt[n]!))) return;
+      throw new Error(`${problem} (in onnxruntime, also against the original there)\nafter the pack:\n${describeGraph(graph)}`);
     }),
     { seed: Number(process.env.H10_SEED ?? 20240603), numRuns: Number(process.env.H10_RUNS ?? 30) },
   );
