@@ -8,7 +8,7 @@ import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, tflActivation } from "./activation.js";
 import { onnxWindowAttrs, tflAxis, windowAxis, windowOutDims, type Axis } from "./conv.js";
-import { attrInt, attrString, checkDType, checkRank, derivedDim, need, outputF32 } from "./util.js";
+import { attrInt, attrString, checkDType, checkRank, derivedDim, need, outputF32, Scratch } from "./util.js";
 
 type PoolKind = "max" | "avg";
 
@@ -24,6 +24,12 @@ function onnxPoolInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs,
   return [x.shape[0]!, x.shape[1]!, ...windowOutDims(x.shape.slice(2), win)];
 }
 
+/**
+ * ONNX MaxPool/AveragePool. Both reductions are separable, so each plane is pooled in two passes
+ * over per-axis window tables (the valid input indices of every output position, computed once
+ * per call): along W into a row buffer per input row, then along H across those rows, which
+ * leaves the inner loops free of bounds tests.
+ */
 function onnxPoolKernel(x: Tensor, attrs: Attrs, kind: PoolKind): Tensor {
   const rank = x.shape.length - 2;
   const win = onnxWindowAttrs(attrs, rank);
@@ -33,38 +39,146 @@ function onnxPoolKernel(x: Tensor, attrs: Attrs, kind: PoolKind): Tensor {
   const includePad = attrInt(attrs, "count_include_pad", 0) !== 0;
   const planes = x.shape[0]! * x.shape[1]!;
   const out = outputF32([x.shape[0]!, x.shape[1]!, ...axes.map((a) => a.out)]);
+  if (out.data.length === 0) return out;
+  const rows = windowTable(h);
+  const cols = windowTable(w);
   const xd = x.data as Float32Array;
   const od = out.data;
-  const hw = h.size * w.size;
-  const ohw = h.out * w.out;
+  const inPlane = h.size * w.size;
+  const outPlane = h.out * w.out;
+  const pooledRows = rowScratch.get(h.size * w.out);
+  const divisors = kind === "avg" ? averageDivisors(rows, cols, includePad) : undefined;
   for (let p = 0; p < planes; p++) {
+    for (let ih = 0; ih < h.size; ih++) poolRow(kind, xd, p * inPlane + ih * w.size, cols, pooledRows, ih * w.out);
+    const base = p * outPlane;
     for (let oh = 0; oh < h.out; oh++) {
-      const hs = oh * h.stride - h.padBegin;
-      for (let ow = 0; ow < w.out; ow++) {
-        const ws = ow * w.stride - w.padBegin;
-        let acc = kind === "max" ? -Infinity : 0;
-        let valid = 0;
-        let padded = 0;
-        for (let kh = 0; kh < h.kernel; kh++) {
-          const ih = hs + kh * h.dilation;
-          if (ih >= h.size + h.padEnd) break;
-          for (let kw = 0; kw < w.kernel; kw++) {
-            const iw = ws + kw * w.dilation;
-            if (iw >= w.size + w.padEnd) break;
-            padded++;
-            if (ih < 0 || ih >= h.size || iw < 0 || iw >= w.size) continue;
-            const v = xd[p * hw + ih * w.size + iw]!;
-            valid++;
-            if (kind === "max") acc = v > acc || v !== v ? v : acc;
-            else acc += v;
-          }
-        }
-        od[p * ohw + oh * w.out + ow] = kind === "max" ? acc : acc / (includePad ? padded : Math.max(valid, 1));
+      const d = base + oh * w.out;
+      const first = rows.start[oh]!;
+      const last = rows.start[oh + 1]!;
+      if (first === last) {
+        od.fill(kind === "max" ? -Infinity : 0, d, d + w.out);
+        continue;
       }
+      od.set(pooledRows.subarray(rows.index[first]! * w.out, (rows.index[first]! + 1) * w.out), d);
+      for (let k = first + 1; k < last; k++) {
+        const s = rows.index[k]! * w.out;
+        if (kind === "max") {
+          for (let ow = 0; ow < w.out; ow++) od[d + ow] = Math.max(od[d + ow]!, pooledRows[s + ow]!);
+        } else for (let ow = 0; ow < w.out; ow++) od[d + ow] += pooledRows[s + ow]!;
+      }
+      if (divisors) for (let ow = 0; ow < w.out; ow++) od[d + ow] /= divisors[oh * w.out + ow]!;
     }
   }
   return out;
 }
+
+/** Per output position along one axis: its window's valid input indices, and its padded size. */
+interface WindowTable {
+  /** Output o's indices are index[start[o] .. start[o+1]). */
+  start: Int32Array;
+  index: Int32Array;
+  /** Window cells inside the input or its padding (count_include_pad's divisor). */
+  padded: Int32Array;
+  /** Outputs [interiorBegin, interiorEnd) have all `width` cells inside the input, `stride` apart. */
+  interiorBegin: number;
+  interiorEnd: number;
+  width: number;
+  stride: number;
+  dilation: number;
+}
+
+function windowTable(a: Axis): WindowTable {
+  const start = new Int32Array(a.out + 1);
+  const index: number[] = [];
+  const padded = new Int32Array(a.out);
+  for (let o = 0; o < a.out; o++) {
+    start[o] = index.length;
+    const first = o * a.stride - a.padBegin;
+    for (let k = 0; k < a.kernel; k++) {
+      const i = first + k * a.dilation;
+      if (i >= a.size + a.padEnd) break;
+      padded[o]!++;
+      if (i >= 0 && i < a.size) index.push(i);
+    }
+  }
+  start[a.out] = index.length;
+  const full = (o: number) => start[o + 1]! - start[o]! === a.kernel && o * a.stride - a.padBegin >= 0;
+  let interiorBegin = 0;
+  while (interiorBegin < a.out && !full(interiorBegin)) interiorBegin++;
+  let interiorEnd = interiorBegin;
+  while (interiorEnd < a.out && full(interiorEnd)) interiorEnd++;
+  return { start, index: Int32Array.from(index), padded, interiorBegin, interiorEnd, width: a.kernel, stride: a.stride, dilation: a.dilation };
+}
+
+/**
+ * Pools one input row along W: into[at + ow] = max or sum of the row over column window ow.
+ * Windows wholly inside the row read it by arithmetic (2- and 3-wide ones unrolled); the ones
+ * that touch the padding go through the table. Math.max propagates NaN and does not branch.
+ */
+function poolRow(kind: PoolKind, src: Float32Array, rowStart: number, cols: WindowTable, into: Float32Array, at: number): void {
+  const { start, index, interiorBegin, interiorEnd, stride, dilation, width } = cols;
+  const n = start.length - 1;
+  const max = kind === "max";
+  for (let ow = 0; ow < n; ow++) {
+    if (ow === interiorBegin && interiorEnd > interiorBegin) {
+      const s0 = rowStart + index[start[ow]!]!;
+      const d0 = at + ow;
+      const count = interiorEnd - interiorBegin;
+      if (max) poolInteriorMax(src, s0, stride, dilation, width, into, d0, count);
+      else poolInteriorSum(src, s0, stride, dilation, width, into, d0, count);
+      ow = interiorEnd - 1;
+      continue;
+    }
+    let acc = max ? -Infinity : 0;
+    for (let k = start[ow]!; k < start[ow + 1]!; k++) acc = max ? Math.max(acc, src[rowStart + index[k]!]!) : acc + src[rowStart + index[k]!]!;
+    into[at + ow] = acc;
+  }
+}
+
+function poolInteriorMax(src: Float32Array, s0: number, stride: number, dilation: number, width: number, into: Float32Array, d0: number, count: number): void {
+  if (width === 2) {
+    for (let j = 0, s = s0; j < count; j++, s += stride) into[d0 + j] = Math.max(src[s]!, src[s + dilation]!);
+  } else if (width === 3) {
+    for (let j = 0, s = s0; j < count; j++, s += stride) into[d0 + j] = Math.max(src[s]!, src[s + dilation]!, src[s + 2 * dilation]!);
+  } else {
+    for (let j = 0, s = s0; j < count; j++, s += stride) {
+      let acc = src[s]!;
+      for (let k = 1; k < width; k++) acc = Math.max(acc, src[s + k * dilation]!);
+      into[d0 + j] = acc;
+    }
+  }
+}
+
+function poolInteriorSum(src: Float32Array, s0: number, stride: number, dilation: number, width: number, into: Float32Array, d0: number, count: number): void {
+  if (width === 2) {
+    for (let j = 0, s = s0; j < count; j++, s += stride) into[d0 + j] = src[s]! + src[s + dilation]!;
+  } else if (width === 3) {
+    for (let j = 0, s = s0; j < count; j++, s += stride) into[d0 + j] = src[s]! + src[s + dilation]! + src[s + 2 * dilation]!;
+  } else {
+    for (let j = 0, s = s0; j < count; j++, s += stride) {
+      let acc = src[s]!;
+      for (let k = 1; k < width; k++) acc += src[s + k * dilation]!;
+      into[d0 + j] = acc;
+    }
+  }
+}
+
+/** AveragePool's divisor per output cell: valid cells, or padded cells with count_include_pad. */
+function averageDivisors(rows: WindowTable, cols: WindowTable, includePad: boolean): Float32Array {
+  const outH = rows.padded.length;
+  const outW = cols.padded.length;
+  const divisors = new Float32Array(outH * outW);
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      const count = includePad ? rows.padded[oh]! * cols.padded[ow]! : (rows.start[oh + 1]! - rows.start[oh]!) * (cols.start[ow + 1]! - cols.start[ow]!);
+      divisors[oh * outW + ow] = Math.max(count, 1);
+    }
+  }
+  return divisors;
+}
+
+/** Rows pooled along W, reused across calls. */
+const rowScratch = new Scratch();
 
 registerOp({
   op: "MaxPool",

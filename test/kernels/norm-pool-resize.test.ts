@@ -1,4 +1,5 @@
 import { test } from "uvu";
+import * as assert from "uvu/assert";
 import { f32, i64 } from "../../src/runtime/tensor.js";
 import { assertClose, checkAgainstOrt, float, int, ints, randomTensor, runOurs, str } from "./oracle.js";
 
@@ -27,6 +28,9 @@ const poolCases: [string, Record<string, ReturnType<typeof ints>>][] = [
   ["ceil_mode", { kernel_shape: ints([3, 3]), strides: ints([2, 2]), ceil_mode: int(1) }],
   ["ceil_mode with pads", { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), ceil_mode: int(1) }],
   ["SAME_UPPER", { kernel_shape: ints([3, 3]), strides: ints([2, 2]), auto_pad: str("SAME_UPPER") as never }],
+  ["5x4 window (no unrolled form), pads", { kernel_shape: ints([5, 4]), pads: ints([2, 1, 2, 2]) }],
+  ["window as wide as the input", { kernel_shape: ints([9, 8]) }],
+  ["1x1 stride 3", { kernel_shape: ints([1, 1]), strides: ints([3, 3]) }],
 ];
 
 for (const [name, attrs] of poolCases) {
@@ -40,7 +44,16 @@ for (const [name, attrs] of poolCases) {
 
 test("MaxPool with dilations and 1-D pooling match onnxruntime", async () => {
   await checkAgainstOrt({ op: "MaxPool", inputs: [randomTensor([1, 2, 9, 9], 9)], attrs: { kernel_shape: ints([2, 2]), dilations: ints([2, 2]) } });
+  const dilatedPadded = { kernel_shape: ints([3, 3]), dilations: ints([2, 2]), pads: ints([2, 2, 2, 2]), strides: ints([2, 1]) };
+  await checkAgainstOrt({ op: "MaxPool", inputs: [randomTensor([1, 2, 9, 10], 9)], attrs: dilatedPadded });
   await checkAgainstOrt({ op: "AveragePool", inputs: [randomTensor([1, 2, 11], 10)], attrs: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } });
+});
+
+test("MaxPool propagates NaN from any window cell", () => {
+  const x = randomTensor([1, 1, 4, 6], 12);
+  (x.data as Float32Array)[7] = Number.NaN;
+  const [out] = runOurs({ op: "MaxPool", inputs: [x], attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } });
+  assert.equal(Array.from(out!.data as Float32Array, (v) => Number.isNaN(v)), [true, false, false, false, false, false]);
 });
 
 test("GlobalAveragePool matches onnxruntime", async () => {
