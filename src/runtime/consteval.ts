@@ -106,14 +106,15 @@ export function rsqrt(a: Tensor): Tensor {
 
 /**
  * The language's `c@axis`: lays the elements of `c` along `axis` of `like`. A one-element `c`
- * becomes rank(like) ones (as it is, a [1,1,1,1] would grow a rank-1 bias to rank 4); otherwise
+ * is returned as is when its rank is at most rank(like) (it broadcasts anywhere), else reshaped
+ * to rank(like) ones (a [1,1,1,1] would grow a rank-1 bias to rank 4); otherwise
  * `c` must have at most one dim ≠ 1, of size `like.shape[axis]`, and the result is `c` reshaped
  * to rank(like) with that size at `axis`.
  */
 export function along(c: Tensor, axis: number, like: Tensor): Tensor {
   const n = c.data.length;
   const rank = like.shape.length;
-  if (n === 1) return { dtype: c.dtype, shape: new Array<number>(rank).fill(1), data: c.data };
+  if (n === 1) return c.shape.length <= rank ? c : { dtype: c.dtype, shape: new Array<number>(rank).fill(1), data: c.data };
   const at = normalizeAxis(axis, rank, "@");
   const nonUnit = c.shape.filter((d) => d !== 1);
   if (nonUnit.length > 1) {
