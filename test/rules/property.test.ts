@@ -4,7 +4,8 @@
  * before (max |after − before| ≤ 1e-4 · max(1, max |before|) on every output). A subset of the
  * optimized ONNX graphs is also saved and run in onnxruntime, against fusec's own execution of
  * the original graph. Seeds are fixed, so a run is reproducible; a failure prints fast-check's
- * shrunk recipe as the graph's op list with shapes.
+ * shrunk recipe as the graph's op list with shapes. To hunt further, set PROPERTY_SEED and
+ * PROPERTY_RUNS (e.g. 3000) in the environment.
  */
 import fc from "fast-check";
 import { test } from "uvu";
@@ -146,7 +147,7 @@ test("onnx pack: random graphs keep their outputs, verify, and never grow", asyn
   const pass = await loadPass("onnx");
   await holds(
     fc.property(onnxRecipe().map((r) => shown(r, buildOnnx)), fc.integer({ min: 1, max: 1 << 30 }), (recipe, seed) => checkPack(buildOnnx(recipe).graph, pass, seed)),
-    { seed: Number(process.env.H10_SEED ?? 20240601), numRuns: Number(process.env.H10_RUNS ?? 250) },
+    { seed: Number(process.env.PROPERTY_SEED ?? 20240601), numRuns: Number(process.env.PROPERTY_RUNS ?? 250) },
   );
 });
 
@@ -154,7 +155,7 @@ test("tflite pack: random NHWC graphs keep their outputs, verify, and never grow
   const pass = await loadPass("tflite");
   await holds(
     fc.property(tflRecipe().map((r) => shown(r, buildTfl)), fc.integer({ min: 1, max: 1 << 30 }), (recipe, seed) => checkPack(buildTfl(recipe).graph, pass, seed)),
-    { seed: Number(process.env.H10_SEED ?? 20240602), numRuns: Number(process.env.H10_RUNS ?? 120) },
+    { seed: Number(process.env.PROPERTY_SEED ?? 20240602), numRuns: Number(process.env.PROPERTY_RUNS ?? 120) },
   );
 });
 
@@ -183,7 +184,7 @@ test("onnx pack: the saved optimized model runs in onnxruntime like the original
       if (!mismatch(optimized, originalNames.map((n) => originalInOrt[n]!))) return;
       throw new Error(`${problem} (in onnxruntime, also against the original there)\nafter the pack:\n${describeGraph(graph)}`);
     }),
-    { seed: Number(process.env.H10_SEED ?? 20240603), numRuns: Number(process.env.H10_RUNS ?? 30) },
+    { seed: Number(process.env.PROPERTY_SEED ?? 20240603), numRuns: Number(process.env.PROPERTY_RUNS ?? 30) },
   );
 });
 
