@@ -102,8 +102,9 @@ registerOp({
     const xd = x.data as Float32Array;
     const out = outputF32(x.shape);
     const reduced = x.shape.map((d, i) => (i < axis ? d : 1));
-    const means = outputF32(reduced);
-    const invStdDevs = outputF32(reduced);
+    // Mean and InvStdDev only when the node has those outputs.
+    const means = outputCount > 1 ? outputF32(reduced) : undefined;
+    const invStdDevs = outputCount > 2 ? outputF32(reduced) : undefined;
     for (let r = 0; r < rows; r++) {
       const base = r * size;
       let sum = 0;
@@ -112,11 +113,16 @@ registerOp({
       let squares = 0;
       for (let i = base; i < base + size; i++) squares += (xd[i]! - mean) ** 2;
       const invStdDev = 1 / Math.sqrt(squares / size + eps);
-      for (let j = 0; j < size; j++) out.data[base + j] = (xd[base + j]! - mean) * invStdDev * scale[j]! + (bias ? bias[j]! : 0);
-      means.data[r] = mean;
-      invStdDevs.data[r] = invStdDev;
+      const od = out.data;
+      if (bias) for (let j = 0; j < size; j++) od[base + j] = (xd[base + j]! - mean) * invStdDev * scale[j]! + bias[j]!;
+      else for (let j = 0; j < size; j++) od[base + j] = (xd[base + j]! - mean) * invStdDev * scale[j]!;
+      if (means) means.data[r] = mean;
+      if (invStdDevs) invStdDevs.data[r] = invStdDev;
     }
-    return [out, means, invStdDevs].slice(0, Math.max(1, outputCount));
+    const outputs: Tensor[] = [out];
+    if (means) outputs.push(means);
+    if (invStdDevs) outputs.push(invStdDevs);
+    return outputs;
   },
 });
 
@@ -172,6 +178,10 @@ registerOp({
     const xd = x.data as Float32Array;
     const out = outputF32(x.shape);
     const od = out.data;
+    if (inner === 1) {
+      for (let base = 0; base < xd.length; base += size) softmaxRow(xd, od, base, base + size);
+      return [out];
+    }
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const base = o * size * inner + i;
@@ -189,6 +199,20 @@ registerOp({
     return [out];
   },
 });
+
+/** Softmax of the contiguous row x[start, end) into out (the last-axis case). */
+function softmaxRow(x: Float32Array, out: Float32Array, start: number, end: number): void {
+  let max = -Infinity;
+  for (let i = start; i < end; i++) max = Math.max(max, x[i]!);
+  let sum = 0;
+  for (let i = start; i < end; i++) {
+    const e = Math.exp(x[i]! - max);
+    out[i] = e;
+    sum += e;
+  }
+  const scale = 1 / sum;
+  for (let i = start; i < end; i++) out[i] *= scale;
+}
 
 /** ReduceMean's axes: the `axes` input (opset 18) or attribute (earlier); undefined = all (or none). */
 function reduceAxes(axesInput: number[] | undefined, attrs: Parameters<typeof attrInts>[0], rank: number): number[] {

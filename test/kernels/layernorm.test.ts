@@ -25,6 +25,11 @@ test("LayerNormalization's Mean and InvStdDev outputs match onnxruntime", async 
   await checkAgainstOrt({ op: "LayerNormalization", inputs: [x, randomTensor([6], 12), randomTensor([6], 13)], outputs: 3 }, 1e-5);
 });
 
+test("LayerNormalization with only the Mean output besides Y matches onnxruntime", async () => {
+  const x = randomTensor([4, 7], 16);
+  await checkAgainstOrt({ op: "LayerNormalization", inputs: [x, randomTensor([7], 17)], outputs: 2 }, 1e-5);
+});
+
 test("LayerNormalization refuses a Scale that does not fit the normalized shape", () => {
   assert.throws(() => runOurs({ op: "LayerNormalization", inputs: [randomTensor([2, 6], 14), randomTensor([5], 15)] }), /Scale \[5\] does not broadcast into the normalized shape \[6\]/);
 });

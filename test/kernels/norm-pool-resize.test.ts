@@ -13,6 +13,13 @@ test("Softmax along each axis matches onnxruntime", async () => {
   for (const axis of [-1, 0, 1, 2]) await checkAgainstOrt({ op: "Softmax", inputs: [randomTensor([3, 4, 5], 6)], attrs: { axis: int(axis) } }, 1e-5, `axis ${axis}`);
 });
 
+test("Softmax over a wide last axis with large logits matches onnxruntime", async () => {
+  const x = randomTensor([3, 2, 700], 20);
+  (x.data as Float32Array).forEach((v, i, d) => (d[i] = v * 80 + (i % 3 === 0 ? 500 : 0)));
+  await checkAgainstOrt({ op: "Softmax", inputs: [x] }, 1e-6);
+  await checkAgainstOrt({ op: "Softmax", inputs: [randomTensor([4, 1], 21)] }, 1e-6, "rows of one");
+});
+
 test("ReduceMean with axes attribute (opset 17) and input (opset 18) matches onnxruntime", async () => {
   const x = randomTensor([2, 3, 4, 5], 7);
   await checkAgainstOrt({ op: "ReduceMean", inputs: [x], attrs: { axes: ints([2, 3]) } }, 1e-5);
