@@ -208,13 +208,30 @@ registerOp({
   },
 });
 
-/** out[i…] = x.data[offset + Σ i_d·stride_d] over `shape` (an odometer with a tight inner loop). */
-function gatherStrided(x: Tensor, shape: readonly number[], offset: number, srcStrides: readonly number[]): Tensor {
-  const out = outputUninit(x.dtype, shape);
+/**
+ * out[i…] = x.data[offset + Σ i_d·stride_d] over `shape` (an odometer with a tight inner loop).
+ * Size-1 dims are dropped and dims that step through the source as one are merged first, so
+ * that the inner loop runs as long as it can (a whole slice of rows, a transposed plane).
+ */
+function gatherStrided(x: Tensor, outShape: readonly number[], offset: number, sourceStrides: readonly number[]): Tensor {
+  const out = outputUninit(x.dtype, outShape);
   const total = out.data.length;
   if (total === 0) return out;
   const src = x.data as Float32Array;
   const dst = out.data as Float32Array;
+  const shape: number[] = [];
+  const srcStrides: number[] = [];
+  outShape.forEach((size, d) => {
+    if (size === 1) return;
+    const last = shape.length - 1;
+    if (last >= 0 && srcStrides[last] === sourceStrides[d]! * size) {
+      shape[last]! *= size;
+      srcStrides[last] = sourceStrides[d]!;
+    } else {
+      shape.push(size);
+      srcStrides.push(sourceStrides[d]!);
+    }
+  });
   const rank = shape.length;
   if (rank === 0) {
     dst[0] = src[offset]!;

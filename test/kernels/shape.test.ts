@@ -27,6 +27,16 @@ test("Flatten, Squeeze, Unsqueeze, Transpose match onnxruntime", async () => {
   await checkAgainstOrt({ op: "Transpose", inputs: [X] });
 });
 
+test("Transpose and Slice merge dims that step through the source together", async () => {
+  const withOnes = randomTensor([1, 4, 1, 3, 5], 8);
+  await checkAgainstOrt({ op: "Transpose", inputs: [withOnes], attrs: { perm: ints([2, 0, 3, 4, 1]) } }, 0, "size-1 dims");
+  await checkAgainstOrt({ op: "Transpose", inputs: [randomTensor([1, 6, 7, 3], 9)], attrs: { perm: ints([0, 3, 1, 2]) } }, 0, "NHWC to NCHW");
+  await checkAgainstOrt({ op: "Transpose", inputs: [X], attrs: { perm: ints([1, 0, 2, 3]) } }, 0, "trailing plane whole");
+  await checkAgainstOrt({ op: "Slice", inputs: [X, i64([1], [1]), i64([1], [3]), i64([1], [1])] }, 0, "contiguous rows");
+  await checkAgainstOrt({ op: "Slice", inputs: [X, i64([2], [-1, 3]), i64Big([-INT64_MAX, 0n]), i64([2], [1, 2]), i64([2], [-1, -1])] }, 0, "reversed");
+  await checkAgainstOrt({ op: "Slice", inputs: [X, i64([1], [2]), i64([1], [2]), i64([1], [3])] }, 0, "empty");
+});
+
 test("Concat and Split (sizes input and equal parts) match onnxruntime", async () => {
   await checkAgainstOrt({ op: "Concat", inputs: [X, randomTensor([2, 1, 4, 5], 5), randomTensor([2, 2, 4, 5], 6)], attrs: { axis: int(1) } });
   await checkAgainstOrt({ op: "Concat", inputs: [X, X], attrs: { axis: int(-1) } });
