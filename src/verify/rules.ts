@@ -22,6 +22,7 @@ import type { Tensor } from "../runtime/tensor.js";
 import { verify } from "../runtime/verify.js";
 import { describeGraph } from "./describe.js";
 import { RejectedDraw, synthesize, type Candidate } from "./synthesize.js";
+import { outputError } from "./compare.js";
 
 export interface VerifyRulesOptions {
   /** Seed of the first candidate of each rule (default 0). */
@@ -181,7 +182,7 @@ function runTrial(pass: Pass, rule: Rule, ops: OpTable, seed: number, others: re
   } catch (e) {
     return { seed, size, error: Infinity, problem: `the rewritten graph does not run: ${(e as Error).message}` };
   }
-  const error = Math.max(0, ...outputNames.map((name, i) => relativeError(before[name]!, after[candidate.graph.outputs[i]!.name])));
+  const error = Math.max(0, ...outputNames.map((name, i) => outputError(before[name]!, after[candidate.graph.outputs[i]!.name])));
   return { seed, size, error };
 }
 
@@ -206,20 +207,4 @@ function counterexample(pass: Pass, rule: Rule, ops: OpTable, trial: Trial, othe
     // The failure is the rewrite itself; `problem` says so.
   }
   return { before, after, error: trial.error, ...(trial.problem ? { problem: trial.problem } : {}) };
-}
-
-/** max|a − b| / max(1, max|reference|); Infinity when the shapes differ or the output is missing. */
-function relativeError(reference: Tensor, actual: Tensor | undefined): number {
-  if (!actual || reference.shape.join() !== actual.shape.join()) return Infinity;
-  let worst = 0;
-  let scale = 1;
-  for (let i = 0; i < reference.data.length; i++) {
-    const r = Number(reference.data[i]);
-    const a = Number(actual.data[i]);
-    if (Number.isNaN(r) && Number.isNaN(a)) continue;
-    const d = Math.abs(r - a);
-    if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
-    scale = Math.max(scale, Math.abs(r));
-  }
-  return worst / scale;
 }

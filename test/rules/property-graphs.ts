@@ -14,6 +14,7 @@ import type { Graph, Value, Attrs, Dim } from "../../src/runtime/graph.js";
 import "../../src/kernels/index.js";
 import { GraphBuilder } from "../../src/runtime/json.js";
 import { f32, i64, type Tensor } from "../../src/runtime/tensor.js";
+import { describeGraph as describe } from "../../src/verify/describe.js";
 
 // ── recipes ──────────────────────────────────────────────────────────────────────────────────
 
@@ -829,48 +830,7 @@ function tflStep(k: Construction, x: Value, step: TflStep): Value {
   }
 }
 
-// ── describing ───────────────────────────────────────────────────────────────────────────────
-
-const shapeText = (v: Value | undefined) => (v ? `[${(v.shape ?? ["?"]).join(",")}]` : "_");
-
-function attrText(a: Attrs[string]): string {
-  switch (a.type) {
-    case "ints":
-    case "floats":
-      return `[${a.value.map((v) => +v.toPrecision(4)).join(",")}]`;
-    case "float":
-      return String(+a.value.toPrecision(4));
-    case "tensor":
-    case "opaque":
-      return a.type;
-    default:
-      return String(a.value);
-  }
-}
-
-/**
- * One line per node in execution order: `t3[1,4,5,5] = Conv{group=2,…}(x[1,4,7,7], W#2[4,2,3,3])`,
- * constants as `#id` with their shape (and value when they have one element), outputs marked.
- */
+/** The graph as text, one line per node (src/verify/describe.ts), for failure messages. */
 export function describeGraph(graph: Graph): string {
-  const names = new Map<Value, string>();
-  let counter = 0;
-  const nameOf = (v: Value | undefined): string => {
-    if (!v) return "_";
-    if (v.constant) {
-      const t = v.constant;
-      const value = t.data.length === 1 ? `=${+Number(t.data[0]).toPrecision(4)}` : "";
-      return `const${shapeText(v)}${value}`;
-    }
-    let n = names.get(v);
-    if (!n) names.set(v, (n = graph.inputs.includes(v) ? v.name : `t${++counter}`));
-    return `${n}${shapeText(v)}`;
-  };
-  const lines = graph.topoOrder().map((node) => {
-    const attrs = Object.entries(node.attrs).map(([key, a]) => `${key}=${attrText(a)}`);
-    const outs = node.outputs.map(nameOf).join(", ");
-    return `${outs} = ${node.op}${attrs.length ? `{${attrs.join(" ")}}` : ""}(${node.inputs.map(nameOf).join(", ")})`;
-  });
-  lines.push(`outputs: ${graph.outputs.map(nameOf).join(", ")}`);
-  return lines.join("\n");
+  return describe(graph).join("\n");
 }

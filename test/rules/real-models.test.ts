@@ -10,7 +10,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execute, inferGraph, loadOnnx, loadPass, optimize, verify, type Graph, type Node, type Tensor, type Value } from "../../src/index.js";
-import { MODELS } from "../../bench/models.js";
+import { MODELS } from "../../bench/real-models.js";
 import { encodeOnnx } from "../../src/onnx/save.js";
 import { randomInput, relativeError, runOrt } from "../onnx/ort.js";
 

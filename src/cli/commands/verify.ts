@@ -15,10 +15,11 @@
  */
 import type { Command } from "commander";
 import { renderDiagnostics, sourcesOf } from "../../compiler/render.js";
-import { execute, loadGraph, loadPass, optimize, type Pass, type Tensor } from "../../index.js";
+import { execute, loadGraph, loadPass, optimize, type Pass } from "../../index.js";
 import type { PackCheck, RuleCheck } from "../../verify/rules.js";
 import { checkExecutable, dimSizes, parseSeed, randomFeeds } from "../inputs.js";
 import { collect, runModelCommand, table, UsageError } from "../model-errors.js";
+import { outputError } from "../../verify/compare.js";
 
 interface VerifyFlags {
   pass?: string[];
@@ -150,7 +151,7 @@ async function verifyModel(model: string, flags: VerifyFlags): Promise<void> {
     const graph = loadGraph(model);
     const stats = optimize(graph, { passes, disable });
     const outputs = execute(graph, feeds);
-    const error = Math.max(...outputNames.map((name) => relativeError(reference[name]!, outputs[name], name)));
+    const error = Math.max(...outputNames.map((name) => outputError(reference[name]!, outputs[name])));
     return { stats, error };
   };
 
@@ -178,21 +179,4 @@ async function verifyModel(model: string, flags: VerifyFlags): Promise<void> {
     process.stderr.write(`fusec: ${failures} check(s) exceeded the tolerance\n`);
     process.exitCode = 1;
   }
-}
-
-/** max|a - b| / max(1, max|reference|); Infinity when shapes differ or a value is missing. */
-function relativeError(reference: Tensor, actual: Tensor | undefined, name: string): number {
-  if (!actual) throw new Error(`the optimized model did not produce output "${name}"`);
-  if (reference.data.length !== actual.data.length || reference.shape.join() !== actual.shape.join()) return Infinity;
-  let worst = 0;
-  let scale = 1;
-  for (let i = 0; i < reference.data.length; i++) {
-    const r = Number(reference.data[i]);
-    const a = Number(actual.data[i]);
-    if (Number.isNaN(r) && Number.isNaN(a)) continue;
-    const d = Math.abs(r - a);
-    if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
-    scale = Math.max(scale, Math.abs(r));
-  }
-  return worst / scale;
 }
