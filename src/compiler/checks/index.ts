@@ -10,6 +10,7 @@ import { checkAttrType } from "./attr-type.js";
 import { checkBadSpread } from "./bad-spread.js";
 import { checkBuiltinCall } from "./builtin-call.js";
 import { checkCoalesce } from "./coalesce.js";
+import { checkDuplicateBinding } from "./duplicate-binding.js";
 import { checkConditionType } from "./condition-type.js";
 import { checkDuplicateOp } from "./duplicate-op.js";
 import { checkDuplicateRule } from "./duplicate-rule.js";
@@ -42,6 +43,7 @@ const checks: Check[] = [
   checkAttrType,
   checkMissingAttr,
   checkBadSpread,
+  checkDuplicateBinding,
   checkUnboundVar,
   checkUnusedBinding,
   checkNonConstExpr,
