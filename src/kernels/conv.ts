@@ -457,10 +457,13 @@ function convTransposeAxes(spatial: readonly number[], kernel: readonly number[]
     let target: number | undefined = outputShape.length ? outputShape[outputShape.length - rank + i]! : undefined;
     if (target === undefined && (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER")) target = size * stride;
     if (target !== undefined) {
-      const total = full - target;
-      const half = Math.floor(total / 2);
-      const padBegin = autoPad === "SAME_UPPER" ? total - half : half;
-      return { size, kernel: kernel[i]!, stride, dilation, padBegin, out: target };
+      // As the ONNX spec and onnxruntime: SAME_UPPER puts the odd pad at the end, every other
+      // mode at the start; an output larger than the full one is not padded (onnxruntime
+      // clamps the total at 0), so with auto_pad it comes out at the full size.
+      const total = Math.max(0, full - target);
+      const padBegin = autoPad === "SAME_UPPER" ? Math.floor(total / 2) : total - Math.floor(total / 2);
+      const out = outputShape.length ? target : full - total;
+      return { size, kernel: kernel[i]!, stride, dilation, padBegin, out };
     }
     const padBegin = autoPad === "VALID" ? 0 : pads[i]!;
     const padEnd = autoPad === "VALID" ? 0 : pads[i + rank]!;

@@ -73,8 +73,9 @@ registerOp({
     }
     return [{ dtype: "float32", shape: resizePlan(x.shape as number[], scales, sizes, attrs).out }];
   },
-  kernel: (inputs, attrs) => {
-    checkAttrs(attrs);
+  kernel: (inputs, given) => {
+    checkAttrs(given);
+    const attrs = inputs.length === 2 ? opset10Attrs(given) : given;
     const x = need(inputs, 0, "X");
     const scalesT = inputs.length === 2 ? inputs[1] : inputs[2];
     const scales = scalesT && scalesT.data.length > 0 ? tensorNumbers(scalesT) : undefined;
@@ -90,6 +91,24 @@ registerOp({
     return [current];
   },
 });
+
+/**
+ * Internal nearest_mode of the opset-10 form (as onnxruntime runs it): the source index is
+ * floored along axes that grow and ceiled along axes that shrink.
+ */
+const OPSET10_NEAREST = "opset10";
+
+/**
+ * The two-input form (X, scales) is Resize-10, which has neither coordinate_transformation_mode
+ * nor nearest_mode: it samples at o / scale ("asymmetric"), like Upsample.
+ */
+function opset10Attrs(attrs: Attrs): Attrs {
+  return {
+    ...attrs,
+    coordinate_transformation_mode: { type: "string", value: "asymmetric" },
+    nearest_mode: { type: "string", value: OPSET10_NEAREST },
+  };
+}
 
 /** Source coordinate of output index `o` along an axis (ONNX coordinate_transformation_mode). */
 function sourceCoordinate(transform: string, o: number, scale: number, inSize: number, outSize: number): number {
@@ -140,7 +159,8 @@ interface AxisTable {
 function axisTable(inSize: number, outSize: number, scale: number, attrs: Attrs): AxisTable {
   const mode = attrString(attrs, "mode", "nearest");
   const transform = attrString(attrs, "coordinate_transformation_mode", "half_pixel");
-  const nearestMode = attrString(attrs, "nearest_mode", "round_prefer_floor");
+  const givenNearest = attrString(attrs, "nearest_mode", "round_prefer_floor");
+  const nearestMode = givenNearest === OPSET10_NEAREST ? (scale < 1 ? "ceil" : "floor") : givenNearest;
   const lo = new Int32Array(outSize);
   const hi = new Int32Array(outSize);
   const weight = new Float32Array(outSize);
