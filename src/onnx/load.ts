@@ -111,10 +111,56 @@ class ModelReader {
     }
     try {
       inferGraph(this.graph);
+      if (this.opset < 13 && this.spellOutOldSoftmax()) inferGraph(this.graph);
     } catch (e) {
       this.fail(`shape inference failed: ${firstLine(e)}`);
     }
     return this.graph;
+  }
+
+  private get opset(): number {
+    return (this.graph.meta.opsets as Record<string, number>)[""] ?? 0;
+  }
+
+  /**
+   * Before opset 13, Softmax, LogSoftmax and Hardmax flatten their input to 2-D at `axis`
+   * (default 1) and normalize each row; from 13 on (fusec's kernels and rules) they work along
+   * the one axis. Where the axis is the last one both agree and the node only gets an explicit
+   * `axis`; anywhere else the node is spelled out as Flatten → op along the rows → Reshape back,
+   * which means the same at every opset. Returns whether the graph changed.
+   */
+  private spellOutOldSoftmax(): boolean {
+    const graph = this.graph;
+    let changed = false;
+    for (const node of [...graph.nodes]) {
+      if (node.domain !== "" || !ROW_NORMALIZERS.has(node.op) || node.outputs.length !== 1) continue;
+      const x = node.inputs[0];
+      const axisAttr = node.attrs["axis"];
+      const axis = axisAttr?.type === "int" ? axisAttr.value : 1;
+      if (!x) continue;
+      const rank = x.shape?.length;
+      if (rank !== undefined && (axis === -1 || axis === rank - 1)) {
+        node.attrs = { ...node.attrs, axis: { type: "int", value: -1 } };
+        changed = true;
+        continue;
+      }
+      const y = node.outputs[0]!;
+      const rows = graph.newValue(`${node.name}_rows`);
+      graph.addNode({ op: "Flatten", name: graph.freshName(`${node.name}_flatten`), inputs: [x], attrs: { axis: { type: "int", value: axis } }, outputs: [rows] });
+      const shape = x.shape?.every((d) => typeof d === "number")
+        ? graph.addConstant(tensor("int64", [x.shape.length], x.shape), `${node.name}_shape`)
+        : graph.newValue(`${node.name}_shape`);
+      if (!shape.isConstant) graph.addNode({ op: "Shape", name: graph.freshName(`${node.name}_shape`), inputs: [x], outputs: [shape] });
+      const normalizedRows = graph.newValue(`${node.name}_out`);
+      graph.setInput(node, 0, rows);
+      node.attrs = { ...node.attrs, axis: { type: "int", value: -1 } };
+      y.producer = undefined;
+      node.outputs = [normalizedRows];
+      normalizedRows.producer = node;
+      graph.addNode({ op: "Reshape", name: graph.freshName(`${node.name}_reshape`), inputs: [normalizedRows, shape], outputs: [y] });
+      changed = true;
+    }
+    return changed;
   }
 
   private modelInfo(g: GraphProto): Record<string, unknown> {
@@ -346,6 +392,9 @@ class ModelReader {
     if (v.shape === undefined && shape) v.shape = shape;
   }
 }
+
+/** Ops whose `axis` meant "flatten to 2-D there" before opset 13. */
+const ROW_NORMALIZERS = new Set(["Softmax", "LogSoftmax", "Hardmax"]);
 
 function opaqueAttr(a: AttributeProto | { name: string; type: number; t: ITensorProto }): Attr {
   return { type: "opaque", value: encodeAttribute(a), onnxType: a.type ?? 0 };
