@@ -2889,7 +2889,8 @@ function matchMul(rw: Rewriter, root: Node): boolean {
         rw.fail("HardSigmoid has no alpha");
         continue;
       }
-      if (rw.attrFloat(hs, "beta", 0.5) !== 0.5) {
+      const beta = rw.attrFloat(hs, "beta", 0.5);
+      if (beta === undefined || Math.fround(beta) !== Math.fround(0.5)) {
         rw.fail("HardSigmoid.beta is not 0.5");
         continue;
       }

@@ -394,6 +394,19 @@ class RuleLowering {
         continue;
       }
       const reason = `${decl.name}.${attr.name} is not ${this.text(a.value)}`;
+      if (attr.type.kind === "float" || attr.type.kind === "floats") {
+        // Float attributes are float32 in a model (0.2 is stored as 0.20000000298023224): both
+        // sides are rounded to float32 before comparing.
+        const name = this.fresh(attr.name);
+        this.emit({ kind: "const", name, init: read });
+        const absent = binary("===", ref(name), { kind: "undefined" });
+        const differs =
+          attr.type.kind === "float"
+            ? binary("!==", call("Math.fround", ref(name)), call("Math.fround", literal(a.value)))
+            : not(call("G.equalLists", call(`${name}.map`, ref("Math.fround")), float32Literal(a.value)));
+        this.check(binary("||", absent, differs), reason);
+        continue;
+      }
       if (ty === "numbers") {
         const name = this.fresh(attr.name);
         this.emit({ kind: "const", name, init: read });
@@ -918,6 +931,11 @@ function literal(l: Literal): Code {
     case "List":
       return { kind: "array", items: l.items.map(literal) };
   }
+}
+
+/** A float list literal rounded to float32, element by element, as attribute values are. */
+function float32Literal(l: Literal): Code {
+  return l.kind === "List" ? { kind: "array", items: l.items.map(float32Literal) } : l.kind === "Number" ? num(Math.fround(l.value)) : literal(l);
 }
 
 const NEGATED: Record<string, string> = { "===": "!==", "!==": "===", "<": ">=", ">=": "<", ">": "<=", "<=": ">" };

@@ -2,7 +2,8 @@
  * Generated modules type-check under the project's strict tsconfig and load under tsx: the
  * fixture test/fixtures/compiler/typecheck/rich.rules uses every construct codegen emits
  * (nested commutative ops, attribute captures and literals, list conditions, lets, extern
- * predicates, rule families, results in another domain, constant expressions).
+ * predicates, rule families, results in another domain, constant expressions, float attribute
+ * literals).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -37,7 +38,7 @@ test("a module using every construct type-checks with tsc and loads", async () =
     assert.is(pass.name, "rich");
     assert.equal(
       pass.rules.map((r) => r.name),
-      ["NestedCommutative", "CaptureAttrs", "ActOfConv[Relu,Relu]", "ActOfConv[Sigmoid,Sigmoid]", "ShapeExprs"],
+      ["NestedCommutative", "CaptureAttrs", "ActOfConv[Relu,Relu]", "ActOfConv[Sigmoid,Sigmoid]", "ShapeExprs", "FloatAttrLiterals"],
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
