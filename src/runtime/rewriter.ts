@@ -48,6 +48,9 @@ export interface Failure {
 
 const NONE: ReadonlySet<number> = new Set();
 
+/** How many of the root's nearest ancestors the cycle check looks at before walking downstream. */
+const NEAR_ANCESTORS = 256;
+
 interface StagedNode {
   op: string;
   domain: string;
@@ -267,6 +270,8 @@ export class GraphRewriter implements Rewriter {
         if (v && rootOutputs.includes(v)) throw new RewriteAbort(`the result reads "${v.name}", the value it replaces`);
       }
     }
+    const downstream = this.readFromDownstream(root, values, needed.nodes);
+    if (downstream) throw new RewriteAbort(`the result uses "${downstream.name}", which is computed from "${root.name}" (a cycle)`);
     const graphOutputs = graph.outputs;
     const identityFor = new Set<number>();
     const names = new Map<Value, string>();
@@ -335,6 +340,49 @@ export class GraphRewriter implements Rewriter {
       constants: this.stagedConstants.filter((c) => neededConstants.has(c)),
       nodes: this.stagedNodes.filter((n) => neededNodes.has(n)),
     };
+  }
+
+  /**
+   * An existing value the replacement uses (directly or as an operand of a staged node) that is
+   * computed from the root, so that rewiring the root's readers would close a cycle; undefined
+   * when there is none. Operands found among the root's nearest ancestors (where a matched
+   * pattern's operands are) are cleared cheaply; only the rest cost a walk over the root's
+   * descendants.
+   */
+  private readFromDownstream(root: Node, values: readonly Value[], nodes: readonly StagedNode[]): Value | undefined {
+    const suspects = new Set<Value>();
+    const consider = (v: Value | undefined) => {
+      if (v && !this.staged.has(v) && v.producer && this.graph.nodes.has(v.producer)) suspects.add(v);
+    };
+    values.forEach(consider);
+    for (const n of nodes) n.inputs.forEach(consider);
+    if (suspects.size === 0) return undefined;
+    const seen = new Set<Node>([root]);
+    const frontier: Node[] = [root];
+    for (let i = 0; i < frontier.length && seen.size <= NEAR_ANCESTORS && suspects.size > 0; i++) {
+      for (const v of frontier[i]!.inputs) {
+        if (!v) continue;
+        suspects.delete(v);
+        if (v.producer && !seen.has(v.producer)) {
+          seen.add(v.producer);
+          frontier.push(v.producer);
+        }
+      }
+    }
+    if (suspects.size === 0) return undefined;
+    const visited = new Set<Node>();
+    const stack = [...root.outputs];
+    while (stack.length > 0) {
+      for (const { node } of stack.pop()!.uses) {
+        if (visited.has(node)) continue;
+        visited.add(node);
+        for (const out of node.outputs) {
+          if (suspects.has(out)) return out;
+          stack.push(out);
+        }
+      }
+    }
+    return undefined;
   }
 
   private inGraph(v: Value): boolean {
