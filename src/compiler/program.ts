@@ -403,7 +403,8 @@ export function exprKind(expr: Expr, scope: RuleScope, externs?: Map<string, Ext
           if (left === "tensor" || right === "tensor") return "tensor";
           if (left === "unknown" || right === "unknown") return "unknown";
           if (isList(left) || isList(right)) return "list";
-          return left === "int" && right === "int" ? "int" : "float";
+          // A quotient of integers is fractional in general (3 / 2): it is a float.
+          return left === "int" && right === "int" && expr.op !== "/" ? "int" : "float";
       }
     }
   }
