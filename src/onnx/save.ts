@@ -58,6 +58,7 @@ export function writeAtomically(path: string, bytes: Uint8Array | string): void 
 class ModelWriter implements LoweringSink {
   private readonly names = new Map<Value, string>();
   private readonly taken = new Set<string>();
+  private readonly nodeNames = new Set<string>();
   private readonly nodes: INodeProto[] = [];
   private readonly initializers: ITensorProto[] = [];
   private readonly opsets: Record<string, number>;
@@ -83,7 +84,7 @@ class ModelWriter implements LoweringSink {
     const outputs = g.outputs.map((v, i) => {
       const name = outputNames[i]!;
       if (this.nameOf(v) !== name) {
-        this.nodes.push({ opType: "Identity", name: this.fresh(`${name}_identity`), input: [this.nameOf(v)], output: [name] });
+        this.nodes.push({ opType: "Identity", name: this.nodeName(`${name}_identity`), input: [this.nameOf(v)], output: [name] });
       }
       return valueInfo(name, v.dtype, v.shape);
     });
@@ -180,7 +181,18 @@ class ModelWriter implements LoweringSink {
   emit(op: string, domain: string, inputs: string[], outputs: string[], attrs: Attrs, name?: string): void {
     if (domain !== "" && !(domain in this.opsets)) this.opsets[domain] = 1;
     const attribute = Object.entries(attrs).map(([key, a]) => attributeProto(key, a));
-    this.nodes.push({ opType: op, domain, name: name ?? this.fresh(op), input: inputs, output: outputs, attribute });
+    this.nodes.push({ opType: op, domain, name: this.nodeName(name ?? op), input: inputs, output: outputs, attribute });
+  }
+
+  /**
+   * `base`, or a variant of it, unique among the file's node names (onnxruntime rejects a model
+   * with two nodes of one name; rewrites and loaded files may both bring such names).
+   */
+  private nodeName(base: string): string {
+    let name = base;
+    for (let i = 1; this.nodeNames.has(name); i++) name = `${base}_${i}`;
+    this.nodeNames.add(name);
+    return name;
   }
 
   private emitNode(op: string, domain: string, inputs: (Value | undefined)[], outputs: Value[], attrs: Attrs, name: string): void {
