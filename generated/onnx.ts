@@ -864,35 +864,35 @@ function matchAveragePool(rw: Rewriter, root: Node): boolean {
       rw.fail("where len(ints(pads)) == 8");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[0] !== 0) {
+    if (G.dim(T.ints(padsTensor), 0) !== 0) {
       rw.fail("where ints(pads)[0] == 0");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[1] !== 0) {
+    if (G.dim(T.ints(padsTensor), 1) !== 0) {
       rw.fail("where ints(pads)[1] == 0");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[4] !== 0) {
+    if (G.dim(T.ints(padsTensor), 4) !== 0) {
       rw.fail("where ints(pads)[4] == 0");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[5] !== 0) {
+    if (G.dim(T.ints(padsTensor), 5) !== 0) {
       rw.fail("where ints(pads)[5] == 0");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[2] < 0) {
+    if (G.dim(T.ints(padsTensor), 2) < 0) {
       rw.fail("where ints(pads)[2] >= 0");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[3] < 0) {
+    if (G.dim(T.ints(padsTensor), 3) < 0) {
       rw.fail("where ints(pads)[3] >= 0");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[6] < 0) {
+    if (G.dim(T.ints(padsTensor), 6) < 0) {
       rw.fail("where ints(pads)[6] >= 0");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[7] < 0) {
+    if (G.dim(T.ints(padsTensor), 7) < 0) {
       rw.fail("where ints(pads)[7] >= 0");
       break FoldPadIntoAveragePool;
     }
@@ -900,29 +900,29 @@ function matchAveragePool(rw: Rewriter, root: Node): boolean {
       rw.fail("where len(k) == 2");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[2] >= k[0]) {
+    if (G.dim(T.ints(padsTensor), 2) >= G.dim(k, 0)) {
       rw.fail("where ints(pads)[2] < k[0]");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[6] >= k[0]) {
+    if (G.dim(T.ints(padsTensor), 6) >= G.dim(k, 0)) {
       rw.fail("where ints(pads)[6] < k[0]");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[3] >= k[1]) {
+    if (G.dim(T.ints(padsTensor), 3) >= G.dim(k, 1)) {
       rw.fail("where ints(pads)[3] < k[1]");
       break FoldPadIntoAveragePool;
     }
-    if (T.ints(padsTensor)[7] >= k[1]) {
+    if (G.dim(T.ints(padsTensor), 7) >= G.dim(k, 1)) {
       rw.fail("where ints(pads)[7] < k[1]");
       break FoldPadIntoAveragePool;
     }
     const [newAveragePool] = rw.create("AveragePool", "", [x], {
       ...rw.attrsOf(root),
       pads: A.ints([
-        T.ints(padsTensor)[2],
-        T.ints(padsTensor)[3],
-        T.ints(padsTensor)[6],
-        T.ints(padsTensor)[7],
+        G.dim(T.ints(padsTensor), 2),
+        G.dim(T.ints(padsTensor), 3),
+        G.dim(T.ints(padsTensor), 6),
+        G.dim(T.ints(padsTensor), 7),
       ]),
       count_include_pad: A.int(1),
     });
@@ -1579,45 +1579,45 @@ function matchConv(rw: Rewriter, root: Node): boolean {
       rw.fail("where len(ints(pads)) == 8");
       break FoldPadIntoConv;
     }
-    if (T.ints(padsTensor)[0] !== 0) {
+    if (G.dim(T.ints(padsTensor), 0) !== 0) {
       rw.fail("where ints(pads)[0] == 0");
       break FoldPadIntoConv;
     }
-    if (T.ints(padsTensor)[1] !== 0) {
+    if (G.dim(T.ints(padsTensor), 1) !== 0) {
       rw.fail("where ints(pads)[1] == 0");
       break FoldPadIntoConv;
     }
-    if (T.ints(padsTensor)[4] !== 0) {
+    if (G.dim(T.ints(padsTensor), 4) !== 0) {
       rw.fail("where ints(pads)[4] == 0");
       break FoldPadIntoConv;
     }
-    if (T.ints(padsTensor)[5] !== 0) {
+    if (G.dim(T.ints(padsTensor), 5) !== 0) {
       rw.fail("where ints(pads)[5] == 0");
       break FoldPadIntoConv;
     }
-    if (T.ints(padsTensor)[2] < 0) {
+    if (G.dim(T.ints(padsTensor), 2) < 0) {
       rw.fail("where ints(pads)[2] >= 0");
       break FoldPadIntoConv;
     }
-    if (T.ints(padsTensor)[3] < 0) {
+    if (G.dim(T.ints(padsTensor), 3) < 0) {
       rw.fail("where ints(pads)[3] >= 0");
       break FoldPadIntoConv;
     }
-    if (T.ints(padsTensor)[6] < 0) {
+    if (G.dim(T.ints(padsTensor), 6) < 0) {
       rw.fail("where ints(pads)[6] >= 0");
       break FoldPadIntoConv;
     }
-    if (T.ints(padsTensor)[7] < 0) {
+    if (G.dim(T.ints(padsTensor), 7) < 0) {
       rw.fail("where ints(pads)[7] >= 0");
       break FoldPadIntoConv;
     }
     const [newConv] = rw.create("Conv", "", [x, W, b], {
       ...rw.attrsOf(root),
       pads: A.ints([
-        T.ints(padsTensor)[2],
-        T.ints(padsTensor)[3],
-        T.ints(padsTensor)[6],
-        T.ints(padsTensor)[7],
+        G.dim(T.ints(padsTensor), 2),
+        G.dim(T.ints(padsTensor), 3),
+        G.dim(T.ints(padsTensor), 6),
+        G.dim(T.ints(padsTensor), 7),
       ]),
     });
     return rw.replace(root, [newConv]);
@@ -1955,7 +1955,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
         rw.fail("where a == a2");
         continue;
       }
-      if (!(a[0] === -1 || a[0] === G.rank(rw.shape(x)) - 1)) {
+      if (!(G.dim(a, 0) === -1 || G.dim(a, 0) === G.rank(rw.shape(x)) - 1)) {
         rw.fail("where a[0] == -1 || a[0] == rank(x) - 1");
         continue;
       }
@@ -2102,7 +2102,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
           rw.fail("where a == a2");
           continue;
         }
-        if (!(a[0] === -1 || a[0] === G.rank(rw.shape(x)) - 1)) {
+        if (!(G.dim(a, 0) === -1 || G.dim(a, 0) === G.rank(rw.shape(x)) - 1)) {
           rw.fail("where a[0] == -1 || a[0] == rank(x) - 1");
           continue;
         }

@@ -467,7 +467,10 @@ class RuleLowering {
         const index = this.expr(e.index);
         if (target.ty !== "numbers" && target.ty !== "strings") throw new LowerError("only lists can be indexed", e.target.span);
         if (index.ty !== "number") throw new LowerError("an index must be a number", e.index.span);
-        return { code: { kind: "index", target: target.code, index: index.code }, ty: target.ty === "numbers" ? "number" : "string" };
+        // A number list is indexed like dim(v, i): negative counts from the end, out of range
+        // aborts the rule (JavaScript's p[-1] would be undefined and compare unequal to anything).
+        if (target.ty === "numbers") return { code: call("G.dim", target.code, index.code), ty: "number" };
+        return { code: { kind: "index", target: target.code, index: index.code }, ty: "string" };
       }
       case "Call":
         return this.callExpr(e);
