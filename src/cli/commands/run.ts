@@ -53,15 +53,31 @@ function runModel(model: string, flags: RunFlags): void {
   mkdirSync(outDir, { recursive: true });
   const names = (graph.meta["outputNames"] as string[] | undefined) ?? [];
   const rows: (string | number)[][] = [["output", "shape", "min", "max", "mean"]];
+  const outputFiles = new Map<string, string>();
   graph.outputs.forEach((v, i) => {
     const name = names[i] ?? v.name;
     const t = results[v.name];
     if (!t) throw new Error(`the executor returned no value for output "${name}"`);
-    writeAtomically(join(outDir, `${name.replace(/[^A-Za-z0-9._-]/g, "_")}.npy`), new Uint8Array(toNpy(t)));
+    writeAtomically(join(outDir, outputFile(name, outputFiles)), new Uint8Array(toNpy(t)));
     const { min, max, mean } = summary(t);
     rows.push([name, `${t.dtype}[${t.shape.join(", ")}]`, min, max, mean]);
   });
   for (const line of table(rows)) process.stdout.write(`${line}\n`);
+}
+
+/**
+ * `<name>.npy` with characters unsafe in file names replaced, made unique among the files of
+ * other outputs in `files` (names such as "a/b" and "a_b" would otherwise overwrite each other).
+ */
+function outputFile(name: string, files: Map<string, string>): string {
+  const known = files.get(name);
+  if (known) return known;
+  const taken = new Set([...files.values()].map((f) => f.toLowerCase()));
+  const base = name.replace(/[^A-Za-z0-9._-]/g, "_");
+  let file = `${base}.npy`;
+  for (let i = 1; taken.has(file.toLowerCase()); i++) file = `${base}_${i}.npy`;
+  files.set(name, file);
+  return file;
 }
 
 const NPY_DTYPES: Record<string, DType> = { f4: "float32", f8: "float32", i8: "int64", i4: "int32", b1: "bool", u1: "bool" };
@@ -84,7 +100,10 @@ function readNpy(file: string, input: Value): Tensor {
     throw new UsageError(`--input ${input.name}: ${file} has shape [${array.shape}], the input is [${declared.join(", ")}]`);
   }
   const data = array.data as ArrayLike<number> & ArrayBufferView;
-  return dtype === "int64" ? tensor(dtype, array.shape, data as unknown as BigInt64Array) : tensor(dtype, array.shape, Array.from(data));
+  if (dtype === "int64") return tensor(dtype, array.shape, data as unknown as BigInt64Array);
+  // A uint8 array read as booleans holds any byte: nonzero is true (1), as numpy's astype(bool).
+  if (dtype === "bool") return tensor(dtype, array.shape, Uint8Array.from(data, (x) => (x ? 1 : 0)));
+  return tensor(dtype, array.shape, Array.from(data));
 }
 
 function toNpy(t: Tensor): ArrayBuffer {
