@@ -500,6 +500,7 @@ class RuleLowering {
         const left = this.expr(e.left);
         const right = this.expr(e.right);
         if (isList(left.ty) || isList(right.ty)) {
+          if (!isList(left.ty) || !isList(right.ty)) throw new LowerError(`cannot compare ${describeTy(left.ty)} with ${describeTy(right.ty)}`, e.span);
           const same = call("G.equalLists", left.code, right.code);
           return { code: e.op === "==" ? same : not(same), ty: "bool" };
         }
@@ -526,7 +527,7 @@ class RuleLowering {
   private requireComparable(left: Typed, right: Typed, e: Expr): void {
     const scalar = (t: Ty) => t === "number" || t === "string" || t === "bool";
     if (!scalar(left.ty) || !scalar(right.ty) || left.ty !== right.ty) {
-      throw new LowerError(`cannot compare ${left.ty} with ${right.ty}`, e.span);
+      throw new LowerError(`cannot compare ${describeTy(left.ty)} with ${describeTy(right.ty)}`, e.span);
     }
   }
 
@@ -912,6 +913,20 @@ function attrTyOf(paramType: string): Ty | undefined {
 
 function describeAttr(t: AttrType): string {
   return t.kind === "enum" ? `enum(${t.values.join(", ")})` : t.kind;
+}
+
+/** A type as a diagnostic names it. */
+function describeTy(t: Ty): string {
+  const names: Record<Ty, string> = {
+    value: "a graph value",
+    tensor: "a constant tensor",
+    number: "a number",
+    numbers: "a list of numbers",
+    string: "a string",
+    strings: "a list of strings",
+    bool: "a boolean",
+  };
+  return names[t];
 }
 
 function isList(t: Ty): boolean {

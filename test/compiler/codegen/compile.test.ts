@@ -122,6 +122,21 @@ rule ScaleNotConst:
   assert.is(errors[0]!.span.start.line, lineOf(bad, "=> Conv(x, W * C@0"));
 });
 
+test("comparing a list with list arithmetic (a tensor) is a diagnostic, not code that cannot type-check", async () => {
+  const bad = `${dialect}
+rule PadsPlusOne:
+  Relu(c: Conv(_x, _W) { pads: p })
+  where p + 1 == [1, 1, 1, 1]
+  => c
+`;
+  const result = await compileSource(bad);
+  assert.equal(result.modules, []);
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  assert.is(errors.length, 1);
+  assert.match(errors[0]!.message, "cannot compare a constant tensor with a list of numbers");
+  assert.is(errors[0]!.span.start.line, lineOf(bad, "where p + 1"));
+});
+
 test("a multi-output root may be replaced by one value: its leading output", async () => {
   const source = `
 dialect d {
