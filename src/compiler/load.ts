@@ -3,7 +3,7 @@
  * file). Each file is parsed once; missing files and import cycles become diagnostics at the
  * `import` that caused them. Files come back in dependency order: imports before importers.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import * as nodePath from "node:path";
 import type { RulesFile, Span } from "./ast.js";
 import { error, type Diagnostic } from "./diagnostics.js";
@@ -56,13 +56,19 @@ class Loader {
     const source = this.read(key);
     if (source === undefined) {
       const span = importSpan ?? { file: path, start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
-      const message = importSpan ? `cannot find imported file '${path}'` : `cannot read rules file '${path}'`;
+      const directory = isDirectory(key);
+      const message = directory
+        ? `'${path}' is a directory; name the .rules files to ${importSpan ? "import" : "read"}`
+        : importSpan
+          ? `cannot find imported file '${path}'`
+          : `cannot read rules file '${path}'`;
       this.diagnostics.push(error(importSpan ? "import-not-found" : "file-not-found", message, span));
       return undefined;
     }
     const { file, diagnostics } = parseRules(path, source);
     this.loaded.set(key, file);
     this.diagnostics.push(...diagnostics);
+    if (!this.given.has(key)) this.diagnostics.push(...missingExternModules(file));
     this.stack.push({ key, path });
     for (const imported of file.imports) {
       this.load(joinRelative(path, imported.path), imported.span);
@@ -80,6 +86,21 @@ class Loader {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** Extern predicates whose module does not exist next to the rules file declaring them. */
+function missingExternModules(file: RulesFile): Diagnostic[] {
+  return file.externs
+    .filter((e) => !existsSync(nodePath.resolve(nodePath.dirname(file.path), e.from)))
+    .map((e) => error("extern-not-found", `cannot find '${e.from}', the module of extern predicate '${e.name}' (relative to this rules file)`, e.span));
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

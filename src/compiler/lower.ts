@@ -234,13 +234,19 @@ type Binding =
   | { kind: "attr"; name: string; ty: Ty }
   | { kind: "let"; name: string; ty: Ty };
 
+/** Names generated code declares or reads itself (keywords included): no local or extern may take them. */
 const RESERVED = new Set(
-  ("rw root A G T Node Pass Rewriter RuleInfo rules pass apply undefined NaN Infinity arguments eval " +
+  ("rw root node A G T Node Pass Rewriter RuleInfo rules pass apply bothOrders rootKey Math undefined NaN Infinity arguments eval " +
     "break case catch class const continue debugger default delete do else enum export extends false finally " +
     "for function if import in instanceof new null return super switch this throw true try typeof var void " +
     "while with yield let static implements interface package private protected public await")
     .split(" "),
 );
+
+/** Whether an extern predicate named `name` would collide with what generated code declares. */
+export function isGeneratedName(name: string): boolean {
+  return RESERVED.has(name) || /^match[A-Z0-9_$]/.test(name);
+}
 
 class RuleLowering {
   private readonly scope = new Map<string, Binding>();

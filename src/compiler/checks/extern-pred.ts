@@ -1,8 +1,12 @@
-/** Every call of an extern predicate passes as many arguments as it declares, each of the declared type. */
+/**
+ * An extern predicate has a name of its own (not a built-in's, not one generated code declares),
+ * and every call passes as many arguments as it declares, each of the declared type.
+ */
 import type { ParamType } from "../ast.js";
 import { error, type Diagnostic } from "../diagnostics.js";
 import { exprKind, forEachExpr, type ExprKind, type Program } from "../program.js";
 import { lookupBuiltin } from "../builtins.js";
+import { isGeneratedName } from "../lower.js";
 
 const accepts: Record<ParamType, ExprKind[]> = {
   value: ["value", "tensor"],
@@ -18,6 +22,16 @@ const accepts: Record<ParamType, ExprKind[]> = {
 
 export function checkExternPred(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
+  for (const file of program.files) {
+    for (const extern of file.externs) {
+      // A built-in of the same name would be called instead of the user's predicate.
+      if (lookupBuiltin(extern.name)) {
+        diagnostics.push(error("extern-pred", `'${extern.name}' is a built-in function; give the extern predicate another name`, extern.span));
+      } else if (isGeneratedName(extern.name)) {
+        diagnostics.push(error("extern-pred", `'${extern.name}' is a name generated code uses; give the extern predicate another name`, extern.span));
+      }
+    }
+  }
   for (const rule of program.rules) {
     const scope = program.scopes.get(rule)!;
     forEachExpr(rule, (expr) => {

@@ -37,6 +37,17 @@ test("a missing import and a missing root file are diagnostics, not exceptions",
   );
 });
 
+test("a directory given as a rules file or imported is named as a directory", () => {
+  const result = loadRules(["test/fixtures/compiler/pass", { path: "/v/m.rules", source: `import "${process.cwd()}/rules/dialects"` }]);
+  assert.equal(
+    result.diagnostics.map((d) => [d.code, d.message]),
+    [
+      ["file-not-found", "'test/fixtures/compiler/pass' is a directory; name the .rules files to read"],
+      ["import-not-found", `'${process.cwd()}/rules/dialects' is a directory; name the .rules files to import`],
+    ],
+  );
+});
+
 test("analyze resolves the program: ops, rules and scopes across files", () => {
   const { program, diagnostics } = analyze([
     { path: "/v/d.rules", source: `dialect d { commutative op Add(a, b)  op Neg(x) }` },
