@@ -287,9 +287,9 @@ class RuleLowering {
   /** Tests the operands and attributes of `node` (already known to be `decl`) against `pattern`. */
   private matchNode(node: string, decl: OpDecl, pattern: OpPattern): void {
     const prefix = node === "root" ? lowerFirst(decl.name) : node;
-    const fixed = decl.operands.filter((o) => o.arity !== "variadic");
+    // A pattern lists every operand of a variadic op (`Concat()` is a Concat of no inputs).
     const variadic = decl.operands.some((o) => o.arity === "variadic");
-    if (variadic && pattern.operands.length !== fixed.length) {
+    if (variadic) {
       this.check(
         binary("!==", call("rw.inputCount", ref(node)), num(pattern.operands.length)),
         `${this.text(pattern)}: ${decl.name} has not ${pattern.operands.length} inputs`,
