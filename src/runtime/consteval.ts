@@ -65,26 +65,41 @@ export function ints(t: Tensor): number[] {
 // ── elementwise arithmetic ───────────────────────────────────────────────────────────────────
 
 export function add(a: Tensor, b: Tensor): Tensor {
-  return binary(a, b, "add", (x, y) => x + y);
+  return binary(a, b, "add", (x, y) => x + y, (x, y) => x + y);
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
-  return binary(a, b, "sub", (x, y) => x - y);
+  return binary(a, b, "sub", (x, y) => x - y, (x, y) => x - y);
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
-  return binary(a, b, "mul", (x, y) => x * y);
+  return binary(a, b, "mul", (x, y) => x * y, (x, y) => x * y);
 }
 
 export function div(a: Tensor, b: Tensor): Tensor {
   const integer = isInteger(a.dtype) && isInteger(b.dtype);
-  return binary(a, b, "div", (x, y) => {
-    if (y === 0) throw new RewriteAbort("division by zero in a constant expression");
-    return integer ? Math.trunc(x / y) : x / y;
-  });
+  const byZero = () => new RewriteAbort("division by zero in a constant expression");
+  return binary(
+    a,
+    b,
+    "div",
+    (x, y) => {
+      if (y === 0) throw byZero();
+      return integer ? Math.trunc(x / y) : x / y;
+    },
+    (x, y) => {
+      if (y === 0n) throw byZero();
+      return x / y;
+    },
+  );
 }
 
 export function neg(a: Tensor): Tensor {
+  if (a.dtype === "int64") {
+    const data = new BigInt64Array(a.data.length);
+    (a.data as BigInt64Array).forEach((x, i) => (data[i] = BigInt.asIntN(64, -x)));
+    return { dtype: "int64", shape: [...a.shape], data };
+  }
   return unary(a, a.dtype === "bool" ? "float32" : a.dtype, (x) => -x);
 }
 
@@ -306,9 +321,20 @@ function strictBroadcastShape(a: readonly number[], b: readonly number[], op: st
   );
 }
 
-function binary(a: Tensor, b: Tensor, op: string, f: (x: number, y: number) => number): Tensor {
+/**
+ * Elementwise `f` over two operands; an int64 result is computed exactly in 64-bit integers
+ * (`big`, wrapping as onnxruntime does) so that sentinels such as INT64_MAX survive a fold.
+ */
+function binary(a: Tensor, b: Tensor, op: string, f: (x: number, y: number) => number, big: (x: bigint, y: bigint) => bigint): Tensor {
   const shape = strictBroadcastShape(a.shape, b.shape, op);
   const n = countElements(shape);
+  if (resultDtype(a.dtype, b.dtype) === "int64") {
+    const av = bigReaderFor(a, shape);
+    const bv = bigReaderFor(b, shape);
+    const data = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) data[i] = BigInt.asIntN(64, big(av(i), bv(i)));
+    return { dtype: "int64", shape: [...shape], data };
+  }
   const out = new Float64Array(n);
   const av = readerFor(a, shape);
   const bv = readerFor(b, shape);
@@ -326,6 +352,13 @@ function readerFor(t: Tensor, shape: readonly number[]): (i: number) => number {
   if (sameDims(t.shape, shape)) return (i) => Number(data[i]);
   const expanded = broadcastCopy(t, shape).data;
   return (i) => Number(expanded[i]);
+}
+
+/** `readerFor` for 64-bit integer arithmetic (int32 and int64 operands). */
+function bigReaderFor(t: Tensor, shape: readonly number[]): (i: number) => bigint {
+  const data = countElements(t.shape) === 1 || sameDims(t.shape, shape) ? t.data : broadcastCopy(t, shape).data;
+  if (data instanceof BigInt64Array) return data.length === 1 ? () => data[0]! : (i) => data[i]!;
+  return data.length === 1 ? () => BigInt(data[0]!) : (i) => BigInt(data[i]!);
 }
 
 function sameDims(a: readonly number[], b: readonly number[]): boolean {
