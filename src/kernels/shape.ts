@@ -684,6 +684,7 @@ registerOp({
 function constantValue(attrs: Attrs): Tensor {
   const a = attrs["value"];
   if (a) {
+    if (a.type === "opaque") throw new OpError("its tensor has an element type fusec does not compute with (float16, float64, uint8, …); it is only kept to be saved");
     if (a.type !== "tensor") throw new OpError(`attribute "value" must be a tensor, got ${a.type}`);
     return a.value;
   }
