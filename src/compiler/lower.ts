@@ -606,6 +606,9 @@ class RuleLowering {
 
   value(t: Typed, e: Expr): Code {
     if (t.ty !== "value") throw new LowerError(`${this.text(e)} is not a value of the graph`, e.span);
+    if (t.optional) {
+      throw new LowerError(`${this.text(e)} may be absent (bound as '${this.text(e)}?'); match it without '?' to ask about its uses, shape or dtype`, e.span);
+    }
     return t.code;
   }
 

@@ -137,6 +137,22 @@ rule PadsPlusOne:
   assert.is(errors[0]!.span.start.line, lineOf(bad, "where p + 1"));
 });
 
+test("asking about the uses, shape or dtype of a possibly absent operand is a diagnostic, not code that cannot type-check", async () => {
+  const bad = `${dialect}
+rule BiasShape:
+  Relu(c: Conv(_x, _W, b?))
+  where rank(b) == 1
+  => c
+`;
+  const result = await compileSource(bad);
+  assert.equal(result.modules, []);
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  assert.is(errors.length, 1);
+  assert.match(errors[0]!.message, "b may be absent (bound as 'b?')");
+  assert.is(errors[0]!.span.start.line, lineOf(bad, "where rank(b)"));
+  assert.is(errors[0]!.span.start.column, "  where rank(".length + 1);
+});
+
 test("a multi-output root may be replaced by one value: its leading output", async () => {
   const source = `
 dialect d {
