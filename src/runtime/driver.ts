@@ -11,7 +11,8 @@
  * reproduces the same fingerprint). A fingerprint seen three times within the last
  * `CYCLE_WINDOW` firings stops the driver with a `RewriteLoopError` naming every rule fired in
  * the loop and its location. An iteration cap catches loops that build ever-new values.
- * Dead code is removed at the end.
+ * Dead code is removed first (a node nobody reads still counts as a use of its operands) and
+ * at the end.
  */
 import { dce } from "./dce.js";
 import type { Graph, Node, Value } from "./graph.js";
@@ -68,6 +69,8 @@ export function applyPasses(graph: Graph, passes: Pass | readonly Pass[], option
   const disabled = disabledRules(phases.flat(), options.disable ?? []);
   const rw = new GraphRewriter(graph);
   const stats: Stats = { firings: {}, attempts: 0, aborted: 0, steps: 0, nodesBefore: graph.nodes.size, nodesAfter: 0 };
+  // Dead readers would make `hasOneUse` fail and block rewrites of the values they read.
+  dce(graph);
   for (const phase of phases) runPhase(graph, phase, rw, disabled, options, stats);
   dce(graph);
   stats.attempts = rw.attempts;
