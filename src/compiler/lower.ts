@@ -604,9 +604,10 @@ class RuleLowering {
 
   // ── conversions (a mismatch is a diagnostic at the expression) ─────────────────────────
 
-  value(t: Typed, e: Expr): Code {
+  /** A graph value; `absentOk` when the consumer accepts an absent operand (isConst). */
+  value(t: Typed, e: Expr, absentOk = false): Code {
     if (t.ty !== "value") throw new LowerError(`${this.text(e)} is not a value of the graph`, e.span);
-    if (t.optional) {
+    if (t.optional && !absentOk) {
       throw new LowerError(`${this.text(e)} may be absent (bound as '${this.text(e)}?'); match it without '?' to ask about its uses, shape or dtype`, e.span);
     }
     return t.code;
@@ -807,7 +808,7 @@ const BUILTINS: Record<string, Builtin> = {
   hasOneUse: { arity: [1, 1], lower: (l, [v]) => ({ code: call("rw.hasOneUse", l.value(l.typed(v!), v!)), ty: "bool" }) },
   isConst: {
     arity: [1, 1],
-    lower: (l, [v]) => ({ code: binary("!==", call("rw.constant", l.value(l.typed(v!), v!)), { kind: "undefined" }), ty: "bool" }),
+    lower: (l, [v]) => ({ code: binary("!==", call("rw.constant", l.value(l.typed(v!), v!, true)), { kind: "undefined" }), ty: "bool" }),
   },
   useCount: { arity: [1, 1], lower: (l, [v]) => ({ code: call("rw.useCount", l.value(l.typed(v!), v!)), ty: "number" }) },
   rank: shapeQuery("G.rank", "number"),
