@@ -57,6 +57,12 @@ export class RewriteLoopError extends Error {
   }
 }
 
+/**
+ * How many levels below a changed value a rule's root may sit (the deepest pattern of the
+ * standard packs, a spelled-out layer normalization, spans 7).
+ */
+const PATTERN_DEPTH = 8;
+
 /** How far back (in firings) a repeated fingerprint counts as a loop. */
 const CYCLE_WINDOW = 256;
 /** Occurrences of one fingerprint within the window that make a loop. */
@@ -240,13 +246,29 @@ function fingerprint(pass: number, rule: number, inputs: readonly (Value | undef
   return s;
 }
 
+/**
+ * Queues the nodes whose matches a commit may have changed: the new nodes, the producers of
+ * their operands and of values whose use count dropped, and every reader within
+ * `PATTERN_DEPTH` levels below the replacement values and those values (a pattern rooted
+ * there may look down to the changed node, or test `hasOneUse` of a value far above its root).
+ */
 function requeue(commit: Commit, push: (n: Node | undefined) => void): void {
   for (const n of commit.added) push(n);
-  for (const v of commit.replacements) for (const u of v.uses) push(u.node);
   for (const n of commit.added) for (const v of n.inputs) push(v?.producer);
-  for (const v of commit.touched) {
-    push(v.producer);
-    for (const u of v.uses) push(u.node);
+  for (const v of commit.touched) push(v.producer);
+  let level: Value[] = [...commit.replacements, ...commit.touched];
+  const seen = new Set<Node>();
+  for (let depth = 0; depth < PATTERN_DEPTH && level.length > 0; depth++) {
+    const next: Value[] = [];
+    for (const v of level) {
+      for (const { node } of v.uses) {
+        if (seen.has(node)) continue;
+        seen.add(node);
+        push(node);
+        next.push(...node.outputs);
+      }
+    }
+    level = next;
   }
 }
 
