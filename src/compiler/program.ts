@@ -180,8 +180,10 @@ function ruleScope(rule: Rule, ops: OpTable): RuleScope {
   const resolve = (ident: Ident, visibleLets: ReadonlySet<string>) => {
     const let_ = lets.get(ident.name);
     if (let_ && !bindings.has(ident.name)) {
+      // A let read before its definition stays unresolved: `let a = a * 2` must not make its
+      // kind depend on itself.
       if (!visibleLets.has(ident.name)) scope.usedBeforeLet.push(ident);
-      scope.references.set(ident, { kind: "let", name: ident.name, span: let_.name.span, let: let_ });
+      else scope.references.set(ident, { kind: "let", name: ident.name, span: let_.name.span, let: let_ });
       return;
     }
     const binding = bindings.get(ident.name);

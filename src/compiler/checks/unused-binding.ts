@@ -7,6 +7,8 @@ export function checkUnusedBinding(program: Program): Diagnostic[] {
   for (const rule of program.rules) {
     const scope = program.scopes.get(rule)!;
     const used = new Set<Binding["name"]>([...scope.references.values()].map((b) => b.name));
+    // A let read too early is reported by unbound-var; it is read all the same.
+    for (const ident of scope.usedBeforeLet) used.add(ident.name);
     // A node binding repeated as a pattern variable (`Mul(r: Relu(y), r)`) constrains an operand.
     const variables = new Set(
       opPatterns(rule.pattern).flatMap((p) => p.operands.flatMap((o) => (o.kind === "VarPattern" ? [o.name.name] : []))),
