@@ -422,7 +422,9 @@ class Converter {
     if (pattern?.kind === "OpPattern") root = pattern;
     else {
       const patternSpan = pattern?.span ?? span;
-      if (pattern) this.report("a rule's pattern must be an op, like 'Mul(x, y)'", patternSpan);
+      // A pattern without a name is what error recovery leaves after a syntax error, already reported.
+      const recovered = pattern?.kind === "VarPattern" && pattern.name.name === "";
+      if (pattern && !recovered) this.report("a rule's pattern must be an op, like 'Mul(x, y)'", patternSpan);
       root = { kind: "OpPattern", op: { name: "", span: patternSpan }, operands: [], attrs: [], span: patternSpan };
     }
     const conditionNode = this.node(c, "condition");
