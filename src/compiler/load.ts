@@ -65,7 +65,8 @@ class Loader {
       this.diagnostics.push(error(importSpan ? "import-not-found" : "file-not-found", message, span));
       return undefined;
     }
-    const { file, diagnostics } = parseRules(path, source);
+    // A UTF-8 byte order mark is not text: columns on the first line count from after it.
+    const { file, diagnostics } = parseRules(path, source.replace(/^\uFEFF/, ""));
     this.loaded.set(key, file);
     this.diagnostics.push(...diagnostics);
     if (!this.given.has(key)) this.diagnostics.push(...missingExternModules(file));

@@ -48,6 +48,18 @@ test("a directory given as a rules file or imported is named as a directory", ()
   );
 });
 
+test("a byte order mark does not shift the columns of the first line; CRLF line ends count as one", () => {
+  const { diagnostics } = analyze([{ path: "/v/bom.rules", source: "\uFEFFrule A: Relu(y) => z\r\nrule B: Relu(y) => z\r\n" }]);
+  const unknownOps = diagnostics.filter((d) => d.code === "unknown-op");
+  assert.equal(
+    unknownOps.map((d) => [d.span.start.line, d.span.start.column]),
+    [
+      [1, 9],
+      [2, 9],
+    ],
+  );
+});
+
 test("analyze resolves the program: ops, rules and scopes across files", () => {
   const { program, diagnostics } = analyze([
     { path: "/v/d.rules", source: `dialect d { commutative op Add(a, b)  op Neg(x) }` },
