@@ -268,6 +268,9 @@ export class GraphRewriter implements Rewriter {
     for (const n of needed.nodes) {
       for (const v of n.inputs) {
         if (v && rootOutputs.includes(v)) throw new RewriteAbort(`the result reads "${v.name}", the value it replaces`);
+        if (v && !this.staged.has(v) && !this.inGraph(v)) {
+          throw new RewriteAbort(`${qualified(n.op, n.domain)} reads "${v.name}", which is not in the graph (staged by an earlier rule?)`);
+        }
       }
     }
     const downstream = this.readFromDownstream(root, values, needed.nodes);

@@ -1,7 +1,8 @@
 /**
  * `replace` refuses a result built from values computed from the root itself: rewiring the
  * root's readers would close a cycle. Such values are not reachable by matching (patterns look
- * upstream) but a rule may reach them through graph outputs or a hand-written matcher.
+ * upstream) but a rule may reach them through graph outputs or a hand-written matcher. It also
+ * refuses staged nodes reading a value staged by an earlier rule (dropped by `begin`).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -59,6 +60,18 @@ test("operands upstream of the root, near or far, are accepted", () => {
   assert.ok(rw.replace(root.producer!, rw.create("Relu", "test", [far], {})));
   assert.equal(verify(b.graph), []);
   assert.is(b.graph.outputs[0]!.producer!.inputs[0], far);
+});
+
+test("a staged node reading a value staged before the last begin is refused and nothing changes", () => {
+  const { graph, root, x } = chain();
+  const rw = new GraphRewriter(graph);
+  rw.start();
+  rw.begin(0);
+  const [stale] = rw.create("Neg", "test", [x], {});
+  rw.begin(1);
+  const before = snapshot(graph);
+  assert.throws(() => rw.replace(root, rw.create("Tanh", "test", [stale], {})), /reads "\(staged\)", which is not in the graph/);
+  assert.is(snapshot(graph), before);
 });
 
 test.run();
