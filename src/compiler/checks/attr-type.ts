@@ -24,7 +24,18 @@ export function checkAttrType(program: Program): Diagnostic[] {
       const op = program.ops.resolve(pattern.op);
       for (const attr of pattern.attrs) {
         const decl = op && attrDecl(op, attr.name.name);
-        if (!decl || attr.value.kind === "Ident") continue;
+        if (!decl) continue;
+        if (attr.value.kind === "Ident") {
+          // `{ auto_pad: NOTSET }` would capture the attribute into a variable named NOTSET and
+          // match every value; the author meant the enum value.
+          if (decl.type.kind === "enum" && decl.type.values.includes(attr.value.name)) {
+            const name = attr.value.name;
+            diagnostics.push(
+              error("attr-type", `'${name}' is a value of '${op.name}.${attr.name.name}', but a bare name captures the attribute; write "${name}" to compare with it`, attr.value.span),
+            );
+          }
+          continue;
+        }
         const problem = literalProblem(decl.type, attr.value);
         if (problem) diagnostics.push(error("attr-type", `attribute '${attr.name.name}' of '${op.name}': ${problem}`, attr.value.span));
       }
