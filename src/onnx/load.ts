@@ -377,7 +377,8 @@ class ModelReader {
     const shape = (tt.shape.dim ?? []).map((d, i): Dim => {
       if (d.dimParam) return d.dimParam;
       // Decoded messages carry field defaults on the prototype: only an own dimValue was in the file.
-      if (Object.hasOwn(d, "dimValue")) return longToNumber(d.dimValue);
+      // Some exporters write -1 for a dynamic size: that is an unknown dim, like a missing one.
+      if (Object.hasOwn(d, "dimValue") && longToNumber(d.dimValue) >= 0) return longToNumber(d.dimValue);
       return this.graph.freshName(`${info.name ?? what}_dim${i}`);
     });
     return { dtype, shape };
