@@ -537,7 +537,9 @@ class RuleLowering {
     }
   }
 
-  private arithmetic(op: "+" | "-" | "*" | "/", l: Expr, r: Expr): Typed {
+  private arithmetic(op: "+" | "-" | "*" | "/", leftExpr: Expr, rightExpr: Expr): Typed {
+    const l = negationInside(leftExpr);
+    const r = negationInside(rightExpr);
     if (l.kind !== "Along" && r.kind !== "Along") {
       const left = this.expr(l);
       const right = this.expr(r);
@@ -941,6 +943,13 @@ function describeTy(t: Ty): string {
 
 function isList(t: Ty): boolean {
   return t === "numbers" || t === "strings";
+}
+
+/** `-(c@k)` as `(-c)@k`: negating the elements does not change where they are laid. */
+function negationInside(e: Expr): Expr {
+  if (e.kind !== "Unary" || e.op !== "-" || e.operand.kind !== "Along") return e;
+  const along = e.operand;
+  return { ...along, operand: { kind: "Unary", op: "-", operand: along.operand, span: e.span }, span: e.span };
 }
 
 /** Top-level `&&` operands of a condition, so that each gets its own failure reason. */
