@@ -549,7 +549,11 @@ class RuleLowering {
     if (l.kind === "Along" && r.kind === "Along") throw new LowerError("only one operand may use `@`", r.span);
     const [alongExpr, otherExpr] = l.kind === "Along" ? [l, r] : [r as Extract<Expr, { kind: "Along" }>, l];
     // `other` is needed twice (as the operand and as the layout reference): name it once.
-    const other = this.named(this.tensor(this.expr(otherExpr), otherExpr), otherExpr);
+    const otherTyped = this.expr(otherExpr);
+    if (otherTyped.ty === "number") {
+      throw new LowerError(`\`@${alongExpr.axis}\` lays elements along an axis of the other operand, but ${this.text(otherExpr)} is a number`, alongExpr.span);
+    }
+    const other = this.named(this.tensor(otherTyped, otherExpr), otherExpr);
     const laid = call("T.along", this.tensor(this.expr(alongExpr.operand), alongExpr.operand), num(alongExpr.axis), other);
     return { code: call(TENSOR_OPS[op], ...(l.kind === "Along" ? [laid, other] : [other, laid])), ty: "tensor" };
   }

@@ -153,6 +153,19 @@ rule BiasShape:
   assert.is(errors[0]!.span.start.column, "  where rank(".length + 1);
 });
 
+test("laying a constant along an axis of a number is a diagnostic (the rule could never fire)", async () => {
+  const bad = `${dialect}
+rule AlongANumber:
+  Mul(C: const, conv: Conv(x, W: const))
+  => Conv(x, W * (C@0 * 2)) { ...conv }
+`;
+  const result = await compileSource(bad);
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  assert.is(errors.length, 1);
+  assert.match(errors[0]!.message, "`@0` lays elements along an axis of the other operand, but 2 is a number");
+  assert.is(errors[0]!.span.start.line, lineOf(bad, "=> Conv(x, W * (C@0"));
+});
+
 test("a multi-output root may be replaced by one value: its leading output", async () => {
   const source = `
 dialect d {
