@@ -10,6 +10,7 @@ import { checkAttrType } from "./attr-type.js";
 import { checkBadSpread } from "./bad-spread.js";
 import { checkBuiltinCall } from "./builtin-call.js";
 import { checkCoalesce } from "./coalesce.js";
+import { checkCoalescePrecedence } from "./coalesce-precedence.js";
 import { checkDuplicateBinding } from "./duplicate-binding.js";
 import { checkConditionType } from "./condition-type.js";
 import { checkDuplicateOp } from "./duplicate-op.js";
@@ -48,6 +49,7 @@ const checks: Check[] = [
   checkUnusedBinding,
   checkNonConstExpr,
   checkCoalesce,
+  checkCoalescePrecedence,
   checkBuiltinCall,
   checkExternPred,
   checkConditionType,
