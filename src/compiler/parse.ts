@@ -266,6 +266,11 @@ class Converter {
     try {
       return JSON.parse(token.image) as string;
     } catch {
+      // The escapes are JSON's: \" \\ \/ \b \f \n \r \t \uXXXX. Another one would be kept as
+      // typed (with its backslash), silently unlike what the author wrote.
+      const bad = /\\(?:u(?![0-9a-fA-F]{4})|[^"\\/bfnrtu])/.exec(token.image);
+      const at = this.tokenSpan(token).start.offset + (bad?.index ?? 0);
+      this.report(`invalid escape '${bad?.[0] ?? token.image}' in a string: use \\" \\\\ \\n \\t \\uXXXX …`, this.spanAt(at, at + (bad?.[0].length ?? 1)));
       return token.image.slice(1, -1);
     }
   }
