@@ -28,6 +28,7 @@ import {
   type ValueInfoProto,
 } from "./proto.js";
 import { ModelFileError, unnamedOutputs, type OnnxModelInfo } from "./meta.js";
+import { capturedNames } from "../runtime/captures.js";
 
 /** Reads and decodes an ONNX file. */
 export function loadOnnx(path: string): Graph {
@@ -80,7 +81,7 @@ class ModelReader {
     const g = this.model.graph!;
     this.graph.meta = this.modelInfo(g);
     for (const node of g.node ?? []) {
-      for (const name of node.input ?? []) {
+      for (const name of [...(node.input ?? []), ...subgraphCaptures(node)]) {
         if (name) this.readers.set(name, [...(this.readers.get(name) ?? []), node]);
       }
     }
@@ -342,7 +343,14 @@ class ModelReader {
     for (const a of node.attribute ?? []) {
       attrs[a.name ?? ""] = this.readAttr(a, `attribute "${a.name}" of node "${name}"`);
     }
-    this.graph.addNode({ op, domain: normalDomain(node.domain), name, inputs, attrs, outputs });
+    const captured = [...subgraphCaptures(node)];
+    for (const outer of captured) {
+      const v = this.values.get(outer);
+      if (!v) this.fail(`a subgraph of node "${name}" (${op}) reads "${outer}", which nothing defines`);
+      inputs.push(v);
+    }
+    const added = this.graph.addNode({ op, domain: normalDomain(node.domain), name, inputs, attrs, outputs });
+    if (captured.length > 0) capturedNames.set(added, captured);
   }
 
   private readAttr(a: AttributeProto, what: string): Attr {
@@ -392,6 +400,34 @@ class ModelReader {
     if (v.dtype === undefined && dtype) v.dtype = dtype;
     if (v.shape === undefined && shape) v.shape = shape;
   }
+}
+
+/**
+ * Names that the subgraphs of `node` (If branches, Loop and Scan bodies, nested at any depth)
+ * read from enclosing graphs: used there but defined neither in the subgraph nor above it inside.
+ */
+function subgraphCaptures(node: NodeProto): Set<string> {
+  const captured = new Set<string>();
+  for (const a of node.attribute ?? []) {
+    for (const sub of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) {
+      for (const name of outerReads(sub)) captured.add(name);
+    }
+  }
+  return captured;
+}
+
+function outerReads(g: GraphProto): Set<string> {
+  const local = new Set<string>([
+    ...(g.input ?? []).map((v) => v.name ?? ""),
+    ...(g.initializer ?? []).map((t) => t.name ?? ""),
+    ...(g.sparseInitializer ?? []).map((t) => t.values?.name ?? ""),
+    ...(g.node ?? []).flatMap((n) => n.output ?? []),
+  ]);
+  const reads = new Set<string>();
+  for (const n of g.node ?? []) {
+    for (const name of [...(n.input ?? []), ...subgraphCaptures(n)]) if (name && !local.has(name)) reads.add(name);
+  }
+  return reads;
 }
 
 /** Ops whose `axis` meant "flatten to 2-D there" before opset 13. */

@@ -11,6 +11,7 @@ import type { Attr, Attrs, Dim, Graph, Node, Value } from "../runtime/graph.js";
 import type { DType, Tensor } from "../runtime/tensor.js";
 import { lowerNode, type LoweringSink } from "./lower.js";
 import { ModelFileError, opsetsOf, unnamedOutputs, type OnnxModelInfo } from "./meta.js";
+import { capturesOf } from "../runtime/captures.js";
 import {
   AttributeType,
   decodeAttribute,
@@ -59,6 +60,8 @@ class ModelWriter implements LoweringSink {
   private readonly names = new Map<Value, string>();
   private readonly taken = new Set<string>();
   private readonly nodeNames = new Set<string>();
+  /** Captured names written by an Identity, with the name of the value each copies. */
+  private readonly captureIdentities = new Map<string, string>();
   private readonly nodes: INodeProto[] = [];
   private readonly initializers: ITensorProto[] = [];
   private readonly opsets: Record<string, number>;
@@ -78,7 +81,7 @@ class ModelWriter implements LoweringSink {
       if (v.uses.length > 0 || g.outputs.includes(v)) this.initializers.push(tensorProto(this.nameOf(v), v.constant!));
     }
     for (const node of order) {
-      if (!lowerNode(node, this)) this.emitNode(node.op, node.domain, node.inputs, node.outputs, node.attrs, node.name);
+      if (!lowerNode(node, this)) this.emitNode(node);
     }
     // Graph outputs that are inputs, constants, or listed twice are written through an Identity.
     const outputs = g.outputs.map((v, i) => {
@@ -136,6 +139,10 @@ class ModelWriter implements LoweringSink {
     g.outputs.forEach((v, i) => {
       if (!this.names.has(v) && !v.isConstant) this.assign(v, wanted[i]!);
     });
+    // Names that subgraphs read from this graph go to the values they stand for, and stay reserved.
+    const captures = order.flatMap((node) => capturesOf(node));
+    for (const { value, name } of captures) if (!this.names.has(value) && !this.taken.has(name)) this.assign(value, name);
+    for (const { name } of captures) this.taken.add(name);
     for (const v of g.constants) if (!this.names.has(v)) this.assign(v, this.available(v.name));
     for (const node of order) {
       for (const v of node.outputs) if (!this.names.has(v)) this.assign(v, this.available(v.name));
@@ -150,6 +157,21 @@ class ModelWriter implements LoweringSink {
 
   private available(name: string): string {
     return this.taken.has(name) ? this.fresh(name) : name;
+  }
+
+  /**
+   * Makes `capture.name` hold `capture.value` where `node`'s subgraph reads it: a rewrite may
+   * have put a value of another name there, which an Identity then renames.
+   */
+  private provideCapture(node: Node, capture: { value: Value; name: string }): void {
+    const held = this.nameOf(capture.value);
+    if (held === capture.name || this.captureIdentities.get(capture.name) === held) return;
+    const holder = [...this.names].find(([v, n]) => n === capture.name && v !== capture.value);
+    if (holder || this.captureIdentities.has(capture.name)) {
+      throw new ModelFileError(String(this.graph.meta.source ?? "<model>"), `cannot write node "${node.name}": its subgraph reads "${capture.name}", a name another value now holds`);
+    }
+    this.captureIdentities.set(capture.name, held);
+    this.nodes.push({ opType: "Identity", name: this.nodeName(`${capture.name}_identity`), input: [held], output: [capture.name] });
   }
 
   // ── LoweringSink ────────────────────────────────────────────────────────────────────────
@@ -195,7 +217,11 @@ class ModelWriter implements LoweringSink {
     return name;
   }
 
-  private emitNode(op: string, domain: string, inputs: (Value | undefined)[], outputs: Value[], attrs: Attrs, name: string): void {
+  private emitNode(node: Node): void {
+    const { op, domain, outputs, attrs, name } = node;
+    const captures = capturesOf(node);
+    for (const capture of captures) this.provideCapture(node, capture);
+    const inputs = node.inputs.slice(0, node.inputs.length - captures.length);
     // Trailing absent optional inputs are dropped; inner ones stay as "".
     const names = inputs.map((v) => this.nameOf(v));
     while (names.length > 0 && names[names.length - 1] === "") names.pop();

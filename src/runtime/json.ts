@@ -15,6 +15,8 @@
  *   `constants` may be omitted; nodes may be listed in any order (they must not form a cycle).
  * - Attributes hold exactly one key: `int`, `float`, `string`, `ints`, `floats`, `strings`,
  *   `tensor` ({dtype, shape, data}) or `opaque` (base64, with `onnxType`).
+ * - A node whose opaque subgraphs read values of this graph lists those names in `captures`;
+ *   its last inputs are those values (see captures.ts).
  * - Constant data: a flat row-major list (int64 elements beyond 2^53 as decimal strings; float
  *   "NaN", "Infinity", "-Infinity" as strings), a `.npy` file relative to `baseDir` (dtype and
  *   shape may then be omitted), or `{"random": seed}`: reproducible values, uniform in [-1, 1)
@@ -25,6 +27,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse as parseNpy } from "npyjs";
+import { capturedNames } from "./captures.js";
 import { Graph, Value, type Attr, type Attrs, type Dim, type Node } from "./graph.js";
 import { InferenceError, inferGraph, inferNode, propagateConstants, type KnownConstants } from "./infer.js";
 import { allocData, numel, tensor, type DType, type Tensor } from "./tensor.js";
@@ -61,6 +64,8 @@ export interface NodeJSON {
   inputs: string[];
   outputs: string[];
   attrs?: Record<string, AttrJSON>;
+  /** Names the node's subgraphs read from this graph; its last inputs are those values. */
+  captures?: string[];
 }
 
 export interface GraphJSON {
@@ -136,7 +141,10 @@ export function graphFromJSON(json: unknown, options: { baseDir?: string } = {})
       if (!v) throw new GraphJSONError(`${n.where}.inputs[${k}]: unknown value "${inName}"`);
       return v;
     });
-    graph.addNode({ op: n.op, domain: n.domain, name: n.name, inputs, attrs: n.attrs, outputs: n.outputs });
+    const captures = n.r["captures"] === undefined ? [] : list(n.r["captures"], `${n.where}.captures`).map((c, k) => text(c, `${n.where}.captures[${k}]`));
+    if (captures.length > inputs.length) throw new GraphJSONError(`${n.where}.captures: ${captures.length} names for ${inputs.length} inputs`);
+    const node = graph.addNode({ op: n.op, domain: n.domain, name: n.name, inputs, attrs: n.attrs, outputs: n.outputs });
+    if (captures.length > 0) capturedNames.set(node, captures);
   }
   graph.outputs = list(root["outputs"], "outputs").map((o, i) => {
     const name = text(o, `outputs[${i}]`);
@@ -349,6 +357,7 @@ export function graphToJSON(graph: Graph): GraphJSON {
       inputs: n.inputs.map((v) => v?.name ?? ""),
       outputs: n.outputs.map((v) => v.name),
       attrs: Object.fromEntries(Object.entries(n.attrs).map(([k, a]) => [k, attrJSON(a)])),
+      ...(capturedNames.has(n) ? { captures: [...capturedNames.get(n)!] } : {}),
     })),
   };
 }
