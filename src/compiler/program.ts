@@ -392,6 +392,8 @@ export function exprKind(expr: Expr, scope: RuleScope, externs?: Map<string, Ext
         case "==":
         case "!=":
           // List against list compares whole lists; list against scalar compares elementwise.
+          // (A tensor compares with nothing; lowering says so with both types.)
+          if (left === "tensor" || right === "tensor") return "bool";
           return isList(left) !== isList(right) ? "list" : "bool";
         case "<":
         case "<=":
@@ -404,7 +406,8 @@ export function exprKind(expr: Expr, scope: RuleScope, externs?: Map<string, Ext
           if (left === "value" || right === "value") return "value";
           if (left === "tensor" || right === "tensor") return "tensor";
           if (left === "unknown" || right === "unknown") return "unknown";
-          if (isList(left) || isList(right)) return "list";
+          // Arithmetic on a list makes a constant tensor (`p + 1`), as lowering evaluates it.
+          if (isList(left) || isList(right)) return "tensor";
           // A quotient of integers is fractional in general (3 / 2): it is a float.
           return left === "int" && right === "int" && expr.op !== "/" ? "int" : "float";
       }
