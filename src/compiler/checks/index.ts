@@ -11,6 +11,7 @@ import { checkBadSpread } from "./bad-spread.js";
 import { checkBuiltinCall } from "./builtin-call.js";
 import { checkCoalesce } from "./coalesce.js";
 import { checkCoalescePrecedence } from "./coalesce-precedence.js";
+import { checkDuplicateAttr } from "./duplicate-attr.js";
 import { checkDuplicateBinding } from "./duplicate-binding.js";
 import { checkConditionType } from "./condition-type.js";
 import { checkDuplicateOp } from "./duplicate-op.js";
@@ -41,6 +42,7 @@ const checks: Check[] = [
   checkArity,
   checkOptionalOperand,
   checkUnknownAttr,
+  checkDuplicateAttr,
   checkAttrType,
   checkMissingAttr,
   checkBadSpread,
