@@ -297,7 +297,7 @@ export class GraphRewriter implements Rewriter {
     });
     const added: Node[] = [];
     for (const c of needed.constants) {
-      c.name = graph.freshName(`${root.name}_const`);
+      c.name = names.get(c) ?? graph.freshName(`${root.name}_const`);
       graph.constants.add(c);
     }
     const firstProducer = this.staged.get(values[0]!);
