@@ -721,7 +721,9 @@ class FamilySubstitution {
     const literal = this.literalFor(pattern.name);
     if (!literal) return pattern;
     if (literal.kind !== "Number") {
-      this.report(`the loop variable '${pattern.name.name}' stands for a ${literal.kind.toLowerCase()}; only numbers can be pattern leaves`, pattern.span);
+      const value = this.values.get(pattern.name.name);
+      const what = value?.kind === "op" ? `the op ${value.ref.name}` : `a ${literal.kind.toLowerCase()}`;
+      this.report(`the loop variable '${pattern.name.name}' stands for ${what}; only numbers can be pattern leaves`, pattern.span);
       return pattern;
     }
     return { kind: "LiteralPattern", value: literal.value, span: pattern.span };
