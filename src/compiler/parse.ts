@@ -654,7 +654,7 @@ class Converter {
         continue;
       }
       const bindings = new Map(variables.map((v, i) => [v.name, iteration.values[i]!]));
-      for (const rule of rules) expanded.push(new FamilySubstitution(bindings, (m, s) => this.report(m, s)).rule(rule));
+      for (const rule of rules) expanded.push(new FamilySubstitution(bindings, (m, s) => this.diagnostics.push(error("family", m, s))).rule(rule));
     }
     return expanded;
   }
@@ -687,6 +687,9 @@ class FamilySubstitution {
   rule(rule: Rule): Rule {
     const bindings: Record<string, string> = {};
     for (const [name, value] of this.values) bindings[name] = value.text;
+    // Every use of a loop variable becomes its value, so a let of the same name would be
+    // silently ignored.
+    for (const l of rule.lets) if (this.values.has(l.name.name)) this.rebound(l.name, "a let");
     return {
       ...rule,
       name: `${rule.name}[${[...this.values.values()].map((v) => v.text).join(",")}]`,
@@ -707,6 +710,7 @@ class FamilySubstitution {
   }
 
   private opPattern(pattern: OpPattern): OpPattern {
+    if (pattern.binding && this.values.has(pattern.binding.name)) this.rebound(pattern.binding, "a node binding");
     return {
       ...pattern,
       op: this.opRef(pattern.op),
@@ -720,6 +724,11 @@ class FamilySubstitution {
     if (pattern.kind !== "VarPattern") return pattern;
     const literal = this.literalFor(pattern.name);
     if (!literal) return pattern;
+    // `c: const` or `b?` binds a variable; as a leaf the loop variable would be its literal.
+    if (pattern.constant || pattern.optional) {
+      this.rebound(pattern.name, pattern.constant ? "a constant (': const')" : "an optional operand ('?')");
+      return pattern;
+    }
     if (literal.kind !== "Number") {
       const value = this.values.get(pattern.name.name);
       const what = value?.kind === "op" ? `the op ${value.ref.name}` : `a ${literal.kind.toLowerCase()}`;
@@ -727,6 +736,11 @@ class FamilySubstitution {
       return pattern;
     }
     return { kind: "LiteralPattern", value: literal.value, span: pattern.span };
+  }
+
+  private rebound(name: Ident, as: string): void {
+    const value = this.values.get(name.name)!;
+    this.report(`'${name.name}' is a loop variable of the family (here ${value.text}); it cannot also be bound as ${as}: rename one of them`, name.span);
   }
 
   /** The literal a loop variable used as a value stands for (an op name becomes its string). */
