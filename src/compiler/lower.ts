@@ -347,6 +347,13 @@ class RuleLowering {
         if (earlier) {
           if (earlier.kind !== "value") throw new LowerError(`${name} is not a value`, pattern.span);
           this.check(binary("!==", ref(slot), ref(earlier.value)), `${name}: not the same value as the first ${name}`);
+          // `: const` on a later occurrence (`Add(c, Mul(x, c: const))`) makes the variable a constant.
+          if (pattern.constant && !earlier.tensor) {
+            const tensor = this.fresh(`${earlier.value}Tensor`);
+            this.emit({ kind: "const", name: tensor, init: call("rw.constant", ref(earlier.value)) });
+            this.check(binary("===", ref(tensor), { kind: "undefined" }), `${name}: not a constant`);
+            this.bind(pattern.name, { ...earlier, tensor });
+          }
           return;
         }
         const optional = pattern.optional && mayBeAbsent;
