@@ -382,6 +382,11 @@ class RuleLowering {
         // A bound node is also used as a value: testing the slot too narrows its type.
         const failWhen = pattern.binding ? binary("||", binary("===", ref(slot), { kind: "undefined" }), noNode) : noNode;
         this.check(failWhen, `${pattern.binding?.name ?? this.text(pattern)}: not a ${decl.name}`);
+        // Of an op with several outputs, the pattern stands for the first (a Dropout's data, not
+        // its mask): the value read here must be that one.
+        if (decl.outputs.length > 1 || decl.outputs.some((o) => o.endsWith("..."))) {
+          this.check(binary("!==", ref(slot), call("rw.output", ref(node))), `${pattern.binding?.name ?? this.text(pattern)}: not the first output of the ${decl.name}`);
+        }
         if (pattern.binding) this.bind(pattern.binding, { kind: "value", value: slot, node, optional: false });
         this.matchNode(node, decl, pattern);
         return;
