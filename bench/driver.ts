@@ -93,17 +93,28 @@ function timeOnce(nodes: number): { ms: number; stats: Stats } {
   return { ms, stats };
 }
 
+/** Runs per size: single runs at 1M nodes vary by ±30% with garbage collection, so take medians. */
+const RUNS: Record<number, number> = { 10_000: 5, 100_000: 5, 1_000_000: 3 };
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 export async function main(): Promise<void> {
   timeOnce(10_000); // warm-up: JIT
   const times = new Map<number, number>();
-  console.log("driver: Identity/Mul/Mul/Relu chains, RemoveIdentity + FoldMulMul");
+  console.log("driver: Identity/Mul/Mul/Relu chains, RemoveIdentity + FoldMulMul (median of runs)");
   for (const n of SIZES) {
-    const { ms, stats } = timeOnce(n);
+    const runs = Array.from({ length: RUNS[n] ?? 3 }, () => timeOnce(n));
+    const ms = median(runs.map((r) => r.ms));
+    const { stats } = runs[0]!;
     times.set(n, ms);
     const fired = Object.values(stats.firings).reduce((a, b) => a + b, 0);
+    const spread = `${Math.min(...runs.map((r) => r.ms)).toFixed(0)}–${Math.max(...runs.map((r) => r.ms)).toFixed(0)} ms over ${runs.length} runs`;
     console.log(
       `  ${String(n).padStart(9)} nodes  ${ms.toFixed(1).padStart(8)} ms  ${Math.round((n / ms) * 1000).toLocaleString("en-US").padStart(11)} nodes/s  ` +
-        `(${fired} firings, ${stats.attempts} attempts, ${stats.steps} steps)`,
+        `(${fired} firings, ${stats.attempts} attempts, ${stats.steps} steps; ${spread})`,
     );
   }
   console.log(`  time(1M) / time(100k) = ${(times.get(1_000_000)! / times.get(100_000)!).toFixed(2)}  (linear: 10)`);

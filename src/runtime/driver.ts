@@ -63,6 +63,13 @@ export class RewriteLoopError extends Error {
  */
 const PATTERN_DEPTH = 8;
 
+/**
+ * At most this many readers are requeued per firing, so that a value with a huge fan-out cannot
+ * make one firing cost a walk over the whole graph (the driver stays linear). The direct readers
+ * of the replacement values are always requeued; only the deeper levels are cut.
+ */
+const REQUEUE_LIMIT = 1024;
+
 /** How far back (in firings) a repeated fingerprint counts as a loop. */
 const CYCLE_WINDOW = 256;
 /** Occurrences of one fingerprint within the window that make a loop. */
@@ -250,7 +257,8 @@ function fingerprint(pass: number, rule: number, inputs: readonly (Value | undef
  * Queues the nodes whose matches a commit may have changed: the new nodes, the producers of
  * their operands and of values whose use count dropped, and every reader within
  * `PATTERN_DEPTH` levels below the replacement values and those values (a pattern rooted
- * there may look down to the changed node, or test `hasOneUse` of a value far above its root).
+ * there may look down to the changed node, or test `hasOneUse` of a value far above its root),
+ * up to `REQUEUE_LIMIT` nodes.
  */
 function requeue(commit: Commit, push: (n: Node | undefined) => void): void {
   for (const n of commit.added) push(n);
@@ -262,10 +270,10 @@ function requeue(commit: Commit, push: (n: Node | undefined) => void): void {
     const next: Value[] = [];
     for (const v of level) {
       for (const { node } of v.uses) {
-        if (seen.has(node)) continue;
+        if (seen.has(node) || (depth > 0 && seen.size >= REQUEUE_LIMIT)) continue;
         seen.add(node);
         push(node);
-        next.push(...node.outputs);
+        for (const out of node.outputs) next.push(out);
       }
     }
     level = next;
