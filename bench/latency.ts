@@ -88,9 +88,9 @@ export async function measureModel(model: Model, budgetMs: number): Promise<Late
 }
 
 function printTable(rows: LatencyRow[]): void {
-  const ms = (v: number) => v.toFixed(2).padStart(14);
-  const ratio = (v: number) => v.toFixed(2).padStart(14);
-  console.log(`${"model".padEnd(12)}${CONTENDERS.map((c) => `${c} ms`.padStart(14)).join("")}${"unfused/fused".padStart(14)}${"fused/ort-dis".padStart(14)}${"rounds".padStart(8)}${"max rel err".padStart(13)}`);
+  const ms = (v: number) => v.toFixed(2).padStart(18);
+  const ratio = (v: number) => v.toFixed(2).padStart(15);
+  console.log(`${"model".padEnd(12)}${CONTENDERS.map((c) => `${c} ms`.padStart(18)).join("")}${"unfused/fused".padStart(15)}${"fused/ort-dis".padStart(15)}${"rounds".padStart(8)}${"max rel err".padStart(13)}`);
   for (const r of rows) {
     const [unfused, fused, ortDisabled] = r.medians as [number, number, number, number];
     console.log(`${r.model.padEnd(12)}${r.medians.map(ms).join("")}${ratio(unfused / fused)}${ratio(fused / ortDisabled)}${String(r.rounds).padStart(8)}${r.fusedError.toExponential(1).padStart(13)}`);
