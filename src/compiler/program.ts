@@ -325,6 +325,23 @@ export function opPatterns(pattern: Pattern): OpPattern[] {
  */
 export type ExprKind = "value" | "tensor" | "int" | "float" | "bool" | "string" | "ints" | "floats" | "strings" | "list" | "unknown";
 
+/** An expression kind as diagnostics name it ("a list of ints"). */
+export function describeKind(kind: ExprKind): string {
+  return {
+    value: "a graph value",
+    tensor: "a constant tensor",
+    int: "an int",
+    float: "a float",
+    bool: "a bool",
+    string: "a string",
+    ints: "a list of ints",
+    floats: "a list of floats",
+    strings: "a list of strings",
+    list: "a mixed list",
+    unknown: "an unknown value",
+  }[kind];
+}
+
 export function attrTypeKind(type: AttrType | undefined): ExprKind {
   if (!type) return "unknown";
   switch (type.kind) {

@@ -4,7 +4,7 @@
  */
 import type { AttrType, Literal } from "../ast.js";
 import { error, type Diagnostic } from "../diagnostics.js";
-import { attrDecl, exprKind, opPatterns, resultOps, type ExprKind, type Program } from "../program.js";
+import { attrDecl, describeKind, exprKind, opPatterns, resultOps, type ExprKind, type Program } from "../program.js";
 
 export function checkAttrType(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
@@ -115,19 +115,6 @@ function kindProblem(type: AttrType, kind: ExprKind): string | undefined {
     tensor: ["tensor", "int", "float", "ints", "floats"],
   };
   if (accepted[type.kind].includes(kind)) return undefined;
-  const described: Record<ExprKind, string> = {
-    value: "a graph value (attributes are compile-time values)",
-    tensor: "a constant tensor",
-    int: "an int",
-    float: "a float",
-    bool: "a bool",
-    string: "a string",
-    ints: "a list of ints",
-    floats: "a list of floats",
-    strings: "a list of strings",
-    list: "a mixed list",
-    unknown: "an unknown value",
-  };
-  const found = described[kind];
+  const found = kind === "value" ? "a graph value (attributes are compile-time values)" : describeKind(kind);
   return `expected ${describeType(type)}, found ${found}`;
 }

@@ -1,7 +1,7 @@
 /** Every function call names a built-in or an extern predicate; built-in calls have the right arguments. */
 import { builtinNames, lookupBuiltin, type ParamKind } from "../builtins.js";
 import { error, type Diagnostic } from "../diagnostics.js";
-import { closest, exprKind, forEachExpr, type ExprKind, type Program } from "../program.js";
+import { closest, describeKind, exprKind, forEachExpr, type ExprKind, type Program } from "../program.js";
 
 /** Argument kinds each parameter kind accepts (`value` arguments to `tensor` parameters are the non-const check's). */
 const accepts: Record<ParamKind, ExprKind[]> = {
@@ -58,18 +58,3 @@ function describeParam(param: ParamKind): string {
   }[param];
 }
 
-function describeKind(kind: ExprKind): string {
-  return {
-    value: "a graph value",
-    tensor: "a constant tensor",
-    int: "an int",
-    float: "a float",
-    bool: "a bool",
-    string: "a string",
-    ints: "a list of ints",
-    floats: "a list of floats",
-    strings: "a list of strings",
-    list: "a list",
-    unknown: "an unknown value",
-  }[kind];
-}
