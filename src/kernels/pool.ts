@@ -7,7 +7,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, tflActivation } from "./activation.js";
-import { onnxWindowAttrs, tflAxis, windowAxis, windowOutDims, type Axis } from "./conv.js";
+import { onnxWindowAttrs, tflAxis, windowAxis, windowOutDims, type Axis } from "./window.js";
 import { attrInt, attrString, checkDType, checkRank, derivedDim, need, outputF32, Scratch } from "./util.js";
 
 type PoolKind = "max" | "avg";
