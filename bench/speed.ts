@@ -122,6 +122,7 @@ interface ModelRow {
   fusec: number;
   web: number;
   node: number;
+  fusecCpu: number;
   webCpu: number;
   errNode: number;
   errWeb: number;
@@ -138,7 +139,7 @@ async function measureModel(model: Model, options: Options): Promise<ModelRow> {
   const actual = execute(graph, feeds);
   const errNode = await worstError(actual, node, nodeFeeds);
   const errWeb = await worstError(actual, web, webFeeds);
-  const row: ModelRow = { model: model.name, fusec: NaN, web: NaN, node: NaN, webCpu: NaN, errNode, errWeb };
+  const row: ModelRow = { model: model.name, fusec: NaN, web: NaN, node: NaN, fusecCpu: NaN, webCpu: NaN, errNode, errWeb };
   if (!(errNode <= TOLERANCE)) {
     console.log(`  ${model.name}: output differs from onnxruntime-node by ${errNode.toExponential(2)} (> ${TOLERANCE}); not timed`);
   } else {
@@ -148,7 +149,7 @@ async function measureModel(model: Model, options: Options): Promise<ModelRow> {
       options.rounds,
     );
     [row.fusec, row.web, row.node] = t.ms as [number, number, number];
-    row.webCpu = t.cpuMs[1]!;
+    [row.fusecCpu, row.webCpu] = t.cpuMs as [number, number];
   }
   await web.release();
   await node.release();
@@ -156,15 +157,17 @@ async function measureModel(model: Model, options: Options): Promise<ModelRow> {
 }
 
 function printModels(rows: ModelRow[]): void {
-  const head = ["model", "fusec ms", "ort-web ms", "ort-node ms", "fusec/web", "fusec/node", "web cpu ms", "max err"];
-  const widths = [16, 10, 11, 12, 10, 11, 11, 10];
+  const head = ["model", "fusec ms", "ort-web ms", "ort-node ms", "fusec/web", "fusec/node", "fusec cpu", "web cpu", "cpu f/w", "max err"];
+  const widths = [15, 10, 11, 12, 10, 11, 10, 9, 9, 9];
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("");
   console.log(line(head));
   for (const r of rows) {
-    console.log(line([r.model, r.fusec.toFixed(2), r.web.toFixed(2), r.node.toFixed(2), (r.fusec / r.web).toFixed(2), (r.fusec / r.node).toFixed(2), r.webCpu.toFixed(2), Math.max(r.errNode, r.errWeb).toExponential(1)]));
+    const err = Math.max(r.errNode, r.errWeb);
+    console.log(line([r.model, r.fusec.toFixed(2), r.web.toFixed(2), r.node.toFixed(2), (r.fusec / r.web).toFixed(2), (r.fusec / r.node).toFixed(2), r.fusecCpu.toFixed(2), r.webCpu.toFixed(2), (r.fusecCpu / r.webCpu).toFixed(2), err.toExponential(1)]));
   }
-  console.log("fusec: fused graph (onnx pack); ort-web: wasm EP, 1 thread, opt all; ort-node: 1 thread, opt all;");
-  console.log("web cpu ms: process CPU time per ort-web run (≈ its wall time: one thread, wasm); max err: vs both onnxruntimes, scaled by max(1,|ref|)");
+  console.log("fusec: fused graph (onnx pack); ort-web: wasm EP, 1 thread, opt all; ort-node: 1 thread, opt all; ms: median wall time");
+  console.log("cpu: median process CPU ms per run (one thread each: ≈ wall time on an idle machine, the fairer ratio on a loaded one);");
+  console.log("max err: vs onnxruntime-node and -web, scaled by max(1,|ref|)");
 }
 
 // ── 2. kernel throughput ──────────────────────────────────────────────────────────────────
