@@ -32,6 +32,7 @@ export const Extern = keyword("extern");
 export const Pred = keyword("pred");
 export const From = keyword("from");
 export const Rule = keyword("rule");
+export const Pattern = keyword("pattern");
 export const Priority = keyword("priority");
 export const Where = keyword("where");
 export const Let = keyword("let");
@@ -57,6 +58,7 @@ export const Ellipsis = punct("Ellipsis", "...");
 export const Coalesce = punct("Coalesce", "??");
 export const AndAnd = punct("AndAnd", "&&");
 export const OrOr = punct("OrOr", "||");
+export const Pipe = punct("Pipe", "|");
 export const EqEq = punct("EqEq", "==");
 export const NotEq = punct("NotEq", "!=");
 export const LessEq = punct("LessEq", "<=");
@@ -98,6 +100,7 @@ export const allTokens: TokenType[] = [
   Pred,
   From,
   Rule,
+  Pattern,
   Priority,
   Where,
   Let,
@@ -114,6 +117,7 @@ export const allTokens: TokenType[] = [
   Coalesce,
   AndAnd,
   OrOr,
+  Pipe,
   EqEq,
   NotEq,
   LessEq,
