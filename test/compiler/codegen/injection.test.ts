@@ -16,7 +16,7 @@ import "../../../src/kernels/index.js";
 import { applyPasses } from "../../../src/runtime/driver.js";
 import { GraphBuilder } from "../../../src/runtime/json.js";
 import type { Pass } from "../../../src/runtime/pass.js";
-import { inertModuleProblem } from "../../fuzz/targets.js";
+import { inertModuleProblem } from "../../fuzz/inert.js";
 
 mkdirSync("tmp", { recursive: true });
 const scratch = mkdtempSync(nodePath.resolve("tmp/injection-"));
