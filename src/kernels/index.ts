@@ -9,5 +9,6 @@ import "./norm.js";
 import "./pool.js";
 import "./resize.js";
 import "./shape.js";
+import "./tfl-ops.js";
 
 export { execute, ExecutionError, type ExecuteOptions } from "./execute.js";
