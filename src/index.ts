@@ -8,7 +8,7 @@ import { dirname, extname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import "./kernels/index.js";
 import { loadOnnx, saveOnnx, ModelFileError } from "./onnx/index.js";
-import { applyPasses, type Stats } from "./runtime/driver.js";
+import { applyPasses, type DriverOptions, type Stats } from "./runtime/driver.js";
 import type { Graph } from "./runtime/graph.js";
 import { graphFromJSON, graphToJSON } from "./runtime/json.js";
 import type { Pass } from "./runtime/pass.js";
@@ -65,7 +65,7 @@ export function saveGraph(graph: Graph, path: string): void {
   throw new ModelFileError(path, `unknown output format "${ext || "(no extension)"}" (expected .onnx, .tflite or .json)`);
 }
 
-export interface OptimizeOptions {
+export interface OptimizeOptions extends Pick<DriverOptions, "onFire" | "onFail"> {
   /** The passes to apply (all together, to a fixpoint). */
   passes: Pass | readonly Pass[];
   /** Rule names not to apply (`Name` disables a whole rule family). */
@@ -92,6 +92,8 @@ export function optimize(graph: Graph, options: OptimizeOptions): Stats {
     ...(options.disable ? { disable: options.disable } : {}),
     ...(options.phased ? { phased: true } : {}),
     ...(options.trace ? { trace: options.trace } : {}),
+    ...(options.onFire ? { onFire: options.onFire } : {}),
+    ...(options.onFail ? { onFail: options.onFail } : {}),
   });
   const problems = verify(graph);
   if (problems.length > 0) throw new InvalidGraphError(problems);

@@ -14,7 +14,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { lookupOp, OpError, registerOp, type OpDef, type ValueInfo } from "../runtime/registry.js";
 import { numel, tensor, type DType, type Tensor } from "../runtime/tensor.js";
 import { applyActivation, mapActivation, tflActivation } from "./activation.js";
-import { tflAxis } from "./conv.js";
+import { tflAxis } from "./window.js";
 import { attrFloat, attrFloats, attrInt, attrInts, attrString, broadcastShapes, checkDType, checkRank, constNumbers, derivedDim, formatShape, need, normAxis, outputF32, tensorNumbers, unknownDim } from "./util.js";
 
 const INDEX: readonly DType[] = ["int32", "int64"];
