@@ -6,9 +6,9 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { dump, parse } from "npyjs";
+import { dump, parse, type DType as NpyDType } from "npyjs";
 import { execute, loadGraph, type Tensor, type Value } from "../../index.js";
-import { tensor, type DType } from "../../runtime/tensor.js";
+import { DTYPES, dtypeOfNpy, tensor, tensorBytes } from "../../runtime/tensor.js";
 import { writeAtomically } from "../../onnx/save.js";
 import { collect, runModelCommand, table, UsageError } from "../model-errors.js";
 import { checkExecutable, dimSizes, keyValue, parseSeed, randomTensor } from "../inputs.js";
@@ -80,8 +80,6 @@ function outputFile(name: string, files: Map<string, string>): string {
   return file;
 }
 
-const NPY_DTYPES: Record<string, DType> = { f4: "float32", f8: "float32", i8: "int64", i4: "int32", b1: "bool", u1: "bool" };
-
 function readNpy(file: string, input: Value): Tensor {
   let array;
   try {
@@ -90,7 +88,9 @@ function readNpy(file: string, input: Value): Tensor {
   } catch (e) {
     throw new UsageError(`--input ${input.name}: cannot read ${file} (${(e as Error).message.split("\n")[0]})`);
   }
-  const dtype = NPY_DTYPES[array.dtype];
+  // A uint8 array read as booleans holds any byte: nonzero is true (1), as numpy's astype(bool).
+  const fileDtype = dtypeOfNpy(array.dtype);
+  const dtype = fileDtype === "uint8" && input.dtype === "bool" ? "bool" : fileDtype;
   if (!dtype || dtype !== input.dtype) {
     throw new UsageError(`--input ${input.name}: ${file} holds ${array.dtype}, the input is ${input.dtype}`);
   }
@@ -99,15 +99,15 @@ function readNpy(file: string, input: Value): Tensor {
   if (declared && (declared.length !== array.shape.length || declared.some((d, i) => typeof d === "number" && d !== array.shape[i]))) {
     throw new UsageError(`--input ${input.name}: ${file} has shape [${array.shape}], the input is [${declared.join(", ")}]`);
   }
-  const data = array.data as ArrayLike<number> & ArrayBufferView;
-  if (dtype === "int64") return tensor(dtype, array.shape, data as unknown as BigInt64Array);
-  // A uint8 array read as booleans holds any byte: nonzero is true (1), as numpy's astype(bool).
-  if (dtype === "bool") return tensor(dtype, array.shape, Uint8Array.from(data, (x) => (x ? 1 : 0)));
-  return tensor(dtype, array.shape, Array.from(data));
+  const data = array.data as ArrayLike<number | boolean> | BigInt64Array | BigUint64Array;
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return tensor(dtype, array.shape, data);
+  return tensor(dtype, array.shape, Array.from(data as ArrayLike<number | boolean>, Number));
 }
 
 function toNpy(t: Tensor): ArrayBuffer {
-  return dump(t.data, [...t.shape], t.dtype === "bool" ? { dtype: "b1" } : {});
+  // float16 is written as 16-bit halfs, the others as their own typed arrays.
+  const data = t.dtype === "float16" ? new Uint16Array(tensorBytes(t).buffer) : t.data;
+  return dump(data, [...t.shape], { dtype: DTYPES[t.dtype].npy as NpyDType });
 }
 
 function summary(t: Tensor): { min: string; max: string; mean: string } {
