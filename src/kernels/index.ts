@@ -15,7 +15,9 @@ import "./normalization.js";
 import "./pool.js";
 import "./reduce.js";
 import "./resize.js";
+import "./rnn.js";
 import "./shape.js";
 import "./tfl-conv.js";
+import "./tfl-ops.js";
 
 export { execute, ExecutionError, type ExecuteOptions } from "./execute.js";

@@ -11,7 +11,7 @@ export function register(program: Command): void {
   program
     .command("inspect")
     .description("print a model's inputs, outputs, opsets, parameter count and op histogram")
-    .argument("<model>", "model (.onnx or .json)")
+    .argument("<model>", "model (.onnx, .tflite or .json)")
     .action((model: string) => runModelCommand(() => void process.stdout.write(describeModel(model, loadGraph(model)))));
 }
 

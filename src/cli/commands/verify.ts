@@ -15,7 +15,7 @@
  */
 import type { Command } from "commander";
 import { renderDiagnostics, sourcesOf } from "../../compiler/render.js";
-import { execute, loadGraph, loadPass, optimize, type Pass } from "../../index.js";
+import { defaultPack, execute, loadGraph, loadPass, optimize, type Pass } from "../../index.js";
 import type { PackCheck, RuleCheck } from "../../verify/rules.js";
 import { checkExecutable, dimSizes, parseSeed, randomFeeds } from "../inputs.js";
 import { collect, runModelCommand, table, UsageError } from "../model-errors.js";
@@ -36,7 +36,7 @@ export function register(program: Command): void {
   program
     .command("verify")
     .description("check numerically that rules do not change what a graph computes: each rule of rules files on graphs synthesized from its pattern, or a pack on a model")
-    .argument("<inputs...>", "rules files (each rule checked from its pattern), or one model (.onnx or .json)")
+    .argument("<inputs...>", "rules files (each rule checked from its pattern), or one model (.onnx, .tflite or .json)")
     .option("--pass <name>", "model mode: rule pack: onnx, tflite or a compiled module path (repeatable; default onnx)", collect)
     .option("--disable <rule>", "model mode: rule not to apply (repeatable)", collect)
     .option("--dim <name=value>", "model mode: size of a symbolic dimension of the random inputs (default 1; repeatable)", collect)
@@ -116,11 +116,18 @@ function printPack(pack: PackCheck, options: { tolerance: number; candidates: nu
   const rows: (string | number)[][] = [["rule", "tried", "fired", "max error", "verdict"]];
   for (const c of pack.rules) rows.push([c.rule, c.tried, c.fired, c.fired > 0 ? c.maxError.toExponential(2) : "-", VERDICTS[c.verdict]]);
   for (const line of table(rows)) out(`  ${line}`);
+  const ranges = [...new Set(pack.rules.flatMap((c) => c.covered.ranges))];
+  const dtypes = [...new Set(pack.rules.flatMap((c) => c.covered.dtypes))];
+  if (ranges.length > 0) out(`  inputs of every firing drawn from: ${ranges.join(", ")} (the rule's constants, ± and 0, for boundaries); element types: ${dtypes.join(", ")}`);
+  for (const c of pack.rules) {
+    if (c.verdict === "not-exercised") out(`  ${c.rule} NOT EXERCISED: ${c.reason}`);
+    else if (c.covered.shapes.length > 0) out(`  ${c.rule}: input shapes ${c.covered.shapes.slice(0, 6).join(" ")}${c.covered.shapes.length > 6 ? ` (+${c.covered.shapes.length - 6} more)` : ""}; ${c.covered.dtypes.join(", ")}`);
+  }
   for (const c of pack.rules) {
     if (!c.counterexample) continue;
-    const { before, after, error, problem } = c.counterexample;
+    const { before, after, error, problem, range, at } = c.counterexample;
     out("");
-    out(`${c.rule} (${c.location}) changes outputs: ${problem ?? `relative error ${error.toExponential(2)}`} on`);
+    out(`${c.rule} (${c.location}) changes outputs: ${problem ?? `relative error ${error.toExponential(2)}${range ? ` on inputs in ${range}` : ""}`}${at ? `\n  at ${at}` : ""}\n  on`);
     for (const line of before) out(`    ${line}`);
     if (after.length > 0) {
       out("  rewritten to");
@@ -137,7 +144,7 @@ async function verifyModel(model: string, flags: VerifyFlags): Promise<void> {
     if (flags[option]) throw new UsageError(`--${option} applies to rules files; a model is checked with --pass and --disable`);
   }
   const tolerance = parseTolerance(flags.tolerance);
-  const passes = await Promise.all((flags.pass ?? ["onnx"]).map(loadPass));
+  const passes = await Promise.all((flags.pass ?? [defaultPack(model)]).map(loadPass));
   const disabled = flags.disable ?? [];
 
   const original = loadGraph(model);
