@@ -24,13 +24,14 @@
  * Node output types are inferred through the op registry (ops it does not know stay untyped).
  * docs/graph-json.md describes the same format for users.
  */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse as parseNpy } from "npyjs";
+import { ConfinedReadError, readConfined } from "./confined-read.js";
+import { checkedElements, modelLimits, type ModelLimits } from "./limits.js";
 import { capturedNames } from "./captures.js";
 import { Graph, Value, type Attr, type Attrs, type Dim, type Node } from "./graph.js";
 import { InferenceError, inferGraph, inferNode, propagateConstants, type KnownConstants } from "./infer.js";
-import { ALL_DTYPES, allocData, dtypeOfNpy, isBigInt, isDType, isFloat, numel, storeNumber, tensor, type DType, type Tensor } from "./tensor.js";
+import { ALL_DTYPES, allocData, DTYPES, dtypeOfNpy, isBigInt, isDType, isFloat, numel, storeNumber, tensor, type DType, type Tensor } from "./tensor.js";
 
 export interface ValueJSON {
   name: string;
@@ -84,12 +85,32 @@ export class GraphJSONError extends Error {
 }
 
 
+/** A .npy header: magic, version and length (10 bytes), then a dict padded to 64 bytes. */
+const NPY_MIN_HEADER = 10;
+const NPY_MAX_HEADER = 65_536 + 12;
+
 // ── reading ──────────────────────────────────────────────────────────────────────────────────
 
+export interface GraphJSONOptions {
+  /** The folder `{"file": …}` data is read from (the graph file's folder). Default: the working directory. */
+  baseDir?: string;
+  /** More folders data files may be in (`--data-dir`); a file outside all of them is refused. */
+  dataDirs?: readonly string[];
+  /** Limits on tensors and data files (limits.ts), to raise them. */
+  limits?: Partial<ModelLimits>;
+}
+
+/** Where constants read their data from, and how much they may read. */
+interface ReadContext {
+  roots: string[];
+  limits: ModelLimits;
+}
+
 /** Builds a graph from its JSON form (a parsed object or JSON text); infers node output types. */
-export function graphFromJSON(json: unknown, options: { baseDir?: string } = {}): Graph {
+export function graphFromJSON(json: unknown, options: GraphJSONOptions = {}): Graph {
   const doc = typeof json === "string" ? parseText(json) : json;
   const baseDir = options.baseDir ?? process.cwd();
+  const context: ReadContext = { roots: [resolve(baseDir), ...(options.dataDirs ?? []).map((d) => resolve(d))], limits: modelLimits(options.limits) };
   const root = record(doc, "graph");
   const graph = new Graph();
   const byName = new Map<string, Value>();
@@ -105,12 +126,16 @@ export function graphFromJSON(json: unknown, options: { baseDir?: string } = {})
     if (byName.has(name)) throw new GraphJSONError(`${where}: the name "${name}" is already used`);
     declare(graph.addInput(name, dtypeOf(r["dtype"], `${where}.dtype`), dims(r["shape"], `${where}.shape`)), where);
   });
-  list(root["constants"] ?? [], "constants").forEach((raw, i) => {
+  const constants = list(root["constants"] ?? [], "constants");
+  if (constants.length > context.limits.maxTensors) {
+    throw new GraphJSONError(`constants: ${constants.length} tensors, more than the limit of ${context.limits.maxTensors} (raise it with --max-tensors)`);
+  }
+  constants.forEach((raw, i) => {
     const r = record(raw, `constants[${i}]`);
     const name = text(r["name"], `constants[${i}].name`);
     const where = `constants[${i}] ("${name}")`;
     if (byName.has(name)) throw new GraphJSONError(`${where}: the name "${name}" is already used`);
-    declare(graph.addConstant(constantTensor(r, where, baseDir), name, true), where);
+    declare(graph.addConstant(constantTensor(r, where, context), name, true), where);
   });
 
   // Outputs first, so that operands may name values produced by nodes listed later.
@@ -129,7 +154,7 @@ export function graphFromJSON(json: unknown, options: { baseDir?: string } = {})
       declare(v, where);
       return v;
     });
-    const attrs = attrsOf(r["attrs"] ?? {}, `${where}.attrs`);
+    const attrs = attrsOf(r["attrs"] ?? {}, `${where}.attrs`, context);
     return { r, op, name, domain, where, outputs, attrs };
   });
   for (const n of nodes) {
@@ -164,7 +189,8 @@ export function graphFromJSON(json: unknown, options: { baseDir?: string } = {})
 
 function parseText(s: string): unknown {
   try {
-    return JSON.parse(s);
+    // A UTF-8 byte order mark is not part of the JSON text.
+    return JSON.parse(s.charCodeAt(0) === 0xfeff ? s.slice(1) : s);
   } catch (e) {
     throw new GraphJSONError(`not valid JSON: ${(e as Error).message}`);
   }
@@ -216,13 +242,26 @@ function sizes(raw: unknown, where: string): number[] {
   });
 }
 
-function attrsOf(raw: unknown, where: string): Attrs {
+/** Names that would set or shadow an object's prototype instead of naming an attribute. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+function attrsOf(raw: unknown, where: string, context: ReadContext): Attrs {
   const attrs: Attrs = {};
-  for (const [name, value] of Object.entries(record(raw, where))) attrs[name] = attrOf(value, `${where}.${name}`);
+  for (const [name, value] of Object.entries(record(raw, where))) {
+    if (PROTOTYPE_KEYS.has(name)) throw new GraphJSONError(`${where}: "${name}" cannot name an attribute`);
+    attrs[name] = attrOf(value, `${where}.${name}`, context);
+  }
   return attrs;
 }
 
-function attrOf(raw: unknown, where: string): Attr {
+/** Standard base64 (RFC 4648 §4) with its padding. */
+function base64(raw: unknown, where: string): Uint8Array {
+  const s = text(raw, where);
+  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new GraphJSONError(`${where}: not valid base64`);
+  return new Uint8Array(Buffer.from(s, "base64"));
+}
+
+function attrOf(raw: unknown, where: string, context: ReadContext): Attr {
   const r = record(raw, where);
   const keys = Object.keys(r).filter((k) => k !== "onnxType");
   if (keys.length !== 1) {
@@ -247,12 +286,12 @@ function attrOf(raw: unknown, where: string): Attr {
       const t = record(v, `${where}.tensor`);
       const dtype = dtypeOf(t["dtype"], `${where}.tensor.dtype`);
       const shape = sizes(t["shape"], `${where}.tensor.shape`);
-      return { type: "tensor", value: listTensor(dtype, shape, t["data"], `${where}.tensor.data`) };
+      return { type: "tensor", value: listTensor(dtype, shape, t["data"], `${where}.tensor.data`, context) };
     }
     case "opaque":
       return {
         type: "opaque",
-        value: new Uint8Array(Buffer.from(text(v, `${where}.opaque`), "base64")),
+        value: base64(v, `${where}.opaque`),
         onnxType: integer(r["onnxType"], `${where}.onnxType`),
       };
     default:
@@ -260,22 +299,30 @@ function attrOf(raw: unknown, where: string): Attr {
   }
 }
 
-function constantTensor(r: Record<string, unknown>, where: string, baseDir: string): Tensor {
+function constantTensor(r: Record<string, unknown>, where: string, context: ReadContext): Tensor {
   const data = r["data"];
   if (typeof data === "object" && data !== null && !Array.isArray(data) && "file" in data) {
-    return npyTensor(r, text((data as { file: unknown }).file, `${where}.data.file`), where, baseDir);
+    return npyTensor(r, text((data as { file: unknown }).file, `${where}.data.file`), where, context);
   }
   const dtype = dtypeOf(r["dtype"], `${where}.dtype`);
   const shape = sizes(r["shape"], `${where}.shape`);
   if (typeof data === "object" && data !== null && !Array.isArray(data) && "random" in data) {
+    elementsWithin(shape, `${where}.shape`, context);
     return randomTensor(dtype, shape, integer((data as { random: unknown }).random, `${where}.data.random`));
   }
-  return listTensor(dtype, shape, data, `${where}.data`);
+  return listTensor(dtype, shape, data, `${where}.data`, context);
 }
 
-function listTensor(dtype: DType, shape: number[], raw: unknown, where: string): Tensor {
+/** The element count of a declared shape, within the limit. */
+function elementsWithin(shape: number[], where: string, context: ReadContext): number {
+  const n = checkedElements(shape, context.limits);
+  if (typeof n === "string") throw new GraphJSONError(`${where}: ${n}`);
+  return n;
+}
+
+function listTensor(dtype: DType, shape: number[], raw: unknown, where: string, context: ReadContext): Tensor {
   const items = list(raw, where);
-  const n = numel(shape);
+  const n = elementsWithin(shape, where, context);
   if (items.length !== n) throw new GraphJSONError(`${where}: shape [${shape.join(", ")}] needs ${n} elements, got ${items.length}`);
   const data = allocData(dtype, n);
   items.forEach((x, i) => {
@@ -307,21 +354,38 @@ function randomTensor(dtype: DType, shape: number[], seed: number): Tensor {
   return tensor(dtype, shape, values);
 }
 
-function npyTensor(r: Record<string, unknown>, file: string, where: string, baseDir: string): Tensor {
-  const path = resolve(baseDir, file);
+/**
+ * A constant read from a `.npy` file: inside the graph's folder or a named data folder, a regular
+ * file, no larger than the limit, and (when dtype and shape are declared) of the size they need
+ * plus a header, checked before a byte is read.
+ */
+function npyTensor(r: Record<string, unknown>, file: string, where: string, context: ReadContext): Tensor {
+  const declaredDtype = r["dtype"] === undefined ? undefined : dtypeOf(r["dtype"], `${where}.dtype`);
+  const declaredShape = r["shape"] === undefined ? undefined : sizes(r["shape"], `${where}.shape`);
+  const expected = declaredDtype && declaredShape ? elementsWithin(declaredShape, `${where}.shape`, context) * DTYPES[declaredDtype].bytes : undefined;
   let arr;
   try {
-    const bytes = readFileSync(path);
-    arr = parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const bytes = readConfined(file, {
+      roots: context.roots,
+      maxBytes: context.limits.maxBytes,
+      checkSize: (size) =>
+        expected !== undefined && (size < expected + NPY_MIN_HEADER || size > expected + NPY_MAX_HEADER)
+          ? `${size} bytes, but the declared ${declaredDtype} shape [${declaredShape!.join(", ")}] needs ${expected} plus a header`
+          : undefined,
+    });
+    arr = parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   } catch (e) {
-    throw new GraphJSONError(`${where}.data.file: cannot read "${path}": ${(e as Error).message}`);
+    if (e instanceof ConfinedReadError) throw new GraphJSONError(`${where}.data.file: ${e.message}`);
+    throw new GraphJSONError(`${where}.data.file: cannot read "${file}": ${(e as Error).message}`);
   }
+  const found = checkedElements(arr.shape, context.limits);
+  if (typeof found === "string") throw new GraphJSONError(`${where}.data.file: "${file}": ${found}`);
   if (arr.fortranOrder) throw new GraphJSONError(`${where}.data.file: "${file}" is in Fortran order; save it in C order`);
   const fileDtype = dtypeOfNpy(arr.dtype);
   if (!fileDtype) throw new GraphJSONError(`${where}.data.file: unsupported .npy dtype "${arr.dtype}"`);
-  const dtype = r["dtype"] === undefined ? fileDtype : dtypeOf(r["dtype"], `${where}.dtype`);
+  const dtype = declaredDtype ?? fileDtype;
   if (dtype !== fileDtype) throw new GraphJSONError(`${where}: declared ${dtype} but "${file}" holds ${arr.dtype}`);
-  const shape = r["shape"] === undefined ? arr.shape : sizes(r["shape"], `${where}.shape`);
+  const shape = declaredShape ?? arr.shape;
   if (shape.length !== arr.shape.length || shape.some((d, i) => d !== arr.shape[i])) {
     throw new GraphJSONError(`${where}: declared shape [${shape.join(", ")}] but "${file}" has [${arr.shape.join(", ")}]`);
   }
