@@ -3,11 +3,10 @@
  * rule packs, execute it, save it. Re-exports the runtime API (`fusec/runtime`) for building
  * graphs and passes in code.
  */
-import { readFileSync } from "node:fs";
 import { dirname, extname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import "./kernels/index.js";
-import { loadOnnx, saveOnnx, ModelFileError } from "./onnx/index.js";
+import { decodeOnnx, saveOnnx, ModelFileError } from "./onnx/index.js";
 import { applyPasses, type DriverOptions, type Stats } from "./runtime/driver.js";
 import type { Graph } from "./runtime/graph.js";
 import { graphFromJSON, graphToJSON } from "./runtime/json.js";
@@ -15,6 +14,8 @@ import type { Pass } from "./runtime/pass.js";
 import { verify } from "./runtime/verify.js";
 import { foldConstants, type FoldStats } from "./runtime/fold.js";
 import { writeAtomically } from "./onnx/save.js";
+import { ConfinedReadError, readModelFile } from "./runtime/confined-read.js";
+import { modelLimits, modelReadDefaults, type ModelReadOptions } from "./runtime/limits.js";
 import { decodeTflite, encodeTflite } from "./tflite/index.js";
 
 export * from "./runtime/api.js";
@@ -32,28 +33,25 @@ export function defaultPack(path: string): string {
 }
 
 /** Reads a model by extension: `.onnx` (ONNX protobuf), `.tflite` or `.json` (fusec's graph JSON). */
-export function loadGraph(path: string): Graph {
+export function loadGraph(path: string, options: ModelReadOptions = modelReadDefaults()): Graph {
   const ext = extname(path).toLowerCase();
-  if (ext === ".onnx") return loadOnnx(path);
-  if (ext === ".tflite") return decodeTflite(readModelBytes(path), path);
+  if (ext === ".onnx") return decodeOnnx(readModelBytes(path, options), path, options.limits);
+  if (ext === ".tflite") return decodeTflite(readModelBytes(path, options), path);
   if (ext !== ".json") throw new ModelFileError(path, `unknown model format "${ext || "(no extension)"}" (expected .onnx, .tflite or .json)`);
-  let text: string;
+  const text = new TextDecoder().decode(readModelBytes(path, options));
   try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new ModelFileError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  try {
-    return graphFromJSON(text, { baseDir: dirname(path) });
+    return graphFromJSON(text, { baseDir: dirname(path), ...(options.dataDirs ? { dataDirs: options.dataDirs } : {}), ...(options.limits ? { limits: options.limits } : {}) });
   } catch (e) {
     throw new ModelFileError(path, (e as Error).message.split("\n")[0]!);
   }
 }
 
-function readModelBytes(path: string): Uint8Array {
+/** A model file: a regular file within the size limit (limits.ts), else a message naming it. */
+function readModelBytes(path: string, options: ModelReadOptions): Uint8Array {
   try {
-    return readFileSync(path);
+    return readModelFile(path, modelLimits(options.limits).maxBytes);
   } catch (e) {
+    if (e instanceof ConfinedReadError) throw new ModelFileError(path, e.message);
     throw new ModelFileError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
 }
