@@ -43,6 +43,7 @@ export function encodeOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array 
 /** Writes `bytes` to a temporary file next to `path`, then renames it over `path`. */
 export function writeAtomically(path: string, bytes: Uint8Array | string): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  pendingWrites.add(temp);
   try {
     writeFileSync(temp, bytes);
     renameSync(temp, path);
@@ -53,7 +54,24 @@ export function writeAtomically(path: string, bytes: Uint8Array | string): void 
       // the temporary file was never created
     }
     throw new ModelFileError(path, `cannot write file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  } finally {
+    pendingWrites.delete(temp);
   }
+}
+
+/** Temporary files of writes in progress, for a signal handler to remove. */
+const pendingWrites = new Set<string>();
+
+/** Removes the temporary files of writes in progress (on SIGINT or a closed pipe): no partial output stays. */
+export function removePendingWrites(): void {
+  for (const temp of pendingWrites) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // not created yet, or already renamed
+    }
+  }
+  pendingWrites.clear();
 }
 
 class ModelWriter implements LoweringSink {
