@@ -9,6 +9,7 @@ import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime
 import { convertInto, FLOAT_DTYPES, isBigInt, NUMERIC_DTYPES, roundToHalf, type DType, type Tensor } from "../runtime/tensor.js";
 import { applyActivation, mapActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { attrFloat, attrString, broadcastShapes, checkDType, hasAttr, need, outputUninit } from "./util.js";
+import { simdBinary } from "./vector.js";
 
 type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
 
@@ -133,6 +134,7 @@ function collapseBroadcast(aShape: readonly number[], bShape: readonly number[],
 type Run = (op: BinaryOp, a: any, ao: number, as: number, b: any, bo: number, bs: number, out: any, oo: number, n: number) => void;
 
 const floatRun: Run = (op, a: Float32Array, ao, as, b: Float32Array, bo, bs, out: Float32Array, oo, n) => {
+  if (simdBinary(op, a, ao, as, b, bo, bs, out, oo, n)) return;
   if (as === 0 && bs === 0) {
     out.fill(floatOp(op, a[ao]!, b[bo]!), oo, oo + n);
     return;

@@ -15,7 +15,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
-import { createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels } from "./simd.js";
+import { createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels, type WasmMemory } from "./simd.js";
 import {
   attrFloat,
   attrInt,
@@ -129,6 +129,11 @@ export interface SimdScratch {
 /** The free part of the SIMD module's memory, or undefined when the JavaScript kernel is in use. */
 export function simdScratch(): SimdScratch | undefined {
   return active ? { kernels: active, floats: work, start: STAGING, size: STAGING_FLOATS } : undefined;
+}
+
+/** The SIMD module's memory (other wasm modules import it to work on arena tensors in place), or undefined without SIMD. */
+export function simdMemory(): WasmMemory | undefined {
+  return simd?.memory;
 }
 
 /** The module memory's region reserved for the tensor arena (floats [start, start + size)), or undefined without SIMD. */

@@ -1,0 +1,91 @@
+/**
+ * Element-wise float32 kernels on WebAssembly SIMD (src/kernels/wasm/vector.wat): binary
+ * add/sub/mul/div over a run of elements, and the activations, applied in place on tensors that
+ * live in the SIMD module's memory (the executor's arena, arena.ts). Each entry point returns
+ * false when it cannot take the work — no SIMD, an operand outside that memory, another dtype or
+ * op, or a run too short to be worth the call — and the caller's JavaScript loop runs instead.
+ */
+import type { Activation } from "./activation.js";
+import { simdMemory } from "./gemm.js";
+import type { WasmApi } from "./simd.js";
+import { WASM_BASE64 } from "./wasm/vector.wasm.js";
+
+type Binary = (x: number, y: number, out: number, n: number) => void;
+
+interface VectorKernels {
+  buffer: ArrayBufferLike;
+  /** `${op}_${form}`: form vv (two vectors), vs (vector ∘ scalar), sv (scalar ∘ vector). */
+  binary: Record<string, Binary | undefined>;
+  activate(kind: number, src: number, dst: number, n: number, a: number, b: number): void;
+}
+
+/** Shorter runs stay in JavaScript (a call into wasm costs about as much as a dozen elements). */
+const MIN_RUN = 16;
+
+/** The activation kinds $act4 implements, by code. */
+const ACTIVATION_CODES: Record<string, number> = { relu: 0, clip: 1, leaky_relu: 2, hard_sigmoid: 3, hard_swish: 4, sigmoid: 5, tanh: 6 };
+
+function instantiate(): VectorKernels | undefined {
+  const memory = simdMemory();
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!memory || !wasm) return undefined;
+  const bytes = Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
+  if (!wasm.validate(bytes)) return undefined;
+  const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
+  const binary: Record<string, Binary | undefined> = {};
+  for (const [name, f] of Object.entries(exports)) if (/^(add|sub|mul|div)_(vv|vs|sv)$/.test(name)) binary[name] = f as Binary;
+  return { buffer: memory.buffer, binary, activate: exports.activate as VectorKernels["activate"] };
+}
+
+/** Instantiated on first use (gemm.ts, which owns the memory, imports this module's importers). */
+let instance: VectorKernels | undefined | null = null;
+
+function vectorKernels(): VectorKernels | undefined {
+  if (instance === null) instance = instantiate();
+  return instance;
+}
+
+/** Whether the SIMD element-wise kernels are available (they need the GEMM module's memory). */
+export function vectorKernelsAvailable(): boolean {
+  return vectorKernels() !== undefined;
+}
+
+/**
+ * out[oo, oo+n) = a ∘ b over one run, as floatRun in elementwise.ts: `as`, `bs` are 1 (contiguous)
+ * or 0 (one element repeated), not both 0. Returns false (nothing written) when it cannot.
+ */
+export function simdBinary(op: string, a: ArrayLike<number>, ao: number, as: number, b: ArrayLike<number>, bo: number, bs: number, out: ArrayLike<number>, oo: number, n: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || n < MIN_RUN || !(out instanceof Float32Array) || out.buffer !== kernels.buffer) return false;
+  if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) return false;
+  const mem = kernels.buffer;
+  const o = out.byteOffset + 4 * oo;
+  if (as !== 0 && bs !== 0) {
+    const f = kernels.binary[`${op}_vv`];
+    if (!f || a.buffer !== mem || b.buffer !== mem) return false;
+    f(a.byteOffset + 4 * ao, b.byteOffset + 4 * bo, o, n);
+    return true;
+  }
+  if (bs === 0) {
+    const f = kernels.binary[`${op}_vs`];
+    if (!f || a.buffer !== mem) return false;
+    f(a.byteOffset + 4 * ao, b[bo]!, o, n);
+    return true;
+  }
+  // a scalar: commutative ops swap their operands
+  const commutes = op === "add" || op === "mul";
+  const f = kernels.binary[commutes ? `${op}_vs` : `${op}_sv`];
+  if (!f || b.buffer !== mem) return false;
+  if (commutes) f(b.byteOffset + 4 * bo, a[ao]!, o, n);
+  else f(a[ao]!, b.byteOffset + 4 * bo, o, n);
+  return true;
+}
+
+/** dst[i] = act(src[i]) for i in [start, end), as mapActivation; false when it cannot. */
+export function simdActivation(act: Activation, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
+  const code = ACTIVATION_CODES[act.kind];
+  const kernels = vectorKernels();
+  if (!kernels || code === undefined || end - start < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  kernels.activate(code, src.byteOffset + 4 * start, dst.byteOffset + 4 * start, end - start, act.a, act.b);
+  return true;
+}
