@@ -1,6 +1,6 @@
 /**
  * Element-wise float32 kernels on WebAssembly SIMD (src/kernels/wasm/vector.wat): binary
- * add/sub/mul/div over a run of elements, and the activations, applied in place on tensors that
+ * add/sub/mul/div over a run of elements, the activations, and global pooling, applied in place on tensors that
  * live in the SIMD module's memory (the executor's arena, arena.ts). Each entry point returns
  * false when it cannot take the work — no SIMD, an operand outside that memory, another dtype or
  * op, or a run too short to be worth the call — and the caller's JavaScript loop runs instead.
@@ -17,6 +17,8 @@ interface VectorKernels {
   /** `${op}_${form}`: form vv (two vectors), vs (vector ∘ scalar), sv (scalar ∘ vector). */
   binary: Record<string, Binary | undefined>;
   activate(kind: number, src: number, dst: number, n: number, a: number, b: number): void;
+  plane_sums(src: number, planes: number, inner: number, dst: number, scale: number): void;
+  plane_maxes(src: number, planes: number, inner: number, dst: number): void;
 }
 
 /** Shorter runs stay in JavaScript (a call into wasm costs about as much as a dozen elements). */
@@ -34,7 +36,13 @@ function instantiate(): VectorKernels | undefined {
   const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
   const binary: Record<string, Binary | undefined> = {};
   for (const [name, f] of Object.entries(exports)) if (/^(add|sub|mul|div)_(vv|vs|sv)$/.test(name)) binary[name] = f as Binary;
-  return { buffer: memory.buffer, binary, activate: exports.activate as VectorKernels["activate"] };
+  return {
+    buffer: memory.buffer,
+    binary,
+    activate: exports.activate as VectorKernels["activate"],
+    plane_sums: exports.plane_sums as VectorKernels["plane_sums"],
+    plane_maxes: exports.plane_maxes as VectorKernels["plane_maxes"],
+  };
 }
 
 /** Instantiated on first use (gemm.ts, which owns the memory, imports this module's importers). */
@@ -87,5 +95,18 @@ export function simdActivation(act: Activation, src: Float32Array, dst: Float32A
   const kernels = vectorKernels();
   if (!kernels || code === undefined || end - start < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
   kernels.activate(code, src.byteOffset + 4 * start, dst.byteOffset + 4 * start, end - start, act.a, act.b);
+  return true;
+}
+
+/**
+ * Global pooling of `planes` contiguous planes of `inner` floats each: dst[p] = the plane's mean
+ * ("avg", summed in float32 over four lanes) or maximum ("max", NaN if any element is NaN).
+ * False when it cannot (src or dst outside the module's memory, a short plane).
+ */
+export function simdGlobalPool(kind: "avg" | "max", src: Float32Array, planes: number, inner: number, dst: Float32Array): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || inner < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  if (kind === "avg") kernels.plane_sums(src.byteOffset, planes, inner, dst.byteOffset, 1 / inner);
+  else kernels.plane_maxes(src.byteOffset, planes, inner, dst.byteOffset);
   return true;
 }

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mapActivation, type Activation } from "../../src/kernels/activation.js";
 import { arenaRelease, arenaTake } from "../../src/kernels/arena.js";
-import { simdActivation, simdBinary, vectorKernelsAvailable } from "../../src/kernels/vector.js";
+import { simdActivation, simdBinary, simdGlobalPool, vectorKernelsAvailable } from "../../src/kernels/vector.js";
 import { randomTensor } from "./oracle.js";
 
 function arena(data: ArrayLike<number>): Float32Array {
@@ -101,6 +101,27 @@ test("SIMD binary runs (vector∘vector, vector∘scalar, scalar∘vector) equal
   assert.not.ok(simdBinary("add", a, 0, 1, b, 0, 1, out, 0, 8));
   assert.not.ok(simdBinary("pow", a, 0, 1, b, 0, 1, out, 0, 64));
   for (const buf of [a, b, out]) arenaRelease(buf);
+});
+
+test("SIMD global average and max pooling match float64 means and maxima, tails and NaN included", () => {
+  for (const inner of [16, 19, 37, 192, 6400]) {
+    const planes = 5;
+    const data = randomTensor([planes * inner], inner).data as Float32Array;
+    data[2 * inner + inner - 1] = Number.NaN; // plane 2: NaN in the tail or the last vector
+    const src = arena(data);
+    for (const kind of ["avg", "max"] as const) {
+      const dst = arenaTake(planes)!;
+      assert.ok(simdGlobalPool(kind, src, planes, inner, dst));
+      for (let p = 0; p < planes; p++) {
+        const plane = [...data.subarray(p * inner, (p + 1) * inner)];
+        const e = kind === "avg" ? plane.reduce((a, b) => a + b, 0) / inner : plane.some(Number.isNaN) ? Number.NaN : Math.max(...plane);
+        const ok = Number.isNaN(e) ? Number.isNaN(dst[p]!) : Math.abs(dst[p]! - e) <= 1e-6;
+        assert.ok(ok, `${kind} of plane ${p} (${inner} floats): ${dst[p]}, expected ${e}`);
+      }
+      arenaRelease(dst);
+    }
+    arenaRelease(src);
+  }
 });
 
 test.run();

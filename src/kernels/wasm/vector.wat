@@ -276,4 +276,59 @@
       (local.set $src (i32.add (local.get $src) (i32.const 4)))
       (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
       (br $one))))
+;; ── reductions ─────────────────────────────────────────────────────────────────────────
+
+  ;; dst[p] = scale · Σ src[p·inner + i] over i < inner, for p < planes (global average pooling):
+  ;; two f32x4 accumulators, then the lanes, then the tail.
+  (func $plane_sums (export "plane_sums") (param $src i32) (param $planes i32) (param $inner i32) (param $dst i32) (param $scale f32)
+    (local $end i32) (local $vecEnd i32) (local $acc0 v128) (local $acc1 v128) (local $sum f32)
+    (block $planesDone (loop $plane
+      (br_if $planesDone (i32.eqz (local.get $planes)))
+      (local.set $acc0 (v128.const i32x4 0 0 0 0))
+      (local.set $acc1 (v128.const i32x4 0 0 0 0))
+      (local.set $end (i32.add (local.get $src) (i32.shl (local.get $inner) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $src) (i32.shl (i32.and (local.get $inner) (i32.const -8)) (i32.const 2))))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $src) (local.get $vecEnd)))
+        (local.set $acc0 (f32x4.add (local.get $acc0) (v128.load (local.get $src))))
+        (local.set $acc1 (f32x4.add (local.get $acc1) (v128.load offset=16 (local.get $src))))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (br $vec)))
+      (local.set $acc0 (f32x4.add (local.get $acc0) (local.get $acc1)))
+      (local.set $sum (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc0)) (f32x4.extract_lane 1 (local.get $acc0)))
+                               (f32.add (f32x4.extract_lane 2 (local.get $acc0)) (f32x4.extract_lane 3 (local.get $acc0)))))
+      (block $done (loop $one
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $sum (f32.add (local.get $sum) (f32.load (local.get $src))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (br $one)))
+      (f32.store (local.get $dst) (f32.mul (local.get $sum) (local.get $scale)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (local.set $planes (i32.sub (local.get $planes) (i32.const 1)))
+      (br $plane))))
+
+  ;; dst[p] = max over i < inner of src[p·inner + i], for p < planes (global max pooling; NaN wins).
+  (func $plane_maxes (export "plane_maxes") (param $src i32) (param $planes i32) (param $inner i32) (param $dst i32)
+    (local $end i32) (local $vecEnd i32) (local $acc v128) (local $m f32)
+    (block $planesDone (loop $plane
+      (br_if $planesDone (i32.eqz (local.get $planes)))
+      (local.set $acc (v128.const f32x4 -inf -inf -inf -inf))
+      (local.set $end (i32.add (local.get $src) (i32.shl (local.get $inner) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $src) (i32.shl (i32.and (local.get $inner) (i32.const -4)) (i32.const 2))))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $src) (local.get $vecEnd)))
+        (local.set $acc (f32x4.max (local.get $acc) (v128.load (local.get $src))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $vec)))
+      (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+                             (f32.max (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+      (block $done (loop $one
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $m (f32.max (local.get $m) (f32.load (local.get $src))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (br $one)))
+      (f32.store (local.get $dst) (local.get $m))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (local.set $planes (i32.sub (local.get $planes) (i32.const 1)))
+      (br $plane))))
 )
