@@ -196,6 +196,19 @@ function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h,
       }
     }
   }
+  const { rowOffsets, colOffsets } = im2colTables(channels, [d, h, w], ph, pw, phaseSize, planeSize);
+  return { data: padded, offset: 0, rowOffsets, colOffsets, release: () => fromArena && arenaRelease(fromArena) };
+}
+
+/** im2col offset tables by geometry: a model runs the same convolutions on every run. */
+const im2colCache = new Map<string, { rowOffsets: Int32Array; colOffsets: Int32Array }>();
+
+/** The offset tables of im2colMatrix (see there), cached. */
+function im2colTables(channels: number, [d, h, w]: readonly [Axis, Axis, Axis], ph: number, pw: number, phaseSize: number, planeSize: number): { rowOffsets: Int32Array; colOffsets: Int32Array } {
+  const key = [channels, ph, pw, phaseSize, planeSize, ...[d, h, w].flatMap((a) => [a.kernel, a.stride, a.dilation, a.out])].join(",");
+  const cached = im2colCache.get(key);
+  if (cached) return cached;
+  const sw = w.stride;
   const rowOffsets = new Int32Array(channels * d.kernel * h.kernel * w.kernel);
   for (let c = 0, p = 0; c < channels; c++) {
     for (let kd = 0; kd < d.kernel; kd++) {
@@ -216,7 +229,10 @@ function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h,
       for (let ow = 0; ow < w.out; ow++) colOffsets[j++] = base + ow;
     }
   }
-  return { data: padded, offset: 0, rowOffsets, colOffsets, release: () => fromArena && arenaRelease(fromArena) };
+  if (im2colCache.size >= 256) im2colCache.clear();
+  const tables = { rowOffsets, colOffsets };
+  im2colCache.set(key, tables);
+  return tables;
 }
 
 registerOp({
