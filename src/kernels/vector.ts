@@ -6,8 +6,10 @@
  * op, or a run too short to be worth the call — and the caller's JavaScript loop runs instead.
  */
 import type { Activation } from "./activation.js";
-import { simdMemory } from "./gemm.js";
+import { arenaSlack } from "./arena.js";
+import { simdMemory, simdScratch } from "./gemm.js";
 import type { WasmApi } from "./simd.js";
+import type { Axis } from "./window.js";
 import { WASM_BASE64 } from "./wasm/vector.wasm.js";
 
 type Binary = (x: number, y: number, out: number, n: number) => void;
@@ -19,7 +21,11 @@ interface VectorKernels {
   activate(kind: number, src: number, dst: number, n: number, a: number, b: number): void;
   plane_sums(src: number, planes: number, inner: number, dst: number, scale: number): void;
   plane_maxes(src: number, planes: number, inner: number, dst: number): void;
+  max_pool_s1: MaxPoolPlane;
+  max_pool_s2: MaxPoolPlane;
 }
+
+type MaxPoolPlane = (inPtr: number, inRowBytes: number, inStepBytes: number, outPtr: number, outH: number, outW: number, k: number) => void;
 
 /** Shorter runs stay in JavaScript (a call into wasm costs about as much as a dozen elements). */
 const MIN_RUN = 16;
@@ -42,6 +48,8 @@ function instantiate(): VectorKernels | undefined {
     activate: exports.activate as VectorKernels["activate"],
     plane_sums: exports.plane_sums as VectorKernels["plane_sums"],
     plane_maxes: exports.plane_maxes as VectorKernels["plane_maxes"],
+    max_pool_s1: exports.max_pool_s1 as MaxPoolPlane,
+    max_pool_s2: exports.max_pool_s2 as MaxPoolPlane,
   };
 }
 
@@ -108,5 +116,52 @@ export function simdGlobalPool(kind: "avg" | "max", src: Float32Array, planes: n
   if (!kernels || inner < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
   if (kind === "avg") kernels.plane_sums(src.byteOffset, planes, inner, dst.byteOffset, 1 / inner);
   else kernels.plane_maxes(src.byteOffset, planes, inner, dst.byteOffset);
+  return true;
+}
+
+/** Floats the pooling plane functions may read past a padded row or write past an output plane. */
+const PLANE_SLACK = 64;
+const SPILL = 3;
+
+/**
+ * 2-D max pooling of `planes` NCHW planes on the SIMD plane functions: each plane is copied into
+ * a plane padded with -∞ in the module's scratch (the padding filled once per call), and pooled
+ * straight into `out` when it is an arena buffer (the spill past a plane lands in the next one,
+ * pooled after it, or in the buffer's slack), else through a scratch plane. Square windows,
+ * horizontal stride 1 or 2 (any vertical stride), no dilation; false for anything else.
+ */
+export function simdMaxPool2d(x: Float32Array, out: Float32Array, planes: number, h: Axis, w: Axis): boolean {
+  const kernels = vectorKernels();
+  const scratch = simdScratch();
+  if (!kernels || !scratch || h.kernel !== w.kernel || h.dilation !== 1 || w.dilation !== 1 || (w.stride !== 1 && w.stride !== 2)) return false;
+  const pool = w.stride === 1 ? kernels.max_pool_s1 : kernels.max_pool_s2;
+  const { floats } = scratch;
+  const ph = (h.out - 1) * h.stride + h.kernel;
+  const pw = (w.out - 1) * w.stride + w.kernel;
+  const ohw = h.out * w.out;
+  const padded = scratch.start;
+  const result = padded + ((ph * pw + PLANE_SLACK + 3) & ~3);
+  if (result + ohw + PLANE_SLACK > scratch.start + scratch.size) return false;
+  const xResident = x.buffer === floats.buffer;
+  const outResident = out.buffer === floats.buffer && arenaSlack(out) >= SPILL;
+  floats.fill(-Infinity, padded, result);
+  const rowLo = Math.max(0, -h.padBegin);
+  const rowHi = Math.min(h.size, ph - h.padBegin);
+  const colLo = Math.max(0, -w.padBegin);
+  const colHi = Math.min(w.size, pw - w.padBegin);
+  const xBase = xResident ? x.byteOffset >> 2 : 0;
+  const outBase = out.byteOffset >> 2;
+  const inPlane = h.size * w.size;
+  for (let p = 0; p < planes; p++) {
+    for (let ih = rowLo; ih < rowHi; ih++) {
+      const from = p * inPlane + ih * w.size;
+      const to = padded + (ih + h.padBegin) * pw + w.padBegin + colLo;
+      if (xResident) floats.copyWithin(to, xBase + from + colLo, xBase + from + colHi);
+      else floats.set(x.subarray(from + colLo, from + colHi), to);
+    }
+    const target = outResident ? outBase + p * ohw : result;
+    pool(4 * padded, 4 * pw, 4 * pw * h.stride, 4 * target, h.out, w.out, h.kernel);
+    if (!outResident) out.set(floats.subarray(result, result + ohw), p * ohw);
+  }
   return true;
 }

@@ -5,7 +5,7 @@ import { sgemm, type GemmEpilogue } from "../../src/kernels/gemm.js";
 import { execute } from "../../src/kernels/index.js";
 import { Graph, type Attrs } from "../../src/runtime/graph.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
-import { int, ints, randomTensor, str } from "./oracle.js";
+import { assertClose, int, ints, randomTensor, runOrt, str } from "./oracle.js";
 
 function randomFloats(n: number, seed: number): Float32Array {
   return randomTensor([n], seed).data as Float32Array;
@@ -125,6 +125,29 @@ test("depthwise and dense convolutions on arena tensors (in place) equal the sta
     const s = staged.data as Float32Array;
     const p = inPlace.data as Float32Array;
     for (let i = 0; i < s.length; i++) if (!(Math.abs(s[i]! - p[i]!) <= 1e-6)) assert.unreachable(`${name}: element ${i} is ${p[i]} in place, ${s[i]} staged`);
+  }
+});
+
+test("MaxPool on arena tensors (SIMD plane functions, in place) matches onnxruntime", async () => {
+  const cases: [string, number[], Attrs][] = [
+    ["2×2 stride 2", [1, 3, 16, 16], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }],
+    ["3×3 stride 2 padded, ceil", [2, 2, 13, 11], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), ceil_mode: int(1) }],
+    ["3×3 stride 1 same", [1, 4, 9, 10], { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) }],
+    ["2×2 stride (1, 2)", [1, 5, 2, 96], { kernel_shape: ints([2, 2]), strides: ints([1, 2]) }],
+  ];
+  for (const [name, shape, attrs] of cases) {
+    const x = randomTensor(shape, 8);
+    // Shifted above 0, so that the Relu in front (which puts X in the arena) changes nothing.
+    const shifted: Tensor = { ...x, data: (x.data as Float32Array).map((v) => v + 2) };
+    const g = new Graph();
+    const xv = g.addInput("x", "float32", [...shape]);
+    const [r, y] = [g.newValue("r"), g.newValue("y")];
+    g.addNode({ op: "Relu", inputs: [xv], attrs: {}, outputs: [r] });
+    g.addNode({ op: "MaxPool", inputs: [r], attrs, outputs: [y] });
+    g.outputs = [y];
+    const ours = execute(g, { x: shifted })["y"]!;
+    const [expected] = await runOrt({ op: "MaxPool", inputs: [shifted], attrs });
+    assertClose(ours, expected!, 0, name);
   }
 });
 

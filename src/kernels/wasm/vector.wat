@@ -331,4 +331,67 @@
       (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
       (local.set $planes (i32.sub (local.get $planes) (i32.const 1)))
       (br $plane))))
+;; ── max pooling ────────────────────────────────────────────────────────────────────────
+
+  ;; 2-D max pooling of one plane padded with -inf, for a K×K window with horizontal stride 1:
+  ;; out[oh·outW + ow] = max over kh, kw < K of in[oh·inStep + kh·inRow + ow + kw] (byte strides
+  ;; inRowBytes, inStepBytes). Output columns go four at a time, rows contiguous: the last vector
+  ;; of a row spills up to three lanes into the next row (which overwrites them) and, after the
+  ;; last row, past the plane; input reads go as far past each row's last window.
+  (func $max_pool_s1 (export "max_pool_s1") (param $in i32) (param $inRow i32) (param $inStep i32) (param $out i32) (param $outH i32) (param $outW i32) (param $k i32)
+    (local $row i32) (local $src i32) (local $vectors i32) (local $left i32) (local $r i32) (local $kh i32) (local $kw i32) (local $acc v128)
+    (local.set $vectors (i32.shr_u (i32.add (local.get $outW) (i32.const 3)) (i32.const 2)))
+    (local.set $row (local.get $in))
+    (loop $rows
+      (local.set $src (local.get $row))
+      (local.set $left (local.get $vectors))
+      (loop $vec
+        (local.set $acc (v128.const f32x4 -inf -inf -inf -inf))
+        (local.set $r (local.get $src))
+        (local.set $kh (local.get $k))
+        (loop $taps_h
+          (local.set $kw (i32.const 0))
+          (loop $taps_w
+            (local.set $acc (f32x4.max (local.get $acc) (v128.load (i32.add (local.get $r) (i32.shl (local.get $kw) (i32.const 2))))))
+            (br_if $taps_w (i32.lt_u (local.tee $kw (i32.add (local.get $kw) (i32.const 1))) (local.get $k))))
+          (local.set $r (i32.add (local.get $r) (local.get $inRow)))
+          (br_if $taps_h (local.tee $kh (i32.sub (local.get $kh) (i32.const 1)))))
+        (v128.store (local.get $out) (local.get $acc))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br_if $vec (local.tee $left (i32.sub (local.get $left) (i32.const 1)))))
+      ;; the next output row starts right after this one's outW floats
+      (local.set $out (i32.sub (local.get $out) (i32.shl (i32.sub (i32.shl (local.get $vectors) (i32.const 2)) (local.get $outW)) (i32.const 2))))
+      (local.set $row (i32.add (local.get $row) (local.get $inStep)))
+      (br_if $rows (local.tee $outH (i32.sub (local.get $outH) (i32.const 1))))))
+
+  ;; max_pool_s1 with horizontal stride 2: a window column's four inputs are every other float,
+  ;; the even lanes of two loads.
+  (func $max_pool_s2 (export "max_pool_s2") (param $in i32) (param $inRow i32) (param $inStep i32) (param $out i32) (param $outH i32) (param $outW i32) (param $k i32)
+    (local $row i32) (local $src i32) (local $vectors i32) (local $left i32) (local $r i32) (local $kh i32) (local $kw i32) (local $at i32) (local $acc v128)
+    (local.set $vectors (i32.shr_u (i32.add (local.get $outW) (i32.const 3)) (i32.const 2)))
+    (local.set $row (local.get $in))
+    (loop $rows
+      (local.set $src (local.get $row))
+      (local.set $left (local.get $vectors))
+      (loop $vec
+        (local.set $acc (v128.const f32x4 -inf -inf -inf -inf))
+        (local.set $r (local.get $src))
+        (local.set $kh (local.get $k))
+        (loop $taps_h
+          (local.set $kw (i32.const 0))
+          (loop $taps_w
+            (local.set $at (i32.add (local.get $r) (i32.shl (local.get $kw) (i32.const 2))))
+            (local.set $acc (f32x4.max (local.get $acc)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $at)) (v128.load offset=16 (local.get $at)))))
+            (br_if $taps_w (i32.lt_u (local.tee $kw (i32.add (local.get $kw) (i32.const 1))) (local.get $k))))
+          (local.set $r (i32.add (local.get $r) (local.get $inRow)))
+          (br_if $taps_h (local.tee $kh (i32.sub (local.get $kh) (i32.const 1)))))
+        (v128.store (local.get $out) (local.get $acc))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (br_if $vec (local.tee $left (i32.sub (local.get $left) (i32.const 1)))))
+      (local.set $out (i32.sub (local.get $out) (i32.shl (i32.sub (i32.shl (local.get $vectors) (i32.const 2)) (local.get $outW)) (i32.const 2))))
+      (local.set $row (i32.add (local.get $row) (local.get $inStep)))
+      (br_if $rows (local.tee $outH (i32.sub (local.get $outH) (i32.const 1))))))
 )
