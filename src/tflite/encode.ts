@@ -123,7 +123,7 @@ class ModelWriter {
       t.type = extra && DTYPE_OF_TYPE[extra.type] === v.dtype ? extra.type : typeOfDtype(v.dtype);
       if (v.dtype && DTYPE_OF_TYPE[t.type] !== v.dtype) throw new Error(`value "${v.name}" has dtype ${v.dtype}, which TFLite files cannot hold`);
       const c: Tensor | undefined = v.constant;
-      if (c) t.buffer = this.buffer(c.data, () => tensorBytes(c));
+      if (c) t.buffer = this.buffer(c.data, () => this.info?.bufferBytes.get(c.data) ?? tensorBytes(c));
     }
     const shape = v.constant ? [...v.constant.shape] : v.shape;
     if (shape) {

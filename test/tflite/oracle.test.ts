@@ -13,41 +13,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import "../../src/kernels/index.js";
-import { execute } from "../../src/kernels/index.js";
 import type { Graph } from "../../src/runtime/graph.js";
-import { tensor, type Tensor } from "../../src/runtime/tensor.js";
+import { tensor } from "../../src/runtime/tensor.js";
 import { decodeTflite, encodeTflite } from "../../src/tflite/index.js";
 import { loadPass, optimize } from "../../src/index.js";
 import { runInterpreter } from "./interpreter.js";
-import { modelBytes, type ModelName } from "./helpers.js";
+import { imageInputs, modelBytes, runFusec, scaledError, type ModelName } from "./helpers.js";
 
 const TOLERANCE = 1e-4;
-
-/** Smooth deterministic inputs in [0, 1), as an image would be. */
-export function imageInputs(g: Graph): Float32Array[] {
-  return g.inputs.map((v) => {
-    const shape = v.shape as number[];
-    const n = shape.reduce((a, b) => a * b, 1);
-    return Float32Array.from({ length: n }, (_, i) => 0.5 + 0.5 * Math.sin(i * 0.011) * Math.cos(i * 0.0007));
-  });
-}
-
-export function runFusec(g: Graph, inputs: Float32Array[]): Tensor[] {
-  const feeds = Object.fromEntries(g.inputs.map((v, i) => [v.name, tensor("float32", v.shape as number[], inputs[i])]));
-  const out = execute(g, feeds);
-  return g.outputs.map((v) => out[v.name]!);
-}
-
-export function scaledError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.is(a.length, b.length);
-  let err = 0;
-  let scale = 1;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return err / scale;
-}
 
 /** The model with every Convolution2DTransposeBias replaced by the builtin TransposeConv. */
 function withBuiltinTransposeConv(g: Graph): Graph {
