@@ -96,6 +96,12 @@ export function propagateConstants(node: Node, known: KnownConstants): void {
   }
   const def = lookupOp(node.domain, node.op);
   if (!def) return;
+  // An output shape inference already knows to be large is not computed (ConstantOfShape,
+  // Expand or Range of a huge constant shape would allocate it all just to be dropped).
+  for (const v of node.outputs) {
+    const n = v.shape?.reduce<number>((a, d) => a * (typeof d === "number" ? d : 1), 1);
+    if (n !== undefined && n > PROPAGATED_ELEMENTS) return;
+  }
   const inputs: (Tensor | undefined)[] = [];
   for (const v of node.inputs) {
     if (!v) {
