@@ -197,9 +197,26 @@ function checkRule(pass: Pass, rule: Rule, location: string, ops: OpTable, optio
   } else if (check.fired > 0) {
     check.verdict = "ok";
   } else {
-    check.reason = notExercisedReason(misses);
+    check.reason = refusedShapeReason(misses, pass.rules.find((r) => r.name === rule.name)) ?? notExercisedReason(misses);
   }
   return check;
+}
+
+/**
+ * A rule that matched every time but whose result the rewriter refused for its shape can never
+ * fire: say so first, and name the precondition it lacks.
+ */
+function refusedShapeReason(misses: readonly Miss[], info: { match: string; result: string } | undefined): string | undefined {
+  // Graphs where the pattern or the condition did not hold were not matched; these were.
+  const refused = misses.filter((m) => m.kind === "not-fired" && /^result shape .* differs/.test(m.why));
+  if (refused.length === 0) return undefined;
+  const result = info ? `\`${info.result}\`` : "its result";
+  const match = info ? `\`${info.match}\`` : "the matched root";
+  return (
+    `never fired: result shape differs on all ${refused.length} graph(s) it matched (${refused[0]!.why}); ` +
+    `the rewriter refuses a result whose shape is not the root's, so the rule lacks the precondition that ${result} has the shape of ${match} ` +
+    `(add a \`where\` condition comparing their shapes, e.g. with shape(…) or rank(…))`
+  );
 }
 
 /** The commonest reasons candidates were rejected or did not fire, counted. */

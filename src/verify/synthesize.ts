@@ -383,6 +383,19 @@ class Synthesis {
   // ── attributes ─────────────────────────────────────────────────────────────────────────
 
   private drawAttrs(decl: OpDecl, pattern: OpPattern, inputs: readonly (Value | undefined)[], roles: Roles): Attrs {
+    const attrs = this.drawAttrsFreely(decl, pattern, inputs, roles);
+    // ONNX forbids explicit pads with auto_pad SAME_UPPER, SAME_LOWER or VALID: keep the one
+    // the pattern fixes (pads when it fixes neither); a pattern fixing both is its own problem.
+    const autoPad = attrs["auto_pad"];
+    if (autoPad?.type === "string" && autoPad.value !== "NOTSET" && attrs["pads"]) {
+      const fixed = (name: string) => pattern.attrs.some((a) => a.name.name === name && a.value.kind !== "Ident");
+      if (!fixed("pads")) delete attrs["pads"];
+      else if (!fixed("auto_pad")) delete attrs["auto_pad"];
+    }
+    return attrs;
+  }
+
+  private drawAttrsFreely(decl: OpDecl, pattern: OpPattern, inputs: readonly (Value | undefined)[], roles: Roles): Attrs {
     const attrs: Attrs = {};
     for (const attr of decl.attrs) {
       const given = pattern.attrs.find((a) => a.name.name === attr.name);
