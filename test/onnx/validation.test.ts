@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { decodeOnnx, ModelFileError } from "../../src/onnx/index.js";
-import { onnx } from "../../src/onnx/proto.js";
+import { onnx, type IAttributeProto, type IModelProto } from "../../src/onnx/proto.js";
 
 const FLOAT = 1;
 
@@ -15,8 +15,8 @@ function valueInfo(name: string, dims: number[]) {
 }
 
 /** Relu(x) → y at opset 17, with `edit` applied to the model before encoding. */
-function model(edit: (m: onnx.IModelProto) => void = () => {}): Uint8Array {
-  const m: onnx.IModelProto = {
+function model(edit: (m: IModelProto) => void = () => {}): Uint8Array {
+  const m: IModelProto = {
     irVersion: 8,
     opsetImport: [{ domain: "", version: 17 }],
     graph: {
@@ -73,7 +73,7 @@ test("a graph output listed twice is rejected", () => {
 });
 
 test("attribute names: duplicates and __proto__ are rejected with the node", () => {
-  const withAttrs = (attrs: onnx.IAttributeProto[]) =>
+  const withAttrs = (attrs: IAttributeProto[]) =>
     model((m) => (m.graph!.node = [{ opType: "LeakyRelu", name: "lr", input: ["x"], output: ["y"], attribute: attrs }]));
   rejects(withAttrs([{ name: "alpha", type: 1, f: 0.1 }, { name: "alpha", type: 1, f: 0.2 }]), /node "lr" \(LeakyRelu\) has two attributes named "alpha"/);
   rejects(withAttrs([{ name: "__proto__", type: 1, f: 0.1 }]), /node "lr" \(LeakyRelu\) has an attribute named "__proto__"/);
