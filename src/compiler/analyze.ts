@@ -19,8 +19,9 @@ export interface AnalysisResult {
   diagnostics: Diagnostic[];
 }
 
-export function analyze(inputs: readonly SourceInput[]): AnalysisResult {
-  const loaded = loadRules(inputs);
+/** `open`: unsaved editor buffers by absolute path, read instead of the files (see `loadRules`). */
+export function analyze(inputs: readonly SourceInput[], open?: ReadonlyMap<string, string>): AnalysisResult {
+  const loaded = loadRules(inputs, open);
   const program = buildProgram(loaded.files, loaded.roots);
   const syntaxFailed = hasErrors(loaded.diagnostics.filter((d) => stopsChecks.has(d.code)));
   const diagnostics = syntaxFailed ? loaded.diagnostics : [...loaded.diagnostics, ...runChecks(program)];
