@@ -13,12 +13,14 @@ import type { Graph } from "./runtime/graph.js";
 import { graphFromJSON, graphToJSON } from "./runtime/json.js";
 import type { Pass } from "./runtime/pass.js";
 import { verify } from "./runtime/verify.js";
+import { foldConstants, type FoldStats } from "./runtime/fold.js";
 import { writeAtomically } from "./onnx/save.js";
 
 export * from "./runtime/api.js";
 export { execute } from "./kernels/index.js";
 export { applyPasses, RewriteLoopError, type DriverOptions, type Stats } from "./runtime/driver.js";
 export { verify } from "./runtime/verify.js";
+export { foldConstants, type FoldStats, type FoldOptions } from "./runtime/fold.js";
 export { graphFromJSON, graphToJSON } from "./runtime/json.js";
 export { loadOnnx, saveOnnx, decodeOnnx, encodeOnnx, ModelFileError, LoweringError, opsetsOf, onnxOpset } from "./onnx/index.js";
 
@@ -57,7 +59,12 @@ export interface OptimizeOptions extends Pick<DriverOptions, "onFire" | "onFail"
   phased?: boolean;
   /** Receives one line per firing and per failed candidate. */
   trace?: (line: string) => void;
+  /** Fold constants before and after the passes (default true). */
+  fold?: boolean;
 }
+
+/** The driver's statistics, and what constant folding did (before the passes and after, summed). */
+export type OptimizeStats = Stats & { folding?: FoldStats };
 
 /** A graph that fails verification after optimization: a rule broke it. */
 export class InvalidGraphError extends Error {
@@ -70,7 +77,10 @@ export class InvalidGraphError extends Error {
 }
 
 /** Applies the passes to `graph` in place, then verifies it; returns the driver's statistics. */
-export function optimize(graph: Graph, options: OptimizeOptions): Stats {
+export function optimize(graph: Graph, options: OptimizeOptions): OptimizeStats {
+  const nodesBefore = graph.nodes.size;
+  const fold = options.fold !== false;
+  const first = fold ? foldConstants(graph) : undefined;
   const stats = applyPasses(graph, options.passes, {
     ...(options.disable ? { disable: options.disable } : {}),
     ...(options.phased ? { phased: true } : {}),
@@ -78,9 +88,13 @@ export function optimize(graph: Graph, options: OptimizeOptions): Stats {
     ...(options.onFire ? { onFire: options.onFire } : {}),
     ...(options.onFail ? { onFail: options.onFail } : {}),
   });
+  const second = fold ? foldConstants(graph) : undefined;
   const problems = verify(graph);
   if (problems.length > 0) throw new InvalidGraphError(problems);
-  return stats;
+  const folding = first && second
+    ? { folded: first.folded + second.folded, nodesRemoved: first.nodesRemoved + second.nodesRemoved, bytesBefore: first.bytesBefore, bytesAfter: second.bytesAfter }
+    : undefined;
+  return { ...stats, nodesBefore, nodesAfter: graph.nodes.size, ...(folding ? { folding } : {}) };
 }
 
 /** Built-in rule packs by name; anything else is a path to a compiled module. */
