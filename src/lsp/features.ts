@@ -16,9 +16,9 @@ import {
   type Location,
   type Range,
 } from "vscode-languageserver";
-import type { AttrDecl, AttrType, Literal, OpDecl, Rule, RulesFile, Span } from "../compiler/ast.js";
+import type { AttrDecl, AttrType, FamilyDecl, Literal, OpDecl, OpPattern, PatternDecl, Rule, Span } from "../compiler/ast.js";
 import { builtinNames, lookupBuiltin, type BuiltinSignature } from "../compiler/builtins.js";
-import { allOpRefs, forEachExpr, type Binding } from "../compiler/program.js";
+import { allOpRefs, forEachExpr, opPatterns, type Binding } from "../compiler/program.js";
 import type { Analysis } from "./workspace.js";
 
 // ── positions ────────────────────────────────────────────────────────────────────────────────
@@ -65,7 +65,8 @@ type Target =
   | { kind: "extern"; name: string; span: Span; params: string }
   | { kind: "rule"; rule: Rule }
   | { kind: "import"; path: string }
-  | { kind: "family"; name: string; values: string[]; header: Span | undefined }
+  | { kind: "family"; name: string; values: string[]; header: Span }
+  | { kind: "pattern"; pattern: PatternDecl }
   | { kind: "binding"; binding: Binding };
 
 function targetAt(analysis: Analysis, offset: number): Target | undefined {
@@ -75,14 +76,16 @@ function targetAt(analysis: Analysis, offset: number): Target | undefined {
   for (const imp of file.imports) {
     if (contains(imp.span, offset)) return { kind: "import", path: nodePath.resolve(nodePath.dirname(file.path), imp.path) };
   }
-  const rules = file.rules.filter((r) => contains(r.span, offset));
-  const rule = rules[0];
+  const family = file.declared.find((d): d is FamilyDecl => d.kind === "Family" && contains(d.span, offset));
+  const variable = family && word ? family.variables.findIndex((v) => v.name === word.word) : -1;
+  if (family && variable >= 0) {
+    const values = family.iterations.map((it) => it.values[variable]?.text ?? "?");
+    return { kind: "family", name: word!.word, values, header: family.variables[variable]!.span };
+  }
+  const named = namedPatternAt(analysis, offset);
+  if (named) return { kind: "pattern", pattern: named };
+  const rule = file.rules.find((r) => contains(r.span, offset));
   if (rule) {
-    if (rule.family && word && word.word in rule.family.bindings) {
-      const members = program.rules.filter((r) => r.family?.name === rule.family!.name && r.span.start.offset === rule.span.start.offset);
-      const values = [...new Set(members.map((r) => r.family!.bindings[word.word]!))];
-      return { kind: "family", name: word.word, values, header: familyHeader(file, rule, word.word) };
-    }
     if (contains(rule.nameSpan, offset)) return { kind: "rule", rule };
     const ref = allOpRefs(rule).find((r) => contains(r.span, offset));
     if (ref) {
@@ -106,6 +109,11 @@ function targetAt(analysis: Analysis, offset: number): Target | undefined {
     }
     return undefined;
   }
+  for (const p of file.patterns) {
+    const ref = p.alternatives.flatMap((alt) => opPatterns(alt.pattern).map((o) => o.op)).find((r) => contains(r.span, offset));
+    const op = ref && program.ops.resolve(ref);
+    if (op) return { kind: "op", op };
+  }
   for (const dialect of file.dialects) {
     for (const op of dialect.ops) if (contains(op.span, offset) && word?.word === op.name) return { kind: "op", op };
   }
@@ -115,27 +123,18 @@ function targetAt(analysis: Analysis, offset: number): Target | undefined {
   return undefined;
 }
 
-/**
- * Where a family's loop variable is declared: the `for` header above the rule (families are
- * expanded by the parser, so the AST keeps only the substituted members).
- */
-function familyHeader(file: RulesFile, rule: Rule, name: string): Span | undefined {
-  const header = /\bfor\s*(?:\(([^)]*)\)|([A-Za-z_]\w*))\s*in\b/g;
-  let found: RegExpExecArray | undefined;
-  for (let m = header.exec(file.source); m && m.index < rule.span.start.offset; m = header.exec(file.source)) found = m;
-  if (!found) return undefined;
-  const inHeader = new RegExp(`\\b${name}\\b`).exec(found[0]);
-  if (!inHeader) return undefined;
-  return spanAt(file, found.index + inHeader.index, name.length);
-}
-
-function spanAt(file: RulesFile, offset: number, length: number): Span {
-  const position = (at: number) => {
-    const before = file.source.slice(0, at);
-    const line = before.split("\n").length;
-    return { offset: at, line, column: at - before.lastIndexOf("\n") };
-  };
-  return { file: file.path, start: position(offset), end: position(offset + length) };
+/** The named pattern whose name is under the cursor: at its declaration or at a use in a rule or another pattern. */
+function namedPatternAt(analysis: Analysis, offset: number): PatternDecl | undefined {
+  const { file, program } = analysis;
+  if (!file) return undefined;
+  const patterns = new Map(program.files.flatMap((f) => f.patterns).map((p) => [p.name.name, p] as const));
+  if (patterns.size === 0) return undefined;
+  for (const p of file.patterns) if (contains(p.name.span, offset)) return p;
+  const written: OpPattern[] = [];
+  for (const d of file.declared) for (const rule of d.kind === "Family" ? d.rules : [d]) written.push(...opPatterns(rule.pattern));
+  for (const p of file.patterns) for (const alt of p.alternatives) written.push(...opPatterns(alt.pattern));
+  const use = written.find((p) => p.op.dialect === undefined && patterns.has(p.op.name) && contains(p.op.span, offset));
+  return use ? patterns.get(use.op.name) : undefined;
 }
 
 // ── hover ────────────────────────────────────────────────────────────────────────────────────
@@ -157,6 +156,8 @@ export function hover(analysis: Analysis, offset: number): Hover | null {
       return md([`imports \`${target.path}\``]);
     case "family":
       return md([fence(`for ${target.name} in [${target.values.join(", ")}]`), `family variable \`${target.name}\``]);
+    case "pattern":
+      return md([fence(sourceText(analysis, target.pattern.span) ?? `pattern ${target.pattern.name.name}`), target.pattern.doc]);
     case "binding":
       return md([fence(`${target.binding.name}: ${bindingKind(target.binding)}`)]);
   }
@@ -168,9 +169,13 @@ function fence(code: string): string {
 
 /** The op's declaration as written in its dialect file. */
 function declarationText(analysis: Analysis, op: OpDecl): string {
-  const file = analysis.program.files.find((f) => sameFile(f.path, op.span.file));
-  const source = file?.source ?? readSource(op.span.file);
-  return source ? source.slice(op.span.start.offset, op.span.end.offset) : `op ${op.name}(${op.operands.map((o) => o.name).join(", ")})`;
+  return sourceText(analysis, op.span) ?? `op ${op.name}(${op.operands.map((o) => o.name).join(", ")})`;
+}
+
+function sourceText(analysis: Analysis, span: Span): string | undefined {
+  const file = analysis.program.files.find((f) => sameFile(f.path, span.file));
+  const source = file?.source ?? readSource(span.file);
+  return source?.slice(span.start.offset, span.end.offset);
 }
 
 function readSource(path: string): string | undefined {
@@ -233,7 +238,9 @@ export function definition(analysis: Analysis, offset: number): Location | null 
     case "import":
       return { uri: uriOf(target.path), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
     case "family":
-      return target.header ? locationOf(target.header) : null;
+      return locationOf(target.header);
+    case "pattern":
+      return locationOf(target.pattern.name.span);
     case "binding":
       return locationOf(target.binding.span);
     case "builtin":
@@ -365,13 +372,11 @@ export function documentSymbols(analysis: Analysis): DocumentSymbol[] {
     symbols.push(symbol(d.name, SymbolKind.Namespace, d.span, "dialect", d.ops.map((op) => symbol(op.name, SymbolKind.Class, op.span, op.domain ? `op, domain ${op.domain}` : "op"))));
   }
   for (const e of file.externs) symbols.push(symbol(e.name, SymbolKind.Function, e.span, "extern pred"));
-  const seen = new Set<number>();
-  for (const r of file.rules) {
-    if (seen.has(r.span.start.offset)) continue;
-    seen.add(r.span.start.offset);
-    const members = r.family ? file.rules.filter((m) => m.span.start.offset === r.span.start.offset).length : 1;
-    const name = r.family ? r.name.replace(/\[.*$/, "") : r.name;
-    symbols.push({ ...symbol(name, SymbolKind.Function, r.span, r.family ? `rule family of ${members}` : "rule"), selectionRange: rangeOf(r.nameSpan) });
+  for (const p of file.patterns) symbols.push({ ...symbol(p.name.name, SymbolKind.Interface, p.span, `pattern, ${p.alternatives.length} alternative(s)`), selectionRange: rangeOf(p.name.span) });
+  const ruleSymbol = (r: Rule, detail: string) => ({ ...symbol(r.name, SymbolKind.Function, r.span, detail), selectionRange: rangeOf(r.nameSpan) });
+  for (const d of file.declared) {
+    if (d.kind === "Family") for (const r of d.rules) symbols.push(ruleSymbol(r, `rule family of ${d.iterations.length}`));
+    else symbols.push(ruleSymbol(d, "rule"));
   }
   return symbols;
 }

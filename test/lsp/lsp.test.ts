@@ -238,4 +238,37 @@ rule R:
   }
 });
 
+test("hover and definition on a named pattern's use land on its declaration", async () => {
+  const client = await Client.start();
+  const uri = pathToFileURL(join(tmp, "named.rules")).href;
+  const text = `import "${DIALECT}"
+
+/// relu6, spelled two ways.
+pattern Relu6Of(x) =
+    Clip(x, 0.0, 6.0)
+  | Min(m: Max(x, 0.0), 6.0) where hasOneUse(m)
+
+rule DropDoubleRelu:
+  Relu(r: Relu6Of(_))
+  where hasOneUse(r)
+  => r
+`;
+  try {
+    await client.rpc.sendNotification("textDocument/didOpen", { textDocument: { uri, languageId: "fusec-rules", version: 1, text } });
+    assert.equal(await client.diagnosticsFor(uri, 1), []);
+    const use = positionOf(text, "Relu6Of(_)", 3);
+    const hover = await client.request("textDocument/hover", uri, use);
+    assert.match(hover.contents.value, /pattern Relu6Of\(x\) =/);
+    assert.match(hover.contents.value, /relu6, spelled two ways/);
+    const def = await client.request("textDocument/definition", uri, use);
+    assert.equal(def.range.start, positionOf(text, "Relu6Of(x)"));
+    const clip = await client.request("textDocument/definition", uri, positionOf(text, "Clip(", 1));
+    assert.is(clip.uri, pathToFileURL(DIALECT).href);
+    const symbols = await client.request<any[]>("textDocument/documentSymbol", uri);
+    assert.equal(symbols.map((s) => s.name), ["Relu6Of", "DropDoubleRelu"]);
+  } finally {
+    await client.stop();
+  }
+});
+
 test.run();
