@@ -15,6 +15,7 @@ import type { Pass } from "./runtime/pass.js";
 import { verify } from "./runtime/verify.js";
 import { foldConstants, type FoldStats } from "./runtime/fold.js";
 import { writeAtomically } from "./onnx/save.js";
+import { decodeTflite, encodeTflite } from "./tflite/index.js";
 
 export * from "./runtime/api.js";
 export { execute } from "./kernels/index.js";
@@ -23,12 +24,19 @@ export { verify } from "./runtime/verify.js";
 export { foldConstants, type FoldStats, type FoldOptions } from "./runtime/fold.js";
 export { graphFromJSON, graphToJSON } from "./runtime/json.js";
 export { loadOnnx, saveOnnx, decodeOnnx, encodeOnnx, ModelFileError, LoweringError, opsetsOf, onnxOpset } from "./onnx/index.js";
+export { decodeTflite, encodeTflite, foldDequantize } from "./tflite/index.js";
 
-/** Reads a model by extension: `.onnx` (ONNX protobuf) or `.json` (fusec's graph JSON). */
+/** The rule pack a model's format calls for when none is named: tflite for .tflite, else onnx. */
+export function defaultPack(path: string): string {
+  return extname(path).toLowerCase() === ".tflite" ? "tflite" : "onnx";
+}
+
+/** Reads a model by extension: `.onnx` (ONNX protobuf), `.tflite` or `.json` (fusec's graph JSON). */
 export function loadGraph(path: string): Graph {
   const ext = extname(path).toLowerCase();
   if (ext === ".onnx") return loadOnnx(path);
-  if (ext !== ".json") throw new ModelFileError(path, `unknown model format "${ext || "(no extension)"}" (expected .onnx or .json)`);
+  if (ext === ".tflite") return decodeTflite(readModelBytes(path), path);
+  if (ext !== ".json") throw new ModelFileError(path, `unknown model format "${ext || "(no extension)"}" (expected .onnx, .tflite or .json)`);
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -42,12 +50,21 @@ export function loadGraph(path: string): Graph {
   }
 }
 
-/** Writes a model by extension: `.onnx` or `.json`; atomically (no partial file on failure). */
+function readModelBytes(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ModelFileError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
+
+/** Writes a model by extension: `.onnx`, `.tflite` or `.json`; atomically (no partial file on failure). */
 export function saveGraph(graph: Graph, path: string): void {
   const ext = extname(path).toLowerCase();
   if (ext === ".onnx") return saveOnnx(graph, path);
+  if (ext === ".tflite") return writeAtomically(path, encodeTflite(graph, path));
   if (ext === ".json") return writeAtomically(path, `${JSON.stringify(graphToJSON(graph), null, 2)}\n`);
-  throw new ModelFileError(path, `unknown output format "${ext || "(no extension)"}" (expected .onnx or .json)`);
+  throw new ModelFileError(path, `unknown output format "${ext || "(no extension)"}" (expected .onnx, .tflite or .json)`);
 }
 
 export interface OptimizeOptions extends Pick<DriverOptions, "onFire" | "onFail"> {
