@@ -16,6 +16,7 @@ import {
   type Location,
   type Range,
 } from "vscode-languageserver";
+import { allTokens } from "../../grammar/tokens.js";
 import type { AttrDecl, AttrType, FamilyDecl, Literal, OpDecl, OpPattern, PatternDecl, Rule, Span } from "../compiler/ast.js";
 import { builtinNames, lookupBuiltin, type BuiltinSignature } from "../compiler/builtins.js";
 import { allOpRefs, forEachExpr, opPatterns, type Binding } from "../compiler/program.js";
@@ -250,7 +251,8 @@ export function definition(analysis: Analysis, offset: number): Location | null 
 
 // ── completion ───────────────────────────────────────────────────────────────────────────────
 
-const KEYWORDS = ["import", "dialect", "op", "commutative", "domain", "outputs", "extern", "pred", "from", "rule", "priority", "where", "let", "for", "in", "const", "true", "false"];
+/** The lexer's keywords. */
+const KEYWORDS = allTokens.flatMap((t) => (typeof t.PATTERN === "string" && /^[a-z]+$/.test(t.PATTERN) ? [t.PATTERN] : []));
 
 export function completion(analysis: Analysis, offset: number): CompletionItem[] {
   const { text, program } = analysis;
