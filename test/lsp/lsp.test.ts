@@ -81,6 +81,18 @@ class Client {
     return client;
   }
 
+  /** Resolves with the next diagnostics published for `uri`. */
+  nextDiagnostics(uri: string): Promise<any[]> {
+    const before = this.diagnostics.get(uri);
+    return (async () => {
+      for (;;) {
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+        const got = this.diagnostics.get(uri);
+        if (got !== before) return got!.diagnostics;
+      }
+    })();
+  }
+
   /** Resolves with the diagnostics of `uri` once they are published for `version`. */
   async diagnosticsFor(uri: string, version: number): Promise<any[]> {
     for (;;) {
@@ -266,6 +278,32 @@ rule DropDoubleRelu:
     assert.is(clip.uri, pathToFileURL(DIALECT).href);
     const symbols = await client.request<any[]>("textDocument/documentSymbol", uri);
     assert.equal(symbols.map((s) => s.name), ["Relu6Of", "DropDoubleRelu"]);
+  } finally {
+    await client.stop();
+  }
+});
+
+test("an unsaved edit to an imported dialect re-checks the rules that import it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fusec-lsp-import-"));
+  const dialectText = `dialect mine {\n  op Scale(x) { factor: float = 1.0 }\n  op Shift(x)\n}\n`;
+  const rulesText = `import "mine.rules"\n\nrule DropScale:\n  Scale(x) { factor: 1.0 }\n  => x\n`;
+  writeFileSync(join(dir, "mine.rules"), dialectText);
+  writeFileSync(join(dir, "drop.rules"), rulesText);
+  const dialectUri = pathToFileURL(join(dir, "mine.rules")).href;
+  const rulesUri = pathToFileURL(join(dir, "drop.rules")).href;
+  const client = await Client.start();
+  try {
+    await client.rpc.sendNotification("textDocument/didOpen", { textDocument: { uri: rulesUri, languageId: "fusec-rules", version: 1, text: rulesText } });
+    assert.equal(await client.diagnosticsFor(rulesUri, 1), []);
+    await client.rpc.sendNotification("textDocument/didOpen", { textDocument: { uri: dialectUri, languageId: "fusec-rules", version: 1, text: dialectText } });
+    await client.diagnosticsFor(dialectUri, 1);
+    const next = client.nextDiagnostics(rulesUri);
+    await client.rpc.sendNotification("textDocument/didChange", {
+      textDocument: { uri: dialectUri, version: 2 },
+      contentChanges: [{ text: dialectText.replace("op Scale", "op Rescale") }],
+    });
+    const got = await next;
+    assert.equal(got.map((d: any) => [d.code, d.range.start.line, d.range.start.character]), [["unknown-op", 3, 2]]);
   } finally {
     await client.stop();
   }
