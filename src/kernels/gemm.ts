@@ -15,6 +15,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
+import { simdGatherPanels } from "./vector.js";
 import { createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels, type WasmMemory } from "./simd.js";
 import {
   attrFloat,
@@ -70,6 +71,8 @@ const KC = 512;
 const NC = 512;
 /** Columns of C per chunk the kernel writes and the epilogue reads back (MC×CW floats in L1). */
 const CW = 64;
+/** Columns of an arena C multiplied and finished in place per call (no copy: fewer, longer calls). */
+const DIRECT_CW = 256;
 
 /**
  * The workspace, in floats: packed A block, packed B block, a C chunk, a depth block's row
@@ -83,7 +86,9 @@ const ROW_OFFSETS = C_CHUNK + MC * CW;
 const CHUNK_BIAS = ROW_OFFSETS + KC;
 const CHUNK_PARAMS = CHUNK_BIAS + MC;
 const CHUNK_RESIDUAL = CHUNK_PARAMS + 4;
-const STAGING = CHUNK_RESIDUAL + MC * CW;
+/** Per B panel of a block: the element offset of its first column, or -1 (packed by JavaScript). */
+const PANEL_FIRSTS = CHUNK_RESIDUAL + MC * CW;
+const STAGING = PANEL_FIRSTS + NC / NR;
 /**
  * Staging capacity. The memory never grows: growing detaches the old buffer, and the first
  * detach in a process makes V8 deoptimize all typed-array code and check every later access.
@@ -191,17 +196,22 @@ export function sgemm(
         const mc = Math.min(MC, M - ic);
         if (!singleABlock) packA(a, ic, mc, pc, kc);
         const panelsM = Math.ceil(mc / MR);
-        for (let jw = 0; jw < nc; jw += CW) {
-          const cw = Math.min(CW, nc - jw);
-          if (direct && mc % MR === 0 && cw % NR === 0) {
+        for (let jw = 0; jw < nc; ) {
+          // Whole register tiles go straight into an arena C, many panels per call.
+          const tiles = direct && mc % MR === 0 ? Math.min(DIRECT_CW, nc - jw - ((nc - jw) % NR)) : 0;
+          if (tiles > 0 && kernels) {
             const at = cBase + ic * ldc + jc + jw;
-            kernels.multiplyBlock(panelsM, cw / NR, kc, 4 * A_BLOCK, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
-            if (last && epilogue) finishInPlace(kernels, c, at, mc, cw, ldc, ic, jc + jw, epilogue);
+            kernels.multiplyBlock(panelsM, tiles / NR, kc, 4 * A_BLOCK, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
+            if (last && epilogue) finishInPlace(kernels, c, at, mc, tiles, ldc, ic, jc + jw, epilogue);
+            jw += tiles;
             continue;
           }
-          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, 4 * A_BLOCK, 4 * (B_BLOCK + jw * kc), 4 * C_CHUNK, 4 * CW, 0);
-          else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + jw * kc, C_CHUNK, CW);
-          storeChunk(mc, cw, c, cOffset, ldc, ic, jc + jw, add, last ? epilogue : undefined);
+          const cw = Math.min(CW, nc - jw);
+          jw += cw;
+          const j = jw - cw;
+          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, 4 * A_BLOCK, 4 * (B_BLOCK + j * kc), 4 * C_CHUNK, 4 * CW, 0);
+          else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + j * kc, C_CHUNK, CW);
+          storeChunk(mc, cw, c, cOffset, ldc, ic, jc + j, add, last ? epilogue : undefined);
         }
       }
     }
@@ -320,15 +330,26 @@ function offsetMatrixPacker(b: OffsetMatrix, kernels: SimdKernels | undefined): 
   const src = staged ? work : b.data;
   const base = resident ? (b.data.byteOffset >> 2) + b.offset : staged ? STAGING + b.offset - lo : b.offset;
   const rows = workInt;
+  const gather = staged ? simdGatherPanels() : undefined;
+  const firsts = staged ? panelFirsts(colOffsets) : undefined;
   return (p0, kc, j0, nc) => {
     for (let p = 0; p < kc; p++) rows[ROW_OFFSETS + p] = base + rowOffsets[p0 + p]!;
     const dst = work;
+    const panels = Math.ceil(nc / NR);
+    // Panels of NR contiguous columns in one call; the others below.
+    if (gather && firsts) {
+      for (let t = 0; t < panels; t++) {
+        const first = firsts[j0 / NR + t]!;
+        rows[PANEL_FIRSTS + t] = first < 0 || (t + 1) * NR > nc ? -1 : first;
+      }
+      gather(panels, kc, 4 * PANEL_FIRSTS, 4 * ROW_OFFSETS, 4 * B_BLOCK);
+    }
     let d = B_BLOCK;
     for (let jr = 0; jr < nc; jr += NR, d += kc * NR) {
       const j = j0 + jr;
-      const first = colOffsets[j]!;
-      if (staged && jr + NR <= nc && colOffsets[j + NR - 1] === first + NR - 1 && isRun(colOffsets, j, NR)) {
-        kernels.gatherPanel(kc, 4 * first, 4 * ROW_OFFSETS, 4 * d);
+      if (gather && rows[PANEL_FIRSTS + jr / NR]! >= 0) continue;
+      if (staged && !gather && jr + NR <= nc && isRun(colOffsets, j, NR)) {
+        kernels.gatherPanel(kc, 4 * colOffsets[j]!, 4 * ROW_OFFSETS, 4 * d);
         continue;
       }
       const nr = Math.min(NR, nc - jr);
@@ -356,6 +377,19 @@ function rowMajorAsOffsets(b: MatrixView, K: number, N: number): OffsetMatrix {
     offsetTables.set(key, (tables = { rowOffsets, colOffsets }));
   }
   return { data: b.data, offset: b.offset, ...tables };
+}
+
+/** Per table of column offsets, per panel of NR columns from column 0: its first offset if the panel's columns are consecutive, else -1. */
+const panelFirstsCache = new WeakMap<Int32Array, Int32Array>();
+
+function panelFirsts(colOffsets: Int32Array): Int32Array {
+  let firsts = panelFirstsCache.get(colOffsets);
+  if (!firsts) {
+    firsts = new Int32Array(Math.ceil(colOffsets.length / NR));
+    for (let t = 0; t < firsts.length; t++) firsts[t] = (t + 1) * NR <= colOffsets.length && isRun(colOffsets, t * NR, NR) ? colOffsets[t * NR]! : -1;
+    panelFirstsCache.set(colOffsets, firsts);
+  }
+  return firsts;
 }
 
 /** Whether xs[j..j+n) are consecutive integers. */

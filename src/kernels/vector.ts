@@ -23,6 +23,7 @@ interface VectorKernels {
   plane_maxes(src: number, planes: number, inner: number, dst: number): void;
   max_pool_s1: MaxPoolPlane;
   max_pool_s2: MaxPoolPlane;
+  gather_panels(panels: number, kc: number, firstsPtr: number, rowsPtr: number, dstPtr: number): void;
 }
 
 type MaxPoolPlane = (inPtr: number, inRowBytes: number, inStepBytes: number, outPtr: number, outH: number, outW: number, k: number) => void;
@@ -50,6 +51,7 @@ function instantiate(): VectorKernels | undefined {
     plane_maxes: exports.plane_maxes as VectorKernels["plane_maxes"],
     max_pool_s1: exports.max_pool_s1 as MaxPoolPlane,
     max_pool_s2: exports.max_pool_s2 as MaxPoolPlane,
+    gather_panels: exports.gather_panels as VectorKernels["gather_panels"],
   };
 }
 
@@ -164,4 +166,12 @@ export function simdMaxPool2d(x: Float32Array, out: Float32Array, planes: number
     if (!outResident) out.set(floats.subarray(result, result + ohw), p * ohw);
   }
   return true;
+}
+
+/**
+ * The GEMM's batched B-panel gather (see gather_panels in vector.wat; byte addresses of int32
+ * tables and of the destination), or undefined without SIMD.
+ */
+export function simdGatherPanels(): VectorKernels["gather_panels"] | undefined {
+  return vectorKernels()?.gather_panels;
 }

@@ -394,4 +394,29 @@
       (local.set $out (i32.sub (local.get $out) (i32.shl (i32.sub (i32.shl (local.get $vectors) (i32.const 2)) (local.get $outW)) (i32.const 2))))
       (local.set $row (i32.add (local.get $row) (local.get $inStep)))
       (br_if $rows (local.tee $outH (i32.sub (local.get $outH) (i32.const 1))))))
+;; ── GEMM packing ───────────────────────────────────────────────────────────────────────
+
+  ;; Packs `panels` B panels of 8 columns × kc rows, depth-major, one after the other from dst
+  ;; (the GEMM's layout, see gemm.ts): panel t's element (p, q) is the float at element index
+  ;; firsts[t] + rows[p] + q. Panels whose first is negative are skipped (the caller packs them).
+  (func $gather_panels (export "gather_panels") (param $panels i32) (param $kc i32) (param $firsts i32) (param $rows i32) (param $dst i32)
+    (local $first i32) (local $p i32) (local $row i32) (local $d i32) (local $at i32)
+    (block $done (loop $panel
+      (br_if $done (i32.eqz (local.get $panels)))
+      (local.set $first (i32.load (local.get $firsts)))
+      (if (i32.ge_s (local.get $first) (i32.const 0)) (then
+        (local.set $row (local.get $rows))
+        (local.set $d (local.get $dst))
+        (local.set $p (local.get $kc))
+        (loop $depth
+          (local.set $at (i32.shl (i32.add (local.get $first) (i32.load (local.get $row))) (i32.const 2)))
+          (v128.store (local.get $d) (v128.load (local.get $at)))
+          (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $at)))
+          (local.set $row (i32.add (local.get $row) (i32.const 4)))
+          (local.set $d (i32.add (local.get $d) (i32.const 32)))
+          (br_if $depth (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))))
+      (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $kc) (i32.const 5))))
+      (local.set $firsts (i32.add (local.get $firsts) (i32.const 4)))
+      (local.set $panels (i32.sub (local.get $panels) (i32.const 1)))
+      (br $panel))))
 )
