@@ -24,6 +24,7 @@ interface VectorKernels {
   max_pool_s1: MaxPoolPlane;
   max_pool_s2: MaxPoolPlane;
   gather_panels(panels: number, kc: number, firstsPtr: number, rowsPtr: number, dstPtr: number): void;
+  copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number): void;
 }
 
 type MaxPoolPlane = (inPtr: number, inRowBytes: number, inStepBytes: number, outPtr: number, outH: number, outW: number, k: number) => void;
@@ -52,6 +53,7 @@ function instantiate(): VectorKernels | undefined {
     max_pool_s1: exports.max_pool_s1 as MaxPoolPlane,
     max_pool_s2: exports.max_pool_s2 as MaxPoolPlane,
     gather_panels: exports.gather_panels as VectorKernels["gather_panels"],
+    copy_rows: exports.copy_rows as VectorKernels["copy_rows"],
   };
 }
 
@@ -144,22 +146,21 @@ export function simdMaxPool2d(x: Float32Array, out: Float32Array, planes: number
   const padded = scratch.start;
   const result = padded + ((ph * pw + PLANE_SLACK + 3) & ~3);
   if (result + ohw + PLANE_SLACK > scratch.start + scratch.size) return false;
-  const xResident = x.buffer === floats.buffer;
   const outResident = out.buffer === floats.buffer && arenaSlack(out) >= SPILL;
   floats.fill(-Infinity, padded, result);
   const rowLo = Math.max(0, -h.padBegin);
   const rowHi = Math.min(h.size, ph - h.padBegin);
   const colLo = Math.max(0, -w.padBegin);
   const colHi = Math.min(w.size, pw - w.padBegin);
-  const xBase = xResident ? x.byteOffset >> 2 : 0;
   const outBase = out.byteOffset >> 2;
   const inPlane = h.size * w.size;
   for (let p = 0; p < planes; p++) {
-    for (let ih = rowLo; ih < rowHi; ih++) {
-      const from = p * inPlane + ih * w.size;
-      const to = padded + (ih + h.padBegin) * pw + w.padBegin + colLo;
-      if (xResident) floats.copyWithin(to, xBase + from + colLo, xBase + from + colHi);
-      else floats.set(x.subarray(from + colLo, from + colHi), to);
+    const firstTo = padded + (rowLo + h.padBegin) * pw + w.padBegin + colLo;
+    if (!simdCopyRows(x, p * inPlane + rowLo * w.size + colLo, w.size, floats, firstTo, pw, rowHi - rowLo, colHi - colLo)) {
+      for (let ih = rowLo; ih < rowHi; ih++) {
+        const from = p * inPlane + ih * w.size;
+        floats.set(x.subarray(from + colLo, from + colHi), padded + (ih + h.padBegin) * pw + w.padBegin + colLo);
+      }
     }
     const target = outResident ? outBase + p * ohw : result;
     pool(4 * padded, 4 * pw, 4 * pw * h.stride, 4 * target, h.out, w.out, h.kernel);
@@ -174,4 +175,15 @@ export function simdMaxPool2d(x: Float32Array, out: Float32Array, planes: number
  */
 export function simdGatherPanels(): VectorKernels["gather_panels"] | undefined {
   return vectorKernels()?.gather_panels;
+}
+
+/**
+ * Copies `rows` rows of `cols` floats between two float views of the module's memory (element
+ * offsets from each view's start, row strides in floats); false when either view lies elsewhere.
+ */
+export function simdCopyRows(src: Float32Array, from: number, srcStride: number, dst: Float32Array, to: number, dstStride: number, rows: number, cols: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  if (rows > 0 && cols > 0) kernels.copy_rows(src.byteOffset + 4 * from, 4 * srcStride, dst.byteOffset + 4 * to, 4 * dstStride, rows, 4 * cols);
+  return true;
 }

@@ -419,4 +419,16 @@
       (local.set $firsts (i32.add (local.get $firsts) (i32.const 4)))
       (local.set $panels (i32.sub (local.get $panels) (i32.const 1)))
       (br $panel))))
+;; ── copies ─────────────────────────────────────────────────────────────────────────────
+
+  ;; Copies `rows` rows of `bytes` bytes from src to dst, with row strides srcStride and
+  ;; dstStride (bytes): a plane into a padded plane, in one call.
+  (func $copy_rows (export "copy_rows") (param $src i32) (param $srcStride i32) (param $dst i32) (param $dstStride i32) (param $rows i32) (param $bytes i32)
+    (block $done (loop $row
+      (br_if $done (i32.eqz (local.get $rows)))
+      (memory.copy (local.get $dst) (local.get $src) (local.get $bytes))
+      (local.set $src (i32.add (local.get $src) (local.get $srcStride)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
 )
