@@ -15,6 +15,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
+import { arenaRelease, arenaTake, isImmutable } from "./arena.js";
 import { simdGatherPanels } from "./vector.js";
 import { createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels, type WasmMemory } from "./simd.js";
 import {
@@ -181,7 +182,10 @@ export function sgemm(
   const kStep = Math.ceil(K / kBlocks);
   // One A block (a convolution's weights, typically) is packed once, not once per B block.
   const singleABlock = M <= MC && K <= kStep;
-  if (singleABlock) packA(a, 0, M, 0, K);
+  // Constant weights are packed once and kept in the arena; others are packed per call.
+  const packed = singleABlock && kernels ? packedConstant(a, M, K) : undefined;
+  const aPtr = packed ? packed.byteOffset : 4 * A_BLOCK;
+  if (singleABlock && !packed) packA(a, 0, M, 0, K);
   // C in the arena (arena.ts): full chunks are multiplied straight into it and finished in place.
   const direct = kernels !== undefined && c.buffer === memoryBuffer && finishesInPlace(epilogue, ldc);
   const cBase = direct ? (c.byteOffset >> 2) + cOffset : 0;
@@ -201,7 +205,7 @@ export function sgemm(
           const tiles = direct && mc % MR === 0 ? Math.min(DIRECT_CW, nc - jw - ((nc - jw) % NR)) : 0;
           if (tiles > 0 && kernels) {
             const at = cBase + ic * ldc + jc + jw;
-            kernels.multiplyBlock(panelsM, tiles / NR, kc, 4 * A_BLOCK, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
+            kernels.multiplyBlock(panelsM, tiles / NR, kc, aPtr, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
             if (last && epilogue) finishInPlace(kernels, c, at, mc, tiles, ldc, ic, jc + jw, epilogue);
             jw += tiles;
             continue;
@@ -209,7 +213,7 @@ export function sgemm(
           const cw = Math.min(CW, nc - jw);
           jw += cw;
           const j = jw - cw;
-          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, 4 * A_BLOCK, 4 * (B_BLOCK + j * kc), 4 * C_CHUNK, 4 * CW, 0);
+          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, aPtr, 4 * (B_BLOCK + j * kc), 4 * C_CHUNK, 4 * CW, 0);
           else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + j * kc, C_CHUNK, CW);
           storeChunk(mc, cw, c, cOffset, ldc, ic, jc + j, add, last ? epilogue : undefined);
         }
@@ -249,6 +253,41 @@ function finishInPlace(kernels: SimdKernels, c: Float32Array, at: number, mc: nu
     for (let i = 0; i < mc; i++) applyActivation(act!, c, d0 + i * ldc, d0 + i * ldc + cw);
   }
 }
+
+/** Packed copies of constant A matrices (arena buffers), per array, by view ("offset,rowStride,colStride,M,K"). */
+const packedCache = new WeakMap<Float32Array, Map<string, Float32Array>>();
+/** Gives a packed copy's arena buffer back once its source array is collected. */
+const packedRelease = new FinalizationRegistry<Float32Array[]>((buffers) => buffers.forEach(arenaRelease));
+
+/**
+ * A's MR-row panels (the whole of A: one block) in the arena, packed on first use, when A's array
+ * is a graph constant (isImmutable); undefined otherwise or when the arena is full.
+ */
+function packedConstant(a: MatrixView, M: number, K: number): Float32Array | undefined {
+  if (!isImmutable(a.data)) return undefined;
+  const key = `${a.offset},${a.rowStride},${a.colStride},${M},${K}`;
+  let views = packedCache.get(a.data);
+  const hit = views?.get(key);
+  if (hit) return hit;
+  const size = Math.ceil(M / MR) * MR * K;
+  const buf = arenaTake(size);
+  if (!buf) return undefined;
+  packA(a, 0, M, 0, K);
+  buf.set(work.subarray(A_BLOCK, A_BLOCK + size));
+  if (!views) {
+    views = new Map();
+    packedCache.set(a.data, views);
+    const buffers: Float32Array[] = [];
+    packedRelease.register(a.data, buffers);
+    packedBuffers.set(views, buffers);
+  }
+  views.set(key, buf);
+  packedBuffers.get(views)!.push(buf);
+  return buf;
+}
+
+/** The arena buffers of each array's packed copies (what the finalizer releases). */
+const packedBuffers = new WeakMap<Map<string, Float32Array>, Float32Array[]>();
 
 /** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of A into MR-row panels, depth-major, zero-padded. */
 function packA(a: MatrixView, i0: number, mc: number, p0: number, kc: number): void {
