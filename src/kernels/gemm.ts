@@ -182,9 +182,10 @@ export function sgemm(
   const kStep = Math.ceil(K / kBlocks);
   // One A block (a convolution's weights, typically) is packed once, not once per B block.
   const singleABlock = M <= MC && K <= kStep;
-  // Constant weights are packed once and kept in the arena; others are packed per call.
-  const packed = singleABlock && kernels ? packedConstant(a, M, K) : undefined;
-  const aPtr = packed ? packed.byteOffset : 4 * A_BLOCK;
+  // Constant weights are packed once and kept in the arena (block (pc, ic) at pc·Mp + ic·kc);
+  // others are packed per call.
+  const Mp = Math.ceil(M / MR) * MR;
+  const packed = kernels ? packedConstant(a, M, K, kStep) : undefined;
   if (singleABlock && !packed) packA(a, 0, M, 0, K);
   // C in the arena (arena.ts): full chunks are multiplied straight into it and finished in place.
   const direct = kernels !== undefined && c.buffer === memoryBuffer && finishesInPlace(epilogue, ldc);
@@ -198,7 +199,8 @@ export function sgemm(
       const last = pc + kc >= K;
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
-        if (!singleABlock) packA(a, ic, mc, pc, kc);
+        if (!singleABlock && !packed) packA(a, ic, mc, pc, kc);
+        const aPtr = packed ? packed.byteOffset + 4 * (pc * Mp + ic * kc) : 4 * A_BLOCK;
         const panelsM = Math.ceil(mc / MR);
         for (let jw = 0; jw < nc; ) {
           // Whole register tiles go straight into an arena C, many panels per call.
@@ -260,20 +262,28 @@ const packedCache = new WeakMap<Float32Array, Map<string, Float32Array>>();
 const packedRelease = new FinalizationRegistry<Float32Array[]>((buffers) => buffers.forEach(arenaRelease));
 
 /**
- * A's MR-row panels (the whole of A: one block) in the arena, packed on first use, when A's array
- * is a graph constant (isImmutable); undefined otherwise or when the arena is full.
+ * A packed into MR-row panels block by block — depth blocks of kStep, row blocks of MC; block
+ * (pc, ic) at float pc·Mp + ic·kc, Mp = M rounded up to MR — in the arena, packed on first use,
+ * when A's array is a graph constant (isImmutable); undefined otherwise or when the arena is full.
  */
-function packedConstant(a: MatrixView, M: number, K: number): Float32Array | undefined {
+function packedConstant(a: MatrixView, M: number, K: number, kStep: number): Float32Array | undefined {
   if (!isImmutable(a.data)) return undefined;
   const key = `${a.offset},${a.rowStride},${a.colStride},${M},${K}`;
   let views = packedCache.get(a.data);
   const hit = views?.get(key);
   if (hit) return hit;
-  const size = Math.ceil(M / MR) * MR * K;
-  const buf = arenaTake(size);
+  const Mp = Math.ceil(M / MR) * MR;
+  const buf = arenaTake(Mp * K);
   if (!buf) return undefined;
-  packA(a, 0, M, 0, K);
-  buf.set(work.subarray(A_BLOCK, A_BLOCK + size));
+  for (let pc = 0; pc < K; pc += kStep) {
+    const kc = Math.min(kStep, K - pc);
+    for (let ic = 0; ic < M; ic += MC) {
+      const mc = Math.min(MC, M - ic);
+      packA(a, ic, mc, pc, kc);
+      const size = Math.ceil(mc / MR) * MR * kc;
+      buf.set(work.subarray(A_BLOCK, A_BLOCK + size), pc * Mp + ic * kc);
+    }
+  }
   if (!views) {
     views = new Map();
     packedCache.set(a.data, views);
