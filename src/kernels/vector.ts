@@ -25,6 +25,7 @@ interface VectorKernels {
   max_pool_s2: MaxPoolPlane;
   gather_panels(panels: number, kc: number, firstsPtr: number, rowsPtr: number, dstPtr: number): void;
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number): void;
+  softmax_rows(src: number, dst: number, rows: number, n: number): void;
 }
 
 type MaxPoolPlane = (inPtr: number, inRowBytes: number, inStepBytes: number, outPtr: number, outH: number, outW: number, k: number) => void;
@@ -54,6 +55,7 @@ function instantiate(): VectorKernels | undefined {
     max_pool_s2: exports.max_pool_s2 as MaxPoolPlane,
     gather_panels: exports.gather_panels as VectorKernels["gather_panels"],
     copy_rows: exports.copy_rows as VectorKernels["copy_rows"],
+    softmax_rows: exports.softmax_rows as VectorKernels["softmax_rows"],
   };
 }
 
@@ -185,5 +187,16 @@ export function simdCopyRows(src: Float32Array, from: number, srcStride: number,
   const kernels = vectorKernels();
   if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
   if (rows > 0 && cols > 0) kernels.copy_rows(src.byteOffset + 4 * from, 4 * srcStride, dst.byteOffset + 4 * to, 4 * dstStride, rows, 4 * cols);
+  return true;
+}
+
+/**
+ * Softmax over `rows` contiguous rows of `n` floats (the last-axis case), src into dst; false
+ * when either lies outside the module's memory.
+ */
+export function simdSoftmaxRows(src: Float32Array, dst: Float32Array, rows: number, n: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || n < 4 || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  kernels.softmax_rows(src.byteOffset, dst.byteOffset, rows, n);
   return true;
 }

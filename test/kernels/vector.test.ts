@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mapActivation, type Activation } from "../../src/kernels/activation.js";
 import { arenaRelease, arenaTake } from "../../src/kernels/arena.js";
-import { simdActivation, simdBinary, simdGlobalPool, vectorKernelsAvailable } from "../../src/kernels/vector.js";
+import { simdActivation, simdBinary, simdGlobalPool, simdSoftmaxRows, vectorKernelsAvailable } from "../../src/kernels/vector.js";
 import { randomTensor } from "./oracle.js";
 
 function arena(data: ArrayLike<number>): Float32Array {
@@ -121,6 +121,29 @@ test("SIMD global average and max pooling match float64 means and maxima, tails 
       arenaRelease(dst);
     }
     arenaRelease(src);
+  }
+});
+
+test("SIMD softmax rows stay within 1e-6 of float64 softmax (large and -inf logits, tails)", () => {
+  for (const n of [4, 7, 33, 128, 6625]) {
+    const rows = 3;
+    const data = (randomTensor([rows * n], n).data as Float32Array).map((v) => 30 * v);
+    data[1] = -Infinity;
+    data[n + 2] = 80; // exp(80) overflows float32 unless the maximum is subtracted first
+    const src = arena(data);
+    const dst = arenaTake(rows * n)!;
+    assert.ok(simdSoftmaxRows(src, dst, rows, n));
+    for (let r = 0; r < rows; r++) {
+      const row = [...data.subarray(r * n, (r + 1) * n)];
+      const max = Math.max(...row);
+      const sum = row.reduce((a, v) => a + Math.exp(v - max), 0);
+      for (let i = 0; i < n; i++) {
+        const e = Math.exp(row[i]! - max) / sum;
+        if (!(Math.abs(dst[r * n + i]! - e) <= 1e-6)) assert.unreachable(`n ${n} row ${r} [${i}]: ${dst[r * n + i]}, expected ${e}`);
+      }
+    }
+    arenaRelease(src);
+    arenaRelease(dst);
   }
 });
 
