@@ -6,7 +6,7 @@
  * op, or a run too short to be worth the call — and the caller's JavaScript loop runs instead.
  */
 import type { Activation } from "./activation.js";
-import { arenaSlack } from "./arena.js";
+import { arenaRelease, arenaSlack, arenaTake, isImmutable } from "./arena.js";
 import { simdMemory, simdScratch } from "./gemm.js";
 import type { WasmApi } from "./simd.js";
 import type { Axis } from "./window.js";
@@ -76,12 +76,15 @@ export function vectorKernelsAvailable(): boolean {
  * out[oo, oo+n) = a ∘ b over one run, as floatRun in elementwise.ts: `as`, `bs` are 1 (contiguous)
  * or 0 (one element repeated), not both 0. Returns false (nothing written) when it cannot.
  */
-export function simdBinary(op: string, a: ArrayLike<number>, ao: number, as: number, b: ArrayLike<number>, bo: number, bs: number, out: ArrayLike<number>, oo: number, n: number): boolean {
+export function simdBinary(op: string, aData: ArrayLike<number>, ao: number, as: number, bData: ArrayLike<number>, bo: number, bs: number, out: ArrayLike<number>, oo: number, n: number): boolean {
   const kernels = vectorKernels();
   if (!kernels || n < MIN_RUN || !(out instanceof Float32Array) || out.buffer !== kernels.buffer) return false;
-  if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) return false;
+  if (!(aData instanceof Float32Array) || !(bData instanceof Float32Array)) return false;
   const mem = kernels.buffer;
   const o = out.byteOffset + 4 * oo;
+  // Constant operands (weights, biases) get a copy in the module's memory, made once.
+  const a = as !== 0 && aData.buffer !== mem ? residentCopy(aData) : aData;
+  const b = bs !== 0 && bData.buffer !== mem ? residentCopy(bData) : bData;
   if (as !== 0 && bs !== 0) {
     const f = kernels.binary[`${op}_vv`];
     if (!f || a.buffer !== mem || b.buffer !== mem) return false;
@@ -101,6 +104,24 @@ export function simdBinary(op: string, a: ArrayLike<number>, ao: number, as: num
   if (commutes) f(b.byteOffset + 4 * bo, a[ao]!, o, n);
   else f(a[ao]!, b.byteOffset + 4 * bo, o, n);
   return true;
+}
+
+/** Arena copies of graph constants, made on first use and released when the constant is collected. */
+const residentCopies = new WeakMap<Float32Array, Float32Array>();
+const residentRelease = new FinalizationRegistry<Float32Array>(arenaRelease);
+
+/** `data` itself, or for a graph constant outside the module's memory its copy there (when the arena has room). */
+function residentCopy(data: Float32Array): Float32Array {
+  if (!isImmutable(data)) return data;
+  let copy = residentCopies.get(data);
+  if (!copy) {
+    copy = arenaTake(data.length);
+    if (!copy) return data;
+    copy.set(data);
+    residentCopies.set(data, copy);
+    residentRelease.register(data, copy);
+  }
+  return copy;
 }
 
 /** dst[i] = act(src[i]) for i in [start, end), as mapActivation; false when it cannot. */

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mapActivation, type Activation } from "../../src/kernels/activation.js";
-import { arenaRelease, arenaTake } from "../../src/kernels/arena.js";
+import { arenaRelease, arenaTake, markImmutable } from "../../src/kernels/arena.js";
 import { simdActivation, simdBinary, simdGlobalPool, simdSoftmaxRows, vectorKernelsAvailable } from "../../src/kernels/vector.js";
 import { randomTensor } from "./oracle.js";
 
@@ -96,8 +96,13 @@ test("SIMD binary runs (vector∘vector, vector∘scalar, scalar∘vector) equal
       }
     }
   }
-  // Operands outside the module's memory, short runs and other ops are left to JavaScript.
+  // Operands outside the module's memory, short runs and other ops are left to JavaScript;
+  // a graph constant outside it is copied in once and used from there.
   assert.not.ok(simdBinary("add", new Float32Array(64), 0, 1, b, 0, 1, out, 0, 64));
+  const constant = randomTensor([64], 9).data as Float32Array;
+  markImmutable(constant);
+  assert.ok(simdBinary("mul", constant, 0, 1, b, 0, 1, out, 0, 64));
+  for (let i = 0; i < 64; i++) assert.is(out[i], Math.fround(constant[i]! * b[i]!));
   assert.not.ok(simdBinary("add", a, 0, 1, b, 0, 1, out, 0, 8));
   assert.not.ok(simdBinary("pow", a, 0, 1, b, 0, 1, out, 0, 64));
   for (const buf of [a, b, out]) arenaRelease(buf);
