@@ -13,20 +13,30 @@ import type { Graph } from "./runtime/graph.js";
 import { graphFromJSON, graphToJSON } from "./runtime/json.js";
 import type { Pass } from "./runtime/pass.js";
 import { verify } from "./runtime/verify.js";
+import { foldConstants, type FoldStats } from "./runtime/fold.js";
 import { writeAtomically } from "./onnx/save.js";
+import { decodeTflite, encodeTflite } from "./tflite/index.js";
 
 export * from "./runtime/api.js";
 export { execute } from "./kernels/index.js";
 export { applyPasses, RewriteLoopError, type DriverOptions, type Stats } from "./runtime/driver.js";
 export { verify } from "./runtime/verify.js";
+export { foldConstants, type FoldStats, type FoldOptions } from "./runtime/fold.js";
 export { graphFromJSON, graphToJSON } from "./runtime/json.js";
 export { loadOnnx, saveOnnx, decodeOnnx, encodeOnnx, ModelFileError, LoweringError, opsetsOf, onnxOpset } from "./onnx/index.js";
+export { decodeTflite, encodeTflite, foldDequantize } from "./tflite/index.js";
 
-/** Reads a model by extension: `.onnx` (ONNX protobuf) or `.json` (fusec's graph JSON). */
+/** The rule pack a model's format calls for when none is named: tflite for .tflite, else onnx. */
+export function defaultPack(path: string): string {
+  return extname(path).toLowerCase() === ".tflite" ? "tflite" : "onnx";
+}
+
+/** Reads a model by extension: `.onnx` (ONNX protobuf), `.tflite` or `.json` (fusec's graph JSON). */
 export function loadGraph(path: string): Graph {
   const ext = extname(path).toLowerCase();
   if (ext === ".onnx") return loadOnnx(path);
-  if (ext !== ".json") throw new ModelFileError(path, `unknown model format "${ext || "(no extension)"}" (expected .onnx or .json)`);
+  if (ext === ".tflite") return decodeTflite(readModelBytes(path), path);
+  if (ext !== ".json") throw new ModelFileError(path, `unknown model format "${ext || "(no extension)"}" (expected .onnx, .tflite or .json)`);
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -40,12 +50,21 @@ export function loadGraph(path: string): Graph {
   }
 }
 
-/** Writes a model by extension: `.onnx` or `.json`; atomically (no partial file on failure). */
+function readModelBytes(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ModelFileError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
+
+/** Writes a model by extension: `.onnx`, `.tflite` or `.json`; atomically (no partial file on failure). */
 export function saveGraph(graph: Graph, path: string): void {
   const ext = extname(path).toLowerCase();
   if (ext === ".onnx") return saveOnnx(graph, path);
+  if (ext === ".tflite") return writeAtomically(path, encodeTflite(graph, path));
   if (ext === ".json") return writeAtomically(path, `${JSON.stringify(graphToJSON(graph), null, 2)}\n`);
-  throw new ModelFileError(path, `unknown output format "${ext || "(no extension)"}" (expected .onnx or .json)`);
+  throw new ModelFileError(path, `unknown output format "${ext || "(no extension)"}" (expected .onnx, .tflite or .json)`);
 }
 
 export interface OptimizeOptions extends Pick<DriverOptions, "onFire" | "onFail"> {
@@ -57,7 +76,12 @@ export interface OptimizeOptions extends Pick<DriverOptions, "onFire" | "onFail"
   phased?: boolean;
   /** Receives one line per firing and per failed candidate. */
   trace?: (line: string) => void;
+  /** Fold constants before and after the passes (default true). */
+  fold?: boolean;
 }
+
+/** The driver's statistics, and what constant folding did (before the passes and after, summed). */
+export type OptimizeStats = Stats & { folding?: FoldStats };
 
 /** A graph that fails verification after optimization: a rule broke it. */
 export class InvalidGraphError extends Error {
@@ -70,7 +94,10 @@ export class InvalidGraphError extends Error {
 }
 
 /** Applies the passes to `graph` in place, then verifies it; returns the driver's statistics. */
-export function optimize(graph: Graph, options: OptimizeOptions): Stats {
+export function optimize(graph: Graph, options: OptimizeOptions): OptimizeStats {
+  const nodesBefore = graph.nodes.size;
+  const fold = options.fold !== false;
+  const first = fold ? foldConstants(graph) : undefined;
   const stats = applyPasses(graph, options.passes, {
     ...(options.disable ? { disable: options.disable } : {}),
     ...(options.phased ? { phased: true } : {}),
@@ -78,9 +105,13 @@ export function optimize(graph: Graph, options: OptimizeOptions): Stats {
     ...(options.onFire ? { onFire: options.onFire } : {}),
     ...(options.onFail ? { onFail: options.onFail } : {}),
   });
+  const second = fold ? foldConstants(graph) : undefined;
   const problems = verify(graph);
   if (problems.length > 0) throw new InvalidGraphError(problems);
-  return stats;
+  const folding = first && second
+    ? { folded: first.folded + second.folded, nodesRemoved: first.nodesRemoved + second.nodesRemoved, bytesBefore: first.bytesBefore, bytesAfter: second.bytesAfter }
+    : undefined;
+  return { ...stats, nodesBefore, nodesAfter: graph.nodes.size, ...(folding ? { folding } : {}) };
 }
 
 /** Built-in rule packs by name; anything else is a path to a compiled module. */

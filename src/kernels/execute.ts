@@ -150,6 +150,26 @@ function checkedInput(v: Value, t: Tensor | undefined): Tensor {
   return t;
 }
 
+/** An op of the graph that fusec cannot execute, and the nodes that use it. */
+export interface MissingKernel {
+  op: string;
+  nodes: string[];
+}
+
+/**
+ * The ops of `graph` without a kernel, in order of first use: checked before any work so that
+ * a run names every op it cannot execute at once, up front.
+ */
+export function missingKernels(graph: Graph): MissingKernel[] {
+  const byOp = new Map<string, string[]>();
+  for (const node of graph.topoOrder()) {
+    if (lookupOp(node.domain, node.op)) continue;
+    const op = opLabel(node);
+    byOp.set(op, [...(byOp.get(op) ?? []), node.name]);
+  }
+  return [...byOp].map(([op, nodes]) => ({ op, nodes }));
+}
+
 // ── the plan ──────────────────────────────────────────────────────────────────────────────
 
 function fingerprintOf(graph: Graph): string {
@@ -170,8 +190,12 @@ function planFor(graph: Graph): Plan {
   const cached = plans.get(graph);
   if (cached && cached.fingerprint === fingerprint) return cached;
   const order = graph.topoOrder();
-  const missing = order.find((n) => !lookupOp(n.domain, n.op));
-  if (missing) throw new ExecutionError(missing.name, opLabel(missing), `no kernel is registered for op ${opLabel(missing)}`);
+  const missing = missingKernels(graph);
+  if (missing.length > 0) {
+    const first = missing[0]!;
+    const others = missing.length > 1 ? ` (nor for ${missing.slice(1).map((m) => m.op).join(", ")})` : "";
+    throw new ExecutionError(first.nodes[0]!, first.op, `no kernel is registered for op ${first.op}${others}`);
+  }
   const lastUse = new Map<Value, number>();
   order.forEach((node, i) => {
     for (const v of node.inputs) if (v) lastUse.set(v, i);
