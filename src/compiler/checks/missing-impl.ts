@@ -1,16 +1,37 @@
 /**
- * A rule builds only ops something can execute: the ops of fusec's own dialects
- * (rules/dialects/, which the runtime implements) or ops declared with `impl "module.ts"`.
- * Building any other op compiles, but the rewrite is refused at run time ("not registered"),
- * so it is a warning here.
+ * A rule builds only ops something can execute: ops of fusec's own dialects (rules/dialects/,
+ * which the runtime implements: the same domain and name) or ops declared with
+ * `impl "module.ts"`. Building any other op compiles, but the rewrite is refused at run time
+ * ("not registered"), so it is a warning here.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import * as nodePath from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OpDecl, ResultExpr } from "../ast.js";
 import { warning, type Diagnostic } from "../diagnostics.js";
+import { parseRules } from "../parse.js";
 import type { Program } from "../program.js";
 
-const BUILTIN_DIALECTS = nodePath.resolve(fileURLToPath(new URL("../../../rules/dialects/", import.meta.url)));
+const BUILTIN_DIALECTS = fileURLToPath(new URL("../../../rules/dialects/", import.meta.url));
+
+let builtinOps: Set<string> | undefined;
+
+/** `domain::Op` of every op fusec's own dialect files declare (empty when they are not shipped alongside). */
+function runtimeOps(): Set<string> {
+  if (builtinOps) return builtinOps;
+  builtinOps = new Set();
+  let files: string[] = [];
+  try {
+    files = readdirSync(BUILTIN_DIALECTS).filter((f) => f.endsWith(".rules"));
+  } catch {
+    return builtinOps;
+  }
+  for (const f of files) {
+    const path = nodePath.join(BUILTIN_DIALECTS, f);
+    for (const d of parseRules(path, readFileSync(path, "utf8")).file.dialects) for (const op of d.ops) builtinOps.add(`${op.domain}::${op.name}`);
+  }
+  return builtinOps;
+}
 
 export function checkMissingImpl(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
@@ -34,5 +55,6 @@ export function checkMissingImpl(program: Program): Diagnostic[] {
 }
 
 function executable(op: OpDecl): boolean {
-  return op.impl !== undefined || nodePath.dirname(nodePath.resolve(op.span.file)) === BUILTIN_DIALECTS;
+  const known = runtimeOps();
+  return op.impl !== undefined || known.size === 0 || known.has(`${op.domain}::${op.name}`);
 }
