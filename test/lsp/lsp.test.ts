@@ -309,4 +309,26 @@ test("an unsaved edit to an imported dialect re-checks the rules that import it"
   }
 });
 
+test("diagnostics in an imported file that is not open are published for that file, as fusec check prints them", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fusec-lsp-closed-"));
+  writeFileSync(join(dir, "bad.rules"), "dialect bad {\n  op A(x\n}\n");
+  const text = `import "bad.rules"\n`;
+  writeFileSync(join(dir, "user.rules"), text);
+  const expected = checkOutput(join(dir, "user.rules"));
+  assert.ok(expected.length > 0);
+  const client = await Client.start();
+  const badUri = pathToFileURL(join(dir, "bad.rules")).href;
+  try {
+    const published = client.nextDiagnostics(badUri);
+    await client.rpc.sendNotification("textDocument/didOpen", { textDocument: { uri: pathToFileURL(join(dir, "user.rules")).href, languageId: "fusec-rules", version: 1, text } });
+    const got = await published;
+    assert.equal(
+      got.map((d: any) => [d.range.start.line + 1, d.range.start.character + 1, d.code, d.message]),
+      expected.map((d) => [d.line, d.column, d.code, d.message]),
+    );
+  } finally {
+    await client.stop();
+  }
+});
+
 test.run();
