@@ -187,6 +187,11 @@ test("hover and definition on an op land on its dialect declaration; built-ins, 
     const familyHover = await client.request("textDocument/hover", uri, useOfAct);
     assert.match(familyHover.contents.value, /Relu, Sigmoid, Tanh, HardSwish/);
 
+    const alpha = await client.request("textDocument/hover", uri, positionOf(text, "LeakyRelu(conv: Conv(x, W, b?)) { alpha", 37));
+    assert.match(alpha.contents.value, /alpha: float = 0\.01/);
+    const alphaDef = await client.request("textDocument/definition", uri, positionOf(text, "LeakyRelu(conv: Conv(x, W, b?)) { alpha", 37));
+    assert.is(alphaDef.uri, pathToFileURL(DIALECT).href);
+
     const imported = await client.request("textDocument/definition", uri, positionOf(text, 'import "dialects', 10));
     assert.is(imported.uri, pathToFileURL(DIALECT).href);
 
