@@ -255,10 +255,13 @@ rule R:
   }
 });
 
-test("hover and definition on a named pattern's use land on its declaration", async () => {
+test("hover and definition on a named pattern's use land on its declaration; an extern predicate's on its declaration", async () => {
   const client = await Client.start();
   const uri = pathToFileURL(join(tmp, "named.rules")).href;
+  writeFileSync(join(tmp, "small.ts"), "export function isSmall(): boolean { return true; }\n");
   const text = `import "${DIALECT}"
+
+extern pred isSmall(v: value) from "./small.ts"
 
 /// relu6, spelled two ways.
 pattern Relu6Of(x) =
@@ -267,7 +270,7 @@ pattern Relu6Of(x) =
 
 rule DropDoubleRelu:
   Relu(r: Relu6Of(_))
-  where hasOneUse(r)
+  where hasOneUse(r) && isSmall(r)
   => r
 `;
   try {
@@ -281,8 +284,10 @@ rule DropDoubleRelu:
     assert.equal(def.range.start, positionOf(text, "Relu6Of(x)"));
     const clip = await client.request("textDocument/definition", uri, positionOf(text, "Clip(", 1));
     assert.is(clip.uri, pathToFileURL(DIALECT).href);
+    const extern = await client.request("textDocument/definition", uri, positionOf(text, "isSmall(r)", 2));
+    assert.equal(extern.range.start, positionOf(text, "extern pred isSmall"));
     const symbols = await client.request<any[]>("textDocument/documentSymbol", uri);
-    assert.equal(symbols.map((s) => s.name), ["Relu6Of", "DropDoubleRelu"]);
+    assert.equal(symbols.map((s) => s.name), ["isSmall", "Relu6Of", "DropDoubleRelu"]);
   } finally {
     await client.stop();
   }
