@@ -174,4 +174,22 @@ test("convolutions with constant weights (packed once into arena panels, several
   }
 });
 
+test("nearest 2× Resize on arena tensors (SIMD) matches onnxruntime, odd widths included", async () => {
+  for (const [shape, transform] of [[[1, 3, 5, 8], "asymmetric"], [[2, 2, 4, 7], "half_pixel"], [[1, 1, 3, 1], "asymmetric"]] as const) {
+    const x = randomTensor([...shape], 3);
+    const shifted: Tensor = { ...x, data: (x.data as Float32Array).map((v) => v + 2) };
+    const scales: Tensor = { dtype: "float32", shape: [4], data: Float32Array.from([1, 1, 2, 2]) };
+    const attrs: Attrs = { mode: str("nearest"), coordinate_transformation_mode: str(transform) };
+    const g = new Graph();
+    const xv = g.addInput("x", "float32", [...shape]);
+    const [r, y] = [g.newValue("r"), g.newValue("y")];
+    g.addNode({ op: "Relu", inputs: [xv], attrs: {}, outputs: [r] });
+    g.addNode({ op: "Resize", inputs: [r, undefined, g.addConstant(scales, "scales")], attrs, outputs: [y] });
+    g.outputs = [y];
+    const ours = execute(g, { x: shifted })["y"]!;
+    const [expected] = await runOrt({ op: "Resize", inputs: [shifted, undefined, scales], attrs });
+    assertClose(ours, expected!, 0, `${shape.join("×")} ${transform}`);
+  }
+});
+
 test.run();
