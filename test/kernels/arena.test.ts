@@ -29,6 +29,8 @@ function reference(M: number, N: number, K: number, a: Float32Array, b: Float32A
     if (e.activation?.kind === "relu") s = Math.max(0, s);
     if (e.activation?.kind === "sigmoid") s = 1 / (1 + Math.exp(-s));
     if (e.activation?.kind === "clip") s = Math.min(e.activation.b, Math.max(e.activation.a, s));
+    if (e.activation?.kind === "hard_sigmoid") s = Math.min(1, Math.max(0, e.activation.a * s + e.activation.b));
+    if (e.activation?.kind === "hard_swish") s = s * Math.min(1, Math.max(0, s / 6 + 0.5));
     out[i * N + j] = s;
   }
   return out;
@@ -42,9 +44,11 @@ const epilogues: GemmEpilogue[] = [
   { biasPerRow: true, activation: { kind: "relu", a: 0, b: 0 } },
   { biasPerRow: true, activation: { kind: "sigmoid", a: 0, b: 0 } },
   { activation: { kind: "clip", a: -0.5, b: 0.5 } },
+  { biasPerRow: true, activation: { kind: "hard_sigmoid", a: 0.2, b: 0.5 } },
+  { biasPerRow: true, activation: { kind: "hard_swish", a: 0, b: 0 } },
 ];
 
-test("sgemm into an arena buffer (direct tiles, accumulation, bias, arena residual, activations) matches a float64 product", () => {
+test("sgemm into an arena buffer (direct tiles finished in place, accumulation, bias, arena residual, activations) matches a float64 product", () => {
   for (const [M, N, K] of sizes) {
     for (const [index, shape] of epilogues.entries()) {
       for (const accumulate of [false, true]) {
