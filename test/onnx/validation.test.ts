@@ -45,8 +45,8 @@ test("a well-formed model loads", () => {
   assert.is(decodeOnnx(model(), "m.onnx").nodes.size, 1);
 });
 
-test("opsets outside 6 to 24 of the default domain are rejected", () => {
-  rejects(model((m) => (m.opsetImport = [{ domain: "", version: 1 }])), /m\.onnx: opset_import\[0\]: opset 1 of the default domain is not one fusec reads \(6 to 24\)/);
+test("opsets outside 6 to 28 of the default domain are rejected", () => {
+  rejects(model((m) => (m.opsetImport = [{ domain: "", version: 1 }])), /m\.onnx: opset_import\[0\]: opset 1 of the default domain is not one fusec reads \(6 to 28\)/);
   rejects(model((m) => (m.opsetImport = [{ domain: "", version: 99 }])), /opset 99 of the default domain/);
 });
 
