@@ -6,10 +6,10 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { dump, parse } from "npyjs";
 import { execute, loadGraph, type Tensor, type Value } from "../../index.js";
 import { tensor, type DType } from "../../runtime/tensor.js";
-import { writeAtomically } from "../../onnx/save.js";
+import { encodeNpy, parseNpy } from "../../runtime/npy.js";
+import { writeAtomically } from "../../node/files.js";
 import { collect, runModelCommand, table, UsageError } from "../model-errors.js";
 import { checkExecutable, dimSizes, keyValue, parseSeed, randomTensor } from "../inputs.js";
 
@@ -85,8 +85,7 @@ const NPY_DTYPES: Record<string, DType> = { f4: "float32", f8: "float32", i8: "i
 function readNpy(file: string, input: Value): Tensor {
   let array;
   try {
-    const bytes = readFileSync(file);
-    array = parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    array = parseNpy(readFileSync(file));
   } catch (e) {
     throw new UsageError(`--input ${input.name}: cannot read ${file} (${(e as Error).message.split("\n")[0]})`);
   }
@@ -106,8 +105,8 @@ function readNpy(file: string, input: Value): Tensor {
   return tensor(dtype, array.shape, Array.from(data));
 }
 
-function toNpy(t: Tensor): ArrayBuffer {
-  return dump(t.data, [...t.shape], t.dtype === "bool" ? { dtype: "b1" } : {});
+function toNpy(t: Tensor): Uint8Array {
+  return encodeNpy(t);
 }
 
 function summary(t: Tensor): { min: string; max: string; mean: string } {
