@@ -11,3 +11,4 @@ import "./resize.js";
 import "./shape.js";
 
 export { execute, ExecutionError, type ExecuteOptions } from "./execute.js";
+export { prepare, type PrepareOptions, type Session } from "./session.js";
