@@ -3,11 +3,11 @@
  * become constants, graph inputs keep their declared shapes (symbolic dims as strings),
  * attributes keep their ONNX types, value_info shapes are kept, and ops fusec cannot compute
  * with (or attributes it cannot represent) pass through opaquely so that the model saves back
- * unchanged. Shapes are then inferred through the op registry (ops it lacks stay opaque), so
- * callers that want full inference register the kernels first (src/index.ts does). Every problem
- * with the file is a `ModelFileError` naming the file.
+ * unchanged. Shapes are then inferred through the op registry (ops it lacks stay opaque); this
+ * module imports the kernel library so the registry is always complete. Every problem with the
+ * bytes is a `ModelFileError` naming their source. Bytes in: reading files is src/node/'s job.
  */
-import { readFileSync } from "node:fs";
+import "../kernels/index.js";
 import { Graph, Value, type Attr, type Attrs, type Dim } from "../runtime/graph.js";
 import { inferGraph } from "../runtime/infer.js";
 import { tensor, type DType, type Tensor } from "../runtime/tensor.js";
@@ -29,17 +29,6 @@ import {
 } from "./proto.js";
 import { ModelFileError, unnamedOutputs, type OnnxModelInfo } from "./meta.js";
 import { capturedNames } from "../runtime/captures.js";
-
-/** Reads and decodes an ONNX file. */
-export function loadOnnx(path: string): Graph {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new ModelFileError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  return decodeOnnx(bytes, path);
-}
 
 /** Decodes ONNX model bytes; `source` names the model in error messages. */
 export function decodeOnnx(bytes: Uint8Array, source = "<model>"): Graph {

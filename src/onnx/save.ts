@@ -2,11 +2,9 @@
  * Graph → ONNX. Writes the graph as a ModelProto: constants as initializers, nodes in
  * topological order (each first passed through lower.ts so that what is written runs on
  * onnxruntime's CPU provider at the model's opsets), graph inputs and outputs under their
- * original names, the loaded model's opset imports and metadata. Files are written to a temporary
- * name and renamed, so a failed save never leaves a partial file.
+ * original names, the loaded model's opset imports and metadata. Bytes out: writing files
+ * (atomically) is src/node/'s job.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import type { Attr, Attrs, Dim, Graph, Node, Value } from "../runtime/graph.js";
 import type { DType, Tensor } from "../runtime/tensor.js";
 import { lowerNode, type LoweringSink } from "./lower.js";
@@ -30,30 +28,9 @@ export interface SaveOptions {
   valueInfo?: boolean;
 }
 
-/** Writes the graph as an ONNX file at `path` (atomically). */
-export function saveOnnx(graph: Graph, path: string, options: SaveOptions = {}): void {
-  writeAtomically(path, encodeOnnx(graph, options));
-}
-
 /** The graph as ONNX model bytes. */
 export function encodeOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
   return encodeModel(new ModelWriter(graph, options).write());
-}
-
-/** Writes `bytes` to a temporary file next to `path`, then renames it over `path`. */
-export function writeAtomically(path: string, bytes: Uint8Array | string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(temp, bytes);
-    renameSync(temp, path);
-  } catch (e) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // the temporary file was never created
-    }
-    throw new ModelFileError(path, `cannot write file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
 }
 
 class ModelWriter implements LoweringSink {

@@ -1,0 +1,38 @@
+/** `optimize`: apply passes to a fixpoint, then verify the result (platform-neutral). */
+import { applyPasses, type Stats } from "./driver.js";
+import type { Graph } from "./graph.js";
+import type { Pass } from "./pass.js";
+import { verify } from "./verify.js";
+
+export interface OptimizeOptions {
+  /** The passes to apply (all together, to a fixpoint). */
+  passes: Pass | readonly Pass[];
+  /** Rule names not to apply (`Name` disables a whole rule family). */
+  disable?: readonly string[];
+  /** Run each pass to its own fixpoint, in order, instead of all together. */
+  phased?: boolean;
+  /** Receives one line per firing and per failed candidate. */
+  trace?: (line: string) => void;
+}
+
+/** A graph that fails verification after optimization: a rule broke it. */
+export class InvalidGraphError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    const shown = problems.slice(0, 3).join("; ");
+    const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : "";
+    super(`the optimized graph is invalid: ${shown}${more}`);
+    this.name = "InvalidGraphError";
+  }
+}
+
+/** Applies the passes to `graph` in place, then verifies it; returns the driver's statistics. */
+export function optimize(graph: Graph, options: OptimizeOptions): Stats {
+  const stats = applyPasses(graph, options.passes, {
+    ...(options.disable ? { disable: options.disable } : {}),
+    ...(options.phased ? { phased: true } : {}),
+    ...(options.trace ? { trace: options.trace } : {}),
+  });
+  const problems = verify(graph);
+  if (problems.length > 0) throw new InvalidGraphError(problems);
+  return stats;
+}
