@@ -3,12 +3,14 @@
  * op family with the op registry, and exposes the executor.
  */
 import "./conv.js";
+import "./conv-transpose.js";
 import "./elementwise.js";
 import "./gemm.js";
 import "./norm.js";
 import "./pool.js";
 import "./resize.js";
 import "./shape.js";
+import "./tfl-conv.js";
 
 export { execute, ExecutionError, type ExecuteOptions } from "./execute.js";
 export { prepare, type PrepareOptions, type Session } from "./session.js";

@@ -1,75 +1,156 @@
 /**
- * Pooling: ONNX MaxPool and AveragePool (1-D and 2-D, NCHW; pads, auto_pad, strides, dilations,
- * ceil_mode, count_include_pad), GlobalAveragePool, and tfl MaxPool2D / AveragePool2D (NHWC, SAME
+ * Pooling: ONNX MaxPool (with its Indices output and storage_order), AveragePool and LpPool
+ * (1-, 2- and 3-D; pads, auto_pad, strides, dilations, ceil_mode, count_include_pad),
+ * GlobalAveragePool, GlobalMaxPool and GlobalLpPool, and tfl MaxPool2D / AveragePool2D (NHWC, SAME
  * averaging over the valid cells only, with a fused activation).
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
-import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
+import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, tflActivation } from "./activation.js";
-import { onnxWindowAttrs, tflAxis, windowAxis, windowOutDims, type Axis } from "./conv.js";
-import { attrInt, attrString, checkDType, checkRank, derivedDim, need, outputF32, Scratch } from "./util.js";
+import { asThreeAxes, onnxWindowAttrs, tflAxis, UNIT_AXIS, windowAxis, windowOutDims, type Axis } from "./window.js";
+import { attrFloat, attrInt, attrString, checkDType, checkRank, derivedDim, need, outputF32, outputUninit, Scratch } from "./util.js";
 
-type PoolKind = "max" | "avg";
+type PoolKind = "max" | "avg" | "lp";
 
-const UNIT: Axis = { size: 1, kernel: 1, stride: 1, dilation: 1, padBegin: 0, padEnd: 0, out: 1 };
-
-function onnxPoolInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs, outputCount: number): Dim[] | undefined {
-  if (outputCount > 1) throw new OpError("the Indices output of MaxPool is not supported");
+function onnxPoolInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs, withIndices: boolean): OutputInfo[] {
   const x = need(inputs, 0, "X");
   checkDType(x.dtype, ["float32"], "X");
-  if (!x.shape) return undefined;
-  if (x.shape.length < 3 || x.shape.length > 4) throw new OpError(`input X has rank ${x.shape.length}, expected 4 (or 3 for 1-D pooling)`);
-  const win = onnxWindowAttrs(attrs, x.shape.length - 2);
-  return [x.shape[0]!, x.shape[1]!, ...windowOutDims(x.shape.slice(2), win)];
+  if (x.shape && (x.shape.length < 3 || x.shape.length > 5)) {
+    throw new OpError(`input X has rank ${x.shape.length}, expected 3, 4 or 5 (1-, 2- or 3-D pooling)`);
+  }
+  if (attrInt(attrs, "storage_order", 0) > 1) throw new OpError(`storage_order must be 0 or 1`);
+  const shape = x.shape ? [x.shape[0]!, x.shape[1]!, ...windowOutDims(x.shape.slice(2), onnxWindowAttrs(attrs, x.shape.length - 2))] : undefined;
+  const outputs: OutputInfo[] = [{ dtype: "float32", shape }];
+  if (withIndices) outputs.push({ dtype: "int64", shape });
+  return outputs;
+}
+
+function poolAxes(x: Tensor, attrs: Attrs): Axis[] {
+  const rank = x.shape.length - 2;
+  const win = onnxWindowAttrs(attrs, rank);
+  return x.shape.slice(2).map((size, i) => windowAxis(size, win, i, rank));
 }
 
 /**
- * ONNX MaxPool/AveragePool. Both reductions are separable, so each plane is pooled in two passes
- * over per-axis window tables (the valid input indices of every output position, computed once
- * per call): along W into a row buffer per input row, then along H across those rows, which
- * leaves the inner loops free of bounds tests.
+ * ONNX MaxPool/AveragePool/LpPool over 1-, 2- and 3-D inputs (as three axes, unit ones in front).
+ * The reductions are separable, so each plane is pooled one axis at a time over per-axis window
+ * tables (the valid input indices of every output position, computed once per call): along W
+ * into a row buffer per input row, then along H across those rows, then along D across those
+ * planes, which leaves the inner loops free of bounds tests. LpPool sums |x|^p and takes the p-th
+ * root; AveragePool divides by the valid (or, with count_include_pad, the padded) window size.
  */
 function onnxPoolKernel(x: Tensor, attrs: Attrs, kind: PoolKind): Tensor {
-  const rank = x.shape.length - 2;
-  const win = onnxWindowAttrs(attrs, rank);
-  const axes = x.shape.slice(2).map((size, i) => windowAxis(size, win, i, rank));
-  const h = rank === 2 ? axes[0]! : UNIT;
-  const w = rank === 2 ? axes[1]! : axes[0]!;
+  const axes = poolAxes(x, attrs);
+  const [d, h, w] = asThreeAxes(axes, UNIT_AXIS);
   const includePad = attrInt(attrs, "count_include_pad", 0) !== 0;
+  const lpOrder = kind === "lp" ? attrFloat(attrs, "p", 2) : 1;
   const planes = x.shape[0]! * x.shape[1]!;
   const out = outputF32([x.shape[0]!, x.shape[1]!, ...axes.map((a) => a.out)]);
   if (out.data.length === 0) return out;
+  const depths = windowTable(d);
   const rows = windowTable(h);
   const cols = windowTable(w);
-  const xd = x.data as Float32Array;
+  const xd = kind === "lp" ? lpPowers(x.data as Float32Array, lpOrder) : (x.data as Float32Array);
   const od = out.data;
-  const inPlane = h.size * w.size;
-  const outPlane = h.out * w.out;
-  const pooledRows = rowScratch.get(h.size * w.out);
-  const divisors = kind === "avg" ? averageDivisors(rows, cols, includePad) : undefined;
+  const inPlane = d.size * h.size * w.size;
+  const outPlane = d.out * h.out * w.out;
+  const pooledRows = rowScratch.get(d.size * h.size * w.out);
+  const pooledPlanes = d.kernel === 1 && d.size === 1 ? undefined : planeScratch.get(d.size * h.out * w.out);
+  const divisors = kind === "avg" ? averageDivisors([depths, rows, cols], includePad) : undefined;
+  const reduce = kind === "max" ? "max" : "sum";
   for (let p = 0; p < planes; p++) {
-    for (let ih = 0; ih < h.size; ih++) poolRow(kind, xd, p * inPlane + ih * w.size, cols, pooledRows, ih * w.out);
     const base = p * outPlane;
-    for (let oh = 0; oh < h.out; oh++) {
-      const d = base + oh * w.out;
-      const first = rows.start[oh]!;
-      const last = rows.start[oh + 1]!;
-      if (first === last) {
-        od.fill(kind === "max" ? -Infinity : 0, d, d + w.out);
-        continue;
-      }
-      od.set(pooledRows.subarray(rows.index[first]! * w.out, (rows.index[first]! + 1) * w.out), d);
-      for (let k = first + 1; k < last; k++) {
-        const s = rows.index[k]! * w.out;
-        if (kind === "max") {
-          for (let ow = 0; ow < w.out; ow++) od[d + ow] = Math.max(od[d + ow]!, pooledRows[s + ow]!);
-        } else for (let ow = 0; ow < w.out; ow++) od[d + ow] += pooledRows[s + ow]!;
-      }
-      if (divisors) for (let ow = 0; ow < w.out; ow++) od[d + ow] /= divisors[oh * w.out + ow]!;
+    for (let r = 0; r < d.size * h.size; r++) poolRow(reduce, xd, p * inPlane + r * w.size, cols, pooledRows, r * w.out);
+    if (!pooledPlanes) combineAlong(rows, reduce, pooledRows, 0, w.out, od, base);
+    else {
+      for (let id = 0; id < d.size; id++) combineAlong(rows, reduce, pooledRows, id * h.size * w.out, w.out, pooledPlanes, id * h.out * w.out);
+      combineAlong(depths, reduce, pooledPlanes, 0, h.out * w.out, od, base);
+    }
+    if (divisors) for (let i = 0; i < outPlane; i++) od[base + i] /= divisors[i]!;
+  }
+  if (kind === "lp") for (let i = 0; i < od.length; i++) od[i] = Math.pow(od[i]!, 1 / lpOrder);
+  return out;
+}
+
+/** |x|^p of every element (LpPool and GlobalLpPool sum these). */
+function lpPowers(x: Float32Array, p: number): Float32Array {
+  const powers = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) powers[i] = p === 2 ? x[i]! * x[i]! : p === 1 ? Math.abs(x[i]!) : Math.pow(Math.abs(x[i]!), p);
+  return powers;
+}
+
+/**
+ * Pools rows of `rowLength` along one axis: dst row o (at dstBase) = max or sum of the src rows
+ * (at srcBase) in window o of `table`; an empty window gives -∞ (max) or 0.
+ */
+function combineAlong(table: WindowTable, reduce: "max" | "sum", src: Float32Array, srcBase: number, rowLength: number, dst: Float32Array, dstBase: number): void {
+  const outs = table.start.length - 1;
+  for (let o = 0; o < outs; o++) {
+    const at = dstBase + o * rowLength;
+    const first = table.start[o]!;
+    const last = table.start[o + 1]!;
+    if (first === last) {
+      dst.fill(reduce === "max" ? -Infinity : 0, at, at + rowLength);
+      continue;
+    }
+    const from = srcBase + table.index[first]! * rowLength;
+    dst.set(src.subarray(from, from + rowLength), at);
+    for (let k = first + 1; k < last; k++) {
+      const s = srcBase + table.index[k]! * rowLength;
+      if (reduce === "max") {
+        for (let j = 0; j < rowLength; j++) dst[at + j] = Math.max(dst[at + j]!, src[s + j]!);
+      } else for (let j = 0; j < rowLength; j++) dst[at + j] += src[s + j]!;
     }
   }
-  return out;
+}
+
+/**
+ * MaxPool with its Indices output: a direct loop over each window keeping the first largest
+ * value and its flat index into X (row-major, or column-major over the spatial axes with
+ * storage_order 1, offset by the plane as onnxruntime does).
+ */
+function maxPoolWithIndices(x: Tensor, attrs: Attrs): [Tensor, Tensor] {
+  const axes = poolAxes(x, attrs);
+  const [d, h, w] = asThreeAxes(axes, UNIT_AXIS);
+  const columnMajor = attrInt(attrs, "storage_order", 0) === 1;
+  const planes = x.shape[0]! * x.shape[1]!;
+  const outShape = [x.shape[0]!, x.shape[1]!, ...axes.map((a) => a.out)];
+  const out = outputF32(outShape);
+  const indices = outputUninit("int64", outShape);
+  const od = out.data;
+  const id = indices.data as BigInt64Array;
+  const xd = x.data as Float32Array;
+  const inPlane = d.size * h.size * w.size;
+  const tables = [windowTable(d), windowTable(h), windowTable(w)] as const;
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    for (let od0 = 0; od0 < d.out; od0++) {
+      for (let oh = 0; oh < h.out; oh++) {
+        for (let ow = 0; ow < w.out; ow++, o++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let a = tables[0].start[od0]!; a < tables[0].start[od0 + 1]!; a++) {
+            const i0 = tables[0].index[a]!;
+            for (let b = tables[1].start[oh]!; b < tables[1].start[oh + 1]!; b++) {
+              const i1 = tables[1].index[b]!;
+              for (let c = tables[2].start[ow]!; c < tables[2].start[ow + 1]!; c++) {
+                const i2 = tables[2].index[c]!;
+                const v = xd[p * inPlane + (i0 * h.size + i1) * w.size + i2]!;
+                if (v > best || at < 0) {
+                  best = v;
+                  at = columnMajor ? i0 + i1 * d.size + i2 * d.size * h.size : (i0 * h.size + i1) * w.size + i2;
+                }
+              }
+            }
+          }
+          od[o] = best;
+          id[o] = BigInt(at < 0 ? 0 : p * inPlane + at);
+        }
+      }
+    }
+  }
+  return [out, indices];
 }
 
 /** Per output position along one axis: its window's valid input indices, and its padded size. */
@@ -115,7 +196,7 @@ function windowTable(a: Axis): WindowTable {
  * Windows wholly inside the row read it by arithmetic (2- and 3-wide ones unrolled); the ones
  * that touch the padding go through the table. Math.max propagates NaN and does not branch.
  */
-function poolRow(kind: PoolKind, src: Float32Array, rowStart: number, cols: WindowTable, into: Float32Array, at: number): void {
+function poolRow(kind: "max" | "sum", src: Float32Array, rowStart: number, cols: WindowTable, into: Float32Array, at: number): void {
   const { start, index, interiorBegin, interiorEnd, stride, dilation, width } = cols;
   const n = start.length - 1;
   const max = kind === "max";
@@ -164,58 +245,91 @@ function poolInteriorSum(src: Float32Array, s0: number, stride: number, dilation
 }
 
 /** AveragePool's divisor per output cell: valid cells, or padded cells with count_include_pad. */
-function averageDivisors(rows: WindowTable, cols: WindowTable, includePad: boolean): Float32Array {
-  const outH = rows.padded.length;
-  const outW = cols.padded.length;
-  const divisors = new Float32Array(outH * outW);
-  for (let oh = 0; oh < outH; oh++) {
-    for (let ow = 0; ow < outW; ow++) {
-      const count = includePad ? rows.padded[oh]! * cols.padded[ow]! : (rows.start[oh + 1]! - rows.start[oh]!) * (cols.start[ow + 1]! - cols.start[ow]!);
-      divisors[oh * outW + ow] = Math.max(count, 1);
-    }
-  }
+function averageDivisors(tables: readonly [WindowTable, WindowTable, WindowTable], includePad: boolean): Float32Array {
+  const counts = tables.map((t) => {
+    const outs = t.padded.length;
+    return Array.from({ length: outs }, (_, o) => (includePad ? t.padded[o]! : t.start[o + 1]! - t.start[o]!));
+  });
+  const [cd, ch, cw] = counts as [number[], number[], number[]];
+  const divisors = new Float32Array(cd.length * ch.length * cw.length);
+  let i = 0;
+  for (const a of cd) for (const b of ch) for (const c of cw) divisors[i++] = Math.max(a * b * c, 1);
   return divisors;
 }
 
-/** Rows pooled along W, reused across calls. */
+/** Rows pooled along W, and planes pooled along W and H, reused across calls. */
 const rowScratch = new Scratch();
+const planeScratch = new Scratch();
 
 registerOp({
   op: "MaxPool",
   domain: "",
-  infer: (inputs, attrs, outputCount) => [{ dtype: "float32", shape: onnxPoolInfer(inputs, attrs, outputCount) }],
-  kernel: (inputs, attrs) => [onnxPoolKernel(need(inputs, 0, "X"), attrs, "max")],
+  infer: (inputs, attrs, outputCount) => onnxPoolInfer(inputs, attrs, outputCount > 1),
+  kernel: (inputs, attrs, outputCount) => {
+    const x = need(inputs, 0, "X");
+    return outputCount > 1 ? maxPoolWithIndices(x, attrs) : [onnxPoolKernel(x, attrs, "max")];
+  },
 });
 
 registerOp({
   op: "AveragePool",
   domain: "",
-  infer: (inputs, attrs, outputCount) => [{ dtype: "float32", shape: onnxPoolInfer(inputs, attrs, outputCount) }],
+  infer: (inputs, attrs) => onnxPoolInfer(inputs, attrs, false),
   kernel: (inputs, attrs) => [onnxPoolKernel(need(inputs, 0, "X"), attrs, "avg")],
 });
 
 registerOp({
+  op: "LpPool",
+  domain: "",
+  infer: (inputs, attrs) => onnxPoolInfer(inputs, attrs, false),
+  kernel: (inputs, attrs) => [onnxPoolKernel(need(inputs, 0, "X"), attrs, "lp")],
+});
+
+// ── global pools ──────────────────────────────────────────────────────────────────────────
+
+function globalPoolInfer(inputs: readonly (ValueInfo | undefined)[]): OutputInfo[] {
+  const x = need(inputs, 0, "X");
+  checkDType(x.dtype, ["float32"], "X");
+  if (x.shape && x.shape.length < 3) throw new OpError(`input X has rank ${x.shape.length}, expected at least 3`);
+  return [{ dtype: "float32", shape: x.shape ? [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)] : undefined }];
+}
+
+/** Global{Average,Max,Lp}Pool: one value per (image, channel) plane. */
+function globalPoolKernel(x: Tensor, kind: PoolKind, p: number): Tensor {
+  const inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const planes = x.shape[0]! * x.shape[1]!;
+  const out = outputF32([x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)]);
+  const xd = x.data as Float32Array;
+  for (let plane = 0; plane < planes; plane++) {
+    let acc = kind === "max" ? -Infinity : 0;
+    const end = (plane + 1) * inner;
+    if (kind === "max") for (let i = plane * inner; i < end; i++) acc = Math.max(acc, xd[i]!);
+    else if (kind === "avg") for (let i = plane * inner; i < end; i++) acc += xd[i]!;
+    else for (let i = plane * inner; i < end; i++) acc += Math.pow(Math.abs(xd[i]!), p);
+    out.data[plane] = kind === "avg" ? acc / inner : kind === "lp" ? Math.pow(acc, 1 / p) : acc;
+  }
+  return out;
+}
+
+registerOp({
   op: "GlobalAveragePool",
   domain: "",
-  infer: (inputs) => {
-    const x = need(inputs, 0, "X");
-    checkDType(x.dtype, ["float32"], "X");
-    if (x.shape && x.shape.length < 3) throw new OpError(`input X has rank ${x.shape.length}, expected at least 3`);
-    return [{ dtype: "float32", shape: x.shape ? [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)] : undefined }];
-  },
-  kernel: (inputs) => {
-    const x = need(inputs, 0, "X");
-    const inner = x.shape.slice(2).reduce((p, q) => p * q, 1);
-    const planes = x.shape[0]! * x.shape[1]!;
-    const out = outputF32([x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)]);
-    const xd = x.data as Float32Array;
-    for (let p = 0; p < planes; p++) {
-      let sum = 0;
-      for (let i = p * inner; i < (p + 1) * inner; i++) sum += xd[i]!;
-      out.data[p] = sum / inner;
-    }
-    return [out];
-  },
+  infer: (inputs) => globalPoolInfer(inputs),
+  kernel: (inputs) => [globalPoolKernel(need(inputs, 0, "X"), "avg", 1)],
+});
+
+registerOp({
+  op: "GlobalMaxPool",
+  domain: "",
+  infer: (inputs) => globalPoolInfer(inputs),
+  kernel: (inputs) => [globalPoolKernel(need(inputs, 0, "X"), "max", 1)],
+});
+
+registerOp({
+  op: "GlobalLpPool",
+  domain: "",
+  infer: (inputs) => globalPoolInfer(inputs),
+  kernel: (inputs, attrs) => [globalPoolKernel(need(inputs, 0, "X"), "lp", attrFloat(attrs, "p", 2))],
 });
 
 // ── tfl (NHWC) ────────────────────────────────────────────────────────────────────────────

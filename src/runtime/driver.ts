@@ -31,6 +31,14 @@ export interface DriverOptions {
   maxIterations?: number;
   /** Receives one line per firing and per failed candidate. */
   trace?: (line: string) => void;
+  /**
+   * Called after each firing: the rule, the nodes the rewrite removed (the root and the matched
+   * nodes nobody reads any more) and the nodes it added. Chaining these gives each node of the
+   * result the original nodes it stands for.
+   */
+  onFire?: (rule: RuleInfo, removed: readonly Node[], added: readonly Node[]) => void;
+  /** Called for each failed candidate: the rule, the root it was tried on, and why it failed. */
+  onFail?: (rule: RuleInfo, root: Node, reason: string) => void;
 }
 
 export interface Stats {
@@ -187,11 +195,12 @@ function runPhase(
       const entry = entries[p]!;
       if (!entry.roots.has(key)) continue;
       const inputsBefore = node.inputs;
-      const commit = tryPass(entry, node, rw, stats, trace);
+      const commit = tryPass(entry, node, rw, stats, options);
       if (!commit) continue;
       const rule = entry.pass.rules[rw.currentRule]!;
       stats.firings[rule.name] = (stats.firings[rule.name] ?? 0) + 1;
       trace?.(`fired ${rule.name} at node "${node.name}" (${rule.location})`);
+      options.onFire?.(rule, commit.removed, commit.added);
       loops.record(fingerprint(p, rw.currentRule, inputsBefore, node), rule, `node "${node.name}"`);
       requeue(commit, push);
       break;
@@ -210,9 +219,15 @@ function tryPass(
   node: Node,
   rw: GraphRewriter,
   stats: Stats,
-  trace: ((line: string) => void) | undefined,
+  options: DriverOptions,
 ): Commit | undefined {
   const { pass, disabled } = entry;
+  const { trace, onFail } = options;
+  const failed = (rule: number, reason: string) => {
+    trace?.(`  ${ruleLabel(pass, rule)} failed at "${node.name}": ${reason}`);
+    const info = pass.rules[rule];
+    if (info) onFail?.(info, node, reason);
+  };
   let threwIn: Set<number> | undefined;
   for (;;) {
     rw.start(disabled, threwIn);
@@ -223,9 +238,7 @@ function tryPass(
     } catch (e) {
       error = e;
     }
-    if (trace) {
-      for (const f of rw.failures) trace(`  ${ruleLabel(pass, f.rule)} failed at "${node.name}": ${f.reason}`);
-    }
+    if (trace || onFail) for (const f of rw.failures) failed(f.rule, f.reason);
     if (rw.lastCommit) return rw.lastCommit;
     rw.dropStaged();
     if (error === undefined) {
@@ -234,7 +247,7 @@ function tryPass(
     }
     stats.aborted++;
     const reason = error instanceof Error ? error.message : String(error);
-    trace?.(`  ${ruleLabel(pass, rw.currentRule)} failed at "${node.name}": ${reason}`);
+    failed(rw.currentRule, reason);
     if (rw.currentRule < 0 || threwIn?.has(rw.currentRule)) return undefined;
     (threwIn ??= new Set()).add(rw.currentRule);
   }

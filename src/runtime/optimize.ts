@@ -1,10 +1,10 @@
 /** `optimize`: apply passes to a fixpoint, then verify the result (platform-neutral). */
-import { applyPasses, type Stats } from "./driver.js";
+import { applyPasses, type DriverOptions, type Stats } from "./driver.js";
 import type { Graph } from "./graph.js";
 import type { Pass } from "./pass.js";
 import { verify } from "./verify.js";
 
-export interface OptimizeOptions {
+export interface OptimizeOptions extends Pick<DriverOptions, "onFire" | "onFail"> {
   /** The passes to apply (all together, to a fixpoint). */
   passes: Pass | readonly Pass[];
   /** Rule names not to apply (`Name` disables a whole rule family). */
@@ -31,6 +31,8 @@ export function optimize(graph: Graph, options: OptimizeOptions): Stats {
     ...(options.disable ? { disable: options.disable } : {}),
     ...(options.phased ? { phased: true } : {}),
     ...(options.trace ? { trace: options.trace } : {}),
+    ...(options.onFire ? { onFire: options.onFire } : {}),
+    ...(options.onFail ? { onFail: options.onFail } : {}),
   });
   const problems = verify(graph);
   if (problems.length > 0) throw new InvalidGraphError(problems);

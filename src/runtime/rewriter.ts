@@ -38,6 +38,8 @@ export interface Commit {
   replacements: Value[];
   /** Inputs of erased nodes that are still in the graph (their use counts dropped). */
   touched: Value[];
+  /** Nodes that left the graph: the root and the matched nodes nobody reads any more. */
+  removed: Node[];
 }
 
 /** A failed candidate: the rule index in the pass and why it failed. */
@@ -317,8 +319,8 @@ export class GraphRewriter implements Rewriter {
       added.push(graph.addNode({ op: "Identity", name: graph.freshName("Identity"), inputs: [v], outputs: [named] }));
       graph.outputs = graph.outputs.map((o) => (o === old ? named : o));
     });
-    const touched = eraseDead(graph, root);
-    this.lastCommit = { added, replacements: [...values], touched };
+    const { touched, removed } = eraseDead(graph, root);
+    this.lastCommit = { added, replacements: [...values], touched, removed };
     this.dropStaged();
     return true;
   }
@@ -397,11 +399,12 @@ export class GraphRewriter implements Rewriter {
 
 /**
  * Removes `start` if dead, then every producer or constant that became dead because of it.
- * Returns the inputs of removed nodes that are still in the graph.
+ * Returns the removed nodes and those of their inputs that are still in the graph.
  */
-function eraseDead(graph: Graph, start: Node): Value[] {
+function eraseDead(graph: Graph, start: Node): { touched: Value[]; removed: Node[] } {
   const outputs = graph.outputs;
   const touched: Value[] = [];
+  const removed: Node[] = [];
   const isDead = (n: Node) => n.outputs.every((o) => o.uses.length === 0 && !outputs.includes(o));
   const stack = [start];
   while (stack.length > 0) {
@@ -409,13 +412,14 @@ function eraseDead(graph: Graph, start: Node): Value[] {
     if (!graph.nodes.has(node) || !isDead(node)) continue;
     const inputs = node.inputs.filter((v): v is Value => v !== undefined);
     graph.removeNode(node);
+    removed.push(node);
     for (const v of inputs) {
       if (v.uses.length > 0 || outputs.includes(v)) touched.push(v);
       else if (v.producer) stack.push(v.producer);
       else if (v.constant) graph.removeConstant(v);
     }
   }
-  return touched;
+  return { touched, removed };
 }
 
 function sameDomain(a: string, b: string): boolean {

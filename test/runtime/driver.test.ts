@@ -89,6 +89,22 @@ test("trace mode prints firings and failures with rule names, nodes and location
   assert.equal(fired, [`fired FoldMulIntoConv at node "mul_0" (test.rules:12:1)`]);
 });
 
+test("onFire reports each firing's removed and added nodes; onFail each failed candidate", () => {
+  const graph = convChain(2);
+  const firings: { rule: string; removed: string[]; added: string[] }[] = [];
+  applyPasses(graph, convPass, {
+    onFire: (rule, removed, added) =>
+      firings.push({ rule: rule.name, removed: removed.map((n) => n.name).sort(), added: added.map((n) => n.name) }),
+  });
+  assert.equal(firings, [
+    { rule: "FoldMulIntoConv", removed: ["conv", "mul_0"], added: ["mul_0"] },
+    { rule: "FoldMulIntoConv", removed: ["mul_0", "mul_1"], added: ["mul_1"] },
+  ]);
+  const failures: string[] = [];
+  applyPasses(convChain(2, true), convPass, { onFail: (rule, root, reason) => failures.push(`${rule.name}@${root.name}: ${reason}`) });
+  assert.equal(failures, ["FoldMulIntoConv@mul_0: hasOneUse(conv)", "FoldMulIntoConv@mul_1: operand 0 is not a Conv"]);
+});
+
 test("two rules that undo each other stop with an error naming both and their locations", () => {
   const b = new GraphBuilder();
   const x = b.input("x", "float32", [4]);

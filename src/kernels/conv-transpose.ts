@@ -1,0 +1,159 @@
+/**
+ * ONNX ConvTranspose over 1-, 2- and 3-D inputs: groups, strides, dilations, pads, output_padding,
+ * output_shape and auto_pad as the ONNX spec and onnxruntime define them. The product runs on the
+ * GEMM into a reused column buffer, scattered into the output.
+ */
+import type { Attrs, Dim } from "../runtime/graph.js";
+import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
+import type { Tensor } from "../runtime/tensor.js";
+import { sgemm } from "./gemm.js";
+import { attrInt, attrInts, attrString, checkDimsAgree, checkDType, checkRank, derivedDim, hasAttr, mapDim, need, outputZeros, Scratch } from "./util.js";
+import { asThreeAxes } from "./window.js";
+
+/** One spatial axis of a transposed convolution (its input size, window and output size). */
+interface TransposeAxis {
+  size: number;
+  kernel: number;
+  stride: number;
+  dilation: number;
+  padBegin: number;
+  out: number;
+}
+
+const UNIT_TRANSPOSE_AXIS: TransposeAxis = { size: 1, kernel: 1, stride: 1, dilation: 1, padBegin: 0, out: 1 };
+
+const colScratch = new Scratch();
+
+function convTransposeAxes(spatial: readonly number[], kernel: readonly number[], attrs: Attrs): TransposeAxis[] {
+  const rank = spatial.length;
+  const strides = attrInts(attrs, "strides", new Array<number>(rank).fill(1));
+  const dilations = attrInts(attrs, "dilations", new Array<number>(rank).fill(1));
+  const outputPadding = attrInts(attrs, "output_padding", new Array<number>(rank).fill(0));
+  const outputShape = attrInts(attrs, "output_shape", []);
+  const autoPad = attrString(attrs, "auto_pad", "NOTSET");
+  const pads = attrInts(attrs, "pads", new Array<number>(2 * rank).fill(0));
+  if (hasAttr(attrs, "kernel_shape")) {
+    const k = attrInts(attrs, "kernel_shape");
+    if (k.some((v, i) => v !== kernel[i])) throw new OpError(`kernel_shape [${k}] differs from W's [${kernel}]`);
+  }
+  for (const [name, list, want] of [["strides", strides, rank], ["dilations", dilations, rank], ["output_padding", outputPadding, rank], ["pads", pads, 2 * rank]] as const) {
+    if (list.length !== want) throw new OpError(`${name} has ${list.length} entries, expected ${want}`);
+  }
+  return spatial.map((size, i) => {
+    const stride = strides[i]!;
+    const dilation = dilations[i]!;
+    const extent = (kernel[i]! - 1) * dilation + 1;
+    const full = stride * (size - 1) + outputPadding[i]! + extent;
+    let target: number | undefined = outputShape.length ? outputShape[outputShape.length - rank + i]! : undefined;
+    if (target === undefined && (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER")) target = size * stride;
+    if (target !== undefined) {
+      // As the ONNX spec and onnxruntime: SAME_UPPER puts the odd pad at the end, every other
+      // mode at the start; an output larger than the full one is not padded (onnxruntime
+      // clamps the total at 0), so with auto_pad it comes out at the full size.
+      const total = Math.max(0, full - target);
+      const padBegin = autoPad === "SAME_UPPER" ? Math.floor(total / 2) : total - Math.floor(total / 2);
+      const out = outputShape.length ? target : full - total;
+      return { size, kernel: kernel[i]!, stride, dilation, padBegin, out };
+    }
+    const padBegin = autoPad === "VALID" ? 0 : pads[i]!;
+    const padEnd = autoPad === "VALID" ? 0 : pads[i + rank]!;
+    const out = full - padBegin - padEnd;
+    if (out < 1) throw new OpError(`output size ${out} is not positive`);
+    return { size, kernel: kernel[i]!, stride, dilation, padBegin, out };
+  });
+}
+
+function convTransposeInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs): Dim[] | undefined {
+  const x = need(inputs, 0, "X");
+  const w = need(inputs, 1, "W");
+  const b = inputs[2];
+  checkDType(x.dtype, ["float32"], "X");
+  checkDType(w.dtype, ["float32"], "W");
+  if (b) checkDType(b.dtype, ["float32"], "B");
+  if (!x.shape || !w.shape) return undefined;
+  if (x.shape.length < 3 || x.shape.length > 5) throw new OpError(`input X has rank ${x.shape.length}, expected 3, 4 or 5`);
+  checkRank(w.shape, x.shape.length, "W");
+  const group = attrInt(attrs, "group", 1);
+  checkDimsAgree(x.shape[1]!, w.shape[0]!, "X's channels differ from W's input channels");
+  const o = mapDim(w.shape[1]!, (v) => v * group, "times", group);
+  const kernel = w.shape.slice(2);
+  if (!kernel.every((d) => typeof d === "number")) return undefined;
+  const spatial = x.shape.slice(2);
+  if (!spatial.every((d) => typeof d === "number")) {
+    return [x.shape[0]!, o, ...spatial.map((d, i) => derivedDim("convTranspose", d, i, kernel, attrs))];
+  }
+  const axes = convTransposeAxes(spatial as number[], kernel as number[], attrs);
+  return [x.shape[0]!, o, ...axes.map((a) => a.out)];
+}
+
+/**
+ * ConvTranspose: per image and group, col[og·kernel, in] = W_gᵀ · X_g on the GEMM, then each
+ * column scatter-added into the output (col2im), over three spatial axes (unit ones in front).
+ */
+function convTransposeKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs): Tensor {
+  const x = need(inputs, 0, "X");
+  const w = need(inputs, 1, "W");
+  const bias = inputs[2]?.data as Float32Array | undefined;
+  const group = attrInt(attrs, "group", 1);
+  const axes = convTransposeAxes(x.shape.slice(2), w.shape.slice(2), attrs);
+  const [d, h, wa] = asThreeAxes(axes, UNIT_TRANSPOSE_AXIS);
+  const [n, c] = x.shape as [number, number];
+  const cg = c / group;
+  const og = w.shape[1]!;
+  const o = og * group;
+  const kernelSize = d.kernel * h.kernel * wa.kernel;
+  const inPlane = d.size * h.size * wa.size;
+  const outPlane = d.out * h.out * wa.out;
+  const out = outputZeros("float32", [n, o, ...axes.map((a) => a.out)]);
+  const od = out.data as Float32Array;
+  const xd = x.data as Float32Array;
+  const wd = w.data as Float32Array;
+  const rows = og * kernelSize;
+  const col = colScratch.get(rows * inPlane);
+  for (let b = 0; b < n; b++) {
+    for (let g = 0; g < group; g++) {
+      sgemm(
+        rows, inPlane, cg,
+        { data: wd, offset: g * cg * rows, rowStride: 1, colStride: rows },
+        { data: xd, offset: (b * c + g * cg) * inPlane, rowStride: inPlane, colStride: 1 },
+        col, 0, inPlane, false,
+      );
+      for (let oc = 0; oc < og; oc++) {
+        const plane = (b * o + g * og + oc) * outPlane;
+        let src = oc * kernelSize * inPlane;
+        for (let kd = 0; kd < d.kernel; kd++) {
+          for (let kh = 0; kh < h.kernel; kh++) {
+            for (let kw = 0; kw < wa.kernel; kw++, src += inPlane) {
+              for (let id = 0; id < d.size; id++) {
+                const odep = id * d.stride - d.padBegin + kd * d.dilation;
+                if (odep < 0 || odep >= d.out) continue;
+                for (let ih = 0; ih < h.size; ih++) {
+                  const oh = ih * h.stride - h.padBegin + kh * h.dilation;
+                  if (oh < 0 || oh >= h.out) continue;
+                  const row = plane + (odep * h.out + oh) * wa.out;
+                  const from = src + (id * h.size + ih) * wa.size;
+                  for (let iw = 0; iw < wa.size; iw++) {
+                    const ow = iw * wa.stride - wa.padBegin + kw * wa.dilation;
+                    if (ow >= 0 && ow < wa.out) od[row + ow] += col[from + iw]!;
+                  }
+                }
+              }
+            }
+          }
+        }
+        if (bias) {
+          const v = bias[g * og + oc]!;
+          for (let i = plane; i < plane + outPlane; i++) od[i] += v;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+registerOp({
+  op: "ConvTranspose",
+  domain: "",
+  infer: (inputs, attrs) => [{ dtype: "float32", shape: convTransposeInfer(inputs, attrs) }],
+  kernel: (inputs, attrs) => [convTransposeKernel(inputs, attrs)],
+});

@@ -1,0 +1,111 @@
+/**
+ * Depthwise convolution, NCHW (1-D problems as 2-D with a unit height): plane by plane on the SIMD
+ * module's depthwise kernels (3×3 and 5×5, horizontal stride 1 or 2), other shapes on a direct
+ * JavaScript loop over the valid output range of each filter tap.
+ */
+import { applyActivation } from "./activation.js";
+import type { ConvCall } from "./conv.js";
+import { simdScratch } from "./gemm.js";
+import { simdActivationCode } from "./simd.js";
+import { validRange } from "./window.js";
+
+/** Floats the depthwise plane function may read past a padded plane, or write past an output plane. */
+const PLANE_SLACK = 64;
+
+/**
+ * Depthwise convolution on the SIMD module, one output channel at a time: the input plane is
+ * copied into a zero-padded plane in the module's memory (the padding is zeroed once per call:
+ * every channel's rows land in the same place), the plane function computes the output plane with
+ * the bias, `finishRows` adds the residual and applies the activation, and the plane is copied
+ * out. Square 3×3 or 5×5 kernels, horizontal stride 1 or 2 (any vertical stride), no dilation; returns false for anything
+ * else (or without SIMD), leaving the work to the JavaScript kernel.
+ */
+function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): boolean {
+  const [, h, w] = p.axes;
+  const scratch = simdScratch();
+  if (!scratch || h.kernel !== w.kernel || h.dilation !== 1 || w.dilation !== 1) return false;
+  const plane = scratch.kernels.depthwisePlane(w.kernel, w.stride);
+  if (!plane) return false;
+  const { floats, kernels } = scratch;
+  const kk = h.kernel * w.kernel;
+  const ohw = h.out * w.out;
+  // The padded plane holds every row and column a valid output reads.
+  const ph = (h.out - 1) * h.stride + h.kernel;
+  const pw = (w.out - 1) * w.stride + w.kernel;
+  const weights = scratch.start;
+  const params = weights + roundUp4(kk + 1);
+  const padded = params + 4;
+  const result = padded + roundUp4(ph * pw + PLANE_SLACK);
+  const residual = result + roundUp4(ohw + PLANE_SLACK);
+  if (residual + roundUp4(ohw + PLANE_SLACK) > scratch.start + scratch.size) return false;
+  const simdAct = simdActivationCode(act.kind);
+  floats[params] = act.a;
+  floats[params + 1] = act.b;
+  floats[params + 2] = 0; // the bias finishRows adds (the plane function added the real one)
+  floats.fill(0, padded, result);
+  // Input rows and columns that land inside the padded plane.
+  const rowLo = Math.max(0, -h.padBegin);
+  const rowHi = Math.min(h.size, ph - h.padBegin);
+  const colLo = Math.max(0, -w.padBegin);
+  const colHi = Math.min(w.size, pw - w.padBegin);
+  const mult = p.o / p.c;
+  for (let n = 0; n < p.n; n++) {
+    for (let o = 0; o < p.o; o++) {
+      if (o % mult === 0) {
+        const src = (n * p.c + o / mult) * h.size * w.size;
+        for (let ih = rowLo; ih < rowHi; ih++) {
+          const from = src + ih * w.size;
+          floats.set(x.subarray(from + colLo, from + colHi), padded + (ih + h.padBegin) * pw + w.padBegin + colLo);
+        }
+      }
+      floats.set(wd.subarray(o * kk, o * kk + kk), weights);
+      floats[weights + kk] = bias ? bias[o]! : 0;
+      plane(4 * padded, 4 * pw, 4 * pw * h.stride, 4 * weights, 4 * result, h.out, w.out);
+      const dst = (n * p.o + o) * ohw;
+      if (z) floats.set(z.subarray(dst, dst + ohw), residual);
+      if (z || simdAct !== 0) kernels.finishRows(4 * result, 1, Math.ceil(ohw / 4), 0, 4 * (params + 2), z ? 4 * residual : 0, simdAct ?? 0, 4 * params);
+      out.set(floats.subarray(result, result + ohw), dst);
+      if (simdAct === undefined) applyActivation(act, out, dst, dst + ohw);
+    }
+  }
+  return true;
+}
+
+function roundUp4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/**
+ * Depthwise convolution (one input channel per group) of a 1-D or 2-D problem (unit depth axis):
+ * on the SIMD plane kernels where they apply, else direct, each output plane kept hot.
+ */
+export function depthwiseNchw(call: ConvCall): void {
+  if (depthwiseSimd(call)) return;
+  const { x, w: wd, bias, z, out, problem: p, act } = call;
+  const [, h, w] = p.axes;
+  const mult = p.o / p.c;
+  const ohw = h.out * w.out;
+  const kk = h.kernel * w.kernel;
+  for (let n = 0; n < p.n; n++) {
+    for (let o = 0; o < p.o; o++) {
+      const plane = (n * p.c + Math.floor(o / mult)) * h.size * w.size;
+      const dst = (n * p.o + o) * ohw;
+      out.fill(bias ? bias[o]! : 0, dst, dst + ohw);
+      for (let kh = 0; kh < h.kernel; kh++) {
+        const [ohLo, ohHi] = validRange(h, kh * h.dilation);
+        for (let kw = 0; kw < w.kernel; kw++) {
+          const weight = wd[o * kk + kh * w.kernel + kw]!;
+          const [owLo, owHi] = validRange(w, kw * w.dilation);
+          for (let oh = ohLo; oh < ohHi; oh++) {
+            const src = plane + (oh * h.stride - h.padBegin + kh * h.dilation) * w.size - w.padBegin + kw * w.dilation;
+            const d = dst + oh * w.out;
+            if (w.stride === 1) for (let ow = owLo; ow < owHi; ow++) out[d + ow] += weight * x[src + ow]!;
+            else for (let ow = owLo; ow < owHi; ow++) out[d + ow] += weight * x[src + ow * w.stride]!;
+          }
+        }
+      }
+      if (z) for (let i = dst; i < dst + ohw; i++) out[i] += z[i]!;
+      applyActivation(act, out, dst, dst + ohw);
+    }
+  }
+}
