@@ -1,5 +1,7 @@
 /** Loading compiled rule packs by name (the shipped ones) or by path (a module exporting `pass`). */
-import { isAbsolute, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { register } from "node:module";
+import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Pass } from "../runtime/pass.js";
 
@@ -17,20 +19,46 @@ export class PassLoadError extends Error {
   }
 }
 
-/** Loads a compiled rule pack: `onnx`, `tflite`, or a path to a module exporting `pass`. */
+let typescriptHooks = false;
+
+/**
+ * Built fusec runs `.ts` passes through its own module hooks (ts-hooks.ts), as ES modules
+ * whatever the package type of their folder. This repository's sources run under tsx already.
+ */
+function enableTypeScript(): void {
+  if (typescriptHooks || import.meta.url.endsWith(".ts")) return;
+  register(new URL("./ts-hooks.js", import.meta.url));
+  typescriptHooks = true;
+}
+
+/**
+ * Loads a compiled rule pack: `onnx`, `tflite`, or a path to a module (`.js`, `.mjs`, `.ts`,
+ * `.mts`) exporting `pass`, loaded as an ES module.
+ */
 export async function loadPass(spec: string): Promise<Pass> {
+  const fail = (why: string) => new PassLoadError(`cannot load pass "${spec}": ${why}`);
   let mod: { pass?: unknown };
-  try {
-    const builtin = Object.hasOwn(BUILTIN_PACKS, spec) ? BUILTIN_PACKS[spec] : undefined;
-    mod = builtin ? await builtin() : ((await import(pathToFileURL(isAbsolute(spec) ? spec : resolve(spec)).href)) as { pass?: unknown });
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    const why = code === "ERR_MODULE_NOT_FOUND" ? "module not found" : (e as Error).message.split("\n")[0];
-    throw new PassLoadError(`cannot load pass "${spec}": ${why}`);
+  const builtin = Object.hasOwn(BUILTIN_PACKS, spec) ? BUILTIN_PACKS[spec] : undefined;
+  if (builtin) {
+    mod = await builtin();
+  } else {
+    const path = resolve(spec);
+    if (!existsSync(path)) throw fail("no such file");
+    if (statSync(path).isDirectory()) throw fail("it is a directory; name the compiled module");
+    if ([".ts", ".mts"].includes(extname(path))) enableTypeScript();
+    try {
+      mod = (await import(pathToFileURL(path).href)) as { pass?: unknown };
+    } catch (e) {
+      throw fail(firstLine(e));
+    }
   }
   const pass = mod.pass as Partial<Pass> | undefined;
   if (!pass || typeof pass.apply !== "function" || !Array.isArray(pass.rules) || typeof pass.name !== "string") {
-    throw new PassLoadError(`cannot load pass "${spec}": the module does not export a compiled \`pass\``);
+    throw fail("the module does not export a compiled `pass`");
   }
   return pass as Pass;
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
 }
