@@ -42,7 +42,9 @@ function typecheck(resolution: "node16" | "bundler"): string {
   const app = installed();
   app.write("rules/fusions.rules", USER_RULES);
   app.run("npx", ["fusec", "compile", "rules/fusions.rules", "-o", "ts-passes"]);
-  app.write("consumer.ts", CONSUMER);
+  // An ES module either way: .mts under node16 (the project's package type is CommonJS).
+  const consumer = resolution === "node16" ? "consumer.mts" : "consumer.ts";
+  app.write(consumer, CONSUMER);
   const config = {
     compilerOptions: {
       strict: true,
@@ -52,12 +54,13 @@ function typecheck(resolution: "node16" | "bundler"): string {
       module: resolution === "node16" ? "node16" : "esnext",
       moduleResolution: resolution,
       target: "es2022",
-      lib: ["es2023"],
+      // DOM for URLSearchParams in the declarations of unplugin's dependencies.
+      lib: ["es2023", "dom"],
       types: [],
       noEmit: true,
       skipLibCheck: false,
     },
-    files: ["consumer.ts", "ts-passes/fusions.ts"],
+    files: [consumer, "ts-passes/fusions.ts"],
   };
   app.write(`tsconfig.${resolution}.json`, JSON.stringify(config, null, 2));
   const r = app.run(join(REPO, "node_modules/.bin/tsc"), ["-p", `tsconfig.${resolution}.json`], { check: false });
