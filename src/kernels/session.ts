@@ -12,7 +12,7 @@
  */
 import type { Graph, Node, Value } from "../runtime/graph.js";
 import { lookupOp, OpError, opKey, type OpDef, type ValueInfo } from "../runtime/registry.js";
-import { allocData, numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
+import { allocData, DTYPES, numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
 import { formatShape, withBufferSource, type BufferSource } from "./util.js";
 
 export interface PrepareOptions {
@@ -216,7 +216,7 @@ class BufferPool implements BufferSource {
   private readonly refs = new Map<TensorData, number>();
 
   take(dtype: DType, n: number): TensorData {
-    const list = this.free.get(`${dtype}:${n}`);
+    const list = this.free.get(`${DTYPES[dtype].array.name}:${n}`);
     const reused = list?.pop();
     if (reused) return reused;
     const buf = allocData(dtype, n);
@@ -236,7 +236,8 @@ class BufferPool implements BufferSource {
     }
     this.refs.delete(buf);
     if (!this.owned.has(buf)) return;
-    const key = `${dtypeOf(buf)}:${buf.length}`;
+    // Keyed by array type: dtypes that share one (bool and uint8) share buffers.
+    const key = `${buf.constructor.name}:${buf.length}`;
     const list = this.free.get(key);
     if (list) list.push(buf);
     else this.free.set(key, [buf]);
@@ -247,11 +248,4 @@ class BufferPool implements BufferSource {
     this.owned.delete(buf);
     this.refs.delete(buf);
   }
-}
-
-function dtypeOf(buf: TensorData): DType {
-  if (buf instanceof Float32Array) return "float32";
-  if (buf instanceof BigInt64Array) return "int64";
-  if (buf instanceof Int32Array) return "int32";
-  return "bool";
 }
