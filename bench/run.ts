@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: runs every benchmark in one process and prints their numbers side by side:
- * driver throughput and scaling (driver), convolution GFLOP/s against onnxruntime (conv),
+ * executor speed against onnxruntime-web and onnxruntime-node (speed: real models, kernel
+ * GFLOP/s, per-node overhead), driver throughput and scaling (driver), convolution GFLOP/s against onnxruntime (conv),
  * unfused vs fused latency (fused: a synthetic CNN; latency: the real models, against
  * onnxruntime), and node counts on the real models against onnxruntime's
  * own optimizer (models). Each module exports `main()`.
  */
-const BENCHMARKS = ["driver", "conv", "fused", "latency", "models"];
+const BENCHMARKS = ["speed", "driver", "conv", "fused", "latency", "models"];
 
 for (const name of BENCHMARKS) {
   const module = (await import(`./${name}.ts`)) as { main: () => Promise<void> };

@@ -173,74 +173,90 @@ export const rules: readonly RuleInfo[] = [
     result: "Conv(x, W, (b ?? zeros([dim(W, 0)])) + flatten(sum(W * c@1, [1, 2, 3]))) { ...conv }",
   },
   {
-    name: "HardSwishFromHardSigmoid",
+    name: "HardSwishFromParts[Mul#1][HardSigmoid]",
     priority: 20,
     root: "Mul",
-    location: "rules/onnx.rules:206:1",
-    match: "Mul(x, hs: HardSigmoid(x) { alpha: alpha, beta: 0.5 })",
+    location: "rules/onnx.rules:237:1",
+    match: "HardSwishOf(x)",
     result: "HardSwish(x)",
   },
   {
-    name: "HardSwishFromClipDiv",
+    name: "HardSwishFromParts[Mul#1][ClipHardSigmoid][Div]",
+    priority: 20,
+    root: "Mul",
+    location: "rules/onnx.rules:237:1",
+    match: "HardSwishOf(x)",
+    result: "HardSwish(x)",
+  },
+  {
+    name: "HardSwishFromParts[Mul#1][ClipHardSigmoid][Mul]",
+    priority: 20,
+    root: "Mul",
+    location: "rules/onnx.rules:237:1",
+    match: "HardSwishOf(x)",
+    result: "HardSwish(x)",
+  },
+  {
+    name: "HardSwishFromParts[Div]",
     priority: 20,
     root: "Div",
-    location: "rules/onnx.rules:214:1",
-    match: "Div(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 6.0)",
+    location: "rules/onnx.rules:237:1",
+    match: "HardSwishOf(x)",
     result: "HardSwish(x)",
   },
   {
-    name: "HardSwishFromClipMul",
+    name: "HardSwishFromParts[Mul#2]",
     priority: 20,
     root: "Mul",
-    location: "rules/onnx.rules:221:1",
-    match: "Mul(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 0.16666667)",
+    location: "rules/onnx.rules:237:1",
+    match: "HardSwishOf(x)",
     result: "HardSwish(x)",
   },
   {
-    name: "HardSigmoidFromClipDiv",
+    name: "HardSigmoidFromClip[Div]",
     priority: 15,
     root: "Div",
-    location: "rules/onnx.rules:230:1",
-    match: "Div(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 6.0)",
+    location: "rules/onnx.rules:243:1",
+    match: "ClipHardSigmoid(x)",
     result: "HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }",
   },
   {
-    name: "HardSigmoidFromClipMul",
+    name: "HardSigmoidFromClip[Mul]",
     priority: 15,
     root: "Mul",
-    location: "rules/onnx.rules:236:1",
-    match: "Mul(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 0.16666667)",
+    location: "rules/onnx.rules:243:1",
+    match: "ClipHardSigmoid(x)",
     result: "HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }",
   },
   {
-    name: "GeluFromErf",
-    priority: 23,
-    root: "Mul",
-    location: "rules/onnx.rules:244:1",
-    match: "Mul(m: Mul(x, a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0)), 0.5)",
-    result: "Gelu(x)",
-  },
-  {
-    name: "GeluFromErfHalfInside",
+    name: "GeluFromErf[Mul#1]",
     priority: 22,
     root: "Mul",
-    location: "rules/onnx.rules:249:1",
-    match: "Mul(x, h: Mul(a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0), 0.5))",
+    location: "rules/onnx.rules:248:1",
+    match: "GeluOf(x)",
     result: "Gelu(x)",
   },
   {
-    name: "GeluFromErfHalfFirst",
-    priority: 21,
+    name: "GeluFromErf[Mul#2]",
+    priority: 22,
     root: "Mul",
-    location: "rules/onnx.rules:254:1",
-    match: "Mul(h: Mul(x, 0.5), a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0))",
+    location: "rules/onnx.rules:248:1",
+    match: "GeluOf(x)",
+    result: "Gelu(x)",
+  },
+  {
+    name: "GeluFromErf[Mul#3]",
+    priority: 22,
+    root: "Mul",
+    location: "rules/onnx.rules:248:1",
+    match: "GeluOf(x)",
     result: "Gelu(x)",
   },
   {
     name: "FuseActivationIntoConv[Relu,Relu]",
     priority: 5,
     root: "Relu",
-    location: "rules/onnx.rules:265:3",
+    location: "rules/onnx.rules:258:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -248,7 +264,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[Relu,Relu]",
     priority: 6,
     root: "Relu",
-    location: "rules/onnx.rules:274:3",
+    location: "rules/onnx.rules:267:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -256,7 +272,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[Sigmoid,Sigmoid]",
     priority: 5,
     root: "Sigmoid",
-    location: "rules/onnx.rules:265:3",
+    location: "rules/onnx.rules:258:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -264,7 +280,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[Sigmoid,Sigmoid]",
     priority: 6,
     root: "Sigmoid",
-    location: "rules/onnx.rules:274:3",
+    location: "rules/onnx.rules:267:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -272,7 +288,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[Tanh,Tanh]",
     priority: 5,
     root: "Tanh",
-    location: "rules/onnx.rules:265:3",
+    location: "rules/onnx.rules:258:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -280,7 +296,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[Tanh,Tanh]",
     priority: 6,
     root: "Tanh",
-    location: "rules/onnx.rules:274:3",
+    location: "rules/onnx.rules:267:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -288,7 +304,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoConv[HardSwish,HardSwish]",
     priority: 5,
     root: "HardSwish",
-    location: "rules/onnx.rules:265:3",
+    location: "rules/onnx.rules:258:3",
     match: "act(conv: Conv(x, W, b?))",
     result: "FusedConv(x, W, b) { ...conv, activation: name }",
   },
@@ -296,7 +312,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualActivationIntoConv[HardSwish,HardSwish]",
     priority: 6,
     root: "HardSwish",
-    location: "rules/onnx.rules:274:3",
+    location: "rules/onnx.rules:267:3",
     match: "act(sum: Add(conv: Conv(x, W, b?), z))",
     result: "FusedConv(x, W, b, z) { ...conv, activation: name }",
   },
@@ -304,7 +320,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseLeakyReluIntoConv",
     priority: 5,
     root: "LeakyRelu",
-    location: "rules/onnx.rules:282:1",
+    location: "rules/onnx.rules:275:1",
     match: "LeakyRelu(conv: Conv(x, W, b?)) { alpha: alpha }",
     result: 'FusedConv(x, W, b) { ...conv, activation: "LeakyRelu", activation_params: [alpha] }',
   },
@@ -312,7 +328,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseHardSigmoidIntoConv",
     priority: 5,
     root: "HardSigmoid",
-    location: "rules/onnx.rules:289:1",
+    location: "rules/onnx.rules:282:1",
     match: "HardSigmoid(conv: Conv(x, W, b?)) { alpha: alpha, beta: beta }",
     result: 'FusedConv(x, W, b) { ...conv, activation: "HardSigmoid", activation_params: [alpha, beta] }',
   },
@@ -320,7 +336,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseClipIntoConv",
     priority: 5,
     root: "Clip",
-    location: "rules/onnx.rules:297:1",
+    location: "rules/onnx.rules:290:1",
     match: "Clip(conv: Conv(x, W, b?), lo: const, hi: const)",
     result: 'FusedConv(x, W, b) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }',
   },
@@ -328,7 +344,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseResidualClipIntoConv",
     priority: 6,
     root: "Clip",
-    location: "rules/onnx.rules:304:1",
+    location: "rules/onnx.rules:297:1",
     match: "Clip(sum: Add(conv: Conv(x, W, b?), z), lo: const, hi: const)",
     result: 'FusedConv(x, W, b, z) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }',
   },
@@ -336,7 +352,7 @@ export const rules: readonly RuleInfo[] = [
     name: "MatMulAddToGemm",
     priority: 10,
     root: "Add",
-    location: "rules/onnx.rules:318:1",
+    location: "rules/onnx.rules:311:1",
     match: "Add(mm: MatMul(x, B: const), c)",
     result: "Gemm(x, B, c)",
   },
@@ -344,7 +360,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Relu,Relu]",
     priority: 5,
     root: "Relu",
-    location: "rules/onnx.rules:326:3",
+    location: "rules/onnx.rules:319:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -352,7 +368,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Sigmoid,Sigmoid]",
     priority: 5,
     root: "Sigmoid",
-    location: "rules/onnx.rules:326:3",
+    location: "rules/onnx.rules:319:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -360,7 +376,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Tanh,Tanh]",
     priority: 5,
     root: "Tanh",
-    location: "rules/onnx.rules:326:3",
+    location: "rules/onnx.rules:319:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -368,7 +384,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseLeakyReluIntoGemm",
     priority: 5,
     root: "LeakyRelu",
-    location: "rules/onnx.rules:334:1",
+    location: "rules/onnx.rules:327:1",
     match: "LeakyRelu(gemm: Gemm(a, b, c?)) { alpha: alpha }",
     result: 'FusedGemm(a, b, c) { ...gemm, activation: "LeakyRelu", activation_alpha: alpha }',
   },
@@ -376,7 +392,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoConv",
     priority: 10,
     root: "Conv",
-    location: "rules/onnx.rules:346:1",
+    location: "rules/onnx.rules:339:1",
     match:
       'conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }',
     result: "Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }",
@@ -385,7 +401,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoAveragePool",
     priority: 10,
     root: "AveragePool",
-    location: "rules/onnx.rules:359:1",
+    location: "rules/onnx.rules:352:1",
     match:
       'pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0, kernel_shape: k }',
     result:
@@ -395,7 +411,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentity",
     priority: 50,
     root: "Identity",
-    location: "rules/onnx.rules:370:1",
+    location: "rules/onnx.rules:363:1",
     match: "Identity(x)",
     result: "x",
   },
@@ -403,7 +419,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropInferenceDropout",
     priority: 50,
     root: "Dropout",
-    location: "rules/onnx.rules:378:1",
+    location: "rules/onnx.rules:371:1",
     match: "Dropout(x, _, training?: const)",
     result: "x",
   },
@@ -411,7 +427,7 @@ export const rules: readonly RuleInfo[] = [
     name: "MulByOne",
     priority: 1,
     root: "Mul",
-    location: "rules/onnx.rules:384:1",
+    location: "rules/onnx.rules:377:1",
     match: "Mul(x, one: const)",
     result: "x",
   },
@@ -419,7 +435,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DivByOne",
     priority: 1,
     root: "Div",
-    location: "rules/onnx.rules:390:1",
+    location: "rules/onnx.rules:383:1",
     match: "Div(x, one: const)",
     result: "x",
   },
@@ -427,7 +443,7 @@ export const rules: readonly RuleInfo[] = [
     name: "AddZero",
     priority: 1,
     root: "Add",
-    location: "rules/onnx.rules:397:1",
+    location: "rules/onnx.rules:390:1",
     match: "Add(x, zero: const)",
     result: "x",
   },
@@ -435,7 +451,7 @@ export const rules: readonly RuleInfo[] = [
     name: "SubZero",
     priority: 1,
     root: "Sub",
-    location: "rules/onnx.rules:403:1",
+    location: "rules/onnx.rules:396:1",
     match: "Sub(x, zero: const)",
     result: "x",
   },
@@ -443,7 +459,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeTransposes",
     priority: 10,
     root: "Transpose",
-    location: "rules/onnx.rules:411:1",
+    location: "rules/onnx.rules:404:1",
     match: "Transpose(t: Transpose(x) { perm: p }) { perm: q }",
     result: "Transpose(x) { perm: composePerm(p, q) }",
   },
@@ -451,7 +467,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentityTranspose",
     priority: 9,
     root: "Transpose",
-    location: "rules/onnx.rules:417:1",
+    location: "rules/onnx.rules:410:1",
     match: "Transpose(x) { perm: p }",
     result: "x",
   },
@@ -459,7 +475,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeReshapes",
     priority: 10,
     root: "Reshape",
-    location: "rules/onnx.rules:425:1",
+    location: "rules/onnx.rules:418:1",
     match: "r: Reshape(inner: Reshape(x, _), s: const)",
     result: "Reshape(x, s) { ...r }",
   },
@@ -467,7 +483,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropNoOpReshape",
     priority: 9,
     root: "Reshape",
-    location: "rules/onnx.rules:431:1",
+    location: "rules/onnx.rules:424:1",
     match: "r: Reshape(x, _)",
     result: "x",
   },
@@ -475,7 +491,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantAdd",
     priority: 30,
     root: "Add",
-    location: "rules/onnx.rules:442:1",
+    location: "rules/onnx.rules:435:1",
     match: "Add(a: const, b: const)",
     result: "a + b",
   },
@@ -483,7 +499,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSub",
     priority: 30,
     root: "Sub",
-    location: "rules/onnx.rules:446:1",
+    location: "rules/onnx.rules:439:1",
     match: "Sub(a: const, b: const)",
     result: "a - b",
   },
@@ -491,7 +507,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantMul",
     priority: 30,
     root: "Mul",
-    location: "rules/onnx.rules:450:1",
+    location: "rules/onnx.rules:443:1",
     match: "Mul(a: const, b: const)",
     result: "a * b",
   },
@@ -499,7 +515,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantDiv",
     priority: 30,
     root: "Div",
-    location: "rules/onnx.rules:454:1",
+    location: "rules/onnx.rules:447:1",
     match: "Div(a: const, b: const)",
     result: "a / b",
   },
@@ -507,7 +523,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSqrt",
     priority: 30,
     root: "Sqrt",
-    location: "rules/onnx.rules:459:1",
+    location: "rules/onnx.rules:452:1",
     match: "Sqrt(c: const)",
     result: "sqrt(c)",
   },
@@ -515,7 +531,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantReshape",
     priority: 30,
     root: "Reshape",
-    location: "rules/onnx.rules:465:1",
+    location: "rules/onnx.rules:458:1",
     match: "r: Reshape(c: const, s: const)",
     result: "reshape(c, ints(s))",
   },
@@ -523,7 +539,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantTranspose",
     priority: 30,
     root: "Transpose",
-    location: "rules/onnx.rules:470:1",
+    location: "rules/onnx.rules:463:1",
     match: "Transpose(c: const) { perm: p }",
     result: "transpose(c, p)",
   },
@@ -580,10 +596,10 @@ function apply(rw: Rewriter, node: Node): boolean {
 
 /** The rules rooted at Add, in priority order. */
 function matchAdd(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantAdd (rules/onnx.rules:442)
+  // rule FoldConstantAdd (rules/onnx.rules:435)
   // match: Add(a: const, b: const)
   // result: a + b
-  if (rw.begin(57)) {
+  if (rw.begin(59)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [a, b] of bothOrders(addA, addB)) {
@@ -711,10 +727,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MatMulAddToGemm (rules/onnx.rules:318)
+  // rule MatMulAddToGemm (rules/onnx.rules:311)
   // match: Add(mm: MatMul(x, B: const), c)
   // result: Gemm(x, B, c)
-  if (rw.begin(40)) {
+  if (rw.begin(42)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [mmOut, c] of bothOrders(addA, addB)) {
@@ -759,10 +775,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule AddZero (rules/onnx.rules:397)
+  // rule AddZero (rules/onnx.rules:390)
   // match: Add(x, zero: const)
   // result: x
-  if (rw.begin(51)) {
+  if (rw.begin(53)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [x, zero] of bothOrders(addA, addB)) {
@@ -791,10 +807,10 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at AveragePool, in priority order. */
 function matchAveragePool(rw: Rewriter, root: Node): boolean {
-  // rule FoldPadIntoAveragePool (rules/onnx.rules:359)
+  // rule FoldPadIntoAveragePool (rules/onnx.rules:352)
   // match: pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0, kernel_shape: k }
   // result: AveragePool(x) { ...pool, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]], count_include_pad: 1 }
-  FoldPadIntoAveragePool: if (rw.begin(46)) {
+  FoldPadIntoAveragePool: if (rw.begin(48)) {
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
       rw.fail('AveragePool.auto_pad is not "NOTSET"');
       break FoldPadIntoAveragePool;
@@ -1252,10 +1268,10 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [x]);
   }
 
-  // rule FuseResidualClipIntoConv (rules/onnx.rules:304)
+  // rule FuseResidualClipIntoConv (rules/onnx.rules:297)
   // match: Clip(sum: Add(conv: Conv(x, W, b?), z), lo: const, hi: const)
   // result: FusedConv(x, W, b, z) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }
-  FuseResidualClipIntoConv: if (rw.begin(39)) {
+  FuseResidualClipIntoConv: if (rw.begin(41)) {
     const sumOut = rw.input(root, 0);
     const lo = rw.input(root, 1);
     const hi = rw.input(root, 2);
@@ -1326,10 +1342,10 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseClipIntoConv (rules/onnx.rules:297)
+  // rule FuseClipIntoConv (rules/onnx.rules:290)
   // match: Clip(conv: Conv(x, W, b?), lo: const, hi: const)
   // result: FusedConv(x, W, b) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }
-  FuseClipIntoConv: if (rw.begin(38)) {
+  FuseClipIntoConv: if (rw.begin(40)) {
     const convOut = rw.input(root, 0);
     const lo = rw.input(root, 1);
     const hi = rw.input(root, 2);
@@ -1509,10 +1525,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldPadIntoConv (rules/onnx.rules:346)
+  // rule FoldPadIntoConv (rules/onnx.rules:339)
   // match: conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }
   // result: Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }
-  FoldPadIntoConv: if (rw.begin(45)) {
+  FoldPadIntoConv: if (rw.begin(47)) {
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
       rw.fail('Conv.auto_pad is not "NOTSET"');
       break FoldPadIntoConv;
@@ -1809,10 +1825,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Div, in priority order. */
 function matchDiv(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantDiv (rules/onnx.rules:454)
+  // rule FoldConstantDiv (rules/onnx.rules:447)
   // match: Div(a: const, b: const)
   // result: a / b
-  FoldConstantDiv: if (rw.begin(60)) {
+  FoldConstantDiv: if (rw.begin(62)) {
     const a = rw.input(root, 0);
     const b = rw.input(root, 1);
     const aTensor = rw.constant(a);
@@ -2124,56 +2140,57 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSwishFromClipDiv (rules/onnx.rules:214)
-  // match: Div(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 6.0)
+  // rule HardSwishFromParts[Div] (rules/onnx.rules:237)
+  // with HardSwishOf = Div(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 6.0)
+  // match: HardSwishOf(x)
   // result: HardSwish(x)
-  HardSwishFromClipDiv: if (rw.begin(21)) {
-    const mOut = rw.input(root, 0);
+  HardSwishFromParts_Div: if (rw.begin(23)) {
+    const hardSwishOf_mOut = rw.input(root, 0);
     const divB = rw.input(root, 1);
-    const m = rw.def(mOut, "Mul");
-    if (mOut === undefined || m === undefined) {
-      rw.fail("m: not a Mul");
-      break HardSwishFromClipDiv;
+    const hardSwishOf_m = rw.def(hardSwishOf_mOut, "Mul");
+    if (hardSwishOf_mOut === undefined || hardSwishOf_m === undefined) {
+      rw.fail("hardSwishOf_m: not a Mul");
+      break HardSwishFromParts_Div;
     }
-    const mA = rw.input(m, 0);
-    const mB = rw.input(m, 1);
-    for (const [x, cOut] of bothOrders(mA, mB)) {
+    const hardSwishOf_mA = rw.input(hardSwishOf_m, 0);
+    const hardSwishOf_mB = rw.input(hardSwishOf_m, 1);
+    for (const [x, hardSwishOf_cOut] of bothOrders(hardSwishOf_mA, hardSwishOf_mB)) {
       if (x === undefined) {
         rw.fail("x: operand absent");
         continue;
       }
-      const c = rw.def(cOut, "Clip");
-      if (cOut === undefined || c === undefined) {
-        rw.fail("c: not a Clip");
+      const hardSwishOf_c = rw.def(hardSwishOf_cOut, "Clip");
+      if (hardSwishOf_cOut === undefined || hardSwishOf_c === undefined) {
+        rw.fail("hardSwishOf_c: not a Clip");
         continue;
       }
-      const aOut = rw.input(c, 0);
-      const cMin = rw.input(c, 1);
-      const cMax = rw.input(c, 2);
-      const a = rw.def(aOut, "Add");
-      if (aOut === undefined || a === undefined) {
-        rw.fail("a: not a Add");
+      const hardSwishOf_aOut = rw.input(hardSwishOf_c, 0);
+      const hardSwishOf_cMin = rw.input(hardSwishOf_c, 1);
+      const hardSwishOf_cMax = rw.input(hardSwishOf_c, 2);
+      const hardSwishOf_a = rw.def(hardSwishOf_aOut, "Add");
+      if (hardSwishOf_aOut === undefined || hardSwishOf_a === undefined) {
+        rw.fail("hardSwishOf_a: not a Add");
         continue;
       }
-      const aA = rw.input(a, 0);
-      const aB = rw.input(a, 1);
-      for (const [aLhs, aRhs] of bothOrders(aA, aB)) {
-        if (aLhs !== x) {
+      const hardSwishOf_aA = rw.input(hardSwishOf_a, 0);
+      const hardSwishOf_aB = rw.input(hardSwishOf_a, 1);
+      for (const [hardSwishOf_aLhs, hardSwishOf_aRhs] of bothOrders(hardSwishOf_aA, hardSwishOf_aB)) {
+        if (hardSwishOf_aLhs !== x) {
           rw.fail("x: not the same value as the first x");
           continue;
         }
-        const aRhsTensor = rw.constant(aRhs);
-        if (!G.allClose(aRhsTensor, 3)) {
+        const hardSwishOf_aRhsTensor = rw.constant(hardSwishOf_aRhs);
+        if (!G.allClose(hardSwishOf_aRhsTensor, 3)) {
           rw.fail("3.0: not a constant equal to 3");
           continue;
         }
-        const cMinTensor = rw.constant(cMin);
-        if (!G.allClose(cMinTensor, 0)) {
+        const hardSwishOf_cMinTensor = rw.constant(hardSwishOf_cMin);
+        if (!G.allClose(hardSwishOf_cMinTensor, 0)) {
           rw.fail("0.0: not a constant equal to 0");
           continue;
         }
-        const cMaxTensor = rw.constant(cMax);
-        if (!G.allClose(cMaxTensor, 6)) {
+        const hardSwishOf_cMaxTensor = rw.constant(hardSwishOf_cMax);
+        if (!G.allClose(hardSwishOf_cMaxTensor, 6)) {
           rw.fail("6.0: not a constant equal to 6");
           continue;
         }
@@ -2182,15 +2199,15 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
           rw.fail("6.0: not a constant equal to 6");
           continue;
         }
-        if (!rw.hasOneUse(mOut)) {
+        if (!rw.hasOneUse(hardSwishOf_mOut)) {
           rw.fail("where hasOneUse(m)");
           continue;
         }
-        if (!rw.hasOneUse(cOut)) {
+        if (!rw.hasOneUse(hardSwishOf_cOut)) {
           rw.fail("where hasOneUse(c)");
           continue;
         }
-        if (!rw.hasOneUse(aOut)) {
+        if (!rw.hasOneUse(hardSwishOf_aOut)) {
           rw.fail("where hasOneUse(a)");
           continue;
         }
@@ -2200,44 +2217,45 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSigmoidFromClipDiv (rules/onnx.rules:230)
-  // match: Div(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 6.0)
+  // rule HardSigmoidFromClip[Div] (rules/onnx.rules:243)
+  // with ClipHardSigmoid = Div(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 6.0)
+  // match: ClipHardSigmoid(x)
   // result: HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }
-  HardSigmoidFromClipDiv: if (rw.begin(23)) {
-    const cOut = rw.input(root, 0);
+  HardSigmoidFromClip_Div: if (rw.begin(25)) {
+    const clipHardSigmoid_cOut = rw.input(root, 0);
     const divB = rw.input(root, 1);
-    const c = rw.def(cOut, "Clip");
-    if (cOut === undefined || c === undefined) {
-      rw.fail("c: not a Clip");
-      break HardSigmoidFromClipDiv;
+    const clipHardSigmoid_c = rw.def(clipHardSigmoid_cOut, "Clip");
+    if (clipHardSigmoid_cOut === undefined || clipHardSigmoid_c === undefined) {
+      rw.fail("clipHardSigmoid_c: not a Clip");
+      break HardSigmoidFromClip_Div;
     }
-    const aOut = rw.input(c, 0);
-    const cMin = rw.input(c, 1);
-    const cMax = rw.input(c, 2);
-    const a = rw.def(aOut, "Add");
-    if (aOut === undefined || a === undefined) {
-      rw.fail("a: not a Add");
-      break HardSigmoidFromClipDiv;
+    const clipHardSigmoid_aOut = rw.input(clipHardSigmoid_c, 0);
+    const clipHardSigmoid_cMin = rw.input(clipHardSigmoid_c, 1);
+    const clipHardSigmoid_cMax = rw.input(clipHardSigmoid_c, 2);
+    const clipHardSigmoid_a = rw.def(clipHardSigmoid_aOut, "Add");
+    if (clipHardSigmoid_aOut === undefined || clipHardSigmoid_a === undefined) {
+      rw.fail("clipHardSigmoid_a: not a Add");
+      break HardSigmoidFromClip_Div;
     }
-    const aA = rw.input(a, 0);
-    const aB = rw.input(a, 1);
-    for (const [x, aRhs] of bothOrders(aA, aB)) {
+    const clipHardSigmoid_aA = rw.input(clipHardSigmoid_a, 0);
+    const clipHardSigmoid_aB = rw.input(clipHardSigmoid_a, 1);
+    for (const [x, clipHardSigmoid_aRhs] of bothOrders(clipHardSigmoid_aA, clipHardSigmoid_aB)) {
       if (x === undefined) {
         rw.fail("x: operand absent");
         continue;
       }
-      const aRhsTensor = rw.constant(aRhs);
-      if (!G.allClose(aRhsTensor, 3)) {
+      const clipHardSigmoid_aRhsTensor = rw.constant(clipHardSigmoid_aRhs);
+      if (!G.allClose(clipHardSigmoid_aRhsTensor, 3)) {
         rw.fail("3.0: not a constant equal to 3");
         continue;
       }
-      const cMinTensor = rw.constant(cMin);
-      if (!G.allClose(cMinTensor, 0)) {
+      const clipHardSigmoid_cMinTensor = rw.constant(clipHardSigmoid_cMin);
+      if (!G.allClose(clipHardSigmoid_cMinTensor, 0)) {
         rw.fail("0.0: not a constant equal to 0");
         continue;
       }
-      const cMaxTensor = rw.constant(cMax);
-      if (!G.allClose(cMaxTensor, 6)) {
+      const clipHardSigmoid_cMaxTensor = rw.constant(clipHardSigmoid_cMax);
+      if (!G.allClose(clipHardSigmoid_cMaxTensor, 6)) {
         rw.fail("6.0: not a constant equal to 6");
         continue;
       }
@@ -2246,11 +2264,11 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
         rw.fail("6.0: not a constant equal to 6");
         continue;
       }
-      if (!rw.hasOneUse(cOut)) {
+      if (!rw.hasOneUse(clipHardSigmoid_cOut)) {
         rw.fail("where hasOneUse(c)");
         continue;
       }
-      if (!rw.hasOneUse(aOut)) {
+      if (!rw.hasOneUse(clipHardSigmoid_aOut)) {
         rw.fail("where hasOneUse(a)");
         continue;
       }
@@ -2310,10 +2328,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule DivByOne (rules/onnx.rules:390)
+  // rule DivByOne (rules/onnx.rules:383)
   // match: Div(x, one: const)
   // result: x
-  DivByOne: if (rw.begin(50)) {
+  DivByOne: if (rw.begin(52)) {
     const x = rw.input(root, 0);
     const one = rw.input(root, 1);
     if (x === undefined) {
@@ -2340,10 +2358,10 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Dropout, in priority order. */
 function matchDropout(rw: Rewriter, root: Node): boolean {
-  // rule DropInferenceDropout (rules/onnx.rules:378)
+  // rule DropInferenceDropout (rules/onnx.rules:371)
   // match: Dropout(x, _, training?: const)
   // result: x
-  DropInferenceDropout: if (rw.begin(48)) {
+  DropInferenceDropout: if (rw.begin(50)) {
     const x = rw.input(root, 0);
     const training = rw.input(root, 2);
     if (x === undefined) {
@@ -2366,10 +2384,10 @@ function matchDropout(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at HardSigmoid, in priority order. */
 function matchHardSigmoid(rw: Rewriter, root: Node): boolean {
-  // rule FuseHardSigmoidIntoConv (rules/onnx.rules:289)
+  // rule FuseHardSigmoidIntoConv (rules/onnx.rules:282)
   // match: HardSigmoid(conv: Conv(x, W, b?)) { alpha: alpha, beta: beta }
   // result: FusedConv(x, W, b) { ...conv, activation: "HardSigmoid", activation_params: [alpha, beta] }
-  FuseHardSigmoidIntoConv: if (rw.begin(37)) {
+  FuseHardSigmoidIntoConv: if (rw.begin(39)) {
     const alpha = rw.attrFloat(root, "alpha", 0.2);
     if (alpha === undefined) {
       rw.fail("HardSigmoid has no alpha");
@@ -2413,11 +2431,11 @@ function matchHardSigmoid(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at HardSwish, in priority order. */
 function matchHardSwish(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:274)
+  // rule FuseResidualActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:267)
   // with act = HardSwish, name = HardSwish
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_HardSwish_HardSwish: if (rw.begin(35)) {
+  FuseResidualActivationIntoConv_HardSwish_HardSwish: if (rw.begin(37)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -2467,11 +2485,11 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:265)
+  // rule FuseActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:258)
   // with act = HardSwish, name = HardSwish
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_HardSwish_HardSwish: if (rw.begin(34)) {
+  FuseActivationIntoConv_HardSwish_HardSwish: if (rw.begin(36)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -2504,10 +2522,10 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Identity, in priority order. */
 function matchIdentity(rw: Rewriter, root: Node): boolean {
-  // rule DropIdentity (rules/onnx.rules:370)
+  // rule DropIdentity (rules/onnx.rules:363)
   // match: Identity(x)
   // result: x
-  DropIdentity: if (rw.begin(47)) {
+  DropIdentity: if (rw.begin(49)) {
     const x = rw.input(root, 0);
     if (x === undefined) {
       rw.fail("x: operand absent");
@@ -2520,10 +2538,10 @@ function matchIdentity(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at LeakyRelu, in priority order. */
 function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
-  // rule FuseLeakyReluIntoConv (rules/onnx.rules:282)
+  // rule FuseLeakyReluIntoConv (rules/onnx.rules:275)
   // match: LeakyRelu(conv: Conv(x, W, b?)) { alpha: alpha }
   // result: FusedConv(x, W, b) { ...conv, activation: "LeakyRelu", activation_params: [alpha] }
-  FuseLeakyReluIntoConv: if (rw.begin(36)) {
+  FuseLeakyReluIntoConv: if (rw.begin(38)) {
     const alpha = rw.attrFloat(root, "alpha", 0.01);
     if (alpha === undefined) {
       rw.fail("LeakyRelu has no alpha");
@@ -2558,10 +2576,10 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseLeakyReluIntoGemm (rules/onnx.rules:334)
+  // rule FuseLeakyReluIntoGemm (rules/onnx.rules:327)
   // match: LeakyRelu(gemm: Gemm(a, b, c?)) { alpha: alpha }
   // result: FusedGemm(a, b, c) { ...gemm, activation: "LeakyRelu", activation_alpha: alpha }
-  FuseLeakyReluIntoGemm: if (rw.begin(44)) {
+  FuseLeakyReluIntoGemm: if (rw.begin(46)) {
     const alpha = rw.attrFloat(root, "alpha", 0.01);
     if (alpha === undefined) {
       rw.fail("LeakyRelu has no alpha");
@@ -2600,10 +2618,10 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Mul, in priority order. */
 function matchMul(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantMul (rules/onnx.rules:450)
+  // rule FoldConstantMul (rules/onnx.rules:443)
   // match: Mul(a: const, b: const)
   // result: a * b
-  if (rw.begin(59)) {
+  if (rw.begin(61)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [a, b] of bothOrders(mulA, mulB)) {
@@ -2622,57 +2640,58 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule GeluFromErf (rules/onnx.rules:244)
-  // match: Mul(m: Mul(x, a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0)), 0.5)
+  // rule GeluFromErf[Mul#1] (rules/onnx.rules:248)
+  // with GeluOf = Mul(m: Mul(x, a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0)), 0.5)
+  // match: GeluOf(x)
   // result: Gelu(x)
-  if (rw.begin(25)) {
+  if (rw.begin(27)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
-    for (const [mOut, mulRhs] of bothOrders(mulA, mulB)) {
-      const m = rw.def(mOut, "Mul");
-      if (mOut === undefined || m === undefined) {
-        rw.fail("m: not a Mul");
+    for (const [geluOf_mOut, mulRhs] of bothOrders(mulA, mulB)) {
+      const geluOf_m = rw.def(geluOf_mOut, "Mul");
+      if (geluOf_mOut === undefined || geluOf_m === undefined) {
+        rw.fail("geluOf_m: not a Mul");
         continue;
       }
-      const mA = rw.input(m, 0);
-      const mB = rw.input(m, 1);
-      for (const [x, aOut] of bothOrders(mA, mB)) {
+      const geluOf_mA = rw.input(geluOf_m, 0);
+      const geluOf_mB = rw.input(geluOf_m, 1);
+      for (const [x, geluOf_aOut] of bothOrders(geluOf_mA, geluOf_mB)) {
         if (x === undefined) {
           rw.fail("x: operand absent");
           continue;
         }
-        const a = rw.def(aOut, "Add");
-        if (aOut === undefined || a === undefined) {
-          rw.fail("a: not a Add");
+        const geluOf_a = rw.def(geluOf_aOut, "Add");
+        if (geluOf_aOut === undefined || geluOf_a === undefined) {
+          rw.fail("geluOf_a: not a Add");
           continue;
         }
-        const aA = rw.input(a, 0);
-        const aB = rw.input(a, 1);
-        for (const [eOut, aRhs] of bothOrders(aA, aB)) {
-          const e = rw.def(eOut, "Erf");
-          if (eOut === undefined || e === undefined) {
-            rw.fail("e: not a Erf");
+        const geluOf_aA = rw.input(geluOf_a, 0);
+        const geluOf_aB = rw.input(geluOf_a, 1);
+        for (const [geluOf_eOut, geluOf_aRhs] of bothOrders(geluOf_aA, geluOf_aB)) {
+          const geluOf_e = rw.def(geluOf_eOut, "Erf");
+          if (geluOf_eOut === undefined || geluOf_e === undefined) {
+            rw.fail("geluOf_e: not a Erf");
             continue;
           }
-          const sOut = rw.input(e, 0);
-          const s = rw.def(sOut, "Div");
-          if (sOut === undefined || s === undefined) {
-            rw.fail("s: not a Div");
+          const geluOf_sOut = rw.input(geluOf_e, 0);
+          const geluOf_s = rw.def(geluOf_sOut, "Div");
+          if (geluOf_sOut === undefined || geluOf_s === undefined) {
+            rw.fail("geluOf_s: not a Div");
             continue;
           }
-          const sA = rw.input(s, 0);
-          const sB = rw.input(s, 1);
-          if (sA !== x) {
+          const geluOf_sA = rw.input(geluOf_s, 0);
+          const geluOf_sB = rw.input(geluOf_s, 1);
+          if (geluOf_sA !== x) {
             rw.fail("x: not the same value as the first x");
             continue;
           }
-          const sBTensor = rw.constant(sB);
-          if (!G.allClose(sBTensor, 1.4142135)) {
+          const geluOf_sBTensor = rw.constant(geluOf_sB);
+          if (!G.allClose(geluOf_sBTensor, 1.4142135)) {
             rw.fail("1.4142135: not a constant equal to 1.4142135");
             continue;
           }
-          const aRhsTensor = rw.constant(aRhs);
-          if (!G.allClose(aRhsTensor, 1)) {
+          const geluOf_aRhsTensor = rw.constant(geluOf_aRhs);
+          if (!G.allClose(geluOf_aRhsTensor, 1)) {
             rw.fail("1.0: not a constant equal to 1");
             continue;
           }
@@ -2681,19 +2700,19 @@ function matchMul(rw: Rewriter, root: Node): boolean {
             rw.fail("0.5: not a constant equal to 0.5");
             continue;
           }
-          if (!rw.hasOneUse(mOut)) {
+          if (!rw.hasOneUse(geluOf_mOut)) {
             rw.fail("where hasOneUse(m)");
             continue;
           }
-          if (!rw.hasOneUse(aOut)) {
+          if (!rw.hasOneUse(geluOf_aOut)) {
             rw.fail("where hasOneUse(a)");
             continue;
           }
-          if (!rw.hasOneUse(eOut)) {
+          if (!rw.hasOneUse(geluOf_eOut)) {
             rw.fail("where hasOneUse(e)");
             continue;
           }
-          if (!rw.hasOneUse(sOut)) {
+          if (!rw.hasOneUse(geluOf_sOut)) {
             rw.fail("where hasOneUse(s)");
             continue;
           }
@@ -2704,78 +2723,79 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule GeluFromErfHalfInside (rules/onnx.rules:249)
-  // match: Mul(x, h: Mul(a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0), 0.5))
+  // rule GeluFromErf[Mul#2] (rules/onnx.rules:248)
+  // with GeluOf = Mul(x, h: Mul(a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0), 0.5))
+  // match: GeluOf(x)
   // result: Gelu(x)
-  if (rw.begin(26)) {
+  if (rw.begin(28)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
-    for (const [x, hOut] of bothOrders(mulA, mulB)) {
+    for (const [x, geluOf_hOut] of bothOrders(mulA, mulB)) {
       if (x === undefined) {
         rw.fail("x: operand absent");
         continue;
       }
-      const h = rw.def(hOut, "Mul");
-      if (hOut === undefined || h === undefined) {
-        rw.fail("h: not a Mul");
+      const geluOf_h = rw.def(geluOf_hOut, "Mul");
+      if (geluOf_hOut === undefined || geluOf_h === undefined) {
+        rw.fail("geluOf_h: not a Mul");
         continue;
       }
-      const hA = rw.input(h, 0);
-      const hB = rw.input(h, 1);
-      for (const [aOut, hRhs] of bothOrders(hA, hB)) {
-        const a = rw.def(aOut, "Add");
-        if (aOut === undefined || a === undefined) {
-          rw.fail("a: not a Add");
+      const geluOf_hA = rw.input(geluOf_h, 0);
+      const geluOf_hB = rw.input(geluOf_h, 1);
+      for (const [geluOf_aOut, geluOf_hRhs] of bothOrders(geluOf_hA, geluOf_hB)) {
+        const geluOf_a = rw.def(geluOf_aOut, "Add");
+        if (geluOf_aOut === undefined || geluOf_a === undefined) {
+          rw.fail("geluOf_a: not a Add");
           continue;
         }
-        const aA = rw.input(a, 0);
-        const aB = rw.input(a, 1);
-        for (const [eOut, aRhs] of bothOrders(aA, aB)) {
-          const e = rw.def(eOut, "Erf");
-          if (eOut === undefined || e === undefined) {
-            rw.fail("e: not a Erf");
+        const geluOf_aA = rw.input(geluOf_a, 0);
+        const geluOf_aB = rw.input(geluOf_a, 1);
+        for (const [geluOf_eOut, geluOf_aRhs] of bothOrders(geluOf_aA, geluOf_aB)) {
+          const geluOf_e = rw.def(geluOf_eOut, "Erf");
+          if (geluOf_eOut === undefined || geluOf_e === undefined) {
+            rw.fail("geluOf_e: not a Erf");
             continue;
           }
-          const sOut = rw.input(e, 0);
-          const s = rw.def(sOut, "Div");
-          if (sOut === undefined || s === undefined) {
-            rw.fail("s: not a Div");
+          const geluOf_sOut = rw.input(geluOf_e, 0);
+          const geluOf_s = rw.def(geluOf_sOut, "Div");
+          if (geluOf_sOut === undefined || geluOf_s === undefined) {
+            rw.fail("geluOf_s: not a Div");
             continue;
           }
-          const sA = rw.input(s, 0);
-          const sB = rw.input(s, 1);
-          if (sA !== x) {
+          const geluOf_sA = rw.input(geluOf_s, 0);
+          const geluOf_sB = rw.input(geluOf_s, 1);
+          if (geluOf_sA !== x) {
             rw.fail("x: not the same value as the first x");
             continue;
           }
-          const sBTensor = rw.constant(sB);
-          if (!G.allClose(sBTensor, 1.4142135)) {
+          const geluOf_sBTensor = rw.constant(geluOf_sB);
+          if (!G.allClose(geluOf_sBTensor, 1.4142135)) {
             rw.fail("1.4142135: not a constant equal to 1.4142135");
             continue;
           }
-          const aRhsTensor = rw.constant(aRhs);
-          if (!G.allClose(aRhsTensor, 1)) {
+          const geluOf_aRhsTensor = rw.constant(geluOf_aRhs);
+          if (!G.allClose(geluOf_aRhsTensor, 1)) {
             rw.fail("1.0: not a constant equal to 1");
             continue;
           }
-          const hRhsTensor = rw.constant(hRhs);
-          if (!G.allClose(hRhsTensor, 0.5)) {
+          const geluOf_hRhsTensor = rw.constant(geluOf_hRhs);
+          if (!G.allClose(geluOf_hRhsTensor, 0.5)) {
             rw.fail("0.5: not a constant equal to 0.5");
             continue;
           }
-          if (!rw.hasOneUse(hOut)) {
+          if (!rw.hasOneUse(geluOf_hOut)) {
             rw.fail("where hasOneUse(h)");
             continue;
           }
-          if (!rw.hasOneUse(aOut)) {
+          if (!rw.hasOneUse(geluOf_aOut)) {
             rw.fail("where hasOneUse(a)");
             continue;
           }
-          if (!rw.hasOneUse(eOut)) {
+          if (!rw.hasOneUse(geluOf_eOut)) {
             rw.fail("where hasOneUse(e)");
             continue;
           }
-          if (!rw.hasOneUse(sOut)) {
+          if (!rw.hasOneUse(geluOf_sOut)) {
             rw.fail("where hasOneUse(s)");
             continue;
           }
@@ -2786,78 +2806,79 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule GeluFromErfHalfFirst (rules/onnx.rules:254)
-  // match: Mul(h: Mul(x, 0.5), a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0))
+  // rule GeluFromErf[Mul#3] (rules/onnx.rules:248)
+  // with GeluOf = Mul(h: Mul(x, 0.5), a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0))
+  // match: GeluOf(x)
   // result: Gelu(x)
-  if (rw.begin(27)) {
+  if (rw.begin(29)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
-    for (const [hOut, aOut] of bothOrders(mulA, mulB)) {
-      const h = rw.def(hOut, "Mul");
-      if (hOut === undefined || h === undefined) {
-        rw.fail("h: not a Mul");
+    for (const [geluOf_hOut, geluOf_aOut] of bothOrders(mulA, mulB)) {
+      const geluOf_h = rw.def(geluOf_hOut, "Mul");
+      if (geluOf_hOut === undefined || geluOf_h === undefined) {
+        rw.fail("geluOf_h: not a Mul");
         continue;
       }
-      const hA = rw.input(h, 0);
-      const hB = rw.input(h, 1);
-      for (const [x, hRhs] of bothOrders(hA, hB)) {
+      const geluOf_hA = rw.input(geluOf_h, 0);
+      const geluOf_hB = rw.input(geluOf_h, 1);
+      for (const [x, geluOf_hRhs] of bothOrders(geluOf_hA, geluOf_hB)) {
         if (x === undefined) {
           rw.fail("x: operand absent");
           continue;
         }
-        const hRhsTensor = rw.constant(hRhs);
-        if (!G.allClose(hRhsTensor, 0.5)) {
+        const geluOf_hRhsTensor = rw.constant(geluOf_hRhs);
+        if (!G.allClose(geluOf_hRhsTensor, 0.5)) {
           rw.fail("0.5: not a constant equal to 0.5");
           continue;
         }
-        const a = rw.def(aOut, "Add");
-        if (aOut === undefined || a === undefined) {
-          rw.fail("a: not a Add");
+        const geluOf_a = rw.def(geluOf_aOut, "Add");
+        if (geluOf_aOut === undefined || geluOf_a === undefined) {
+          rw.fail("geluOf_a: not a Add");
           continue;
         }
-        const aA = rw.input(a, 0);
-        const aB = rw.input(a, 1);
-        for (const [eOut, aRhs] of bothOrders(aA, aB)) {
-          const e = rw.def(eOut, "Erf");
-          if (eOut === undefined || e === undefined) {
-            rw.fail("e: not a Erf");
+        const geluOf_aA = rw.input(geluOf_a, 0);
+        const geluOf_aB = rw.input(geluOf_a, 1);
+        for (const [geluOf_eOut, geluOf_aRhs] of bothOrders(geluOf_aA, geluOf_aB)) {
+          const geluOf_e = rw.def(geluOf_eOut, "Erf");
+          if (geluOf_eOut === undefined || geluOf_e === undefined) {
+            rw.fail("geluOf_e: not a Erf");
             continue;
           }
-          const sOut = rw.input(e, 0);
-          const s = rw.def(sOut, "Div");
-          if (sOut === undefined || s === undefined) {
-            rw.fail("s: not a Div");
+          const geluOf_sOut = rw.input(geluOf_e, 0);
+          const geluOf_s = rw.def(geluOf_sOut, "Div");
+          if (geluOf_sOut === undefined || geluOf_s === undefined) {
+            rw.fail("geluOf_s: not a Div");
             continue;
           }
-          const sA = rw.input(s, 0);
-          const sB = rw.input(s, 1);
-          if (sA !== x) {
+          const geluOf_sA = rw.input(geluOf_s, 0);
+          const geluOf_sB = rw.input(geluOf_s, 1);
+          if (geluOf_sA !== x) {
             rw.fail("x: not the same value as the first x");
             continue;
           }
-          const sBTensor = rw.constant(sB);
-          if (!G.allClose(sBTensor, 1.4142135)) {
+          const geluOf_sBTensor = rw.constant(geluOf_sB);
+          if (!G.allClose(geluOf_sBTensor, 1.4142135)) {
             rw.fail("1.4142135: not a constant equal to 1.4142135");
             continue;
           }
-          const aRhsTensor = rw.constant(aRhs);
-          if (!G.allClose(aRhsTensor, 1)) {
+          const geluOf_aRhsTensor = rw.constant(geluOf_aRhs);
+          if (!G.allClose(geluOf_aRhsTensor, 1)) {
             rw.fail("1.0: not a constant equal to 1");
             continue;
           }
-          if (!rw.hasOneUse(hOut)) {
+          if (!rw.hasOneUse(geluOf_hOut)) {
             rw.fail("where hasOneUse(h)");
             continue;
           }
-          if (!rw.hasOneUse(aOut)) {
+          if (!rw.hasOneUse(geluOf_aOut)) {
             rw.fail("where hasOneUse(a)");
             continue;
           }
-          if (!rw.hasOneUse(eOut)) {
+          if (!rw.hasOneUse(geluOf_eOut)) {
             rw.fail("where hasOneUse(e)");
             continue;
           }
-          if (!rw.hasOneUse(sOut)) {
+          if (!rw.hasOneUse(geluOf_sOut)) {
             rw.fail("where hasOneUse(s)");
             continue;
           }
@@ -2868,47 +2889,48 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSwishFromHardSigmoid (rules/onnx.rules:206)
-  // match: Mul(x, hs: HardSigmoid(x) { alpha: alpha, beta: 0.5 })
+  // rule HardSwishFromParts[Mul#1][HardSigmoid] (rules/onnx.rules:237)
+  // with HardSwishOf = Mul(x, hs: HardSigmoidOf(x)), HardSigmoidOf = HardSigmoid(x) { alpha: alpha, beta: 0.5 }
+  // match: HardSwishOf(x)
   // result: HardSwish(x)
   if (rw.begin(20)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
-    for (const [x, hsOut] of bothOrders(mulA, mulB)) {
+    for (const [x, hardSwishOf_hsOut] of bothOrders(mulA, mulB)) {
       if (x === undefined) {
         rw.fail("x: operand absent");
         continue;
       }
-      const hs = rw.def(hsOut, "HardSigmoid");
-      if (hsOut === undefined || hs === undefined) {
-        rw.fail("hs: not a HardSigmoid");
+      const hardSwishOf_hs = rw.def(hardSwishOf_hsOut, "HardSigmoid");
+      if (hardSwishOf_hsOut === undefined || hardSwishOf_hs === undefined) {
+        rw.fail("hardSwishOf_hs: not a HardSigmoid");
         continue;
       }
-      const alpha = rw.attrFloat(hs, "alpha", 0.2);
-      if (alpha === undefined) {
+      const hardSwishOf_hs_alpha = rw.attrFloat(hardSwishOf_hs, "alpha", 0.2);
+      if (hardSwishOf_hs_alpha === undefined) {
         rw.fail("HardSigmoid has no alpha");
         continue;
       }
-      const beta = rw.attrFloat(hs, "beta", 0.5);
+      const beta = rw.attrFloat(hardSwishOf_hs, "beta", 0.5);
       if (beta === undefined || Math.fround(beta) !== Math.fround(0.5)) {
         rw.fail("HardSigmoid.beta is not 0.5");
         continue;
       }
-      const hsX = rw.input(hs, 0);
-      if (hsX !== x) {
+      const hardSwishOf_hsX = rw.input(hardSwishOf_hs, 0);
+      if (hardSwishOf_hsX !== x) {
         rw.fail("x: not the same value as the first x");
         continue;
       }
-      if (!rw.hasOneUse(hsOut)) {
-        rw.fail("where hasOneUse(hs)");
-        continue;
-      }
-      if (alpha <= 0.1666664) {
+      if (hardSwishOf_hs_alpha <= 0.1666664) {
         rw.fail("where alpha > 0.1666664");
         continue;
       }
-      if (alpha >= 0.1666669) {
+      if (hardSwishOf_hs_alpha >= 0.1666669) {
         rw.fail("where alpha < 0.1666669");
+        continue;
+      }
+      if (!rw.hasOneUse(hardSwishOf_hsOut)) {
+        rw.fail("where hasOneUse(hs)");
         continue;
       }
       const [newHardSwish] = rw.create("HardSwish", "", [x], {});
@@ -2916,57 +2938,220 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSwishFromClipMul (rules/onnx.rules:221)
-  // match: Mul(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 0.16666667)
+  // rule HardSwishFromParts[Mul#1][ClipHardSigmoid][Div] (rules/onnx.rules:237)
+  // with HardSwishOf = Mul(x, hs: HardSigmoidOf(x)), HardSigmoidOf = ClipHardSigmoid(x), ClipHardSigmoid = Div(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 6.0)
+  // match: HardSwishOf(x)
+  // result: HardSwish(x)
+  if (rw.begin(21)) {
+    const mulA = rw.input(root, 0);
+    const mulB = rw.input(root, 1);
+    for (const [x, hardSwishOf_hsOut] of bothOrders(mulA, mulB)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const hardSwishOf_hs = rw.def(hardSwishOf_hsOut, "Div");
+      if (hardSwishOf_hsOut === undefined || hardSwishOf_hs === undefined) {
+        rw.fail("hardSwishOf_hs: not a Div");
+        continue;
+      }
+      const hardSwishOf_hs_cOut = rw.input(hardSwishOf_hs, 0);
+      const hardSwishOf_hsB = rw.input(hardSwishOf_hs, 1);
+      const hardSwishOf_hs_c = rw.def(hardSwishOf_hs_cOut, "Clip");
+      if (hardSwishOf_hs_cOut === undefined || hardSwishOf_hs_c === undefined) {
+        rw.fail("hardSwishOf_hs_c: not a Clip");
+        continue;
+      }
+      const hardSwishOf_hs_aOut = rw.input(hardSwishOf_hs_c, 0);
+      const hardSwishOf_hs_cMin = rw.input(hardSwishOf_hs_c, 1);
+      const hardSwishOf_hs_cMax = rw.input(hardSwishOf_hs_c, 2);
+      const hardSwishOf_hs_a = rw.def(hardSwishOf_hs_aOut, "Add");
+      if (hardSwishOf_hs_aOut === undefined || hardSwishOf_hs_a === undefined) {
+        rw.fail("hardSwishOf_hs_a: not a Add");
+        continue;
+      }
+      const hardSwishOf_hs_aA = rw.input(hardSwishOf_hs_a, 0);
+      const hardSwishOf_hs_aB = rw.input(hardSwishOf_hs_a, 1);
+      for (const [hardSwishOf_hs_aLhs, hardSwishOf_hs_aRhs] of bothOrders(
+        hardSwishOf_hs_aA,
+        hardSwishOf_hs_aB,
+      )) {
+        if (hardSwishOf_hs_aLhs !== x) {
+          rw.fail("x: not the same value as the first x");
+          continue;
+        }
+        const hardSwishOf_hs_aRhsTensor = rw.constant(hardSwishOf_hs_aRhs);
+        if (!G.allClose(hardSwishOf_hs_aRhsTensor, 3)) {
+          rw.fail("3.0: not a constant equal to 3");
+          continue;
+        }
+        const hardSwishOf_hs_cMinTensor = rw.constant(hardSwishOf_hs_cMin);
+        if (!G.allClose(hardSwishOf_hs_cMinTensor, 0)) {
+          rw.fail("0.0: not a constant equal to 0");
+          continue;
+        }
+        const hardSwishOf_hs_cMaxTensor = rw.constant(hardSwishOf_hs_cMax);
+        if (!G.allClose(hardSwishOf_hs_cMaxTensor, 6)) {
+          rw.fail("6.0: not a constant equal to 6");
+          continue;
+        }
+        const hardSwishOf_hsBTensor = rw.constant(hardSwishOf_hsB);
+        if (!G.allClose(hardSwishOf_hsBTensor, 6)) {
+          rw.fail("6.0: not a constant equal to 6");
+          continue;
+        }
+        if (!rw.hasOneUse(hardSwishOf_hs_cOut)) {
+          rw.fail("where hasOneUse(c)");
+          continue;
+        }
+        if (!rw.hasOneUse(hardSwishOf_hs_aOut)) {
+          rw.fail("where hasOneUse(a)");
+          continue;
+        }
+        if (!rw.hasOneUse(hardSwishOf_hsOut)) {
+          rw.fail("where hasOneUse(hs)");
+          continue;
+        }
+        const [newHardSwish] = rw.create("HardSwish", "", [x], {});
+        return rw.replace(root, [newHardSwish]);
+      }
+    }
+  }
+
+  // rule HardSwishFromParts[Mul#1][ClipHardSigmoid][Mul] (rules/onnx.rules:237)
+  // with HardSwishOf = Mul(x, hs: HardSigmoidOf(x)), HardSigmoidOf = ClipHardSigmoid(x), ClipHardSigmoid = Mul(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 0.16666667)
+  // match: HardSwishOf(x)
   // result: HardSwish(x)
   if (rw.begin(22)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
-    for (const [mOut, mulRhs] of bothOrders(mulA, mulB)) {
-      const m = rw.def(mOut, "Mul");
-      if (mOut === undefined || m === undefined) {
-        rw.fail("m: not a Mul");
+    for (const [x, hardSwishOf_hsOut] of bothOrders(mulA, mulB)) {
+      if (x === undefined) {
+        rw.fail("x: operand absent");
         continue;
       }
-      const mA = rw.input(m, 0);
-      const mB = rw.input(m, 1);
-      for (const [x, cOut] of bothOrders(mA, mB)) {
+      const hardSwishOf_hs = rw.def(hardSwishOf_hsOut, "Mul");
+      if (hardSwishOf_hsOut === undefined || hardSwishOf_hs === undefined) {
+        rw.fail("hardSwishOf_hs: not a Mul");
+        continue;
+      }
+      const hardSwishOf_hsA = rw.input(hardSwishOf_hs, 0);
+      const hardSwishOf_hsB = rw.input(hardSwishOf_hs, 1);
+      for (const [hardSwishOf_hs_cOut, hardSwishOf_hsRhs] of bothOrders(hardSwishOf_hsA, hardSwishOf_hsB)) {
+        const hardSwishOf_hs_c = rw.def(hardSwishOf_hs_cOut, "Clip");
+        if (hardSwishOf_hs_cOut === undefined || hardSwishOf_hs_c === undefined) {
+          rw.fail("hardSwishOf_hs_c: not a Clip");
+          continue;
+        }
+        const hardSwishOf_hs_aOut = rw.input(hardSwishOf_hs_c, 0);
+        const hardSwishOf_hs_cMin = rw.input(hardSwishOf_hs_c, 1);
+        const hardSwishOf_hs_cMax = rw.input(hardSwishOf_hs_c, 2);
+        const hardSwishOf_hs_a = rw.def(hardSwishOf_hs_aOut, "Add");
+        if (hardSwishOf_hs_aOut === undefined || hardSwishOf_hs_a === undefined) {
+          rw.fail("hardSwishOf_hs_a: not a Add");
+          continue;
+        }
+        const hardSwishOf_hs_aA = rw.input(hardSwishOf_hs_a, 0);
+        const hardSwishOf_hs_aB = rw.input(hardSwishOf_hs_a, 1);
+        for (const [hardSwishOf_hs_aLhs, hardSwishOf_hs_aRhs] of bothOrders(
+          hardSwishOf_hs_aA,
+          hardSwishOf_hs_aB,
+        )) {
+          if (hardSwishOf_hs_aLhs !== x) {
+            rw.fail("x: not the same value as the first x");
+            continue;
+          }
+          const hardSwishOf_hs_aRhsTensor = rw.constant(hardSwishOf_hs_aRhs);
+          if (!G.allClose(hardSwishOf_hs_aRhsTensor, 3)) {
+            rw.fail("3.0: not a constant equal to 3");
+            continue;
+          }
+          const hardSwishOf_hs_cMinTensor = rw.constant(hardSwishOf_hs_cMin);
+          if (!G.allClose(hardSwishOf_hs_cMinTensor, 0)) {
+            rw.fail("0.0: not a constant equal to 0");
+            continue;
+          }
+          const hardSwishOf_hs_cMaxTensor = rw.constant(hardSwishOf_hs_cMax);
+          if (!G.allClose(hardSwishOf_hs_cMaxTensor, 6)) {
+            rw.fail("6.0: not a constant equal to 6");
+            continue;
+          }
+          const hardSwishOf_hsRhsTensor = rw.constant(hardSwishOf_hsRhs);
+          if (!G.allClose(hardSwishOf_hsRhsTensor, 0.16666667)) {
+            rw.fail("0.16666667: not a constant equal to 0.16666667");
+            continue;
+          }
+          if (!rw.hasOneUse(hardSwishOf_hs_cOut)) {
+            rw.fail("where hasOneUse(c)");
+            continue;
+          }
+          if (!rw.hasOneUse(hardSwishOf_hs_aOut)) {
+            rw.fail("where hasOneUse(a)");
+            continue;
+          }
+          if (!rw.hasOneUse(hardSwishOf_hsOut)) {
+            rw.fail("where hasOneUse(hs)");
+            continue;
+          }
+          const [newHardSwish] = rw.create("HardSwish", "", [x], {});
+          return rw.replace(root, [newHardSwish]);
+        }
+      }
+    }
+  }
+
+  // rule HardSwishFromParts[Mul#2] (rules/onnx.rules:237)
+  // with HardSwishOf = Mul(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 0.16666667)
+  // match: HardSwishOf(x)
+  // result: HardSwish(x)
+  if (rw.begin(24)) {
+    const mulA = rw.input(root, 0);
+    const mulB = rw.input(root, 1);
+    for (const [hardSwishOf_mOut, mulRhs] of bothOrders(mulA, mulB)) {
+      const hardSwishOf_m = rw.def(hardSwishOf_mOut, "Mul");
+      if (hardSwishOf_mOut === undefined || hardSwishOf_m === undefined) {
+        rw.fail("hardSwishOf_m: not a Mul");
+        continue;
+      }
+      const hardSwishOf_mA = rw.input(hardSwishOf_m, 0);
+      const hardSwishOf_mB = rw.input(hardSwishOf_m, 1);
+      for (const [x, hardSwishOf_cOut] of bothOrders(hardSwishOf_mA, hardSwishOf_mB)) {
         if (x === undefined) {
           rw.fail("x: operand absent");
           continue;
         }
-        const c = rw.def(cOut, "Clip");
-        if (cOut === undefined || c === undefined) {
-          rw.fail("c: not a Clip");
+        const hardSwishOf_c = rw.def(hardSwishOf_cOut, "Clip");
+        if (hardSwishOf_cOut === undefined || hardSwishOf_c === undefined) {
+          rw.fail("hardSwishOf_c: not a Clip");
           continue;
         }
-        const aOut = rw.input(c, 0);
-        const cMin = rw.input(c, 1);
-        const cMax = rw.input(c, 2);
-        const a = rw.def(aOut, "Add");
-        if (aOut === undefined || a === undefined) {
-          rw.fail("a: not a Add");
+        const hardSwishOf_aOut = rw.input(hardSwishOf_c, 0);
+        const hardSwishOf_cMin = rw.input(hardSwishOf_c, 1);
+        const hardSwishOf_cMax = rw.input(hardSwishOf_c, 2);
+        const hardSwishOf_a = rw.def(hardSwishOf_aOut, "Add");
+        if (hardSwishOf_aOut === undefined || hardSwishOf_a === undefined) {
+          rw.fail("hardSwishOf_a: not a Add");
           continue;
         }
-        const aA = rw.input(a, 0);
-        const aB = rw.input(a, 1);
-        for (const [aLhs, aRhs] of bothOrders(aA, aB)) {
-          if (aLhs !== x) {
+        const hardSwishOf_aA = rw.input(hardSwishOf_a, 0);
+        const hardSwishOf_aB = rw.input(hardSwishOf_a, 1);
+        for (const [hardSwishOf_aLhs, hardSwishOf_aRhs] of bothOrders(hardSwishOf_aA, hardSwishOf_aB)) {
+          if (hardSwishOf_aLhs !== x) {
             rw.fail("x: not the same value as the first x");
             continue;
           }
-          const aRhsTensor = rw.constant(aRhs);
-          if (!G.allClose(aRhsTensor, 3)) {
+          const hardSwishOf_aRhsTensor = rw.constant(hardSwishOf_aRhs);
+          if (!G.allClose(hardSwishOf_aRhsTensor, 3)) {
             rw.fail("3.0: not a constant equal to 3");
             continue;
           }
-          const cMinTensor = rw.constant(cMin);
-          if (!G.allClose(cMinTensor, 0)) {
+          const hardSwishOf_cMinTensor = rw.constant(hardSwishOf_cMin);
+          if (!G.allClose(hardSwishOf_cMinTensor, 0)) {
             rw.fail("0.0: not a constant equal to 0");
             continue;
           }
-          const cMaxTensor = rw.constant(cMax);
-          if (!G.allClose(cMaxTensor, 6)) {
+          const hardSwishOf_cMaxTensor = rw.constant(hardSwishOf_cMax);
+          if (!G.allClose(hardSwishOf_cMaxTensor, 6)) {
             rw.fail("6.0: not a constant equal to 6");
             continue;
           }
@@ -2975,15 +3160,15 @@ function matchMul(rw: Rewriter, root: Node): boolean {
             rw.fail("0.16666667: not a constant equal to 0.16666667");
             continue;
           }
-          if (!rw.hasOneUse(mOut)) {
+          if (!rw.hasOneUse(hardSwishOf_mOut)) {
             rw.fail("where hasOneUse(m)");
             continue;
           }
-          if (!rw.hasOneUse(cOut)) {
+          if (!rw.hasOneUse(hardSwishOf_cOut)) {
             rw.fail("where hasOneUse(c)");
             continue;
           }
-          if (!rw.hasOneUse(aOut)) {
+          if (!rw.hasOneUse(hardSwishOf_aOut)) {
             rw.fail("where hasOneUse(a)");
             continue;
           }
@@ -2994,45 +3179,46 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule HardSigmoidFromClipMul (rules/onnx.rules:236)
-  // match: Mul(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 0.16666667)
+  // rule HardSigmoidFromClip[Mul] (rules/onnx.rules:243)
+  // with ClipHardSigmoid = Mul(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 0.16666667)
+  // match: ClipHardSigmoid(x)
   // result: HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }
-  if (rw.begin(24)) {
+  if (rw.begin(26)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
-    for (const [cOut, mulRhs] of bothOrders(mulA, mulB)) {
-      const c = rw.def(cOut, "Clip");
-      if (cOut === undefined || c === undefined) {
-        rw.fail("c: not a Clip");
+    for (const [clipHardSigmoid_cOut, mulRhs] of bothOrders(mulA, mulB)) {
+      const clipHardSigmoid_c = rw.def(clipHardSigmoid_cOut, "Clip");
+      if (clipHardSigmoid_cOut === undefined || clipHardSigmoid_c === undefined) {
+        rw.fail("clipHardSigmoid_c: not a Clip");
         continue;
       }
-      const aOut = rw.input(c, 0);
-      const cMin = rw.input(c, 1);
-      const cMax = rw.input(c, 2);
-      const a = rw.def(aOut, "Add");
-      if (aOut === undefined || a === undefined) {
-        rw.fail("a: not a Add");
+      const clipHardSigmoid_aOut = rw.input(clipHardSigmoid_c, 0);
+      const clipHardSigmoid_cMin = rw.input(clipHardSigmoid_c, 1);
+      const clipHardSigmoid_cMax = rw.input(clipHardSigmoid_c, 2);
+      const clipHardSigmoid_a = rw.def(clipHardSigmoid_aOut, "Add");
+      if (clipHardSigmoid_aOut === undefined || clipHardSigmoid_a === undefined) {
+        rw.fail("clipHardSigmoid_a: not a Add");
         continue;
       }
-      const aA = rw.input(a, 0);
-      const aB = rw.input(a, 1);
-      for (const [x, aRhs] of bothOrders(aA, aB)) {
+      const clipHardSigmoid_aA = rw.input(clipHardSigmoid_a, 0);
+      const clipHardSigmoid_aB = rw.input(clipHardSigmoid_a, 1);
+      for (const [x, clipHardSigmoid_aRhs] of bothOrders(clipHardSigmoid_aA, clipHardSigmoid_aB)) {
         if (x === undefined) {
           rw.fail("x: operand absent");
           continue;
         }
-        const aRhsTensor = rw.constant(aRhs);
-        if (!G.allClose(aRhsTensor, 3)) {
+        const clipHardSigmoid_aRhsTensor = rw.constant(clipHardSigmoid_aRhs);
+        if (!G.allClose(clipHardSigmoid_aRhsTensor, 3)) {
           rw.fail("3.0: not a constant equal to 3");
           continue;
         }
-        const cMinTensor = rw.constant(cMin);
-        if (!G.allClose(cMinTensor, 0)) {
+        const clipHardSigmoid_cMinTensor = rw.constant(clipHardSigmoid_cMin);
+        if (!G.allClose(clipHardSigmoid_cMinTensor, 0)) {
           rw.fail("0.0: not a constant equal to 0");
           continue;
         }
-        const cMaxTensor = rw.constant(cMax);
-        if (!G.allClose(cMaxTensor, 6)) {
+        const clipHardSigmoid_cMaxTensor = rw.constant(clipHardSigmoid_cMax);
+        if (!G.allClose(clipHardSigmoid_cMaxTensor, 6)) {
           rw.fail("6.0: not a constant equal to 6");
           continue;
         }
@@ -3041,11 +3227,11 @@ function matchMul(rw: Rewriter, root: Node): boolean {
           rw.fail("0.16666667: not a constant equal to 0.16666667");
           continue;
         }
-        if (!rw.hasOneUse(cOut)) {
+        if (!rw.hasOneUse(clipHardSigmoid_cOut)) {
           rw.fail("where hasOneUse(c)");
           continue;
         }
-        if (!rw.hasOneUse(aOut)) {
+        if (!rw.hasOneUse(clipHardSigmoid_aOut)) {
           rw.fail("where hasOneUse(a)");
           continue;
         }
@@ -3172,10 +3358,10 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MulByOne (rules/onnx.rules:384)
+  // rule MulByOne (rules/onnx.rules:377)
   // match: Mul(x, one: const)
   // result: x
-  if (rw.begin(49)) {
+  if (rw.begin(51)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [x, one] of bothOrders(mulA, mulB)) {
@@ -3234,11 +3420,11 @@ function matchReduceMean(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Relu, in priority order. */
 function matchRelu(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[Relu,Relu] (rules/onnx.rules:274)
+  // rule FuseResidualActivationIntoConv[Relu,Relu] (rules/onnx.rules:267)
   // with act = Relu, name = Relu
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_Relu_Relu: if (rw.begin(29)) {
+  FuseResidualActivationIntoConv_Relu_Relu: if (rw.begin(31)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -3288,11 +3474,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[Relu,Relu] (rules/onnx.rules:265)
+  // rule FuseActivationIntoConv[Relu,Relu] (rules/onnx.rules:258)
   // with act = Relu, name = Relu
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_Relu_Relu: if (rw.begin(28)) {
+  FuseActivationIntoConv_Relu_Relu: if (rw.begin(30)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -3321,11 +3507,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Relu,Relu] (rules/onnx.rules:326)
+  // rule FuseActivationIntoGemm[Relu,Relu] (rules/onnx.rules:319)
   // with act = Relu, name = Relu
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Relu_Relu: if (rw.begin(41)) {
+  FuseActivationIntoGemm_Relu_Relu: if (rw.begin(43)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -3358,10 +3544,10 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Reshape, in priority order. */
 function matchReshape(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantReshape (rules/onnx.rules:465)
+  // rule FoldConstantReshape (rules/onnx.rules:458)
   // match: r: Reshape(c: const, s: const)
   // result: reshape(c, ints(s))
-  FoldConstantReshape: if (rw.begin(62)) {
+  FoldConstantReshape: if (rw.begin(64)) {
     const rOut = rw.output(root);
     const c = rw.input(root, 0);
     const s = rw.input(root, 1);
@@ -3383,10 +3569,10 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeReshapes (rules/onnx.rules:425)
+  // rule ComposeReshapes (rules/onnx.rules:418)
   // match: r: Reshape(inner: Reshape(x, _), s: const)
   // result: Reshape(x, s) { ...r }
-  ComposeReshapes: if (rw.begin(55)) {
+  ComposeReshapes: if (rw.begin(57)) {
     const rOut = rw.output(root);
     const innerOut = rw.input(root, 0);
     const s = rw.input(root, 1);
@@ -3417,10 +3603,10 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newReshape]);
   }
 
-  // rule DropNoOpReshape (rules/onnx.rules:431)
+  // rule DropNoOpReshape (rules/onnx.rules:424)
   // match: r: Reshape(x, _)
   // result: x
-  DropNoOpReshape: if (rw.begin(56)) {
+  DropNoOpReshape: if (rw.begin(58)) {
     const rOut = rw.output(root);
     const x = rw.input(root, 0);
     if (x === undefined) {
@@ -3438,11 +3624,11 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sigmoid, in priority order. */
 function matchSigmoid(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:274)
+  // rule FuseResidualActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:267)
   // with act = Sigmoid, name = Sigmoid
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(31)) {
+  FuseResidualActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(33)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -3492,11 +3678,11 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:265)
+  // rule FuseActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:258)
   // with act = Sigmoid, name = Sigmoid
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(30)) {
+  FuseActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(32)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -3525,11 +3711,11 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Sigmoid,Sigmoid] (rules/onnx.rules:326)
+  // rule FuseActivationIntoGemm[Sigmoid,Sigmoid] (rules/onnx.rules:319)
   // with act = Sigmoid, name = Sigmoid
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Sigmoid_Sigmoid: if (rw.begin(42)) {
+  FuseActivationIntoGemm_Sigmoid_Sigmoid: if (rw.begin(44)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -3562,10 +3748,10 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sqrt, in priority order. */
 function matchSqrt(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSqrt (rules/onnx.rules:459)
+  // rule FoldConstantSqrt (rules/onnx.rules:452)
   // match: Sqrt(c: const)
   // result: sqrt(c)
-  FoldConstantSqrt: if (rw.begin(61)) {
+  FoldConstantSqrt: if (rw.begin(63)) {
     const c = rw.input(root, 0);
     const cTensor = rw.constant(c);
     if (c === undefined || cTensor === undefined) {
@@ -3580,10 +3766,10 @@ function matchSqrt(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sub, in priority order. */
 function matchSub(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSub (rules/onnx.rules:446)
+  // rule FoldConstantSub (rules/onnx.rules:439)
   // match: Sub(a: const, b: const)
   // result: a - b
-  FoldConstantSub: if (rw.begin(58)) {
+  FoldConstantSub: if (rw.begin(60)) {
     const a = rw.input(root, 0);
     const b = rw.input(root, 1);
     const aTensor = rw.constant(a);
@@ -3695,10 +3881,10 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule SubZero (rules/onnx.rules:403)
+  // rule SubZero (rules/onnx.rules:396)
   // match: Sub(x, zero: const)
   // result: x
-  SubZero: if (rw.begin(52)) {
+  SubZero: if (rw.begin(54)) {
     const x = rw.input(root, 0);
     const zero = rw.input(root, 1);
     if (x === undefined) {
@@ -3725,11 +3911,11 @@ function matchSub(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Tanh, in priority order. */
 function matchTanh(rw: Rewriter, root: Node): boolean {
-  // rule FuseResidualActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:274)
+  // rule FuseResidualActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:267)
   // with act = Tanh, name = Tanh
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
-  FuseResidualActivationIntoConv_Tanh_Tanh: if (rw.begin(33)) {
+  FuseResidualActivationIntoConv_Tanh_Tanh: if (rw.begin(35)) {
     const sumOut = rw.input(root, 0);
     const sum = rw.def(sumOut, "Add");
     if (sumOut === undefined || sum === undefined) {
@@ -3779,11 +3965,11 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FuseActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:265)
+  // rule FuseActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:258)
   // with act = Tanh, name = Tanh
   // match: act(conv: Conv(x, W, b?))
   // result: FusedConv(x, W, b) { ...conv, activation: name }
-  FuseActivationIntoConv_Tanh_Tanh: if (rw.begin(32)) {
+  FuseActivationIntoConv_Tanh_Tanh: if (rw.begin(34)) {
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -3812,11 +3998,11 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Tanh,Tanh] (rules/onnx.rules:326)
+  // rule FuseActivationIntoGemm[Tanh,Tanh] (rules/onnx.rules:319)
   // with act = Tanh, name = Tanh
   // match: act(gemm: Gemm(a, b, c?))
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Tanh_Tanh: if (rw.begin(43)) {
+  FuseActivationIntoGemm_Tanh_Tanh: if (rw.begin(45)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -3849,10 +4035,10 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Transpose, in priority order. */
 function matchTranspose(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantTranspose (rules/onnx.rules:470)
+  // rule FoldConstantTranspose (rules/onnx.rules:463)
   // match: Transpose(c: const) { perm: p }
   // result: transpose(c, p)
-  FoldConstantTranspose: if (rw.begin(63)) {
+  FoldConstantTranspose: if (rw.begin(65)) {
     const p = rw.attrInts(root, "perm", []);
     if (p === undefined) {
       rw.fail("Transpose has no perm");
@@ -3872,10 +4058,10 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeTransposes (rules/onnx.rules:411)
+  // rule ComposeTransposes (rules/onnx.rules:404)
   // match: Transpose(t: Transpose(x) { perm: p }) { perm: q }
   // result: Transpose(x) { perm: composePerm(p, q) }
-  ComposeTransposes: if (rw.begin(53)) {
+  ComposeTransposes: if (rw.begin(55)) {
     const q = rw.attrInts(root, "perm", []);
     if (q === undefined) {
       rw.fail("Transpose has no perm");
@@ -3913,10 +4099,10 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newTranspose]);
   }
 
-  // rule DropIdentityTranspose (rules/onnx.rules:417)
+  // rule DropIdentityTranspose (rules/onnx.rules:410)
   // match: Transpose(x) { perm: p }
   // result: x
-  DropIdentityTranspose: if (rw.begin(54)) {
+  DropIdentityTranspose: if (rw.begin(56)) {
     const p = rw.attrInts(root, "perm", []);
     if (p === undefined) {
       rw.fail("Transpose has no perm");

@@ -90,8 +90,29 @@ class RulesParser extends CstParser {
         { ALT: () => this.SUBRULE(this.externDecl) },
         { ALT: () => this.SUBRULE(this.ruleDecl) },
         { ALT: () => this.SUBRULE(this.familyDecl) },
+        { ALT: () => this.SUBRULE(this.patternDecl) },
       ]),
     );
+  });
+
+  /** `pattern Name(x, …) = <alternative> | <alternative> …`, each alternative an op pattern with an optional `where`. */
+  patternDecl = this.RULE("patternDecl", () => {
+    this.CONSUME(T.Pattern);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.CONSUME2(T.Identifier, { LABEL: "param" }) });
+    this.CONSUME(T.RParen);
+    this.CONSUME(T.Equals);
+    this.OPTION(() => this.CONSUME(T.Pipe));
+    this.AT_LEAST_ONE_SEP({ SEP: T.Pipe, DEF: () => this.SUBRULE(this.alternative) });
+  });
+
+  alternative = this.RULE("alternative", () => {
+    this.SUBRULE(this.pattern);
+    this.OPTION(() => {
+      this.CONSUME(T.Where);
+      this.SUBRULE(this.expression, { LABEL: "condition" });
+    });
   });
 
   importDecl = this.RULE("importDecl", () => {

@@ -31,6 +31,7 @@ export const Extern = keyword("extern");
 export const Pred = keyword("pred");
 export const From = keyword("from");
 export const Rule = keyword("rule");
+export const Pattern = keyword("pattern");
 export const Priority = keyword("priority");
 export const Where = keyword("where");
 export const Let = keyword("let");
@@ -56,6 +57,7 @@ export const Ellipsis = punct("Ellipsis", "...");
 export const Coalesce = punct("Coalesce", "??");
 export const AndAnd = punct("AndAnd", "&&");
 export const OrOr = punct("OrOr", "||");
+export const Pipe = punct("Pipe", "|");
 export const EqEq = punct("EqEq", "==");
 export const NotEq = punct("NotEq", "!=");
 export const LessEq = punct("LessEq", "<=");
@@ -97,6 +99,7 @@ export const allTokens: TokenType[] = [
   Pred,
   From,
   Rule,
+  Pattern,
   Priority,
   Where,
   Let,
@@ -113,6 +116,7 @@ export const allTokens: TokenType[] = [
   Coalesce,
   AndAnd,
   OrOr,
+  Pipe,
   EqEq,
   NotEq,
   LessEq,

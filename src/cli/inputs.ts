@@ -5,7 +5,7 @@
 import type { Graph, Tensor, Value } from "../index.js";
 import { ModelFileError } from "../onnx/meta.js";
 import { lookupOp } from "../runtime/registry.js";
-import { allocData, tensor } from "../runtime/tensor.js";
+import { allocData, isFloat, storeNumber, tensor } from "../runtime/tensor.js";
 import { UsageError } from "./model-errors.js";
 
 /** Splits `NAME=VALUE` (the last `=`), or reports which option was malformed. */
@@ -56,10 +56,9 @@ export function randomTensor(input: Value, dims: Map<string, number>, seed: numb
     s ^= s >>> 17;
     s ^= s << 5;
     const u = (s >>> 0) / 0x100000000;
-    if (data instanceof Float32Array) data[i] = u * 2 - 1;
-    else if (data instanceof BigInt64Array) data[i] = BigInt(Math.floor(u * 10));
-    else if (data instanceof Uint8Array) data[i] = u < 0.5 ? 0 : 1;
-    else data[i] = Math.floor(u * 10);
+    if (isFloat(dtype)) storeNumber(dtype, data, i, u * 2 - 1);
+    else if (dtype === "bool") data[i] = u < 0.5 ? 0 : 1;
+    else storeNumber(dtype, data, i, Math.floor(u * 10));
   }
   return tensor(dtype, shape, data);
 }

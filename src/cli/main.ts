@@ -13,6 +13,7 @@ const COMMANDS: Record<string, string> = {
   optimize: "apply fusion rules to a model and write the fused model",
   run: "execute a model and write its outputs as .npy files",
   inspect: "print a model's inputs, outputs, opsets and op histogram",
+  report: "apply fusion rules to a model and write an HTML report of what fused",
 };
 
 const program = new Command();

@@ -1,10 +1,11 @@
 /**
- * The front end's entry point: load the rules files and their imports, parse them, resolve the
- * program, run the semantic checks — in that order. Semantic checks run only when every file
+ * The front end's entry point: load the rules files and their imports, parse them, expand rule
+ * families and named patterns, resolve the program, run the semantic checks — in that order. Semantic checks run only when every file
  * parsed cleanly, so that a syntax error is not echoed by follow-on errors.
  */
 import { runChecks } from "./checks/index.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { expand } from "./expand.js";
 import { loadRules, type SourceInput } from "./load.js";
 import { buildProgram, type Program } from "./program.js";
 
@@ -21,8 +22,10 @@ export interface AnalysisResult {
 
 export function analyze(inputs: readonly SourceInput[]): AnalysisResult {
   const loaded = loadRules(inputs);
+  const expanded = expand(loaded.files);
   const program = buildProgram(loaded.files, loaded.roots);
-  const syntaxFailed = hasErrors(loaded.diagnostics.filter((d) => stopsChecks.has(d.code)));
-  const diagnostics = syntaxFailed ? loaded.diagnostics : [...loaded.diagnostics, ...runChecks(program)];
+  const found = [...loaded.diagnostics, ...expanded];
+  const syntaxFailed = hasErrors(found.filter((d) => stopsChecks.has(d.code)));
+  const diagnostics = syntaxFailed ? found : [...found, ...runChecks(program)];
   return { program, diagnostics: sortDiagnostics(diagnostics) };
 }

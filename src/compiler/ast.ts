@@ -26,9 +26,47 @@ export interface RulesFile {
   imports: Import[];
   dialects: Dialect[];
   externs: ExternPred[];
-  /** Rules in source order, rule families already expanded (see `Rule.family`). */
+  /** Rules and rule families as written, in source order (the parser's output). */
+  declared: (Rule | FamilyDecl)[];
+  /** Named patterns (`pattern Name(x) = A | B`). */
+  patterns: PatternDecl[];
+  /**
+   * Rules in source order, with rule families and uses of named patterns expanded (expand.ts;
+   * see `Rule.family`). Empty until expansion has run.
+   */
   rules: Rule[];
   span: Span;
+}
+
+/** A value a family loop variable stands for. */
+export type FamilyValue = { kind: "op"; ref: OpRef; text: string } | { kind: "literal"; literal: Literal; text: string };
+
+/** `for (act, name) in [(Relu, "RELU"), …] { rule … }`, before expansion. */
+export interface FamilyDecl {
+  kind: "Family";
+  variables: Ident[];
+  iterations: { span: Span; values: FamilyValue[] }[];
+  rules: Rule[];
+  span: Span;
+}
+
+/** `pattern HardSigmoidOf(x) = A where … | B | C`: a sub-pattern with alternatives, usable in rules like an op. */
+export interface PatternDecl {
+  kind: "PatternDecl";
+  name: Ident;
+  /** The operands a use passes in, in order. */
+  params: Ident[];
+  alternatives: Alternative[];
+  doc?: string;
+  span: Span;
+}
+
+export interface Alternative {
+  pattern: OpPattern;
+  where?: Expr;
+  span: Span;
+  /** Source text of the alternative's pattern, for generated comments. */
+  text: string;
 }
 
 export interface Import {
@@ -112,7 +150,10 @@ export interface Rule {
   where?: Expr;
   lets: Let[];
   result: ResultExpr;
-  /** When expanded from `for … in …`: the family's name and this member's substitutions. */
+  /**
+   * When expanded from `for … in …` or from uses of named patterns: the rule's name as written
+   * and this member's substitutions (loop variables, and each named pattern's alternative).
+   */
   family?: { name: string; bindings: Record<string, string> };
   span: Span;
   /** Source text of the pattern and of the result, for generated comments. */

@@ -1,7 +1,8 @@
 /**
  * Parses one `.rules` source into its AST: runs the lexer and parser of grammar/, turns lexer
- * and parser errors into "syntax" diagnostics, converts the CST into AST nodes with spans,
- * attaches `///` doc comments and expands rule families (`for … in […] { rule … }`).
+ * and parser errors into "syntax" diagnostics, converts the CST into AST nodes with spans and
+ * attaches `///` doc comments. Rule families and named patterns are kept as declared;
+ * expand.ts expands them.
  */
 import type { CstElement, CstNode, ILexingError, IRecognitionException, IToken } from "chevrotain";
 import { parseSyntax } from "../../grammar/parser.js";
@@ -13,6 +14,8 @@ import type {
   Dialect,
   Expr,
   ExternPred,
+  FamilyDecl,
+  FamilyValue,
   Ident,
   Import,
   Let,
@@ -23,6 +26,7 @@ import type {
   OperandDecl,
   ParamType,
   Pattern,
+  PatternDecl,
   Position,
   ResultExpr,
   ResultOp,
@@ -73,8 +77,6 @@ type Children = Record<string, CstElement[]>;
 
 const openerOf: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
 
-/** A value a family loop variable stands for. */
-type FamilyValue = { kind: "op"; ref: OpRef; text: string } | { kind: "literal"; literal: Literal; text: string };
 
 class Converter {
   readonly diagnostics: Diagnostic[] = [];
@@ -222,6 +224,8 @@ class Converter {
       imports: [],
       dialects: [],
       externs: [],
+      declared: [],
+      patterns: [],
       rules: [],
       span: this.spanAt(0, this.source.length),
     };
@@ -253,10 +257,13 @@ class Converter {
         file.externs.push(this.externDecl(node));
         break;
       case "ruleDecl":
-        file.rules.push(this.ruleDecl(node));
+        file.declared.push(this.ruleDecl(node));
         break;
       case "familyDecl":
-        file.rules.push(...this.familyDecl(node));
+        file.declared.push(this.familyDecl(node));
+        break;
+      case "patternDecl":
+        file.patterns.push(this.patternDecl(node));
         break;
     }
   }
@@ -636,27 +643,49 @@ class Converter {
 
   // ── rule families ───────────────────────────────────────────────────────────────────────
 
-  private familyDecl(node: CstNode): Rule[] {
+  private familyDecl(node: CstNode): FamilyDecl {
     const c = node.children;
     const span = this.nodeSpan(node);
-    const variables = this.tokensOf(c, "variable").map((t) => this.ident(t, span));
     const familyDoc = this.docBefore(span.start.offset);
-    const iterations = this.nodesOf(c, "familyItem").map((item) => ({
-      span: this.nodeSpan(item),
-      values: this.nodesOf(item.children, "familyValue").map((value) => this.familyValue(value)),
-    }));
-    const rules = this.nodesOf(c, "ruleDecl").map((rule) => this.ruleDecl(rule, familyDoc));
-    const expanded: Rule[] = [];
-    for (const iteration of iterations) {
-      if (iteration.values.length !== variables.length) {
-        const message = `this iteration has ${iteration.values.length} value(s) but the loop has ${variables.length} variable(s)`;
-        this.diagnostics.push(error("family", message, iteration.span));
-        continue;
+    return {
+      kind: "Family",
+      variables: this.tokensOf(c, "variable").map((t) => this.ident(t, span)),
+      iterations: this.nodesOf(c, "familyItem").map((item) => ({
+        span: this.nodeSpan(item),
+        values: this.nodesOf(item.children, "familyValue").map((value) => this.familyValue(value)),
+      })),
+      rules: this.nodesOf(c, "ruleDecl").map((rule) => this.ruleDecl(rule, familyDoc)),
+      span,
+    };
+  }
+
+  // ── named patterns ──────────────────────────────────────────────────────────────────────
+
+  private patternDecl(node: CstNode): PatternDecl {
+    const c = node.children;
+    const span = this.nodeSpan(node);
+    const alternatives = this.nodesOf(c, "alternative").map((alt) => {
+      const altSpan = this.nodeSpan(alt);
+      const patternNode = this.node(alt.children, "pattern");
+      const pattern = patternNode ? this.pattern(patternNode) : undefined;
+      const conditionNode = this.node(alt.children, "condition");
+      let root: OpPattern;
+      if (pattern?.kind === "OpPattern") root = pattern;
+      else {
+        const patternSpan = pattern?.span ?? altSpan;
+        if (pattern && !(pattern.kind === "VarPattern" && pattern.name.name === "")) this.report("an alternative of a named pattern must be an op, like 'Mul(x, y)'", patternSpan);
+        root = { kind: "OpPattern", op: { name: "", span: patternSpan }, operands: [], attrs: [], span: patternSpan };
       }
-      const bindings = new Map(variables.map((v, i) => [v.name, iteration.values[i]!]));
-      for (const rule of rules) expanded.push(new FamilySubstitution(bindings, (m, s) => this.diagnostics.push(error("family", m, s))).rule(rule));
-    }
-    return expanded;
+      return { pattern: root, where: conditionNode ? (this.expression(conditionNode, "expr") as Expr) : undefined, span: altSpan, text: this.text(root.span) };
+    });
+    return {
+      kind: "PatternDecl",
+      name: this.ident(this.token(c, "Identifier"), span),
+      params: this.tokensOf(c, "param").map((t) => this.ident(t, span)),
+      alternatives,
+      doc: this.docBefore(span.start.offset),
+      span,
+    };
   }
 
   private familyValue(node: CstNode): FamilyValue {
@@ -674,114 +703,5 @@ class Converter {
     const string = this.token(c, "StringLiteral");
     if (string) return { kind: "literal", literal: { kind: "String", value: this.stringValue(string), span }, text: this.stringValue(string) };
     return { kind: "literal", literal: { kind: "Bool", value: this.token(c, "True") !== undefined, span }, text };
-  }
-}
-
-/** Replaces a family's loop variables in one rule by one iteration's values. */
-class FamilySubstitution {
-  constructor(
-    private readonly values: Map<string, FamilyValue>,
-    private readonly report: (message: string, span: Span) => void,
-  ) {}
-
-  rule(rule: Rule): Rule {
-    const bindings: Record<string, string> = {};
-    for (const [name, value] of this.values) bindings[name] = value.text;
-    // Every use of a loop variable becomes its value, so a let of the same name would be
-    // silently ignored.
-    for (const l of rule.lets) if (this.values.has(l.name.name)) this.rebound(l.name, "a let");
-    return {
-      ...rule,
-      name: `${rule.name}[${[...this.values.values()].map((v) => v.text).join(",")}]`,
-      pattern: this.opPattern(rule.pattern),
-      where: rule.where && this.expr(rule.where),
-      lets: rule.lets.map((l) => ({ ...l, value: this.expr(l.value) })),
-      result: this.result(rule.result),
-      family: { name: rule.name, bindings },
-    };
-  }
-
-  private opRef(ref: OpRef): OpRef {
-    const value = ref.dialect === undefined ? this.values.get(ref.name) : undefined;
-    if (!value) return ref;
-    if (value.kind === "op") return { ...value.ref, span: ref.span };
-    this.report(`the loop variable '${ref.name}' stands for the literal ${value.text}, not for an op`, ref.span);
-    return ref;
-  }
-
-  private opPattern(pattern: OpPattern): OpPattern {
-    if (pattern.binding && this.values.has(pattern.binding.name)) this.rebound(pattern.binding, "a node binding");
-    return {
-      ...pattern,
-      op: this.opRef(pattern.op),
-      operands: pattern.operands.map((p) => this.pattern(p)),
-      attrs: pattern.attrs.map((a) => (a.value.kind === "Ident" ? { ...a, value: this.literalFor(a.value) ?? a.value } : a)),
-    };
-  }
-
-  private pattern(pattern: Pattern): Pattern {
-    if (pattern.kind === "OpPattern") return this.opPattern(pattern);
-    if (pattern.kind !== "VarPattern") return pattern;
-    const literal = this.literalFor(pattern.name);
-    if (!literal) return pattern;
-    // `c: const` or `b?` binds a variable; as a leaf the loop variable would be its literal.
-    if (pattern.constant || pattern.optional) {
-      this.rebound(pattern.name, pattern.constant ? "a constant (': const')" : "an optional operand ('?')");
-      return pattern;
-    }
-    if (literal.kind !== "Number") {
-      const value = this.values.get(pattern.name.name);
-      const what = value?.kind === "op" ? `the op ${value.ref.name}` : `a ${literal.kind.toLowerCase()}`;
-      this.report(`the loop variable '${pattern.name.name}' stands for ${what}; only numbers can be pattern leaves`, pattern.span);
-      return pattern;
-    }
-    return { kind: "LiteralPattern", value: literal.value, span: pattern.span };
-  }
-
-  private rebound(name: Ident, as: string): void {
-    const value = this.values.get(name.name)!;
-    this.report(`'${name.name}' is a loop variable of the family (here ${value.text}); it cannot also be bound as ${as}: rename one of them`, name.span);
-  }
-
-  /** The literal a loop variable used as a value stands for (an op name becomes its string). */
-  private literalFor(ident: Ident): Literal | undefined {
-    const value = this.values.get(ident.name);
-    if (!value) return undefined;
-    if (value.kind === "op") return { kind: "String", value: value.ref.name, span: ident.span };
-    return { ...value.literal, span: ident.span };
-  }
-
-  private result(result: ResultExpr): ResultExpr {
-    if (result.kind !== "ResultOp") return this.expr(result);
-    return {
-      ...result,
-      op: this.opRef(result.op),
-      operands: result.operands.map((o) => this.result(o) as ResultOp | Expr),
-      attrs: result.attrs.map((a) => ({ ...a, value: a.value && this.expr(a.value) })),
-    };
-  }
-
-  private expr(expr: Expr): Expr {
-    switch (expr.kind) {
-      case "Ident":
-        return this.literalFor(expr) ?? expr;
-      case "ListExpr":
-        return { ...expr, items: expr.items.map((i) => this.expr(i)) };
-      case "Unary":
-        return { ...expr, operand: this.expr(expr.operand) };
-      case "Binary":
-        return { ...expr, left: this.expr(expr.left), right: this.expr(expr.right) };
-      case "Along":
-        return { ...expr, operand: this.expr(expr.operand) };
-      case "Index":
-        return { ...expr, target: this.expr(expr.target), index: this.expr(expr.index) };
-      case "Call": {
-        const value = this.values.get(expr.callee.name);
-        const callee = value?.kind === "op" ? { ...expr.callee, name: value.ref.name } : expr.callee;
-        return { ...expr, callee, args: expr.args.map((a) => this.expr(a)) };
-      }
-      default:
-        return expr;
-    }
   }
 }

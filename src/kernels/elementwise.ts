@@ -6,13 +6,13 @@
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
-import type { DType, Tensor } from "../runtime/tensor.js";
+import { convertInto, FLOAT_DTYPES, isBigInt, NUMERIC_DTYPES, roundToHalf, type DType, type Tensor } from "../runtime/tensor.js";
 import { applyActivation, mapActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { attrFloat, attrString, broadcastShapes, checkDType, hasAttr, need, outputUninit } from "./util.js";
 
 type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
 
-const NUMERIC: readonly DType[] = ["float32", "int32", "int64"];
+const NUMERIC = NUMERIC_DTYPES;
 
 // ── binary ────────────────────────────────────────────────────────────────────────────────
 
@@ -37,13 +37,25 @@ function binaryInfer(inputs: readonly (ValueInfo | undefined)[], names: readonly
  * operand against the same vector. Each run is one tight loop with the op chosen outside it.
  */
 function binary(op: BinaryOp, a: Tensor, b: Tensor, act: Activation = NO_ACTIVATION): Tensor {
+  const out = binaryUnrounded(op, a, b, act);
+  return a.dtype === "float16" ? roundedToHalf(out) : out;
+}
+
+/** float16 is held as float32: results are rounded back to half precision. */
+export function roundedToHalf(t: Tensor): Tensor {
+  const d = t.data as Float32Array;
+  for (let i = 0; i < d.length; i++) d[i] = roundToHalf(d[i]!);
+  return t;
+}
+
+function binaryUnrounded(op: BinaryOp, a: Tensor, b: Tensor, act: Activation): Tensor {
   if (a.dtype !== b.dtype) throw new OpError(`inputs have different dtypes: ${a.dtype} and ${b.dtype}`);
   const shape = broadcastShapes([a.shape, b.shape], ["A", "B"]) as number[];
   const out = outputUninit(a.dtype, shape);
   if (out.data.length === 0) return out;
   const { dims, aStrides, bStrides } = collapseBroadcast(a.shape, b.shape, shape);
   const rank = dims.length;
-  const run = a.data instanceof Float32Array ? floatRun : a.data instanceof BigInt64Array ? bigintRun : int32Run;
+  const run = a.data instanceof Float32Array || a.data instanceof Float64Array ? floatRun : isBigInt(a.data) ? bigintRun : int32Run;
   const inner = rank === 0 ? 1 : dims[rank - 1]!;
   const aInner = rank === 0 ? 0 : aStrides[rank - 1]!;
   const bInner = rank === 0 ? 0 : bStrides[rank - 1]!;
@@ -300,9 +312,7 @@ registerOp({
 /** The exponent of Pow may have another numeric type than the base. */
 function castNumbers(t: Tensor, dtype: DType): Tensor {
   const out = outputUninit(dtype, t.shape);
-  const src = t.data as ArrayLike<number | bigint>;
-  if (out.data instanceof BigInt64Array) for (let i = 0; i < src.length; i++) out.data[i] = BigInt(Math.trunc(Number(src[i])));
-  else for (let i = 0; i < src.length; i++) out.data[i] = Number(src[i]);
+  convertInto(t.data, dtype, out.data);
   return out;
 }
 
@@ -330,25 +340,26 @@ registerVariadic("Min", "min");
 
 function unaryInfer(inputs: readonly (ValueInfo | undefined)[], name = "X"): OutputInfo[] {
   const x = need(inputs, 0, name);
-  checkDType(x.dtype, ["float32"], name);
+  checkDType(x.dtype, FLOAT_DTYPES, name);
   return [{ dtype: x.dtype, shape: x.shape }];
 }
 
 /** act(x) into a new tensor, in one pass over memory. */
 function activate(x: Tensor, act: Activation, name = "X"): Tensor {
-  if (!(x.data instanceof Float32Array)) throw new OpError(`input ${name} has dtype ${x.dtype}, expected float32`);
-  const out = outputUninit("float32", x.shape);
-  mapActivation(act, x.data, out.data as Float32Array, 0, out.data.length);
-  return out;
+  checkDType(x.dtype, FLOAT_DTYPES, name);
+  const out = outputUninit(x.dtype, x.shape);
+  // The activation loops only index their arrays: float64 runs through them as well.
+  mapActivation(act, x.data as Float32Array, out.data as Float32Array, 0, out.data.length);
+  return x.dtype === "float16" ? roundedToHalf(out) : out;
 }
 
 function mapFloat(x: Tensor, f: (v: number) => number, name = "X"): Tensor {
-  if (!(x.data instanceof Float32Array)) throw new OpError(`input ${name} has dtype ${x.dtype}, expected float32`);
-  const out = outputUninit("float32", x.shape);
+  checkDType(x.dtype, FLOAT_DTYPES, name);
+  const out = outputUninit(x.dtype, x.shape);
   const o = out.data as Float32Array;
-  const d = x.data;
+  const d = x.data as Float32Array;
   for (let i = 0; i < d.length; i++) o[i] = f(d[i]!);
-  return out;
+  return x.dtype === "float16" ? roundedToHalf(out) : out;
 }
 
 function registerActivation(op: string, domain: string, act: (attrs: Attrs) => Activation, inputName = "X"): void {

@@ -90,10 +90,15 @@ const STAGING = CHUNK_RESIDUAL + MC * CW;
  * Untouched pages cost no RSS; larger offset matrices are gathered by JavaScript in place.
  */
 const STAGING_FLOATS = 1 << 22;
+/** The tensor arena after the staging area (arena.ts): 192 Mi floats, 768 MiB of address space. */
+const ARENA = STAGING + STAGING_FLOATS;
+const ARENA_FLOATS = 192 << 20;
 
-const simd = createSimdKernels((STAGING + STAGING_FLOATS) * 4);
-const work = simd ? new Float32Array(simd.memory.buffer, 0, STAGING + STAGING_FLOATS) : new Float32Array(STAGING);
+const simd = createSimdKernels((ARENA + ARENA_FLOATS) * 4);
+/** The whole module memory as floats (the arena included), or the workspace alone without SIMD. */
+const work = simd ? new Float32Array(simd.memory.buffer) : new Float32Array(STAGING);
 const workInt = new Int32Array(work.buffer, 0, STAGING);
+const memoryBuffer: ArrayBufferLike | undefined = simd?.memory.buffer;
 
 /** The SIMD module while it is in use; undefined runs the JavaScript kernel and packers. */
 let active: SimdKernels | undefined = simd;
@@ -126,6 +131,11 @@ export function simdScratch(): SimdScratch | undefined {
   return active ? { kernels: active, floats: work, start: STAGING, size: STAGING_FLOATS } : undefined;
 }
 
+/** The module memory's region reserved for the tensor arena (floats [start, start + size)), or undefined without SIMD. */
+export function simdArenaRegion(): { floats: Float32Array; start: number; size: number } | undefined {
+  return simd ? { floats: work, start: ARENA, size: ARENA_FLOATS } : undefined;
+}
+
 /**
  * C[M×N] (row-major at `cOffset`, row stride `ldc`) = (accumulate ? C : 0) + A[M×K]·B[K×N], then
  * the epilogue. A is a strided view (transposes need no copy); B a strided view or offset matrix.
@@ -153,7 +163,7 @@ export function sgemm(
   }
   const kernels = active;
   // With SIMD, a B whose rows are contiguous is packed like an offset matrix: staged and gathered by the module.
-  const stageable = kernels && !("rowOffsets" in b) && b.colStride === 1 && (K - 1) * b.rowStride + N <= STAGING_FLOATS;
+  const stageable = kernels && !("rowOffsets" in b) && b.colStride === 1 && (b.data.buffer === memoryBuffer || (K - 1) * b.rowStride + N <= STAGING_FLOATS);
   const bMatrix = stageable ? rowMajorAsOffsets(b, K, N) : b;
   const packB = "rowOffsets" in bMatrix ? offsetMatrixPacker(bMatrix, kernels) : (p0: number, kc: number, j0: number, nc: number) => packMatrixB(bMatrix, p0, kc, j0, nc);
   // Equal depth blocks, so that a K a little over KC does not leave a thin last block.
@@ -162,6 +172,9 @@ export function sgemm(
   // One A block (a convolution's weights, typically) is packed once, not once per B block.
   const singleABlock = M <= MC && K <= kStep;
   if (singleABlock) packA(a, 0, M, 0, K);
+  // C in the arena (arena.ts): full chunks are multiplied straight into it and finished in place.
+  const direct = kernels !== undefined && c.buffer === memoryBuffer && finishesInPlace(epilogue, ldc);
+  const cBase = direct ? (c.byteOffset >> 2) + cOffset : 0;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += kStep) {
@@ -175,12 +188,50 @@ export function sgemm(
         const panelsM = Math.ceil(mc / MR);
         for (let jw = 0; jw < nc; jw += CW) {
           const cw = Math.min(CW, nc - jw);
-          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, 4 * A_BLOCK, 4 * (B_BLOCK + jw * kc), 4 * C_CHUNK, 4 * CW);
+          if (direct && mc % MR === 0 && cw % NR === 0) {
+            const at = cBase + ic * ldc + jc + jw;
+            kernels.multiplyBlock(panelsM, cw / NR, kc, 4 * A_BLOCK, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
+            if (last && epilogue) finishInPlace(kernels, c, at, mc, cw, ldc, ic, jc + jw, epilogue);
+            continue;
+          }
+          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, 4 * A_BLOCK, 4 * (B_BLOCK + jw * kc), 4 * C_CHUNK, 4 * CW, 0);
           else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + jw * kc, C_CHUNK, CW);
           storeChunk(mc, cw, c, cOffset, ldc, ic, jc + jw, add, last ? epilogue : undefined);
         }
       }
     }
+  }
+}
+
+/**
+ * Whether the SIMD epilogue can finish a chunk of C where it lies: a bias, if any, per row, and a
+ * residual, if any, in the arena with C's row stride (finishRows walks both with one stride).
+ */
+function finishesInPlace(e: GemmEpilogue | undefined, ldc: number): boolean {
+  if (!e) return true;
+  if (e.bias && !e.biasPerRow) return false;
+  return !e.residual || (e.residual.buffer === memoryBuffer && (e.ldr ?? ldc) === ldc);
+}
+
+/** The epilogue on rows [i0, i0+mc) × columns [j0, j0+cw) of C, which start at float `at` of the memory. */
+function finishInPlace(kernels: SimdKernels, c: Float32Array, at: number, mc: number, cw: number, ldc: number, i0: number, j0: number, e: GemmEpilogue): void {
+  const act = e.activation;
+  const code = act ? simdActivationCode(act.kind) : 0;
+  const bias = e.bias;
+  const residual = e.residual;
+  if (bias || residual || code !== 0) {
+    if (bias) {
+      const from = (e.biasOffset ?? 0) + i0;
+      work.set(bias.subarray(from, from + mc), CHUNK_BIAS);
+    } else work.fill(0, CHUNK_BIAS, CHUNK_BIAS + mc);
+    work[CHUNK_PARAMS] = act?.a ?? 0;
+    work[CHUNK_PARAMS + 1] = act?.b ?? 0;
+    const residualAt = residual ? 4 * ((residual.byteOffset >> 2) + (e.residualOffset ?? 0) + i0 * ldc + j0) : 0;
+    kernels.finishRows(4 * at, mc, cw / 4, 4 * ldc, 4 * CHUNK_BIAS, residualAt, code ?? 0, 4 * CHUNK_PARAMS);
+  }
+  if (code === undefined) {
+    const d0 = at - (c.byteOffset >> 2);
+    for (let i = 0; i < mc; i++) applyActivation(act!, c, d0 + i * ldc, d0 + i * ldc + cw);
   }
 }
 
@@ -256,11 +307,13 @@ function offsetMatrixPacker(b: OffsetMatrix, kernels: SimdKernels | undefined): 
   const lo = b.offset + rowLo + colLo;
   const hi = b.offset + rowHi + colHi + 1;
   if (lo < 0 || hi > b.data.length) throw new RangeError(`offset matrix reads [${lo}, ${hi}) of ${b.data.length} floats`);
-  const staged = kernels !== undefined && hi - lo <= STAGING_FLOATS;
-  if (staged) work.set(b.data.subarray(lo, hi), STAGING);
+  // Data in the arena is gathered where it lies; other data is staged when it fits.
+  const resident = kernels !== undefined && b.data.buffer === memoryBuffer;
+  const staged = resident || (kernels !== undefined && hi - lo <= STAGING_FLOATS);
+  if (staged && !resident) work.set(b.data.subarray(lo, hi), STAGING);
   // Element (p, j) is src[base + rowOffsets[p] + colOffsets[j]].
   const src = staged ? work : b.data;
-  const base = staged ? STAGING + b.offset - lo : b.offset;
+  const base = resident ? (b.data.byteOffset >> 2) + b.offset : staged ? STAGING + b.offset - lo : b.offset;
   const rows = workInt;
   return (p0, kc, j0, nc) => {
     for (let p = 0; p < kc; p++) rows[ROW_OFFSETS + p] = base + rowOffsets[p0 + p]!;

@@ -9,6 +9,7 @@ import "./gemm.js";
 import "./norm.js";
 import "./pool.js";
 import "./resize.js";
+import "./rnn.js";
 import "./shape.js";
 import "./tfl-conv.js";
 

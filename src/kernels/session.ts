@@ -12,7 +12,8 @@
  */
 import type { Graph, Node, Value } from "../runtime/graph.js";
 import { lookupOp, OpError, opKey, type OpDef, type ValueInfo } from "../runtime/registry.js";
-import { allocData, numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
+import { allocData, DTYPES, numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
+import { arenaRelease, arenaTake, inArena } from "./arena.js";
 import { formatShape, withBufferSource, type BufferSource } from "./util.js";
 
 export interface PrepareOptions {
@@ -94,21 +95,33 @@ function runPlan(graph: Graph, plan: Plan, inputs: Readonly<Record<string, Tenso
   for (const v of graph.inputs) live.set(v, checkedInput(v, inputs[v.name]));
   const pool = plan.pool;
   const keep = new Set<Value>(graph.outputs);
-  withBufferSource(pool, () => {
-    for (const step of plan.steps) {
-      runStep(step, live, validate, pool);
-      for (const v of step.release) {
-        if (keep.has(v) || v.isConstant) continue;
-        const t = live.get(v);
-        live.delete(v);
-        if (t && v.producer) pool.release(t.data);
+  try {
+    withBufferSource(pool, () => {
+      for (const step of plan.steps) {
+        runStep(step, live, validate, pool);
+        for (const v of step.release) {
+          if (keep.has(v) || v.isConstant) continue;
+          const t = live.get(v);
+          live.delete(v);
+          if (t && v.producer) pool.release(t.data);
+        }
       }
-    }
-  });
+    });
+  } catch (e) {
+    // Arena buffers still held go back (ordinary arrays are left to the garbage collector).
+    for (const [v, t] of live) if (v.producer && inArena(t.data)) pool.release(t.data);
+    throw e;
+  }
   const result: Record<string, Tensor> = {};
   for (const v of graph.outputs) {
     const t = live.get(v);
     if (!t) throw new OpError(`graph output "${v.name}" was not computed`);
+    if (inArena(t.data)) {
+      // Outputs leave the arena: the caller owns a copy, the arena buffer is recycled.
+      result[v.name] = { ...t, data: t.data.slice() };
+      if (v.producer) pool.release(t.data);
+      continue;
+    }
     pool.disown(t.data);
     result[v.name] = t;
   }
@@ -216,7 +229,14 @@ class BufferPool implements BufferSource {
   private readonly refs = new Map<TensorData, number>();
 
   take(dtype: DType, n: number): TensorData {
-    const list = this.free.get(`${dtype}:${n}`);
+    if (dtype === "float32") {
+      const buf = arenaTake(n);
+      if (buf) {
+        this.owned.add(buf);
+        return buf;
+      }
+    }
+    const list = this.free.get(`${DTYPES[dtype].array.name}:${n}`);
     const reused = list?.pop();
     if (reused) return reused;
     const buf = allocData(dtype, n);
@@ -235,8 +255,14 @@ class BufferPool implements BufferSource {
       return;
     }
     this.refs.delete(buf);
+    if (buf instanceof Float32Array && inArena(buf)) {
+      // Only buffers take() handed out go back (a view into one is not a buffer of its own).
+      if (this.owned.delete(buf)) arenaRelease(buf);
+      return;
+    }
     if (!this.owned.has(buf)) return;
-    const key = `${dtypeOf(buf)}:${buf.length}`;
+    // Keyed by array type: dtypes that share one (bool and uint8) share buffers.
+    const key = `${buf.constructor.name}:${buf.length}`;
     const list = this.free.get(key);
     if (list) list.push(buf);
     else this.free.set(key, [buf]);
@@ -247,11 +273,4 @@ class BufferPool implements BufferSource {
     this.owned.delete(buf);
     this.refs.delete(buf);
   }
-}
-
-function dtypeOf(buf: TensorData): DType {
-  if (buf instanceof Float32Array) return "float32";
-  if (buf instanceof BigInt64Array) return "int64";
-  if (buf instanceof Int32Array) return "int32";
-  return "bool";
 }

@@ -7,7 +7,7 @@
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
-import { numel, strides, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
+import { ALL_DTYPES, convertInto, dtypeOfOnnx, isBigInt, numel, strides, type DType, type Tensor } from "../runtime/tensor.js";
 import {
   attrFloat,
   attrFloats,
@@ -530,7 +530,7 @@ registerOp({
     const src = x.data as Float32Array;
     const dst = out.data as Float32Array;
     const inStrides = strides(x.shape);
-    const fillValue = (x.data instanceof BigInt64Array ? BigInt(fill) : Number(fill)) as number;
+    const fillValue = (isBigInt(x.data) ? BigInt(fill) : Number(fill)) as number;
     if (mode !== "constant" && x.shape.some((d, i) => d === 0 && full[i]! + full[i + rank]! > 0)) {
       throw new OpError(`${mode} padding of an empty axis`);
     }
@@ -621,13 +621,10 @@ registerOp({
   },
 });
 
-/** ONNX TensorProto data types this runtime holds. */
-const ONNX_DTYPES: Record<number, DType> = { 1: "float32", 6: "int32", 7: "int64", 9: "bool" };
-
 function castTarget(attrs: Attrs): DType {
   const to = attrInt(attrs, "to");
-  const dtype = ONNX_DTYPES[to];
-  if (!dtype) throw new OpError(`Cast to ONNX data type ${to} is not supported (float, int32, int64, bool are)`);
+  const dtype = dtypeOfOnnx(to);
+  if (!dtype) throw new OpError(`Cast to ONNX data type ${to} is not supported (${ALL_DTYPES.join(", ")} are)`);
   return dtype;
 }
 
@@ -640,15 +637,7 @@ registerOp({
     const to = castTarget(attrs);
     if (to === x.dtype) return [x];
     const out = outputUninit(to, x.shape);
-    const src = x.data as ArrayLike<number | bigint>;
-    const dst: TensorData = out.data;
-    for (let i = 0; i < src.length; i++) {
-      const v = Number(src[i]);
-      if (dst instanceof BigInt64Array) dst[i] = BigInt(Number.isFinite(v) ? Math.trunc(v) : 0);
-      else if (dst instanceof Uint8Array) dst[i] = v !== 0 ? 1 : 0;
-      else if (dst instanceof Int32Array) dst[i] = Math.trunc(v);
-      else dst[i] = v;
-    }
+    convertInto(x.data, to, out.data);
     return [out];
   },
 });
@@ -684,7 +673,7 @@ registerOp({
 function constantValue(attrs: Attrs): Tensor {
   const a = attrs["value"];
   if (a) {
-    if (a.type === "opaque") throw new OpError("its tensor has an element type fusec does not compute with (float16, float64, uint8, …); it is only kept to be saved");
+    if (a.type === "opaque") throw new OpError("its tensor has an element type fusec does not compute with (string, complex, bfloat16, …); it is only kept to be saved");
     if (a.type !== "tensor") throw new OpError(`attribute "value" must be a tensor, got ${a.type}`);
     return a.value;
   }
@@ -705,7 +694,7 @@ registerOp({
   op: "Constant",
   domain: "",
   infer: (_inputs, attrs) => {
-    // A tensor of an element type fusec does not compute with (float16, uint8, …) stays opaque:
+    // A tensor of an element type fusec does not compute with (string, bfloat16, …) stays opaque:
     // its type is unknown here, and executing it reports the problem.
     if (attrs["value"]?.type === "opaque") return [{ dtype: undefined, shape: undefined }];
     const t = constantValue(attrs);

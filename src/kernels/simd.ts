@@ -12,7 +12,7 @@
  *
  *     for each B panel (kc × NR floats, depth-major)            — stays in L1
  *       for each A panel (kc × MR floats, depth-major)          — the A block stays in L2
- *         acc[MR][NRV] = 0                                        (f32x4 locals)
+ *         acc[MR][NRV] = accumulate ? C tile : 0                  (f32x4 locals)
  *         for p in 0..kc:
  *           b[v] = v128.load(B + p·NR + 4v)
  *           acc[r][v] += splat(A[p·MR + r]) · b[v]
@@ -76,8 +76,11 @@ export const DEPTHWISE_STRIDES = [1, 2] as const;
 /** The instantiated module: its memory and its functions (all addresses in bytes). */
 export interface SimdKernels {
   memory: WasmMemory;
-  /** C[panelsM·MR × panelsN·NR] (row stride ldcBytes) = packed A panels · packed B panels. */
-  multiplyBlock(panelsM: number, panelsN: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number): void;
+  /**
+   * C[panelsM·MR × panelsN·NR] (row stride ldcBytes) = (accumulate ≠ 0 ? C : 0) + packed A panels ·
+   * packed B panels.
+   */
+  multiplyBlock(panelsM: number, panelsN: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number, accumulate: number): void;
   /** For p < kc, q < NR: dst[p·NR + q] = src[offsets[p] + q] (f32 elements; offsets are i32 element counts). */
   gatherPanel(kc: number, srcPtr: number, offsetsPtr: number, dstPtr: number): void;
   /** The depthwise plane function for a K×K kernel with horizontal stride S, if the module has one. */
@@ -162,6 +165,8 @@ const ODD_FLOATS = [1, 3, 5, 7].flatMap((f) => [4 * f, 4 * f + 1, 4 * f + 2, 4 *
 const op = {
   loop: [0x03, 0x40],
   block: [0x02, 0x40],
+  if: [0x04, 0x40],
+  else: [0x05],
   end: [0x0b],
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brTable: (targets: number[], fallback: number) => [0x0e, ...vec(targets.map(uleb)), ...uleb(fallback)],
@@ -203,13 +208,13 @@ function addTo(local: number, amount: number[]): number[] {
 
 function blockFunctionBody(): number[] {
   // parameters
-  const panelsM = 0, panelsN = 1, kc = 2, aPtr = 3, bPtr = 4, cPtr = 5, ldc = 6;
+  const panelsM = 0, panelsN = 1, kc = 2, aPtr = 3, bPtr = 4, cPtr = 5, ldc = 6, accumulate = 7;
   // i32 locals
-  const nLeft = 7, mLeft = 8, k = 9, a = 10, b = 11, bPanel = 12, aPanel = 13, cTile = 14, cColumn = 15, cRow = 16;
-  const aPanelBytes = 17, bPanelBytes = 18, cTileStep = 19;
+  const nLeft = 8, mLeft = 9, k = 10, a = 11, b = 12, bPanel = 13, aPanel = 14, cTile = 15, cColumn = 16, cRow = 17;
+  const aPanelBytes = 18, bPanelBytes = 19, cTileStep = 20;
   const i32Locals = 13;
   // v128 locals
-  const firstV128 = 7 + i32Locals;
+  const firstV128 = 8 + i32Locals;
   const acc = (r: number, v: number) => firstV128 + r * NRV + v;
   const bVec = (v: number) => firstV128 + SIMD_MR * NRV + v;
   const aVec = firstV128 + SIMD_MR * NRV + NRV;
@@ -228,7 +233,16 @@ function blockFunctionBody(): number[] {
   emit(op.loop); // over B panels
   emit(op.get(aPtr), op.set(aPanel), op.get(cColumn), op.set(cTile), op.get(panelsM), op.set(mLeft));
   emit(op.loop); // over A panels
+  // acc = accumulate ? the C tile : 0
+  emit(op.get(accumulate), op.if);
+  emit(op.get(cTile), op.set(cRow));
+  for (let r = 0; r < SIMD_MR; r++) {
+    if (r > 0) emit(addTo(cRow, op.get(ldc)));
+    for (let v = 0; v < NRV; v++) emit(op.get(cRow), op.v128Load(16 * v), op.set(acc(r, v)));
+  }
+  emit(op.else);
   for (let r = 0; r < SIMD_MR; r++) for (let v = 0; v < NRV; v++) emit(op.v128Zero, op.set(acc(r, v)));
+  emit(op.end);
   emit(op.get(aPanel), op.set(a), op.get(bPanel), op.set(b), op.get(kc), op.set(k));
 
   emit(op.loop); // over depth
@@ -392,7 +406,7 @@ function kernelModule(pages: number): Uint8Array {
   const i32Params = (n: number) => [0x60, ...vec(new Array<number[]>(n).fill([I32])), ...vec([])];
   // Every function takes only i32 parameters: its type is its parameter count.
   const functions: { name: string; params: number; body: number[] }[] = [
-    { name: "multiplyBlock", params: 7, body: blockFunctionBody() },
+    { name: "multiplyBlock", params: 8, body: blockFunctionBody() },
     { name: "gatherPanel", params: 4, body: gatherFunctionBody() },
     { name: "finishRows", params: 8, body: finishFunctionBody() },
   ];

@@ -5,7 +5,7 @@
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, type ValueInfo } from "../runtime/registry.js";
-import { allocData, numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
+import { allocData, isBigInt, numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
 
 // ── attributes ────────────────────────────────────────────────────────────────────────────
 
@@ -196,7 +196,7 @@ export function outputF32(shape: readonly number[]): { dtype: "float32"; shape: 
 /** An output tensor filled with zeros. */
 export function outputZeros(dtype: DType, shape: readonly number[]): Tensor {
   const t = outputUninit(dtype, shape);
-  if (t.data instanceof BigInt64Array) t.data.fill(0n);
+  if (isBigInt(t.data)) t.data.fill(0n);
   else t.data.fill(0);
   return t;
 }

@@ -10,15 +10,15 @@
 import "../kernels/index.js";
 import { Graph, Value, type Attr, type Attrs, type Dim } from "../runtime/graph.js";
 import { inferGraph } from "../runtime/infer.js";
-import { tensor, type DType, type Tensor } from "../runtime/tensor.js";
+import { allocData, dataFromBytes, DTYPES, halfBitsToFloat, isBigInt, storeNumber, tensor, type DType, type Tensor } from "../runtime/tensor.js";
 import {
   AttributeType,
-  DataType,
   dataTypeName,
   decodeModel,
   dtypeOfCode,
   encodeAttribute,
   longToBigInt,
+  type LongLike,
   longToNumber,
   type IAttributeProto as AttributeProto,
   type IGraphProto as GraphProto,
@@ -59,7 +59,6 @@ function firstLine(e: unknown): string {
 class ModelReader {
   private readonly graph = new Graph();
   private readonly values = new Map<string, Value>();
-  private readonly readers = new Map<string, NodeProto[]>();
 
   constructor(
     private readonly source: string,
@@ -69,11 +68,6 @@ class ModelReader {
   read(): Graph {
     const g = this.model.graph!;
     this.graph.meta = this.modelInfo(g);
-    for (const node of g.node ?? []) {
-      for (const name of [...(node.input ?? []), ...subgraphCaptures(node)]) {
-        if (name) this.readers.set(name, [...(this.readers.get(name) ?? []), node]);
-      }
-    }
     for (const init of g.initializer ?? []) this.readInitializer(init);
     if ((g.sparseInitializer?.length ?? 0) > 0) this.fail("sparse initializers are not supported");
     for (const input of g.input ?? []) {
@@ -195,84 +189,44 @@ class ModelReader {
     this.values.set(name, v);
   }
 
-  /**
-   * The tensor as fusec computes with it, or undefined when its element type is one fusec keeps
-   * opaque. float16/float64 become float32 only when every reader is a Cast, whose result
-   * cannot tell the difference (float16 always widens exactly; float64 only if no value rounds).
-   */
+  /** The tensor as fusec computes with it, or undefined when fusec does not hold its element type. */
   private tensorFor(t: ITensorProto, what: string): Tensor | undefined {
     if (t.dataLocation === 1 || (t.externalData?.length ?? 0) > 0) {
       this.fail(`${what} uses external data, which is not supported (embed the weights in the model)`);
     }
-    const code = t.dataType ?? 0;
     const shape = (t.dims ?? []).map(longToNumber);
     const n = shape.reduce((a, b) => a * b, 1);
-    const dtype = dtypeOfCode(code);
-    if (dtype) return tensor(dtype, shape, this.elements(t, dtype, n, what));
-    if (code === DataType.FLOAT16 || code === DataType.DOUBLE) {
-      const readBy = this.readers.get(t.name ?? "") ?? [];
-      if (readBy.length === 0 || !readBy.every((r) => r.opType === "Cast" && (r.domain ?? "") === "")) return undefined;
-      const wide = code === DataType.DOUBLE ? this.doubles(t, n, what) : this.halfs(t, n, what);
-      const narrow = Float32Array.from(wide);
-      if (!narrow.every((x, i) => x === wide[i] || (Number.isNaN(x) && Number.isNaN(wide[i])))) return undefined;
-      return tensor("float32", shape, narrow);
-    }
-    return undefined;
+    const dtype = dtypeOfCode(t.dataType ?? 0);
+    return dtype ? tensor(dtype, shape, this.elements(t, dtype, n, what)) : undefined;
   }
 
   private elements(t: ITensorProto, dtype: DType, n: number, what: string): Tensor["data"] {
     const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
-    const bytesPer = dtype === "bool" ? 1 : dtype === "int64" ? 8 : 4;
     if (raw) {
-      if (raw.length !== n * bytesPer) this.fail(`${what} holds ${raw.length} bytes, its shape needs ${n * bytesPer}`);
-      const copy = new Uint8Array(raw); // aligned copy
-      switch (dtype) {
-        case "float32":
-          return new Float32Array(copy.buffer, 0, n);
-        case "int64":
-          return new BigInt64Array(copy.buffer, 0, n);
-        case "int32":
-          return new Int32Array(copy.buffer, 0, n);
-        case "bool":
-          return copy;
-      }
+      const need = n * DTYPES[dtype].bytes;
+      if (raw.length !== need) this.fail(`${what} holds ${raw.length} bytes, its shape needs ${need}`);
+      return dataFromBytes(dtype, raw, n);
     }
-    let out: Tensor["data"];
-    let count: number;
-    switch (dtype) {
-      case "float32":
-        count = t.floatData?.length ?? 0;
-        out = Float32Array.from(t.floatData ?? []);
-        break;
-      case "int64":
-        count = t.int64Data?.length ?? 0;
-        out = BigInt64Array.from((t.int64Data ?? []).map(longToBigInt));
-        break;
-      case "int32":
-        count = t.int32Data?.length ?? 0;
-        out = Int32Array.from(t.int32Data ?? []);
-        break;
-      case "bool":
-        count = t.int32Data?.length ?? 0;
-        out = Uint8Array.from(t.int32Data ?? [], (x) => (x ? 1 : 0));
-        break;
+    // The typed field ONNX stores each element type in when there is no raw_data.
+    const field: ArrayLike<number | LongLike> =
+      dtype === "float32"
+        ? (t.floatData ?? [])
+        : dtype === "float64"
+          ? (t.doubleData ?? [])
+          : dtype === "int64"
+            ? (t.int64Data ?? [])
+            : dtype === "uint64" || dtype === "uint32"
+              ? (t.uint64Data ?? [])
+              : (t.int32Data ?? []);
+    if (field.length !== n) this.fail(`${what} holds ${field.length} elements, its shape needs ${n}`);
+    const out = allocData(dtype, n);
+    for (let i = 0; i < n; i++) {
+      const v = field[i]!;
+      if (isBigInt(out)) out[i] = longToBigInt(v);
+      else if (dtype === "float16") out[i] = halfBitsToFloat(longToNumber(v));
+      else storeNumber(dtype, out, i, longToNumber(v));
     }
-    if (count !== n) this.fail(`${what} holds ${count} elements, its shape needs ${n}`);
     return out;
-  }
-
-  private doubles(t: ITensorProto, n: number, what: string): Float64Array {
-    const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
-    const out = raw ? new Float64Array(new Uint8Array(raw).buffer, 0, raw.length / 8) : Float64Array.from(t.doubleData ?? []);
-    if (out.length !== n) this.fail(`${what} holds ${out.length} elements, its shape needs ${n}`);
-    return out;
-  }
-
-  private halfs(t: ITensorProto, n: number, what: string): Float64Array {
-    const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
-    const bits = raw ? new Uint16Array(new Uint8Array(raw).buffer, 0, raw.length / 2) : Uint16Array.from(t.int32Data ?? []);
-    if (bits.length !== n) this.fail(`${what} holds ${bits.length} elements, its shape needs ${n}`);
-    return Float64Array.from(bits, halfToNumber);
   }
 
   /** Turns a `Constant` node into a graph constant; false when it must stay a node. */
@@ -444,13 +398,4 @@ function normalDomain(domain: string | null | undefined): string {
 
 function elemType(info: ValueInfoProto): number {
   return info.type?.tensorType?.elemType ?? 0;
-}
-
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }

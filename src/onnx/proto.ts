@@ -4,7 +4,7 @@
  * and JS numbers/BigInts. load.ts and save.ts are the only users.
  */
 import onnxProto from "onnx-proto";
-import type { DType } from "../runtime/tensor.js";
+import { DTYPES, dtypeOfOnnx, type DType } from "../runtime/tensor.js";
 
 export const onnx = onnxProto.onnx;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -22,22 +22,13 @@ export type IModelProto = onnxProto.onnx.IModelProto;
 export const DataType = onnx.TensorProto.DataType;
 export const AttributeType = onnx.AttributeProto.AttributeType;
 
-/** The ONNX element type codes of the dtypes fusec computes with. */
-const DTYPE_CODES: Record<DType, number> = {
-  float32: DataType.FLOAT,
-  int64: DataType.INT64,
-  int32: DataType.INT32,
-  bool: DataType.BOOL,
-};
-
 export function dtypeCode(dtype: DType): number {
-  return DTYPE_CODES[dtype];
+  return DTYPES[dtype].onnx;
 }
 
 /** fusec's dtype for an ONNX element type, or undefined when fusec cannot compute with it. */
 export function dtypeOfCode(code: number): DType | undefined {
-  for (const [dtype, c] of Object.entries(DTYPE_CODES)) if (c === code) return dtype as DType;
-  return undefined;
+  return dtypeOfOnnx(code);
 }
 
 /** The ONNX name of an element type code, for messages ("FLOAT16", "UINT8", …). */
@@ -46,7 +37,7 @@ export function dataTypeName(code: number): string {
 }
 
 /** protobufjs decodes int64 fields as Long objects (or numbers when small enough). */
-type LongLike = number | { toNumber(): number; toString(): string };
+export type LongLike = number | { toNumber(): number; toString(): string };
 
 export function longToNumber(v: LongLike | null | undefined): number {
   if (v === null || v === undefined) return 0;

@@ -6,7 +6,7 @@
  * (atomically) is src/node/'s job.
  */
 import type { Attr, Attrs, Dim, Graph, Node, Value } from "../runtime/graph.js";
-import type { DType, Tensor } from "../runtime/tensor.js";
+import { tensorBytes, type DType, type Tensor } from "../runtime/tensor.js";
 import { lowerNode, type LoweringSink } from "./lower.js";
 import { ModelFileError, opsetsOf, unnamedOutputs, type OnnxModelInfo } from "./meta.js";
 import { capturesOf } from "../runtime/captures.js";
@@ -218,12 +218,11 @@ function valueInfo(name: string, dtype: DType | undefined, shape: Dim[] | undefi
 }
 
 export function tensorProto(name: string, t: Tensor): ITensorProto {
-  const d = t.data;
   return {
     name,
     dataType: dtypeCode(t.dtype),
     dims: [...t.shape],
-    rawData: new Uint8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength)),
+    rawData: tensorBytes(t),
   };
 }
 

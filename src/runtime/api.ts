@@ -26,6 +26,7 @@ export { inferGraph, InferenceError } from "./infer.js";
 export { graphFromJSON, graphToJSON, GraphJSONError, GraphBuilder } from "./json.js";
 export type { GraphJSON, NodeJSON, ValueJSON, ConstantJSON, AttrJSON, GraphFromJSONOptions } from "./json.js";
 /** Optimizing (passes to a fixpoint, then verification) and executing graphs. */
-export { optimize, InvalidGraphError, type OptimizeOptions } from "./optimize.js";
+export { optimize, InvalidGraphError, type OptimizeOptions, type OptimizeStats } from "./optimize.js";
+export { foldConstants, type FoldStats, type FoldOptions } from "./fold.js";
 export { execute, prepare, ExecutionError, type ExecuteOptions, type PrepareOptions, type Session } from "../kernels/index.js";
 export { OpError, registeredOps } from "./registry.js";

@@ -15,7 +15,7 @@
  * truncates toward zero.
  */
 import { RewriteAbort } from "./pass.js";
-import { allocData, numel as countElements, strides, type DType, type Tensor, type TensorData } from "./tensor.js";
+import { allocData, isBigInt, numel as countElements, strides, type DType, type Tensor, type TensorData } from "./tensor.js";
 
 // ── construction ─────────────────────────────────────────────────────────────────────────────
 
@@ -284,7 +284,7 @@ function normalizeAxis(axis: number, rank: number, what: string): number {
 function make(dtype: DType, shape: readonly number[], values: ArrayLike<number>): Tensor {
   const n = values.length;
   const data: TensorData = allocData(dtype, n);
-  if (data instanceof BigInt64Array) {
+  if (isBigInt(data)) {
     for (let i = 0; i < n; i++) data[i] = BigInt(Math.trunc(values[i]!));
   } else {
     for (let i = 0; i < n; i++) {
@@ -357,7 +357,7 @@ function readerFor(t: Tensor, shape: readonly number[]): (i: number) => number {
 /** `readerFor` for 64-bit integer arithmetic (int32 and int64 operands). */
 function bigReaderFor(t: Tensor, shape: readonly number[]): (i: number) => bigint {
   const data = countElements(t.shape) === 1 || sameDims(t.shape, shape) ? t.data : broadcastCopy(t, shape).data;
-  if (data instanceof BigInt64Array) return data.length === 1 ? () => data[0]! : (i) => data[i]!;
+  if (isBigInt(data)) return data.length === 1 ? () => data[0]! : (i) => data[i]!;
   return data.length === 1 ? () => BigInt(data[0]!) : (i) => BigInt(data[i]!);
 }
 

@@ -29,7 +29,7 @@ import { parseNpy } from "./npy.js";
 import { capturedNames } from "./captures.js";
 import { Graph, Value, type Attr, type Attrs, type Dim, type Node } from "./graph.js";
 import { InferenceError, inferGraph, inferNode, propagateConstants, type KnownConstants } from "./infer.js";
-import { allocData, numel, tensor, type DType, type Tensor } from "./tensor.js";
+import { ALL_DTYPES, allocData, dataFromBytes, isBigInt, isDType, isFloat, numel, storeNumber, tensor, type DType, type Tensor } from "./tensor.js";
 
 export interface ValueJSON {
   name: string;
@@ -82,7 +82,6 @@ export class GraphJSONError extends Error {
   }
 }
 
-const DTYPES: readonly DType[] = ["float32", "int64", "int32", "bool"];
 
 // ── reading ──────────────────────────────────────────────────────────────────────────────────
 
@@ -205,8 +204,8 @@ function float(raw: unknown, where: string): number {
 }
 
 function dtypeOf(raw: unknown, where: string): DType {
-  if (!DTYPES.includes(raw as DType)) throw new GraphJSONError(`${where}: expected one of ${DTYPES.join(", ")}`);
-  return raw as DType;
+  if (!isDType(raw)) throw new GraphJSONError(`${where}: expected one of ${ALL_DTYPES.join(", ")}`);
+  return raw;
 }
 
 function dims(raw: unknown, where: string): Dim[] {
@@ -295,11 +294,11 @@ function listTensor(dtype: DType, shape: number[], raw: unknown, where: string):
   if (items.length !== n) throw new GraphJSONError(`${where}: shape [${shape.join(", ")}] needs ${n} elements, got ${items.length}`);
   const data = allocData(dtype, n);
   items.forEach((x, i) => {
-    if (data instanceof BigInt64Array) {
+    if (isBigInt(data)) {
       if (typeof x === "string" && /^-?\d+$/.test(x)) data[i] = BigInt(x);
       else data[i] = BigInt(integer(x, `${where}[${i}]`));
-    } else if (dtype === "float32") data[i] = float(x, `${where}[${i}]`);
-    else data[i] = integer(x, `${where}[${i}]`);
+    } else if (isFloat(dtype)) storeNumber(dtype, data, i, float(x, `${where}[${i}]`));
+    else storeNumber(dtype, data, i, integer(x, `${where}[${i}]`));
   });
   return { dtype, shape, data };
 }
@@ -318,12 +317,10 @@ function randomTensor(dtype: DType, shape: number[], seed: number): Tensor {
   const values = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const u = next();
-    values[i] = dtype === "float32" ? u * 2 - 1 : dtype === "bool" ? (u < 0.5 ? 0 : 1) : Math.floor(u * 16) - 8;
+    values[i] = isFloat(dtype) ? u * 2 - 1 : dtype === "bool" ? (u < 0.5 ? 0 : 1) : Math.floor(u * 16) - 8;
   }
   return tensor(dtype, shape, values);
 }
-
-const NPY_DTYPES: Record<string, DType> = { f4: "float32", f8: "float32", f2: "float32", i8: "int64", i4: "int32", b1: "bool" };
 
 function npyTensor(r: Record<string, unknown>, file: string, where: string, readFile: GraphFromJSONOptions["readFile"]): Tensor {
   if (!readFile) throw new GraphJSONError(`${where}.data.file: "${file}" cannot be read here (no readFile option was given)`);
@@ -334,21 +331,15 @@ function npyTensor(r: Record<string, unknown>, file: string, where: string, read
     throw new GraphJSONError(`${where}.data.file: cannot read "${file}": ${(e as Error).message}`);
   }
   if (arr.fortranOrder) throw new GraphJSONError(`${where}.data.file: "${file}" is in Fortran order; save it in C order`);
-  const fileDtype = NPY_DTYPES[arr.dtype];
-  if (!fileDtype) throw new GraphJSONError(`${where}.data.file: unsupported .npy dtype "${arr.dtype}"`);
+  const fileDtype = arr.dtype;
+  if (!fileDtype) throw new GraphJSONError(`${where}.data.file: unsupported .npy dtype "${arr.descr}"`);
   const dtype = r["dtype"] === undefined ? fileDtype : dtypeOf(r["dtype"], `${where}.dtype`);
-  if (dtype !== fileDtype) throw new GraphJSONError(`${where}: declared ${dtype} but "${file}" holds ${arr.dtype}`);
+  if (dtype !== fileDtype) throw new GraphJSONError(`${where}: declared ${dtype} but "${file}" holds ${arr.descr}`);
   const shape = r["shape"] === undefined ? arr.shape : sizes(r["shape"], `${where}.shape`);
   if (shape.length !== arr.shape.length || shape.some((d, i) => d !== arr.shape[i])) {
     throw new GraphJSONError(`${where}: declared shape [${shape.join(", ")}] but "${file}" has [${arr.shape.join(", ")}]`);
   }
-  const src = arr.data as unknown as ArrayLike<number | bigint>;
-  const data = allocData(dtype, src.length);
-  for (let i = 0; i < src.length; i++) {
-    if (data instanceof BigInt64Array) data[i] = BigInt(src[i]!);
-    else data[i] = Number(src[i]);
-  }
-  return { dtype, shape: [...shape], data };
+  return { dtype, shape: [...shape], data: dataFromBytes(dtype, arr.data, numel(shape)) };
 }
 
 // ── writing ──────────────────────────────────────────────────────────────────────────────────

@@ -5,7 +5,7 @@
  */
 import type { Tensor } from "../runtime/tensor.js";
 
-/** max|a − b| / max(1, max|reference|); Infinity when the shapes differ or the output is missing. */
+/** max|a − b| / max(1, max|reference|); Infinity when the shapes differ, the output is missing or only one side is infinite or NaN. */
 export function outputError(reference: Tensor, actual: Tensor | undefined): number {
   if (!actual || reference.shape.join() !== actual.shape.join()) return Infinity;
   let worst = 0;
@@ -13,7 +13,9 @@ export function outputError(reference: Tensor, actual: Tensor | undefined): numb
   for (let i = 0; i < reference.data.length; i++) {
     const r = Number(reference.data[i]);
     const a = Number(actual.data[i]);
-    if (Number.isNaN(r) && Number.isNaN(a)) continue;
+    // Equal values (the same infinity included) and NaN against NaN agree.
+    if (r === a || (Number.isNaN(r) && Number.isNaN(a))) continue;
+    if (!Number.isFinite(r) || !Number.isFinite(a)) return Infinity;
     const d = Math.abs(r - a);
     if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
     scale = Math.max(scale, Math.abs(r));

@@ -40,6 +40,10 @@ export interface VerifyRulesOptions {
 export type Verdict = "ok" | "changes-outputs" | "not-exercised";
 
 export interface Counterexample {
+  /** The input range the outputs differed on. */
+  range?: string;
+  /** Where the outputs differed most: the output element, the inputs there, both results. */
+  at?: string;
   /** The synthesized graph, described (describe.ts). */
   before: string[];
   /** The graph after the rule fired, described (empty when the rewrite itself failed). */
@@ -64,6 +68,19 @@ export interface RuleCheck {
   verdict: Verdict;
   /** The smallest failing candidate, for `changes-outputs`. */
   counterexample?: Counterexample;
+  /** What the firings covered: input ranges, element types and input shapes. */
+  covered: Coverage;
+  /** For `not-exercised`: why no candidate made the rule fire. */
+  reason?: string;
+}
+
+export interface Coverage {
+  /** The input ranges every firing was executed on (`[-1, 1)`, `±1e3`, `boundaries {…}`, …). */
+  ranges: string[];
+  /** Element types of the graphs the rule fired on. */
+  dtypes: string[];
+  /** Distinct shapes of the graph inputs the rule fired on (`[1,2,4,4]`). */
+  shapes: string[];
 }
 
 export interface PackCheck {
@@ -122,73 +139,200 @@ async function compileAndLoad(inputs: readonly SourceInput[]): Promise<{ loaded:
 
 interface Trial {
   seed: number;
+  /** Drawn with the smallest sizes. */
+  small?: boolean;
   error: number;
   problem?: string;
+  /** The input range of the worst error. */
+  range?: string;
+  at?: string;
   /** Nodes plus elements of inputs and constants: smaller counterexamples are shown first. */
   size: number;
+  /** What the firing covered. */
+  ranges: string[];
+  dtype: string;
+  shapes: string[];
 }
+
+/** Why a candidate did not count: it could not be built or run, or the rule did not fire (with the trace's reason). */
+type Miss = { kind: "rejected"; why: string } | { kind: "not-fired"; why: string };
 
 function checkRule(pass: Pass, rule: Rule, location: string, ops: OpTable, options: VerifyRulesOptions): RuleCheck {
   const tolerance = options.tolerance ?? 1e-4;
   const budget = options.candidates ?? 200;
   const wanted = options.firings ?? 20;
   const others = pass.rules.filter((r) => r.name !== rule.name).map((r) => r.name);
-  const check: RuleCheck = { rule: rule.name, location, tried: 0, built: 0, fired: 0, maxError: 0, verdict: "not-exercised" };
+  const covered = { ranges: new Set<string>(), dtypes: new Set<string>(), shapes: new Set<string>() };
+  const check: RuleCheck = { rule: rule.name, location, tried: 0, built: 0, fired: 0, maxError: 0, verdict: "not-exercised", covered: { ranges: [], dtypes: [], shapes: [] } };
+  const misses: Miss[] = [];
   let worst: Trial | undefined;
   for (let k = 0; k < budget && check.fired < wanted; k++) {
     const seed = (options.seed ?? 0) * 100003 + k;
     check.tried++;
-    const trial = runTrial(pass, rule, ops, seed, others);
-    if (trial === "rejected") continue;
+    const trial = runTrial(pass, rule, ops, seed, others, tolerance);
+    if ("kind" in trial) {
+      misses.push(trial);
+      if (trial.kind === "not-fired") check.built++;
+      continue;
+    }
     check.built++;
-    if (trial === "not-fired") continue;
     check.fired++;
     check.maxError = Math.max(check.maxError, trial.error);
+    trial.ranges.forEach((r) => covered.ranges.add(r.startsWith("boundaries") ? "boundaries" : r));
+    covered.dtypes.add(trial.dtype);
+    trial.shapes.forEach((sh) => covered.shapes.add(sh));
     const failed = trial.error > tolerance || trial.problem !== undefined;
     if (failed && (!worst || trial.size < worst.size)) worst = trial;
+  }
+  check.covered = { ranges: [...covered.ranges], dtypes: [...covered.dtypes], shapes: [...covered.shapes] };
+  // Shrinking: graphs of the smallest sizes, in search of a smaller counterexample.
+  for (let k = 0; worst && k < SHRINK_ATTEMPTS; k++) {
+    const trial = runTrial(pass, rule, ops, -1 - k - (options.seed ?? 0) * 100003, others, tolerance, true);
+    if ("kind" in trial) continue;
+    if ((trial.error > tolerance || trial.problem !== undefined) && trial.size < worst.size) worst = trial;
   }
   if (worst) {
     check.verdict = "changes-outputs";
     check.counterexample = counterexample(pass, rule, ops, worst, others);
   } else if (check.fired > 0) {
     check.verdict = "ok";
+  } else {
+    check.reason = notExercisedReason(misses);
   }
   return check;
 }
 
-/** Builds candidate `seed`, runs it, applies the rule alone, runs it again. */
-function runTrial(pass: Pass, rule: Rule, ops: OpTable, seed: number, others: readonly string[]): Trial | "rejected" | "not-fired" {
-  const candidate = build(rule, ops, seed);
-  if (!candidate) return "rejected";
-  let before: Record<string, Tensor>;
+/** The commonest reasons candidates were rejected or did not fire, counted. */
+function notExercisedReason(misses: readonly Miss[]): string {
+  const summarize = (kind: Miss["kind"]): string | undefined => {
+    const counts = new Map<string, number>();
+    for (const m of misses) if (m.kind === kind) counts.set(m.why, (counts.get(m.why) ?? 0) + 1);
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    if (total === 0) return undefined;
+    const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 2);
+    const what = kind === "rejected" ? "could not be built or run" : "built but the rule did not fire";
+    return `${total} ${what} (${top.map(([why, n]) => `${n}× ${why}`).join("; ")})`;
+  };
+  const parts = [summarize("not-fired"), summarize("rejected")].filter((p) => p !== undefined);
+  return parts.length > 0 ? `of ${misses.length} graph(s): ${parts.join("; ")}` : "no graph was drawn";
+}
+
+/**
+ * Float32 rounding grows with the magnitude of what is summed: on inputs up to m (m > 10) the
+ * error is divided by m/10, so that ±1e3 inputs are held to 100× the tolerance.
+ */
+function roundingScale(feeds: Record<string, Tensor>): number {
+  let largest = 0;
+  for (const t of Object.values(feeds)) for (const v of t.data) largest = Math.max(largest, Math.abs(Number(v)));
+  return Math.max(1, largest / 10);
+}
+
+/** Ops that move elements: an output element is not computed from the inputs at its own index. */
+const RESHUFFLING = new Set(["Transpose", "Reshape", "Flatten", "Conv", "ConvTranspose", "FusedConv", "MatMul", "Gemm", "FusedGemm", "MaxPool", "AveragePool", "Softmax", "Pad", "ReduceMean", "LayerNormalization", "BatchNormalization", "Conv2D", "DepthwiseConv2D", "FullyConnected"]);
+
+/** Candidates of the smallest sizes drawn once a rule failed, to show the smallest failing graph. */
+const SHRINK_ATTEMPTS = 40;
+
+/** Builds candidate `seed`, runs it on every input range, applies the rule alone, runs it again. */
+function runTrial(pass: Pass, rule: Rule, ops: OpTable, seed: number, others: readonly string[], tolerance: number, small = false): Trial | Miss {
+  let candidate: Candidate;
   try {
-    before = execute(candidate.graph, candidate.feeds);
-  } catch {
-    return "rejected";
+    candidate = synthesize(rule, ops, seed, { small });
+  } catch (e) {
+    if (e instanceof RejectedDraw) return { kind: "rejected", why: firstLine(e.message) };
+    throw e;
+  }
+  const integer = candidate.elementType !== "float32";
+  const before: Record<string, Tensor>[] = [];
+  try {
+    for (const set of candidate.inputSets) before.push(execute(candidate.graph, set.feeds));
+  } catch (e) {
+    return { kind: "rejected", why: `the synthesized graph does not run: ${firstLine((e as Error).message)}` };
   }
   const size = candidate.graph.nodes.size + [...candidate.graph.inputs, ...candidate.graph.constants].reduce((n, v) => n + (v.shape ?? []).reduce<number>((a, d) => a * Number(d), 1), 0);
   const outputNames = candidate.graph.outputs.map((v) => v.name);
+  const shapes = candidate.graph.inputs.map((v) => `[${(v.shape ?? []).join(",")}]`);
+  const covered = { ranges: candidate.inputSets.map((s) => s.range), dtype: candidate.elementType, shapes };
+  const elementwise = [...candidate.graph.nodes].every((n) => !RESHUFFLING.has(n.op) && n.outputs.every((o) => (o.shape ?? []).join() === (n.outputs[0]!.shape ?? []).join()) && n.inputs.every((v) => !v || v.constant || (v.shape ?? []).join() === (n.outputs[0]!.shape ?? []).join()));
+  const failures: string[] = [];
   try {
-    const stats = applyPasses(candidate.graph, pass, { disable: others });
-    if (!stats.firings[rule.name]) return "not-fired";
+    const stats = applyPasses(candidate.graph, pass, { disable: others, trace: (line) => failures.push(line) });
+    if (!stats.firings[rule.name]) return { kind: "not-fired", why: failedCondition(failures, rule.name) };
   } catch (e) {
-    return { seed, size, error: Infinity, problem: `the rewrite failed: ${(e as Error).message}` };
+    return { seed, small, size, error: Infinity, problem: `the rewrite failed: ${(e as Error).message}`, ...covered };
   }
   const problems = verify(candidate.graph);
-  if (problems.length > 0) return { seed, size, error: Infinity, problem: `the rewritten graph is invalid: ${problems[0]}` };
-  let after: Record<string, Tensor>;
-  try {
-    after = execute(candidate.graph, candidate.feeds);
-  } catch (e) {
-    return { seed, size, error: Infinity, problem: `the rewritten graph does not run: ${(e as Error).message}` };
+  if (problems.length > 0) return { seed, small, size, error: Infinity, problem: `the rewritten graph is invalid: ${problems[0]}`, ...covered };
+  let worst: Trial = { seed, small, size, error: 0, ...covered };
+  for (const [i, set] of candidate.inputSets.entries()) {
+    let after: Record<string, Tensor>;
+    try {
+      after = execute(candidate.graph, set.feeds);
+    } catch (e) {
+      // An integer graph the rewritten ops have no integer kernel for is not a counterexample.
+      if (integer) return { kind: "rejected", why: `the rewritten integer graph does not run: ${firstLine((e as Error).message)}` };
+      return { seed, small, size, error: Infinity, problem: `the rewritten graph does not run: ${(e as Error).message}`, ...covered };
+    }
+    const rounding = roundingScale(set.feeds);
+    for (const [k, name] of outputNames.entries()) {
+      const error = outputError(before[i]![name]!, after[candidate.graph.outputs[k]!.name]) / rounding;
+      if (error > worst.error) worst = { ...worst, error, range: set.range };
+      if (error > tolerance) return { ...worst, range: set.range, at: whereWorst(before[i]![name]!, after[candidate.graph.outputs[k]!.name], set.feeds, name, elementwise) };
+    }
   }
-  const error = Math.max(0, ...outputNames.map((name, i) => outputError(before[name]!, after[candidate.graph.outputs[i]!.name])));
-  return { seed, size, error };
+  return worst;
 }
 
-function build(rule: Rule, ops: OpTable, seed: number): Candidate | undefined {
+/**
+ * The reason the rule's own matcher gave (from the driver's trace), without the node name: a
+ * failed `where` (the match got furthest there) before a structural mismatch.
+ */
+function failedCondition(trace: readonly string[], rule: string): string {
+  const reasons = trace.filter((l) => l.trimStart().startsWith(`${rule} failed at`)).map((l) => l.replace(/^.*? failed at "[^"]*": /, ""));
+  if (reasons.length === 0) return "no node had the pattern's root op";
+  return reasons.find((r) => r.startsWith("where")) ?? reasons[reasons.length - 1]!;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]!;
+}
+
+/** `mul_out[0,3] = 7.12 (rewritten: 6), where x[0,3] = 7.12`: the element that differs most. */
+function whereWorst(reference: Tensor, actual: Tensor | undefined, feeds: Record<string, Tensor>, name: string, elementwise: boolean): string | undefined {
+  if (!actual || actual.shape.join() !== reference.shape.join()) return undefined;
+  let index = -1;
+  let largest = -1;
+  for (let i = 0; i < reference.data.length; i++) {
+    const d = Math.abs(Number(reference.data[i]) - Number(actual.data[i]));
+    const score = Number.isNaN(d) ? Infinity : d;
+    if (score > largest) [largest, index] = [score, i];
+  }
+  if (index < 0) return undefined;
+  const at = (t: Tensor) => `[${unravel(index, t.shape).join(",")}]`;
+  // Inputs at the same index are shown only for elementwise graphs, where they are the element's inputs.
+  const inputs = Object.entries(feeds)
+    .filter(([, t]) => elementwise && t.shape.join() === reference.shape.join())
+    .map(([input, t]) => `${input}${at(t)} = ${show(t.data[index]!)}`);
+  return `${name}${at(reference)} = ${show(reference.data[index]!)}, rewritten ${show(actual.data[index]!)}${inputs.length > 0 ? `, where ${inputs.join(", ")}` : ""}`;
+}
+
+function unravel(index: number, shape: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    out.unshift(index % shape[axis]!);
+    index = Math.floor(index / shape[axis]!);
+  }
+  return out;
+}
+
+function show(v: number | bigint): string {
+  const n = Number(v);
+  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(6)));
+}
+
+function build(rule: Rule, ops: OpTable, seed: number, small = false): Candidate | undefined {
   try {
-    return synthesize(rule, ops, seed);
+    return synthesize(rule, ops, seed, { small });
   } catch (e) {
     if (e instanceof RejectedDraw) return undefined;
     throw e;
@@ -197,7 +341,7 @@ function build(rule: Rule, ops: OpTable, seed: number): Candidate | undefined {
 
 /** Re-synthesizes the failing candidate (synthesis is deterministic) to describe it before and after. */
 function counterexample(pass: Pass, rule: Rule, ops: OpTable, trial: Trial, others: readonly string[]): Counterexample {
-  const candidate = build(rule, ops, trial.seed)!;
+  const candidate = build(rule, ops, trial.seed, trial.small)!;
   const before = describeGraph(candidate.graph);
   let after: string[] = [];
   try {
@@ -206,5 +350,12 @@ function counterexample(pass: Pass, rule: Rule, ops: OpTable, trial: Trial, othe
   } catch {
     // The failure is the rewrite itself; `problem` says so.
   }
-  return { before, after, error: trial.error, ...(trial.problem ? { problem: trial.problem } : {}) };
+  return {
+    before,
+    after,
+    error: trial.error,
+    ...(trial.range ? { range: trial.range } : {}),
+    ...(trial.at ? { at: trial.at } : {}),
+    ...(trial.problem ? { problem: trial.problem } : {}),
+  };
 }

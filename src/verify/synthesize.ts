@@ -8,7 +8,7 @@
  * scalar guards look for: `[]`, `[1]`, `[C]`, `[C,1,1]`, `[1,C,1,1]`, full) and are drawn at
  * random, seeded; the runtime's shape inference rejects inconsistent draws (RejectedDraw).
  */
-import type { Expr, Literal, OpDecl, OpPattern, Pattern, Rule, AttrDecl } from "../compiler/ast.js";
+import type { Expr, Literal, OpDecl, OpPattern, Pattern, ResultOp, Rule, AttrDecl } from "../compiler/ast.js";
 import type { OpTable } from "../compiler/program.js";
 // Registers every op's shape function, which rejects inconsistent draws.
 import "../kernels/index.js";
@@ -16,10 +16,22 @@ import { GraphBuilder } from "../runtime/json.js";
 import type { Attr, Attrs, Graph, Value } from "../runtime/graph.js";
 import { tensor, type DType, type Tensor } from "../runtime/tensor.js";
 
+/** Inputs drawn from one range, with the range's description. */
+export interface InputSet {
+  /** `[-1, 1)`, `±1e3`, `negative`, `boundaries {0, ±3, ±6}`, … */
+  range: string;
+  feeds: Record<string, Tensor>;
+}
+
 /** A synthesized graph and the inputs to run it on. */
 export interface Candidate {
   graph: Graph;
+  /** The first input set (values in [-1, 1)). */
   feeds: Record<string, Tensor>;
+  /** The same graph's inputs drawn from every range verification covers, `feeds` first. */
+  inputSets: InputSet[];
+  /** The element type of the graph's inputs and pattern constants: float32, or an integer type. */
+  elementType: DType;
 }
 
 /** A draw the graph cannot be built from (inconsistent shapes, an unsupported pattern). */
@@ -31,8 +43,8 @@ export class RejectedDraw extends Error {
 }
 
 /** Builds candidate number `seed` for `rule` (deterministic); throws RejectedDraw when it does not fit. */
-export function synthesize(rule: Rule, ops: OpTable, seed: number): Candidate {
-  const synthesis = new Synthesis(ops, seed, guardedValues(rule), comparedNames(rule));
+export function synthesize(rule: Rule, ops: OpTable, seed: number, options: { small?: boolean } = {}): Candidate {
+  const synthesis = new Synthesis(ops, seed, guardedValues(rule), comparedNames(rule), ruleConstants(rule), options.small ?? false);
   const root = synthesis.buildOp(rule.pattern, {});
   // The root's outputs are read by the graph (all, or the first) or by a node after it: a rule
   // may not replace a graph output by a graph input, so `=> x` rules fire only in the last form.
@@ -40,7 +52,57 @@ export function synthesize(rule: Rule, ops: OpTable, seed: number): Candidate {
   if (reading < 0.35) synthesis.builder.output(...root.outputs);
   else if (reading < 0.7 || root.outputs[0]!.dtype !== "float32") synthesis.builder.output(root.outputs[0]!);
   else synthesis.builder.output(synthesis.builder.op("Sigmoid", [root.outputs[0]!]));
-  return { graph: synthesis.builder.graph, feeds: synthesis.feeds() };
+  const inputSets = synthesis.inputSets();
+  return { graph: synthesis.builder.graph, feeds: inputSets[0]!.feeds, inputSets, elementType: synthesis.elementType };
+}
+
+/**
+ * The numbers a rule is written with (pattern literals, attribute values, condition and result
+ * constants): where a wrong rule's behaviour changes (a Clip bound, HardSwish's ±3, an alpha)
+ * is usually at one of them, so inputs are also drawn exactly there.
+ */
+function ruleConstants(rule: Rule): number[] {
+  const found = new Set<number>();
+  const visitExpr = (e: Expr | Literal): void => {
+    switch (e.kind) {
+      case "Number":
+        found.add(e.value);
+        return;
+      case "List":
+      case "ListExpr":
+        return (e.items as (Expr | Literal)[]).forEach(visitExpr);
+      case "Unary":
+        if (e.op === "-" && e.operand.kind === "Number") found.add(-e.operand.value);
+        return visitExpr(e.operand);
+      case "Binary":
+        visitExpr(e.left);
+        return visitExpr(e.right);
+      case "Call":
+        return e.args.forEach(visitExpr);
+      case "Index":
+        return visitExpr(e.target);
+      case "Along":
+        return visitExpr(e.operand);
+      default:
+        return;
+    }
+  };
+  const visitPattern = (p: Pattern): void => {
+    if (p.kind === "LiteralPattern") found.add(p.value);
+    if (p.kind !== "OpPattern") return;
+    p.operands.forEach(visitPattern);
+    for (const a of p.attrs) if (a.value.kind !== "Ident") visitExpr(a.value);
+  };
+  const visitResult = (r: Expr | ResultOp): void => {
+    if (r.kind !== "ResultOp") return visitExpr(r);
+    r.operands.forEach(visitResult);
+    for (const a of r.attrs) if (a.value) visitExpr(a.value);
+  };
+  visitPattern(rule.pattern);
+  if (rule.where) visitExpr(rule.where);
+  rule.lets.forEach((l) => visitExpr(l.value));
+  visitResult(rule.result);
+  return [...found].filter((v) => Number.isFinite(v) && Math.abs(v) < 1e6);
 }
 
 /** Names the rule's condition compares with each other (`a == a2`): captured attributes drawn alike half the time. */
@@ -58,13 +120,18 @@ function comparedNames(rule: Rule): Set<string> {
   return names;
 }
 
-/** Constants the rule's condition compares with a literal (`allClose(one, 1.0)`): drawn as that literal half the time. */
-function guardedValues(rule: Rule): Map<string, number> {
-  const values = new Map<string, number>();
+/**
+ * Constants the rule's condition compares with a literal (`allClose(one, 1.0, tol)`), with the
+ * tolerance: drawn as that literal, or just inside the tolerance, half the time.
+ */
+function guardedValues(rule: Rule): Map<string, { value: number; tolerance: number }> {
+  const values = new Map<string, { value: number; tolerance: number }>();
   const visit = (e: Expr): void => {
     if (e.kind === "Call") {
-      const [target, literal] = e.args;
-      if (e.callee.name === "allClose" && target?.kind === "Ident" && literal?.kind === "Number") values.set(target.name, literal.value);
+      const [target, literal, tol] = e.args;
+      if (e.callee.name === "allClose" && target?.kind === "Ident" && literal?.kind === "Number") {
+        values.set(target.name, { value: literal.value, tolerance: tol?.kind === "Number" ? tol.value : 1e-6 });
+      }
       e.args.forEach(visit);
     } else if (e.kind === "Binary") {
       visit(e.left);
@@ -126,39 +193,70 @@ class Synthesis {
   private readonly drawnAttrs = new Map<string, Attr>();
   private readonly ranges = new Map<Value, ValueRange>();
 
+  /** float32, or (one candidate in six) an integer type: rules must hold for every dtype they match. */
+  readonly elementType: DType;
+
   constructor(
     private readonly ops: OpTable,
     seed: number,
-    /** Constants to fill with a literal half the time, by pattern variable. */
-    private readonly guarded: ReadonlyMap<string, number>,
+    /** Constants to fill with a literal (or one within the guard's tolerance) half the time, by pattern variable. */
+    private readonly guarded: ReadonlyMap<string, { value: number; tolerance: number }>,
     /** Captured attributes the condition compares for equality. */
     private readonly compared: ReadonlySet<string>,
+    /** The numbers the rule is written with (inputs are also drawn exactly there). */
+    private readonly constants: readonly number[],
+    /** Draw the smallest sizes (to shrink a counterexample). */
+    small: boolean,
   ) {
     this.random = generator(seed);
+    const sized = <T>(choices: readonly T[], smallest: number): T => this.pick(small ? choices.slice(0, smallest) : choices);
     this.sizes = {
-      batch: this.pick([1, 1, 2]),
-      channels: this.pick([1, 2, 3, 4, 4, 6]),
-      height: this.pick([4, 5, 6]),
-      width: this.pick([4, 5, 7]),
-      kernel: this.pick([1, 2, 3, 3]),
-      perGroup: this.pick([1, 2, 3]),
-      rows: this.pick([1, 2, 3]),
-      inner: this.pick([2, 3, 4]),
-      cols: this.pick([2, 3, 5]),
-      last: this.pick([3, 4, 6]),
+      batch: sized([1, 1, 2], 2),
+      channels: sized([1, 2, 3, 4, 4, 6], 2),
+      height: sized([4, 5, 6], 1),
+      width: sized([4, 5, 7], 1),
+      kernel: sized([1, 2, 3, 3], 2),
+      perGroup: sized([1, 2, 3], 1),
+      rows: sized([1, 2, 3], 1),
+      inner: sized([2, 3, 4], 1),
+      cols: sized([2, 3, 5], 1),
+      last: sized([3, 4, 6], 1),
     };
+    this.elementType = this.random() < 1 / 6 ? this.pick<DType>(["int32", "int64"]) : "float32";
   }
 
   pick<T>(choices: readonly T[]): T {
     return choices[Math.floor(this.random() * choices.length)]!;
   }
 
-  feeds(): Record<string, Tensor> {
-    const feeds: Record<string, Tensor> = {};
-    for (const input of this.builder.graph.inputs) {
-      feeds[input.name] = this.randomTensor(input.dtype ?? "float32", input.shape as number[], this.ranges.get(input) ?? "any");
+  /** The graph's inputs drawn from every range of INPUT_RANGES, the first being [-1, 1). */
+  inputSets(): InputSet[] {
+    const boundaries = this.boundaryValues();
+    return INPUT_RANGES.map((range) => {
+      const feeds: Record<string, Tensor> = {};
+      for (const input of this.builder.graph.inputs) {
+        const dtype = input.dtype ?? "float32";
+        const draw = () => range.draw(this.random, boundaries, dtype !== "float32");
+        feeds[input.name] = this.randomTensor(dtype, input.shape as number[], this.ranges.get(input) ?? "any", draw);
+      }
+      return { range: range.name === "boundaries" ? `boundaries {${boundaries.map(round).join(", ")}}` : range.name, feeds };
+    });
+  }
+
+  /** 0, ± every number of the rule, ± every one-element constant of the graph (Clip bounds drawn at random). */
+  private boundaryValues(): number[] {
+    const values = new Set<number>([0]);
+    const add = (v: number) => {
+      if (!Number.isFinite(v) || Math.abs(v) > 1e6) return;
+      const stored = Math.fround(v);
+      values.add(stored);
+      values.add(-stored);
+    };
+    this.constants.forEach(add);
+    for (const c of this.builder.graph.constants) {
+      if (c.constant && c.constant.data.length === 1 && c.constant.dtype !== "bool") add(Number(c.constant.data[0]));
     }
-    return feeds;
+    return [...values].sort((a, b) => a - b);
   }
 
   // ── nodes ──────────────────────────────────────────────────────────────────────────────
@@ -197,8 +295,12 @@ class Synthesis {
 
   private buildLeaf(pattern: Pattern, hint: Hint): Value | undefined {
     switch (pattern.kind) {
-      case "LiteralPattern":
-        return this.builder.constant(tensor(hint.dtype ?? "float32", hint.shape ?? [], new Array(size(hint.shape ?? [])).fill(pattern.value)));
+      case "LiteralPattern": {
+        const dtype = hint.dtype ?? this.elementType;
+        // An integer graph cannot hold the literal 0.5: such a rule is checked on float graphs only.
+        if (dtype !== "float32" && !Number.isInteger(pattern.value)) throw new RejectedDraw(`the literal ${pattern.value} is not an integer`);
+        return this.builder.constant(tensor(dtype, hint.shape ?? [], new Array(size(hint.shape ?? [])).fill(pattern.value)));
+      }
       case "WildcardPattern":
         return this.freshLeaf(hint, hint.data !== undefined);
       case "VarPattern": {
@@ -217,10 +319,12 @@ class Synthesis {
     const graph = this.builder.graph;
     if (hint.data) return graph.addConstant(hint.data, name ?? "const");
     const shape = hint.shape ?? this.freshShape();
-    const dtype = hint.dtype ?? "float32";
+    const dtype = hint.dtype ?? this.elementType;
     const range = hint.range ?? "any";
     if (constant) {
-      const literal = name === undefined ? undefined : this.guarded.get(name);
+      const guard = name === undefined ? undefined : this.guarded.get(name);
+      // Exactly the literal, or as far from it as the guard allows: a rule must hold for both.
+      const literal = guard && this.pick([guard.value, guard.value + 0.9 * guard.tolerance, guard.value - 0.9 * guard.tolerance]);
       const data = literal !== undefined && this.random() < 0.5 ? tensor(dtype, shape, new Array(size(shape)).fill(literal)) : this.randomTensor(dtype, shape, range);
       return graph.addConstant(data, name ?? "const");
     }
@@ -247,16 +351,12 @@ class Synthesis {
     return this.sizes[name];
   }
 
-  randomTensor(dtype: DType, shape: readonly number[], range: ValueRange): Tensor {
-    const n = size(shape);
+  /** A tensor drawn by `draw` (default: [-1, 1), integers in [-3, 3]), kept inside `range`. */
+  randomTensor(dtype: DType, shape: readonly number[], range: ValueRange, draw?: () => number): Tensor {
+    const integer = dtype !== "float32";
+    const next = draw ?? (() => (integer ? Math.floor(this.random() * 7) - 3 : this.random() * 2 - 1));
     const values: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const u = this.random();
-      if (dtype !== "float32") values.push(Math.floor(u * 4));
-      else if (range === "positive") values.push(0.5 + u);
-      else if (range === "nonzero") values.push((this.random() < 0.5 ? -1 : 1) * (0.5 + u));
-      else values.push(u * 2 - 1);
-    }
+    for (let i = size(shape); i > 0; i--) values.push(within(next(), range, integer));
     return tensor(dtype, shape, values);
   }
 
@@ -310,6 +410,38 @@ class Synthesis {
     }
     return attrs;
   }
+}
+
+/**
+ * The ranges every candidate graph's inputs are drawn from: a rule that holds only for small
+ * inputs, only for one sign, or everywhere but at its constants' boundaries is caught by one of
+ * them. (Constants of the pattern are drawn once, in [-1, 1).)
+ */
+const INPUT_RANGES: { name: string; draw(random: () => number, boundaries: readonly number[], integer: boolean): number }[] = [
+  { name: "[-1, 1)", draw: (r, _b, integer) => (integer ? Math.floor(r() * 7) - 3 : r() * 2 - 1) },
+  { name: "[-10, 10)", draw: (r, _b, integer) => (integer ? Math.floor(r() * 21) - 10 : r() * 20 - 10) },
+  { name: "±1e3", draw: (r, _b, integer) => (integer ? Math.floor(r() * 2001) - 1000 : r() * 2000 - 1000) },
+  { name: "negative", draw: (r, _b, integer) => (integer ? -1 - Math.floor(r() * 10) : -(r() * 10 + 1e-3)) },
+  { name: "positive", draw: (r, _b, integer) => (integer ? 1 + Math.floor(r() * 10) : r() * 10 + 1e-3) },
+  {
+    name: "boundaries",
+    draw: (r, boundaries, integer) => {
+      const v = r() < 0.75 ? boundaries[Math.floor(r() * boundaries.length)]! : r() * 20 - 10;
+      return integer ? Math.round(v) : v;
+    },
+  },
+];
+
+/** `v` moved into `range`: positive ranges take the magnitude (plus a margin), denominators stay away from 0. */
+function within(v: number, range: ValueRange, integer: boolean): number {
+  const margin = integer ? 1 : 0.5;
+  if (range === "positive") return Math.abs(v) + margin;
+  if (range === "nonzero" && Math.abs(v) < margin) return (v < 0 ? -1 : 1) * (margin + Math.abs(v));
+  return v;
+}
+
+function round(x: number): string {
+  return Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(4)));
 }
 
 function size(shape: readonly number[]): number {
@@ -494,6 +626,26 @@ function operandRoles(decl: OpDecl, s: Synthesis, out: Hint): Roles {
         },
       };
     }
+    case "ConvTranspose": {
+      // X [N, C, H, W], W [C, M/group, kH, kW], B [M]; group divides C (depthwise when group = C).
+      let chosenGroup: number | undefined;
+      return {
+        hint: (i, built, attrs) => {
+          const groups = attrs.group?.type === "int" ? attrs.group.value : 1;
+          const channels = shapeOf(built[0])?.[1] ?? s.size("channels");
+          if (i === 0) return { shape: nchw() };
+          const k = s.size("kernel");
+          if (i === 1) return { shape: [channels, s.size("perGroup"), k, k] };
+          return { shape: [(shapeOf(built[1])?.[1] ?? s.size("perGroup")) * groups] };
+        },
+        attr: (name, built) => {
+          if (name !== "group") return undefined;
+          const channels = shapeOf(built[0])?.[1] ?? s.size("channels");
+          chosenGroup ??= s.pick([1, channels, channels % 2 === 0 ? 2 : 1, channels]);
+          return chosenGroup === 1 && s.random() < 0.5 ? null : chosenGroup;
+        },
+      };
+    }
     case "Gemm":
     case "FusedGemm": {
       const trans = (attrs: Attrs, name: string) => attrs[name]?.type === "int" && attrs[name]!.value === 1;
@@ -555,7 +707,8 @@ function operandRoles(decl: OpDecl, s: Synthesis, out: Hint): Roles {
             const pads = Array.from({ length: 2 * rank }, (_, j) => (j % rank < 2 && s.random() < 0.8 ? 0 : s.pick([0, 1, 1, 2])));
             return { data: int64(pads) };
           }
-          if (i === 2) return { data: tensor("float32", [], [s.pick([0, 0, 0.5])]) };
+          // The pad value: zero, a fraction, negative, beyond the data's range.
+          if (i === 2) return { data: tensor(s.elementType, [], [s.pick(s.elementType === "float32" ? [0, 0, 0.5, -1.5, 4, 1e3] : [0, 0, -2, 5])]) };
           return { data: int64([2, 3]) };
         },
         attr: none,
@@ -623,6 +776,35 @@ function operandRoles(decl: OpDecl, s: Synthesis, out: Hint): Roles {
     case "AveragePool2D":
       return { hint: () => ({ shape: nhwc() }), attr: none };
     default:
-      return { hint: (i) => (i === 0 ? { shape: out.shape } : {}), attr: none };
+      return {
+        hint: (i, built) => {
+          if (i === 0) return { shape: out.shape, range: out.range };
+          const role = OPERAND_ROLES[decl.operands[Math.min(i, decl.operands.length - 1)]?.name ?? ""];
+          return role ? role(shapeOf(built[0]) ?? [], s) : { shape: shapeOf(built[0]) };
+        },
+        attr: none,
+      };
   }
 }
+
+/**
+ * What an operand wants, by the name its op declares it with (ONNX's names): an op without a
+ * case above (a user's op among them) gets index lists for `axes`, a shape for `shape`, scalar
+ * bounds for `min`/`max`, and otherwise a value shaped like its first operand.
+ */
+const OPERAND_ROLES: Record<string, (first: readonly number[], s: Synthesis) => Hint> = {
+  axes: (first, s) => {
+    const rank = first.length;
+    const ones = first.flatMap((d, axis) => (d === 1 ? [axis] : []));
+    const choices = [[rank - 1], [0], [-1], [1 % Math.max(rank, 1)]];
+    if (ones.length > 0) choices.push(ones, [ones[0]!], [ones[0]!]);
+    return { data: int64(s.pick(choices)) };
+  },
+  shape: (first, s) => {
+    const n = size(first);
+    return { data: int64(s.pick([[...first], [n], [-1], [first[0] ?? 1, -1], [...first].reverse()])) };
+  },
+  pads: (first, s) => ({ data: int64(Array.from({ length: 2 * first.length }, () => s.pick([0, 0, 1, 2]))) }),
+  min: (_first, s) => ({ shape: [], dtype: s.elementType }),
+  max: (_first, s) => ({ shape: [], dtype: s.elementType }),
+};

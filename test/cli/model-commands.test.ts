@@ -62,6 +62,7 @@ test("optimize keeps an unknown op opaque; run names it in a one-line error", ()
   const r = fusec("optimize", unknownOp, "-o", out, "--pass", emptyPass, "--stats");
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /com\.example::Frobnicate\s+1\s+1/);
+  assert.match(r.stdout, /constant folding: 0 value\(s\) folded; constant data 0 → 0 bytes \(\+0\)/);
   assert.ok(existsSync(out));
   const run = fusec("run", out);
   assert.is(run.code, 2);

@@ -7,18 +7,16 @@ import ort from "onnxruntime-node";
 import * as assert from "uvu/assert";
 import { execute } from "../../src/kernels/index.js";
 import { Graph, type Attr, type Attrs } from "../../src/runtime/graph.js";
-import type { DType, Tensor } from "../../src/runtime/tensor.js";
+import { DTYPES, floatToHalfBits, halfBitsToFloat, tensorBytes, type DType, type Tensor } from "../../src/runtime/tensor.js";
 
 const { onnx } = onnxProto;
 type ITensorProto = Parameters<typeof onnx.TensorProto.encode>[0];
 type IAttributeProto = Parameters<typeof onnx.AttributeProto.encode>[0];
 type IModelProto = Parameters<typeof onnx.ModelProto.encode>[0];
 
-const ELEM_TYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9 };
 
 function encodeTensor(name: string, t: Tensor): ITensorProto {
-  const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  return { name, dims: [...t.shape], dataType: ELEM_TYPE[t.dtype], rawData: bytes.slice() };
+  return { name, dims: [...t.shape], dataType: DTYPES[t.dtype].onnx, rawData: tensorBytes(t) };
 }
 
 function encodeAttr(name: string, a: Attr): IAttributeProto {
@@ -69,11 +67,11 @@ export async function runOrt(spec: OneNode): Promise<Tensor[]> {
       name: "oracle",
       node: [{ opType: spec.op, domain: spec.domain ?? "", input: names, output: outNames, attribute: Object.entries(spec.attrs ?? {}).map(([n, a]) => encodeAttr(n, a)) }],
       input: spec.inputs.flatMap((t, i) =>
-        t ? [{ name: `in${i}`, type: { tensorType: { elemType: ELEM_TYPE[t.dtype], shape: { dim: t.shape.map((d) => ({ dimValue: d })) } } } }] : [],
+        t ? [{ name: `in${i}`, type: { tensorType: { elemType: DTYPES[t.dtype].onnx, shape: { dim: t.shape.map((d) => ({ dimValue: d })) } } } }] : [],
       ),
       output: outNames.map((name, i) => ({
         name,
-        type: { tensorType: { elemType: ELEM_TYPE[spec.outputDTypes?.[i] ?? spec.inputs[0]?.dtype ?? "float32"] } },
+        type: { tensorType: { elemType: DTYPES[spec.outputDTypes?.[i] ?? spec.inputs[0]?.dtype ?? "float32"].onnx } },
       })),
     },
   };
@@ -81,13 +79,25 @@ export async function runOrt(spec: OneNode): Promise<Tensor[]> {
   const session = await ort.InferenceSession.create(bytes);
   const feeds: Record<string, ort.Tensor> = {};
   spec.inputs.forEach((t, i) => {
-    if (t) feeds[`in${i}`] = new ort.Tensor(t.dtype === "float32" ? "float32" : t.dtype, t.data as Float32Array, [...t.shape]);
+    if (t) feeds[`in${i}`] = toOrtTensor(t);
   });
   const result = await session.run(feeds);
   return outNames.map((n) => {
     const r = result[n]!;
-    return { dtype: r.type as DType, shape: [...r.dims], data: r.data as Float32Array };
+    return fromOrtTensor(r);
   });
+}
+
+/** onnxruntime's tensor for ours: the same type names; float16 travels as 16-bit halfs. */
+export function toOrtTensor(t: Tensor): ort.Tensor {
+  if (t.dtype === "float16") return new ort.Tensor("float16", Uint16Array.from(t.data as Float32Array, floatToHalfBits), [...t.shape]);
+  return new ort.Tensor(t.dtype, t.data as Float32Array, [...t.shape]);
+}
+
+export function fromOrtTensor(r: ort.Tensor): Tensor {
+  const dtype = r.type as DType;
+  if (dtype === "float16") return { dtype, shape: [...r.dims], data: Float32Array.from(r.data as Uint16Array, halfBitsToFloat) };
+  return { dtype, shape: [...r.dims], data: r.data as Float32Array };
 }
 
 /** Runs one node with our executor (inputs as graph inputs). */
@@ -114,7 +124,7 @@ export function assertClose(actual: Tensor, expected: Tensor, tol = 1e-4, label 
   for (let i = 0; i < expected.data.length; i++) {
     const e = Number(expected.data[i]);
     const a = Number(actual.data[i]);
-    const err = Math.abs(a - e) / Math.max(1, Math.abs(e));
+    const err = a === e || (Number.isNaN(a) && Number.isNaN(e)) ? 0 : Math.abs(a - e) / Math.max(1, Math.abs(e));
     if (!(err <= worst)) {
       worst = err;
       at = i;

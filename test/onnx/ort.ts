@@ -4,6 +4,7 @@
  */
 import ort from "onnxruntime-node";
 import type { Tensor } from "../../src/runtime/tensor.js";
+import { fromOrtTensor, toOrtTensor } from "../kernels/oracle.js";
 
 export type Feeds = Record<string, Tensor>;
 
@@ -11,19 +12,14 @@ export type Feeds = Record<string, Tensor>;
 export async function runOrt(model: Uint8Array | string, feeds: Feeds, level: "disabled" | "extended" = "disabled"): Promise<Feeds> {
   const session = await ort.InferenceSession.create(model as Uint8Array, { graphOptimizationLevel: level, logSeverityLevel: 3 });
   const ortFeeds: Record<string, ort.Tensor> = {};
-  for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(ortType(t.dtype), t.data as Float32Array, [...t.shape]);
+  for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(t);
   const results = await session.run(ortFeeds);
   const out: Feeds = {};
   for (const name of session.outputNames) {
-    const r = results[name]!;
-    out[name] = { dtype: r.type === "int64" ? "int64" : r.type === "int32" ? "int32" : r.type === "bool" ? "bool" : "float32", shape: [...r.dims], data: r.data as Float32Array };
+    out[name] = fromOrtTensor(results[name]!);
   }
   await session.release();
   return out;
-}
-
-function ortType(dtype: Tensor["dtype"]): "float32" | "int64" | "int32" | "bool" {
-  return dtype;
 }
 
 /** Uniform values in [-1, 1) from a fixed-seed generator. */

@@ -23,7 +23,8 @@ const graphJSON = {
 
 test("outputs folded to constants keep their names in results and in JSON", async () => {
   const graph = graphFromJSON(JSON.stringify(graphJSON));
-  const stats = optimize(graph, { passes: [await loadPass("onnx")] });
+  // The rule pack's folding rules, without the folding phase (which would fold these first).
+  const stats = optimize(graph, { passes: [await loadPass("onnx")], fold: false });
   assert.equal(stats.firings, { FoldConstantAdd: 1, FoldConstantMul: 1 });
   assert.equal(graphToJSON(graph).outputs, ["y", "z", "w"]);
   const results = execute(graph, { x: f32([3], [1, 1, 1]) });

@@ -44,11 +44,52 @@ for (const [file, rule] of [
   });
 }
 
-test("a rule no synthesized graph makes fire is not exercised, not ok", async () => {
+test("a rule no synthesized graph makes fire is not exercised, not ok, and says why", async () => {
   const check = (await checks(`${fixtures}/never-fires.rules`, { candidates: 50 })).get("OnlyForThousandChannels")!;
   assert.is(check.verdict, "not-exercised");
   assert.is(check.tried, 50);
   assert.is(check.fired, 0);
+  assert.match(check.reason ?? "", /of 50 graph\(s\): \d+ built but the rule did not fire \(\d+× where .*dim\(x, 1\) == 1000/);
+});
+
+// Wrong only beyond [-1, 1), only at a boundary, or only along one axis: each is caught, with
+// the smallest failing graph and the element that differs.
+test("Clip(x, 0, 6) rewritten as Relu is caught on inputs beyond 6", async () => {
+  const check = (await checks(`${fixtures}/planted.rules`)).get("ClipAsRelu")!;
+  assert.is(check.verdict, "changes-outputs");
+  const example = check.counterexample!;
+  assert.is.not(example.range, "[-1, 1)");
+  assert.match(example.at ?? "", /clip_out\[[\d,]*\] = 6, rewritten (\d+(\.\d+)?), where x\[[\d,]*\] = \1$/);
+  assert.equal(example.after.filter((l) => l.includes("= Relu(")).length, 1);
+});
+
+test("HardSwish with +3 changed to +2 is caught", async () => {
+  const check = (await checks(`${fixtures}/planted.rules`)).get("HardSwishOffByOne")!;
+  assert.is(check.verdict, "changes-outputs");
+  assert.ok(check.counterexample!.before.some((l) => l.includes("= Add(")));
+  assert.ok(check.counterexample!.after.some((l) => l.includes("= HardSwish(x)")));
+});
+
+test("a per-channel scale folded along the filter's input axis is caught, on a small graph", async () => {
+  const check = (await checks(`${fixtures}/planted.rules`)).get("ScaleAlongWrongAxis")!;
+  assert.is(check.verdict, "changes-outputs");
+  const input = check.counterexample!.before.find((l) => l.startsWith("input x"))!;
+  const elements = input.match(/\[([\d,]+)\]/)![1]!.split(",").reduce((a, d) => a * Number(d), 1);
+  assert.ok(elements <= 2 * 2 * 4 * 4, input);
+});
+
+test("subtly wrong rules (a forgotten epsilon, a swapped bound, integer division, a loose guard, …) all change outputs", async () => {
+  const found = await checks(`${fixtures}/planted-more.rules`);
+  const missed = [...found.values()].filter((c) => c.verdict !== "changes-outputs").map((c) => `${c.rule}: ${c.verdict}`);
+  assert.equal(missed, []);
+  assert.ok(found.size >= 11);
+});
+
+test("the report states the ranges, element types and shapes every firing covered", async () => {
+  const check = (await checks(`${fixtures}/correct.rules`)).get("ReluTwice")!;
+  for (const range of ["[-1, 1)", "[-10, 10)", "±1e3", "negative", "positive", "boundaries"]) assert.ok(check.covered.ranges.includes(range), range);
+  assert.ok(check.covered.dtypes.includes("float32"));
+  assert.ok(check.covered.shapes.length > 1, check.covered.shapes.join(" "));
 });
 
 test("the same seed draws the same graphs; --rule-style selection checks only the named rules", async () => {

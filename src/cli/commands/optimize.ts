@@ -43,6 +43,10 @@ async function optimizeModel(model: string, flags: OptimizeFlags): Promise<void>
   const fired = Object.values(stats.firings).reduce((a, b) => a + b, 0);
   process.stdout.write(`${model}: ${stats.nodesBefore} → ${stats.nodesAfter} nodes, ${fired} rewrite(s); wrote ${flags.output}\n`);
   if (!flags.stats) return;
+  if (stats.folding) {
+    const { folded, bytesBefore, bytesAfter } = stats.folding;
+    process.stdout.write(`\nconstant folding: ${folded} value(s) folded; constant data ${bytesBefore} → ${bytesAfter} bytes (${bytesAfter >= bytesBefore ? "+" : ""}${bytesAfter - bytesBefore})\n`);
+  }
   const after = opHistogram(graph.nodes);
   const rules = Object.entries(stats.firings).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   process.stdout.write("\nrule firings\n");

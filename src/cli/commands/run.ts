@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { execute, loadGraph, type Tensor, type Value } from "../../index.js";
-import { tensor, type DType } from "../../runtime/tensor.js";
+import { dataFromBytes, numel, tensor } from "../../runtime/tensor.js";
 import { encodeNpy, parseNpy } from "../../runtime/npy.js";
 import { writeAtomically } from "../../node/files.js";
 import { collect, runModelCommand, table, UsageError } from "../model-errors.js";
@@ -80,8 +80,6 @@ function outputFile(name: string, files: Map<string, string>): string {
   return file;
 }
 
-const NPY_DTYPES: Record<string, DType> = { f4: "float32", f8: "float32", i8: "int64", i4: "int32", b1: "bool", u1: "bool" };
-
 function readNpy(file: string, input: Value): Tensor {
   let array;
   try {
@@ -89,20 +87,18 @@ function readNpy(file: string, input: Value): Tensor {
   } catch (e) {
     throw new UsageError(`--input ${input.name}: cannot read ${file} (${(e as Error).message.split("\n")[0]})`);
   }
-  const dtype = NPY_DTYPES[array.dtype];
+  // A uint8 array read as booleans holds any byte: nonzero is true (1), as numpy's astype(bool).
+  const fileDtype = array.dtype;
+  const dtype = fileDtype === "uint8" && input.dtype === "bool" ? "bool" : fileDtype;
   if (!dtype || dtype !== input.dtype) {
-    throw new UsageError(`--input ${input.name}: ${file} holds ${array.dtype}, the input is ${input.dtype}`);
+    throw new UsageError(`--input ${input.name}: ${file} holds ${array.descr}, the input is ${input.dtype}`);
   }
   if (array.fortranOrder) throw new UsageError(`--input ${input.name}: ${file} is in Fortran order`);
   const declared = input.shape;
   if (declared && (declared.length !== array.shape.length || declared.some((d, i) => typeof d === "number" && d !== array.shape[i]))) {
     throw new UsageError(`--input ${input.name}: ${file} has shape [${array.shape}], the input is [${declared.join(", ")}]`);
   }
-  const data = array.data as ArrayLike<number> & ArrayBufferView;
-  if (dtype === "int64") return tensor(dtype, array.shape, data as unknown as BigInt64Array);
-  // A uint8 array read as booleans holds any byte: nonzero is true (1), as numpy's astype(bool).
-  if (dtype === "bool") return tensor(dtype, array.shape, Uint8Array.from(data, (x) => (x ? 1 : 0)));
-  return tensor(dtype, array.shape, Array.from(data));
+  return tensor(dtype, array.shape, dataFromBytes(dtype, array.data, numel(array.shape)));
 }
 
 function toNpy(t: Tensor): Uint8Array {

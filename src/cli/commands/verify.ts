@@ -116,11 +116,18 @@ function printPack(pack: PackCheck, options: { tolerance: number; candidates: nu
   const rows: (string | number)[][] = [["rule", "tried", "fired", "max error", "verdict"]];
   for (const c of pack.rules) rows.push([c.rule, c.tried, c.fired, c.fired > 0 ? c.maxError.toExponential(2) : "-", VERDICTS[c.verdict]]);
   for (const line of table(rows)) out(`  ${line}`);
+  const ranges = [...new Set(pack.rules.flatMap((c) => c.covered.ranges))];
+  const dtypes = [...new Set(pack.rules.flatMap((c) => c.covered.dtypes))];
+  if (ranges.length > 0) out(`  inputs of every firing drawn from: ${ranges.join(", ")} (the rule's constants, ± and 0, for boundaries); element types: ${dtypes.join(", ")}`);
+  for (const c of pack.rules) {
+    if (c.verdict === "not-exercised") out(`  ${c.rule} NOT EXERCISED: ${c.reason}`);
+    else if (c.covered.shapes.length > 0) out(`  ${c.rule}: input shapes ${c.covered.shapes.slice(0, 6).join(" ")}${c.covered.shapes.length > 6 ? ` (+${c.covered.shapes.length - 6} more)` : ""}; ${c.covered.dtypes.join(", ")}`);
+  }
   for (const c of pack.rules) {
     if (!c.counterexample) continue;
-    const { before, after, error, problem } = c.counterexample;
+    const { before, after, error, problem, range, at } = c.counterexample;
     out("");
-    out(`${c.rule} (${c.location}) changes outputs: ${problem ?? `relative error ${error.toExponential(2)}`} on`);
+    out(`${c.rule} (${c.location}) changes outputs: ${problem ?? `relative error ${error.toExponential(2)}${range ? ` on inputs in ${range}` : ""}`}${at ? `\n  at ${at}` : ""}\n  on`);
     for (const line of before) out(`    ${line}`);
     if (after.length > 0) {
       out("  rewritten to");

@@ -2,6 +2,8 @@
  * No rule is shadowed by an earlier rule on the same root op at the same priority (the earlier
  * pattern matches everything the later one does and has no condition), and two such rules whose
  * patterns can match the same node are reported: an error without conditions, else a warning.
+ * Members of one rule (a named pattern's alternatives) are tried in the order written, so their
+ * overlap is intended; one that an earlier member shadows is still an error.
  */
 import type { Literal, OpDecl, OpPattern, Pattern, Rule } from "../ast.js";
 import { error, warning, type Diagnostic } from "../diagnostics.js";
@@ -26,7 +28,7 @@ export function checkOverlap(program: Program): Diagnostic[] {
           diagnostics.push(
             error("shadowed", `rule '${later.name}' never fires: the earlier rule '${earlier.name}' matches every '${root.name}' it matches, at the same priority, without a condition`, later.nameSpan, related),
           );
-        } else if (patterns.overlaps(earlier.pattern, later.pattern)) {
+        } else if (!sameDeclaration(earlier, later) && patterns.overlaps(earlier.pattern, later.pattern)) {
           const report = earlier.where || later.where ? warning : error;
           diagnostics.push(
             report("overlap", `rules '${earlier.name}' and '${later.name}' can match the same '${root.name}' node at the same priority ${later.priority}; give one a higher priority or make the patterns disjoint`, later.nameSpan, related),
@@ -36,6 +38,10 @@ export function checkOverlap(program: Program): Diagnostic[] {
     }
   }
   return diagnostics;
+}
+
+function sameDeclaration(a: Rule, b: Rule): boolean {
+  return a.span.file === b.span.file && a.span.start.offset === b.span.start.offset;
 }
 
 /** Exact duplicates are the duplicate-rule check's. */

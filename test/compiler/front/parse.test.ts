@@ -1,10 +1,14 @@
-/** The parser's AST: rules, patterns, results, families, doc comments and source slices. */
+/** The parser's AST (with families expanded by expand.ts): rules, patterns, results, families, doc comments and source slices. */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { OpPattern, ResultOp } from "../../../src/compiler/ast.js";
+import { expand } from "../../../src/compiler/expand.js";
 import { parseRules } from "../../../src/compiler/parse.js";
 
-const parse = (source: string) => parseRules("test.rules", source);
+const parse = (source: string) => {
+  const parsed = parseRules("test.rules", source);
+  return { ...parsed, diagnostics: [...parsed.diagnostics, ...expand([parsed.file])] };
+};
 
 test("a rule records name, priority, doc, pattern, condition, lets, result and source slices", () => {
   const { file, diagnostics } = parse(`

@@ -1,0 +1,49 @@
+/**
+ * The tensor arena: float32 buffers that live in the SIMD module's memory, so that kernels read
+ * their inputs and write their outputs where the module computes (a GEMM stores its result tiles
+ * straight into the output tensor, a convolution gathers its panels straight from the input
+ * image) instead of copying through staging areas.
+ *
+ * Buffers are 16-byte aligned, carved from the region gemm.ts reserves after its workspace, and
+ * recycled by exact length: a released buffer goes on its length's free list and the next request
+ * of that length takes it back. A graph run repeatedly therefore reaches a steady state after its
+ * first run, with no allocation. When the region is exhausted `take` returns undefined and the
+ * caller allocates an ordinary array (kernels accept both; arena buffers are only faster).
+ * The memory never grows (see gemm.ts), so arena views are never detached.
+ */
+import { simdArenaRegion } from "./gemm.js";
+
+const region = simdArenaRegion();
+const free = new Map<number, Float32Array[]>();
+/** The next unallocated float of the region. */
+let top = region?.start ?? 0;
+
+/** A float32 buffer of exactly `n` elements in the SIMD module's memory, or undefined. */
+export function arenaTake(n: number): Float32Array | undefined {
+  if (!region || n <= 0) return undefined;
+  const list = free.get(n);
+  const reused = list?.pop();
+  if (reused) return reused;
+  const start = top;
+  const end = start + ((n + 3) & ~3);
+  if (end > region.start + region.size) return undefined;
+  top = end;
+  return new Float32Array(region.floats.buffer, 4 * start, n);
+}
+
+/** Gives an arena buffer back for reuse; its contents may be overwritten from now on. */
+export function arenaRelease(buf: Float32Array): void {
+  const list = free.get(buf.length);
+  if (list) list.push(buf);
+  else free.set(buf.length, [buf]);
+}
+
+/** Whether `data` is a view into the SIMD module's memory (an arena buffer or part of one). */
+export function inArena(data: ArrayBufferView): boolean {
+  return region !== undefined && data.buffer === region.floats.buffer;
+}
+
+/** Floats the arena has handed out so far (its high-water mark), for diagnostics. */
+export function arenaUsed(): number {
+  return region ? top - region.start : 0;
+}
