@@ -20,7 +20,7 @@ import {
   type IModelProto,
   type INodeProto,
   type ITensorProto,
-  type ValueInfoProto,
+  type IValueInfoProto as ValueInfoProto,
 } from "./proto.js";
 
 export interface SaveOptions {
@@ -30,7 +30,7 @@ export interface SaveOptions {
 
 /** The graph as ONNX model bytes. */
 export function encodeOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
-  return encodeModel(new ModelWriter(graph, options).write());
+  return encodeModel(new ModelWriter(graph, options).write(), (graph.meta["onnx"] as OnnxModelInfo | undefined)?.unknownFields);
 }
 
 class ModelWriter implements LoweringSink {
@@ -83,14 +83,14 @@ class ModelWriter implements LoweringSink {
       }
     }
     return {
-      irVersion,
+      irVersion: BigInt(irVersion),
       producerName: "fusec",
       producerVersion: "0.1.0",
       domain: info?.domain ?? "",
-      modelVersion: info?.modelVersion ?? 0,
+      modelVersion: BigInt(info?.modelVersion ?? 0),
       docString: info?.docString ?? "",
       metadataProps: info?.metadataProps ?? [],
-      opsetImport: Object.entries(this.opsets).map(([domain, version]) => ({ domain, version })),
+      opsetImport: Object.entries(this.opsets).map(([domain, version]) => ({ domain, version: BigInt(version) })),
       graph: {
         name: info?.graphName || "fusec",
         node: this.nodes,
@@ -213,15 +213,16 @@ function irVersionFor(opset: number): number {
 
 function valueInfo(name: string, dtype: DType | undefined, shape: Dim[] | undefined): ValueInfoProto {
   if (!dtype) return { name };
-  const dim = shape?.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d }));
-  return { name, type: { tensorType: { elemType: dtypeCode(dtype), ...(dim ? { shape: { dim } } : {}) } } };
+  const dim = shape?.map((d) => ({ value: typeof d === "number" ? { case: "dimValue" as const, value: BigInt(d) } : { case: "dimParam" as const, value: d } }));
+  const tensorType = { elemType: dtypeCode(dtype), ...(dim ? { shape: { dim } } : {}) };
+  return { name, type: { value: { case: "tensorType", value: tensorType } } };
 }
 
 export function tensorProto(name: string, t: Tensor): ITensorProto {
   return {
     name,
     dataType: dtypeCode(t.dtype),
-    dims: [...t.shape],
+    dims: t.shape.map(BigInt),
     rawData: tensorBytes(t),
   };
 }
@@ -229,13 +230,13 @@ export function tensorProto(name: string, t: Tensor): ITensorProto {
 function attributeProto(name: string, a: Attr): IAttributeProto {
   switch (a.type) {
     case "int":
-      return { name, type: AttributeType.INT, i: int64Field(a.value) as number };
+      return { name, type: AttributeType.INT, i: int64Field(a.value) };
     case "float":
       return { name, type: AttributeType.FLOAT, f: a.value };
     case "string":
       return { name, type: AttributeType.STRING, s: new TextEncoder().encode(a.value) };
     case "ints":
-      return { name, type: AttributeType.INTS, ints: a.value.map(int64Field) as number[] };
+      return { name, type: AttributeType.INTS, ints: a.value.map(int64Field) };
     case "floats":
       return { name, type: AttributeType.FLOATS, floats: a.value };
     case "strings":

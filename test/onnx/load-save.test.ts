@@ -7,7 +7,7 @@ import { decodeOnnx } from "../../src/onnx/load.js";
 import { loadOnnx, saveOnnx } from "../../src/node/models.js";
 import { encodeOnnx } from "../../src/onnx/save.js";
 import { ModelFileError } from "../../src/onnx/meta.js";
-import { AttributeType, DataType, decodeModel } from "../../src/onnx/proto.js";
+import { AttributeType, DataType, decodeModel } from "./onnx-proto.js";
 import { attr, buildModel, convMulRelu, floats, node } from "./build.js";
 import { identical, randomInput, runOrt } from "./ort.js";
 
