@@ -84,9 +84,11 @@ export interface Rewriter {
   constantValue(t: Tensor): Value;
   /**
    * A new node; returns its outputs. Shapes and dtypes come from the runtime's shape
-   * inference; an op it cannot infer aborts the rule.
+   * inference; an op it cannot infer aborts the rule. There is always a first output (a
+   * count below 1 aborts the rule), so `const [y] = rw.create(…)` is a Value under
+   * noUncheckedIndexedAccess.
    */
-  create(op: string, domain: string, inputs: (Value | undefined)[], attrs: Attrs, outputCount?: number): Value[];
+  create(op: string, domain: string, inputs: (Value | undefined)[], attrs: Attrs, outputCount?: number): [Value, ...Value[]];
   /** A copy of all attributes of `node` (to spread, then override some). */
   attrsOf(node: Node): Attrs;
   /**

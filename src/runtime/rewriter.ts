@@ -209,7 +209,8 @@ export class GraphRewriter implements Rewriter {
     return v;
   }
 
-  create(op: string, domain: string, inputs: (Value | undefined)[], attrs: Attrs, outputCount = 1): Value[] {
+  create(op: string, domain: string, inputs: (Value | undefined)[], attrs: Attrs, outputCount = 1): [Value, ...Value[]] {
+    if (!(outputCount >= 1)) throw new RewriteAbort(`${op}: a node needs at least one output (asked for ${outputCount})`);
     for (const v of inputs) {
       if (v && !this.staged.has(v) && v.producer && !this.graph.nodes.has(v.producer)) {
         throw new RewriteAbort(`${op}: operand "${v.name}" is no longer in the graph`);
@@ -230,7 +231,7 @@ export class GraphRewriter implements Rewriter {
       this.staged.set(v, node);
     }
     this.stagedNodes.push(node);
-    return [...node.outputs];
+    return [node.outputs[0]!, ...node.outputs.slice(1)];
   }
 
   attrsOf(node: Node): Attrs {

@@ -1,7 +1,10 @@
 /**
  * A strict TypeScript consumer typechecks against the shipped declarations alone (no fusec
  * sources in the package), under node16 and bundler module resolution, including a pass the
- * installed CLI compiled to TypeScript and a `.rules` import typed by `fusec/rules`.
+ * installed CLI compiled to TypeScript and a `.rules` import typed by `fusec/rules`. Library
+ * declarations are checked too (skipLibCheck off), except for the plugin's: unplugin's own
+ * declarations import every bundler's types, so a plugin user's project checks with
+ * skipLibCheck, as Vite's and esbuild's templates do.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -14,7 +17,6 @@ import { loadGraph, loadPass, saveGraph, ModelFileError } from "fusec";
 import { GraphBuilder, optimize, prepare, f32, type Session, type Tensor } from "fusec/runtime";
 import { decodeOnnx, encodeOnnx } from "fusec/onnx";
 import { compile } from "fusec/compiler";
-import { fusec } from "fusec/plugin";
 import { pass as onnxPack } from "fusec/packs/onnx";
 import { pass as tflitePack } from "fusec/packs/tflite";
 import { pass as userPass } from "./ts-passes/fusions.js";
@@ -32,19 +34,25 @@ export async function main(path: string): Promise<number> {
   const b = new GraphBuilder();
   b.output(b.op("Relu", [b.input("x", "float32", [2])]));
   const result = await compile(["x.rules"], { outDir: "out" });
-  void fusec.esbuild;
   if (!(first instanceof Object)) throw new ModelFileError(path, "no output");
   return result.modules.length;
 }
 `;
 
-function typecheck(resolution: "node16" | "bundler"): string {
+const PLUGIN_CONSUMER = `
+import { fusec, type FusecPluginOptions } from "fusec/plugin";
+const options: FusecPluginOptions = { runtimeImport: "fusec/runtime" };
+export const plugins = [fusec.esbuild(options), fusec.vite(), fusec.rollup()];
+`;
+
+/** Typechecks a consumer in `ts-app/`, an ES module package inside the test project. */
+function typecheck(resolution: "node16" | "bundler", plugin = false): string {
   const app = installed();
-  app.write("rules/fusions.rules", USER_RULES);
-  app.run("npx", ["fusec", "compile", "rules/fusions.rules", "-o", "ts-passes"]);
-  // An ES module either way: .mts under node16 (the project's package type is CommonJS).
-  const consumer = resolution === "node16" ? "consumer.mts" : "consumer.ts";
-  app.write(consumer, CONSUMER);
+  app.write("ts-app/package.json", `${JSON.stringify({ name: "ts-app", private: true, type: "module" })}\n`);
+  app.write("ts-app/rules/fusions.rules", USER_RULES);
+  app.run("npx", ["fusec", "compile", "ts-app/rules/fusions.rules", "-o", "ts-app/ts-passes"]);
+  const consumer = `${plugin ? "plugin-" : ""}consumer.ts`;
+  app.write(`ts-app/${consumer}`, plugin ? PLUGIN_CONSUMER : CONSUMER);
   const config = {
     compilerOptions: {
       strict: true,
@@ -58,12 +66,13 @@ function typecheck(resolution: "node16" | "bundler"): string {
       lib: ["es2023", "dom"],
       types: [],
       noEmit: true,
-      skipLibCheck: false,
+      skipLibCheck: plugin,
     },
     files: [consumer, "ts-passes/fusions.ts"],
   };
-  app.write(`tsconfig.${resolution}.json`, JSON.stringify(config, null, 2));
-  const r = app.run(join(REPO, "node_modules/.bin/tsc"), ["-p", `tsconfig.${resolution}.json`], { check: false });
+  const configFile = `tsconfig.${plugin ? "plugin." : ""}${resolution}.json`;
+  app.write(`ts-app/${configFile}`, JSON.stringify(config, null, 2));
+  const r = app.run(join(REPO, "node_modules/.bin/tsc"), ["-p", `ts-app/${configFile}`], { check: false });
   return `${r.stdout}${r.stderr}`.trim();
 }
 
@@ -73,6 +82,11 @@ test("a strict consumer typechecks against the shipped declarations with node16 
 
 test("a strict consumer typechecks against the shipped declarations with bundler resolution", () => {
   assert.is(typecheck("bundler"), "");
+});
+
+test("a strict consumer of the bundler plugin typechecks (node16 and bundler resolution)", () => {
+  assert.is(typecheck("node16", true), "");
+  assert.is(typecheck("bundler", true), "");
 });
 
 test.run();
