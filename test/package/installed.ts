@@ -26,10 +26,11 @@ export interface Installed {
   write(path: string, text: string): string;
 }
 
-/** Node's environment without this repo's test loader and source condition. */
+/** Node's environment without this repo's test loader and source condition (nor uvu's colours). */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env["NODE_OPTIONS"];
+  delete env["FORCE_COLOR"];
   return env;
 }
 
