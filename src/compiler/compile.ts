@@ -47,9 +47,7 @@ export async function compile(inputs: readonly SourceInput[], options: CompileOp
   if (hasErrors(checked.diagnostics)) return result;
   const { generate } = await import("./codegen.js");
   for (const pass of checked.passes) {
-    const outDir = nodePath.relative(options.cwd ?? process.cwd(), options.outDir ?? "generated") || ".";
-    const regenerate = `npx fusec compile ${pass.source} -o ${outDir}`;
-    const code = await generate(pass, { runtimeImport: options.runtimeImport ?? "fusec/runtime", regenerate });
+    const code = await generate(pass, { runtimeImport: options.runtimeImport ?? "fusec/runtime" });
     result.modules.push({ pack: pass.pack, fileName: `${pass.pack}.ts`, code });
   }
   return result;
