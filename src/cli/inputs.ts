@@ -4,7 +4,7 @@
  */
 import type { Graph, Tensor, Value } from "../index.js";
 import { ModelFileError } from "../onnx/meta.js";
-import { lookupOp } from "../runtime/registry.js";
+import { missingKernels } from "../kernels/execute.js";
 import { allocData, isFloat, storeNumber, tensor } from "../runtime/tensor.js";
 import { UsageError } from "./model-errors.js";
 
@@ -35,12 +35,10 @@ export function parseSeed(text: string | undefined): number {
 
 /** Every node must have a kernel: an op fusec only passes through cannot be run. */
 export function checkExecutable(model: string, graph: Graph): void {
-  for (const node of graph.topoOrder()) {
-    if (!lookupOp(node.domain, node.op)) {
-      const op = node.domain ? `${node.domain}::${node.op}` : node.op;
-      throw new ModelFileError(model, `node "${node.name}" uses op ${op}, which fusec cannot execute`);
-    }
-  }
+  const missing = missingKernels(graph);
+  if (missing.length === 0) return;
+  const list = missing.map((m) => `${m.op} (node${m.nodes.length > 1 ? "s" : ""} ${m.nodes.slice(0, 3).map((n) => `"${n}"`).join(", ")}${m.nodes.length > 3 ? ", …" : ""})`);
+  throw new ModelFileError(model, `fusec cannot execute op${missing.length > 1 ? "s" : ""} ${list.join(", ")}`);
 }
 
 /** Deterministic values: floats uniform in [-1, 1), integers in [0, 10), booleans 0/1. */

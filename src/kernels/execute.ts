@@ -6,7 +6,7 @@ import type { Graph } from "../runtime/graph.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { prepare, type PrepareOptions, type Session } from "./session.js";
 
-export { ExecutionError } from "./session.js";
+export { ExecutionError, missingKernels, type MissingKernel } from "./session.js";
 
 export type ExecuteOptions = PrepareOptions;
 

@@ -4,14 +4,21 @@
  */
 import "./conv.js";
 import "./conv-transpose.js";
+import "./einsum.js";
 import "./elementwise.js";
+import "./gather-scatter.js";
 import "./gemm.js";
+import "./math.js";
+import "./movement.js";
 import "./norm.js";
+import "./normalization.js";
 import "./pool.js";
+import "./reduce.js";
 import "./resize.js";
 import "./rnn.js";
 import "./shape.js";
 import "./tfl-conv.js";
+import "./tfl-ops.js";
 
 export { execute, ExecutionError, type ExecuteOptions } from "./execute.js";
 export { prepare, type PrepareOptions, type Session } from "./session.js";

@@ -1,7 +1,7 @@
 /**
- * Normalisation and reductions: BatchNormalization (inference form), LayerNormalization
- * (opset 17, with its optional Mean/InvStdDev outputs), Softmax (opset 13: along one axis) and
- * ReduceMean (axes as an attribute before opset 18, as an input from 18).
+ * Normalisation: BatchNormalization (inference form), LayerNormalization (opset 17, with its
+ * optional Mean/InvStdDev outputs) and Softmax (opset 13: along one axis). The reductions,
+ * ReduceMean included, are in reduce.ts.
  */
 import type { Dim } from "../runtime/graph.js";
 import { OpError, registerOp } from "../runtime/registry.js";
@@ -9,16 +9,13 @@ import type { Tensor } from "../runtime/tensor.js";
 import {
   attrFloat,
   attrInt,
-  attrInts,
   checkDimsAgree,
   checkDType,
   checkRank,
-  constNumbers,
   formatShape,
   need,
   normAxis,
   outputF32,
-  tensorNumbers,
 } from "./util.js";
 
 const BN_INPUTS = ["X", "scale", "B", "input_mean", "input_var"] as const;
@@ -213,72 +210,3 @@ function softmaxRow(x: Float32Array, out: Float32Array, start: number, end: numb
   const scale = 1 / sum;
   for (let i = start; i < end; i++) out[i] *= scale;
 }
-
-/** ReduceMean's axes: the `axes` input (opset 18) or attribute (earlier); undefined = all (or none). */
-function reduceAxes(axesInput: number[] | undefined, attrs: Parameters<typeof attrInts>[0], rank: number): number[] {
-  const axes = axesInput ?? attrInts(attrs, "axes", []);
-  if (axes.length === 0) {
-    return attrInt(attrs, "noop_with_empty_axes", 0) ? [] : Array.from({ length: rank }, (_, i) => i);
-  }
-  return [...new Set(axes.map((a) => normAxis(a, rank, "axes entry")))].sort((p, q) => p - q);
-}
-
-registerOp({
-  op: "ReduceMean",
-  domain: "",
-  infer: (inputs, attrs) => {
-    const x = need(inputs, 0, "data");
-    checkDType(x.dtype, ["float32"], "data");
-    const axesInfo = inputs[1];
-    if (axesInfo) checkDType(axesInfo.dtype, ["int64"], "axes");
-    const axesValues = axesInfo ? constNumbers(axesInfo) : undefined;
-    if (!x.shape || (axesInfo && !axesValues)) return [{ dtype: "float32", shape: undefined }];
-    const axes = reduceAxes(axesValues, attrs, x.shape.length);
-    const keep = attrInt(attrs, "keepdims", 1) !== 0;
-    const shape: Dim[] = [];
-    x.shape.forEach((d, i) => {
-      if (!axes.includes(i)) shape.push(d);
-      else if (keep) shape.push(1);
-    });
-    return [{ dtype: "float32", shape }];
-  },
-  kernel: (inputs, attrs) => {
-    const x = need(inputs, 0, "data");
-    const axes = reduceAxes(inputs[1] ? tensorNumbers(inputs[1]) : undefined, attrs, x.shape.length);
-    const keep = attrInt(attrs, "keepdims", 1) !== 0;
-    const outShape: number[] = [];
-    x.shape.forEach((d, i) => {
-      if (!axes.includes(i)) outShape.push(d);
-      else if (keep) outShape.push(1);
-    });
-    const out = outputF32(outShape);
-    const od = out.data;
-    od.fill(0);
-    const xd = x.data as Float32Array;
-    // Output strides in input coordinates (0 along reduced axes).
-    const rank = x.shape.length;
-    const keptStrides = new Array<number>(rank).fill(0);
-    let acc = 1;
-    for (let d = rank - 1; d >= 0; d--) {
-      if (!axes.includes(d)) {
-        keptStrides[d] = acc;
-        acc *= x.shape[d]!;
-      }
-    }
-    const index = new Array<number>(rank).fill(0);
-    let o = 0;
-    for (let i = 0; i < xd.length; i++) {
-      od[o] += xd[i]!;
-      for (let d = rank - 1; d >= 0; d--) {
-        index[d]!++;
-        o += keptStrides[d]!;
-        if (index[d]! < x.shape[d]!) break;
-        o -= keptStrides[d]! * x.shape[d]!;
-        index[d] = 0;
-      }
-    }
-    const count = axes.reduce((p, a) => p * x.shape[a]!, 1);
-    for (let i = 0; i < od.length; i++) od[i] /= count;
-    return [out];
-  },
-});

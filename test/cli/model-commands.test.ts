@@ -36,6 +36,7 @@ test("inspect prints opsets, inputs, outputs, parameters and the op histogram", 
   assert.match(r.stdout, /x\s+float32\[N, 3, 8, 8\]/);
   assert.match(r.stdout, /parameters: 116 in 3 constants/);
   assert.match(r.stdout, /Conv\s+1/);
+  assert.match(r.stdout, /cannot run: none/);
 });
 
 test("run writes each output as .npy, matching onnxruntime on the same inputs", async () => {
@@ -57,7 +58,7 @@ test("run writes each output as .npy, matching onnxruntime on the same inputs", 
   assert.match(random.stdout, /float32\[3, 4, 8, 8\]/);
 });
 
-test("optimize keeps an unknown op opaque; run names it in a one-line error", () => {
+test("optimize keeps an unknown op opaque; run names it in a one-line error, inspect lists it", () => {
   const out = join(tmp, "frob-opt.onnx");
   const r = fusec("optimize", unknownOp, "-o", out, "--pass", emptyPass, "--stats");
   assert.is(r.code, 0, r.stderr);
@@ -66,7 +67,10 @@ test("optimize keeps an unknown op opaque; run names it in a one-line error", ()
   assert.ok(existsSync(out));
   const run = fusec("run", out);
   assert.is(run.code, 2);
-  assert.match(run.stderr, /^fusec: .*frob-opt\.onnx: node "Frobnicate_f" uses op com\.example::Frobnicate, which fusec cannot execute\n$/);
+  assert.match(run.stderr, /^fusec: .*frob-opt\.onnx: fusec cannot execute op com\.example::Frobnicate \(node "Frobnicate_f"\)\n$/);
+  const inspect = fusec("inspect", out);
+  assert.is(inspect.code, 0, inspect.stderr);
+  assert.match(inspect.stdout, /cannot run: 1 op without a kernel\n\s+com\.example::Frobnicate\s+1 node\n$/);
 });
 
 test("bad model files: one line, exit 2, no output file", () => {

@@ -70,6 +70,14 @@ test("the installed CLI loads a TypeScript pass from a folder whose package type
   assert.not.ok(existsSync(join(app.project, "never.onnx")));
 });
 
+test("the installed CLI writes an HTML report (its client script and styles ship with it)", () => {
+  const app = installed();
+  app.run("npx", ["fusec", "report", CLS_MODEL, "-o", "report.html"]);
+  const html = readFileSync(join(app.project, "report.html"), "utf8");
+  assert.match(html, /<svg/);
+  assert.match(html, /<style>[^<]{200,}/);
+});
+
 test("the installed CLI checks and numerically verifies a rules file that imports the dialect by package name", () => {
   const app = installed();
   app.write("rules/fusions.rules", USER_RULES);

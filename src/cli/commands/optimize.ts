@@ -3,7 +3,7 @@
  * (default: the onnx pack), verifies the result and writes it in the format of `-o`'s extension.
  */
 import type { Command } from "commander";
-import { loadGraph, loadPass, optimize, saveGraph } from "../../index.js";
+import { defaultPack, foldDequantize, loadGraph, loadPass, optimize, saveGraph } from "../../index.js";
 import { collect, opHistogram, runModelCommand, table } from "../model-errors.js";
 
 interface OptimizeFlags {
@@ -13,16 +13,18 @@ interface OptimizeFlags {
   stats?: boolean;
   trace?: boolean;
   phased?: boolean;
+  foldDequantize?: boolean;
 }
 
 export function register(program: Command): void {
   program
     .command("optimize")
     .description("apply fusion rules to a model and write the fused model")
-    .argument("<model>", "input model (.onnx or .json)")
-    .requiredOption("-o, --output <file>", "output model (.onnx or .json)")
-    .option("--pass <name>", "rule pack: onnx, tflite or a compiled module path (repeatable; default onnx)", collect)
+    .argument("<model>", "input model (.onnx, .tflite or .json)")
+    .requiredOption("-o, --output <file>", "output model (.onnx, .tflite or .json)")
+    .option("--pass <name>", "rule pack: onnx, tflite or a compiled module path (repeatable; default tflite for .tflite models, else onnx)", collect)
     .option("--disable <rule>", "rule not to apply (repeatable; a family name disables all its members)", collect)
+    .option("--fold-dequantize", "TFLite: fold Dequantize of constant (float16/int8) weights into float32 constants")
     .option("--phased", "run each --pass to its own fixpoint, in the order given (default: all together)")
     .option("--stats", "print rule firings and the op histogram before and after")
     .option("--trace", "print every firing and failed match")
@@ -30,8 +32,9 @@ export function register(program: Command): void {
 }
 
 async function optimizeModel(model: string, flags: OptimizeFlags): Promise<void> {
-  const passes = await Promise.all((flags.pass ?? ["onnx"]).map(loadPass));
+  const passes = await Promise.all((flags.pass ?? [defaultPack(model)]).map(loadPass));
   const graph = loadGraph(model);
+  if (flags.foldDequantize) foldDequantize(graph);
   const before = opHistogram(graph.nodes);
   const stats = optimize(graph, {
     passes,

@@ -24,7 +24,7 @@ export function register(program: Command): void {
   program
     .command("run")
     .description("execute a model with fusec's executor and write its outputs as .npy files")
-    .argument("<model>", "model (.onnx or .json)")
+    .argument("<model>", "model (.onnx, .tflite or .json)")
     .option("--input <name=file.npy>", "value of a graph input (repeatable; others are random)", collect)
     .option("--outputs <dir>", "directory for the output .npy files", ".")
     .option("--seed <n>", "seed of the random inputs", "0")

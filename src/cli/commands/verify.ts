@@ -15,7 +15,7 @@
  */
 import type { Command } from "commander";
 import { renderDiagnostics, sourcesOf } from "../../compiler/render.js";
-import { execute, loadGraph, loadPass, optimize, type Pass } from "../../index.js";
+import { defaultPack, execute, loadGraph, loadPass, optimize, type Pass } from "../../index.js";
 import type { PackCheck, RuleCheck } from "../../verify/rules.js";
 import { checkExecutable, dimSizes, parseSeed, randomFeeds } from "../inputs.js";
 import { collect, runModelCommand, table, UsageError } from "../model-errors.js";
@@ -36,7 +36,7 @@ export function register(program: Command): void {
   program
     .command("verify")
     .description("check numerically that rules do not change what a graph computes: each rule of rules files on graphs synthesized from its pattern, or a pack on a model")
-    .argument("<inputs...>", "rules files (each rule checked from its pattern), or one model (.onnx or .json)")
+    .argument("<inputs...>", "rules files (each rule checked from its pattern), or one model (.onnx, .tflite or .json)")
     .option("--pass <name>", "model mode: rule pack: onnx, tflite or a compiled module path (repeatable; default onnx)", collect)
     .option("--disable <rule>", "model mode: rule not to apply (repeatable)", collect)
     .option("--dim <name=value>", "model mode: size of a symbolic dimension of the random inputs (default 1; repeatable)", collect)
@@ -144,7 +144,7 @@ async function verifyModel(model: string, flags: VerifyFlags): Promise<void> {
     if (flags[option]) throw new UsageError(`--${option} applies to rules files; a model is checked with --pass and --disable`);
   }
   const tolerance = parseTolerance(flags.tolerance);
-  const passes = await Promise.all((flags.pass ?? ["onnx"]).map(loadPass));
+  const passes = await Promise.all((flags.pass ?? [defaultPack(model)]).map(loadPass));
   const disabled = flags.disable ?? [];
 
   const original = loadGraph(model);

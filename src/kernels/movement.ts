@@ -1,0 +1,270 @@
+/**
+ * Data movement and generated tensors of any dtype: Tile, Expand, DepthToSpace, SpaceToDepth,
+ * Trilu, EyeLike, Range and Size. Shape functions give exact shapes when the shape operands
+ * are constant, and fresh unknown dims otherwise.
+ */
+import type { Attrs, Dim } from "../runtime/graph.js";
+import { OpError, registerOp } from "../runtime/registry.js";
+import { dtypeOfOnnx, numel, strides, type DType, type Tensor, NUMERIC_DTYPES, ALL_DTYPES } from "../runtime/tensor.js";
+import { broadcastIndex, writer } from "./nary.js";
+import { attrInt, attrString, broadcastShapes, checkDType, constNumbers, formatShape, mapDim, need, outputUninit, tensorNumbers, unknownDim } from "./util.js";
+
+type Cell = number | bigint;
+
+function unknownShape(rank: number): Dim[] {
+  return Array.from({ length: rank }, () => unknownDim());
+}
+
+// ── Tile / Expand ─────────────────────────────────────────────────────────────────────────
+
+registerOp({
+  op: "Tile",
+  domain: "",
+  infer: (inputs) => {
+    const x = need(inputs, 0, "input");
+    const r = need(inputs, 1, "repeats");
+    checkDType(r.dtype, ["int64"], "repeats");
+    const repeats = constNumbers(r);
+    if (!x.shape) return [{ dtype: x.dtype, shape: undefined }];
+    if (repeats && repeats.length !== x.shape.length) throw new OpError(`repeats has ${repeats.length} entries, the input has rank ${x.shape.length}`);
+    return [{ dtype: x.dtype, shape: repeats ? x.shape.map((d, i) => mapDim(d, (n) => n * repeats[i]!, "tile", repeats[i])) : unknownShape(x.shape.length) }];
+  },
+  kernel: (inputs) => {
+    const x = need(inputs, 0, "input");
+    const repeats = tensorNumbers(need(inputs, 1, "repeats"));
+    if (repeats.length !== x.shape.length) throw new OpError(`repeats has ${repeats.length} entries, the input has rank ${x.shape.length}`);
+    if (repeats.some((r) => r < 0)) throw new OpError(`repeats [${repeats.join(", ")}] has a negative entry`);
+    const shape = x.shape.map((d, i) => d * repeats[i]!);
+    const out = outputUninit(x.dtype, shape);
+    const rank = shape.length;
+    const xs = strides(x.shape);
+    const src = x.data as ArrayLike<Cell>;
+    const dst = out.data as unknown as Cell[];
+    const pos = new Array<number>(rank).fill(0);
+    for (let i = 0; i < dst.length; i++) {
+      let off = 0;
+      for (let d = 0; d < rank; d++) off += (pos[d]! % x.shape[d]!) * xs[d]!;
+      dst[i] = src[off]!;
+      for (let d = rank - 1; d >= 0; d--) {
+        if (++pos[d]! < shape[d]!) break;
+        pos[d] = 0;
+      }
+    }
+    return [out];
+  },
+});
+
+registerOp({
+  op: "Expand",
+  domain: "",
+  infer: (inputs) => {
+    const x = need(inputs, 0, "input");
+    const s = need(inputs, 1, "shape");
+    checkDType(s.dtype, ["int64"], "shape");
+    const target = constNumbers(s);
+    if (!target) {
+      const len = s.shape?.[0];
+      return [{ dtype: x.dtype, shape: typeof len === "number" && x.shape ? unknownShape(Math.max(len, x.shape.length)) : undefined }];
+    }
+    return [{ dtype: x.dtype, shape: x.shape ? broadcastShapes([x.shape, target], ["input", "shape"]) : undefined }];
+  },
+  kernel: (inputs) => {
+    const x = need(inputs, 0, "input");
+    const shape = broadcastShapes([x.shape, tensorNumbers(need(inputs, 1, "shape"))], ["input", "shape"]) as number[];
+    const out = outputUninit(x.dtype, shape);
+    const index = broadcastIndex(x.shape, shape);
+    const src = x.data as ArrayLike<Cell>;
+    const dst = out.data as unknown as Cell[];
+    for (let i = 0; i < dst.length; i++) dst[i] = src[index ? index[i]! : i]!;
+    return [out];
+  },
+});
+
+// ── DepthToSpace / SpaceToDepth ───────────────────────────────────────────────────────────
+
+/** x viewed as `view`, its axes permuted by `perm`, as a new tensor of shape `shape`. */
+function permuted(x: Tensor, view: readonly number[], perm: readonly number[], shape: readonly number[]): Tensor {
+  const out = outputUninit(x.dtype, shape);
+  const vs = strides(view);
+  const pshape = perm.map((p) => view[p]!);
+  const pstrides = perm.map((p) => vs[p]!);
+  const rank = perm.length;
+  const pos = new Array<number>(rank).fill(0);
+  const src = x.data as ArrayLike<Cell>;
+  const dst = out.data as unknown as Cell[];
+  let off = 0;
+  for (let i = 0; i < dst.length; i++) {
+    dst[i] = src[off]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      off += pstrides[d]!;
+      if (++pos[d]! < pshape[d]!) break;
+      off -= pstrides[d]! * pshape[d]!;
+      pos[d] = 0;
+    }
+  }
+  return out;
+}
+
+function blockSize(attrs: Attrs): number {
+  const b = attrInt(attrs, "blocksize");
+  if (b <= 0) throw new OpError(`blocksize must be positive, got ${b}`);
+  return b;
+}
+
+function rank4(shape: readonly Dim[] | undefined, name: string): void {
+  if (shape && shape.length !== 4) throw new OpError(`input ${name} has rank ${shape.length}, expected 4`);
+}
+
+function depthToSpaceShape(shape: readonly Dim[], b: number): Dim[] {
+  const c = shape[1]!;
+  if (typeof c === "number" && c % (b * b) !== 0) throw new OpError(`channels ${c} are not divisible by blocksize² = ${b * b}`);
+  return [shape[0]!, mapDim(c, (n) => n / (b * b), "d2s", b), mapDim(shape[2]!, (n) => n * b, "mul", b), mapDim(shape[3]!, (n) => n * b, "mul", b)];
+}
+
+registerOp({
+  op: "DepthToSpace",
+  domain: "",
+  infer: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    rank4(x.shape, "input");
+    const mode = attrString(attrs, "mode", "DCR");
+    if (mode !== "DCR" && mode !== "CRD") throw new OpError(`mode must be DCR or CRD, got "${mode}"`);
+    return [{ dtype: x.dtype, shape: x.shape ? depthToSpaceShape(x.shape, blockSize(attrs)) : undefined }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    rank4(x.shape, "input");
+    const b = blockSize(attrs);
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const shape = depthToSpaceShape(x.shape, b) as number[];
+    const c2 = c / (b * b);
+    if (attrString(attrs, "mode", "DCR") === "DCR") return [permuted(x, [n, b, b, c2, h, w], [0, 3, 4, 1, 5, 2], shape)];
+    return [permuted(x, [n, c2, b, b, h, w], [0, 1, 4, 2, 5, 3], shape)];
+  },
+});
+
+registerOp({
+  op: "SpaceToDepth",
+  domain: "",
+  infer: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    rank4(x.shape, "input");
+    const b = blockSize(attrs);
+    if (!x.shape) return [{ dtype: x.dtype, shape: undefined }];
+    const [n, c, h, w] = x.shape as [Dim, Dim, Dim, Dim];
+    for (const d of [h, w]) if (typeof d === "number" && d % b !== 0) throw new OpError(`spatial size ${d} is not divisible by blocksize ${b}`);
+    return [{ dtype: x.dtype, shape: [n, mapDim(c, (v) => v * b * b, "s2d", b), mapDim(h, (v) => v / b, "div", b), mapDim(w, (v) => v / b, "div", b)] }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    rank4(x.shape, "input");
+    const b = blockSize(attrs);
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    if (h % b !== 0 || w % b !== 0) throw new OpError(`spatial size ${formatShape([h, w])} is not divisible by blocksize ${b}`);
+    return [permuted(x, [n, c, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4], [n, c * b * b, h / b, w / b])];
+  },
+});
+
+// ── Trilu / EyeLike ───────────────────────────────────────────────────────────────────────
+
+registerOp({
+  op: "Trilu",
+  domain: "",
+  infer: (inputs) => {
+    const x = need(inputs, 0, "input");
+    if (x.shape && x.shape.length < 2) throw new OpError(`input has rank ${x.shape.length}, expected at least 2`);
+    if (inputs[1]) checkDType(inputs[1].dtype, ["int64"], "k");
+    return [{ dtype: x.dtype, shape: x.shape }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    if (x.shape.length < 2) throw new OpError(`input has rank ${x.shape.length}, expected at least 2`);
+    const k = inputs[1] ? tensorNumbers(inputs[1])[0]! : 0;
+    const upper = attrInt(attrs, "upper", 1) !== 0;
+    const rows = x.shape[x.shape.length - 2]!;
+    const cols = x.shape[x.shape.length - 1]!;
+    const out = outputUninit(x.dtype, x.shape);
+    const src = x.data as ArrayLike<Cell>;
+    const dst = out.data as unknown as Cell[];
+    const zero = typeof src[0] === "bigint" ? 0n : 0;
+    for (let i = 0; i < dst.length; i++) {
+      const c = i % cols;
+      const r = Math.floor(i / cols) % rows;
+      const keep = upper ? c - r >= k : c - r <= k;
+      dst[i] = keep ? src[i]! : zero;
+    }
+    return [out];
+  },
+});
+
+function eyeDtype(attrs: Attrs, input: DType | undefined): DType | undefined {
+  const code = attrInt(attrs, "dtype", 0);
+  if (code === 0) return input; // UNDEFINED: not given
+  const d = dtypeOfOnnx(code);
+  if (!d) throw new OpError(`dtype ${code} is not one fusec holds`);
+  return d;
+}
+
+registerOp({
+  op: "EyeLike",
+  domain: "",
+  infer: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    if (x.shape && x.shape.length !== 2) throw new OpError(`input has rank ${x.shape.length}, expected 2`);
+    return [{ dtype: eyeDtype(attrs, x.dtype), shape: x.shape }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    if (x.shape.length !== 2) throw new OpError(`input has rank ${x.shape.length}, expected 2`);
+    const dtype = eyeDtype(attrs, x.dtype)!;
+    const k = attrInt(attrs, "k", 0);
+    const [rows, cols] = x.shape as [number, number];
+    const out = outputUninit(dtype, x.shape);
+    const write = writer(dtype, out.data);
+    for (let i = 0; i < rows * cols; i++) write(i, i % cols === Math.floor(i / cols) + k ? 1 : 0);
+    return [out];
+  },
+});
+
+// ── Range / Size ──────────────────────────────────────────────────────────────────────────
+
+function rangeCount(start: number, limit: number, delta: number): number {
+  if (delta === 0) throw new OpError("delta must not be 0");
+  return Math.max(Math.ceil((limit - start) / delta), 0);
+}
+
+registerOp({
+  op: "Range",
+  domain: "",
+  infer: (inputs) => {
+    const names = ["start", "limit", "delta"];
+    const infos = names.map((n, i) => need(inputs, i, n));
+    infos.forEach((info, i) => checkDType(info.dtype, NUMERIC_DTYPES, names[i]!));
+    const values = infos.map((i) => constNumbers(i)?.[0]);
+    const n = values.every((v) => v !== undefined) ? rangeCount(values[0]!, values[1]!, values[2]!) : unknownDim();
+    return [{ dtype: infos[0]!.dtype, shape: [n] }];
+  },
+  kernel: (inputs) => {
+    const start = need(inputs, 0, "start");
+    const [s, l, d] = [start, need(inputs, 1, "limit"), need(inputs, 2, "delta")].map((t) => tensorNumbers(t)[0]!) as [number, number, number];
+    const n = rangeCount(s, l, d);
+    const out = outputUninit(start.dtype, [n]);
+    const write = writer(start.dtype, out.data);
+    for (let i = 0; i < n; i++) write(i, s + i * d);
+    return [out];
+  },
+});
+
+registerOp({
+  op: "Size",
+  domain: "",
+  infer: (inputs) => {
+    checkDType(need(inputs, 0, "data").dtype, ALL_DTYPES, "data");
+    return [{ dtype: "int64", shape: [] }];
+  },
+  kernel: (inputs) => {
+    const out = outputUninit("int64", []);
+    (out.data as BigInt64Array)[0] = BigInt(numel(need(inputs, 0, "data").shape));
+    return [out];
+  },
+});
