@@ -14,6 +14,7 @@ const COMMANDS: Record<string, string> = {
   run: "execute a model and write its outputs as .npy files",
   inspect: "print a model's inputs, outputs, opsets and op histogram",
   report: "apply fusion rules to a model and write an HTML report of what fused",
+  lsp: "run the language server for .rules files (LSP over stdin/stdout)",
 };
 
 const program = new Command();

@@ -14,7 +14,7 @@
 import type { Graph, Node, Value } from "../runtime/graph.js";
 import { lookupOp, OpError, opKey, type OpDef, type ValueInfo } from "../runtime/registry.js";
 import { allocData, DTYPES, numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
-import { arenaRelease, arenaTake, inArena } from "./arena.js";
+import { arenaRelease, arenaTake, inArena, markImmutable } from "./arena.js";
 import { formatShape, withBufferSource, type BufferSource } from "./util.js";
 
 export interface PrepareOptions {
@@ -271,6 +271,7 @@ function planFor(graph: Graph): Plan {
     return slot;
   };
   const constants = [...graph.constants].map((value) => ({ slot: slotOf(value), value }));
+  for (const c of graph.constants) if (c.constant) markImmutable(c.constant.data);
   const inputs = graph.inputs.map((value) => ({ slot: slotOf(value), value }));
   const lastUse = new Map<Value, number>();
   order.forEach((node, i) => {
