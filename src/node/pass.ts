@@ -25,7 +25,7 @@ let typescriptHooks = false;
  * Built fusec runs `.ts` passes through its own module hooks (ts-hooks.ts), as ES modules
  * whatever the package type of their folder. This repository's sources run under tsx already.
  */
-function enableTypeScript(): void {
+export function enableTypeScript(): void {
   if (typescriptHooks || import.meta.url.endsWith(".ts")) return;
   register(new URL("./ts-hooks.js", import.meta.url));
   typescriptHooks = true;

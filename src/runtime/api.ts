@@ -20,6 +20,9 @@ export type { DriverOptions, Stats } from "./driver.js";
 /** The graph verifier and dead-code elimination. */
 export { verify, assertValid } from "./verify.js";
 export { dce } from "./dce.js";
+/** Ops: a shape function and a kernel per op, for a user's own ops (`impl` in a dialect). */
+export { registerOp, registerOpImpl, registeredOps, OpError } from "./registry.js";
+export type { OpDef, OpImpl, ValueInfo, OutputInfo } from "./registry.js";
 /** Shape inference over a graph through the op registry. */
 export { inferGraph, InferenceError } from "./infer.js";
 /** The JSON graph form and a builder for graphs in code. */
@@ -29,4 +32,3 @@ export type { GraphJSON, NodeJSON, ValueJSON, ConstantJSON, AttrJSON, GraphFromJ
 export { optimize, InvalidGraphError, type OptimizeOptions, type OptimizeStats } from "./optimize.js";
 export { foldConstants, type FoldStats, type FoldOptions } from "./fold.js";
 export { execute, prepare, ExecutionError, type ExecuteOptions, type PrepareOptions, type Session } from "../kernels/index.js";
-export { OpError, registeredOps } from "./registry.js";
