@@ -159,6 +159,33 @@ test("diagnostics as you type match fusec check: codes, positions, messages and 
   }
 });
 
+test("related locations come with the diagnostics, as fusec check prints them as notes", async () => {
+  const text = `import "${DIALECT}"\n\nrule DropRelu:\n  Relu(x) => x\n\nrule DropRelu:\n  Relu(y) => y\n`;
+  const path = join(tmp, "dup.rules");
+  writeFileSync(path, text);
+  const expected = checkOutput(path);
+  assert.ok(expected.every((d) => d.related.length === 1) && expected.length === 2, JSON.stringify(expected));
+  const client = await Client.start();
+  const uri = pathToFileURL(path).href;
+  try {
+    await client.rpc.sendNotification("textDocument/didOpen", { textDocument: { uri, languageId: "fusec-rules", version: 1, text } });
+    const got = await client.diagnosticsFor(uri, 1);
+    assert.equal(
+      got.map((d) => ({
+        line: d.range.start.line + 1,
+        column: d.range.start.character + 1,
+        code: d.code,
+        message: d.message,
+        related: (d.relatedInformation ?? []).map((r: any) => ({ line: r.location.range.start.line + 1, message: r.message })),
+      })),
+      expected,
+    );
+    assert.ok(got.every((d) => d.relatedInformation[0].location.uri === uri));
+  } finally {
+    await client.stop();
+  }
+});
+
 test("hover and definition on an op land on its dialect declaration; built-ins, rules, family variables", async () => {
   const client = await Client.start();
   const uri = pathToFileURL(FIXTURE).href;
