@@ -16,8 +16,8 @@ type Binary = (x: number, y: number, out: number, n: number) => void;
 
 interface VectorKernels {
   buffer: ArrayBufferLike;
-  /** `${op}_${form}`: form vv (two vectors), vs (vector ∘ scalar), sv (scalar ∘ vector). */
-  binary: Record<string, Binary | undefined>;
+  /** By op, by form: vv (two vectors), vs (vector ∘ scalar), sv (scalar ∘ vector). */
+  binary: Record<string, { vv?: Binary; vs?: Binary; sv?: Binary } | undefined>;
   activate(kind: number, src: number, dst: number, n: number, a: number, b: number): void;
   plane_sums(src: number, planes: number, inner: number, dst: number, scale: number): void;
   plane_maxes(src: number, planes: number, inner: number, dst: number): void;
@@ -44,8 +44,11 @@ function instantiate(): VectorKernels | undefined {
   const bytes = Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
   if (!wasm.validate(bytes)) return undefined;
   const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
-  const binary: Record<string, Binary | undefined> = {};
-  for (const [name, f] of Object.entries(exports)) if (/^(add|sub|mul|div)_(vv|vs|sv)$/.test(name)) binary[name] = f as Binary;
+  const binary: VectorKernels["binary"] = {};
+  for (const [name, f] of Object.entries(exports)) {
+    const match = /^(add|sub|mul|div)_(vv|vs|sv)$/.exec(name);
+    if (match) (binary[match[1]!] ??= {})[match[2] as "vv" | "vs" | "sv"] = f as Binary;
+  }
   return {
     buffer: memory.buffer,
     binary,
@@ -88,20 +91,21 @@ export function simdBinary(op: string, aData: ArrayLike<number>, ao: number, as:
   const a = as !== 0 && aData.buffer !== mem ? residentCopy(aData) : aData;
   const b = bs !== 0 && bData.buffer !== mem ? residentCopy(bData) : bData;
   if (as !== 0 && bs !== 0) {
-    const f = kernels.binary[`${op}_vv`];
+    const f = kernels.binary[op]?.vv;
     if (!f || a.buffer !== mem || b.buffer !== mem) return false;
     f(a.byteOffset + 4 * ao, b.byteOffset + 4 * bo, o, n);
     return true;
   }
   if (bs === 0) {
-    const f = kernels.binary[`${op}_vs`];
+    const f = kernels.binary[op]?.vs;
     if (!f || a.buffer !== mem) return false;
     f(a.byteOffset + 4 * ao, b[bo]!, o, n);
     return true;
   }
   // a scalar: commutative ops swap their operands
   const commutes = op === "add" || op === "mul";
-  const f = kernels.binary[commutes ? `${op}_vs` : `${op}_sv`];
+  const forms = kernels.binary[op];
+  const f = commutes ? forms?.vs : forms?.sv;
   if (!f || b.buffer !== mem) return false;
   if (commutes) f(b.byteOffset + 4 * bo, a[ao]!, o, n);
   else f(a[ao]!, b.byteOffset + 4 * bo, o, n);

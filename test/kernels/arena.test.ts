@@ -5,7 +5,7 @@ import { sgemm, type GemmEpilogue } from "../../src/kernels/gemm.js";
 import { execute } from "../../src/kernels/index.js";
 import { Graph, type Attrs } from "../../src/runtime/graph.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
-import { assertClose, int, ints, randomTensor, runOrt, str } from "./oracle.js";
+import { assertClose, floats, int, ints, randomTensor, runOrt, str } from "./oracle.js";
 
 function randomFloats(n: number, seed: number): Float32Array {
   return randomTensor([n], seed).data as Float32Array;
@@ -113,6 +113,8 @@ test("depthwise and dense convolutions on arena tensors (in place) equal the sta
   const cases: [string, number[], number[], number[], Attrs][] = [
     ["depthwise 3×3 stride 1", [1, 6, 9, 13], [6, 1, 3, 3], [1, 6, 9, 13], { group: int(6), pads: ints([1, 1, 1, 1]), activation: str("Relu") }],
     ["depthwise 5×5 stride 2", [2, 4, 11, 10], [4, 1, 5, 5], [2, 4, 6, 5], { group: int(4), pads: ints([2, 2, 2, 2]), strides: ints([2, 2]), activation: str("Sigmoid") }],
+    ["depthwise 3×3, planes of whole vectors (finished in one call)", [2, 6, 8, 12], [6, 1, 3, 3], [2, 6, 8, 12], { group: int(6), pads: ints([1, 1, 1, 1]), activation: str("HardSigmoid") }],
+    ["depthwise 5×5, planes of whole vectors, JavaScript activation", [1, 5, 4, 8], [5, 1, 5, 5], [1, 5, 4, 8], { group: int(5), pads: ints([2, 2, 2, 2]), activation: str("LeakyRelu"), activation_params: floats([0.1]) }],
     ["1×1", [1, 12, 7, 9], [8, 12, 1, 1], [1, 8, 7, 9], { activation: str("HardSigmoid") }],
     ["3×3 dense", [1, 5, 10, 16], [8, 5, 3, 3], [1, 8, 10, 16], { pads: ints([1, 1, 1, 1]) }],
     ["3×3 stride 2 (phase-split rows)", [1, 3, 20, 21], [8, 3, 3, 3], [1, 8, 10, 11], { pads: ints([1, 1, 1, 1]), strides: ints([2, 2]) }],
