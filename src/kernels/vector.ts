@@ -27,7 +27,11 @@ interface VectorKernels {
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number): void;
   softmax_rows(src: number, dst: number, rows: number, n: number): void;
   nearest_up2(src: number, dst: number, rows: number, inW: number): void;
+  /** By op: rows (vector ∘ per-row scalar) and rows_sv (per-row scalar ∘ vector). */
+  rows: Record<string, { vs?: RowsBinary; sv?: RowsBinary } | undefined>;
 }
+
+type RowsBinary = (a: number, s: number, out: number, rows: number, n: number) => void;
 
 type MaxPoolPlane = (inPtr: number, inRowBytes: number, inStepBytes: number, outPtr: number, outH: number, outW: number, k: number) => void;
 
@@ -61,6 +65,7 @@ function instantiate(): VectorKernels | undefined {
     copy_rows: exports.copy_rows as VectorKernels["copy_rows"],
     softmax_rows: exports.softmax_rows as VectorKernels["softmax_rows"],
     nearest_up2: exports.nearest_up2 as VectorKernels["nearest_up2"],
+    rows: Object.fromEntries(["add", "sub", "mul", "div"].map((op) => [op, { vs: exports[`${op}_rows`] as RowsBinary | undefined, sv: exports[`${op}_rows_sv`] as RowsBinary | undefined }])),
   };
 }
 
@@ -236,5 +241,23 @@ export function simdNearestUp2(src: Float32Array, dst: Float32Array, rows: numbe
   const kernels = vectorKernels();
   if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
   kernels.nearest_up2(src.byteOffset, dst.byteOffset, rows, inW);
+  return true;
+}
+
+/**
+ * out[r·n + i] = a[r·n + i] ∘ s[r] (or s[r] ∘ a[…] when `scalarFirst`) for r < rows, i < n: a
+ * per-channel operand against NCHW planes in one call. False when it cannot (an operand outside
+ * the module's memory that is not a constant, another op, short rows).
+ */
+export function simdBinaryRows(op: string, aData: Float32Array, sData: Float32Array, out: Float32Array, rows: number, n: number, scalarFirst: boolean): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || n < 8 || out.buffer !== kernels.buffer) return false;
+  const forms = kernels.rows[op];
+  const commutes = op === "add" || op === "mul";
+  const f = scalarFirst && !commutes ? forms?.sv : forms?.vs;
+  const a = aData.buffer === kernels.buffer ? aData : residentCopy(aData);
+  const s = sData.buffer === kernels.buffer ? sData : residentCopy(sData);
+  if (!f || a.buffer !== kernels.buffer || s.buffer !== kernels.buffer) return false;
+  f(a.byteOffset, s.byteOffset, out.byteOffset, rows, n);
   return true;
 }

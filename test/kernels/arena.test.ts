@@ -198,4 +198,26 @@ test("nearest 2× Resize on arena tensors (SIMD) matches onnxruntime, odd widths
   }
 });
 
+test("per-channel binary ops on arena tensors (one SIMD call for all planes) match onnxruntime, both operand orders", async () => {
+  for (const op of ["Add", "Sub", "Mul", "Div"]) {
+    for (const channelFirst of [false, true]) {
+      const shape = [1, 5, 3, 7];
+      const x = randomTensor(shape, 4);
+      const shifted: Tensor = { ...x, data: (x.data as Float32Array).map((v) => v + 2) };
+      const perChannel = { ...randomTensor([1, 5, 1, 1], 6) };
+      (perChannel.data as Float32Array).forEach((v, i, d) => (d[i] = v + 3)); // no division by ~0
+      const g = new Graph();
+      const xv = g.addInput("x", "float32", [...shape]);
+      const [r, y] = [g.newValue("r"), g.newValue("y")];
+      g.addNode({ op: "Relu", inputs: [xv], attrs: {}, outputs: [r] });
+      const c = g.addConstant(perChannel, "c");
+      g.addNode({ op, inputs: channelFirst ? [c, r] : [r, c], attrs: {}, outputs: [y] });
+      g.outputs = [y];
+      const ours = execute(g, { x: shifted })["y"]!;
+      const [expected] = await runOrt({ op, inputs: channelFirst ? [perChannel, shifted] : [shifted, perChannel] });
+      assertClose(ours, expected!, 1e-6, `${op} ${channelFirst ? "channel ∘ x" : "x ∘ channel"}`);
+    }
+  }
+});
+
 test.run();
