@@ -8,6 +8,7 @@ import "./einsum.js";
 import "./elementwise.js";
 import "./gather-scatter.js";
 import "./gemm.js";
+import "./legacy.js";
 import "./math.js";
 import "./movement.js";
 import "./norm.js";
@@ -16,7 +17,10 @@ import "./pool.js";
 import "./reduce.js";
 import "./resize.js";
 import "./rnn.js";
+import "./sample.js";
+import "./select.js";
 import "./shape.js";
+import "./signal.js";
 import "./tfl-conv.js";
 import "./tfl-ops.js";
 

@@ -642,6 +642,21 @@ registerOp({
   },
 });
 
+/** CastLike (opset 15): Cast to the element type of a second input. */
+registerOp({
+  op: "CastLike",
+  domain: "",
+  infer: (inputs) => [{ dtype: need(inputs, 1, "target_type").dtype, shape: anyInput(inputs, 0, "input").shape }],
+  kernel: (inputs) => {
+    const x = need(inputs, 0, "input");
+    const to = need(inputs, 1, "target_type").dtype;
+    if (to === x.dtype) return [x];
+    const out = outputUninit(to, x.shape);
+    convertInto(x.data, to, out.data);
+    return [out];
+  },
+});
+
 registerOp({
   op: "Identity",
   domain: "",
