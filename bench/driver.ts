@@ -101,6 +101,88 @@ function median(xs: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+/**
+ * The shared-constant chain: `Mul(·, c) → Mul(·, c) → …` where every Mul reads the same constant
+ * `c`, so each fold drops two uses of a value with tens of thousands of readers. A driver that
+ * walks every use of a touched value is quadratic here.
+ */
+function buildSharedChain(nodes: number): Graph {
+  const g = new Graph();
+  let v: Value = g.addInput("x", "float32", SHAPE);
+  const c = g.addConstant(f32([1], [1]), "c");
+  for (let i = 0; i < nodes; i++) {
+    const out = g.newValue("v", "float32", SHAPE);
+    g.addNode({ op: "Mul", inputs: [v, c], outputs: [out] });
+    v = out;
+  }
+  g.outputs = [v];
+  return g;
+}
+
+function timeShared(nodes: number): number {
+  const graph = buildSharedChain(nodes);
+  collectGarbage();
+  const start = performance.now();
+  const stats = applyPasses(graph, [pass]);
+  const ms = performance.now() - start;
+  if (stats.nodesAfter > nodes / 2 + 1) throw new Error(`expected at most ${nodes / 2 + 1} nodes after rewriting, got ${stats.nodesAfter}`);
+  return ms;
+}
+
+/** Two rules that undo each other (Sigmoid → Tanh, Tanh → Sigmoid). */
+const loopPass: Pass = {
+  name: "loop",
+  rules: [
+    { name: "SigmoidToTanh", priority: 0, root: "Sigmoid", location: "bench/driver.ts:10:1", match: "Sigmoid(x)", result: "Tanh(x)" },
+    { name: "TanhToSigmoid", priority: 0, root: "Tanh", location: "bench/driver.ts:11:1", match: "Tanh(x)", result: "Sigmoid(x)" },
+  ],
+  apply(rw, node) {
+    const [rule, op] = node.op === "Sigmoid" ? [0, "Tanh"] : node.op === "Tanh" ? [1, "Sigmoid"] : [-1, ""];
+    if (rule < 0 || !rw.begin(rule)) return false;
+    return rw.replace(node, rw.create(op, "", [rw.input(node, 0)], {}));
+  },
+};
+
+/** Milliseconds until the two-rule loop on a chain of `nodes` Sigmoids is reported, and the message. */
+function timeLoop(nodes: number): { ms: number; message: string } {
+  const g = new Graph();
+  let v: Value = g.addInput("x", "float32", SHAPE);
+  for (let i = 0; i < nodes; i++) {
+    const out = g.newValue("v", "float32", SHAPE);
+    g.addNode({ op: "Sigmoid", inputs: [v], outputs: [out] });
+    v = out;
+  }
+  g.outputs = [v];
+  collectGarbage();
+  const start = performance.now();
+  try {
+    applyPasses(g, [loopPass]);
+  } catch (e) {
+    return { ms: performance.now() - start, message: (e as Error).message };
+  }
+  throw new Error("the looping rules settled");
+}
+
+const SHARED_SIZES = [10_000, 40_000, 160_000];
+
+/** The fan-out benchmark alone (`node --import tsx bench/driver.ts fanout`). */
+export async function fanout(): Promise<void> {
+  timeShared(10_000); // warm-up
+  console.log("driver: chain of Muls sharing one constant, FoldMulMul (median of 5 runs)");
+  const perNode = new Map<number, number>();
+  for (const n of SHARED_SIZES) {
+    const runs = Array.from({ length: 5 }, () => timeShared(n));
+    const ms = median(runs);
+    perNode.set(n, ms / n);
+    console.log(`  ${String(n).padStart(9)} nodes  ${ms.toFixed(1).padStart(8)} ms  ${((ms / n) * 1000).toFixed(2).padStart(7)} µs/node  (runs ${runs.map((r) => r.toFixed(0)).join(", ")} ms)`);
+  }
+  const ratio = perNode.get(160_000)! / perNode.get(10_000)!;
+  console.log(`  time per node 160k / 10k = ${ratio.toFixed(2)}  (linear: 1)`);
+  const loops = Array.from({ length: 5 }, () => timeLoop(30_000));
+  console.log(`driver: two rules undoing each other on 30k nodes reported after ${median(loops.map((l) => l.ms)).toFixed(1)} ms (median of 5)`);
+  console.log(`  ${loops[0]!.message}`);
+}
+
 export async function main(): Promise<void> {
   timeOnce(10_000); // warm-up: JIT
   const times = new Map<number, number>();
@@ -120,4 +202,11 @@ export async function main(): Promise<void> {
   console.log(`  time(1M) / time(100k) = ${(times.get(1_000_000)! / times.get(100_000)!).toFixed(2)}  (linear: 10)`);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  if (process.argv[2] === "fanout") await fanout();
+  else if (process.argv[2] === "shared") console.log(timeShared(Number(process.argv[3])).toFixed(1), "ms");
+  else {
+    await main();
+    await fanout();
+  }
+}

@@ -13,6 +13,7 @@ import {
   type IToken,
   type TokenType,
 } from "chevrotain";
+import { checkTokenLimits, type TokenProblem } from "../src/compiler/limits.js";
 import * as T from "./tokens.js";
 
 // Chevrotain 13 validates grammars with `Object.groupBy`, which Node only has from 21 on; we
@@ -541,12 +542,16 @@ export interface SyntaxResult {
   docs: IToken[];
   lexErrors: ILexingError[];
   parseErrors: IRecognitionException[];
+  /** Tokens past a limit (src/compiler/limits.ts); when one is fatal the tokens were not parsed. */
+  limitErrors: TokenProblem[];
 }
 
 /** Lexes and parses one source text. Never throws on bad input: errors are in the result. */
 export function parseSyntax(source: string): SyntaxResult {
   const lexed = T.rulesLexer.tokenize(source);
-  rulesParser.input = lexed.tokens;
+  // Nesting deeper than the limit would exhaust the parser's stack: such input is not parsed.
+  const limitErrors = checkTokenLimits(lexed.tokens);
+  rulesParser.input = limitErrors.some((p) => p.fatal) ? [] : lexed.tokens;
   const cst = rulesParser.file();
   return {
     cst,
@@ -554,6 +559,7 @@ export function parseSyntax(source: string): SyntaxResult {
     docs: lexed.groups["docs"] ?? [],
     lexErrors: lexed.errors,
     parseErrors: [...rulesParser.errors],
+    limitErrors,
   };
 }
 

@@ -4,10 +4,11 @@
  * op that follows.
  */
 import { createToken, Lexer, type TokenType } from "chevrotain";
+import { LINE_TERMINATOR_CHARS, LINE_TERMINATORS } from "../src/compiler/lines.js";
 
-export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /\s+/, group: Lexer.SKIPPED });
-export const DocComment = createToken({ name: "DocComment", pattern: /\/\/\/[^\n\r]*/, group: "docs" });
-export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\n\r]*/, group: Lexer.SKIPPED });
+export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /\s+/, group: Lexer.SKIPPED, line_breaks: true });
+export const DocComment = createToken({ name: "DocComment", pattern: /\/\/\/[^\n\r\u2028\u2029]*/, group: "docs" });
+export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\n\r\u2028\u2029]*/, group: Lexer.SKIPPED });
 export const BlockComment = createToken({
   name: "BlockComment",
   pattern: /\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\//,
@@ -46,7 +47,7 @@ export const NumberLiteral = createToken({
   pattern: /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/,
   label: "a number",
 });
-export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\n\r]|\\.)*"/, label: "a string" });
+export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029])*"/, label: "a string" });
 
 function punct(name: string, text: string): TokenType {
   return createToken({ name, pattern: text, label: `'${text}'` });
@@ -143,4 +144,10 @@ export const allTokens: TokenType[] = [
   Question,
 ];
 
-export const rulesLexer = new Lexer(allTokens, { positionTracking: "full", ensureOptimizations: false });
+/** Lines end as src/compiler/lines.ts says (LF, CRLF, CR, U+2028, U+2029), in token positions too. */
+export const rulesLexer = new Lexer(allTokens, {
+  positionTracking: "full",
+  ensureOptimizations: false,
+  lineTerminatorsPattern: LINE_TERMINATORS,
+  lineTerminatorCharacters: [...LINE_TERMINATOR_CHARS],
+});

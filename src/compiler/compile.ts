@@ -47,7 +47,17 @@ export async function compile(inputs: readonly SourceInput[], options: CompileOp
   if (hasErrors(checked.diagnostics)) return result;
   const { generate } = await import("./codegen.js");
   for (const pass of checked.passes) {
-    const code = await generate(pass, { runtimeImport: options.runtimeImport ?? "fusec/runtime" });
+    let code: string;
+    try {
+      code = await generate(pass, { runtimeImport: options.runtimeImport ?? "fusec/runtime" });
+    } catch (e) {
+      // Every text reaching generated code is escaped (escape.ts), so this is a compiler bug;
+      // still, report it at the pack rather than as a stack trace.
+      const root = checked.sources.find((f) => packName(f.path) === pass.pack);
+      result.diagnostics.push(error("codegen", `internal error generating ${pass.pack}.ts: ${(e as Error).message.split("\n")[0]}`, fileStart(root?.path ?? pass.source)));
+      result.modules = [];
+      return result;
+    }
     result.modules.push({ pack: pass.pack, fileName: `${pass.pack}.ts`, code });
   }
   return result;

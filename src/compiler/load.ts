@@ -10,6 +10,9 @@ import { error, type Diagnostic } from "./diagnostics.js";
 import { parseRules } from "./parse.js";
 
 /** A file to analyze: a path to read, or a path with its text already in hand. */
+/** Largest rules file read (a pack of thousands of rules is well under 1 MB). */
+export const MAX_RULES_FILE_BYTES = 16 * 1024 * 1024;
+
 export type SourceInput = string | { path: string; source: string };
 
 export interface LoadResult {
@@ -59,7 +62,9 @@ class Loader {
       const directory = isDirectory(key);
       const message = directory
         ? `'${path}' is a directory; name the .rules files to ${importSpan ? "import" : "read"}`
-        : importSpan
+        : notRegular(key)
+          ? `'${path}' is not a regular file of at most ${MAX_RULES_FILE_BYTES} bytes`
+          : importSpan
           ? `cannot find imported file '${path}'`
           : `cannot read rules file '${path}'`;
       this.diagnostics.push(error(importSpan ? "import-not-found" : "file-not-found", message, span));
@@ -83,6 +88,9 @@ class Loader {
     const given = this.given.get(key);
     if (given !== undefined) return given;
     try {
+      // Only a regular file of sane size: an import of /dev/zero or a FIFO must not hang.
+      const stat = statSync(key);
+      if (!stat.isFile() || stat.size > MAX_RULES_FILE_BYTES) return undefined;
       return readFileSync(key, "utf8");
     } catch {
       return undefined;
@@ -95,6 +103,15 @@ function missingExternModules(file: RulesFile): Diagnostic[] {
   return file.externs
     .filter((e) => !existsSync(nodePath.resolve(nodePath.dirname(file.path), e.from)))
     .map((e) => error("extern-not-found", `cannot find '${e.from}', the module of extern predicate '${e.name}' (relative to this rules file)`, e.span));
+}
+
+function notRegular(path: string): boolean {
+  try {
+    const stat = statSync(path);
+    return !stat.isFile() || stat.size > MAX_RULES_FILE_BYTES;
+  } catch {
+    return false;
+  }
 }
 
 function isDirectory(path: string): boolean {

@@ -36,6 +36,7 @@ import type {
 } from "./ast.js";
 import { lookupBuiltin } from "./builtins.js";
 import { error, type Diagnostic } from "./diagnostics.js";
+import { lineStarts, positionIn } from "./lines.js";
 
 export interface ParseResult {
   file: RulesFile;
@@ -48,6 +49,7 @@ export function parseRules(path: string, source: string): ParseResult {
   const converter = new Converter(path, source, syntax.tokens, syntax.docs);
   for (const lexError of syntax.lexErrors) converter.diagnostics.push(lexDiagnostic(converter, lexError));
   for (const parseError of dedupeByOffset(syntax.parseErrors)) converter.diagnostics.push(converter.syntaxDiagnostic(parseError));
+  for (const problem of syntax.limitErrors) converter.diagnostics.push(error("syntax", problem.message, converter.tokenSpan(problem.token)));
   const file = converter.file(syntax.cst);
   return { file, diagnostics: converter.diagnostics };
 }
@@ -80,7 +82,7 @@ const openerOf: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
 
 class Converter {
   readonly diagnostics: Diagnostic[] = [];
-  private readonly lineStarts: number[] = [0];
+  private readonly lineStarts: number[];
 
   constructor(
     readonly path: string,
@@ -88,20 +90,14 @@ class Converter {
     private readonly tokens: IToken[],
     private readonly docs: IToken[],
   ) {
-    for (let i = 0; i < source.length; i++) if (source[i] === "\n") this.lineStarts.push(i + 1);
+    this.lineStarts = lineStarts(source);
   }
 
   // ── spans ───────────────────────────────────────────────────────────────────────────────
 
+  /** Line and column (from 1) of an offset; an offset outside the text (a recovered token's) is clamped into it. */
   position(offset: number): Position {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { offset, line: lo + 1, column: offset - this.lineStarts[lo]! + 1 };
+    return positionIn(this.lineStarts, this.source.length, offset);
   }
 
   spanAt(start: number, end: number): Span {
@@ -347,11 +343,12 @@ class Converter {
     const scalar: Record<string, AttrType> = { int: { kind: "int" }, float: { kind: "float" }, string: { kind: "string" }, tensor: { kind: "tensor" } };
     const list: Record<string, AttrType> = { int: { kind: "ints" }, float: { kind: "floats" }, string: { kind: "strings" } };
     const type = (isList ? list : scalar)[base];
-    if (!type) {
+    // No name at all: the parser already reported the missing type where it belongs.
+    if (!type && base !== "") {
       this.report(`unknown attribute type '${this.text(this.nodeSpan(node))}': expected int, float, string, int[], float[], string[], tensor or enum(…)`, this.nodeSpan(node));
       return { kind: "int" };
     }
-    return type;
+    return type ?? { kind: "int" };
   }
 
   /** A literal; a bare name is an enum value (`"enum"`) or a capture variable (`"capture"`). */
@@ -409,7 +406,7 @@ class Converter {
         bool: "bool",
       };
       const type = types[typeText];
-      if (!type) this.report(`unknown parameter type '${typeText}': expected value, node, int, float, string, int[], float[], tensor or bool`, typeNode ? this.nodeSpan(typeNode) : paramSpan);
+      if (!type && typeText !== "") this.report(`unknown parameter type '${typeText}': expected value, node, int, float, string, int[], float[], tensor or bool`, typeNode ? this.nodeSpan(typeNode) : paramSpan);
       return { name: this.token(param.children, "Identifier")?.image ?? "", type: type ?? "value", span: paramSpan };
     });
     return { kind: "ExternPred", name: this.token(c, "Identifier")?.image ?? "", params, from: this.stringValue(this.token(c, "StringLiteral")), span };

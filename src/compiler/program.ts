@@ -25,6 +25,7 @@ import type {
   Span,
 } from "./ast.js";
 import { lookupBuiltin } from "./builtins.js";
+import { closest } from "./suggest.js";
 
 export interface Program {
   /** Every loaded file, imports first. */
@@ -105,33 +106,7 @@ export function attrDecl(op: OpDecl, name: string): AttrDecl | undefined {
   return op.attrs.find((a) => a.name === name);
 }
 
-/** The candidate closest to `name` by edit distance, if close enough to be a likely typo. */
-export function closest(name: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-/** Edits (insert, delete, substitute, swap two neighbours) turning `a` into `b`. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
+export { closest };
 
 // ── rule scopes ──────────────────────────────────────────────────────────────────────────────
 

@@ -6,6 +6,7 @@
 import pc from "picocolors";
 import type { RulesFile, Span } from "./ast.js";
 import type { Diagnostic, Severity } from "./diagnostics.js";
+import { splitLines } from "./lines.js";
 
 export interface RenderOptions {
   color?: boolean;
@@ -47,7 +48,7 @@ function location(span: Span): string {
 /** The span's first line with a gutter, and carets under the spanned part of it. */
 function codeFrame(span: Span, source: string | undefined, mark: (s: string) => string, dim: (s: string) => string): string[] {
   if (source === undefined) return [];
-  const lineText = source.split(/\r?\n/)[span.start.line - 1];
+  const lineText = splitLines(source)[span.start.line - 1];
   if (lineText === undefined) return [];
   const gutter = String(span.start.line);
   const pad = " ".repeat(gutter.length);

@@ -6,6 +6,7 @@
 import type { Attrs } from "../runtime/graph.js";
 import { OpError } from "../runtime/registry.js";
 import { attrFloat, attrFloats, attrString } from "./util.js";
+import { simdActivation } from "./vector.js";
 
 export type ActivationKind =
   | "none"
@@ -100,6 +101,7 @@ export function applyActivation(act: Activation, data: Float32Array, start: numb
  * be the same buffer). Relu maps NaN to 0, like the SIMD epilogue.
  */
 export function mapActivation(act: Activation, src: Float32Array, dst: Float32Array, start: number, end: number): void {
+  if (simdActivation(act, src, dst, start, end)) return;
   const { a, b } = act;
   switch (act.kind) {
     case "none":

@@ -4,7 +4,7 @@
  * straight into the output tensor, a convolution gathers its panels straight from the input
  * image) instead of copying through staging areas.
  *
- * Buffers are 16-byte aligned, carved from the region gemm.ts reserves after its workspace, and
+ * Buffers are 16-byte aligned, followed by a few floats of slack (see SLACK), carved from the region gemm.ts reserves after its workspace, and
  * recycled by exact length: a released buffer goes on its length's free list and the next request
  * of that length takes it back. A graph run repeatedly therefore reaches a steady state after its
  * first run, with no allocation. When the region is exhausted `take` returns undefined and the
@@ -13,8 +13,16 @@
  */
 import { simdArenaRegion } from "./gemm.js";
 
+/**
+ * Floats after every buffer that belong to it: SIMD kernels that write whole vectors may spill
+ * up to three lanes past a buffer's end into them (their contents are unspecified).
+ */
+const SLACK = 4;
+
 const region = simdArenaRegion();
 const free = new Map<number, Float32Array[]>();
+/** Every buffer take() has created (views into them are not in it). */
+const handedOut = new WeakSet<Float32Array>();
 /** The next unallocated float of the region. */
 let top = region?.start ?? 0;
 
@@ -25,10 +33,12 @@ export function arenaTake(n: number): Float32Array | undefined {
   const reused = list?.pop();
   if (reused) return reused;
   const start = top;
-  const end = start + ((n + 3) & ~3);
+  const end = start + ((n + SLACK + 3) & ~3);
   if (end > region.start + region.size) return undefined;
   top = end;
-  return new Float32Array(region.floats.buffer, 4 * start, n);
+  const buf = new Float32Array(region.floats.buffer, 4 * start, n);
+  handedOut.add(buf);
+  return buf;
 }
 
 /** Gives an arena buffer back for reuse; its contents may be overwritten from now on. */
@@ -36,6 +46,14 @@ export function arenaRelease(buf: Float32Array): void {
   const list = free.get(buf.length);
   if (list) list.push(buf);
   else free.set(buf.length, [buf]);
+}
+
+/**
+ * Floats a kernel may overwrite past the end of `data`: the slack of an arena buffer that take()
+ * handed out (a view that ends early has none), else 0.
+ */
+export function arenaSlack(data: Float32Array): number {
+  return handedOut.has(data) ? SLACK : 0;
 }
 
 /** Whether `data` is a view into the SIMD module's memory (an arena buffer or part of one). */

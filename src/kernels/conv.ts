@@ -12,6 +12,7 @@ import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { fusedConvActivation, NO_ACTIVATION, type Activation } from "./activation.js";
 import { depthwiseNchw } from "./depthwise.js";
+import { arenaRelease, arenaTake } from "./arena.js";
 import { sgemm, type MatrixView, type OffsetMatrix } from "./gemm.js";
 import { attrInt, checkDimsAgree, checkDType, checkRank, formatShape, need, outputF32, Scratch } from "./util.js";
 import { asThreeAxes, onnxWindowAttrs, UNIT_AXIS, windowAxis, windowOutDims, type Axis } from "./window.js";
@@ -125,7 +126,7 @@ export function convNchw(call: ConvCall): void {
   for (let n = 0; n < p.n; n++) {
     for (let g = 0; g < p.group; g++) {
       const xOffset = (n * p.c + g * cg) * inPlane;
-      const columns: MatrixView | OffsetMatrix = pointwise
+      const columns: MatrixView | Im2col = pointwise
         ? { data: x, offset: xOffset, rowStride: outPlane, colStride: 1 }
         : im2colMatrix(x, xOffset, cg, p.axes);
       const outOffset = (n * p.o + g * og) * outPlane;
@@ -136,6 +137,7 @@ export function convNchw(call: ConvCall): void {
         out, outOffset, outPlane, false,
         { bias, biasOffset: g * og, biasPerRow: true, residual: z, residualOffset: outOffset, ldr: outPlane, activation: act },
       );
+      if ("release" in columns) columns.release();
     }
   }
 }
@@ -147,32 +149,76 @@ function paddedExtent(a: Axis): number {
   return Math.max(a.size + a.padBegin + a.padEnd, (a.out - 1) * a.stride + (a.kernel - 1) * a.dilation + 1);
 }
 
+/** The zero-padded input an im2col matrix reads, and how to give its buffer back. */
+interface Im2col extends OffsetMatrix {
+  release(): void;
+}
+
 /**
  * The GEMM's B operand of a convolution, im2col(x) — depth rows (c, kd, kh, kw), one column per
  * output position — as an offset matrix over a zero-padded copy of the input channels: element
  * (p, j) is padded[rowOffsets[p] + colOffsets[j]], so the column matrix is never built.
+ *
+ * With a horizontal stride S > 1 each padded row is split into S phases (columns ≡ q mod S, for
+ * q < S, stored one after the other), so that the inputs of neighbouring output columns are
+ * neighbours in memory for every tap, as with stride 1: the GEMM then gathers its panels eight
+ * contiguous floats at a time instead of element by element. The copy lives in the tensor arena
+ * when there is room (the GEMM reads it in place) and is released after the product.
  */
-function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h, w]: readonly [Axis, Axis, Axis]): OffsetMatrix {
+function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h, w]: readonly [Axis, Axis, Axis]): Im2col {
   const pd = paddedExtent(d);
   const ph = paddedExtent(h);
-  const pw = paddedExtent(w);
-  const planeSize = pd * ph * pw;
-  const padded = paddedScratch.get(channels * planeSize);
-  padded.fill(0, 0, channels * planeSize);
+  const sw = w.stride;
+  const pw = Math.ceil(paddedExtent(w) / sw);
+  const phaseSize = pd * ph * pw;
+  const planeSize = sw * phaseSize;
+  const size = channels * planeSize;
+  const fromArena = arenaTake(size);
+  const padded = fromArena ?? paddedScratch.get(size);
+  padded.fill(0, 0, size);
+  const memory = x.buffer === padded.buffer ? new Float32Array(padded.buffer) : undefined;
   for (let c = 0; c < channels; c++) {
     for (let id = 0; id < d.size; id++) {
       for (let ih = 0; ih < h.size; ih++) {
         const src = xOffset + ((c * d.size + id) * h.size + ih) * w.size;
-        padded.set(x.subarray(src, src + w.size), c * planeSize + ((id + d.padBegin) * ph + ih + h.padBegin) * pw + w.padBegin);
+        const row = c * planeSize + ((id + d.padBegin) * ph + ih + h.padBegin) * pw;
+        if (sw === 1) {
+          const dst = row + w.padBegin;
+          if (memory) memory.copyWithin((padded.byteOffset >> 2) + dst, (x.byteOffset >> 2) + src, (x.byteOffset >> 2) + src + w.size);
+          else padded.set(x.subarray(src, src + w.size), dst);
+          continue;
+        }
+        for (let iw = 0; iw < w.size; iw++) {
+          const col = iw + w.padBegin;
+          const q = col % sw;
+          padded[row + q * phaseSize + (col - q) / sw] = x[src + iw]!;
+        }
       }
     }
   }
+  const { rowOffsets, colOffsets } = im2colTables(channels, [d, h, w], ph, pw, phaseSize, planeSize);
+  return { data: padded, offset: 0, rowOffsets, colOffsets, release: () => fromArena && arenaRelease(fromArena) };
+}
+
+/** im2col offset tables by geometry: a model runs the same convolutions on every run. */
+const im2colCache = new Map<string, { rowOffsets: Int32Array; colOffsets: Int32Array }>();
+
+/** The offset tables of im2colMatrix (see there), cached. */
+function im2colTables(channels: number, [d, h, w]: readonly [Axis, Axis, Axis], ph: number, pw: number, phaseSize: number, planeSize: number): { rowOffsets: Int32Array; colOffsets: Int32Array } {
+  const key = [channels, ph, pw, phaseSize, planeSize, ...[d, h, w].flatMap((a) => [a.kernel, a.stride, a.dilation, a.out])].join(",");
+  const cached = im2colCache.get(key);
+  if (cached) return cached;
+  const sw = w.stride;
   const rowOffsets = new Int32Array(channels * d.kernel * h.kernel * w.kernel);
   for (let c = 0, p = 0; c < channels; c++) {
     for (let kd = 0; kd < d.kernel; kd++) {
       for (let kh = 0; kh < h.kernel; kh++) {
         const base = c * planeSize + (kd * d.dilation * ph + kh * h.dilation) * pw;
-        for (let kw = 0; kw < w.kernel; kw++) rowOffsets[p++] = base + kw * w.dilation;
+        for (let kw = 0; kw < w.kernel; kw++) {
+          const tap = kw * w.dilation;
+          const q = tap % sw;
+          rowOffsets[p++] = base + q * phaseSize + (tap - q) / sw;
+        }
       }
     }
   }
@@ -180,10 +226,13 @@ function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h,
   for (let od = 0, j = 0; od < d.out; od++) {
     for (let oh = 0; oh < h.out; oh++) {
       const base = (od * d.stride * ph + oh * h.stride) * pw;
-      for (let ow = 0; ow < w.out; ow++) colOffsets[j++] = base + ow * w.stride;
+      for (let ow = 0; ow < w.out; ow++) colOffsets[j++] = base + ow;
     }
   }
-  return { data: padded, offset: 0, rowOffsets, colOffsets };
+  if (im2colCache.size >= 256) im2colCache.clear();
+  const tables = { rowOffsets, colOffsets };
+  im2colCache.set(key, tables);
+  return tables;
 }
 
 registerOp({

@@ -5,6 +5,7 @@
  */
 import { applyActivation } from "./activation.js";
 import type { ConvCall } from "./conv.js";
+import { arenaSlack } from "./arena.js";
 import { simdScratch } from "./gemm.js";
 import { simdActivationCode } from "./simd.js";
 import { validRange } from "./window.js";
@@ -16,9 +17,13 @@ const PLANE_SLACK = 64;
  * Depthwise convolution on the SIMD module, one output channel at a time: the input plane is
  * copied into a zero-padded plane in the module's memory (the padding is zeroed once per call:
  * every channel's rows land in the same place), the plane function computes the output plane with
- * the bias, `finishRows` adds the residual and applies the activation, and the plane is copied
- * out. Square 3×3 or 5×5 kernels, horizontal stride 1 or 2 (any vertical stride), no dilation; returns false for anything
- * else (or without SIMD), leaving the work to the JavaScript kernel.
+ * the bias, and `finishRows` adds the residual and applies the activation. The filters and biases
+ * are packed once per call. Tensors in the arena (arena.ts) are read and written where they lie:
+ * the input rows are moved with copyWithin, the plane function writes the output plane in place
+ * (its spill past a plane lands in the next plane, computed after it, or in the arena buffer's
+ * slack after the last one); other tensors go through staging planes. Square 3×3 or 5×5 kernels,
+ * horizontal stride 1 or 2 (any vertical stride), no dilation; returns false for anything else
+ * (or without SIMD), leaving the work to the JavaScript kernel.
  */
 function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): boolean {
   const [, h, w] = p.axes;
@@ -32,22 +37,34 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   // The padded plane holds every row and column a valid output reads.
   const ph = (h.out - 1) * h.stride + h.kernel;
   const pw = (w.out - 1) * w.stride + w.kernel;
+  // Each channel's K² weights and bias, packed at a stride of filterStride floats.
+  const filterStride = roundUp4(kk + 1);
   const weights = scratch.start;
-  const params = weights + roundUp4(kk + 1);
+  const params = weights + p.o * filterStride;
   const padded = params + 4;
   const result = padded + roundUp4(ph * pw + PLANE_SLACK);
   const residual = result + roundUp4(ohw + PLANE_SLACK);
   if (residual + roundUp4(ohw + PLANE_SLACK) > scratch.start + scratch.size) return false;
+  const xResident = x.buffer === floats.buffer;
+  const outResident = out.buffer === floats.buffer && arenaSlack(out) >= PLANE_SPILL;
+  const zResident = z !== undefined && z.buffer === floats.buffer;
   const simdAct = simdActivationCode(act.kind);
   floats[params] = act.a;
   floats[params + 1] = act.b;
   floats[params + 2] = 0; // the bias finishRows adds (the plane function added the real one)
+  for (let o = 0; o < p.o; o++) {
+    floats.set(wd.subarray(o * kk, o * kk + kk), weights + o * filterStride);
+    floats[weights + o * filterStride + kk] = bias ? bias[o]! : 0;
+  }
   floats.fill(0, padded, result);
   // Input rows and columns that land inside the padded plane.
   const rowLo = Math.max(0, -h.padBegin);
   const rowHi = Math.min(h.size, ph - h.padBegin);
   const colLo = Math.max(0, -w.padBegin);
   const colHi = Math.min(w.size, pw - w.padBegin);
+  const xBase = xResident ? x.byteOffset >> 2 : 0;
+  const outBase = outResident ? out.byteOffset >> 2 : 0;
+  const zBase = zResident ? z.byteOffset >> 2 : 0;
   const mult = p.o / p.c;
   for (let n = 0; n < p.n; n++) {
     for (let o = 0; o < p.o; o++) {
@@ -55,21 +72,32 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
         const src = (n * p.c + o / mult) * h.size * w.size;
         for (let ih = rowLo; ih < rowHi; ih++) {
           const from = src + ih * w.size;
-          floats.set(x.subarray(from + colLo, from + colHi), padded + (ih + h.padBegin) * pw + w.padBegin + colLo);
+          const to = padded + (ih + h.padBegin) * pw + w.padBegin + colLo;
+          if (xResident) floats.copyWithin(to, xBase + from + colLo, xBase + from + colHi);
+          else floats.set(x.subarray(from + colLo, from + colHi), to);
         }
       }
-      floats.set(wd.subarray(o * kk, o * kk + kk), weights);
-      floats[weights + kk] = bias ? bias[o]! : 0;
-      plane(4 * padded, 4 * pw, 4 * pw * h.stride, 4 * weights, 4 * result, h.out, w.out);
       const dst = (n * p.o + o) * ohw;
-      if (z) floats.set(z.subarray(dst, dst + ohw), residual);
-      if (z || simdAct !== 0) kernels.finishRows(4 * result, 1, Math.ceil(ohw / 4), 0, 4 * (params + 2), z ? 4 * residual : 0, simdAct ?? 0, 4 * params);
-      out.set(floats.subarray(result, result + ohw), dst);
+      const target = outResident ? outBase + dst : result;
+      plane(4 * padded, 4 * pw, 4 * pw * h.stride, 4 * (weights + o * filterStride), 4 * target, h.out, w.out);
+      let residualAt = 0;
+      if (z) {
+        if (zResident) residualAt = zBase + dst;
+        else {
+          floats.set(z.subarray(dst, dst + ohw), residual);
+          residualAt = residual;
+        }
+      }
+      if (z || simdAct !== 0) kernels.finishRows(4 * target, 1, Math.ceil(ohw / 4), 0, 4 * (params + 2), 4 * residualAt, simdAct ?? 0, 4 * params);
+      if (!outResident) out.set(floats.subarray(result, result + ohw), dst);
       if (simdAct === undefined) applyActivation(act, out, dst, dst + ohw);
     }
   }
   return true;
 }
+
+/** Floats the plane function and finishRows may write past an output plane (up to three lanes). */
+const PLANE_SPILL = 3;
 
 function roundUp4(n: number): number {
   return (n + 3) & ~3;

@@ -10,6 +10,7 @@ import { convertInto, FLOAT_DTYPES, isBigInt, NUMERIC_DTYPES, roundToHalf, type 
 import { mapBroadcast, type Scalar } from "./nary.js";
 import { applyActivation, mapActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { attrFloat, attrString, broadcastShapes, checkDType, hasAttr, need, outputUninit } from "./util.js";
+import { simdBinary } from "./vector.js";
 
 type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
 
@@ -51,12 +52,20 @@ export function roundedToHalf(t: Tensor): Tensor {
 
 function binaryUnrounded(op: BinaryOp, a: Tensor, b: Tensor, act: Activation): Tensor {
   if (a.dtype !== b.dtype) throw new OpError(`inputs have different dtypes: ${a.dtype} and ${b.dtype}`);
+  const run = a.data instanceof Float32Array || a.data instanceof Float64Array ? floatRun : isBigInt(a.data) ? bigintRun : int32Run;
+  if (sameShape(a.shape, b.shape)) {
+    // The common case needs no broadcast analysis: one run over everything.
+    const out = outputUninit(a.dtype, a.shape);
+    const n = out.data.length;
+    if (n > 0) run(op, a.data, 0, 1, b.data, 0, 1, out.data, 0, n);
+    if (n > 0 && act.kind !== "none") applyActivation(act, out.data as Float32Array, 0, n);
+    return out;
+  }
   const shape = broadcastShapes([a.shape, b.shape], ["A", "B"]) as number[];
   const out = outputUninit(a.dtype, shape);
   if (out.data.length === 0) return out;
   const { dims, aStrides, bStrides } = collapseBroadcast(a.shape, b.shape, shape);
   const rank = dims.length;
-  const run = a.data instanceof Float32Array || a.data instanceof Float64Array ? floatRun : isBigInt(a.data) ? bigintRun : int32Run;
   const inner = rank === 0 ? 1 : dims[rank - 1]!;
   const aInner = rank === 0 ? 0 : aStrides[rank - 1]!;
   const bInner = rank === 0 ? 0 : bStrides[rank - 1]!;
@@ -83,6 +92,12 @@ function binaryUnrounded(op: BinaryOp, a: Tensor, b: Tensor, act: Activation): T
     }
   }
   return out;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A broadcast reduced to the fewest dims: each operand's stride per dim is 0 (broadcast) or its own. */
@@ -134,6 +149,7 @@ function collapseBroadcast(aShape: readonly number[], bShape: readonly number[],
 type Run = (op: BinaryOp, a: any, ao: number, as: number, b: any, bo: number, bs: number, out: any, oo: number, n: number) => void;
 
 const floatRun: Run = (op, a: Float32Array, ao, as, b: Float32Array, bo, bs, out: Float32Array, oo, n) => {
+  if (simdBinary(op, a, ao, as, b, bo, bs, out, oo, n)) return;
   if (as === 0 && bs === 0) {
     out.fill(floatOp(op, a[ao]!, b[bo]!), oo, oo + n);
     return;

@@ -2,7 +2,8 @@
  * The executor: runs a graph's nodes in topological order with each op's registered kernel.
  *
  * A memory plan is computed once per graph (and recomputed only when the graph changes): the
- * execution order, each node's op definition, and the values whose last reader each node is.
+ * execution order, each node's op definition, a slot per value (a run keeps its tensors in an
+ * array), and the values whose last reader each node is.
  * After a node runs, those values are dropped and their buffers go back to a pool that later
  * kernels allocate from (buffers shared by views, graph inputs, constants and graph outputs are
  * never recycled). Errors name the node and op: `node "conv_3" (Conv): input X has rank 3, expected 4`.
@@ -36,14 +37,25 @@ export class ExecutionError extends OpError {
 interface Step {
   node: Node;
   def: OpDef;
-  /** Values read for the last time by this node (or produced and never read). */
-  release: Value[];
+  /** The slot of each input (-1: absent) and of each output. */
+  inputs: Int32Array;
+  outputs: Int32Array;
+  /**
+   * Slots of values this node reads for the last time (or produces and nobody reads), produced
+   * by nodes and not graph outputs: their buffers go back to the pool after the node.
+   */
+  release: Int32Array;
 }
 
 interface Plan {
   steps: Step[];
-  /** The graph's node list and wiring when planned, to notice later edits. */
-  fingerprint: string;
+  /** Value slots of one run (every value the graph names). */
+  slots: number;
+  constants: { slot: number; value: Value }[];
+  inputs: { slot: number; value: Value }[];
+  outputs: { slot: number; value: Value }[];
+  /** The graph's nodes, wiring, inputs, outputs and constants when planned, to notice later edits. */
+  wiring: unknown[];
   pool: BufferPool;
 }
 
@@ -53,31 +65,37 @@ const plans = new WeakMap<Graph, Plan>();
 export function execute(graph: Graph, inputs: Record<string, Tensor>, options: ExecuteOptions = {}): Record<string, Tensor> {
   const validate = options.validate ?? true;
   const plan = planFor(graph);
-  const live = new Map<Value, Tensor>();
-  for (const c of graph.constants) live.set(c, c.constant!);
-  for (const v of graph.inputs) live.set(v, checkedInput(v, inputs[v.name]));
+  const live = new Array<Tensor | undefined>(plan.slots);
+  for (const { slot, value } of plan.constants) live[slot] = value.constant!;
+  for (const { slot, value } of plan.inputs) live[slot] = checkedInput(value, inputs[value.name]);
   const pool = plan.pool;
-  const keep = new Set<Value>(graph.outputs);
   try {
     withBufferSource(pool, () => {
       for (const step of plan.steps) {
         runStep(step, live, validate, pool);
-        for (const v of step.release) {
-          if (keep.has(v) || v.isConstant) continue;
-          const t = live.get(v);
-          live.delete(v);
-          if (t && v.producer) pool.release(t.data);
+        const release = step.release;
+        for (let i = 0; i < release.length; i++) {
+          const slot = release[i]!;
+          const t = live[slot];
+          live[slot] = undefined;
+          if (t) pool.release(t.data);
         }
       }
     });
   } catch (e) {
     // Arena buffers still held go back (ordinary arrays are left to the garbage collector).
-    for (const [v, t] of live) if (v.producer && inArena(t.data)) pool.release(t.data);
+    for (const step of plan.steps) {
+      for (const slot of step.outputs) {
+        const t = live[slot];
+        live[slot] = undefined;
+        if (t && inArena(t.data)) pool.release(t.data);
+      }
+    }
     throw e;
   }
   const result: Record<string, Tensor> = {};
-  for (const v of graph.outputs) {
-    const t = live.get(v);
+  for (const { slot, value: v } of plan.outputs) {
+    const t = live[slot];
     if (!t) throw new OpError(`graph output "${v.name}" was not computed`);
     if (inArena(t.data)) {
       // Outputs leave the arena: the caller owns a copy, the arena buffer is recycled.
@@ -91,14 +109,17 @@ export function execute(graph: Graph, inputs: Record<string, Tensor>, options: E
   return result;
 }
 
-function runStep(step: Step, live: Map<Value, Tensor>, validate: boolean, pool: BufferPool): void {
+function runStep(step: Step, live: (Tensor | undefined)[], validate: boolean, pool: BufferPool): void {
   const { node, def } = step;
-  const args = node.inputs.map((v) => {
-    if (v === undefined) return undefined;
-    const t = live.get(v);
-    if (!t) throw new ExecutionError(node.name, opLabel(node), `input "${v.name}" has no value`);
-    return t;
-  });
+  const count = step.inputs.length;
+  const args = new Array<Tensor | undefined>(count);
+  for (let i = 0; i < count; i++) {
+    const slot = step.inputs[i]!;
+    if (slot < 0) continue;
+    const t = live[slot];
+    if (!t) throw new ExecutionError(node.name, opLabel(node), `input "${node.inputs[i]!.name}" has no value`);
+    args[i] = t;
+  }
   let outputs: Tensor[];
   try {
     const inferred = validate ? def.infer(args.map(runtimeInfo), node.attrs, node.outputs.length) : undefined;
@@ -111,10 +132,10 @@ function runStep(step: Step, live: Map<Value, Tensor>, validate: boolean, pool: 
     if (e instanceof ExecutionError) throw e;
     throw new ExecutionError(node.name, opLabel(node), e instanceof Error ? e.message : String(e));
   }
-  node.outputs.forEach((v, i) => {
-    live.set(v, outputs[i]!);
+  for (let i = 0; i < step.outputs.length; i++) {
+    live[step.outputs[i]!] = outputs[i]!;
     pool.retain(outputs[i]!.data);
-  });
+  }
 }
 
 /** What a shape function sees at run time: small tensors also as constants (shape operands). */
@@ -172,23 +193,36 @@ export function missingKernels(graph: Graph): MissingKernel[] {
 
 // ── the plan ──────────────────────────────────────────────────────────────────────────────
 
-function fingerprintOf(graph: Graph): string {
-  const ids = new Map<Value, number>();
-  const id = (v: Value | undefined): string => {
-    if (!v) return "-";
-    if (!ids.has(v)) ids.set(v, ids.size);
-    return String(ids.get(v));
-  };
-  const parts: string[] = [];
-  for (const n of graph.nodes) parts.push(`${n.id}:${n.inputs.map(id).join(",")}>${n.outputs.map(id).join(",")}`);
-  parts.push(`out:${graph.outputs.map(id).join(",")}`);
-  return parts.join(";");
+/** Everything a plan depends on, in a fixed order: compared element by element on each run. */
+function wiringOf(graph: Graph): unknown[] {
+  const wiring: unknown[] = [];
+  for (const n of graph.nodes) wiring.push(n, n.inputs.length, ...n.inputs, n.outputs.length, ...n.outputs);
+  wiring.push(graph.inputs.length, ...graph.inputs, graph.outputs.length, ...graph.outputs, graph.constants.size, ...graph.constants);
+  return wiring;
+}
+
+/** Whether the graph is wired as when `plan` was made (no allocation: this runs on every call). */
+function unchanged(plan: Plan, graph: Graph): boolean {
+  const w = plan.wiring;
+  let i = 0;
+  for (const n of graph.nodes) {
+    if (w[i++] !== n || w[i++] !== n.inputs.length) return false;
+    for (const v of n.inputs) if (w[i++] !== v) return false;
+    if (w[i++] !== n.outputs.length) return false;
+    for (const v of n.outputs) if (w[i++] !== v) return false;
+  }
+  if (w[i++] !== graph.inputs.length) return false;
+  for (const v of graph.inputs) if (w[i++] !== v) return false;
+  if (w[i++] !== graph.outputs.length) return false;
+  for (const v of graph.outputs) if (w[i++] !== v) return false;
+  if (w[i++] !== graph.constants.size) return false;
+  for (const v of graph.constants) if (w[i++] !== v) return false;
+  return i === w.length;
 }
 
 function planFor(graph: Graph): Plan {
-  const fingerprint = fingerprintOf(graph);
   const cached = plans.get(graph);
-  if (cached && cached.fingerprint === fingerprint) return cached;
+  if (cached && unchanged(cached, graph)) return cached;
   const order = graph.topoOrder();
   const missing = missingKernels(graph);
   if (missing.length > 0) {
@@ -196,14 +230,31 @@ function planFor(graph: Graph): Plan {
     const others = missing.length > 1 ? ` (nor for ${missing.slice(1).map((m) => m.op).join(", ")})` : "";
     throw new ExecutionError(first.nodes[0]!, first.op, `no kernel is registered for op ${first.op}${others}`);
   }
+  const slots = new Map<Value, number>();
+  const slotOf = (v: Value): number => {
+    let slot = slots.get(v);
+    if (slot === undefined) slots.set(v, (slot = slots.size));
+    return slot;
+  };
+  const constants = [...graph.constants].map((value) => ({ slot: slotOf(value), value }));
+  const inputs = graph.inputs.map((value) => ({ slot: slotOf(value), value }));
   const lastUse = new Map<Value, number>();
   order.forEach((node, i) => {
     for (const v of node.inputs) if (v) lastUse.set(v, i);
     for (const v of node.outputs) if (!lastUse.has(v)) lastUse.set(v, i);
   });
-  const steps: Step[] = order.map((node) => ({ node, def: lookupOp(node.domain, node.op)!, release: [] }));
-  for (const [v, i] of lastUse) if (!v.isConstant) steps[i]!.release.push(v);
-  const plan: Plan = { steps, fingerprint, pool: new BufferPool() };
+  const keep = new Set(graph.outputs);
+  const release = order.map((): number[] => []);
+  for (const [v, i] of lastUse) if (!v.isConstant && v.producer && !keep.has(v)) release[i]!.push(slotOf(v));
+  const steps: Step[] = order.map((node, i) => ({
+    node,
+    def: lookupOp(node.domain, node.op)!,
+    inputs: Int32Array.from(node.inputs, (v) => (v ? slotOf(v) : -1)),
+    outputs: Int32Array.from(node.outputs, slotOf),
+    release: Int32Array.from(release[i]!),
+  }));
+  const outputs = graph.outputs.map((value) => ({ slot: slotOf(value), value }));
+  const plan: Plan = { steps, slots: slots.size, constants, inputs, outputs, wiring: wiringOf(graph), pool: new BufferPool() };
   plans.set(graph, plan);
   return plan;
 }

@@ -15,7 +15,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
-import { createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels } from "./simd.js";
+import { createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels, type WasmMemory } from "./simd.js";
 import {
   attrFloat,
   attrInt,
@@ -129,6 +129,11 @@ export interface SimdScratch {
 /** The free part of the SIMD module's memory, or undefined when the JavaScript kernel is in use. */
 export function simdScratch(): SimdScratch | undefined {
   return active ? { kernels: active, floats: work, start: STAGING, size: STAGING_FLOATS } : undefined;
+}
+
+/** The SIMD module's memory (other wasm modules import it to work on arena tensors in place), or undefined without SIMD. */
+export function simdMemory(): WasmMemory | undefined {
+  return simd?.memory;
 }
 
 /** The module memory's region reserved for the tensor arena (floats [start, start + size)), or undefined without SIMD. */
@@ -335,13 +340,22 @@ function offsetMatrixPacker(b: OffsetMatrix, kernels: SimdKernels | undefined): 
   };
 }
 
+/** Offset tables by shape ("K×N×rowStride"): a model multiplies the same few shapes on every run. */
+const offsetTables = new Map<string, { rowOffsets: Int32Array; colOffsets: Int32Array }>();
+
 /** A K×N view with unit column stride as the equivalent offset matrix. */
 function rowMajorAsOffsets(b: MatrixView, K: number, N: number): OffsetMatrix {
-  const rowOffsets = new Int32Array(K);
-  for (let p = 0; p < K; p++) rowOffsets[p] = p * b.rowStride;
-  const colOffsets = new Int32Array(N);
-  for (let j = 0; j < N; j++) colOffsets[j] = j;
-  return { data: b.data, offset: b.offset, rowOffsets, colOffsets };
+  const key = `${K}x${N}x${b.rowStride}`;
+  let tables = offsetTables.get(key);
+  if (!tables) {
+    const rowOffsets = new Int32Array(K);
+    for (let p = 0; p < K; p++) rowOffsets[p] = p * b.rowStride;
+    const colOffsets = new Int32Array(N);
+    for (let j = 0; j < N; j++) colOffsets[j] = j;
+    if (offsetTables.size >= 256) offsetTables.clear();
+    offsetTables.set(key, (tables = { rowOffsets, colOffsets }));
+  }
+  return { data: b.data, offset: b.offset, ...tables };
 }
 
 /** Whether xs[j..j+n) are consecutive integers. */
@@ -350,14 +364,22 @@ function isRun(xs: Int32Array, j: number, n: number): boolean {
   return true;
 }
 
-/** [min, max] of a non-empty list. */
+/** Ranges of offset tables already scanned (tables are cached and reused, see rowMajorAsOffsets). */
+const ranges = new WeakMap<Int32Array, [number, number]>();
+
+/** [min, max] of a non-empty list (the list must not change afterwards). */
 function range(xs: Int32Array): [number, number] {
+  const known = ranges.get(xs);
+  if (known) return known;
   let lo = xs[0]!, hi = xs[0]!;
-  for (const x of xs) {
+  for (let i = 1; i < xs.length; i++) {
+    const x = xs[i]!;
     if (x < lo) lo = x;
     if (x > hi) hi = x;
   }
-  return [lo, hi];
+  const result: [number, number] = [lo, hi];
+  ranges.set(xs, result);
+  return result;
 }
 
 /**

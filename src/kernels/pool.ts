@@ -10,6 +10,7 @@ import type { Tensor } from "../runtime/tensor.js";
 import { applyActivation, tflActivation } from "./activation.js";
 import { asThreeAxes, onnxWindowAttrs, tflAxis, UNIT_AXIS, windowAxis, windowOutDims, type Axis } from "./window.js";
 import { attrFloat, attrInt, attrString, checkDType, checkRank, derivedDim, need, outputF32, outputUninit, Scratch } from "./util.js";
+import { simdGlobalPool, simdMaxPool2d } from "./vector.js";
 
 type PoolKind = "max" | "avg" | "lp";
 
@@ -48,6 +49,7 @@ function onnxPoolKernel(x: Tensor, attrs: Attrs, kind: PoolKind): Tensor {
   const planes = x.shape[0]! * x.shape[1]!;
   const out = outputF32([x.shape[0]!, x.shape[1]!, ...axes.map((a) => a.out)]);
   if (out.data.length === 0) return out;
+  if (kind === "max" && d.size === 1 && d.kernel === 1 && simdMaxPool2d(x.data as Float32Array, out.data, planes, h, w)) return out;
   const depths = windowTable(d);
   const rows = windowTable(h);
   const cols = windowTable(w);
@@ -300,6 +302,7 @@ function globalPoolKernel(x: Tensor, kind: PoolKind, p: number): Tensor {
   const planes = x.shape[0]! * x.shape[1]!;
   const out = outputF32([x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)]);
   const xd = x.data as Float32Array;
+  if (kind !== "lp" && simdGlobalPool(kind, xd, planes, inner, out.data)) return out;
   for (let plane = 0; plane < planes; plane++) {
     let acc = kind === "max" ? -Infinity : 0;
     const end = (plane + 1) * inner;

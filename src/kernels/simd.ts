@@ -34,7 +34,7 @@ const NRV = SIMD_NR / 4;
 const PAGE = 65536;
 
 /** The part of the WebAssembly JavaScript API used here (the project's `lib` does not declare it). */
-interface WasmApi {
+export interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };

@@ -170,27 +170,29 @@ registerOp({
     const half = attrInt(attrs, "half_pixel_centers", 0) !== 0;
     const xd = x.data as Float32Array;
     const out = outputF32([n, oh, ow, c]);
+    // TFLite's reference kernel: lower/upper source pixels and the weight (s − lower).
     const axis = (o: number, inSize: number, outSize: number): [number, number, number] => {
       const s = sourceCoord(o, inSize, outSize, align, half);
-      const lo = Math.max(0, Math.floor(s));
-      const hi = Math.min(inSize - 1, Math.ceil(s));
-      const frac = s - Math.floor(s);
-      return [Math.min(lo, inSize - 1), hi, s < 0 ? 0 : frac];
+      const lo = Math.max(Math.floor(s), 0);
+      const hi = Math.min(Math.ceil(s), inSize - 1);
+      return [lo, hi, s - lo];
     };
     let dst = 0;
     for (let b = 0; b < n; b++) {
       for (let y = 0; y < oh; y++) {
-        const [y0, y1, fy] = axis(y, h, oh);
+        const [y0, y1, dy] = axis(y, h, oh);
         for (let xo = 0; xo < ow; xo++) {
-          const [x0, x1, fx] = axis(xo, w, ow);
+          const [x0, x1, dx] = axis(xo, w, ow);
           const p00 = ((b * h + y0) * w + x0) * c;
           const p01 = ((b * h + y0) * w + x1) * c;
           const p10 = ((b * h + y1) * w + x0) * c;
           const p11 = ((b * h + y1) * w + x1) * c;
+          const w00 = Math.fround((1 - dy) * (1 - dx));
+          const w01 = Math.fround((1 - dy) * dx);
+          const w10 = Math.fround(dy * (1 - dx));
+          const w11 = Math.fround(dy * dx);
           for (let k = 0; k < c; k++) {
-            const top = xd[p00 + k]! + (xd[p01 + k]! - xd[p00 + k]!) * fx;
-            const bottom = xd[p10 + k]! + (xd[p11 + k]! - xd[p10 + k]!) * fx;
-            out.data[dst++] = top + (bottom - top) * fy;
+            out.data[dst++] = xd[p00 + k]! * w00 + xd[p10 + k]! * w10 + xd[p01 + k]! * w01 + xd[p11 + k]! * w11;
           }
         }
       }

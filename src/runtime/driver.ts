@@ -6,11 +6,13 @@
  * values, the producers of the new nodes' operands, and the readers and producers of values whose
  * use count dropped. The graph is never rescanned, so the cost is linear in its size.
  *
- * Termination: each firing gets a fingerprint (pass, rule, operand names, output names; a
- * replacement takes the name of the value it replaces, so a rewrite undone by another rule
- * reproduces the same fingerprint). A fingerprint seen three times within the last
- * `CYCLE_WINDOW` firings stops the driver with a `RewriteLoopError` naming every rule fired in
- * the loop and its location. An iteration cap catches loops that build ever-new values.
+ * Nodes requeued by a firing are handled before the rest of the initial worklist.
+ *
+ * Termination: each firing gets a fingerprint (pass, rule, root op and attributes, operand and
+ * output names; a replacement takes the name of the value it replaces, so a rewrite undone by
+ * another rule reproduces the same fingerprint). A fingerprint seen three times in a phase stops
+ * the driver with a `RewriteLoopError` naming the rules of the loop and their locations. A step
+ * cap catches loops that build ever-new values, and says "rewrite loop" when firings dominate.
  * Dead code is removed first (a node nobody reads still counts as a use of its operands) and
  * at the end.
  */
@@ -72,15 +74,22 @@ export class RewriteLoopError extends Error {
 const PATTERN_DEPTH = 8;
 
 /**
- * At most this many readers are requeued per firing, so that a value with a huge fan-out cannot
- * make one firing cost a walk over the whole graph (the driver stays linear). The direct readers
- * of the replacement values are always requeued; only the deeper levels are cut.
+ * At most this many readers are requeued per firing below the direct readers of the
+ * replacement values, so that a value with a huge fan-out cannot make one firing cost a walk
+ * over the whole graph.
  */
 const REQUEUE_LIMIT = 1024;
 
-/** How far back (in firings) a repeated fingerprint counts as a loop. */
-const CYCLE_WINDOW = 256;
-/** Occurrences of one fingerprint within the window that make a loop. */
+/**
+ * A value whose use count dropped has its readers requeued only when at most this many remain:
+ * a rule can test `hasOneUse` or compare `useCount` with a small number, and requeueing all
+ * 100k readers of a shared constant each time one of them goes away would make the driver
+ * quadratic. (Conditions comparing a use count with a number above this are not re-examined
+ * when the count drops; they still see the count when anything else requeues their root.)
+ */
+const TOUCHED_READERS_LIMIT = 8;
+
+/** Occurrences of one rewrite fingerprint that make a loop. */
 const CYCLE_REPEATS = 3;
 
 /** Applies `passes` (or `options.phases`) greedily to a fixpoint; returns statistics. */
@@ -126,36 +135,54 @@ interface PassEntry {
   disabled: Set<number>;
 }
 
-/** Recent firings, to recognise rules that undo each other. */
+/**
+ * Recognises rules that undo each other from the state: every firing's fingerprint (a hash of
+ * the rewritten region: pass, rule, root op, attributes, operand and output names) is counted
+ * over the whole phase, and a fingerprint seen `CYCLE_REPEATS` times means the same region was
+ * rewritten by the same rule again and again. Requeued nodes are handled before the rest of the
+ * worklist, so the firings of a loop follow each other and it is named after a few firings,
+ * whatever the graph's size.
+ */
 class LoopDetector {
-  private readonly ring: ({ fingerprint: string; rule: RuleInfo; at: string } | undefined)[] = new Array(CYCLE_WINDOW);
-  private readonly counts = new Map<string, number>();
-  private fired = 0;
+  private readonly seen = new Map<string, { count: number; last: number }>();
+  /** Every firing of the phase: its rule and the region (root output names) it rewrote. */
+  private readonly log: { rule: RuleInfo; region: string }[] = [];
 
-  record(fingerprint: string, rule: RuleInfo, at: string): void {
-    const slot = this.fired++ % CYCLE_WINDOW;
-    const evicted = this.ring[slot];
-    if (evicted) {
-      const left = this.counts.get(evicted.fingerprint)! - 1;
-      if (left === 0) this.counts.delete(evicted.fingerprint);
-      else this.counts.set(evicted.fingerprint, left);
+  record(fingerprint: string, rule: RuleInfo, region: string, at: string): void {
+    const index = this.log.length;
+    this.log.push({ rule, region });
+    const entry = this.seen.get(fingerprint);
+    if (!entry) {
+      this.seen.set(fingerprint, { count: 1, last: index });
+      return;
     }
-    this.ring[slot] = { fingerprint, rule, at };
-    const count = (this.counts.get(fingerprint) ?? 0) + 1;
-    this.counts.set(fingerprint, count);
-    if (count >= CYCLE_REPEATS) this.fail(fingerprint, at);
+    const previous = entry.last;
+    entry.count++;
+    entry.last = index;
+    if (entry.count >= CYCLE_REPEATS) this.fail(previous, index, region, at);
   }
 
-  private fail(fingerprint: string, at: string): never {
-    // Walk back from the newest firing to the previous occurrence of this fingerprint.
+  /** The rules fired between two occurrences of one fingerprint, in order, each once. */
+  private fail(from: number, to: number, region: string, at: string): never {
     const loop: RuleInfo[] = [];
-    for (let k = 1; k < Math.min(this.fired, CYCLE_WINDOW); k++) {
-      const entry = this.ring[(this.fired - 1 - k + CYCLE_WINDOW) % CYCLE_WINDOW]!;
-      if (!loop.includes(entry.rule)) loop.unshift(entry.rule);
-      if (entry.fingerprint === fingerprint) break;
-    }
+    const add = (r: RuleInfo) => loop.includes(r) || loop.push(r);
+    // The firings at the same region first (the rules that undo each other), else all of them.
+    for (let k = from; k <= to; k++) if (this.log[k]!.region === region) add(this.log[k]!.rule);
+    if (loop.length < 2) for (let k = from; k <= to; k++) add(this.log[k]!.rule);
     const names = loop.map((r) => `${r.name} (${r.location})`).join(", ");
-    throw new RewriteLoopError(`rules undo each other at ${at}: ${names}; disable one of them or add a condition`, loop);
+    const what = loop.length === 1 ? "a rule keeps rewriting its own result" : "rules undo each other";
+    throw new RewriteLoopError(`rewrite loop: ${what} at ${at}: ${names}; disable one of them or add a condition`, loop);
+  }
+
+  /** The rules with the most firings, for the step-cap message. */
+  top(): RuleInfo[] {
+    const counts = new Map<RuleInfo, number>();
+    for (const { rule } of this.log) counts.set(rule, (counts.get(rule) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1]).map(([r]) => r);
+  }
+
+  get firings(): number {
+    return this.log.length;
   }
 }
 
@@ -175,33 +202,45 @@ function runPhase(
   const trace = options.trace;
   const maxSteps = options.maxIterations ?? 10 * graph.nodes.size + 1000;
   const loops = new LoopDetector();
+  // The initial worklist, in topological order; nodes requeued by a firing go to `hot`, which
+  // is drained (first in, first out) before the initial list goes on.
   const queue: Node[] = graph.topoOrder();
+  let hot: Node[] = [];
+  let hotHead = 0;
   const queued = new QueueMarks();
   for (const n of queue) queued.add(n);
   const push = (n: Node | undefined) => {
     if (n && !queued.has(n) && graph.nodes.has(n)) {
       queued.add(n);
-      queue.push(n);
+      hot.push(n);
     }
   };
   let steps = 0;
-  for (let head = 0; head < queue.length; head++) {
-    const node = queue[head]!;
+  for (let head = 0; ; ) {
+    let node: Node;
+    if (hotHead < hot.length) {
+      node = hot[hotHead++]!;
+      if (hotHead > 4096 && hotHead * 2 > hot.length) {
+        hot = hot.slice(hotHead);
+        hotHead = 0;
+      }
+    } else if (head < queue.length) node = queue[head++]!;
+    else break;
     queued.delete(node);
     if (!graph.nodes.has(node)) continue;
-    if (++steps > maxSteps) throw capError(maxSteps, stats);
+    if (++steps > maxSteps) throw capError(maxSteps, stats, loops);
     const key = opKey(node.domain, node.op);
     for (let p = 0; p < entries.length; p++) {
       const entry = entries[p]!;
       if (!entry.roots.has(key)) continue;
-      const inputsBefore = node.inputs;
+      const inputsBefore = [...node.inputs];
       const commit = tryPass(entry, node, rw, stats, options);
       if (!commit) continue;
       const rule = entry.pass.rules[rw.currentRule]!;
       stats.firings[rule.name] = (stats.firings[rule.name] ?? 0) + 1;
       trace?.(`fired ${rule.name} at node "${node.name}" (${rule.location})`);
       options.onFire?.(rule, commit.removed, commit.added);
-      loops.record(fingerprint(p, rw.currentRule, inputsBefore, node), rule, `node "${node.name}"`);
+      loops.record(fingerprint(p, rw.currentRule, inputsBefore, node), rule, regionOf(node), `node "${node.name}"`);
       requeue(commit, push);
       break;
     }
@@ -257,31 +296,58 @@ function ruleLabel(pass: Pass, index: number): string {
   return pass.rules[index]?.name ?? `${pass.name} (before any rule)`;
 }
 
-/** Operand and output names of the rewritten root: stable when a rewrite is undone and redone. */
+/**
+ * The rewritten region: the root's op, attributes, operand and output names (a replacement
+ * takes the name of the value it replaces, so a rewrite undone and redone gives the same one).
+ */
 function fingerprint(pass: number, rule: number, inputs: readonly (Value | undefined)[], root: Node): string {
-  let s = `${pass}:${rule}:${root.op}(`;
+  let s = `${pass}:${rule}:${root.domain}:${root.op}(`;
   for (const v of inputs) s += `${v ? v.name : ""},`;
   s += ")->";
+  s += regionOf(root);
+  s += attrsKey(root);
+  return s;
+}
+
+function regionOf(root: Node): string {
+  let s = "";
   for (const v of root.outputs) s += `${v.name},`;
+  return s;
+}
+
+/** The attributes, small ones spelled out, tensors by identity-free shape and size. */
+function attrsKey(node: Node): string {
+  let s = "";
+  for (const [k, a] of Object.entries(node.attrs)) {
+    if (a.type === "tensor") s += `|${k}:t${a.value.shape.join("x")}`;
+    else if (a.type === "opaque") s += `|${k}:o${a.value.length}`;
+    else s += `|${k}:${JSON.stringify(a.value)}`;
+  }
   return s;
 }
 
 /**
  * Queues the nodes whose matches a commit may have changed: the new nodes, the producers of
- * their operands and of values whose use count dropped, and every reader within
- * `PATTERN_DEPTH` levels below the replacement values and those values (a pattern rooted
- * there may look down to the changed node, or test `hasOneUse` of a value far above its root),
- * up to `REQUEUE_LIMIT` nodes.
+ * their operands and of values whose use count dropped, the readers of a value whose use count
+ * dropped to `TOUCHED_READERS_LIMIT` or fewer, and every reader within `PATTERN_DEPTH` levels
+ * below the replacement values (a pattern rooted there may look down to the changed node), up
+ * to `REQUEUE_LIMIT` nodes below the direct readers. The work per firing is bounded by the
+ * size of the rewritten region and the fan-out of the values it replaced, never by the fan-out
+ * of a value it only read, so the driver stays linear in nodes + edges.
  */
 function requeue(commit: Commit, push: (n: Node | undefined) => void): void {
   for (const n of commit.added) push(n);
   for (const n of commit.added) for (const v of n.inputs) push(v?.producer);
-  for (const v of commit.touched) push(v.producer);
-  let level: Value[] = [...commit.replacements, ...commit.touched];
+  const level: Value[] = [...commit.replacements];
+  for (const v of commit.touched) {
+    push(v.producer);
+    if (v.uses.length <= TOUCHED_READERS_LIMIT) level.push(v);
+  }
   const seen = new Set<Node>();
-  for (let depth = 0; depth < PATTERN_DEPTH && level.length > 0; depth++) {
+  let frontier = level;
+  for (let depth = 0; depth < PATTERN_DEPTH && frontier.length > 0; depth++) {
     const next: Value[] = [];
-    for (const v of level) {
+    for (const v of frontier) {
       for (const { node } of v.uses) {
         if (seen.has(node) || (depth > 0 && seen.size >= REQUEUE_LIMIT)) continue;
         seen.add(node);
@@ -289,7 +355,7 @@ function requeue(commit: Commit, push: (n: Node | undefined) => void): void {
         for (const out of node.outputs) next.push(out);
       }
     }
-    level = next;
+    frontier = next;
   }
 }
 
@@ -318,11 +384,19 @@ class QueueMarks {
   }
 }
 
-function capError(maxSteps: number, stats: Stats): Error {
-  const top = Object.entries(stats.firings)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 5)
-    .map(([name, n]) => `${name} ×${n}`)
-    .join(", ");
-  return new Error(`rewriting did not settle within ${maxSteps} steps (most firings: ${top || "none"})`);
+/**
+ * The step cap was reached. Firings that outnumber the steps' share of real progress mean rules
+ * that keep building new values (a loop the fingerprints cannot see): the message says so and
+ * names the rules that fired most, with their locations.
+ */
+function capError(maxSteps: number, stats: Stats, loops: LoopDetector): Error {
+  const top = loops.top().slice(0, 5);
+  const named = top.map((r) => `${r.name} ×${stats.firings[r.name] ?? 0} (${r.location})`).join(", ");
+  if (top.length > 0 && loops.firings * 4 >= maxSteps) {
+    return new RewriteLoopError(
+      `rewrite loop: rewriting did not settle within ${maxSteps} steps; rules keep firing on values they create: ${named}; disable one of them or add a condition`,
+      top,
+    );
+  }
+  return new Error(`rewriting did not settle within ${maxSteps} steps (most firings: ${named || "none"})`);
 }

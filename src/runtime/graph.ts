@@ -50,6 +50,11 @@ let nextNodeId = 1;
 
 export class Node {
   readonly id = nextNodeId++;
+  /**
+   * Where each input slot's use sits in its value's `uses` (parallel to `inputs`), so that
+   * removing a use is O(1) even for a value read by a million nodes.
+   */
+  readonly usePos: number[] = [];
   /** Input slots; `undefined` is an absent optional operand (ONNX's empty name). */
   inputs: (Value | undefined)[] = [];
   outputs: Value[] = [];
@@ -119,7 +124,7 @@ export class Graph {
   addNode(spec: NewNode): Node {
     const node = new Node(spec.op, spec.domain ?? "", spec.name ?? this.freshName(spec.op), spec.attrs ?? {});
     node.inputs = [...spec.inputs];
-    node.inputs.forEach((v, index) => v?.uses.push({ node, index }));
+    node.inputs.forEach((v, index) => v && addUse(v, node, index));
     for (const out of spec.outputs) {
       if (out.producer) throw new Error(`value "${out.name}" already has a producer`);
       out.producer = node;
@@ -133,7 +138,7 @@ export class Graph {
     const old = node.inputs[index];
     if (old) removeUse(old, node, index);
     node.inputs[index] = value;
-    value?.uses.push({ node, index });
+    if (value) addUse(value, node, index);
   }
 
   /** Points every reader of `from` (nodes and graph outputs) at `to`. */
@@ -189,8 +194,19 @@ export class Graph {
   }
 }
 
+function addUse(v: Value, node: Node, index: number): void {
+  node.usePos[index] = v.uses.length;
+  v.uses.push({ node, index });
+}
+
+/** Removes the use of `v` by slot `index` of `node` in O(1): the last use moves into its place. */
 function removeUse(v: Value, node: Node, index: number): void {
-  const i = v.uses.findIndex((u) => u.node === node && u.index === index);
-  if (i < 0) throw new Error(`use list of "${v.name}" lacks ${node.name}[${index}]`);
-  v.uses.splice(i, 1);
+  const i = node.usePos[index]!;
+  const use = v.uses[i];
+  if (!use || use.node !== node || use.index !== index) throw new Error(`use list of "${v.name}" lacks ${node.name}[${index}]`);
+  const last = v.uses.pop()!;
+  if (i < v.uses.length) {
+    v.uses[i] = last;
+    last.node.usePos[last.index] = i;
+  }
 }

@@ -10,7 +10,7 @@
 import * as flatbuffers from "flatbuffers";
 import { Graph, type Attrs, type Dim, type Value } from "../runtime/graph.js";
 import { inferGraph } from "../runtime/infer.js";
-import { dataFromBytes, numel, type TensorData } from "../runtime/tensor.js";
+import { dataFromBytes, halfBitsToFloat, numel, type TensorData } from "../runtime/tensor.js";
 import { ModelFileError } from "../onnx/meta.js";
 import { BuiltinOperator, Model, TensorType, type OperatorT, type TensorT } from "./schema/schema_generated.js";
 import { attrsFromOptions, CUSTOM_OPS, customAttrs, SPEC_BY_CODE } from "./ops.js";
@@ -88,6 +88,7 @@ class ModelReader {
       otherBuffers: new Map(),
       tensors: new WeakMap(),
       operators: new WeakMap(),
+      bufferBytes: new WeakMap(),
     };
   }
 
@@ -326,8 +327,9 @@ class ModelReader {
     const key = `${t.buffer}:${dtype}`;
     let values = this.decoded.get(key);
     if (!values) {
-      values = dataFromBytes(dtype, data, numel(shape));
+      values = dtype === "float16" ? halfsToFloats(data) : dataFromBytes(dtype, data, numel(shape));
       this.decoded.set(key, values);
+      this.info.bufferBytes.set(values, data);
     }
     return this.graph.addConstant({ dtype, shape: [...shape], data: values }, this.baseName(t, index));
   }
@@ -356,6 +358,19 @@ class ModelReader {
     if (sig.length !== t.shape.length || !sig.includes(-1)) return [...t.shape];
     return sig.map((d, i) => (d === -1 ? (i === 0 ? "batch" : `${this.baseName(t, index)}_d${i}`) : d));
   }
+}
+
+let halfTable: Float32Array | undefined;
+
+/** float16 data as float32 values, through a table of all 65536 halfs (weights are megabytes). */
+function halfsToFloats(bytes: Uint8Array): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfBitsToFloat(h);
+  }
+  const out = new Float32Array(bytes.length >> 1);
+  for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = halfTable[bytes[j]! | (bytes[j + 1]! << 8)]!;
+  return out;
 }
 
 function opaqueConstantExtra(): OperatorExtra {

@@ -123,7 +123,7 @@ class ModelWriter {
       t.type = extra && DTYPE_OF_TYPE[extra.type] === v.dtype ? extra.type : typeOfDtype(v.dtype);
       if (v.dtype && DTYPE_OF_TYPE[t.type] !== v.dtype) throw new Error(`value "${v.name}" has dtype ${v.dtype}, which TFLite files cannot hold`);
       const c: Tensor | undefined = v.constant;
-      if (c) t.buffer = this.buffer(c.data, () => tensorBytes(c));
+      if (c) t.buffer = this.buffer(c.data, () => this.info?.bufferBytes.get(c.data) ?? tensorBytes(c));
     }
     const shape = v.constant ? [...v.constant.shape] : v.shape;
     if (shape) {
@@ -162,7 +162,7 @@ class ModelWriter {
     op.outputs = node.outputs.map((v) => this.tensor(v));
     const spec = node.domain === "tfl" ? SPEC_BY_OP.get(node.op) : undefined;
     if (spec) {
-      op.opcodeIndex = this.opcode(spec.code, null, extra?.code === spec.code ? extra.version : 1);
+      op.opcodeIndex = this.opcode(spec.code, null, extra?.code === spec.code ? extra.version : minimumVersion(node));
       if (spec.options !== BuiltinOptions.NONE) {
         const kept = extra?.builtinOptionsType === spec.options ? extra.builtinOptions : null;
         const options = kept ? Object.assign(Object.create(Object.getPrototypeOf(kept) as object) as Record<string, unknown>, kept) : freshOptions(spec.options);
@@ -208,6 +208,13 @@ class ModelWriter {
     });
     return new SubGraphT(tensors, s.inputs, s.outputs, s.operators, s.name);
   }
+}
+
+/** The lowest opcode version of a new node that reads all it uses (TFLite's op versioning). */
+function minimumVersion(node: Node): number {
+  if (node.op === "TransposeConv" && node.inputs[3]) return 3;
+  if (node.op === "FullyConnected" && node.attrs["keep_num_dims"]?.value) return 5;
+  return 1;
 }
 
 /** A default options object of a builtin options table (e.g. Conv2DOptionsT). */

@@ -67,6 +67,8 @@ export interface TfliteInfo {
   otherBuffers: Map<number, Uint8Array>;
   tensors: WeakMap<Value, TensorExtra>;
   operators: WeakMap<Node, OperatorExtra>;
+  /** The file's bytes of each constant's data as read, written back while the data is unchanged. */
+  bufferBytes: WeakMap<object, Uint8Array>;
 }
 
 export function tfliteInfo(graph: Graph): TfliteInfo | undefined {

@@ -2,7 +2,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { arenaRelease, arenaTake, inArena } from "../../src/kernels/arena.js";
 import { sgemm, type GemmEpilogue } from "../../src/kernels/gemm.js";
-import { randomTensor } from "./oracle.js";
+import { execute } from "../../src/kernels/index.js";
+import { Graph, type Attrs } from "../../src/runtime/graph.js";
+import type { Tensor } from "../../src/runtime/tensor.js";
+import { assertClose, int, ints, randomTensor, runOrt, str } from "./oracle.js";
 
 function randomFloats(n: number, seed: number): Float32Array {
   return randomTensor([n], seed).data as Float32Array;
@@ -75,6 +78,77 @@ test("arena buffers are recycled by length and never overlap", () => {
   arenaRelease(x);
   arenaRelease(y);
   assert.is(arenaTake(0), undefined);
+});
+
+/**
+ * FusedConv on `x` with residual `z`: as graph inputs (ordinary arrays, staged by the kernels),
+ * or as the outputs of Relu nodes (arena tensors the kernels work on in place).
+ */
+function fusedConv(x: Tensor, z: Tensor, w: Tensor, b: Tensor, attrs: Attrs, inArena: boolean): Tensor {
+  const g = new Graph();
+  let xv = g.addInput("x", "float32", [...x.shape]);
+  let zv = g.addInput("z", "float32", [...z.shape]);
+  if (inArena) {
+    const [xr, zr] = [g.newValue("xr"), g.newValue("zr")];
+    g.addNode({ op: "Relu", inputs: [xv], attrs: {}, outputs: [xr] });
+    g.addNode({ op: "Relu", inputs: [zv], attrs: {}, outputs: [zr] });
+    [xv, zv] = [xr, zr];
+  }
+  const y = g.newValue("y");
+  g.addNode({ op: "FusedConv", domain: "com.microsoft", inputs: [xv, g.addConstant(w, "w"), g.addConstant(b, "b"), zv], attrs, outputs: [y] });
+  g.outputs = [y];
+  return execute(g, { x, z })["y"]!;
+}
+
+function relu(t: Tensor): Tensor {
+  return { ...t, data: (t.data as Float32Array).map((v) => Math.max(0, v)) };
+}
+
+test("depthwise and dense convolutions on arena tensors (in place) equal the staged computation", () => {
+  // name, X shape, W shape, output shape, attributes
+  const cases: [string, number[], number[], number[], Attrs][] = [
+    ["depthwise 3×3 stride 1", [1, 6, 9, 13], [6, 1, 3, 3], [1, 6, 9, 13], { group: int(6), pads: ints([1, 1, 1, 1]), activation: str("Relu") }],
+    ["depthwise 5×5 stride 2", [2, 4, 11, 10], [4, 1, 5, 5], [2, 4, 6, 5], { group: int(4), pads: ints([2, 2, 2, 2]), strides: ints([2, 2]), activation: str("Sigmoid") }],
+    ["1×1", [1, 12, 7, 9], [8, 12, 1, 1], [1, 8, 7, 9], { activation: str("HardSigmoid") }],
+    ["3×3 dense", [1, 5, 10, 16], [8, 5, 3, 3], [1, 8, 10, 16], { pads: ints([1, 1, 1, 1]) }],
+    ["3×3 stride 2 (phase-split rows)", [1, 3, 20, 21], [8, 3, 3, 3], [1, 8, 10, 11], { pads: ints([1, 1, 1, 1]), strides: ints([2, 2]) }],
+    ["3×3 stride 3 dilation 2", [1, 2, 17, 30], [4, 2, 3, 3], [1, 4, 5, 10], { pads: ints([1, 2, 1, 2]), strides: ints([3, 3]), dilations: ints([2, 2]) }],
+  ];
+  for (const [name, xShape, wShape, yShape, attrs] of cases) {
+    const x = relu(randomTensor(xShape, 1));
+    const z = relu(randomTensor(yShape, 4));
+    const w = randomTensor(wShape, 2);
+    const b = randomTensor([wShape[0]!], 3);
+    const staged = fusedConv(x, z, w, b, attrs, false);
+    const inPlace = fusedConv(x, z, w, b, attrs, true);
+    assert.equal([...inPlace.shape], yShape, name);
+    const s = staged.data as Float32Array;
+    const p = inPlace.data as Float32Array;
+    for (let i = 0; i < s.length; i++) if (!(Math.abs(s[i]! - p[i]!) <= 1e-6)) assert.unreachable(`${name}: element ${i} is ${p[i]} in place, ${s[i]} staged`);
+  }
+});
+
+test("MaxPool on arena tensors (SIMD plane functions, in place) matches onnxruntime", async () => {
+  const cases: [string, number[], Attrs][] = [
+    ["2×2 stride 2", [1, 3, 16, 16], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }],
+    ["3×3 stride 2 padded, ceil", [2, 2, 13, 11], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), ceil_mode: int(1) }],
+    ["3×3 stride 1 same", [1, 4, 9, 10], { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) }],
+    ["2×2 stride (1, 2)", [1, 5, 2, 96], { kernel_shape: ints([2, 2]), strides: ints([1, 2]) }],
+  ];
+  for (const [name, shape, attrs] of cases) {
+    const x = randomTensor(shape, 8);
+    // Shifted above 0, so that the Relu in front (which puts X in the arena) changes nothing.
+    const shifted: Tensor = { ...x, data: (x.data as Float32Array).map((v) => v + 2) };
+    const g = new Graph();
+    const xv = g.addInput("x", "float32", [...shape]);
+    const [r, y] = [g.newValue("r"), g.newValue("y")];
+    g.addNode({ op: "Relu", inputs: [xv], attrs: {}, outputs: [r] });
+    g.addNode({ op: "MaxPool", inputs: [r], attrs, outputs: [y] });
+    g.outputs = [y];
+    const ours = execute(g, { x: shifted })["y"]!;
+    const [expected] = await runOrt({ op: "MaxPool", inputs: [shifted], attrs });
+    assertClose(ours, expected!, 0, name);
+  }
 });
 
 test.run();

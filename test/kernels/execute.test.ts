@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { execute, ExecutionError } from "../../src/kernels/index.js";
 import { Graph, type Value } from "../../src/runtime/graph.js";
 import { f32, i64 } from "../../src/runtime/tensor.js";
-import { randomTensor, runOurs } from "./oracle.js";
+import { assertClose, randomTensor, runOurs } from "./oracle.js";
 
 function convGraph(xShape: number[]): Graph {
   const g = new Graph();
@@ -94,7 +94,8 @@ test("intermediates are recycled without corrupting views, outputs or repeated r
   const first = execute(g, { x: input });
   const second = execute(g, { x: randomTensor([2, 8], 4) });
   assert.equal(Array.from(first.b!.data as Float32Array), Array.from(relu.data as Float32Array));
-  assert.equal(Array.from(first.e!.data as Float32Array), Array.from(expectedE.data as Float32Array));
+  // Sigmoid and Tanh on arena tensors are SIMD approximations (absolute error ≤ 3e-7).
+  assertClose(first.e!, expectedE, 1e-6, "e");
   assert.is.not(first.e!.data, second.e!.data);
 });
 

@@ -2,6 +2,10 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as flatbuffers from "flatbuffers";
+import "../../src/kernels/index.js";
+import { execute } from "../../src/kernels/index.js";
+import type { Graph } from "../../src/runtime/graph.js";
+import { tensor, type Tensor } from "../../src/runtime/tensor.js";
 import { Model, ModelT } from "../../src/tflite/schema/schema_generated.js";
 
 export const MODELS = {
@@ -40,3 +44,31 @@ export function fusec(...args: string[]): { code: number; stdout: string; stderr
   const r = spawnSync(process.execPath, ["bin/fusec.js", ...args], { encoding: "utf8" });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Smooth deterministic inputs in [0, 1), as an image would be. */
+export function imageInputs(g: Graph): Float32Array[] {
+  return g.inputs.map((v) => {
+    const shape = v.shape as number[];
+    const n = shape.reduce((a, b) => a * b, 1);
+    return Float32Array.from({ length: n }, (_, i) => 0.5 + 0.5 * Math.sin(i * 0.011) * Math.cos(i * 0.0007));
+  });
+}
+
+export function runFusec(g: Graph, inputs: Float32Array[]): Tensor[] {
+  const feeds = Object.fromEntries(g.inputs.map((v, i) => [v.name, tensor("float32", v.shape as number[], inputs[i])]));
+  const out = execute(g, feeds);
+  return g.outputs.map((v) => out[v.name]!);
+}
+
+/** max|a − b| / max(1, max|b|); lengths must agree. */
+export function scaledError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`${a.length} values against ${b.length}`);
+  let err = 0;
+  let scale = 1;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return err / scale;
+}
+

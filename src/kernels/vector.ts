@@ -1,0 +1,167 @@
+/**
+ * Element-wise float32 kernels on WebAssembly SIMD (src/kernels/wasm/vector.wat): binary
+ * add/sub/mul/div over a run of elements, the activations, and global pooling, applied in place on tensors that
+ * live in the SIMD module's memory (the executor's arena, arena.ts). Each entry point returns
+ * false when it cannot take the work — no SIMD, an operand outside that memory, another dtype or
+ * op, or a run too short to be worth the call — and the caller's JavaScript loop runs instead.
+ */
+import type { Activation } from "./activation.js";
+import { arenaSlack } from "./arena.js";
+import { simdMemory, simdScratch } from "./gemm.js";
+import type { WasmApi } from "./simd.js";
+import type { Axis } from "./window.js";
+import { WASM_BASE64 } from "./wasm/vector.wasm.js";
+
+type Binary = (x: number, y: number, out: number, n: number) => void;
+
+interface VectorKernels {
+  buffer: ArrayBufferLike;
+  /** `${op}_${form}`: form vv (two vectors), vs (vector ∘ scalar), sv (scalar ∘ vector). */
+  binary: Record<string, Binary | undefined>;
+  activate(kind: number, src: number, dst: number, n: number, a: number, b: number): void;
+  plane_sums(src: number, planes: number, inner: number, dst: number, scale: number): void;
+  plane_maxes(src: number, planes: number, inner: number, dst: number): void;
+  max_pool_s1: MaxPoolPlane;
+  max_pool_s2: MaxPoolPlane;
+}
+
+type MaxPoolPlane = (inPtr: number, inRowBytes: number, inStepBytes: number, outPtr: number, outH: number, outW: number, k: number) => void;
+
+/** Shorter runs stay in JavaScript (a call into wasm costs about as much as a dozen elements). */
+const MIN_RUN = 16;
+
+/** The activation kinds $act4 implements, by code. */
+const ACTIVATION_CODES: Record<string, number> = { relu: 0, clip: 1, leaky_relu: 2, hard_sigmoid: 3, hard_swish: 4, sigmoid: 5, tanh: 6 };
+
+function instantiate(): VectorKernels | undefined {
+  const memory = simdMemory();
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!memory || !wasm) return undefined;
+  const bytes = Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
+  if (!wasm.validate(bytes)) return undefined;
+  const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
+  const binary: Record<string, Binary | undefined> = {};
+  for (const [name, f] of Object.entries(exports)) if (/^(add|sub|mul|div)_(vv|vs|sv)$/.test(name)) binary[name] = f as Binary;
+  return {
+    buffer: memory.buffer,
+    binary,
+    activate: exports.activate as VectorKernels["activate"],
+    plane_sums: exports.plane_sums as VectorKernels["plane_sums"],
+    plane_maxes: exports.plane_maxes as VectorKernels["plane_maxes"],
+    max_pool_s1: exports.max_pool_s1 as MaxPoolPlane,
+    max_pool_s2: exports.max_pool_s2 as MaxPoolPlane,
+  };
+}
+
+/** Instantiated on first use (gemm.ts, which owns the memory, imports this module's importers). */
+let instance: VectorKernels | undefined | null = null;
+
+function vectorKernels(): VectorKernels | undefined {
+  if (instance === null) instance = instantiate();
+  return instance;
+}
+
+/** Whether the SIMD element-wise kernels are available (they need the GEMM module's memory). */
+export function vectorKernelsAvailable(): boolean {
+  return vectorKernels() !== undefined;
+}
+
+/**
+ * out[oo, oo+n) = a ∘ b over one run, as floatRun in elementwise.ts: `as`, `bs` are 1 (contiguous)
+ * or 0 (one element repeated), not both 0. Returns false (nothing written) when it cannot.
+ */
+export function simdBinary(op: string, a: ArrayLike<number>, ao: number, as: number, b: ArrayLike<number>, bo: number, bs: number, out: ArrayLike<number>, oo: number, n: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || n < MIN_RUN || !(out instanceof Float32Array) || out.buffer !== kernels.buffer) return false;
+  if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) return false;
+  const mem = kernels.buffer;
+  const o = out.byteOffset + 4 * oo;
+  if (as !== 0 && bs !== 0) {
+    const f = kernels.binary[`${op}_vv`];
+    if (!f || a.buffer !== mem || b.buffer !== mem) return false;
+    f(a.byteOffset + 4 * ao, b.byteOffset + 4 * bo, o, n);
+    return true;
+  }
+  if (bs === 0) {
+    const f = kernels.binary[`${op}_vs`];
+    if (!f || a.buffer !== mem) return false;
+    f(a.byteOffset + 4 * ao, b[bo]!, o, n);
+    return true;
+  }
+  // a scalar: commutative ops swap their operands
+  const commutes = op === "add" || op === "mul";
+  const f = kernels.binary[commutes ? `${op}_vs` : `${op}_sv`];
+  if (!f || b.buffer !== mem) return false;
+  if (commutes) f(b.byteOffset + 4 * bo, a[ao]!, o, n);
+  else f(a[ao]!, b.byteOffset + 4 * bo, o, n);
+  return true;
+}
+
+/** dst[i] = act(src[i]) for i in [start, end), as mapActivation; false when it cannot. */
+export function simdActivation(act: Activation, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
+  const code = ACTIVATION_CODES[act.kind];
+  const kernels = vectorKernels();
+  if (!kernels || code === undefined || end - start < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  kernels.activate(code, src.byteOffset + 4 * start, dst.byteOffset + 4 * start, end - start, act.a, act.b);
+  return true;
+}
+
+/**
+ * Global pooling of `planes` contiguous planes of `inner` floats each: dst[p] = the plane's mean
+ * ("avg", summed in float32 over four lanes) or maximum ("max", NaN if any element is NaN).
+ * False when it cannot (src or dst outside the module's memory, a short plane).
+ */
+export function simdGlobalPool(kind: "avg" | "max", src: Float32Array, planes: number, inner: number, dst: Float32Array): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || inner < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  if (kind === "avg") kernels.plane_sums(src.byteOffset, planes, inner, dst.byteOffset, 1 / inner);
+  else kernels.plane_maxes(src.byteOffset, planes, inner, dst.byteOffset);
+  return true;
+}
+
+/** Floats the pooling plane functions may read past a padded row or write past an output plane. */
+const PLANE_SLACK = 64;
+const SPILL = 3;
+
+/**
+ * 2-D max pooling of `planes` NCHW planes on the SIMD plane functions: each plane is copied into
+ * a plane padded with -∞ in the module's scratch (the padding filled once per call), and pooled
+ * straight into `out` when it is an arena buffer (the spill past a plane lands in the next one,
+ * pooled after it, or in the buffer's slack), else through a scratch plane. Square windows,
+ * horizontal stride 1 or 2 (any vertical stride), no dilation; false for anything else.
+ */
+export function simdMaxPool2d(x: Float32Array, out: Float32Array, planes: number, h: Axis, w: Axis): boolean {
+  const kernels = vectorKernels();
+  const scratch = simdScratch();
+  if (!kernels || !scratch || h.kernel !== w.kernel || h.dilation !== 1 || w.dilation !== 1 || (w.stride !== 1 && w.stride !== 2)) return false;
+  const pool = w.stride === 1 ? kernels.max_pool_s1 : kernels.max_pool_s2;
+  const { floats } = scratch;
+  const ph = (h.out - 1) * h.stride + h.kernel;
+  const pw = (w.out - 1) * w.stride + w.kernel;
+  const ohw = h.out * w.out;
+  const padded = scratch.start;
+  const result = padded + ((ph * pw + PLANE_SLACK + 3) & ~3);
+  if (result + ohw + PLANE_SLACK > scratch.start + scratch.size) return false;
+  const xResident = x.buffer === floats.buffer;
+  const outResident = out.buffer === floats.buffer && arenaSlack(out) >= SPILL;
+  floats.fill(-Infinity, padded, result);
+  const rowLo = Math.max(0, -h.padBegin);
+  const rowHi = Math.min(h.size, ph - h.padBegin);
+  const colLo = Math.max(0, -w.padBegin);
+  const colHi = Math.min(w.size, pw - w.padBegin);
+  const xBase = xResident ? x.byteOffset >> 2 : 0;
+  const outBase = out.byteOffset >> 2;
+  const inPlane = h.size * w.size;
+  for (let p = 0; p < planes; p++) {
+    for (let ih = rowLo; ih < rowHi; ih++) {
+      const from = p * inPlane + ih * w.size;
+      const to = padded + (ih + h.padBegin) * pw + w.padBegin + colLo;
+      if (xResident) floats.copyWithin(to, xBase + from + colLo, xBase + from + colHi);
+      else floats.set(x.subarray(from + colLo, from + colHi), to);
+    }
+    const target = outResident ? outBase + p * ohw : result;
+    pool(4 * padded, 4 * pw, 4 * pw * h.stride, 4 * target, h.out, w.out, h.kernel);
+    if (!outResident) out.set(floats.subarray(result, result + ohw), p * ohw);
+  }
+  return true;
+}

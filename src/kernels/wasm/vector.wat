@@ -1,0 +1,397 @@
+;; Element-wise float32 kernels in WebAssembly SIMD (f32x4), on the memory of the GEMM module
+;; (imported as env.memory): the executor's tensors live there (arena.ts), so these run in place
+;; on them. Assembled by wabt (`npm run wasm`) into vector.wasm.ts; a test checks that it is fresh.
+;;
+;; Every function processes n floats: four at a time, then the last n mod 4 one by one. Pointers
+;; are byte addresses; no alignment is required.
+;;
+;; Binary ops, three forms each: <op>_vv (out = a ∘ b), <op>_vs (out = a ∘ s), <op>_sv
+;; (out = s ∘ b), for op in add, sub, mul, div. out may be a or b.
+;;
+;; Activations map src to dst (which may be src): relu (NaN → 0), clip(lo, hi) as min(max(x, lo), hi),
+;; leaky_relu(alpha), hard_sigmoid(alpha, beta), hard_swish, and sigmoid and tanh through $exp4.
+;;
+;; $exp4 is Cephes' expf: x clamped to [-87.33, 88.37], x = n·ln2 + r with n = nearest(x·log2 e)
+;; and ln2 split in two parts (r exact to float precision), e^r by its degree-7 Taylor-fitted
+;; polynomial (|relative error| < 2 ulp over |r| ≤ ln2/2), times 2^n built in the exponent bits.
+;; sigmoid(x) = 1 / (1 + e^-x): absolute error ≤ 3e-7 for every float x. tanh(x) =
+;; sign(x)·(1 − 2 / (e^{2|x|} + 1)) with |x| clamped to 9 (tanh 9 rounds to 1 in float32):
+;; absolute error ≤ 3e-7. test/kernels/vector.test.ts checks both bounds on a dense grid.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; ── binary ─────────────────────────────────────────────────────────────────────────────
+
+  (func $add_vv (export "add_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (v128.store (local.get $o) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (local.get $o) (f32.add (f32.load (local.get $a)) (f32.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $one))))
+
+  (func $sub_vv (export "sub_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (v128.store (local.get $o) (f32x4.sub (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (local.get $o) (f32.sub (f32.load (local.get $a)) (f32.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $one))))
+
+  (func $mul_vv (export "mul_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (local.get $o) (f32.mul (f32.load (local.get $a)) (f32.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $one))))
+
+  (func $div_vv (export "div_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (v128.store (local.get $o) (f32x4.div (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (local.get $o) (f32.div (f32.load (local.get $a)) (f32.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $one))))
+
+  (func $add_vs (export "add_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (v128.store (local.get $o) (f32x4.add (v128.load (local.get $a)) (local.get $v)))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (local.get $o) (f32.add (f32.load (local.get $a)) (local.get $s)))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $one))))
+
+  (func $sub_vs (export "sub_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (v128.store (local.get $o) (f32x4.sub (v128.load (local.get $a)) (local.get $v)))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (local.get $o) (f32.sub (f32.load (local.get $a)) (local.get $s)))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $one))))
+
+  (func $mul_vs (export "mul_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (local.get $v)))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (local.get $o) (f32.mul (f32.load (local.get $a)) (local.get $s)))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $one))))
+
+  (func $div_vs (export "div_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (v128.store (local.get $o) (f32x4.div (v128.load (local.get $a)) (local.get $v)))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (local.get $o) (f32.div (f32.load (local.get $a)) (local.get $s)))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $one))))
+
+  (func $sub_sv (export "sub_sv") (param $s f32) (param $b i32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (v128.store (local.get $o) (f32x4.sub (local.get $v) (v128.load (local.get $b))))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (local.get $o) (f32.sub (local.get $s) (f32.load (local.get $b))))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $one))))
+
+  (func $div_sv (export "div_sv") (param $s f32) (param $b i32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (v128.store (local.get $o) (f32x4.div (local.get $v) (v128.load (local.get $b))))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (local.get $o) (f32.div (local.get $s) (f32.load (local.get $b))))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $one))))
+
+  ;; ── activations ────────────────────────────────────────────────────────────────────────
+  ;; One loop shape for all: $act4 maps a vector by kind; the tail goes through the same
+  ;; function on a vector with the float in lane 0, so both paths round identically.
+
+  ;; e^x for each lane (see the header).
+  (func $exp4 (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654))
+                              (v128.const f32x4 88.37626 88.37626 88.37626 88.37626)))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+                             (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    ;; p·r² + r + 1
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
+                             (v128.const f32x4 1 1 1 1)))
+    ;; · 2^n: n + 127 in the exponent field
+    (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+
+  ;; act(x) for each lane: kind 0 relu, 1 clip, 2 leaky_relu, 3 hard_sigmoid, 4 hard_swish, 5 sigmoid, 6 tanh.
+  (func $act4 (param $x v128) (param $kind i32) (param $a v128) (param $b v128) (result v128)
+    (local $t v128)
+    (block $tanh (block $sigmoid (block $hard_swish (block $hard_sigmoid (block $leaky (block $clip (block $relu
+      (br_table $relu $clip $leaky $hard_sigmoid $hard_swish $sigmoid $tanh (local.get $kind)))
+      ;; relu: pmax(0, x) is x when 0 < x, else 0 (NaN → 0)
+      (return (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $x))))
+      ;; clip: min(max(x, lo), hi) (a NaN x stays NaN; lo > hi gives hi)
+      (return (f32x4.min (f32x4.max (local.get $x) (local.get $a)) (local.get $b))))
+      ;; leaky_relu: x < 0 ? a·x : x
+      (return (v128.bitselect (f32x4.mul (local.get $x) (local.get $a)) (local.get $x) (f32x4.lt (local.get $x) (v128.const f32x4 0 0 0 0)))))
+      ;; hard_sigmoid: min(max(a·x + b, 0), 1)
+      (return (f32x4.min (f32x4.max (f32x4.add (f32x4.mul (local.get $x) (local.get $a)) (local.get $b)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
+      ;; hard_swish: x · min(max(x/6 + 1/2, 0), 1)
+      (return (f32x4.mul (local.get $x)
+        (f32x4.min (f32x4.max (f32x4.add (f32x4.div (local.get $x) (v128.const f32x4 6 6 6 6)) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
+      ;; sigmoid: 1 / (1 + e^-x)
+      (return (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp4 (f32x4.neg (local.get $x)))))))
+    ;; tanh: sign(x) · (1 − 2 / (e^{2|x|} + 1)), |x| ≤ 9
+    (local.set $t (f32x4.min (f32x4.abs (local.get $x)) (v128.const f32x4 9 9 9 9)))
+    (local.set $t (f32x4.sub (v128.const f32x4 1 1 1 1)
+      (f32x4.div (v128.const f32x4 2 2 2 2) (f32x4.add (call $exp4 (f32x4.add (local.get $t) (local.get $t))) (v128.const f32x4 1 1 1 1)))))
+    ;; a NaN x keeps its NaN (min(NaN, 9) is NaN, and so is everything after it)
+    (v128.or (local.get $t) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+
+  ;; dst[i] = act(src[i]) for i < n, with parameters a, b (see $act4 for the kinds).
+  (func $activate (export "activate") (param $kind i32) (param $src i32) (param $dst i32) (param $n i32) (param $a f32) (param $b f32)
+    (local $end i32) (local $va v128) (local $vb v128)
+    (local.set $va (f32x4.splat (local.get $a)))
+    (local.set $vb (f32x4.splat (local.get $b)))
+    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+      (v128.store (local.get $dst) (call $act4 (v128.load (local.get $src)) (local.get $kind) (local.get $va) (local.get $vb)))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+      (f32.store (local.get $dst)
+        (f32x4.extract_lane 0 (call $act4 (f32x4.splat (f32.load (local.get $src))) (local.get $kind) (local.get $va) (local.get $vb))))
+      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (br $one))))
+;; ── reductions ─────────────────────────────────────────────────────────────────────────
+
+  ;; dst[p] = scale · Σ src[p·inner + i] over i < inner, for p < planes (global average pooling):
+  ;; two f32x4 accumulators, then the lanes, then the tail.
+  (func $plane_sums (export "plane_sums") (param $src i32) (param $planes i32) (param $inner i32) (param $dst i32) (param $scale f32)
+    (local $end i32) (local $vecEnd i32) (local $acc0 v128) (local $acc1 v128) (local $sum f32)
+    (block $planesDone (loop $plane
+      (br_if $planesDone (i32.eqz (local.get $planes)))
+      (local.set $acc0 (v128.const i32x4 0 0 0 0))
+      (local.set $acc1 (v128.const i32x4 0 0 0 0))
+      (local.set $end (i32.add (local.get $src) (i32.shl (local.get $inner) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $src) (i32.shl (i32.and (local.get $inner) (i32.const -8)) (i32.const 2))))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $src) (local.get $vecEnd)))
+        (local.set $acc0 (f32x4.add (local.get $acc0) (v128.load (local.get $src))))
+        (local.set $acc1 (f32x4.add (local.get $acc1) (v128.load offset=16 (local.get $src))))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (br $vec)))
+      (local.set $acc0 (f32x4.add (local.get $acc0) (local.get $acc1)))
+      (local.set $sum (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc0)) (f32x4.extract_lane 1 (local.get $acc0)))
+                               (f32.add (f32x4.extract_lane 2 (local.get $acc0)) (f32x4.extract_lane 3 (local.get $acc0)))))
+      (block $done (loop $one
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $sum (f32.add (local.get $sum) (f32.load (local.get $src))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (br $one)))
+      (f32.store (local.get $dst) (f32.mul (local.get $sum) (local.get $scale)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (local.set $planes (i32.sub (local.get $planes) (i32.const 1)))
+      (br $plane))))
+
+  ;; dst[p] = max over i < inner of src[p·inner + i], for p < planes (global max pooling; NaN wins).
+  (func $plane_maxes (export "plane_maxes") (param $src i32) (param $planes i32) (param $inner i32) (param $dst i32)
+    (local $end i32) (local $vecEnd i32) (local $acc v128) (local $m f32)
+    (block $planesDone (loop $plane
+      (br_if $planesDone (i32.eqz (local.get $planes)))
+      (local.set $acc (v128.const f32x4 -inf -inf -inf -inf))
+      (local.set $end (i32.add (local.get $src) (i32.shl (local.get $inner) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $src) (i32.shl (i32.and (local.get $inner) (i32.const -4)) (i32.const 2))))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $src) (local.get $vecEnd)))
+        (local.set $acc (f32x4.max (local.get $acc) (v128.load (local.get $src))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $vec)))
+      (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+                             (f32.max (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+      (block $done (loop $one
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $m (f32.max (local.get $m) (f32.load (local.get $src))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (br $one)))
+      (f32.store (local.get $dst) (local.get $m))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (local.set $planes (i32.sub (local.get $planes) (i32.const 1)))
+      (br $plane))))
+;; ── max pooling ────────────────────────────────────────────────────────────────────────
+
+  ;; 2-D max pooling of one plane padded with -inf, for a K×K window with horizontal stride 1:
+  ;; out[oh·outW + ow] = max over kh, kw < K of in[oh·inStep + kh·inRow + ow + kw] (byte strides
+  ;; inRowBytes, inStepBytes). Output columns go four at a time, rows contiguous: the last vector
+  ;; of a row spills up to three lanes into the next row (which overwrites them) and, after the
+  ;; last row, past the plane; input reads go as far past each row's last window.
+  (func $max_pool_s1 (export "max_pool_s1") (param $in i32) (param $inRow i32) (param $inStep i32) (param $out i32) (param $outH i32) (param $outW i32) (param $k i32)
+    (local $row i32) (local $src i32) (local $vectors i32) (local $left i32) (local $r i32) (local $kh i32) (local $kw i32) (local $acc v128)
+    (local.set $vectors (i32.shr_u (i32.add (local.get $outW) (i32.const 3)) (i32.const 2)))
+    (local.set $row (local.get $in))
+    (loop $rows
+      (local.set $src (local.get $row))
+      (local.set $left (local.get $vectors))
+      (loop $vec
+        (local.set $acc (v128.const f32x4 -inf -inf -inf -inf))
+        (local.set $r (local.get $src))
+        (local.set $kh (local.get $k))
+        (loop $taps_h
+          (local.set $kw (i32.const 0))
+          (loop $taps_w
+            (local.set $acc (f32x4.max (local.get $acc) (v128.load (i32.add (local.get $r) (i32.shl (local.get $kw) (i32.const 2))))))
+            (br_if $taps_w (i32.lt_u (local.tee $kw (i32.add (local.get $kw) (i32.const 1))) (local.get $k))))
+          (local.set $r (i32.add (local.get $r) (local.get $inRow)))
+          (br_if $taps_h (local.tee $kh (i32.sub (local.get $kh) (i32.const 1)))))
+        (v128.store (local.get $out) (local.get $acc))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br_if $vec (local.tee $left (i32.sub (local.get $left) (i32.const 1)))))
+      ;; the next output row starts right after this one's outW floats
+      (local.set $out (i32.sub (local.get $out) (i32.shl (i32.sub (i32.shl (local.get $vectors) (i32.const 2)) (local.get $outW)) (i32.const 2))))
+      (local.set $row (i32.add (local.get $row) (local.get $inStep)))
+      (br_if $rows (local.tee $outH (i32.sub (local.get $outH) (i32.const 1))))))
+
+  ;; max_pool_s1 with horizontal stride 2: a window column's four inputs are every other float,
+  ;; the even lanes of two loads.
+  (func $max_pool_s2 (export "max_pool_s2") (param $in i32) (param $inRow i32) (param $inStep i32) (param $out i32) (param $outH i32) (param $outW i32) (param $k i32)
+    (local $row i32) (local $src i32) (local $vectors i32) (local $left i32) (local $r i32) (local $kh i32) (local $kw i32) (local $at i32) (local $acc v128)
+    (local.set $vectors (i32.shr_u (i32.add (local.get $outW) (i32.const 3)) (i32.const 2)))
+    (local.set $row (local.get $in))
+    (loop $rows
+      (local.set $src (local.get $row))
+      (local.set $left (local.get $vectors))
+      (loop $vec
+        (local.set $acc (v128.const f32x4 -inf -inf -inf -inf))
+        (local.set $r (local.get $src))
+        (local.set $kh (local.get $k))
+        (loop $taps_h
+          (local.set $kw (i32.const 0))
+          (loop $taps_w
+            (local.set $at (i32.add (local.get $r) (i32.shl (local.get $kw) (i32.const 2))))
+            (local.set $acc (f32x4.max (local.get $acc)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $at)) (v128.load offset=16 (local.get $at)))))
+            (br_if $taps_w (i32.lt_u (local.tee $kw (i32.add (local.get $kw) (i32.const 1))) (local.get $k))))
+          (local.set $r (i32.add (local.get $r) (local.get $inRow)))
+          (br_if $taps_h (local.tee $kh (i32.sub (local.get $kh) (i32.const 1)))))
+        (v128.store (local.get $out) (local.get $acc))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (br_if $vec (local.tee $left (i32.sub (local.get $left) (i32.const 1)))))
+      (local.set $out (i32.sub (local.get $out) (i32.shl (i32.sub (i32.shl (local.get $vectors) (i32.const 2)) (local.get $outW)) (i32.const 2))))
+      (local.set $row (i32.add (local.get $row) (local.get $inStep)))
+      (br_if $rows (local.tee $outH (i32.sub (local.get $outH) (i32.const 1))))))
+)
