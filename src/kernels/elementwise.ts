@@ -457,10 +457,11 @@ registerOp({
   },
   kernel: (inputs, attrs) => {
     const x = need(inputs, 0, "input");
-    // Integer inputs (opset 12+) clip with their own bounds, BigInts included.
-    if (!FLOAT_DTYPES.includes(x.dtype)) return [mapBroadcast([x], x.dtype, ([v]) => clipScalar(v!, inputs[1]?.data[0], inputs[2]?.data[0]))];
-    const lo = inputs[1] ? Number(inputs[1].data[0]) : hasAttr(attrs, "min") ? attrFloat(attrs, "min") : -Infinity;
-    const hi = inputs[2] ? Number(inputs[2].data[0]) : hasAttr(attrs, "max") ? attrFloat(attrs, "max") : Infinity;
+    // Integer inputs clip with their own bounds, BigInts included (or the attribute bounds).
+    const bound = (i: number, name: string) => inputs[i]?.data[0] ?? (hasAttr(attrs, name) ? attrFloat(attrs, name) : undefined);
+    if (!FLOAT_DTYPES.includes(x.dtype)) return [mapBroadcast([x], x.dtype, ([v]) => clipScalar(v!, bound(1, "min"), bound(2, "max")))];
+    const lo = Number(bound(1, "min") ?? -Infinity);
+    const hi = Number(bound(2, "max") ?? Infinity);
     return [activate(x, { kind: "clip", a: lo, b: hi }, "input")];
   },
 });

@@ -14,6 +14,7 @@ import "./movement.js";
 import "./norm.js";
 import "./normalization.js";
 import "./pool.js";
+import "./quantize.js";
 import "./reduce.js";
 import "./resize.js";
 import "./rnn.js";

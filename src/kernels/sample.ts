@@ -1,14 +1,16 @@
 /**
  * Sampling an image at computed positions: GridSample (2-D: NCHW input, [N, H_out, W_out, 2]
  * grid of (x, y) in [-1, 1]; nearest, bilinear or bicubic; zeros, border or reflection
- * padding; the opset 16 and opset 20 mode names) and CenterCropPad.
+ * padding; the opset 16 and opset 20 mode names), RoiAlign (average or max of bilinear samples
+ * per output bin), AffineGrid (the grids GridSample reads, from affine matrices) and
+ * CenterCropPad.
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp } from "../runtime/registry.js";
 import { FLOAT_DTYPES, numel, strides } from "../runtime/tensor.js";
 import { roundHalfEven } from "./math.js";
 import { writer } from "./nary.js";
-import { attrInt, attrInts, attrString, checkDType, constNumbers, need, normAxis, outputUninit, outputZeros, tensorNumbers, unknownDim } from "./util.js";
+import { attrFloat, attrInt, attrInts, attrString, checkDType, constNumbers, need, normAxis, outputUninit, outputZeros, tensorNumbers, unknownDim } from "./util.js";
 
 type Mode = "nearest" | "linear" | "cubic";
 type Padding = "zeros" | "border" | "reflection";
@@ -129,6 +131,166 @@ registerOp({
             }
           }
           write((b * c + ch) * ho * wo + i, v);
+        }
+      }
+    }
+    return [out];
+  },
+});
+
+// ── RoiAlign ──────────────────────────────────────────────────────────────────────────────
+
+/** The four neighbours and weights of a bilinear sample at (y, x); all-zero outside the map. */
+function bilinearSample(y: number, x: number, h: number, w: number): { at: number[]; weight: number[] } {
+  if (y < -1 || y > h || x < -1 || x > w) return { at: [0, 0, 0, 0], weight: [0, 0, 0, 0] };
+  y = Math.max(y, 0);
+  x = Math.max(x, 0);
+  let y0 = Math.trunc(y);
+  let x0 = Math.trunc(x);
+  let y1 = y0 + 1;
+  let x1 = x0 + 1;
+  if (y0 >= h - 1) {
+    y0 = y1 = h - 1;
+    y = y0;
+  }
+  if (x0 >= w - 1) {
+    x0 = x1 = w - 1;
+    x = x0;
+  }
+  const ly = y - y0;
+  const lx = x - x0;
+  return { at: [y0 * w + x0, y0 * w + x1, y1 * w + x0, y1 * w + x1], weight: [(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx] };
+}
+
+registerOp({
+  op: "RoiAlign",
+  domain: "",
+  infer: (inputs, attrs) => {
+    const x = need(inputs, 0, "X");
+    const rois = need(inputs, 1, "rois");
+    checkDType(x.dtype, FLOAT_DTYPES, "X");
+    checkDType(need(inputs, 2, "batch_indices").dtype, ["int64"], "batch_indices");
+    roiMode(attrs);
+    if (x.shape && x.shape.length !== 4) throw new OpError(`X has rank ${x.shape.length}, expected 4 (NCHW)`);
+    return [{ dtype: x.dtype, shape: [rois.shape?.[0] ?? unknownDim(), x.shape?.[1] ?? unknownDim(), attrInt(attrs, "output_height", 1), attrInt(attrs, "output_width", 1)] }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "X");
+    const rois = need(inputs, 1, "rois");
+    const batch = tensorNumbers(need(inputs, 2, "batch_indices"));
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    if (rois.shape.length !== 2 || rois.shape[1] !== 4) throw new OpError(`rois must have shape [num_rois, 4], got [${rois.shape.join(", ")}]`);
+    const count = rois.shape[0]!;
+    if (batch.length !== count) throw new OpError(`batch_indices has ${batch.length} entries for ${count} rois`);
+    const oh = attrInt(attrs, "output_height", 1);
+    const ow = attrInt(attrs, "output_width", 1);
+    const ratio = attrInt(attrs, "sampling_ratio", 0);
+    const scale = attrFloat(attrs, "spatial_scale", 1);
+    const max = roiMode(attrs) === "max";
+    // half_pixel (the opset 16 default) shifts by half a pixel; output_half_pixel (opset 10)
+    // does not, and keeps every region at least one pixel wide.
+    const halfPixel = attrString(attrs, "coordinate_transformation_mode", "half_pixel") === "half_pixel";
+    const offset = halfPixel ? 0.5 : 0;
+    const rd = rois.data as ArrayLike<number>;
+    const xd = x.data as ArrayLike<number>;
+    const out = outputUninit(x.dtype, [count, c, oh, ow]);
+    const write = writer(x.dtype, out.data);
+    for (let r = 0; r < count; r++) {
+      const b = batch[r]!;
+      if (b < 0 || b >= n) throw new OpError(`batch index ${b} is out of range for batch ${n}`);
+      const [x1, y1, x2, y2] = [0, 1, 2, 3].map((k) => rd[r * 4 + k]! * scale - offset) as [number, number, number, number];
+      let roiW = x2 - x1;
+      let roiH = y2 - y1;
+      if (!halfPixel) {
+        roiW = Math.max(roiW, 1);
+        roiH = Math.max(roiH, 1);
+      }
+      const binH = roiH / oh;
+      const binW = roiW / ow;
+      const gridH = ratio > 0 ? ratio : Math.ceil(roiH / oh);
+      const gridW = ratio > 0 ? ratio : Math.ceil(roiW / ow);
+      const samples = Math.max(gridH * gridW, 1);
+      for (let ph = 0; ph < oh; ph++) {
+        for (let pw = 0; pw < ow; pw++) {
+          const points: { at: number[]; weight: number[] }[] = [];
+          for (let iy = 0; iy < gridH; iy++) {
+            const yy = y1 + ph * binH + ((iy + 0.5) * binH) / gridH;
+            for (let ix = 0; ix < gridW; ix++) points.push(bilinearSample(yy, x1 + pw * binW + ((ix + 0.5) * binW) / gridW, h, w));
+          }
+          for (let ch = 0; ch < c; ch++) {
+            const plane = (b * c + ch) * h * w;
+            let v = max ? -Infinity : 0;
+            for (const p of points) {
+              if (max) {
+                // onnxruntime's max mode: the largest weighted neighbour of each sample.
+                for (let k = 0; k < 4; k++) v = Math.max(v, p.weight[k]! * xd[plane + p.at[k]!]!);
+              } else for (let k = 0; k < 4; k++) v += p.weight[k]! * xd[plane + p.at[k]!]!;
+            }
+            write(((r * c + ch) * oh + ph) * ow + pw, max ? (points.length === 0 ? 0 : v) : v / samples);
+          }
+        }
+      }
+    }
+    return [out];
+  },
+});
+
+function roiMode(attrs: Attrs): "avg" | "max" {
+  const m = attrString(attrs, "mode", "avg");
+  if (m !== "avg" && m !== "max") throw new OpError(`mode must be avg or max, got "${m}"`);
+  return m;
+}
+
+// ── AffineGrid ────────────────────────────────────────────────────────────────────────────
+
+/** Normalised coordinates of the pixel centres (or corners) along an axis of length n. */
+function baseCoordinates(n: number, align: boolean): number[] {
+  if (align) return Array.from({ length: n }, (_, i) => (n === 1 ? -1 : -1 + (2 * i) / (n - 1)));
+  return Array.from({ length: n }, (_, i) => (2 * i + 1) / n - 1);
+}
+
+registerOp({
+  op: "AffineGrid",
+  domain: "",
+  infer: (inputs) => {
+    const theta = need(inputs, 0, "theta");
+    const size = need(inputs, 1, "size");
+    checkDType(theta.dtype, FLOAT_DTYPES, "theta");
+    checkDType(size.dtype, ["int64"], "size");
+    const dims = constNumbers(size);
+    if (!dims) return [{ dtype: theta.dtype, shape: undefined }];
+    if (dims.length !== 4 && dims.length !== 5) throw new OpError(`size has ${dims.length} entries, expected 4 (N, C, H, W) or 5 (N, C, D, H, W)`);
+    return [{ dtype: theta.dtype, shape: [dims[0]!, ...dims.slice(2), dims.length - 2] }];
+  },
+  kernel: (inputs, attrs) => {
+    const theta = need(inputs, 0, "theta");
+    const dims = tensorNumbers(need(inputs, 1, "size"));
+    const spatial = dims.length - 2;
+    if (spatial !== 2 && spatial !== 3) throw new OpError(`size has ${dims.length} entries, expected 4 or 5`);
+    const n = dims[0]!;
+    if (theta.shape.join() !== [n, spatial, spatial + 1].join()) throw new OpError(`theta must have shape [${n}, ${spatial}, ${spatial + 1}], got [${theta.shape.join(", ")}]`);
+    const align = attrInt(attrs, "align_corners", 0) !== 0;
+    // Axes in x, y(, z) order: the last spatial dim is x.
+    const sizes = dims.slice(2).reverse();
+    const coords = sizes.map((d) => baseCoordinates(d, align));
+    const points = sizes.reduce((p, q) => p * q, 1);
+    const out = outputUninit(theta.dtype, [n, ...dims.slice(2), spatial]);
+    const write = writer(theta.dtype, out.data);
+    const t = theta.data as ArrayLike<number>;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < points; i++) {
+        // i runs over (z,) y, x with x fastest.
+        const base: number[] = [];
+        let rest = i;
+        for (let a = 0; a < spatial; a++) {
+          base.push(coords[a]![rest % sizes[a]!]!);
+          rest = Math.floor(rest / sizes[a]!);
+        }
+        for (let r = 0; r < spatial; r++) {
+          const row = (b * spatial + r) * (spatial + 1);
+          let v = t[row + spatial]!;
+          for (let k = 0; k < spatial; k++) v += t[row + k]! * base[k]!;
+          write((b * points + i) * spatial + r, v);
         }
       }
     }

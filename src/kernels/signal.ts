@@ -1,6 +1,6 @@
 /**
  * Signal processing (opset 17+): the window functions HannWindow, HammingWindow and
- * BlackmanWindow, and DFT.
+ * BlackmanWindow, DFT and STFT.
  *
  * DFT (opsets 17 and 20): the discrete Fourier transform along one signal axis of a real
  * ([…, 1]) or complex ([…, 2]) input, forward or inverse (scaled by 1/N), optionally one-sided,
@@ -206,3 +206,64 @@ for (const [op, coefficients] of Object.entries(WINDOWS)) {
     },
   });
 }
+
+// ── STFT ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * STFT: frames of `frame_length` samples every `frame_step`, each multiplied by the window
+ * and transformed; one-sided (the default) keeps the first ⌊L/2⌋ + 1 bins.
+ */
+registerOp({
+  op: "STFT",
+  domain: "",
+  infer: (inputs, attrs) => {
+    const x = need(inputs, 0, "signal");
+    checkDType(x.dtype, FLOAT_DTYPES, "signal");
+    checkDType(need(inputs, 1, "frame_step").dtype, ["int32", "int64"], "frame_step");
+    const step = constNumbers(inputs[1]!)?.[0];
+    const length = inputs[3] ? constNumbers(inputs[3])?.[0] : inputs[2]?.shape?.[0];
+    if (!x.shape || x.shape.length !== 3) return [{ dtype: x.dtype, shape: [unknownDim(), unknownDim(), unknownDim(), 2] }];
+    const n = x.shape[1];
+    const frames = typeof n === "number" && typeof length === "number" && step !== undefined ? Math.floor((n - length) / step) + 1 : unknownDim();
+    const bins = typeof length === "number" ? (attrInt(attrs, "onesided", 1) !== 0 ? Math.floor(length / 2) + 1 : length) : unknownDim();
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, frames, bins, 2] }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "signal");
+    if (x.shape.length !== 3 || (x.shape[2] !== 1 && x.shape[2] !== 2)) throw new OpError(`signal must have shape [batch, length, 1 or 2], got [${x.shape.join(", ")}]`);
+    const step = tensorNumbers(need(inputs, 1, "frame_step"))[0]!;
+    const window = inputs[2] && inputs[2].data.length > 0 ? tensorNumbers(inputs[2]) : undefined;
+    const length = inputs[3] && inputs[3].data.length > 0 ? tensorNumbers(inputs[3])[0]! : window?.length;
+    if (length === undefined) throw new OpError("STFT needs a window or a frame_length");
+    if (window && window.length !== length) throw new OpError(`window has ${window.length} samples, frame_length is ${length}`);
+    if (!(step > 0)) throw new OpError(`frame_step must be positive, got ${step}`);
+    const [batch, n, parts] = x.shape as [number, number, number];
+    if (length > n) throw new OpError(`frame_length ${length} exceeds the signal length ${n}`);
+    const frames = Math.floor((n - length) / step) + 1;
+    const bins = attrInt(attrs, "onesided", 1) !== 0 ? Math.floor(length / 2) + 1 : length;
+    const out = outputUninit(x.dtype, [batch, frames, bins, 2]);
+    const write = writer(x.dtype, out.data);
+    const xd = x.data as ArrayLike<number>;
+    for (let b = 0; b < batch; b++) {
+      for (let f = 0; f < frames; f++) {
+        for (let k = 0; k < bins; k++) {
+          let re = 0;
+          let im = 0;
+          for (let t = 0; t < length; t++) {
+            const at = (b * n + f * step + t) * parts;
+            const wt = window ? window[t]! : 1;
+            const xr = xd[at]! * wt;
+            const xi = parts === 2 ? xd[at + 1]! * wt : 0;
+            const angle = (-2 * Math.PI * ((k * t) % length)) / length;
+            re += xr * Math.cos(angle) - xi * Math.sin(angle);
+            im += xr * Math.sin(angle) + xi * Math.cos(angle);
+          }
+          const to = ((b * frames + f) * bins + k) * 2;
+          write(to, re);
+          write(to + 1, im);
+        }
+      }
+    }
+    return [out];
+  },
+});

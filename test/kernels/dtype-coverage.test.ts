@@ -69,6 +69,11 @@ test("arithmetic and reductions on the integer and float64 dtypes match onnxrunt
     for (const op of ["Add", "Sub", "Mul", "Div", "Max", "Min"]) {
       if (await compareWhereOrtRuns({ op, inputs: [a, b], opset: 14 }, `${op} ${dtype}`)) compared++;
     }
+    for (const [ra, rb] of [[2, 2], [3, 2], [1, 2], [2, 1]]) {
+      const left = sample(dtype, [2, 3, 4].slice(3 - ra!));
+      const right = sample(dtype, rb === 1 ? [4] : [4, 2]);
+      if (await compareWhereOrtRuns({ op: "MatMul", inputs: [left, right], opset: 13 }, `MatMul ${dtype} ${ra}x${rb}`)) compared++;
+    }
     for (const op of ["ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd"]) {
       if (await compareWhereOrtRuns({ op, inputs: [a, i64([1])], opset: 18 }, `${op} ${dtype}`)) compared++;
     }

@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tensor, type Tensor } from "../../src/runtime/tensor.js";
-import { checkAgainstOrt, int, randomTensor, runOurs, str, type OneNode } from "./oracle.js";
+import { checkAgainstOrt, int, ints, randomTensor, runOurs, str, type OneNode } from "./oracle.js";
 
 const values = (t: Tensor) => Array.from(t.data as ArrayLike<number | bigint>, Number);
 const one = (spec: OneNode) => runOurs(spec)[0]!;
@@ -100,6 +100,21 @@ test("movement ops and Einsum match onnxruntime", async () => {
     const inputs = equation.split("->")[0]!.includes(",") ? [a, b] : [a];
     await checkAgainstOrt({ op: "Einsum", inputs, attrs: { equation: str(equation) }, opset: 12 }, 1e-5, equation);
   }
+});
+
+test("MaxUnpool scatters MaxPool's values back; Col2Im sums columns into the image", async () => {
+  const pool = { kernel_shape: ints([2, 2]), strides: ints([2, 2]) };
+  const [pooled, indices] = runOurs({ op: "MaxPool", inputs: [randomTensor([1, 2, 4, 6], 14)], attrs: pool, outputs: 2 });
+  const unpooled = runOurs({ op: "MaxUnpool", inputs: [pooled!, indices!], attrs: pool })[0]!;
+  assert.equal(unpooled.shape, [1, 2, 4, 6]);
+  await checkAgainstOrt({ op: "MaxUnpool", inputs: [pooled!, indices!], attrs: pool }, 0);
+  // An odd input size is restored only through output_shape.
+  const [oddPooled, oddIndices] = runOurs({ op: "MaxPool", inputs: [randomTensor([1, 2, 5, 6], 17)], attrs: pool, outputs: 2 });
+  assert.throws(() => runOurs({ op: "MaxUnpool", inputs: [oddPooled!, oddIndices!], attrs: pool }), /index \d+ is out of range for size 48/);
+  await checkAgainstOrt({ op: "MaxUnpool", inputs: [oddPooled!, oddIndices!, idx([4], [1, 2, 5, 6])], attrs: pool }, 0);
+  const cols = randomTensor([2, 2 * 2 * 3, 12], 15);
+  await checkAgainstOrt({ op: "Col2Im", inputs: [cols, idx([2], [5, 5]), idx([2], [2, 3])], attrs: { pads: ints([1, 0, 0, 1]), strides: ints([2, 1]) }, opset: 18 }, 1e-5);
+  await checkAgainstOrt({ op: "Col2Im", inputs: [randomTensor([1, 4, 9], 16), idx([2], [5, 5]), idx([2], [2, 2])], attrs: { dilations: ints([2, 2]) }, opset: 18 }, 1e-5);
 });
 
 test.run();

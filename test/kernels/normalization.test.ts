@@ -1,7 +1,8 @@
 /**
  * Normalisations (src/kernels/normalization.ts) against hand-checked values and onnxruntime:
  * InstanceNormalization, GroupNormalization (per-group scale at opset 18, per-channel at 21),
- * LRN, MeanVarianceNormalization and LpNormalization.
+ * LRN, MeanVarianceNormalization and LpNormalization; BatchNormalization's training mode,
+ * pre-opset-9 non-spatial form and rank-1 input.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -32,6 +33,19 @@ test("normalisations match onnxruntime", async () => {
   for (const p of [1, 2]) {
     for (const axis of [0, -1]) await checkAgainstOrt({ op: "LpNormalization", inputs: [x], attrs: { p: int(p), axis: int(axis) } }, 1e-5);
   }
+});
+
+test("BatchNormalization: training outputs, non-spatial statistics, rank-1 input", async () => {
+  const x = randomTensor([2, 3, 2, 2], 9);
+  const params = [randomTensor([3], 10), randomTensor([3], 11), randomTensor([3], 12), tensor("float32", [3], [0.5, 1, 2])];
+  const f32 = (n: number) => Array<"float32">(n).fill("float32");
+  await checkAgainstOrt({ op: "BatchNormalization", inputs: [x, ...params], attrs: { training_mode: int(1), momentum: float(0.8) }, outputs: 3, outputDTypes: f32(3), opset: 15 }, 1e-5, "training_mode");
+  await checkAgainstOrt({ op: "BatchNormalization", inputs: [x, ...params], attrs: { momentum: float(0.8) }, outputs: 5, outputDTypes: f32(5), opset: 9 }, 1e-5, "opset 9 training outputs");
+  const perPosition = [randomTensor([3, 2, 2], 13), randomTensor([3, 2, 2], 14), randomTensor([3, 2, 2], 15), tensor("float32", [3, 2, 2], Array(12).fill(0.7))];
+  await checkAgainstOrt({ op: "BatchNormalization", inputs: [x, ...perPosition], attrs: { spatial: int(0) }, opset: 7 }, 1e-5, "spatial 0");
+  const one = [tensor("float32", [1], [2]), tensor("float32", [1], [1]), tensor("float32", [1], [3]), tensor("float32", [1], [4])];
+  const y = runOurs({ op: "BatchNormalization", inputs: [tensor("float32", [2], [3, 5]), ...one], attrs: { epsilon: float(0) } })[0]!;
+  assert.equal(values(y), [1, 3]);
 });
 
 test.run();

@@ -1,11 +1,11 @@
 /**
- * GridSample and CenterCropPad (src/kernels/sample.ts) against hand-checked values and
+ * GridSample, RoiAlign, AffineGrid and CenterCropPad (src/kernels/sample.ts) against hand-checked values and
  * onnxruntime, with grids that reach outside the image so that every padding mode shows.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tensor, type Tensor } from "../../src/runtime/tensor.js";
-import { checkAgainstOrt, int, ints, randomTensor, runOurs, str } from "./oracle.js";
+import { checkAgainstOrt, float, int, ints, randomTensor, runOurs, str } from "./oracle.js";
 
 const values = (t: Tensor) => Array.from(t.data as ArrayLike<number>, Number);
 
@@ -28,6 +28,27 @@ test("GridSample matches onnxruntime in every mode, padding and alignment", asyn
     }
   }
   await checkAgainstOrt({ op: "GridSample", inputs: [x, grid], attrs: { mode: str("cubic") }, opset: 20 }, 1e-5, "opset 20 cubic");
+});
+
+test("RoiAlign matches onnxruntime (avg and max, both coordinate modes, sampling ratios)", async () => {
+  const x = randomTensor([2, 3, 6, 7], 5);
+  const rois = tensor("float32", [4, 4], [0, 0, 6, 5, 1.5, 2.2, 4.1, 5.9, -1, 3, 2, 9, 2, 1, 2.5, 1.2]);
+  const batch = tensor("int64", [4], [0, 1, 1, 0]);
+  for (const mode of ["avg", "max"]) {
+    for (const transform of ["half_pixel", "output_half_pixel"]) {
+      for (const ratio of [0, 2]) {
+        const attrs = { mode: str(mode), coordinate_transformation_mode: str(transform), sampling_ratio: int(ratio), output_height: int(3), output_width: int(2), spatial_scale: float(0.9) };
+        await checkAgainstOrt({ op: "RoiAlign", inputs: [x, rois, batch], attrs, opset: 16 }, 1e-5, `RoiAlign ${mode} ${transform} ${ratio}`);
+      }
+    }
+  }
+});
+
+test("AffineGrid matches onnxruntime in 2-D and 3-D, with and without align_corners", async () => {
+  for (const align of [0, 1]) {
+    await checkAgainstOrt({ op: "AffineGrid", inputs: [randomTensor([2, 2, 3], 6), tensor("int64", [4], [2, 3, 4, 5])], attrs: { align_corners: int(align) }, opset: 20 }, 1e-5, `2-D align ${align}`);
+    await checkAgainstOrt({ op: "AffineGrid", inputs: [randomTensor([1, 3, 4], 7), tensor("int64", [5], [1, 1, 2, 3, 4])], attrs: { align_corners: int(align) }, opset: 20 }, 1e-5, `3-D align ${align}`);
+  }
 });
 
 test("CenterCropPad crops and pads around the centre", async () => {

@@ -1,11 +1,12 @@
 /**
- * DFT and the window functions (src/kernels/signal.ts), the deprecated Upsample and ImageScaler
- * (src/kernels/legacy.ts), CastLike and integer Clip: hand-checked values and onnxruntime.
+ * DFT, STFT and the window functions (src/kernels/signal.ts), the deprecated Upsample and ImageScaler
+ * (src/kernels/legacy.ts), Resize's tf_crop_and_resize, CastLike and integer Clip: hand-checked
+ * values and onnxruntime.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tensor, type Tensor } from "../../src/runtime/tensor.js";
-import { assertClose, checkAgainstOrt, float, floats, int, randomTensor, runOurs, str } from "./oracle.js";
+import { assertClose, checkAgainstOrt, float, floats, int, ints, randomTensor, runOurs, str } from "./oracle.js";
 
 const values = (t: Tensor) => Array.from(t.data as ArrayLike<number | bigint>, Number);
 
@@ -27,6 +28,10 @@ test("DFT and the windows match onnxruntime", async () => {
   await checkAgainstOrt({ op: "DFT", inputs: [randomTensor([3, 6, 1], 2)], attrs: { axis: int(1), onesided: int(1) }, opset: 17 }, 1e-5, "one-sided");
   await checkAgainstOrt({ op: "DFT", inputs: [complex, tensor("int64", [], [7])], attrs: { axis: int(1), inverse: int(1) }, opset: 17 }, 1e-5, "inverse padded");
   await checkAgainstOrt({ op: "DFT", inputs: [complex, tensor("int64", [], [3]), tensor("int64", [], [1])], opset: 20 }, 1e-5, "opset 20 truncated");
+  const signal = randomTensor([2, 20, 1], 5);
+  const hann = runOurs({ op: "HannWindow", inputs: [tensor("int64", [], [8])] })[0]!;
+  await checkAgainstOrt({ op: "STFT", inputs: [signal, tensor("int64", [], [3]), hann], opset: 17 }, 1e-5, "STFT windowed");
+  await checkAgainstOrt({ op: "STFT", inputs: [randomTensor([1, 16, 2], 6), tensor("int64", [], [4]), undefined, tensor("int64", [], [6])], attrs: { onesided: int(0) }, opset: 17 }, 1e-5, "STFT complex two-sided");
   for (const op of ["HannWindow", "HammingWindow", "BlackmanWindow"]) {
     for (const periodic of [0, 1]) {
       await checkAgainstOrt({ op, inputs: [tensor("int64", [], [9])], attrs: { periodic: int(periodic) }, outputDTypes: ["float32"], opset: 17 }, 1e-6, `${op} periodic ${periodic}`);
@@ -42,6 +47,16 @@ test("Upsample (scales attribute and input) and ImageScaler match onnxruntime", 
   }
   const y = runOurs({ op: "ImageScaler", inputs: [tensor("float32", [1, 2, 1, 2], [1, 2, 3, 4])], attrs: { scale: float(2), bias: floats([10, 20]) } })[0]!;
   assert.equal(values(y), [12, 14, 26, 28]);
+});
+
+test("Resize with tf_crop_and_resize samples the region and extrapolates outside it", async () => {
+  const x = randomTensor([1, 2, 4, 5], 4);
+  for (const mode of ["linear", "nearest"]) {
+    const roi = tensor("float32", [8], [0, 0, 0.2, -0.3, 1, 1, 1.1, 0.8]);
+    const attrs = { mode: str(mode), coordinate_transformation_mode: str("tf_crop_and_resize"), extrapolation_value: float(-7) };
+    await checkAgainstOrt({ op: "Resize", inputs: [x, roi, tensor("float32", [4], [1, 1, 1.5, 1.2])], attrs, opset: 13 }, 1e-5, `crop ${mode}`);
+    await checkAgainstOrt({ op: "Resize", inputs: [x, tensor("float32", [4], [0.1, 0, 0.9, 1]), undefined, tensor("int64", [2], [3, 7])], attrs: { ...attrs, axes: ints([2, 3]) }, opset: 18 }, 1e-5, `crop ${mode} axes`);
+  }
 });
 
 test("CastLike takes the second input's dtype; Clip clips integers with integer bounds", async () => {
