@@ -2,7 +2,7 @@
  * Sampling an image at computed positions: GridSample (2-D: NCHW input, [N, H_out, W_out, 2]
  * grid of (x, y) in [-1, 1]; nearest, bilinear or bicubic; zeros, border or reflection
  * padding; the opset 16 and opset 20 mode names), RoiAlign (average or max of bilinear samples
- * per output bin), AffineGrid (the grids GridSample reads, from affine matrices) and
+ * per output bin), MaxRoiPool (the maximum over each bin of a region rounded to pixels), AffineGrid (the grids GridSample reads, from affine matrices) and
  * CenterCropPad.
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
@@ -240,6 +240,63 @@ function roiMode(attrs: Attrs): "avg" | "max" {
   if (m !== "avg" && m !== "max") throw new OpError(`mode must be avg or max, got "${m}"`);
   return m;
 }
+
+// ── MaxRoiPool ────────────────────────────────────────────────────────────────────────────
+
+/** Rounds half away from zero, as C's round. */
+function roundAway(v: number): number {
+  return Math.sign(v) * Math.round(Math.abs(v));
+}
+
+registerOp({
+  op: "MaxRoiPool",
+  domain: "",
+  infer: (inputs, attrs) => {
+    const x = need(inputs, 0, "X");
+    const rois = need(inputs, 1, "rois");
+    checkDType(x.dtype, FLOAT_DTYPES, "X");
+    checkDType(rois.dtype, FLOAT_DTYPES, "rois");
+    const pooled = attrInts(attrs, "pooled_shape");
+    if (pooled.length !== 2) throw new OpError(`pooled_shape must have 2 entries, got ${pooled.length}`);
+    if (x.shape && x.shape.length !== 4) throw new OpError(`X has rank ${x.shape.length}, expected 4 (NCHW)`);
+    return [{ dtype: x.dtype, shape: [rois.shape?.[0] ?? unknownDim(), x.shape?.[1] ?? unknownDim(), pooled[0]!, pooled[1]!] }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "X");
+    const rois = need(inputs, 1, "rois");
+    const [ph, pw] = attrInts(attrs, "pooled_shape") as [number, number];
+    const scale = attrFloat(attrs, "spatial_scale", 1);
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    if (rois.shape.length !== 2 || rois.shape[1] !== 5) throw new OpError(`rois must have shape [num_rois, 5] (batch, x1, y1, x2, y2), got [${rois.shape.join(", ")}]`);
+    const count = rois.shape[0]!;
+    const rd = rois.data as ArrayLike<number>;
+    const xd = x.data as ArrayLike<number>;
+    const out = outputUninit(x.dtype, [count, c, ph, pw]);
+    const write = writer(x.dtype, out.data);
+    for (let r = 0; r < count; r++) {
+      const b = rd[r * 5]!;
+      if (!(b >= 0 && b < n)) throw new OpError(`roi ${r} names batch ${b}, out of range for batch ${n}`);
+      const [x1, y1, x2, y2] = [1, 2, 3, 4].map((k) => roundAway(rd[r * 5 + k]! * scale)) as [number, number, number, number];
+      const binH = Math.max(y2 - y1 + 1, 1) / ph;
+      const binW = Math.max(x2 - x1 + 1, 1) / pw;
+      for (let ch = 0; ch < c; ch++) {
+        const plane = (b * c + ch) * h * w;
+        for (let i = 0; i < ph; i++) {
+          const hs = Math.min(Math.max(Math.floor(i * binH) + y1, 0), h);
+          const he = Math.min(Math.max(Math.ceil((i + 1) * binH) + y1, 0), h);
+          for (let j = 0; j < pw; j++) {
+            const ws = Math.min(Math.max(Math.floor(j * binW) + x1, 0), w);
+            const we = Math.min(Math.max(Math.ceil((j + 1) * binW) + x1, 0), w);
+            let v = he <= hs || we <= ws ? 0 : -Infinity;
+            for (let yy = hs; yy < he; yy++) for (let xx = ws; xx < we; xx++) v = Math.max(v, xd[plane + yy * w + xx]!);
+            write(((r * c + ch) * ph + i) * pw + j, v);
+          }
+        }
+      }
+    }
+    return [out];
+  },
+});
 
 // ── AffineGrid ────────────────────────────────────────────────────────────────────────────
 

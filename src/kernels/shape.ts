@@ -7,7 +7,7 @@
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
-import { ALL_DTYPES, convertInto, dtypeOfOnnx, isBigInt, numel, strides, type DType, type Tensor } from "../runtime/tensor.js";
+import { ALL_DTYPES, convertInto, dtypeOfOnnx, isBigInt, numel, roundToHalf, strides, type DType, type Tensor } from "../runtime/tensor.js";
 import {
   attrFloat,
   attrFloats,
@@ -530,7 +530,7 @@ registerOp({
     const src = x.data as Float32Array;
     const dst = out.data as Float32Array;
     const inStrides = strides(x.shape);
-    const fillValue = (isBigInt(x.data) ? BigInt(fill) : Number(fill)) as number;
+    const fillValue = (isBigInt(x.data) ? BigInt(fill) : x.dtype === "float16" ? roundToHalf(Number(fill)) : Number(fill)) as number;
     if (mode !== "constant" && x.shape.some((d, i) => d === 0 && full[i]! + full[i + rank]! > 0)) {
       throw new OpError(`${mode} padding of an empty axis`);
     }

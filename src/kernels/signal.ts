@@ -1,6 +1,6 @@
 /**
  * Signal processing (opset 17+): the window functions HannWindow, HammingWindow and
- * BlackmanWindow, DFT and STFT.
+ * BlackmanWindow, MelWeightMatrix, DFT and STFT.
  *
  * DFT (opsets 17 and 20): the discrete Fourier transform along one signal axis of a real
  * ([…, 1]) or complex ([…, 2]) input, forward or inverse (scaled by 1/N), optionally one-sided,
@@ -264,6 +264,53 @@ registerOp({
         }
       }
     }
+    return [out];
+  },
+});
+
+// ── MelWeightMatrix ───────────────────────────────────────────────────────────────────────
+
+/**
+ * MelWeightMatrix: [⌊dft_length/2⌋ + 1, num_mel_bins] triangular filters, spaced evenly on the
+ * mel scale between the edge frequencies, as the ONNX reference computes them (the mel range
+ * is divided into num_mel_bins + 2 steps; bin edges truncate to spectrogram indices).
+ */
+registerOp({
+  op: "MelWeightMatrix",
+  domain: "",
+  infer: (inputs, attrs) => {
+    const names = ["num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz", "upper_edge_hertz"];
+    names.forEach((n, i) => need(inputs, i, n));
+    const mel = constNumbers(inputs[0]!)?.[0];
+    const dft = constNumbers(inputs[1]!)?.[0];
+    return [{ dtype: windowDtype(attrs), shape: [dft === undefined ? unknownDim() : Math.floor(dft / 2) + 1, mel ?? unknownDim()] }];
+  },
+  kernel: (inputs, attrs) => {
+    const [mels, dft, rate, lower, upper] = ["num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz", "upper_edge_hertz"].map((n, i) => tensorNumbers(need(inputs, i, n))[0]!) as [number, number, number, number, number];
+    if (!(mels > 0 && dft > 0 && rate > 0)) throw new OpError("num_mel_bins, dft_length and sample_rate must be positive");
+    const bins = Math.floor(dft / 2) + 1;
+    const toMel = (hz: number) => 2595 * Math.log10(1 + hz / 700);
+    const low = toMel(lower);
+    const step = (toMel(upper) - low) / (mels + 2);
+    const edges = Array.from({ length: mels + 2 }, (_, i) => {
+      const hz = 700 * (10 ** ((i * step + low) / 2595) - 1);
+      return Math.trunc(Math.floor(((dft + 1) * hz) / rate));
+    });
+    const dtype = windowDtype(attrs);
+    const out = outputUninit(dtype, [bins, mels]);
+    const weights = new Float64Array(bins * mels);
+    const set = (j: number, i: number, v: number) => {
+      if (j < 0 || j >= bins) throw new OpError(`a mel filter edge (${j}) falls outside the ${bins} spectrogram bins; check the edge frequencies`);
+      weights[j * mels + i] = v;
+    };
+    for (let i = 0; i < mels; i++) {
+      const [left, centre, right] = [edges[i]!, edges[i + 1]!, edges[i + 2]!];
+      if (centre === left) set(centre, i, 1);
+      else for (let j = left; j <= centre; j++) set(j, i, (j - left) / (centre - left));
+      if (right > centre) for (let j = centre; j < right; j++) set(j, i, (right - j) / (right - centre));
+    }
+    const write = writer(dtype, out.data);
+    weights.forEach((v, i) => write(i, v));
     return [out];
   },
 });

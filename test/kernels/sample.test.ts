@@ -1,5 +1,5 @@
 /**
- * GridSample, RoiAlign, AffineGrid and CenterCropPad (src/kernels/sample.ts) against hand-checked values and
+ * GridSample, RoiAlign, MaxRoiPool, AffineGrid and CenterCropPad (src/kernels/sample.ts) against hand-checked values and
  * onnxruntime, with grids that reach outside the image so that every padding mode shows.
  */
 import { test } from "uvu";
@@ -41,6 +41,14 @@ test("RoiAlign matches onnxruntime (avg and max, both coordinate modes, sampling
         await checkAgainstOrt({ op: "RoiAlign", inputs: [x, rois, batch], attrs, opset: 16 }, 1e-5, `RoiAlign ${mode} ${transform} ${ratio}`);
       }
     }
+  }
+});
+
+test("MaxRoiPool matches onnxruntime", async () => {
+  const x = randomTensor([2, 3, 7, 8], 8);
+  const rois = tensor("float32", [3, 5], [0, 0, 0, 7, 6, 1, 2.4, 1.6, 5.5, 4.5, 1, -2, 3, 2, 9]);
+  for (const scale of [1, 0.7]) {
+    await checkAgainstOrt({ op: "MaxRoiPool", inputs: [x, rois], attrs: { pooled_shape: ints([3, 2]), spatial_scale: float(scale) } }, 0, `MaxRoiPool scale ${scale}`);
   }
 });
 

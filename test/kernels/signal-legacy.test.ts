@@ -1,5 +1,5 @@
 /**
- * DFT, STFT and the window functions (src/kernels/signal.ts), the deprecated Upsample and ImageScaler
+ * DFT, STFT, MelWeightMatrix and the window functions (src/kernels/signal.ts), the deprecated Upsample and ImageScaler
  * (src/kernels/legacy.ts), Resize's tf_crop_and_resize, CastLike and integer Clip: hand-checked
  * values and onnxruntime.
  */
@@ -32,6 +32,11 @@ test("DFT and the windows match onnxruntime", async () => {
   const hann = runOurs({ op: "HannWindow", inputs: [tensor("int64", [], [8])] })[0]!;
   await checkAgainstOrt({ op: "STFT", inputs: [signal, tensor("int64", [], [3]), hann], opset: 17 }, 1e-5, "STFT windowed");
   await checkAgainstOrt({ op: "STFT", inputs: [randomTensor([1, 16, 2], 6), tensor("int64", [], [4]), undefined, tensor("int64", [], [6])], attrs: { onesided: int(0) }, opset: 17 }, 1e-5, "STFT complex two-sided");
+  const scalar = (dtype: "int64" | "float32", v: number) => tensor(dtype, [], [v]);
+  for (const [mels, dft, rate, lo, hi] of [[8, 64, 8000, 0, 4000], [5, 31, 16000, 300, 7000]] as const) {
+    const inputs = [scalar("int64", mels), scalar("int64", dft), scalar("int64", rate), scalar("float32", lo), scalar("float32", hi)];
+    await checkAgainstOrt({ op: "MelWeightMatrix", inputs, outputDTypes: ["float32"], opset: 17 }, 1e-6, `MelWeightMatrix ${mels}×${dft}`);
+  }
   for (const op of ["HannWindow", "HammingWindow", "BlackmanWindow"]) {
     for (const periodic of [0, 1]) {
       await checkAgainstOrt({ op, inputs: [tensor("int64", [], [9])], attrs: { periodic: int(periodic) }, outputDTypes: ["float32"], opset: 17 }, 1e-6, `${op} periodic ${periodic}`);
