@@ -13,7 +13,7 @@ export const WASM_DIR = fileURLToPath(new URL("../src/kernels/wasm/", import.met
 /** The TypeScript module for one .wat source: its binary as base64, with where it came from. */
 export async function assemble(watPath: string): Promise<string> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat(basename(watPath), readFileSync(watPath, "utf8"), { simd: true });
+  const module = wabt.parseWat(basename(watPath), readFileSync(watPath, "utf8"), { simd: true, bulk_memory: true });
   try {
     module.validate();
     const { buffer } = module.toBinary({ write_debug_names: false });

@@ -5,7 +5,7 @@
  */
 import { Command } from "commander";
 
-const COMMANDS = ["compile", "check", "verify", "optimize", "run", "inspect", "report"];
+const COMMANDS = ["compile", "check", "verify", "optimize", "run", "inspect", "report", "lsp"];
 
 const program = new Command();
 program.name("fusec").description("Compile tensor-graph fusion rules and apply them to models.").version("0.1.0");

@@ -20,8 +20,9 @@ export interface AnalysisResult {
   diagnostics: Diagnostic[];
 }
 
-export function analyze(inputs: readonly SourceInput[]): AnalysisResult {
-  const loaded = loadRules(inputs);
+/** `open`: unsaved editor buffers by absolute path, read instead of the files (see `loadRules`). */
+export function analyze(inputs: readonly SourceInput[], open?: ReadonlyMap<string, string>): AnalysisResult {
+  const loaded = loadRules(inputs, open);
   const expanded = expand(loaded.files);
   const program = buildProgram(loaded.files, loaded.roots);
   const found = [...loaded.diagnostics, ...expanded];

@@ -21,6 +21,8 @@ export interface CompileOptions {
   runtimeImport?: string;
   /** Rule locations in generated code are relative to this directory. Default: the working directory. */
   cwd?: string;
+  /** Unsaved editor buffers by absolute path, read instead of the files (the language server's). */
+  open?: ReadonlyMap<string, string>;
 }
 
 export interface GeneratedModule {
@@ -72,12 +74,14 @@ export interface CheckResult {
   sources: RulesFile[];
   /** The lowered packs that analyzed without errors. */
   passes: PassProgram[];
+  /** Each input's resolved program, errors or not (for editors: hover, definition). */
+  programs: Program[];
 }
 
 /** Every phase but code generation: all the diagnostics `compile()` would report. */
 export function check(inputs: readonly SourceInput[], options: CompileOptions = {}): CheckResult {
   const settings = { outDir: options.outDir ?? "generated", cwd: options.cwd ?? process.cwd() };
-  const front = analyzePacks(inputs);
+  const front = analyzePacks(inputs, options.open);
   const diagnostics = [...front.diagnostics];
   const passes: PassProgram[] = [];
   for (const { program, root } of front.packs) {
@@ -86,7 +90,7 @@ export function check(inputs: readonly SourceInput[], options: CompileOptions = 
     passes.push(lowered.program);
   }
   const files = front.files.map((f) => nodePath.resolve(f.path));
-  return { diagnostics: sortDiagnostics(diagnostics), files, sources: front.files, passes };
+  return { diagnostics: sortDiagnostics(diagnostics), files, sources: front.files, passes, programs: front.programs };
 }
 
 export interface PacksAnalysis {
@@ -96,21 +100,25 @@ export interface PacksAnalysis {
   diagnostics: Diagnostic[];
   /** Every file read, once. */
   files: RulesFile[];
+  /** Each input's resolved program, errors or not. */
+  programs: Program[];
 }
 
 /** The front end, run per pack: each pack sees only the dialects and rules it imports. */
-export function analyzePacks(inputs: readonly SourceInput[]): PacksAnalysis {
+export function analyzePacks(inputs: readonly SourceInput[], open?: ReadonlyMap<string, string>): PacksAnalysis {
   const diagnostics: Diagnostic[] = [...duplicatePacks(inputs)];
   const files = new Map<string, RulesFile>();
   const packs: PacksAnalysis["packs"] = [];
+  const programs: Program[] = [];
   for (const input of inputs) {
-    const { program, diagnostics: found } = analyze([input]);
+    const { program, diagnostics: found } = analyze([input], open);
+    programs.push(program);
     for (const f of program.files) if (!files.has(nodePath.resolve(f.path))) files.set(nodePath.resolve(f.path), f);
     diagnostics.push(...found);
     const root = program.roots[0];
     if (root && !hasErrors(found)) packs.push({ program, root });
   }
-  return { packs, diagnostics: sortDiagnostics(dedupe(diagnostics)), files: [...files.values()] };
+  return { packs, diagnostics: sortDiagnostics(dedupe(diagnostics)), files: [...files.values()], programs };
 }
 
 /** The name of the pack compiled from `path`: its base name without `.rules`. */

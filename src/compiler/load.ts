@@ -23,10 +23,14 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
-export function loadRules(inputs: readonly SourceInput[]): LoadResult {
+/**
+ * `open`: texts to use instead of reading files (an editor's unsaved buffers), by absolute path;
+ * unlike inputs given with their text, they are checked like files on disk.
+ */
+export function loadRules(inputs: readonly SourceInput[], open: ReadonlyMap<string, string> = new Map()): LoadResult {
   const given = new Map<string, string>();
   for (const input of inputs) if (typeof input !== "string") given.set(nodePath.resolve(input.path), input.source);
-  const loader = new Loader(given);
+  const loader = new Loader(given, open);
   const roots: RulesFile[] = [];
   for (const input of inputs) {
     const path = typeof input === "string" ? input : input.path;
@@ -43,7 +47,10 @@ class Loader {
   /** Absolute paths of the files being loaded, outermost first (to detect cycles). */
   private readonly stack: { key: string; path: string }[] = [];
 
-  constructor(private readonly given: Map<string, string>) {}
+  constructor(
+    private readonly given: Map<string, string>,
+    private readonly open: ReadonlyMap<string, string>,
+  ) {}
 
   /** Loads `path` (and its imports); `importSpan` is the import that asked for it, if any. */
   load(path: string, importSpan: Span | undefined): RulesFile | undefined {
@@ -85,7 +92,7 @@ class Loader {
   }
 
   private read(key: string): string | undefined {
-    const given = this.given.get(key);
+    const given = this.given.get(key) ?? this.open.get(key);
     if (given !== undefined) return given;
     try {
       // Only a regular file of sane size: an import of /dev/zero or a FIFO must not hang.

@@ -19,15 +19,27 @@ import { simdArenaRegion } from "./gemm.js";
  */
 const SLACK = 4;
 
-const region = simdArenaRegion();
+type Region = NonNullable<ReturnType<typeof simdArenaRegion>>;
+
+/** The region, looked up on first use (gemm.ts, which reserves it, imports this module). */
+let region: Region | undefined | null = null;
 const free = new Map<number, Float32Array[]>();
 /** Every buffer take() has created (views into them are not in it). */
 const handedOut = new WeakSet<Float32Array>();
 /** The next unallocated float of the region. */
-let top = region?.start ?? 0;
+let top = 0;
+
+function arenaRegion(): Region | undefined {
+  if (region === null) {
+    region = simdArenaRegion();
+    top = region?.start ?? 0;
+  }
+  return region;
+}
 
 /** A float32 buffer of exactly `n` elements in the SIMD module's memory, or undefined. */
 export function arenaTake(n: number): Float32Array | undefined {
+  const region = arenaRegion();
   if (!region || n <= 0) return undefined;
   const list = free.get(n);
   const reused = list?.pop();
@@ -58,10 +70,27 @@ export function arenaSlack(data: Float32Array): number {
 
 /** Whether `data` is a view into the SIMD module's memory (an arena buffer or part of one). */
 export function inArena(data: ArrayBufferView): boolean {
+  const region = arenaRegion();
   return region !== undefined && data.buffer === region.floats.buffer;
 }
 
 /** Floats the arena has handed out so far (its high-water mark), for diagnostics. */
 export function arenaUsed(): number {
+  const region = arenaRegion();
   return region ? top - region.start : 0;
+}
+
+/**
+ * Arrays the executor holds as graph constants (weights). Their contents are taken not to change
+ * while a graph that holds them is alive, so kernels may cache derived forms of them (the GEMM
+ * keeps weights packed into its panel layout).
+ */
+const immutable = new WeakSet<object>();
+
+export function markImmutable(data: ArrayBufferView): void {
+  immutable.add(data);
+}
+
+export function isImmutable(data: ArrayBufferView): boolean {
+  return immutable.has(data);
 }

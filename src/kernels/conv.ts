@@ -14,6 +14,7 @@ import { fusedConvActivation, NO_ACTIVATION, type Activation } from "./activatio
 import { depthwiseNchw } from "./depthwise.js";
 import { arenaRelease, arenaTake } from "./arena.js";
 import { sgemm, type MatrixView, type OffsetMatrix } from "./gemm.js";
+import { simdCopyRows } from "./vector.js";
 import { attrInt, checkDimsAgree, checkDType, checkRank, formatShape, need, outputF32, Scratch } from "./util.js";
 import { asThreeAxes, onnxWindowAttrs, UNIT_AXIS, windowAxis, windowOutDims, type Axis } from "./window.js";
 
@@ -176,22 +177,25 @@ function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h,
   const fromArena = arenaTake(size);
   const padded = fromArena ?? paddedScratch.get(size);
   padded.fill(0, 0, size);
-  const memory = x.buffer === padded.buffer ? new Float32Array(padded.buffer) : undefined;
   for (let c = 0; c < channels; c++) {
     for (let id = 0; id < d.size; id++) {
-      for (let ih = 0; ih < h.size; ih++) {
-        const src = xOffset + ((c * d.size + id) * h.size + ih) * w.size;
-        const row = c * planeSize + ((id + d.padBegin) * ph + ih + h.padBegin) * pw;
-        if (sw === 1) {
-          const dst = row + w.padBegin;
-          if (memory) memory.copyWithin((padded.byteOffset >> 2) + dst, (x.byteOffset >> 2) + src, (x.byteOffset >> 2) + src + w.size);
-          else padded.set(x.subarray(src, src + w.size), dst);
-          continue;
+      const plane = xOffset + (c * d.size + id) * h.size * w.size;
+      const first = c * planeSize + ((id + d.padBegin) * ph + h.padBegin) * pw;
+      if (sw === 1) {
+        // Rows in the module's memory move in one call; others one subarray at a time.
+        if (!simdCopyRows(x, plane, w.size, padded, first + w.padBegin, pw, h.size, w.size)) {
+          for (let ih = 0; ih < h.size; ih++) padded.set(x.subarray(plane + ih * w.size, plane + (ih + 1) * w.size), first + ih * pw + w.padBegin);
         }
-        for (let iw = 0; iw < w.size; iw++) {
-          const col = iw + w.padBegin;
-          const q = col % sw;
-          padded[row + q * phaseSize + (col - q) / sw] = x[src + iw]!;
+        continue;
+      }
+      for (let ih = 0; ih < h.size; ih++) {
+        const src = plane + ih * w.size;
+        const row = first + ih * pw;
+        // Phase q takes the padded columns ≡ q (mod sw): one strided pass per phase, no division per element.
+        for (let q = 0; q < sw; q++) {
+          const firstCol = w.padBegin + ((q - (w.padBegin % sw) + sw) % sw);
+          let to = row + q * phaseSize + (firstCol - q) / sw;
+          for (let iw = firstCol - w.padBegin; iw < w.size; iw += sw) padded[to++] = x[src + iw]!;
         }
       }
     }

@@ -7,6 +7,7 @@ import { applyActivation } from "./activation.js";
 import type { ConvCall } from "./conv.js";
 import { arenaSlack } from "./arena.js";
 import { simdScratch } from "./gemm.js";
+import { simdCopyRows } from "./vector.js";
 import { simdActivationCode } from "./simd.js";
 import { validRange } from "./window.js";
 
@@ -19,7 +20,7 @@ const PLANE_SLACK = 64;
  * every channel's rows land in the same place), the plane function computes the output plane with
  * the bias, and `finishRows` adds the residual and applies the activation. The filters and biases
  * are packed once per call. Tensors in the arena (arena.ts) are read and written where they lie:
- * the input rows are moved with copyWithin, the plane function writes the output plane in place
+ * the input rows are moved by the module in one call per plane, the plane function writes the output plane in place
  * (its spill past a plane lands in the next plane, computed after it, or in the arena buffer's
  * slack after the last one); other tensors go through staging planes. Square 3×3 or 5×5 kernels,
  * horizontal stride 1 or 2 (any vertical stride), no dilation; returns false for anything else
@@ -45,7 +46,6 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   const result = padded + roundUp4(ph * pw + PLANE_SLACK);
   const residual = result + roundUp4(ohw + PLANE_SLACK);
   if (residual + roundUp4(ohw + PLANE_SLACK) > scratch.start + scratch.size) return false;
-  const xResident = x.buffer === floats.buffer;
   const outResident = out.buffer === floats.buffer && arenaSlack(out) >= PLANE_SPILL;
   const zResident = z !== undefined && z.buffer === floats.buffer;
   const simdAct = simdActivationCode(act.kind);
@@ -62,7 +62,6 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   const rowHi = Math.min(h.size, ph - h.padBegin);
   const colLo = Math.max(0, -w.padBegin);
   const colHi = Math.min(w.size, pw - w.padBegin);
-  const xBase = xResident ? x.byteOffset >> 2 : 0;
   const outBase = outResident ? out.byteOffset >> 2 : 0;
   const zBase = zResident ? z.byteOffset >> 2 : 0;
   const mult = p.o / p.c;
@@ -70,11 +69,12 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
     for (let o = 0; o < p.o; o++) {
       if (o % mult === 0) {
         const src = (n * p.c + o / mult) * h.size * w.size;
-        for (let ih = rowLo; ih < rowHi; ih++) {
-          const from = src + ih * w.size;
-          const to = padded + (ih + h.padBegin) * pw + w.padBegin + colLo;
-          if (xResident) floats.copyWithin(to, xBase + from + colLo, xBase + from + colHi);
-          else floats.set(x.subarray(from + colLo, from + colHi), to);
+        const firstTo = padded + (rowLo + h.padBegin) * pw + w.padBegin + colLo;
+        if (!simdCopyRows(x, src + rowLo * w.size + colLo, w.size, floats, firstTo, pw, rowHi - rowLo, colHi - colLo)) {
+          for (let ih = rowLo; ih < rowHi; ih++) {
+            const from = src + ih * w.size;
+            floats.set(x.subarray(from + colLo, from + colHi), padded + (ih + h.padBegin) * pw + w.padBegin + colLo);
+          }
         }
       }
       const dst = (n * p.o + o) * ohw;

@@ -11,7 +11,7 @@
 import type { Graph, Node, Value } from "../runtime/graph.js";
 import { lookupOp, OpError, opKey, type OpDef, type ValueInfo } from "../runtime/registry.js";
 import { allocData, DTYPES, numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
-import { arenaRelease, arenaTake, inArena } from "./arena.js";
+import { arenaRelease, arenaTake, inArena, markImmutable } from "./arena.js";
 import { formatShape, withBufferSource, type BufferSource } from "./util.js";
 
 export interface ExecuteOptions {
@@ -237,6 +237,7 @@ function planFor(graph: Graph): Plan {
     return slot;
   };
   const constants = [...graph.constants].map((value) => ({ slot: slotOf(value), value }));
+  for (const c of graph.constants) if (c.constant) markImmutable(c.constant.data);
   const inputs = graph.inputs.map((value) => ({ slot: slotOf(value), value }));
   const lastUse = new Map<Value, number>();
   order.forEach((node, i) => {

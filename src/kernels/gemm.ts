@@ -16,6 +16,8 @@ import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import { NUMERIC_DTYPES, type Tensor } from "../runtime/tensor.js";
 import { einsumOf } from "./einsum.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
+import { arenaRelease, arenaTake, isImmutable } from "./arena.js";
+import { simdGatherPanels } from "./vector.js";
 import { createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels, type WasmMemory } from "./simd.js";
 import {
   attrFloat,
@@ -71,6 +73,8 @@ const KC = 512;
 const NC = 512;
 /** Columns of C per chunk the kernel writes and the epilogue reads back (MC×CW floats in L1). */
 const CW = 64;
+/** Columns of an arena C multiplied and finished in place per call (no copy: fewer, longer calls). */
+const DIRECT_CW = 256;
 
 /**
  * The workspace, in floats: packed A block, packed B block, a C chunk, a depth block's row
@@ -84,7 +88,9 @@ const ROW_OFFSETS = C_CHUNK + MC * CW;
 const CHUNK_BIAS = ROW_OFFSETS + KC;
 const CHUNK_PARAMS = CHUNK_BIAS + MC;
 const CHUNK_RESIDUAL = CHUNK_PARAMS + 4;
-const STAGING = CHUNK_RESIDUAL + MC * CW;
+/** Per B panel of a block: the element offset of its first column, or -1 (packed by JavaScript). */
+const PANEL_FIRSTS = CHUNK_RESIDUAL + MC * CW;
+const STAGING = PANEL_FIRSTS + NC / NR;
 /**
  * Staging capacity. The memory never grows: growing detaches the old buffer, and the first
  * detach in a process makes V8 deoptimize all typed-array code and check every later access.
@@ -177,7 +183,11 @@ export function sgemm(
   const kStep = Math.ceil(K / kBlocks);
   // One A block (a convolution's weights, typically) is packed once, not once per B block.
   const singleABlock = M <= MC && K <= kStep;
-  if (singleABlock) packA(a, 0, M, 0, K);
+  // Constant weights are packed once and kept in the arena (block (pc, ic) at pc·Mp + ic·kc);
+  // others are packed per call.
+  const Mp = Math.ceil(M / MR) * MR;
+  const packed = kernels ? packedConstant(a, M, K, kStep) : undefined;
+  if (singleABlock && !packed) packA(a, 0, M, 0, K);
   // C in the arena (arena.ts): full chunks are multiplied straight into it and finished in place.
   const direct = kernels !== undefined && c.buffer === memoryBuffer && finishesInPlace(epilogue, ldc);
   const cBase = direct ? (c.byteOffset >> 2) + cOffset : 0;
@@ -190,19 +200,25 @@ export function sgemm(
       const last = pc + kc >= K;
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
-        if (!singleABlock) packA(a, ic, mc, pc, kc);
+        if (!singleABlock && !packed) packA(a, ic, mc, pc, kc);
+        const aPtr = packed ? packed.byteOffset + 4 * (pc * Mp + ic * kc) : 4 * A_BLOCK;
         const panelsM = Math.ceil(mc / MR);
-        for (let jw = 0; jw < nc; jw += CW) {
-          const cw = Math.min(CW, nc - jw);
-          if (direct && mc % MR === 0 && cw % NR === 0) {
+        for (let jw = 0; jw < nc; ) {
+          // Whole register tiles go straight into an arena C, many panels per call.
+          const tiles = direct && mc % MR === 0 ? Math.min(DIRECT_CW, nc - jw - ((nc - jw) % NR)) : 0;
+          if (tiles > 0 && kernels) {
             const at = cBase + ic * ldc + jc + jw;
-            kernels.multiplyBlock(panelsM, cw / NR, kc, 4 * A_BLOCK, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
-            if (last && epilogue) finishInPlace(kernels, c, at, mc, cw, ldc, ic, jc + jw, epilogue);
+            kernels.multiplyBlock(panelsM, tiles / NR, kc, aPtr, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
+            if (last && epilogue) finishInPlace(kernels, c, at, mc, tiles, ldc, ic, jc + jw, epilogue);
+            jw += tiles;
             continue;
           }
-          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, 4 * A_BLOCK, 4 * (B_BLOCK + jw * kc), 4 * C_CHUNK, 4 * CW, 0);
-          else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + jw * kc, C_CHUNK, CW);
-          storeChunk(mc, cw, c, cOffset, ldc, ic, jc + jw, add, last ? epilogue : undefined);
+          const cw = Math.min(CW, nc - jw);
+          jw += cw;
+          const j = jw - cw;
+          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, aPtr, 4 * (B_BLOCK + j * kc), 4 * C_CHUNK, 4 * CW, 0);
+          else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + j * kc, C_CHUNK, CW);
+          storeChunk(mc, cw, c, cOffset, ldc, ic, jc + j, add, last ? epilogue : undefined);
         }
       }
     }
@@ -240,6 +256,49 @@ function finishInPlace(kernels: SimdKernels, c: Float32Array, at: number, mc: nu
     for (let i = 0; i < mc; i++) applyActivation(act!, c, d0 + i * ldc, d0 + i * ldc + cw);
   }
 }
+
+/** Packed copies of constant A matrices (arena buffers), per array, by view ("offset,rowStride,colStride,M,K"). */
+const packedCache = new WeakMap<Float32Array, Map<string, Float32Array>>();
+/** Gives a packed copy's arena buffer back once its source array is collected. */
+const packedRelease = new FinalizationRegistry<Float32Array[]>((buffers) => buffers.forEach(arenaRelease));
+
+/**
+ * A packed into MR-row panels block by block — depth blocks of kStep, row blocks of MC; block
+ * (pc, ic) at float pc·Mp + ic·kc, Mp = M rounded up to MR — in the arena, packed on first use,
+ * when A's array is a graph constant (isImmutable); undefined otherwise or when the arena is full.
+ */
+function packedConstant(a: MatrixView, M: number, K: number, kStep: number): Float32Array | undefined {
+  if (!isImmutable(a.data)) return undefined;
+  const key = `${a.offset},${a.rowStride},${a.colStride},${M},${K}`;
+  let views = packedCache.get(a.data);
+  const hit = views?.get(key);
+  if (hit) return hit;
+  const Mp = Math.ceil(M / MR) * MR;
+  const buf = arenaTake(Mp * K);
+  if (!buf) return undefined;
+  for (let pc = 0; pc < K; pc += kStep) {
+    const kc = Math.min(kStep, K - pc);
+    for (let ic = 0; ic < M; ic += MC) {
+      const mc = Math.min(MC, M - ic);
+      packA(a, ic, mc, pc, kc);
+      const size = Math.ceil(mc / MR) * MR * kc;
+      buf.set(work.subarray(A_BLOCK, A_BLOCK + size), pc * Mp + ic * kc);
+    }
+  }
+  if (!views) {
+    views = new Map();
+    packedCache.set(a.data, views);
+    const buffers: Float32Array[] = [];
+    packedRelease.register(a.data, buffers);
+    packedBuffers.set(views, buffers);
+  }
+  views.set(key, buf);
+  packedBuffers.get(views)!.push(buf);
+  return buf;
+}
+
+/** The arena buffers of each array's packed copies (what the finalizer releases). */
+const packedBuffers = new WeakMap<Map<string, Float32Array>, Float32Array[]>();
 
 /** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of A into MR-row panels, depth-major, zero-padded. */
 function packA(a: MatrixView, i0: number, mc: number, p0: number, kc: number): void {
@@ -321,15 +380,26 @@ function offsetMatrixPacker(b: OffsetMatrix, kernels: SimdKernels | undefined): 
   const src = staged ? work : b.data;
   const base = resident ? (b.data.byteOffset >> 2) + b.offset : staged ? STAGING + b.offset - lo : b.offset;
   const rows = workInt;
+  const gather = staged ? simdGatherPanels() : undefined;
+  const firsts = staged ? panelFirsts(colOffsets) : undefined;
   return (p0, kc, j0, nc) => {
     for (let p = 0; p < kc; p++) rows[ROW_OFFSETS + p] = base + rowOffsets[p0 + p]!;
     const dst = work;
+    const panels = Math.ceil(nc / NR);
+    // Panels of NR contiguous columns in one call; the others below.
+    if (gather && firsts) {
+      for (let t = 0; t < panels; t++) {
+        const first = firsts[j0 / NR + t]!;
+        rows[PANEL_FIRSTS + t] = first < 0 || (t + 1) * NR > nc ? -1 : first;
+      }
+      gather(panels, kc, 4 * PANEL_FIRSTS, 4 * ROW_OFFSETS, 4 * B_BLOCK);
+    }
     let d = B_BLOCK;
     for (let jr = 0; jr < nc; jr += NR, d += kc * NR) {
       const j = j0 + jr;
-      const first = colOffsets[j]!;
-      if (staged && jr + NR <= nc && colOffsets[j + NR - 1] === first + NR - 1 && isRun(colOffsets, j, NR)) {
-        kernels.gatherPanel(kc, 4 * first, 4 * ROW_OFFSETS, 4 * d);
+      if (gather && rows[PANEL_FIRSTS + jr / NR]! >= 0) continue;
+      if (staged && !gather && jr + NR <= nc && isRun(colOffsets, j, NR)) {
+        kernels.gatherPanel(kc, 4 * colOffsets[j]!, 4 * ROW_OFFSETS, 4 * d);
         continue;
       }
       const nr = Math.min(NR, nc - jr);
@@ -357,6 +427,19 @@ function rowMajorAsOffsets(b: MatrixView, K: number, N: number): OffsetMatrix {
     offsetTables.set(key, (tables = { rowOffsets, colOffsets }));
   }
   return { data: b.data, offset: b.offset, ...tables };
+}
+
+/** Per table of column offsets, per panel of NR columns from column 0: its first offset if the panel's columns are consecutive, else -1. */
+const panelFirstsCache = new WeakMap<Int32Array, Int32Array>();
+
+function panelFirsts(colOffsets: Int32Array): Int32Array {
+  let firsts = panelFirstsCache.get(colOffsets);
+  if (!firsts) {
+    firsts = new Int32Array(Math.ceil(colOffsets.length / NR));
+    for (let t = 0; t < firsts.length; t++) firsts[t] = (t + 1) * NR <= colOffsets.length && isRun(colOffsets, t * NR, NR) ? colOffsets[t * NR]! : -1;
+    panelFirstsCache.set(colOffsets, firsts);
+  }
+  return firsts;
 }
 
 /** Whether xs[j..j+n) are consecutive integers. */

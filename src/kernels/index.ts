@@ -2,6 +2,7 @@
  * The kernel library: importing this module registers a shape function and a kernel for every
  * op family with the op registry, and exposes the executor.
  */
+import "./contrib.js";
 import "./conv.js";
 import "./conv-transpose.js";
 import "./einsum.js";

@@ -17,6 +17,7 @@ import {
   normAxis,
   outputF32,
 } from "./util.js";
+import { simdSoftmaxRows } from "./vector.js";
 
 const BN_INPUTS = ["X", "scale", "B", "input_mean", "input_var"] as const;
 
@@ -236,6 +237,7 @@ registerOp({
     const out = outputF32(x.shape);
     const od = out.data;
     if (inner === 1) {
+      if (simdSoftmaxRows(xd, od, xd.length / Math.max(1, size), size)) return [out];
       for (let base = 0; base < xd.length; base += size) softmaxRow(xd, od, base, base + size);
       return [out];
     }

@@ -6,7 +6,7 @@
  * op, or a run too short to be worth the call — and the caller's JavaScript loop runs instead.
  */
 import type { Activation } from "./activation.js";
-import { arenaSlack } from "./arena.js";
+import { arenaRelease, arenaSlack, arenaTake, isImmutable } from "./arena.js";
 import { simdMemory, simdScratch } from "./gemm.js";
 import type { WasmApi } from "./simd.js";
 import type { Axis } from "./window.js";
@@ -23,6 +23,9 @@ interface VectorKernels {
   plane_maxes(src: number, planes: number, inner: number, dst: number): void;
   max_pool_s1: MaxPoolPlane;
   max_pool_s2: MaxPoolPlane;
+  gather_panels(panels: number, kc: number, firstsPtr: number, rowsPtr: number, dstPtr: number): void;
+  copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number): void;
+  softmax_rows(src: number, dst: number, rows: number, n: number): void;
 }
 
 type MaxPoolPlane = (inPtr: number, inRowBytes: number, inStepBytes: number, outPtr: number, outH: number, outW: number, k: number) => void;
@@ -50,6 +53,9 @@ function instantiate(): VectorKernels | undefined {
     plane_maxes: exports.plane_maxes as VectorKernels["plane_maxes"],
     max_pool_s1: exports.max_pool_s1 as MaxPoolPlane,
     max_pool_s2: exports.max_pool_s2 as MaxPoolPlane,
+    gather_panels: exports.gather_panels as VectorKernels["gather_panels"],
+    copy_rows: exports.copy_rows as VectorKernels["copy_rows"],
+    softmax_rows: exports.softmax_rows as VectorKernels["softmax_rows"],
   };
 }
 
@@ -70,12 +76,15 @@ export function vectorKernelsAvailable(): boolean {
  * out[oo, oo+n) = a ∘ b over one run, as floatRun in elementwise.ts: `as`, `bs` are 1 (contiguous)
  * or 0 (one element repeated), not both 0. Returns false (nothing written) when it cannot.
  */
-export function simdBinary(op: string, a: ArrayLike<number>, ao: number, as: number, b: ArrayLike<number>, bo: number, bs: number, out: ArrayLike<number>, oo: number, n: number): boolean {
+export function simdBinary(op: string, aData: ArrayLike<number>, ao: number, as: number, bData: ArrayLike<number>, bo: number, bs: number, out: ArrayLike<number>, oo: number, n: number): boolean {
   const kernels = vectorKernels();
   if (!kernels || n < MIN_RUN || !(out instanceof Float32Array) || out.buffer !== kernels.buffer) return false;
-  if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) return false;
+  if (!(aData instanceof Float32Array) || !(bData instanceof Float32Array)) return false;
   const mem = kernels.buffer;
   const o = out.byteOffset + 4 * oo;
+  // Constant operands (weights, biases) get a copy in the module's memory, made once.
+  const a = as !== 0 && aData.buffer !== mem ? residentCopy(aData) : aData;
+  const b = bs !== 0 && bData.buffer !== mem ? residentCopy(bData) : bData;
   if (as !== 0 && bs !== 0) {
     const f = kernels.binary[`${op}_vv`];
     if (!f || a.buffer !== mem || b.buffer !== mem) return false;
@@ -95,6 +104,24 @@ export function simdBinary(op: string, a: ArrayLike<number>, ao: number, as: num
   if (commutes) f(b.byteOffset + 4 * bo, a[ao]!, o, n);
   else f(a[ao]!, b.byteOffset + 4 * bo, o, n);
   return true;
+}
+
+/** Arena copies of graph constants, made on first use and released when the constant is collected. */
+const residentCopies = new WeakMap<Float32Array, Float32Array>();
+const residentRelease = new FinalizationRegistry<Float32Array>(arenaRelease);
+
+/** `data` itself, or for a graph constant outside the module's memory its copy there (when the arena has room). */
+function residentCopy(data: Float32Array): Float32Array {
+  if (!isImmutable(data)) return data;
+  let copy = residentCopies.get(data);
+  if (!copy) {
+    copy = arenaTake(data.length);
+    if (!copy) return data;
+    copy.set(data);
+    residentCopies.set(data, copy);
+    residentRelease.register(data, copy);
+  }
+  return copy;
 }
 
 /** dst[i] = act(src[i]) for i in [start, end), as mapActivation; false when it cannot. */
@@ -142,26 +169,55 @@ export function simdMaxPool2d(x: Float32Array, out: Float32Array, planes: number
   const padded = scratch.start;
   const result = padded + ((ph * pw + PLANE_SLACK + 3) & ~3);
   if (result + ohw + PLANE_SLACK > scratch.start + scratch.size) return false;
-  const xResident = x.buffer === floats.buffer;
   const outResident = out.buffer === floats.buffer && arenaSlack(out) >= SPILL;
   floats.fill(-Infinity, padded, result);
   const rowLo = Math.max(0, -h.padBegin);
   const rowHi = Math.min(h.size, ph - h.padBegin);
   const colLo = Math.max(0, -w.padBegin);
   const colHi = Math.min(w.size, pw - w.padBegin);
-  const xBase = xResident ? x.byteOffset >> 2 : 0;
   const outBase = out.byteOffset >> 2;
   const inPlane = h.size * w.size;
   for (let p = 0; p < planes; p++) {
-    for (let ih = rowLo; ih < rowHi; ih++) {
-      const from = p * inPlane + ih * w.size;
-      const to = padded + (ih + h.padBegin) * pw + w.padBegin + colLo;
-      if (xResident) floats.copyWithin(to, xBase + from + colLo, xBase + from + colHi);
-      else floats.set(x.subarray(from + colLo, from + colHi), to);
+    const firstTo = padded + (rowLo + h.padBegin) * pw + w.padBegin + colLo;
+    if (!simdCopyRows(x, p * inPlane + rowLo * w.size + colLo, w.size, floats, firstTo, pw, rowHi - rowLo, colHi - colLo)) {
+      for (let ih = rowLo; ih < rowHi; ih++) {
+        const from = p * inPlane + ih * w.size;
+        floats.set(x.subarray(from + colLo, from + colHi), padded + (ih + h.padBegin) * pw + w.padBegin + colLo);
+      }
     }
     const target = outResident ? outBase + p * ohw : result;
     pool(4 * padded, 4 * pw, 4 * pw * h.stride, 4 * target, h.out, w.out, h.kernel);
     if (!outResident) out.set(floats.subarray(result, result + ohw), p * ohw);
   }
+  return true;
+}
+
+/**
+ * The GEMM's batched B-panel gather (see gather_panels in vector.wat; byte addresses of int32
+ * tables and of the destination), or undefined without SIMD.
+ */
+export function simdGatherPanels(): VectorKernels["gather_panels"] | undefined {
+  return vectorKernels()?.gather_panels;
+}
+
+/**
+ * Copies `rows` rows of `cols` floats between two float views of the module's memory (element
+ * offsets from each view's start, row strides in floats); false when either view lies elsewhere.
+ */
+export function simdCopyRows(src: Float32Array, from: number, srcStride: number, dst: Float32Array, to: number, dstStride: number, rows: number, cols: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  if (rows > 0 && cols > 0) kernels.copy_rows(src.byteOffset + 4 * from, 4 * srcStride, dst.byteOffset + 4 * to, 4 * dstStride, rows, 4 * cols);
+  return true;
+}
+
+/**
+ * Softmax over `rows` contiguous rows of `n` floats (the last-axis case), src into dst; false
+ * when either lies outside the module's memory.
+ */
+export function simdSoftmaxRows(src: Float32Array, dst: Float32Array, rows: number, n: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || n < 4 || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  kernels.softmax_rows(src.byteOffset, dst.byteOffset, rows, n);
   return true;
 }

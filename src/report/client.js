@@ -26,6 +26,13 @@
     svg.removeAttribute("height");
     var pz = svgPanZoom(svg, { controlIconsEnabled: true, dblClickZoomEnabled: false, minZoom: 0.02, maxZoom: 60, fit: true, center: true, zoomScaleSensitivity: 0.3 });
     panes[id] = { svg: svg, pz: pz };
+    // A tall graph fitted whole is a thin line: start at its top, at a readable scale, instead.
+    var s = pz.getSizes();
+    var readable = Math.min(1, (0.95 * s.width) / s.viewBox.width);
+    if (s.realZoom < 0.6 * readable) {
+      pz.zoom((pz.getZoom() * readable) / s.realZoom);
+      pz.pan({ x: (s.width - s.viewBox.width * readable) / 2 - s.viewBox.x * readable, y: 8 - s.viewBox.y * readable });
+    }
     svg.addEventListener("click", function (event) {
       var g = event.target.closest("g.node");
       if (g) select(g.id);

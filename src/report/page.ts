@@ -58,7 +58,7 @@ export function renderPage(data: ReportData, before: DrawnGraph, after: DrawnGra
 </main>
 <section id="rules-section">
   <h2>Rules</h2>
-  ${rulesTable(data.rules)}
+  ${rulesTable(data)}
 </section>
 <section id="fused-section">
   <h2>Fused nodes</h2>
@@ -83,14 +83,29 @@ export function renderPage(data: ReportData, before: DrawnGraph, after: DrawnGra
 `;
 }
 
-function rulesTable(rules: RuleReport[]): string {
-  const shown = [...rules].sort((a, b) => b.fired - a.fired || b.failures - a.failures || a.name.localeCompare(b.name));
+function rulesTable(data: ReportData): string {
+  const replaced = new Set(data.replaced);
+  const originals = new Map(data.before.nodes.filter((n) => replaced.has(n.key)).map((n) => [n.name, n.key]));
+  const nodeRef = (n: { name: string; op: string }) => {
+    const key = originals.get(n.name);
+    const label = `${esc(n.name)} <small>${esc(n.op)}</small>`;
+    return key ? `<a href="#${key}" data-key="${key}">${label}</a>` : label;
+  };
+  const firingsOf = new Map<string, ReportData["firings"]>();
+  for (const f of data.firings) firingsOf.set(f.rule, [...(firingsOf.get(f.rule) ?? []), f]);
+  const matched = (r: RuleReport) => {
+    const list = firingsOf.get(r.name) ?? [];
+    if (list.length === 0) return `${r.matchedNodes}`;
+    const items = list.map((f) => `<li>${f.matched.map(nodeRef).join(", ")}</li>`);
+    return `<details><summary>${r.matchedNodes}</summary><ul class="matched">${items.join("")}</ul></details>`;
+  };
+  const shown = [...data.rules].sort((a, b) => b.fired - a.fired || b.failures - a.failures || a.name.localeCompare(b.name));
   const rows = shown.map((r) => {
     const failure = r.firstFailure
       ? `<span class="reason">${esc(r.firstFailure.reason)}</span> <span class="at">at ${esc(r.firstFailure.node)}${r.failures > 1 ? ` (and ${r.failures - 1} more)` : ""}</span>`
       : "";
     return `<tr data-rule="${esc(r.name)}" data-fired="${r.fired}" class="${r.fired > 0 ? "fired" : r.failures > 0 ? "close" : "idle"}">
-<td class="name">${esc(r.name)}</td><td class="num">${r.fired}</td><td class="num">${r.matchedNodes}</td>
+<td class="name">${esc(r.name)}</td><td class="num">${r.fired}</td><td class="matched-cell">${matched(r)}</td>
 <td class="loc">${esc(r.location)}</td>
 <td class="rule-text"><code>${esc(r.match)}</code><br>⇒ <code>${esc(r.result)}</code></td>
 <td class="failure">${failure}</td></tr>`;

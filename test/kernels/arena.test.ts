@@ -151,4 +151,27 @@ test("MaxPool on arena tensors (SIMD plane functions, in place) matches onnxrunt
   }
 });
 
+test("convolutions with constant weights (packed once into arena panels, several row and depth blocks) match onnxruntime on repeated runs", async () => {
+  // M = 300 output channels (3 row blocks of 128), K = 70·3·3 = 630 (2 depth blocks), and a 1×1 with one block.
+  const cases: [number[], number[], Attrs][] = [
+    [[1, 70, 6, 7], [300, 70, 3, 3], { pads: ints([1, 1, 1, 1]) }],
+    [[1, 16, 5, 8], [12, 16, 1, 1], {}],
+  ];
+  for (const [xShape, wShape, attrs] of cases) {
+    const w = randomTensor(wShape, 5);
+    const b = randomTensor([wShape[0]!], 6);
+    const g = new Graph();
+    const xv = g.addInput("x", "float32", [...xShape]);
+    const y = g.newValue("y");
+    g.addNode({ op: "Conv", inputs: [xv, g.addConstant(w, "w"), g.addConstant(b, "b")], attrs, outputs: [y] });
+    g.outputs = [y];
+    for (const seed of [1, 2, 3]) {
+      const x = randomTensor(xShape, seed);
+      const ours = execute(g, { x })["y"]!;
+      const [expected] = await runOrt({ op: "Conv", inputs: [x, w, b], attrs });
+      assertClose(ours, expected!, 1e-4, `${wShape.join("×")} run ${seed}`);
+    }
+  }
+});
+
 test.run();

@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mapActivation, type Activation } from "../../src/kernels/activation.js";
-import { arenaRelease, arenaTake } from "../../src/kernels/arena.js";
-import { simdActivation, simdBinary, simdGlobalPool, vectorKernelsAvailable } from "../../src/kernels/vector.js";
+import { arenaRelease, arenaTake, markImmutable } from "../../src/kernels/arena.js";
+import { simdActivation, simdBinary, simdGlobalPool, simdSoftmaxRows, vectorKernelsAvailable } from "../../src/kernels/vector.js";
 import { randomTensor } from "./oracle.js";
 
 function arena(data: ArrayLike<number>): Float32Array {
@@ -96,8 +96,13 @@ test("SIMD binary runs (vector∘vector, vector∘scalar, scalar∘vector) equal
       }
     }
   }
-  // Operands outside the module's memory, short runs and other ops are left to JavaScript.
+  // Operands outside the module's memory, short runs and other ops are left to JavaScript;
+  // a graph constant outside it is copied in once and used from there.
   assert.not.ok(simdBinary("add", new Float32Array(64), 0, 1, b, 0, 1, out, 0, 64));
+  const constant = randomTensor([64], 9).data as Float32Array;
+  markImmutable(constant);
+  assert.ok(simdBinary("mul", constant, 0, 1, b, 0, 1, out, 0, 64));
+  for (let i = 0; i < 64; i++) assert.is(out[i], Math.fround(constant[i]! * b[i]!));
   assert.not.ok(simdBinary("add", a, 0, 1, b, 0, 1, out, 0, 8));
   assert.not.ok(simdBinary("pow", a, 0, 1, b, 0, 1, out, 0, 64));
   for (const buf of [a, b, out]) arenaRelease(buf);
@@ -121,6 +126,29 @@ test("SIMD global average and max pooling match float64 means and maxima, tails 
       arenaRelease(dst);
     }
     arenaRelease(src);
+  }
+});
+
+test("SIMD softmax rows stay within 1e-6 of float64 softmax (large and -inf logits, tails)", () => {
+  for (const n of [4, 7, 33, 128, 6625]) {
+    const rows = 3;
+    const data = (randomTensor([rows * n], n).data as Float32Array).map((v) => 30 * v);
+    data[1] = -Infinity;
+    data[n + 2] = 80; // exp(80) overflows float32 unless the maximum is subtracted first
+    const src = arena(data);
+    const dst = arenaTake(rows * n)!;
+    assert.ok(simdSoftmaxRows(src, dst, rows, n));
+    for (let r = 0; r < rows; r++) {
+      const row = [...data.subarray(r * n, (r + 1) * n)];
+      const max = Math.max(...row);
+      const sum = row.reduce((a, v) => a + Math.exp(v - max), 0);
+      for (let i = 0; i < n; i++) {
+        const e = Math.exp(row[i]! - max) / sum;
+        if (!(Math.abs(dst[r * n + i]! - e) <= 1e-6)) assert.unreachable(`n ${n} row ${r} [${i}]: ${dst[r * n + i]}, expected ${e}`);
+      }
+    }
+    arenaRelease(src);
+    arenaRelease(dst);
   }
 });
 

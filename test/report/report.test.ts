@@ -115,6 +115,10 @@ test("the report for PP-OCR det draws both graphs, links fused nodes to their or
     );
     const firedInTable = Object.fromEntries(Object.entries(table).filter(([, n]) => n > 0));
     assert.equal(firedInTable, expected);
+    const matchedLists = await page.evaluate(() =>
+      Object.fromEntries([...document.querySelectorAll("#rules tr[data-rule]")].map((tr) => [tr.getAttribute("data-rule")!, tr.querySelectorAll("ul.matched li").length])),
+    );
+    for (const [rule, fired] of Object.entries(expected)) assert.is(matchedLists[rule], fired, `${rule}: one list of matched nodes per firing`);
     const close = await page.evaluate(() => document.querySelectorAll("#rules tr.close td.failure .reason").length);
     assert.ok(close > 0, "rules that came close show their first failure");
     assert.ok(await page.evaluate(() => document.querySelectorAll("#profile tr[data-op]").length > 5), "per-op times are drawn");

@@ -394,4 +394,106 @@
       (local.set $out (i32.sub (local.get $out) (i32.shl (i32.sub (i32.shl (local.get $vectors) (i32.const 2)) (local.get $outW)) (i32.const 2))))
       (local.set $row (i32.add (local.get $row) (local.get $inStep)))
       (br_if $rows (local.tee $outH (i32.sub (local.get $outH) (i32.const 1))))))
+;; ── GEMM packing ───────────────────────────────────────────────────────────────────────
+
+  ;; Packs `panels` B panels of 8 columns × kc rows, depth-major, one after the other from dst
+  ;; (the GEMM's layout, see gemm.ts): panel t's element (p, q) is the float at element index
+  ;; firsts[t] + rows[p] + q. Panels whose first is negative are skipped (the caller packs them).
+  (func $gather_panels (export "gather_panels") (param $panels i32) (param $kc i32) (param $firsts i32) (param $rows i32) (param $dst i32)
+    (local $first i32) (local $p i32) (local $row i32) (local $d i32) (local $at i32)
+    (block $done (loop $panel
+      (br_if $done (i32.eqz (local.get $panels)))
+      (local.set $first (i32.load (local.get $firsts)))
+      (if (i32.ge_s (local.get $first) (i32.const 0)) (then
+        (local.set $row (local.get $rows))
+        (local.set $d (local.get $dst))
+        (local.set $p (local.get $kc))
+        (loop $depth
+          (local.set $at (i32.shl (i32.add (local.get $first) (i32.load (local.get $row))) (i32.const 2)))
+          (v128.store (local.get $d) (v128.load (local.get $at)))
+          (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $at)))
+          (local.set $row (i32.add (local.get $row) (i32.const 4)))
+          (local.set $d (i32.add (local.get $d) (i32.const 32)))
+          (br_if $depth (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))))
+      (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $kc) (i32.const 5))))
+      (local.set $firsts (i32.add (local.get $firsts) (i32.const 4)))
+      (local.set $panels (i32.sub (local.get $panels) (i32.const 1)))
+      (br $panel))))
+;; ── copies ─────────────────────────────────────────────────────────────────────────────
+
+  ;; Copies `rows` rows of `bytes` bytes from src to dst, with row strides srcStride and
+  ;; dstStride (bytes): a plane into a padded plane, in one call.
+  (func $copy_rows (export "copy_rows") (param $src i32) (param $srcStride i32) (param $dst i32) (param $dstStride i32) (param $rows i32) (param $bytes i32)
+    (block $done (loop $row
+      (br_if $done (i32.eqz (local.get $rows)))
+      (memory.copy (local.get $dst) (local.get $src) (local.get $bytes))
+      (local.set $src (i32.add (local.get $src) (local.get $srcStride)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
+;; ── softmax ────────────────────────────────────────────────────────────────────────────
+
+  ;; Softmax of `rows` contiguous rows of n floats from src into dst (which may be src):
+  ;; dst = e^(x − max) / Σ e^(x − max), e through $exp4 (relative error of each e < 2 ulp, so each
+  ;; output is within a few ulp of the exact softmax).
+  (func $softmax_rows (export "softmax_rows") (param $src i32) (param $dst i32) (param $rows i32) (param $n i32)
+    (local $i i32) (local $vecEnd i32) (local $end i32) (local $vmax v128) (local $vsum v128) (local $e v128)
+    (local $max f32) (local $sum f32) (local $scale f32) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vecEnd (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $rowsDone (loop $row
+      (br_if $rowsDone (i32.eqz (local.get $rows)))
+      ;; the row's maximum
+      (local.set $vmax (v128.const f32x4 -inf -inf -inf -inf))
+      (local.set $i (i32.const 0))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (local.set $vmax (f32x4.max (local.get $vmax) (v128.load (i32.add (local.get $src) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+      (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $vmax)) (f32x4.extract_lane 1 (local.get $vmax)))
+                               (f32.max (f32x4.extract_lane 2 (local.get $vmax)) (f32x4.extract_lane 3 (local.get $vmax)))))
+      (block $done (loop $one
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $max (f32.max (local.get $max) (f32.load (i32.add (local.get $src) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one)))
+      ;; e^(x − max) and their sum
+      (local.set $vmax (f32x4.splat (local.get $max)))
+      (local.set $vsum (v128.const f32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (local.set $e (call $exp4 (f32x4.sub (v128.load (i32.add (local.get $src) (local.get $i))) (local.get $vmax))))
+        (v128.store (i32.add (local.get $dst) (local.get $i)) (local.get $e))
+        (local.set $vsum (f32x4.add (local.get $vsum) (local.get $e)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+      (local.set $sum (f32.add (f32.add (f32x4.extract_lane 0 (local.get $vsum)) (f32x4.extract_lane 1 (local.get $vsum)))
+                               (f32.add (f32x4.extract_lane 2 (local.get $vsum)) (f32x4.extract_lane 3 (local.get $vsum)))))
+      (block $done (loop $one
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $e (call $exp4 (f32x4.splat (f32.sub (f32.load (i32.add (local.get $src) (local.get $i))) (local.get $max)))))
+        (f32.store (i32.add (local.get $dst) (local.get $i)) (f32x4.extract_lane 0 (local.get $e)))
+        (local.set $sum (f32.add (local.get $sum) (f32x4.extract_lane 0 (local.get $e))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one)))
+      ;; scale by 1 / sum
+      (local.set $scale (f32.div (f32.const 1) (local.get $sum)))
+      (local.set $vsum (f32x4.splat (local.get $scale)))
+      (local.set $i (i32.const 0))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store (i32.add (local.get $dst) (local.get $i)) (f32x4.mul (v128.load (i32.add (local.get $dst) (local.get $i))) (local.get $vsum)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+      (block $done (loop $one
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (f32.store (i32.add (local.get $dst) (local.get $i)) (f32.mul (f32.load (i32.add (local.get $dst) (local.get $i))) (local.get $scale)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one)))
+      (local.set $src (i32.add (local.get $src) (local.get $bytes)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $bytes)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
 )
