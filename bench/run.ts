@@ -8,8 +8,11 @@
  */
 const BENCHMARKS = ["speed", "driver", "conv", "fused", "latency", "models"];
 
+/** Arguments per benchmark: the latency table (a subset of speed's, plus unfused graphs) gets a short budget. */
+const ARGS: Record<string, string[]> = { latency: ["--budget", "5"] };
+
 for (const name of BENCHMARKS) {
-  const module = (await import(`./${name}.ts`)) as { main: () => Promise<void> };
+  const module = (await import(`./${name}.ts`)) as { main: (args?: readonly string[]) => Promise<void> };
   console.log(`── ${name} ──`);
-  await module.main();
+  await module.main(ARGS[name] ?? []);
 }

@@ -543,6 +543,102 @@ export const rules: readonly RuleInfo[] = [
     match: "Transpose(c: const) { perm: p }",
     result: "transpose(c, p)",
   },
+  {
+    name: "SumOfTwoIsAdd",
+    priority: 100,
+    root: "Sum",
+    location: "rules/onnx.rules:474:1",
+    match: "Sum(a, b)",
+    result: "Add(a, b)",
+  },
+  {
+    name: "ReluOfRelu",
+    priority: 40,
+    root: "Relu",
+    location: "rules/onnx.rules:479:1",
+    match: "Relu(r: Relu(_))",
+    result: "r",
+  },
+  {
+    name: "LeakyReluOfRelu",
+    priority: 40,
+    root: "LeakyRelu",
+    location: "rules/onnx.rules:484:1",
+    match: "LeakyRelu(r: Relu(_))",
+    result: "r",
+  },
+  {
+    name: "ReluOfLeakyRelu",
+    priority: 40,
+    root: "Relu",
+    location: "rules/onnx.rules:490:1",
+    match: "Relu(l: LeakyRelu(x) { alpha: alpha })",
+    result: "Relu(x)",
+  },
+  {
+    name: "ReluOfNonNegativeClip",
+    priority: 40,
+    root: "Relu",
+    location: "rules/onnx.rules:498:1",
+    match: "Relu(c: Clip(_, lo: const, hi: const))",
+    result: "c",
+  },
+  {
+    name: "ReluOfClip",
+    priority: 39,
+    root: "Relu",
+    location: "rules/onnx.rules:506:1",
+    match: "Relu(c: Clip(x, lo: const, hi: const))",
+    result: "Clip(x, zeros(shape(lo)), hi)",
+  },
+  {
+    name: "ClipOfRelu",
+    priority: 40,
+    root: "Clip",
+    location: "rules/onnx.rules:514:1",
+    match: "Clip(Relu(x), lo: const, hi: const)",
+    result: "Clip(x, lo, hi)",
+  },
+  {
+    name: "ClipOfReluNegativeLow",
+    priority: 39,
+    root: "Clip",
+    location: "rules/onnx.rules:522:1",
+    match: "Clip(Relu(x), lo: const, hi: const)",
+    result: "Clip(x, zeros(shape(lo)), hi)",
+  },
+  {
+    name: "ClipOfNarrowerClip",
+    priority: 40,
+    root: "Clip",
+    location: "rules/onnx.rules:531:1",
+    match: "Clip(inner: Clip(_, a: const, b: const), c: const, d: const)",
+    result: "inner",
+  },
+  {
+    name: "ClipOfWiderClip",
+    priority: 39,
+    root: "Clip",
+    location: "rules/onnx.rules:539:1",
+    match: "Clip(inner: Clip(x, a: const, b: const), c: const, d: const)",
+    result: "Clip(x, c, d)",
+  },
+  {
+    name: "ClipOfLowerClip",
+    priority: 38,
+    root: "Clip",
+    location: "rules/onnx.rules:546:1",
+    match: "Clip(inner: Clip(x, a: const, b: const), c: const, d: const)",
+    result: "Clip(x, c, b)",
+  },
+  {
+    name: "ClipOfHigherClip",
+    priority: 37,
+    root: "Clip",
+    location: "rules/onnx.rules:553:1",
+    match: "Clip(inner: Clip(x, a: const, b: const), c: const, d: const)",
+    result: "Clip(x, a, d)",
+  },
 ];
 export const pass: Pass = { name: "onnx", rules, apply };
 
@@ -585,6 +681,8 @@ function apply(rw: Rewriter, node: Node): boolean {
       return matchSqrt(rw, node);
     case "Sub":
       return matchSub(rw, node);
+    case "Sum":
+      return matchSum(rw, node);
     case "Tanh":
       return matchTanh(rw, node);
     case "Transpose":
@@ -1266,6 +1364,387 @@ function matchClip(rw: Rewriter, root: Node): boolean {
       break DropUnboundedClip;
     }
     return rw.replace(root, [x]);
+  }
+
+  // rule ClipOfRelu (rules/onnx.rules:514)
+  // match: Clip(Relu(x), lo: const, hi: const)
+  // result: Clip(x, lo, hi)
+  ClipOfRelu: if (rw.begin(72)) {
+    const reluOut = rw.input(root, 0);
+    const lo = rw.input(root, 1);
+    const hi = rw.input(root, 2);
+    const relu = rw.def(reluOut, "Relu");
+    if (relu === undefined) {
+      rw.fail("Relu(x): not a Relu");
+      break ClipOfRelu;
+    }
+    const x = rw.input(relu, 0);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break ClipOfRelu;
+    }
+    const loTensor = rw.constant(lo);
+    if (lo === undefined || loTensor === undefined) {
+      rw.fail("lo: not a constant");
+      break ClipOfRelu;
+    }
+    const hiTensor = rw.constant(hi);
+    if (hi === undefined || hiTensor === undefined) {
+      rw.fail("hi: not a constant");
+      break ClipOfRelu;
+    }
+    if (!G.isScalar(rw.shape(lo))) {
+      rw.fail("where isScalar(lo)");
+      break ClipOfRelu;
+    }
+    if (!G.isScalar(rw.shape(hi))) {
+      rw.fail("where isScalar(hi)");
+      break ClipOfRelu;
+    }
+    if (T.item(loTensor) < 0) {
+      rw.fail("where item(lo) >= 0.0");
+      break ClipOfRelu;
+    }
+    const [newClip] = rw.create("Clip", "", [x, lo, hi], {});
+    return rw.replace(root, [newClip]);
+  }
+
+  // rule ClipOfNarrowerClip (rules/onnx.rules:531)
+  // match: Clip(inner: Clip(_, a: const, b: const), c: const, d: const)
+  // result: inner
+  ClipOfNarrowerClip: if (rw.begin(74)) {
+    const innerOut = rw.input(root, 0);
+    const c = rw.input(root, 1);
+    const d = rw.input(root, 2);
+    const inner = rw.def(innerOut, "Clip");
+    if (innerOut === undefined || inner === undefined) {
+      rw.fail("inner: not a Clip");
+      break ClipOfNarrowerClip;
+    }
+    const a = rw.input(inner, 1);
+    const b = rw.input(inner, 2);
+    const aTensor = rw.constant(a);
+    if (a === undefined || aTensor === undefined) {
+      rw.fail("a: not a constant");
+      break ClipOfNarrowerClip;
+    }
+    const bTensor = rw.constant(b);
+    if (b === undefined || bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break ClipOfNarrowerClip;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break ClipOfNarrowerClip;
+    }
+    const dTensor = rw.constant(d);
+    if (d === undefined || dTensor === undefined) {
+      rw.fail("d: not a constant");
+      break ClipOfNarrowerClip;
+    }
+    if (!G.isScalar(rw.shape(a))) {
+      rw.fail("where isScalar(a)");
+      break ClipOfNarrowerClip;
+    }
+    if (!G.isScalar(rw.shape(b))) {
+      rw.fail("where isScalar(b)");
+      break ClipOfNarrowerClip;
+    }
+    if (!G.isScalar(rw.shape(c))) {
+      rw.fail("where isScalar(c)");
+      break ClipOfNarrowerClip;
+    }
+    if (!G.isScalar(rw.shape(d))) {
+      rw.fail("where isScalar(d)");
+      break ClipOfNarrowerClip;
+    }
+    if (T.item(aTensor) > T.item(bTensor)) {
+      rw.fail("where item(a) <= item(b)");
+      break ClipOfNarrowerClip;
+    }
+    if (T.item(cTensor) > T.item(aTensor)) {
+      rw.fail("where item(c) <= item(a)");
+      break ClipOfNarrowerClip;
+    }
+    if (T.item(bTensor) > T.item(dTensor)) {
+      rw.fail("where item(b) <= item(d)");
+      break ClipOfNarrowerClip;
+    }
+    return rw.replace(root, [innerOut]);
+  }
+
+  // rule ClipOfReluNegativeLow (rules/onnx.rules:522)
+  // match: Clip(Relu(x), lo: const, hi: const)
+  // result: Clip(x, zeros(shape(lo)), hi)
+  ClipOfReluNegativeLow: if (rw.begin(73)) {
+    const reluOut = rw.input(root, 0);
+    const lo = rw.input(root, 1);
+    const hi = rw.input(root, 2);
+    const relu = rw.def(reluOut, "Relu");
+    if (relu === undefined) {
+      rw.fail("Relu(x): not a Relu");
+      break ClipOfReluNegativeLow;
+    }
+    const x = rw.input(relu, 0);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break ClipOfReluNegativeLow;
+    }
+    const loTensor = rw.constant(lo);
+    if (lo === undefined || loTensor === undefined) {
+      rw.fail("lo: not a constant");
+      break ClipOfReluNegativeLow;
+    }
+    const hiTensor = rw.constant(hi);
+    if (hi === undefined || hiTensor === undefined) {
+      rw.fail("hi: not a constant");
+      break ClipOfReluNegativeLow;
+    }
+    if (!G.isScalar(rw.shape(lo))) {
+      rw.fail("where isScalar(lo)");
+      break ClipOfReluNegativeLow;
+    }
+    if (!G.isScalar(rw.shape(hi))) {
+      rw.fail("where isScalar(hi)");
+      break ClipOfReluNegativeLow;
+    }
+    if (rw.dtype(lo) !== "float32") {
+      rw.fail('where dtype(lo) == "float32"');
+      break ClipOfReluNegativeLow;
+    }
+    if (T.item(loTensor) >= 0) {
+      rw.fail("where item(lo) < 0.0");
+      break ClipOfReluNegativeLow;
+    }
+    const clipMin = rw.constantValue(T.zeros(G.shapeOf(rw.shape(lo))));
+    const [newClip] = rw.create("Clip", "", [x, clipMin, hi], {});
+    return rw.replace(root, [newClip]);
+  }
+
+  // rule ClipOfWiderClip (rules/onnx.rules:539)
+  // match: Clip(inner: Clip(x, a: const, b: const), c: const, d: const)
+  // result: Clip(x, c, d)
+  ClipOfWiderClip: if (rw.begin(75)) {
+    const innerOut = rw.input(root, 0);
+    const c = rw.input(root, 1);
+    const d = rw.input(root, 2);
+    const inner = rw.def(innerOut, "Clip");
+    if (innerOut === undefined || inner === undefined) {
+      rw.fail("inner: not a Clip");
+      break ClipOfWiderClip;
+    }
+    const x = rw.input(inner, 0);
+    const a = rw.input(inner, 1);
+    const b = rw.input(inner, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break ClipOfWiderClip;
+    }
+    const aTensor = rw.constant(a);
+    if (a === undefined || aTensor === undefined) {
+      rw.fail("a: not a constant");
+      break ClipOfWiderClip;
+    }
+    const bTensor = rw.constant(b);
+    if (b === undefined || bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break ClipOfWiderClip;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break ClipOfWiderClip;
+    }
+    const dTensor = rw.constant(d);
+    if (d === undefined || dTensor === undefined) {
+      rw.fail("d: not a constant");
+      break ClipOfWiderClip;
+    }
+    if (!rw.hasOneUse(innerOut)) {
+      rw.fail("where hasOneUse(inner)");
+      break ClipOfWiderClip;
+    }
+    if (!G.isScalar(rw.shape(a))) {
+      rw.fail("where isScalar(a)");
+      break ClipOfWiderClip;
+    }
+    if (!G.isScalar(rw.shape(b))) {
+      rw.fail("where isScalar(b)");
+      break ClipOfWiderClip;
+    }
+    if (!G.isScalar(rw.shape(c))) {
+      rw.fail("where isScalar(c)");
+      break ClipOfWiderClip;
+    }
+    if (!G.isScalar(rw.shape(d))) {
+      rw.fail("where isScalar(d)");
+      break ClipOfWiderClip;
+    }
+    if (T.item(aTensor) > T.item(cTensor)) {
+      rw.fail("where item(a) <= item(c)");
+      break ClipOfWiderClip;
+    }
+    if (T.item(cTensor) > T.item(dTensor)) {
+      rw.fail("where item(c) <= item(d)");
+      break ClipOfWiderClip;
+    }
+    if (T.item(dTensor) > T.item(bTensor)) {
+      rw.fail("where item(d) <= item(b)");
+      break ClipOfWiderClip;
+    }
+    const [newClip] = rw.create("Clip", "", [x, c, d], {});
+    return rw.replace(root, [newClip]);
+  }
+
+  // rule ClipOfLowerClip (rules/onnx.rules:546)
+  // match: Clip(inner: Clip(x, a: const, b: const), c: const, d: const)
+  // result: Clip(x, c, b)
+  ClipOfLowerClip: if (rw.begin(76)) {
+    const innerOut = rw.input(root, 0);
+    const c = rw.input(root, 1);
+    const d = rw.input(root, 2);
+    const inner = rw.def(innerOut, "Clip");
+    if (innerOut === undefined || inner === undefined) {
+      rw.fail("inner: not a Clip");
+      break ClipOfLowerClip;
+    }
+    const x = rw.input(inner, 0);
+    const a = rw.input(inner, 1);
+    const b = rw.input(inner, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break ClipOfLowerClip;
+    }
+    const aTensor = rw.constant(a);
+    if (a === undefined || aTensor === undefined) {
+      rw.fail("a: not a constant");
+      break ClipOfLowerClip;
+    }
+    const bTensor = rw.constant(b);
+    if (b === undefined || bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break ClipOfLowerClip;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break ClipOfLowerClip;
+    }
+    const dTensor = rw.constant(d);
+    if (d === undefined || dTensor === undefined) {
+      rw.fail("d: not a constant");
+      break ClipOfLowerClip;
+    }
+    if (!rw.hasOneUse(innerOut)) {
+      rw.fail("where hasOneUse(inner)");
+      break ClipOfLowerClip;
+    }
+    if (!G.isScalar(rw.shape(a))) {
+      rw.fail("where isScalar(a)");
+      break ClipOfLowerClip;
+    }
+    if (!G.isScalar(rw.shape(b))) {
+      rw.fail("where isScalar(b)");
+      break ClipOfLowerClip;
+    }
+    if (!G.isScalar(rw.shape(c))) {
+      rw.fail("where isScalar(c)");
+      break ClipOfLowerClip;
+    }
+    if (!G.isScalar(rw.shape(d))) {
+      rw.fail("where isScalar(d)");
+      break ClipOfLowerClip;
+    }
+    if (T.item(aTensor) >= T.item(cTensor)) {
+      rw.fail("where item(a) < item(c)");
+      break ClipOfLowerClip;
+    }
+    if (T.item(cTensor) > T.item(bTensor)) {
+      rw.fail("where item(c) <= item(b)");
+      break ClipOfLowerClip;
+    }
+    if (T.item(bTensor) >= T.item(dTensor)) {
+      rw.fail("where item(b) < item(d)");
+      break ClipOfLowerClip;
+    }
+    const [newClip] = rw.create("Clip", "", [x, c, b], {});
+    return rw.replace(root, [newClip]);
+  }
+
+  // rule ClipOfHigherClip (rules/onnx.rules:553)
+  // match: Clip(inner: Clip(x, a: const, b: const), c: const, d: const)
+  // result: Clip(x, a, d)
+  ClipOfHigherClip: if (rw.begin(77)) {
+    const innerOut = rw.input(root, 0);
+    const c = rw.input(root, 1);
+    const d = rw.input(root, 2);
+    const inner = rw.def(innerOut, "Clip");
+    if (innerOut === undefined || inner === undefined) {
+      rw.fail("inner: not a Clip");
+      break ClipOfHigherClip;
+    }
+    const x = rw.input(inner, 0);
+    const a = rw.input(inner, 1);
+    const b = rw.input(inner, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break ClipOfHigherClip;
+    }
+    const aTensor = rw.constant(a);
+    if (a === undefined || aTensor === undefined) {
+      rw.fail("a: not a constant");
+      break ClipOfHigherClip;
+    }
+    const bTensor = rw.constant(b);
+    if (b === undefined || bTensor === undefined) {
+      rw.fail("b: not a constant");
+      break ClipOfHigherClip;
+    }
+    const cTensor = rw.constant(c);
+    if (c === undefined || cTensor === undefined) {
+      rw.fail("c: not a constant");
+      break ClipOfHigherClip;
+    }
+    const dTensor = rw.constant(d);
+    if (d === undefined || dTensor === undefined) {
+      rw.fail("d: not a constant");
+      break ClipOfHigherClip;
+    }
+    if (!rw.hasOneUse(innerOut)) {
+      rw.fail("where hasOneUse(inner)");
+      break ClipOfHigherClip;
+    }
+    if (!G.isScalar(rw.shape(a))) {
+      rw.fail("where isScalar(a)");
+      break ClipOfHigherClip;
+    }
+    if (!G.isScalar(rw.shape(b))) {
+      rw.fail("where isScalar(b)");
+      break ClipOfHigherClip;
+    }
+    if (!G.isScalar(rw.shape(c))) {
+      rw.fail("where isScalar(c)");
+      break ClipOfHigherClip;
+    }
+    if (!G.isScalar(rw.shape(d))) {
+      rw.fail("where isScalar(d)");
+      break ClipOfHigherClip;
+    }
+    if (T.item(cTensor) >= T.item(aTensor)) {
+      rw.fail("where item(c) < item(a)");
+      break ClipOfHigherClip;
+    }
+    if (T.item(aTensor) > T.item(dTensor)) {
+      rw.fail("where item(a) <= item(d)");
+      break ClipOfHigherClip;
+    }
+    if (T.item(dTensor) >= T.item(bTensor)) {
+      rw.fail("where item(d) < item(b)");
+      break ClipOfHigherClip;
+    }
+    const [newClip] = rw.create("Clip", "", [x, a, d], {});
+    return rw.replace(root, [newClip]);
   }
 
   // rule FuseResidualClipIntoConv (rules/onnx.rules:297)
@@ -2538,6 +3017,19 @@ function matchIdentity(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at LeakyRelu, in priority order. */
 function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
+  // rule LeakyReluOfRelu (rules/onnx.rules:484)
+  // match: LeakyRelu(r: Relu(_))
+  // result: r
+  LeakyReluOfRelu: if (rw.begin(68)) {
+    const rOut = rw.input(root, 0);
+    const r = rw.def(rOut, "Relu");
+    if (rOut === undefined || r === undefined) {
+      rw.fail("r: not a Relu");
+      break LeakyReluOfRelu;
+    }
+    return rw.replace(root, [rOut]);
+  }
+
   // rule FuseLeakyReluIntoConv (rules/onnx.rules:275)
   // match: LeakyRelu(conv: Conv(x, W, b?)) { alpha: alpha }
   // result: FusedConv(x, W, b) { ...conv, activation: "LeakyRelu", activation_params: [alpha] }
@@ -3420,6 +3912,148 @@ function matchReduceMean(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Relu, in priority order. */
 function matchRelu(rw: Rewriter, root: Node): boolean {
+  // rule ReluOfRelu (rules/onnx.rules:479)
+  // match: Relu(r: Relu(_))
+  // result: r
+  ReluOfRelu: if (rw.begin(67)) {
+    const rOut = rw.input(root, 0);
+    const r = rw.def(rOut, "Relu");
+    if (rOut === undefined || r === undefined) {
+      rw.fail("r: not a Relu");
+      break ReluOfRelu;
+    }
+    return rw.replace(root, [rOut]);
+  }
+
+  // rule ReluOfLeakyRelu (rules/onnx.rules:490)
+  // match: Relu(l: LeakyRelu(x) { alpha: alpha })
+  // result: Relu(x)
+  ReluOfLeakyRelu: if (rw.begin(69)) {
+    const lOut = rw.input(root, 0);
+    const l = rw.def(lOut, "LeakyRelu");
+    if (lOut === undefined || l === undefined) {
+      rw.fail("l: not a LeakyRelu");
+      break ReluOfLeakyRelu;
+    }
+    const alpha = rw.attrFloat(l, "alpha", 0.01);
+    if (alpha === undefined) {
+      rw.fail("LeakyRelu has no alpha");
+      break ReluOfLeakyRelu;
+    }
+    const x = rw.input(l, 0);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break ReluOfLeakyRelu;
+    }
+    if (!rw.hasOneUse(lOut)) {
+      rw.fail("where hasOneUse(l)");
+      break ReluOfLeakyRelu;
+    }
+    if (alpha < 0) {
+      rw.fail("where alpha >= 0.0");
+      break ReluOfLeakyRelu;
+    }
+    const [newRelu] = rw.create("Relu", "", [x], {});
+    return rw.replace(root, [newRelu]);
+  }
+
+  // rule ReluOfNonNegativeClip (rules/onnx.rules:498)
+  // match: Relu(c: Clip(_, lo: const, hi: const))
+  // result: c
+  ReluOfNonNegativeClip: if (rw.begin(70)) {
+    const cOut = rw.input(root, 0);
+    const c = rw.def(cOut, "Clip");
+    if (cOut === undefined || c === undefined) {
+      rw.fail("c: not a Clip");
+      break ReluOfNonNegativeClip;
+    }
+    const lo = rw.input(c, 1);
+    const hi = rw.input(c, 2);
+    const loTensor = rw.constant(lo);
+    if (lo === undefined || loTensor === undefined) {
+      rw.fail("lo: not a constant");
+      break ReluOfNonNegativeClip;
+    }
+    const hiTensor = rw.constant(hi);
+    if (hi === undefined || hiTensor === undefined) {
+      rw.fail("hi: not a constant");
+      break ReluOfNonNegativeClip;
+    }
+    if (!G.isScalar(rw.shape(lo))) {
+      rw.fail("where isScalar(lo)");
+      break ReluOfNonNegativeClip;
+    }
+    if (!G.isScalar(rw.shape(hi))) {
+      rw.fail("where isScalar(hi)");
+      break ReluOfNonNegativeClip;
+    }
+    if (T.item(loTensor) < 0) {
+      rw.fail("where item(lo) >= 0.0");
+      break ReluOfNonNegativeClip;
+    }
+    if (T.item(hiTensor) < 0) {
+      rw.fail("where item(hi) >= 0.0");
+      break ReluOfNonNegativeClip;
+    }
+    return rw.replace(root, [cOut]);
+  }
+
+  // rule ReluOfClip (rules/onnx.rules:506)
+  // match: Relu(c: Clip(x, lo: const, hi: const))
+  // result: Clip(x, zeros(shape(lo)), hi)
+  ReluOfClip: if (rw.begin(71)) {
+    const cOut = rw.input(root, 0);
+    const c = rw.def(cOut, "Clip");
+    if (cOut === undefined || c === undefined) {
+      rw.fail("c: not a Clip");
+      break ReluOfClip;
+    }
+    const x = rw.input(c, 0);
+    const lo = rw.input(c, 1);
+    const hi = rw.input(c, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break ReluOfClip;
+    }
+    const loTensor = rw.constant(lo);
+    if (lo === undefined || loTensor === undefined) {
+      rw.fail("lo: not a constant");
+      break ReluOfClip;
+    }
+    const hiTensor = rw.constant(hi);
+    if (hi === undefined || hiTensor === undefined) {
+      rw.fail("hi: not a constant");
+      break ReluOfClip;
+    }
+    if (!rw.hasOneUse(cOut)) {
+      rw.fail("where hasOneUse(c)");
+      break ReluOfClip;
+    }
+    if (!G.isScalar(rw.shape(lo))) {
+      rw.fail("where isScalar(lo)");
+      break ReluOfClip;
+    }
+    if (!G.isScalar(rw.shape(hi))) {
+      rw.fail("where isScalar(hi)");
+      break ReluOfClip;
+    }
+    if (rw.dtype(lo) !== "float32") {
+      rw.fail('where dtype(lo) == "float32"');
+      break ReluOfClip;
+    }
+    if (T.item(loTensor) >= 0) {
+      rw.fail("where item(lo) < 0.0");
+      break ReluOfClip;
+    }
+    if (T.item(hiTensor) < 0) {
+      rw.fail("where item(hi) >= 0.0");
+      break ReluOfClip;
+    }
+    const clipMin = rw.constantValue(T.zeros(G.shapeOf(rw.shape(lo))));
+    const [newClip] = rw.create("Clip", "", [x, clipMin, hi], {});
+    return rw.replace(root, [newClip]);
+  }
+
   // rule FuseResidualActivationIntoConv[Relu,Relu] (rules/onnx.rules:267)
   // with act = Relu, name = Relu
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
@@ -3905,6 +4539,34 @@ function matchSub(rw: Rewriter, root: Node): boolean {
       break SubZero;
     }
     return rw.replace(root, [x]);
+  }
+  return false;
+}
+
+/** The rules rooted at Sum, in priority order. */
+function matchSum(rw: Rewriter, root: Node): boolean {
+  // rule SumOfTwoIsAdd (rules/onnx.rules:474)
+  // match: Sum(a, b)
+  // result: Add(a, b)
+  SumOfTwoIsAdd: if (rw.begin(66)) {
+    if (rw.inputCount(root) !== 2) {
+      rw.fail("Sum(a, b): Sum has not 2 inputs");
+      break SumOfTwoIsAdd;
+    }
+    const sumData_0 = rw.input(root, 0);
+    const sumData_02 = rw.input(root, 1);
+    for (const [a, b] of bothOrders(sumData_0, sumData_02)) {
+      if (a === undefined) {
+        rw.fail("a: operand absent");
+        continue;
+      }
+      if (b === undefined) {
+        rw.fail("b: operand absent");
+        continue;
+      }
+      const [newAdd] = rw.create("Add", "", [a, b], {});
+      return rw.replace(root, [newAdd]);
+    }
   }
   return false;
 }

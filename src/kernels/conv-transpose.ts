@@ -6,6 +6,7 @@
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
+import { arenaRelease, arenaTake } from "./arena.js";
 import { sgemm } from "./gemm.js";
 import { attrInt, attrInts, attrString, checkDimsAgree, checkDType, checkRank, derivedDim, hasAttr, mapDim, need, outputZeros, Scratch } from "./util.js";
 import { asThreeAxes } from "./window.js";
@@ -109,7 +110,11 @@ function convTransposeKernel(inputs: readonly (Tensor | undefined)[], attrs: Att
   const xd = x.data as Float32Array;
   const wd = w.data as Float32Array;
   const rows = og * kernelSize;
-  const col = colScratch.get(rows * inPlane);
+  // The column matrix lives in the arena when there is room (the GEMM writes it in place).
+  const fromArena = arenaTake(rows * inPlane);
+  const col = fromArena ?? colScratch.get(rows * inPlane);
+  // Per kernel column, the input columns whose output column is inside the output.
+  const wRanges = Array.from({ length: wa.kernel }, (_, kw) => inRange(wa, kw));
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < group; g++) {
       sgemm(
@@ -132,10 +137,11 @@ function convTransposeKernel(inputs: readonly (Tensor | undefined)[], attrs: Att
                   if (oh < 0 || oh >= h.out) continue;
                   const row = plane + (odep * h.out + oh) * wa.out;
                   const from = src + (id * h.size + ih) * wa.size;
-                  for (let iw = 0; iw < wa.size; iw++) {
-                    const ow = iw * wa.stride - wa.padBegin + kw * wa.dilation;
-                    if (ow >= 0 && ow < wa.out) od[row + ow] += col[from + iw]!;
-                  }
+                  // Output column ow = iw·stride + shift, inside the output for iw in [lo, hi).
+                  const [lo, hi] = wRanges[kw]!;
+                  const shift = kw * wa.dilation - wa.padBegin;
+                  const step = wa.stride;
+                  for (let iw = lo, at = row + lo * step + shift; iw < hi; iw++, at += step) od[at] += col[from + iw]!;
                 }
               }
             }
@@ -148,7 +154,16 @@ function convTransposeKernel(inputs: readonly (Tensor | undefined)[], attrs: Att
       }
     }
   }
+  if (fromArena) arenaRelease(fromArena);
   return out;
+}
+
+/** The input positions i (as [lo, hi)) whose output position i·stride − padBegin + k·dilation lies in [0, out). */
+function inRange(a: { size: number; stride: number; padBegin: number; dilation: number; out: number }, k: number): [number, number] {
+  const shift = k * a.dilation - a.padBegin;
+  const lo = Math.max(0, Math.ceil(-shift / a.stride));
+  const hi = Math.min(a.size, Math.floor((a.out - 1 - shift) / a.stride) + 1);
+  return [lo, Math.max(lo, hi)];
 }
 
 registerOp({

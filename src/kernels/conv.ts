@@ -79,11 +79,27 @@ function convInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs, fus
   return out;
 }
 
+/** The attributes a convolution's geometry depends on. */
+const GEOMETRY_ATTRS = ["kernel_shape", "strides", "dilations", "pads", "auto_pad", "group"] as const;
+
+/**
+ * Each node's last problem (by its attributes object), with the shapes and the attribute entries
+ * it was made from: runs repeat them, and an attribute replaced since is noticed.
+ */
+const problems = new WeakMap<Attrs, { shapes: string; entries: unknown[]; problem: ConvProblem }>();
+
+/** The convolution's geometry from X's and W's shapes and the attributes (read-only: it is cached). */
 function convProblem(x: Tensor, w: Tensor, attrs: Attrs): ConvProblem {
+  const shapes = `${x.shape.join(",")}|${w.shape.join(",")}`;
+  const entries = GEOMETRY_ATTRS.map((name) => attrs[name]);
+  const cached = problems.get(attrs);
+  if (cached && cached.shapes === shapes && cached.entries.every((e, i) => e === entries[i])) return cached.problem;
   const rank = x.shape.length - 2;
   const win = onnxWindowAttrs(attrs, rank, w.shape.slice(2));
   const axes = x.shape.slice(2).map((size, i) => windowAxis(size, win, i, rank));
-  return { n: x.shape[0]!, c: x.shape[1]!, o: w.shape[0]!, group: attrInt(attrs, "group", 1), axes: asThreeAxes(axes, UNIT_AXIS) };
+  const problem: ConvProblem = { n: x.shape[0]!, c: x.shape[1]!, o: w.shape[0]!, group: attrInt(attrs, "group", 1), axes: asThreeAxes(axes, UNIT_AXIS) };
+  problems.set(attrs, { shapes, entries, problem });
+  return problem;
 }
 
 function convKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, act: Activation): Tensor {
@@ -209,7 +225,8 @@ const im2colCache = new Map<string, { rowOffsets: Int32Array; colOffsets: Int32A
 
 /** The offset tables of im2colMatrix (see there), cached. */
 function im2colTables(channels: number, [d, h, w]: readonly [Axis, Axis, Axis], ph: number, pw: number, phaseSize: number, planeSize: number): { rowOffsets: Int32Array; colOffsets: Int32Array } {
-  const key = [channels, ph, pw, phaseSize, planeSize, ...[d, h, w].flatMap((a) => [a.kernel, a.stride, a.dilation, a.out])].join(",");
+  let key = `${channels},${ph},${pw},${phaseSize},${planeSize}`;
+  for (const a of [d, h, w]) key += `,${a.kernel},${a.stride},${a.dilation},${a.out}`;
   const cached = im2colCache.get(key);
   if (cached) return cached;
   const sw = w.stride;

@@ -53,8 +53,9 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   floats[params + 1] = act.b;
   floats[params + 2] = 0; // the bias finishRows adds (the plane function added the real one)
   for (let o = 0; o < p.o; o++) {
-    floats.set(wd.subarray(o * kk, o * kk + kk), weights + o * filterStride);
-    floats[weights + o * filterStride + kk] = bias ? bias[o]! : 0;
+    const at = weights + o * filterStride;
+    for (let t = 0; t < kk; t++) floats[at + t] = wd[o * kk + t]!;
+    floats[at + kk] = bias ? bias[o]! : 0;
   }
   floats.fill(0, padded, result);
   // Input rows and columns that land inside the padded plane.

@@ -244,7 +244,7 @@ function finishInPlace(kernels: SimdKernels, c: Float32Array, at: number, mc: nu
   if (bias || residual || code !== 0) {
     if (bias) {
       const from = (e.biasOffset ?? 0) + i0;
-      work.set(bias.subarray(from, from + mc), CHUNK_BIAS);
+      for (let i = 0; i < mc; i++) work[CHUNK_BIAS + i] = bias[from + i]!;
     } else work.fill(0, CHUNK_BIAS, CHUNK_BIAS + mc);
     work[CHUNK_PARAMS] = act?.a ?? 0;
     work[CHUNK_PARAMS + 1] = act?.b ?? 0;

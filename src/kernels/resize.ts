@@ -9,6 +9,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import { numel, type Tensor } from "../runtime/tensor.js";
 import { attrFloat, attrInts, attrString, checkDType, constNumbers, derivedDim, hasAttr, need, normAxis, outputF32, Scratch, tensorNumbers, unknownDim } from "./util.js";
+import { simdNearestUp2 } from "./vector.js";
 
 const MODES = ["nearest", "linear"];
 const TRANSFORMS = ["half_pixel", "pytorch_half_pixel", "half_pixel_symmetric", "align_corners", "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"];
@@ -243,6 +244,12 @@ const rowScratch = new Scratch();
  * Linear: each needed source row is interpolated horizontally once, kept while consecutive
  * output rows read it, and output rows blend two of those.
  */
+/** Whether index[o] = ⌊o/2⌋ for every o (nearest 2× upsampling of an axis). */
+function isHalving(index: Int32Array): boolean {
+  for (let o = 0; o < index.length; o++) if (index[o] !== o >> 1) return false;
+  return true;
+}
+
 function resizeLastTwoAxes(x: Tensor, outShape: readonly number[], scale: readonly number[], attrs: Attrs): Tensor {
   const rank = x.shape.length;
   const [inH, inW] = [x.shape[rank - 2]!, x.shape[rank - 1]!];
@@ -256,6 +263,7 @@ function resizeLastTwoAxes(x: Tensor, outShape: readonly number[], scale: readon
   const dst = out.data;
   if (attrString(attrs, "mode", "nearest") === "nearest") {
     const colIndex = cols.lo;
+    if (outH === 2 * inH && outW === 2 * inW && isHalving(rows.lo) && isHalving(colIndex) && simdNearestUp2(src, dst, planes * inH, inW)) return out;
     for (let p = 0; p < planes; p++) {
       const srcPlane = p * inH * inW;
       const dstPlane = p * outH * outW;

@@ -498,8 +498,8 @@ registerOp({
     const od = out.data as Int8Array;
     for (let i = 0; i < xd.length; i++) {
       const [scale, zero] = q(i);
-      const v = xd[i]! / scale;
-      // TfLiteRound: half away from zero.
+      // In float32, as TFLite's reference kernel divides; then TfLiteRound: half away from zero.
+      const v = Math.fround(xd[i]! / Math.fround(scale));
       const r = Math.sign(v) * Math.round(Math.abs(v)) + zero;
       od[i] = Math.min(hi, Math.max(lo, r));
     }

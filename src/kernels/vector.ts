@@ -26,6 +26,7 @@ interface VectorKernels {
   gather_panels(panels: number, kc: number, firstsPtr: number, rowsPtr: number, dstPtr: number): void;
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number): void;
   softmax_rows(src: number, dst: number, rows: number, n: number): void;
+  nearest_up2(src: number, dst: number, rows: number, inW: number): void;
 }
 
 type MaxPoolPlane = (inPtr: number, inRowBytes: number, inStepBytes: number, outPtr: number, outH: number, outW: number, k: number) => void;
@@ -56,6 +57,7 @@ function instantiate(): VectorKernels | undefined {
     gather_panels: exports.gather_panels as VectorKernels["gather_panels"],
     copy_rows: exports.copy_rows as VectorKernels["copy_rows"],
     softmax_rows: exports.softmax_rows as VectorKernels["softmax_rows"],
+    nearest_up2: exports.nearest_up2 as VectorKernels["nearest_up2"],
   };
 }
 
@@ -219,5 +221,16 @@ export function simdSoftmaxRows(src: Float32Array, dst: Float32Array, rows: numb
   const kernels = vectorKernels();
   if (!kernels || n < 4 || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
   kernels.softmax_rows(src.byteOffset, dst.byteOffset, rows, n);
+  return true;
+}
+
+/**
+ * Nearest 2× upsampling of the last two axes: `rows` source rows (all planes' rows in order) of
+ * inW floats into 2·rows rows of 2·inW; false when src or dst lies outside the module's memory.
+ */
+export function simdNearestUp2(src: Float32Array, dst: Float32Array, rows: number, inW: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  kernels.nearest_up2(src.byteOffset, dst.byteOffset, rows, inW);
   return true;
 }

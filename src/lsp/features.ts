@@ -17,9 +17,9 @@ import {
   type Range,
 } from "vscode-languageserver";
 import { allTokens } from "../../grammar/tokens.js";
-import type { AttrDecl, AttrType, FamilyDecl, Literal, OpDecl, OpPattern, PatternDecl, Rule, Span } from "../compiler/ast.js";
+import type { AttrDecl, AttrType, FamilyDecl, Ident, Literal, OpDecl, OpPattern, OpRef, PatternDecl, Rule, Span } from "../compiler/ast.js";
 import { builtinNames, lookupBuiltin, type BuiltinSignature } from "../compiler/builtins.js";
-import { allOpRefs, forEachExpr, opPatterns, type Binding } from "../compiler/program.js";
+import { allOpRefs, forEachExpr, opPatterns, resultOps, type Binding } from "../compiler/program.js";
 import type { Analysis } from "./workspace.js";
 
 // ── positions ────────────────────────────────────────────────────────────────────────────────
@@ -68,7 +68,8 @@ type Target =
   | { kind: "import"; path: string }
   | { kind: "family"; name: string; values: string[]; header: Span }
   | { kind: "pattern"; pattern: PatternDecl }
-  | { kind: "binding"; binding: Binding };
+  | { kind: "binding"; binding: Binding }
+  | { kind: "attr"; op: OpDecl; attr: AttrDecl };
 
 function targetAt(analysis: Analysis, offset: number): Target | undefined {
   const { file, program, text } = analysis;
@@ -93,6 +94,8 @@ function targetAt(analysis: Analysis, offset: number): Target | undefined {
       const op = program.ops.resolve(ref);
       if (op) return { kind: "op", op };
     }
+    const attr = attributeAt(analysis, rule, offset);
+    if (attr) return attr;
     let call: Target | undefined;
     forEachExpr(rule, (expr) => {
       if (call || expr.kind !== "Call" || !contains(expr.callee.span, offset)) return;
@@ -120,6 +123,21 @@ function targetAt(analysis: Analysis, offset: number): Target | undefined {
   }
   for (const extern of file.externs) {
     if (contains(extern.span, offset)) return { kind: "extern", name: extern.name, span: extern.span, params: extern.params.map((p) => `${p.name}: ${p.type}`).join(", ") };
+  }
+  return undefined;
+}
+
+/** The declaration of the attribute name under the cursor in a pattern's or a result's attribute block. */
+function attributeAt(analysis: Analysis, rule: Rule, offset: number): Target | undefined {
+  const named: { op: OpRef; names: Ident[] }[] = [
+    ...opPatterns(rule.pattern).map((p) => ({ op: p.op, names: p.attrs.map((a) => a.name) })),
+    ...resultOps(rule.result).map((r) => ({ op: r.op, names: r.attrs.flatMap((a) => (a.name ? [a.name] : [])) })),
+  ];
+  for (const { op: ref, names } of named) {
+    const name = names.find((n) => contains(n.span, offset));
+    const op = name && analysis.program.ops.resolve(ref);
+    const attr = op && op.attrs.find((a) => a.name === name.name);
+    if (op && attr) return { kind: "attr", op, attr };
   }
   return undefined;
 }
@@ -161,6 +179,8 @@ export function hover(analysis: Analysis, offset: number): Hover | null {
       return md([fence(sourceText(analysis, target.pattern.span) ?? `pattern ${target.pattern.name.name}`), target.pattern.doc]);
     case "binding":
       return md([fence(`${target.binding.name}: ${bindingKind(target.binding)}`)]);
+    case "attr":
+      return md([fence(`${target.attr.name}: ${attrTypeText(target.attr.type)}${target.attr.default ? ` = ${literalText(target.attr.default)}` : " (required)"}`), `attribute of \`${target.op.dialect}.${target.op.name}\``]);
   }
 }
 
@@ -244,6 +264,8 @@ export function definition(analysis: Analysis, offset: number): Location | null 
       return locationOf(target.pattern.name.span);
     case "binding":
       return locationOf(target.binding.span);
+    case "attr":
+      return locationOf(target.attr.span);
     case "builtin":
       return null;
   }

@@ -33,20 +33,41 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
 
   const pathOf = (uri: string) => fileURLToPath(uri);
 
-  /** Re-analyzes every open document and publishes its diagnostics. */
+  /** Files not open that got diagnostics last time (an imported dialect with errors). */
+  let shownClosed = new Set<string>();
+
+  /**
+   * Re-analyzes every open document and publishes its diagnostics, and those of the files it
+   * imports (as `fusec check` prints them), once per file.
+   */
   const publishAll = () => {
     if (pending) clearTimeout(pending);
     pending = undefined;
+    const byUri = new Map<string, Map<string, LspDiagnostic>>();
     for (const doc of documents.all()) {
-      let diagnostics: LspDiagnostic[];
+      byUri.set(doc.uri, byUri.get(doc.uri) ?? new Map());
+      let found: Diagnostic[] = [];
       try {
-        diagnostics = workspace.analysis(pathOf(doc.uri)).diagnostics.filter((d) => sameDoc(d, doc.uri)).map(toLsp);
+        found = workspace.analysis(pathOf(doc.uri)).diagnostics;
       } catch (e) {
         connection.console.error(`fusec: internal error while checking ${doc.uri}: ${e instanceof Error ? e.stack : String(e)}`);
-        diagnostics = [];
       }
-      void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+      for (const d of found) {
+        const uri = uriOf(d.span.file);
+        const list = byUri.get(uri) ?? new Map<string, LspDiagnostic>();
+        byUri.set(uri, list);
+        list.set(`${d.span.start.offset}:${d.span.end.offset}:${d.code}:${d.message}`, toLsp(d));
+      }
     }
+    const closed = new Set<string>();
+    for (const [uri, list] of byUri) {
+      const doc = documents.get(uri);
+      if (!doc && list.size === 0) continue;
+      if (!doc) closed.add(uri);
+      void connection.sendDiagnostics({ uri, ...(doc ? { version: doc.version } : {}), diagnostics: [...list.values()] });
+    }
+    for (const uri of shownClosed) if (!byUri.has(uri)) void connection.sendDiagnostics({ uri, diagnostics: [] });
+    shownClosed = closed;
   };
   const schedule = () => {
     if (pending) clearTimeout(pending);
@@ -106,10 +127,6 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
   documents.listen(connection);
   connection.listen();
   return connection;
-}
-
-function sameDoc(d: Diagnostic, uri: string): boolean {
-  return uriOf(d.span.file) === uri;
 }
 
 const SEVERITY = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, note: DiagnosticSeverity.Information };

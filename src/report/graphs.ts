@@ -60,8 +60,9 @@ export function toDot(view: GraphView, options: DrawOptions): { dot: string; gro
     const cls = changed.has(n.key) ? "op changed" : "op";
     lines.push(`  ${q(n.key)} [id=${q(n.key)}, class=${q(cls)}, label=${q(`${n.op}\n${shorten(n.name)}`)}];`);
   }
+  const byKey = new Map(view.nodes.map((n) => [n.key, n]));
   for (const [id, members] of Object.entries(groups)) {
-    const label = `${members.length} unchanged nodes\n${topOps(members.map((k) => view.nodes.find((n) => n.key === k)!))}`;
+    const label = `${members.length} unchanged nodes\n${topOps(members.map((k) => byKey.get(k)!))}`;
     lines.push(`  ${q(id)} [id=${q(id)}, class="group", shape=box3d, style="filled", fillcolor="#f1f3f4", label=${q(label)}];`);
   }
   const at = (key: string) => boxOf.get(key) ?? key;
@@ -100,7 +101,9 @@ function collapse(
       if (!from) continue;
       if (changed.has(n.key)) keep.add(from);
       if (changed.has(from)) keep.add(n.key);
-      readers.set(from, [...(readers.get(from) ?? []), n.key]);
+      const list = readers.get(from);
+      if (list) list.push(n.key);
+      else readers.set(from, [n.key]);
     }
   }
   const parent = new Map<string, string>();
@@ -119,7 +122,9 @@ function collapse(
   for (const n of view.nodes) {
     if (keep.has(n.key)) continue;
     const root = find(n.key);
-    members.set(root, [...(members.get(root) ?? []), n.key]);
+    const list = members.get(root);
+    if (list) list.push(n.key);
+    else members.set(root, [n.key]);
   }
   let index = 0;
   for (const keys of members.values()) {

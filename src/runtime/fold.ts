@@ -45,6 +45,13 @@ const BROADCASTING_OPS = new Set([
   "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "And", "Or", "Xor",
 ]);
 
+/**
+ * Ops not folded: their result only widens stored weights (TFLite's Dequantize of float16/int8
+ * constants), so folding makes the model bigger and changes nothing else. `fusec optimize
+ * --fold-dequantize` folds them on request (src/tflite/fold.ts).
+ */
+const WIDENING = new Set(["tfl::Dequantize"]);
+
 /** Ops never folded: their result is not a function of their inputs. */
 const NONDETERMINISTIC = new Set(["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"]);
 
@@ -80,7 +87,7 @@ function fits(v: Value, t: Tensor): boolean {
 
 /** Evaluates `node` when its inputs are known; undefined when it cannot or should not be. */
 function evaluate(node: Node, known: Map<Value, Tensor>, maxElements: number): Tensor[] | undefined {
-  if (NONDETERMINISTIC.has(node.op) || node.outputs.length === 0) return undefined;
+  if (NONDETERMINISTIC.has(node.op) || WIDENING.has(`${node.domain}::${node.op}`) || node.outputs.length === 0) return undefined;
   if (Object.values(node.attrs).some((a) => a.type === "opaque")) return undefined;
   const shaped = staticShapeOp(node);
   if (shaped) return [shaped];

@@ -16,6 +16,11 @@ import { BuiltinOperator, Model, TensorType, type OperatorT, type TensorT } from
 import { attrsFromOptions, CUSTOM_OPS, customAttrs, SPEC_BY_CODE } from "./ops.js";
 import { DTYPE_OF_TYPE, elementBytes, type OperatorExtra, type SignatureInfo, type TfliteInfo } from "./model.js";
 
+/** Integer tensors that carry quantized values in TFLite models. */
+const QUANTIZED = new Set(["int8", "uint8", "int16"]);
+/** The tfl ops fusec runs on quantized tensors; every other one refuses them at load. */
+const RUNS_QUANTIZED = new Set(["Quantize", "Dequantize", "Reshape"]);
+
 /** The schema version fusec reads and writes (TFLite's current one). */
 export const TFLITE_SCHEMA_VERSION = 3;
 
@@ -251,6 +256,10 @@ class ModelReader {
       opName = BuiltinOperator[builtin] ?? `BUILTIN_${builtin}`;
       domain = "tfl.builtin";
       attrs = {};
+    }
+    if (domain === "tfl" && !RUNS_QUANTIZED.has(opName)) {
+      const q = [...ins, ...outs].find((v) => v?.dtype && QUANTIZED.has(v.dtype));
+      if (q) this.fail(`operator ${index} (${opName}) reads or writes the ${q.dtype} tensor "${q.name}": quantized models are refused, fusec runs ${opName} on float32 only (Quantize, Dequantize and Reshape run on int8/uint8/int16)`);
     }
     extra.attrsRead = JSON.stringify(attrs);
     const name = outs[0]?.name ?? `${opName}_${index}`;

@@ -29,6 +29,8 @@ function reference(M: number, N: number, K: number, a: Float32Array, b: Float32A
     if (e.activation?.kind === "relu") s = Math.max(0, s);
     if (e.activation?.kind === "sigmoid") s = 1 / (1 + Math.exp(-s));
     if (e.activation?.kind === "clip") s = Math.min(e.activation.b, Math.max(e.activation.a, s));
+    if (e.activation?.kind === "hard_sigmoid") s = Math.min(1, Math.max(0, e.activation.a * s + e.activation.b));
+    if (e.activation?.kind === "hard_swish") s = s * Math.min(1, Math.max(0, s / 6 + 0.5));
     out[i * N + j] = s;
   }
   return out;
@@ -42,9 +44,11 @@ const epilogues: GemmEpilogue[] = [
   { biasPerRow: true, activation: { kind: "relu", a: 0, b: 0 } },
   { biasPerRow: true, activation: { kind: "sigmoid", a: 0, b: 0 } },
   { activation: { kind: "clip", a: -0.5, b: 0.5 } },
+  { biasPerRow: true, activation: { kind: "hard_sigmoid", a: 0.2, b: 0.5 } },
+  { biasPerRow: true, activation: { kind: "hard_swish", a: 0, b: 0 } },
 ];
 
-test("sgemm into an arena buffer (direct tiles, accumulation, bias, arena residual, activations) matches a float64 product", () => {
+test("sgemm into an arena buffer (direct tiles finished in place, accumulation, bias, arena residual, activations) matches a float64 product", () => {
   for (const [M, N, K] of sizes) {
     for (const [index, shape] of epilogues.entries()) {
       for (const accumulate of [false, true]) {
@@ -171,6 +175,24 @@ test("convolutions with constant weights (packed once into arena panels, several
       const [expected] = await runOrt({ op: "Conv", inputs: [x, w, b], attrs });
       assertClose(ours, expected!, 1e-4, `${wShape.join("×")} run ${seed}`);
     }
+  }
+});
+
+test("nearest 2× Resize on arena tensors (SIMD) matches onnxruntime, odd widths included", async () => {
+  for (const [shape, transform] of [[[1, 3, 5, 8], "asymmetric"], [[2, 2, 4, 7], "half_pixel"], [[1, 1, 3, 1], "asymmetric"]] as const) {
+    const x = randomTensor([...shape], 3);
+    const shifted: Tensor = { ...x, data: (x.data as Float32Array).map((v) => v + 2) };
+    const scales: Tensor = { dtype: "float32", shape: [4], data: Float32Array.from([1, 1, 2, 2]) };
+    const attrs: Attrs = { mode: str("nearest"), coordinate_transformation_mode: str(transform) };
+    const g = new Graph();
+    const xv = g.addInput("x", "float32", [...shape]);
+    const [r, y] = [g.newValue("r"), g.newValue("y")];
+    g.addNode({ op: "Relu", inputs: [xv], attrs: {}, outputs: [r] });
+    g.addNode({ op: "Resize", inputs: [r, undefined, g.addConstant(scales, "scales")], attrs, outputs: [y] });
+    g.outputs = [y];
+    const ours = execute(g, { x: shifted })["y"]!;
+    const [expected] = await runOrt({ op: "Resize", inputs: [shifted, undefined, scales], attrs });
+    assertClose(ours, expected!, 0, `${shape.join("×")} ${transform}`);
   }
 });
 

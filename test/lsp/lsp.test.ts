@@ -187,6 +187,11 @@ test("hover and definition on an op land on its dialect declaration; built-ins, 
     const familyHover = await client.request("textDocument/hover", uri, useOfAct);
     assert.match(familyHover.contents.value, /Relu, Sigmoid, Tanh, HardSwish/);
 
+    const alpha = await client.request("textDocument/hover", uri, positionOf(text, "LeakyRelu(conv: Conv(x, W, b?)) { alpha", 37));
+    assert.match(alpha.contents.value, /alpha: float = 0\.01/);
+    const alphaDef = await client.request("textDocument/definition", uri, positionOf(text, "LeakyRelu(conv: Conv(x, W, b?)) { alpha", 37));
+    assert.is(alphaDef.uri, pathToFileURL(DIALECT).href);
+
     const imported = await client.request("textDocument/definition", uri, positionOf(text, 'import "dialects', 10));
     assert.is(imported.uri, pathToFileURL(DIALECT).href);
 
@@ -250,10 +255,13 @@ rule R:
   }
 });
 
-test("hover and definition on a named pattern's use land on its declaration", async () => {
+test("hover and definition on a named pattern's use land on its declaration; an extern predicate's on its declaration", async () => {
   const client = await Client.start();
   const uri = pathToFileURL(join(tmp, "named.rules")).href;
+  writeFileSync(join(tmp, "small.ts"), "export function isSmall(): boolean { return true; }\n");
   const text = `import "${DIALECT}"
+
+extern pred isSmall(v: value) from "./small.ts"
 
 /// relu6, spelled two ways.
 pattern Relu6Of(x) =
@@ -262,7 +270,7 @@ pattern Relu6Of(x) =
 
 rule DropDoubleRelu:
   Relu(r: Relu6Of(_))
-  where hasOneUse(r)
+  where hasOneUse(r) && isSmall(r)
   => r
 `;
   try {
@@ -276,8 +284,10 @@ rule DropDoubleRelu:
     assert.equal(def.range.start, positionOf(text, "Relu6Of(x)"));
     const clip = await client.request("textDocument/definition", uri, positionOf(text, "Clip(", 1));
     assert.is(clip.uri, pathToFileURL(DIALECT).href);
+    const extern = await client.request("textDocument/definition", uri, positionOf(text, "isSmall(r)", 2));
+    assert.equal(extern.range.start, positionOf(text, "extern pred isSmall"));
     const symbols = await client.request<any[]>("textDocument/documentSymbol", uri);
-    assert.equal(symbols.map((s) => s.name), ["Relu6Of", "DropDoubleRelu"]);
+    assert.equal(symbols.map((s) => s.name), ["isSmall", "Relu6Of", "DropDoubleRelu"]);
   } finally {
     await client.stop();
   }
@@ -304,6 +314,28 @@ test("an unsaved edit to an imported dialect re-checks the rules that import it"
     });
     const got = await next;
     assert.equal(got.map((d: any) => [d.code, d.range.start.line, d.range.start.character]), [["unknown-op", 3, 2]]);
+  } finally {
+    await client.stop();
+  }
+});
+
+test("diagnostics in an imported file that is not open are published for that file, as fusec check prints them", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fusec-lsp-closed-"));
+  writeFileSync(join(dir, "bad.rules"), "dialect bad {\n  op A(x\n}\n");
+  const text = `import "bad.rules"\n`;
+  writeFileSync(join(dir, "user.rules"), text);
+  const expected = checkOutput(join(dir, "user.rules"));
+  assert.ok(expected.length > 0);
+  const client = await Client.start();
+  const badUri = pathToFileURL(join(dir, "bad.rules")).href;
+  try {
+    const published = client.nextDiagnostics(badUri);
+    await client.rpc.sendNotification("textDocument/didOpen", { textDocument: { uri: pathToFileURL(join(dir, "user.rules")).href, languageId: "fusec-rules", version: 1, text } });
+    const got = await published;
+    assert.equal(
+      got.map((d: any) => [d.range.start.line + 1, d.range.start.character + 1, d.code, d.message]),
+      expected.map((d) => [d.line, d.column, d.code, d.message]),
+    );
   } finally {
     await client.stop();
   }

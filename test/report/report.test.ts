@@ -125,6 +125,7 @@ test("the report for PP-OCR det draws both graphs, links fused nodes to their or
 
     await page.screenshot({ path: join(SCREENSHOTS, "det-report-selected.png") });
     assert.ok(existsSync(join(SCREENSHOTS, "det-report.png")));
+    console.log(`  report screenshots: ${join(SCREENSHOTS, "det-report.png")}, det-report-selected.png`);
   });
 });
 

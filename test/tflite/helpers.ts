@@ -72,3 +72,19 @@ export function scaledError(a: ArrayLike<number>, b: ArrayLike<number>): number 
   return err / scale;
 }
 
+
+/** The model with every Convolution2DTransposeBias replaced by the builtin TransposeConv. */
+export function withBuiltinTransposeConv(g: Graph): Graph {
+  for (const node of [...g.nodes]) {
+    if (node.op !== "Convolution2DTransposeBias") continue;
+    const [x, f, b] = node.inputs;
+    const y = node.outputs[0]!;
+    const shape = g.addConstant(tensor("int32", [4], y.shape as number[]), `${y.name}_shape`);
+    const { padding, stride_h, stride_w } = node.attrs;
+    const z = g.newValue(`${y.name}_transpose_conv`, y.dtype, y.shape);
+    g.addNode({ op: "TransposeConv", domain: "tfl", inputs: [shape, f, x, b], attrs: { padding: padding!, stride_h: stride_h!, stride_w: stride_w! }, outputs: [z] });
+    g.replaceAllUses(y, z);
+    g.removeNode(node);
+  }
+  return g;
+}

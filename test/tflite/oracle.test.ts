@@ -13,30 +13,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import "../../src/kernels/index.js";
-import type { Graph } from "../../src/runtime/graph.js";
-import { tensor } from "../../src/runtime/tensor.js";
 import { decodeTflite, encodeTflite } from "../../src/tflite/index.js";
 import { loadPass, optimize } from "../../src/index.js";
 import { runInterpreter } from "./interpreter.js";
-import { imageInputs, modelBytes, runFusec, scaledError, type ModelName } from "./helpers.js";
+import { imageInputs, modelBytes, runFusec, scaledError, withBuiltinTransposeConv, type ModelName } from "./helpers.js";
 
 const TOLERANCE = 1e-4;
-
-/** The model with every Convolution2DTransposeBias replaced by the builtin TransposeConv. */
-function withBuiltinTransposeConv(g: Graph): Graph {
-  for (const node of [...g.nodes]) {
-    if (node.op !== "Convolution2DTransposeBias") continue;
-    const [x, f, b] = node.inputs;
-    const y = node.outputs[0]!;
-    const shape = g.addConstant(tensor("int32", [4], y.shape as number[]), `${y.name}_shape`);
-    const { padding, stride_h, stride_w } = node.attrs;
-    const z = g.newValue(`${y.name}_transpose_conv`, y.dtype, y.shape);
-    g.addNode({ op: "TransposeConv", domain: "tfl", inputs: [shape, f, x, b], attrs: { padding: padding!, stride_h: stride_h!, stride_w: stride_w! }, outputs: [z] });
-    g.replaceAllUses(y, z);
-    g.removeNode(node);
-  }
-  return g;
-}
 
 const cases: ModelName[] = ["face_detection_short_range", "hand_landmark_lite", "selfie_segmentation"];
 const pack = await loadPass("tflite");

@@ -34,7 +34,7 @@ export function register(program: Command): void {
 async function optimizeModel(model: string, flags: OptimizeFlags): Promise<void> {
   const passes = await Promise.all((flags.pass ?? [defaultPack(model)]).map(loadPass));
   const graph = loadGraph(model);
-  if (flags.foldDequantize) foldDequantize(graph);
+  const dequantized = flags.foldDequantize ? foldDequantize(graph) : 0;
   const before = opHistogram(graph.nodes);
   const stats = optimize(graph, {
     passes,
@@ -44,7 +44,8 @@ async function optimizeModel(model: string, flags: OptimizeFlags): Promise<void>
   });
   saveGraph(graph, flags.output);
   const fired = Object.values(stats.firings).reduce((a, b) => a + b, 0);
-  process.stdout.write(`${model}: ${stats.nodesBefore} → ${stats.nodesAfter} nodes, ${fired} rewrite(s); wrote ${flags.output}\n`);
+  const folded = dequantized > 0 ? `, ${dequantized} Dequantize folded` : "";
+  process.stdout.write(`${model}: ${stats.nodesBefore + dequantized} → ${stats.nodesAfter} nodes, ${fired} rewrite(s)${folded}; wrote ${flags.output}\n`);
   if (!flags.stats) return;
   if (stats.folding) {
     const { folded, bytesBefore, bytesAfter } = stats.folding;

@@ -496,4 +496,37 @@
       (local.set $dst (i32.add (local.get $dst) (local.get $bytes)))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br $row))))
+;; ── resize ─────────────────────────────────────────────────────────────────────────────
+
+  ;; Nearest 2× upsampling of `rows` rows of inW floats: source row r becomes output rows 2r and
+  ;; 2r + 1, each element twice (dst[2r][2i] = dst[2r][2i + 1] = src[r][i], same for row 2r + 1).
+  (func $nearest_up2 (export "nearest_up2") (param $src i32) (param $dst i32) (param $rows i32) (param $inW i32)
+    (local $i i32) (local $vecEnd i32) (local $inBytes i32) (local $outRow i32) (local $v v128) (local $x f32) (local $o i32)
+    (local.set $inBytes (i32.shl (local.get $inW) (i32.const 2)))
+    (local.set $outRow (i32.shl (local.get $inBytes) (i32.const 1)))
+    (local.set $vecEnd (i32.shl (i32.and (local.get $inW) (i32.const -4)) (i32.const 2)))
+    (block $rowsDone (loop $row
+      (br_if $rowsDone (i32.eqz (local.get $rows)))
+      (local.set $i (i32.const 0))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (local.set $v (v128.load (i32.add (local.get $src) (local.get $i))))
+        (local.set $o (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))))
+        (v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 0 1 2 3 4 5 6 7 4 5 6 7 (local.get $v) (local.get $v)))
+        (v128.store offset=16 (local.get $o) (i8x16.shuffle 8 9 10 11 8 9 10 11 12 13 14 15 12 13 14 15 (local.get $v) (local.get $v)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+      (block $done (loop $one
+        (br_if $done (i32.ge_u (local.get $i) (local.get $inBytes)))
+        (local.set $x (f32.load (i32.add (local.get $src) (local.get $i))))
+        (local.set $o (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))))
+        (f32.store (local.get $o) (local.get $x))
+        (f32.store offset=4 (local.get $o) (local.get $x))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one)))
+      (memory.copy (i32.add (local.get $dst) (local.get $outRow)) (local.get $dst) (local.get $outRow))
+      (local.set $src (i32.add (local.get $src) (local.get $inBytes)))
+      (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1))))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
 )
