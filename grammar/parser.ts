@@ -149,10 +149,7 @@ class RulesParser extends CstParser {
       });
       this.CONSUME2(T.RParen);
     });
-    this.OPTION3(() => {
-      this.CONSUME(T.Domain);
-      this.CONSUME(T.StringLiteral);
-    });
+    this.MANY3(() => this.SUBRULE(this.opClause));
     this.OPTION4(() => {
       this.CONSUME(T.LBrace);
       this.MANY2(() => {
@@ -161,6 +158,13 @@ class RulesParser extends CstParser {
       });
       this.CONSUME(T.RBrace);
     });
+    this.MANY4(() => this.SUBRULE2(this.opClause));
+  });
+
+  /** `domain "com.microsoft"` or `impl "./quickgelu.ts"`, before or after the attributes. */
+  opClause = this.RULE("opClause", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Domain) }, { ALT: () => this.CONSUME(T.Impl) }]);
+    this.CONSUME(T.StringLiteral);
   });
 
   operandDecl = this.RULE("operandDecl", () => {

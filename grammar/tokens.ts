@@ -27,6 +27,7 @@ export const Dialect = keyword("dialect");
 export const Op = keyword("op");
 export const Commutative = keyword("commutative");
 export const Domain = keyword("domain");
+export const Impl = keyword("impl");
 export const Outputs = keyword("outputs");
 export const Extern = keyword("extern");
 export const Pred = keyword("pred");
@@ -95,6 +96,7 @@ export const allTokens: TokenType[] = [
   Op,
   Commutative,
   Domain,
+  Impl,
   Outputs,
   Extern,
   Pred,

@@ -121,6 +121,8 @@ export interface OpDecl {
   /** Output names; one unnamed output when not declared. */
   outputs: string[];
   attrs: AttrDecl[];
+  /** `impl "./quickgelu.ts"`: the module with the op's shape function and kernel, relative to the rules file. */
+  impl?: { path: string; span: Span };
   doc?: string;
   span: Span;
 }

@@ -9,7 +9,8 @@ import * as nodePath from "node:path";
 import type { RulesFile, Span } from "./ast.js";
 import { analyze, type SourceInput } from "./analyze.js";
 import { error, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
-import { lower, type ExternImport, type LowerInput, type PassProgram } from "./lower.js";
+import type { AttrDecl, Literal, OpDecl } from "./ast.js";
+import { lower, type ExternImport, type LowerInput, type OpImplImport, type PassProgram } from "./lower.js";
 import type { Program } from "./program.js";
 
 export type { SourceInput } from "./analyze.js";
@@ -140,15 +141,33 @@ function packInput(program: Program, root: RulesFile, settings: { outDir: string
       externs.set(e.name, { name: e.name, specifier: importSpecifier(settings.outDir, target), params: e.params });
     }
   }
+  const opImpls = program.ops
+    .all()
+    .filter((op): op is OpDecl & { impl: NonNullable<OpDecl["impl"]> } => op.impl !== undefined)
+    .map((op): OpImplImport => ({
+      op: op.name,
+      domain: op.domain,
+      specifier: importSpecifier(settings.outDir, nodePath.resolve(nodePath.dirname(op.span.file), op.impl.path)),
+      defaults: Object.fromEntries(op.attrs.flatMap((a) => (a.default ? [[a.name, runtimeAttr(a, a.default)]] : [])).filter(([, v]) => v !== undefined)),
+    }));
   return {
     pack: packName(root.path),
     source: displayPath(root.path, settings.cwd),
     rules: files.flatMap((f) => f.rules),
     resolveOp: (ref) => program.ops.resolve(ref),
     externs,
+    opImpls,
     location: (span) => `${displayPath(span.file, settings.cwd)}:${span.start.line}:${span.start.column}`,
     text: (span) => (sources.get(span.file) ?? "").slice(span.start.offset, span.end.offset),
   };
+}
+
+/** A declared default in the runtime's attribute form (`{ type: "float", value: 1.702 }`); tensors have none. */
+function runtimeAttr(decl: AttrDecl, literal: Literal): OpImplImport["defaults"][string] | undefined {
+  const plain = (l: Literal): number | string | (number | string)[] => (l.kind === "List" ? l.items.map((i) => plain(i) as number | string) : l.kind === "Bool" ? Number(l.value) : l.value);
+  const value = plain(literal);
+  const type = decl.type.kind === "enum" ? "string" : decl.type.kind;
+  return type === "tensor" ? undefined : { type, value: value as number | string | number[] | string[] };
 }
 
 function duplicatePacks(inputs: readonly SourceInput[]): Diagnostic[] {

@@ -68,6 +68,16 @@ export interface ExternImport {
   specifier: string;
 }
 
+/** An op a dialect implements in its own module (`impl "./quickgelu.ts"`): registered when the pass loads. */
+export interface OpImplImport {
+  op: string;
+  domain: string;
+  /** Import specifier of the module from the output file. */
+  specifier: string;
+  /** The declaration's attribute defaults, in the runtime's attribute form. */
+  defaults: Record<string, { type: string; value: number | string | number[] | string[] }>;
+}
+
 export interface PassProgram {
   pack: string;
   /** The source the pack was compiled from, for the header comment. */
@@ -76,6 +86,8 @@ export interface PassProgram {
   /** Sorted by key. */
   roots: RootMatcher[];
   externs: ExternImport[];
+  /** Ops implemented by the pack's dialects, registered by the module. */
+  opImpls: OpImplImport[];
 }
 
 /** What lowering needs from the checked program. */
@@ -86,6 +98,8 @@ export interface LowerInput {
   resolveOp(ref: OpRef): OpDecl | undefined;
   /** Extern predicates visible to the rules, with their import specifier from the output file. */
   externs: ReadonlyMap<string, ExternImport & { params: { type: string }[] }>;
+  /** Ops the pack's dialects implement in their own modules. */
+  opImpls: readonly OpImplImport[];
   /** `rules/onnx.rules:12:1` for a span. */
   location(span: Span): string;
   /** The source text under a span. */
@@ -133,7 +147,7 @@ export function lower(input: LowerInput): { program: PassProgram; diagnostics: D
     const e = input.externs.get(name)!;
     return { name: e.name, specifier: e.specifier };
   });
-  return { program: { pack: input.pack, source: input.source, rules, roots, externs }, diagnostics };
+  return { program: { pack: input.pack, source: input.source, rules, roots, externs, opImpls: [...input.opImpls] }, diagnostics };
 }
 
 /** Graph reads without effects: a local holding one that nothing refers to need not exist. */

@@ -305,11 +305,19 @@ class Converter {
       const arity = this.token(oc, "Question") ? "optional" : this.token(oc, "Ellipsis") ? "variadic" : "required";
       return { name: this.token(oc, "Identifier")?.image ?? "", arity, span: this.nodeSpan(operand) };
     });
+    const clauses: Partial<Record<"domain" | "impl", { value: string; span: Span }>> = {};
+    for (const clause of this.nodesOf(c, "opClause")) {
+      const which = this.token(clause.children, "Domain") ? "domain" : "impl";
+      const clauseSpan = this.nodeSpan(clause);
+      if (clauses[which]) this.report(`'${which}' is given twice`, clauseSpan);
+      clauses[which] = { value: this.stringValue(this.token(clause.children, "StringLiteral")), span: clauseSpan };
+    }
     return {
       kind: "OpDecl",
       dialect,
       name: this.token(c, "Identifier")?.image ?? "",
-      domain: this.stringValue(this.token(c, "StringLiteral")),
+      domain: clauses.domain?.value ?? "",
+      ...(clauses.impl ? { impl: { path: clauses.impl.value, span: clauses.impl.span } } : {}),
       commutative: this.token(c, "Commutative") !== undefined,
       operands,
       outputs: outputs.length > 0 ? outputs : ["output"],

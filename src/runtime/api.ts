@@ -18,6 +18,9 @@ export type { DriverOptions, Stats } from "./driver.js";
 /** The graph verifier and dead-code elimination. */
 export { verify, assertValid } from "./verify.js";
 export { dce } from "./dce.js";
+/** Ops: a shape function and a kernel per op, for a user's own ops (`impl` in a dialect). */
+export { registerOp, registerOpImpl, registeredOps, OpError } from "./registry.js";
+export type { OpDef, OpImpl, ValueInfo, OutputInfo } from "./registry.js";
 /** Shape inference over a graph through the op registry. */
 export { inferGraph, InferenceError } from "./infer.js";
 /** The JSON graph form and a builder for graphs in code. */

@@ -18,6 +18,7 @@ interface RunFlags {
   outputs?: string;
   seed?: string;
   dim?: string[];
+  ops?: string[];
 }
 
 export function register(program: Command): void {
@@ -29,10 +30,12 @@ export function register(program: Command): void {
     .option("--outputs <dir>", "directory for the output .npy files", ".")
     .option("--seed <n>", "seed of the random inputs", "0")
     .option("--dim <name=value>", "size of a symbolic dimension of the random inputs (default 1; repeatable)", collect)
+    .option("--ops <file.rules>", "register the ops the file's dialects implement (`impl`) before running (repeatable)", collect)
     .action((model: string, flags: RunFlags) => runModelCommand(() => runModel(model, flags)));
 }
 
-function runModel(model: string, flags: RunFlags): void {
+async function runModel(model: string, flags: RunFlags): Promise<void> {
+  if (flags.ops) await (await import("../user-ops.js")).registerUserOps(flags.ops);
   const seed = parseSeed(flags.seed);
   const dims = dimSizes(flags.dim);
   const files = new Map((flags.input ?? []).map((spec) => keyValue(spec, "--input")));

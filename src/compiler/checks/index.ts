@@ -19,6 +19,7 @@ import { checkDuplicateRule } from "./duplicate-rule.js";
 import { checkDuplicateRuleName } from "./duplicate-rule-name.js";
 import { checkExternPred } from "./extern-pred.js";
 import { checkMissingAttr } from "./missing-attr.js";
+import { checkMissingImpl } from "./missing-impl.js";
 import { checkNonConstExpr } from "./non-const-expr.js";
 import { checkOpDecl } from "./op-decl.js";
 import { checkOptionalOperand } from "./optional-operand.js";
@@ -54,6 +55,7 @@ const checks: Check[] = [
   checkCoalescePrecedence,
   checkBuiltinCall,
   checkExternPred,
+  checkMissingImpl,
   checkConditionType,
   checkDuplicateRuleName,
   checkDuplicateRule,
