@@ -105,7 +105,9 @@ export function isScalar(shape: Shape): boolean {
 export function allClose(t: Tensor | undefined, v: number, tol = 1e-6): boolean {
   if (t === undefined || t.data.length === 0) return false;
   for (let i = 0; i < t.data.length; i++) {
-    if (!(Math.abs(Number(t.data[i]) - v) <= tol)) return false;
+    const x = Number(t.data[i]);
+    // An infinite bound equals only itself (∞ − ∞ is NaN).
+    if (x !== v && !(Math.abs(x - v) <= tol)) return false;
   }
   return true;
 }

@@ -112,7 +112,8 @@ export class GraphRewriter implements Rewriter {
   }
 
   fail(reason: string): false {
-    this.failures.push({ rule: this.currentRule, reason });
+    // Both orders of a commutative op can fail for the same reason: say it once.
+    if (!this.failures.some((f) => f.rule === this.currentRule && f.reason === reason)) this.failures.push({ rule: this.currentRule, reason });
     return false;
   }
 
