@@ -816,8 +816,15 @@ class RuleLowering {
     this.emit({ kind: "check", failWhen, reason });
   }
 
+  /** Source text for failure reasons; in a family member, loop variables read as their values (`Relu`, not `act`). */
   text(node: { span: Span }): string {
-    return this.input.text(node.span).replace(/\s+/g, " ").trim();
+    let text = this.input.text(node.span).replace(/\s+/g, " ").trim();
+    const family = this.rule.family;
+    if (!family) return text;
+    for (const [name, value] of Object.entries(family.bindings)) {
+      if (!family.patterns?.includes(name)) text = text.replace(new RegExp(`(?<![\\w.])${name}(?![\\w])`, "g"), value);
+    }
+    return text;
   }
 
   /** A fresh local name derived from `base`. */
