@@ -9,7 +9,7 @@ import { lookupBuiltin } from "../builtins.js";
 import { error, type Diagnostic } from "../diagnostics.js";
 import { exprKind, type Program, type RuleScope } from "../program.js";
 
-export function checkNonConstExpr(program: Program): Diagnostic[] {
+export function checkNonConst(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   for (const rule of program.rules) {
     const scope = program.scopes.get(rule)!;
