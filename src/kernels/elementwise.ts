@@ -9,7 +9,7 @@ import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime
 import { convertInto, FLOAT_DTYPES, isBigInt, NUMERIC_DTYPES, roundToHalf, type DType, type Tensor } from "../runtime/tensor.js";
 import { applyActivation, mapActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { attrFloat, attrString, broadcastShapes, checkDType, hasAttr, need, outputUninit } from "./util.js";
-import { simdBinary } from "./vector.js";
+import { simdBinary, simdBinaryRows } from "./vector.js";
 
 type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
 
@@ -73,6 +73,16 @@ function binaryUnrounded(op: BinaryOp, a: Tensor, b: Tensor, act: Activation): T
     run(op, a.data, 0, aInner, b.data, 0, bInner, out.data, 0, total);
     if (act.kind !== "none") applyActivation(act, out.data as Float32Array, 0, total);
     return out;
+  }
+  // One operand per row (a per-channel scale or shift of planes): one SIMD call for all rows.
+  if (rank === 2 && a.data instanceof Float32Array && b.data instanceof Float32Array) {
+    const perRowB = aStrides[0] === inner && aInner === 1 && bStrides[0] === 1 && bInner === 0;
+    const perRowA = bStrides[0] === inner && bInner === 1 && aStrides[0] === 1 && aInner === 0;
+    const rows = dims[0]!;
+    if ((perRowB && simdBinaryRows(op, a.data, b.data, out.data as Float32Array, rows, inner, false)) || (perRowA && simdBinaryRows(op, b.data, a.data, out.data as Float32Array, rows, inner, true))) {
+      if (act.kind !== "none") applyActivation(act, out.data as Float32Array, 0, total);
+      return out;
+    }
   }
   // Outer dims walked as an odometer; only the inner run is a loop over elements.
   const index = new Int32Array(rank - 1);

@@ -98,9 +98,24 @@ const STAGING = PANEL_FIRSTS + NC / NR;
 const STAGING_FLOATS = 1 << 22;
 /** The tensor arena after the staging area (arena.ts): 192 Mi floats, 768 MiB of address space. */
 const ARENA = STAGING + STAGING_FLOATS;
-const ARENA_FLOATS = 192 << 20;
 
-const simd = createSimdKernels((ARENA + ARENA_FLOATS) * 4);
+/**
+ * The module with the largest arena the engine grants: 192 Mi floats (768 MiB of address space,
+ * only touched pages cost memory), else smaller, down to none (a browser on a small device may
+ * refuse a large memory: tensors then live in ordinary arrays and kernels stage them).
+ */
+function createWithArena(): { kernels: SimdKernels | undefined; arenaFloats: number } {
+  for (const arenaFloats of [192 << 20, 48 << 20, 12 << 20, 0]) {
+    try {
+      return { kernels: createSimdKernels((ARENA + arenaFloats) * 4), arenaFloats };
+    } catch {
+      // out of memory for this size: try the next
+    }
+  }
+  return { kernels: undefined, arenaFloats: 0 };
+}
+
+const { kernels: simd, arenaFloats: ARENA_FLOATS } = createWithArena();
 /** The whole module memory as floats (the arena included), or the workspace alone without SIMD. */
 const work = simd ? new Float32Array(simd.memory.buffer) : new Float32Array(STAGING);
 const workInt = new Int32Array(work.buffer, 0, STAGING);
@@ -144,7 +159,7 @@ export function simdMemory(): WasmMemory | undefined {
 
 /** The module memory's region reserved for the tensor arena (floats [start, start + size)), or undefined without SIMD. */
 export function simdArenaRegion(): { floats: Float32Array; start: number; size: number } | undefined {
-  return simd ? { floats: work, start: ARENA, size: ARENA_FLOATS } : undefined;
+  return simd && ARENA_FLOATS > 0 ? { floats: work, start: ARENA, size: ARENA_FLOATS } : undefined;
 }
 
 /**
