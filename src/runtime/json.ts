@@ -30,7 +30,7 @@ import { parse as parseNpy } from "npyjs";
 import { capturedNames } from "./captures.js";
 import { Graph, Value, type Attr, type Attrs, type Dim, type Node } from "./graph.js";
 import { InferenceError, inferGraph, inferNode, propagateConstants, type KnownConstants } from "./infer.js";
-import { ALL_DTYPES, allocData, dtypeOfNpy, isBigInt, isDType, isFloat, numel, storeNumber, tensor, type DType, type Tensor } from "./tensor.js";
+import { ALL_DTYPES, allocData, DTYPES, dtypeOfNpy, isBigInt, isDType, isFloat, numel, storeNumber, tensor, type DType, type Tensor } from "./tensor.js";
 
 export interface ValueJSON {
   name: string;
@@ -302,7 +302,7 @@ function randomTensor(dtype: DType, shape: number[], seed: number): Tensor {
   const values = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const u = next();
-    values[i] = isFloat(dtype) ? u * 2 - 1 : dtype === "bool" ? (u < 0.5 ? 0 : 1) : Math.floor(u * 16) - 8;
+    values[i] = isFloat(dtype) ? u * 2 - 1 : dtype === "bool" ? (u < 0.5 ? 0 : 1) : Math.floor(u * 16) - (DTYPES[dtype].kind === "uint" ? 0 : 8);
   }
   return tensor(dtype, shape, values);
 }
