@@ -350,10 +350,28 @@ export const rules: readonly RuleInfo[] = [
     result: 'FusedConv(x, W, b, z) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }',
   },
   {
+    name: "MergeAddedConvs",
+    priority: 10,
+    root: "Add",
+    location: "rules/onnx.rules:308:1",
+    match: "Add(c1: Conv(x, W1: const, b1?: const), c2: Conv(x, W2: const, b2?: const))",
+    result: "Conv(x, W1 + W2, (b1 ?? zeros([dim(W1, 0)])) + (b2 ?? zeros([dim(W2, 0)]))) { ...c1 }",
+  },
+  {
+    name: "MergeConcatenatedConvs",
+    priority: 10,
+    root: "Concat",
+    location: "rules/onnx.rules:318:1",
+    match:
+      "cat: Concat(c1: Conv(x, W1: const, b1?: const) { group: 1 }, c2: Conv(x, W2: const, b2?: const)) { axis: a }",
+    result:
+      "Conv(x, concat(W1, W2, 0), concat(b1 ?? zeros([dim(W1, 0)]), b2 ?? zeros([dim(W2, 0)]), 0)) { ...c1 }",
+  },
+  {
     name: "MatMulAddToGemm",
     priority: 10,
     root: "Add",
-    location: "rules/onnx.rules:311:1",
+    location: "rules/onnx.rules:333:1",
     match: "Add(mm: MatMul(x, B: const), c)",
     result: "Gemm(x, B, c)",
   },
@@ -361,7 +379,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Relu,Relu]",
     priority: 5,
     root: "Relu",
-    location: "rules/onnx.rules:319:3",
+    location: "rules/onnx.rules:341:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -369,7 +387,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Sigmoid,Sigmoid]",
     priority: 5,
     root: "Sigmoid",
-    location: "rules/onnx.rules:319:3",
+    location: "rules/onnx.rules:341:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -377,7 +395,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseActivationIntoGemm[Tanh,Tanh]",
     priority: 5,
     root: "Tanh",
-    location: "rules/onnx.rules:319:3",
+    location: "rules/onnx.rules:341:3",
     match: "act(gemm: Gemm(a, b, c?))",
     result: "FusedGemm(a, b, c) { ...gemm, activation: name }",
   },
@@ -385,7 +403,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FuseLeakyReluIntoGemm",
     priority: 5,
     root: "LeakyRelu",
-    location: "rules/onnx.rules:327:1",
+    location: "rules/onnx.rules:349:1",
     match: "LeakyRelu(gemm: Gemm(a, b, c?)) { alpha: alpha }",
     result: 'FusedGemm(a, b, c) { ...gemm, activation: "LeakyRelu", activation_alpha: alpha }',
   },
@@ -393,7 +411,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoConv",
     priority: 10,
     root: "Conv",
-    location: "rules/onnx.rules:339:1",
+    location: "rules/onnx.rules:361:1",
     match:
       'conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }',
     result: "Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }",
@@ -402,7 +420,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldPadIntoAveragePool",
     priority: 10,
     root: "AveragePool",
-    location: "rules/onnx.rules:352:1",
+    location: "rules/onnx.rules:374:1",
     match:
       'pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0, kernel_shape: k }',
     result:
@@ -412,7 +430,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentity",
     priority: 50,
     root: "Identity",
-    location: "rules/onnx.rules:363:1",
+    location: "rules/onnx.rules:385:1",
     match: "Identity(x)",
     result: "x",
   },
@@ -420,7 +438,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropInferenceDropout",
     priority: 50,
     root: "Dropout",
-    location: "rules/onnx.rules:371:1",
+    location: "rules/onnx.rules:393:1",
     match: "Dropout(x, _, training?: const)",
     result: "x",
   },
@@ -428,7 +446,7 @@ export const rules: readonly RuleInfo[] = [
     name: "MulByOne",
     priority: 1,
     root: "Mul",
-    location: "rules/onnx.rules:377:1",
+    location: "rules/onnx.rules:399:1",
     match: "Mul(x, one: const)",
     result: "x",
   },
@@ -436,7 +454,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DivByOne",
     priority: 1,
     root: "Div",
-    location: "rules/onnx.rules:383:1",
+    location: "rules/onnx.rules:405:1",
     match: "Div(x, one: const)",
     result: "x",
   },
@@ -444,7 +462,7 @@ export const rules: readonly RuleInfo[] = [
     name: "AddZero",
     priority: 1,
     root: "Add",
-    location: "rules/onnx.rules:390:1",
+    location: "rules/onnx.rules:412:1",
     match: "Add(x, zero: const)",
     result: "x",
   },
@@ -452,7 +470,7 @@ export const rules: readonly RuleInfo[] = [
     name: "SubZero",
     priority: 1,
     root: "Sub",
-    location: "rules/onnx.rules:396:1",
+    location: "rules/onnx.rules:418:1",
     match: "Sub(x, zero: const)",
     result: "x",
   },
@@ -460,7 +478,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeTransposes",
     priority: 10,
     root: "Transpose",
-    location: "rules/onnx.rules:404:1",
+    location: "rules/onnx.rules:426:1",
     match: "Transpose(t: Transpose(x) { perm: p }) { perm: q }",
     result: "Transpose(x) { perm: composePerm(p, q) }",
   },
@@ -468,7 +486,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropIdentityTranspose",
     priority: 9,
     root: "Transpose",
-    location: "rules/onnx.rules:410:1",
+    location: "rules/onnx.rules:432:1",
     match: "Transpose(x) { perm: p }",
     result: "x",
   },
@@ -476,7 +494,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ComposeReshapes",
     priority: 10,
     root: "Reshape",
-    location: "rules/onnx.rules:418:1",
+    location: "rules/onnx.rules:440:1",
     match: "r: Reshape(inner: Reshape(x, _), s: const)",
     result: "Reshape(x, s) { ...r }",
   },
@@ -484,7 +502,7 @@ export const rules: readonly RuleInfo[] = [
     name: "DropNoOpReshape",
     priority: 9,
     root: "Reshape",
-    location: "rules/onnx.rules:424:1",
+    location: "rules/onnx.rules:446:1",
     match: "r: Reshape(x, _)",
     result: "x",
   },
@@ -492,7 +510,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantAdd",
     priority: 30,
     root: "Add",
-    location: "rules/onnx.rules:435:1",
+    location: "rules/onnx.rules:457:1",
     match: "Add(a: const, b: const)",
     result: "a + b",
   },
@@ -500,7 +518,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSub",
     priority: 30,
     root: "Sub",
-    location: "rules/onnx.rules:439:1",
+    location: "rules/onnx.rules:461:1",
     match: "Sub(a: const, b: const)",
     result: "a - b",
   },
@@ -508,7 +526,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantMul",
     priority: 30,
     root: "Mul",
-    location: "rules/onnx.rules:443:1",
+    location: "rules/onnx.rules:465:1",
     match: "Mul(a: const, b: const)",
     result: "a * b",
   },
@@ -516,7 +534,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantDiv",
     priority: 30,
     root: "Div",
-    location: "rules/onnx.rules:447:1",
+    location: "rules/onnx.rules:469:1",
     match: "Div(a: const, b: const)",
     result: "a / b",
   },
@@ -524,7 +542,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantSqrt",
     priority: 30,
     root: "Sqrt",
-    location: "rules/onnx.rules:452:1",
+    location: "rules/onnx.rules:474:1",
     match: "Sqrt(c: const)",
     result: "sqrt(c)",
   },
@@ -532,7 +550,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantReshape",
     priority: 30,
     root: "Reshape",
-    location: "rules/onnx.rules:458:1",
+    location: "rules/onnx.rules:480:1",
     match: "r: Reshape(c: const, s: const)",
     result: "reshape(c, ints(s))",
   },
@@ -540,7 +558,7 @@ export const rules: readonly RuleInfo[] = [
     name: "FoldConstantTranspose",
     priority: 30,
     root: "Transpose",
-    location: "rules/onnx.rules:463:1",
+    location: "rules/onnx.rules:485:1",
     match: "Transpose(c: const) { perm: p }",
     result: "transpose(c, p)",
   },
@@ -548,7 +566,7 @@ export const rules: readonly RuleInfo[] = [
     name: "SumOfTwoIsAdd",
     priority: 100,
     root: "Sum",
-    location: "rules/onnx.rules:474:1",
+    location: "rules/onnx.rules:496:1",
     match: "Sum(a, b)",
     result: "Add(a, b)",
   },
@@ -556,7 +574,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ReluOfRelu",
     priority: 40,
     root: "Relu",
-    location: "rules/onnx.rules:479:1",
+    location: "rules/onnx.rules:501:1",
     match: "Relu(r: Relu(_))",
     result: "r",
   },
@@ -564,7 +582,7 @@ export const rules: readonly RuleInfo[] = [
     name: "LeakyReluOfRelu",
     priority: 40,
     root: "LeakyRelu",
-    location: "rules/onnx.rules:484:1",
+    location: "rules/onnx.rules:506:1",
     match: "LeakyRelu(r: Relu(_))",
     result: "r",
   },
@@ -572,7 +590,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ReluOfLeakyRelu",
     priority: 40,
     root: "Relu",
-    location: "rules/onnx.rules:490:1",
+    location: "rules/onnx.rules:512:1",
     match: "Relu(l: LeakyRelu(x) { alpha: alpha })",
     result: "Relu(x)",
   },
@@ -580,7 +598,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ReluOfNonNegativeClip",
     priority: 40,
     root: "Relu",
-    location: "rules/onnx.rules:498:1",
+    location: "rules/onnx.rules:520:1",
     match: "Relu(c: Clip(_, lo: const, hi: const))",
     result: "c",
   },
@@ -588,7 +606,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ReluOfClip",
     priority: 39,
     root: "Relu",
-    location: "rules/onnx.rules:506:1",
+    location: "rules/onnx.rules:528:1",
     match: "Relu(c: Clip(x, lo: const, hi: const))",
     result: "Clip(x, zeros(shape(lo)), hi)",
   },
@@ -596,7 +614,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ClipOfRelu",
     priority: 40,
     root: "Clip",
-    location: "rules/onnx.rules:514:1",
+    location: "rules/onnx.rules:536:1",
     match: "Clip(Relu(x), lo: const, hi: const)",
     result: "Clip(x, lo, hi)",
   },
@@ -604,7 +622,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ClipOfReluNegativeLow",
     priority: 39,
     root: "Clip",
-    location: "rules/onnx.rules:522:1",
+    location: "rules/onnx.rules:544:1",
     match: "Clip(Relu(x), lo: const, hi: const)",
     result: "Clip(x, zeros(shape(lo)), hi)",
   },
@@ -612,7 +630,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ClipOfNarrowerClip",
     priority: 40,
     root: "Clip",
-    location: "rules/onnx.rules:531:1",
+    location: "rules/onnx.rules:553:1",
     match: "Clip(inner: Clip(_, a: const, b: const), c: const, d: const)",
     result: "inner",
   },
@@ -620,7 +638,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ClipOfWiderClip",
     priority: 39,
     root: "Clip",
-    location: "rules/onnx.rules:539:1",
+    location: "rules/onnx.rules:561:1",
     match: "Clip(inner: Clip(x, a: const, b: const), c: const, d: const)",
     result: "Clip(x, c, d)",
   },
@@ -628,7 +646,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ClipOfLowerClip",
     priority: 38,
     root: "Clip",
-    location: "rules/onnx.rules:546:1",
+    location: "rules/onnx.rules:568:1",
     match: "Clip(inner: Clip(x, a: const, b: const), c: const, d: const)",
     result: "Clip(x, c, b)",
   },
@@ -636,7 +654,7 @@ export const rules: readonly RuleInfo[] = [
     name: "ClipOfHigherClip",
     priority: 37,
     root: "Clip",
-    location: "rules/onnx.rules:553:1",
+    location: "rules/onnx.rules:575:1",
     match: "Clip(inner: Clip(x, a: const, b: const), c: const, d: const)",
     result: "Clip(x, a, d)",
   },
@@ -654,6 +672,8 @@ function apply(rw: Rewriter, node: Node): boolean {
       return matchBatchNormalization(rw, node);
     case "Clip":
       return matchClip(rw, node);
+    case "Concat":
+      return matchConcat(rw, node);
     case "Conv":
       return matchConv(rw, node);
     case "Div":
@@ -695,10 +715,10 @@ function apply(rw: Rewriter, node: Node): boolean {
 
 /** The rules rooted at Add, in priority order. */
 function matchAdd(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantAdd (rules/onnx.rules:435)
+  // rule FoldConstantAdd (rules/onnx.rules:457)
   // match: Add(a: const, b: const)
   // result: a + b
-  if (rw.begin(59)) {
+  if (rw.begin(61)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [a, b] of bothOrders(addA, addB)) {
@@ -719,6 +739,7 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
 
   // rule FoldAddIntoLayerNorm (rules/onnx.rules:72)
   // match: Add(ln: LayerNormalization(x, g: const, b?: const) { axis: -1 }, c: const)
+  // cond: hasOneUse(ln) && channelwise(c, ln, -1) && shape(g) == [dim(x, -1)]
   // result: LayerNormalization(x, g, (b ?? zeros([dim(x, -1)])) + flatten(c)) { ...ln }
   if (rw.begin(6)) {
     const addA = rw.input(root, 0);
@@ -779,6 +800,7 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
 
   // rule FoldAddIntoConv (rules/onnx.rules:135)
   // match: Add(conv: Conv(x, W: const, b?: const), C: const)
+  // cond: hasOneUse(conv) && channelwise(C, conv, 1)
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + C@0) { ...conv }
   if (rw.begin(12)) {
     const addA = rw.input(root, 0);
@@ -826,10 +848,110 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MatMulAddToGemm (rules/onnx.rules:311)
-  // match: Add(mm: MatMul(x, B: const), c)
-  // result: Gemm(x, B, c)
+  // rule MergeAddedConvs (rules/onnx.rules:308)
+  // match: Add(c1: Conv(x, W1: const, b1?: const), c2: Conv(x, W2: const, b2?: const))
+  // cond: hasOneUse(c1) && hasOneUse(c2) && sameAttrs(c1, c2) && shape(W1) == shape(W2)
+  // result: Conv(x, W1 + W2, (b1 ?? zeros([dim(W1, 0)])) + (b2 ?? zeros([dim(W2, 0)]))) { ...c1 }
   if (rw.begin(42)) {
+    const addA = rw.input(root, 0);
+    const addB = rw.input(root, 1);
+    for (const [c1Out, c2Out] of bothOrders(addA, addB)) {
+      const c1 = rw.def(c1Out, "Conv");
+      if (c1Out === undefined || c1 === undefined) {
+        rw.fail("c1: not a Conv");
+        continue;
+      }
+      const x = rw.input(c1, 0);
+      const W1 = rw.input(c1, 1);
+      const b1 = rw.input(c1, 2);
+      if (x === undefined) {
+        rw.fail("x: operand absent");
+        continue;
+      }
+      const W1Tensor = rw.constant(W1);
+      if (W1 === undefined || W1Tensor === undefined) {
+        rw.fail("W1: not a constant");
+        continue;
+      }
+      const b1Tensor = rw.constant(b1);
+      if (b1 !== undefined && b1Tensor === undefined) {
+        rw.fail("b1: not a constant");
+        continue;
+      }
+      const c2 = rw.def(c2Out, "Conv");
+      if (c2Out === undefined || c2 === undefined) {
+        rw.fail("c2: not a Conv");
+        continue;
+      }
+      const c2X = rw.input(c2, 0);
+      const W2 = rw.input(c2, 1);
+      const b2 = rw.input(c2, 2);
+      if (c2X !== x) {
+        rw.fail("x: not the same value as the first x");
+        continue;
+      }
+      const W2Tensor = rw.constant(W2);
+      if (W2 === undefined || W2Tensor === undefined) {
+        rw.fail("W2: not a constant");
+        continue;
+      }
+      const b2Tensor = rw.constant(b2);
+      if (b2 !== undefined && b2Tensor === undefined) {
+        rw.fail("b2: not a constant");
+        continue;
+      }
+      if (!rw.hasOneUse(c1Out)) {
+        rw.fail("where hasOneUse(c1)");
+        continue;
+      }
+      if (!rw.hasOneUse(c2Out)) {
+        rw.fail("where hasOneUse(c2)");
+        continue;
+      }
+      if (
+        !G.sameAttrs(
+          rw.attrsOf(c1),
+          {
+            auto_pad: A.string("NOTSET"),
+            dilations: A.ints([]),
+            group: A.int(1),
+            kernel_shape: A.ints([]),
+            pads: A.ints([]),
+            strides: A.ints([]),
+          },
+          rw.attrsOf(c2),
+          {
+            auto_pad: A.string("NOTSET"),
+            dilations: A.ints([]),
+            group: A.int(1),
+            kernel_shape: A.ints([]),
+            pads: A.ints([]),
+            strides: A.ints([]),
+          },
+          [],
+        )
+      ) {
+        rw.fail("where sameAttrs(c1, c2)");
+        continue;
+      }
+      if (!G.equalLists(G.shapeOf(rw.shape(W1)), G.shapeOf(rw.shape(W2)))) {
+        rw.fail("where shape(W1) == shape(W2)");
+        continue;
+      }
+      const convW = rw.constantValue(T.add(W1Tensor, W2Tensor));
+      const convB = rw.constantValue(
+        T.add(b1Tensor ?? T.zeros([G.dim(rw.shape(W1), 0)]), b2Tensor ?? T.zeros([G.dim(rw.shape(W2), 0)])),
+      );
+      const [newConv] = rw.create("Conv", "", [x, convW, convB], { ...rw.attrsOf(c1) });
+      return rw.replace(root, [newConv]);
+    }
+  }
+
+  // rule MatMulAddToGemm (rules/onnx.rules:333)
+  // match: Add(mm: MatMul(x, B: const), c)
+  // cond: hasOneUse(mm) && rank(x) == 2 && rank(B) == 2 && broadcastsTo(c, mm)
+  // result: Gemm(x, B, c)
+  if (rw.begin(44)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [mmOut, c] of bothOrders(addA, addB)) {
@@ -874,10 +996,11 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule AddZero (rules/onnx.rules:390)
+  // rule AddZero (rules/onnx.rules:412)
   // match: Add(x, zero: const)
+  // cond: allClose(zero, 0.0, 0.0) && broadcastsTo(zero, x)
   // result: x
-  if (rw.begin(53)) {
+  if (rw.begin(55)) {
     const addA = rw.input(root, 0);
     const addB = rw.input(root, 1);
     for (const [x, zero] of bothOrders(addA, addB)) {
@@ -906,19 +1029,16 @@ function matchAdd(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at AveragePool, in priority order. */
 function matchAveragePool(rw: Rewriter, root: Node): boolean {
-  // rule FoldPadIntoAveragePool (rules/onnx.rules:352)
+  // rule FoldPadIntoAveragePool (rules/onnx.rules:374)
   // match: pool: AveragePool(p: Pad(x, pads: const, value?: const) { mode: "constant" }) { auto_pad: "NOTSET", pads: q, ceil_mode: 0, kernel_shape: k }
+  // cond: hasOneUse(p) && !isConst(value) || allClose(value, 0.0, 0.0) && rank(x) == 4 && all(q == 0) && len(ints(pads)) == 8 && ints(pads)[0] == 0 && ints(pads)[1] == 0 && ints(pads)[4] == 0 && ints(pads)[5] == 0 && ints(pads)[2] >= 0 && ints(pads)[3] >= 0 && ints(pads)[6] >= 0 && ints(pads)[7] >= 0 && len(k) == 2 && ints(pads)[2] < k[0] && ints(pads)[6] < k[0] && ints(pads)[3] < k[1] && ints(pads)[7] < k[1]
   // result: AveragePool(x) { ...pool, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]], count_include_pad: 1 }
-  FoldPadIntoAveragePool: if (rw.begin(48)) {
+  FoldPadIntoAveragePool: if (rw.begin(50)) {
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
       rw.fail('AveragePool.auto_pad is not "NOTSET"');
       break FoldPadIntoAveragePool;
     }
     const q = rw.attrInts(root, "pads", []);
-    if (q === undefined) {
-      rw.fail("AveragePool has no pads");
-      break FoldPadIntoAveragePool;
-    }
     if (rw.attrInt(root, "ceil_mode", 0) !== 0) {
       rw.fail("AveragePool.ceil_mode is not 0");
       break FoldPadIntoAveragePool;
@@ -1050,13 +1170,11 @@ function matchAveragePool(rw: Rewriter, root: Node): boolean {
 function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
   // rule FoldBatchNormIntoConv (rules/onnx.rules:84)
   // match: BatchNormalization(conv: Conv(x, W: const, b?: const), gamma: const, beta: const, mean: const, variance: const) { epsilon: eps, training_mode: 0 }
+  // cond: hasOneUse(conv)
+  // let s = gamma / sqrt(variance + eps)
   // result: Conv(x, W * s@0, ((b ?? zeros([dim(W, 0)])) - mean) * s + beta) { ...conv }
   FoldBatchNormIntoConv: if (rw.begin(7)) {
     const eps = rw.attrFloat(root, "epsilon", 0.00001);
-    if (eps === undefined) {
-      rw.fail("BatchNormalization has no epsilon");
-      break FoldBatchNormIntoConv;
-    }
     if (rw.attrInt(root, "training_mode", 0) !== 0) {
       rw.fail("BatchNormalization.training_mode is not 0");
       break FoldBatchNormIntoConv;
@@ -1123,13 +1241,11 @@ function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
 
   // rule FoldBatchNormIntoMatMul (rules/onnx.rules:94)
   // match: BatchNormalization(mm: MatMul(x, B: const), gamma: const, beta: const, mean: const, variance: const) { epsilon: eps, training_mode: 0 }
+  // cond: hasOneUse(mm) && rank(x) == 2 && rank(B) == 2
+  // let s = gamma / sqrt(variance + eps)
   // result: Gemm(x, B * s@1, beta - mean * s)
   FoldBatchNormIntoMatMul: if (rw.begin(8)) {
     const eps = rw.attrFloat(root, "epsilon", 0.00001);
-    if (eps === undefined) {
-      rw.fail("BatchNormalization has no epsilon");
-      break FoldBatchNormIntoMatMul;
-    }
     if (rw.attrInt(root, "training_mode", 0) !== 0) {
       rw.fail("BatchNormalization.training_mode is not 0");
       break FoldBatchNormIntoMatMul;
@@ -1196,13 +1312,11 @@ function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
 
   // rule FoldBatchNormIntoGemm (rules/onnx.rules:105)
   // match: BatchNormalization(gemm: Gemm(a, B: const, c?: const) { transA: 0, transB: 0, alpha: alpha, beta: cscale }, gamma: const, beta: const, mean: const, variance: const) { epsilon: eps, training_mode: 0 }
+  // cond: hasOneUse(gemm)
+  // let s = gamma / sqrt(variance + eps)
   // result: Gemm(a, B * s@1, ((c ?? zeros([dim(B, 1)])) * cscale - mean) * s + beta) { alpha: alpha, beta: 1.0 }
   FoldBatchNormIntoGemm: if (rw.begin(9)) {
     const eps = rw.attrFloat(root, "epsilon", 0.00001);
-    if (eps === undefined) {
-      rw.fail("BatchNormalization has no epsilon");
-      break FoldBatchNormIntoGemm;
-    }
     if (rw.attrInt(root, "training_mode", 0) !== 0) {
       rw.fail("BatchNormalization.training_mode is not 0");
       break FoldBatchNormIntoGemm;
@@ -1226,15 +1340,7 @@ function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
       break FoldBatchNormIntoGemm;
     }
     const alpha = rw.attrFloat(gemm, "alpha", 1);
-    if (alpha === undefined) {
-      rw.fail("Gemm has no alpha");
-      break FoldBatchNormIntoGemm;
-    }
     const cscale = rw.attrFloat(gemm, "beta", 1);
-    if (cscale === undefined) {
-      rw.fail("Gemm has no beta");
-      break FoldBatchNormIntoGemm;
-    }
     const a = rw.input(gemm, 0);
     const B = rw.input(gemm, 1);
     const c = rw.input(gemm, 2);
@@ -1294,6 +1400,7 @@ function matchBatchNormalization(rw: Rewriter, root: Node): boolean {
 function matchClip(rw: Rewriter, root: Node): boolean {
   // rule NormalizeClipAttributes (rules/onnx.rules:17)
   // match: Clip(x) { min: lo, max: hi }
+  // cond: lo > -3.4e38 || hi < 3.4e38
   // result: Clip(x, lo, hi)
   NormalizeClipAttributes: if (rw.begin(0)) {
     if (rw.input(root, 1) !== undefined) {
@@ -1305,15 +1412,7 @@ function matchClip(rw: Rewriter, root: Node): boolean {
       break NormalizeClipAttributes;
     }
     const lo = rw.attrFloat(root, "min", -3.4028234663852886e38);
-    if (lo === undefined) {
-      rw.fail("Clip has no min");
-      break NormalizeClipAttributes;
-    }
     const hi = rw.attrFloat(root, "max", 3.4028234663852886e38);
-    if (hi === undefined) {
-      rw.fail("Clip has no max");
-      break NormalizeClipAttributes;
-    }
     const x = rw.input(root, 0);
     if (x === undefined) {
       rw.fail("x: operand absent");
@@ -1331,6 +1430,7 @@ function matchClip(rw: Rewriter, root: Node): boolean {
 
   // rule DropUnboundedClip (rules/onnx.rules:23)
   // match: Clip(x) { min: lo, max: hi }
+  // cond: lo <= -3.4e38 && hi >= 3.4e38
   // result: x
   DropUnboundedClip: if (rw.begin(1)) {
     if (rw.input(root, 1) !== undefined) {
@@ -1342,15 +1442,7 @@ function matchClip(rw: Rewriter, root: Node): boolean {
       break DropUnboundedClip;
     }
     const lo = rw.attrFloat(root, "min", -3.4028234663852886e38);
-    if (lo === undefined) {
-      rw.fail("Clip has no min");
-      break DropUnboundedClip;
-    }
     const hi = rw.attrFloat(root, "max", 3.4028234663852886e38);
-    if (hi === undefined) {
-      rw.fail("Clip has no max");
-      break DropUnboundedClip;
-    }
     const x = rw.input(root, 0);
     if (x === undefined) {
       rw.fail("x: operand absent");
@@ -1367,10 +1459,11 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [x]);
   }
 
-  // rule ClipOfRelu (rules/onnx.rules:514)
+  // rule ClipOfRelu (rules/onnx.rules:536)
   // match: Clip(Relu(x), lo: const, hi: const)
+  // cond: isScalar(lo) && isScalar(hi) && item(lo) >= 0.0
   // result: Clip(x, lo, hi)
-  ClipOfRelu: if (rw.begin(72)) {
+  ClipOfRelu: if (rw.begin(74)) {
     const reluOut = rw.input(root, 0);
     const lo = rw.input(root, 1);
     const hi = rw.input(root, 2);
@@ -1410,10 +1503,11 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newClip]);
   }
 
-  // rule ClipOfNarrowerClip (rules/onnx.rules:531)
+  // rule ClipOfNarrowerClip (rules/onnx.rules:553)
   // match: Clip(inner: Clip(_, a: const, b: const), c: const, d: const)
+  // cond: isScalar(a) && isScalar(b) && isScalar(c) && isScalar(d) && item(a) <= item(b) && item(c) <= item(a) && item(b) <= item(d)
   // result: inner
-  ClipOfNarrowerClip: if (rw.begin(74)) {
+  ClipOfNarrowerClip: if (rw.begin(76)) {
     const innerOut = rw.input(root, 0);
     const c = rw.input(root, 1);
     const d = rw.input(root, 2);
@@ -1475,10 +1569,11 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [innerOut]);
   }
 
-  // rule ClipOfReluNegativeLow (rules/onnx.rules:522)
+  // rule ClipOfReluNegativeLow (rules/onnx.rules:544)
   // match: Clip(Relu(x), lo: const, hi: const)
+  // cond: isScalar(lo) && isScalar(hi) && dtype(lo) == "float32" && item(lo) < 0.0
   // result: Clip(x, zeros(shape(lo)), hi)
-  ClipOfReluNegativeLow: if (rw.begin(73)) {
+  ClipOfReluNegativeLow: if (rw.begin(75)) {
     const reluOut = rw.input(root, 0);
     const lo = rw.input(root, 1);
     const hi = rw.input(root, 2);
@@ -1523,10 +1618,11 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newClip]);
   }
 
-  // rule ClipOfWiderClip (rules/onnx.rules:539)
+  // rule ClipOfWiderClip (rules/onnx.rules:561)
   // match: Clip(inner: Clip(x, a: const, b: const), c: const, d: const)
+  // cond: hasOneUse(inner) && isScalar(a) && isScalar(b) && isScalar(c) && isScalar(d) && item(a) <= item(c) && item(c) <= item(d) && item(d) <= item(b)
   // result: Clip(x, c, d)
-  ClipOfWiderClip: if (rw.begin(75)) {
+  ClipOfWiderClip: if (rw.begin(77)) {
     const innerOut = rw.input(root, 0);
     const c = rw.input(root, 1);
     const d = rw.input(root, 2);
@@ -1598,10 +1694,11 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newClip]);
   }
 
-  // rule ClipOfLowerClip (rules/onnx.rules:546)
+  // rule ClipOfLowerClip (rules/onnx.rules:568)
   // match: Clip(inner: Clip(x, a: const, b: const), c: const, d: const)
+  // cond: hasOneUse(inner) && isScalar(a) && isScalar(b) && isScalar(c) && isScalar(d) && item(a) < item(c) && item(c) <= item(b) && item(b) < item(d)
   // result: Clip(x, c, b)
-  ClipOfLowerClip: if (rw.begin(76)) {
+  ClipOfLowerClip: if (rw.begin(78)) {
     const innerOut = rw.input(root, 0);
     const c = rw.input(root, 1);
     const d = rw.input(root, 2);
@@ -1673,10 +1770,11 @@ function matchClip(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newClip]);
   }
 
-  // rule ClipOfHigherClip (rules/onnx.rules:553)
+  // rule ClipOfHigherClip (rules/onnx.rules:575)
   // match: Clip(inner: Clip(x, a: const, b: const), c: const, d: const)
+  // cond: hasOneUse(inner) && isScalar(a) && isScalar(b) && isScalar(c) && isScalar(d) && item(c) < item(a) && item(a) <= item(d) && item(d) < item(b)
   // result: Clip(x, a, d)
-  ClipOfHigherClip: if (rw.begin(77)) {
+  ClipOfHigherClip: if (rw.begin(79)) {
     const innerOut = rw.input(root, 0);
     const c = rw.input(root, 1);
     const d = rw.input(root, 2);
@@ -1750,6 +1848,7 @@ function matchClip(rw: Rewriter, root: Node): boolean {
 
   // rule FuseResidualClipIntoConv (rules/onnx.rules:297)
   // match: Clip(sum: Add(conv: Conv(x, W, b?), z), lo: const, hi: const)
+  // cond: hasOneUse(conv) && hasOneUse(sum) && shape(z) == shape(conv) && isScalar(lo) && isScalar(hi)
   // result: FusedConv(x, W, b, z) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }
   FuseResidualClipIntoConv: if (rw.begin(41)) {
     const sumOut = rw.input(root, 0);
@@ -1824,6 +1923,7 @@ function matchClip(rw: Rewriter, root: Node): boolean {
 
   // rule FuseClipIntoConv (rules/onnx.rules:290)
   // match: Clip(conv: Conv(x, W, b?), lo: const, hi: const)
+  // cond: hasOneUse(conv) && isScalar(lo) && isScalar(hi)
   // result: FusedConv(x, W, b) { ...conv, activation: "Clip", activation_params: [item(lo), item(hi)] }
   FuseClipIntoConv: if (rw.begin(40)) {
     const convOut = rw.input(root, 0);
@@ -1877,10 +1977,148 @@ function matchClip(rw: Rewriter, root: Node): boolean {
   return false;
 }
 
+/** The rules rooted at Concat, in priority order. */
+function matchConcat(rw: Rewriter, root: Node): boolean {
+  // rule MergeConcatenatedConvs (rules/onnx.rules:318)
+  // match: cat: Concat(c1: Conv(x, W1: const, b1?: const) { group: 1 }, c2: Conv(x, W2: const, b2?: const)) { axis: a }
+  // cond: hasOneUse(c1) && hasOneUse(c2) && sameAttrs(c1, c2) && a == 1 || a == 1 - rank(cat) && rank(W1) == rank(W2) && dim(W1, 1) == dim(W2, 1) && dim(W1, 2) == dim(W2, 2) && rank(W1) < 4 || dim(W1, 3) == dim(W2, 3)
+  // result: Conv(x, concat(W1, W2, 0), concat(b1 ?? zeros([dim(W1, 0)]), b2 ?? zeros([dim(W2, 0)]), 0)) { ...c1 }
+  MergeConcatenatedConvs: if (rw.begin(43)) {
+    const catOut = rw.output(root);
+    if (rw.inputCount(root) !== 2) {
+      rw.fail(
+        "cat: Concat(c1: Conv(x, W1: const, b1?: const) { group: 1 }, c2: Conv(x, W2: const, b2?: const)) { axis: a }: Concat has not 2 inputs",
+      );
+      break MergeConcatenatedConvs;
+    }
+    const a = rw.attrInt(root, "axis");
+    if (a === undefined) {
+      rw.fail("Concat has no axis");
+      break MergeConcatenatedConvs;
+    }
+    const c1Out = rw.input(root, 0);
+    const c2Out = rw.input(root, 1);
+    const c1 = rw.def(c1Out, "Conv");
+    if (c1Out === undefined || c1 === undefined) {
+      rw.fail("c1: not a Conv");
+      break MergeConcatenatedConvs;
+    }
+    if (rw.attrInt(c1, "group", 1) !== 1) {
+      rw.fail("Conv.group is not 1");
+      break MergeConcatenatedConvs;
+    }
+    const x = rw.input(c1, 0);
+    const W1 = rw.input(c1, 1);
+    const b1 = rw.input(c1, 2);
+    if (x === undefined) {
+      rw.fail("x: operand absent");
+      break MergeConcatenatedConvs;
+    }
+    const W1Tensor = rw.constant(W1);
+    if (W1 === undefined || W1Tensor === undefined) {
+      rw.fail("W1: not a constant");
+      break MergeConcatenatedConvs;
+    }
+    const b1Tensor = rw.constant(b1);
+    if (b1 !== undefined && b1Tensor === undefined) {
+      rw.fail("b1: not a constant");
+      break MergeConcatenatedConvs;
+    }
+    const c2 = rw.def(c2Out, "Conv");
+    if (c2Out === undefined || c2 === undefined) {
+      rw.fail("c2: not a Conv");
+      break MergeConcatenatedConvs;
+    }
+    const c2X = rw.input(c2, 0);
+    const W2 = rw.input(c2, 1);
+    const b2 = rw.input(c2, 2);
+    if (c2X !== x) {
+      rw.fail("x: not the same value as the first x");
+      break MergeConcatenatedConvs;
+    }
+    const W2Tensor = rw.constant(W2);
+    if (W2 === undefined || W2Tensor === undefined) {
+      rw.fail("W2: not a constant");
+      break MergeConcatenatedConvs;
+    }
+    const b2Tensor = rw.constant(b2);
+    if (b2 !== undefined && b2Tensor === undefined) {
+      rw.fail("b2: not a constant");
+      break MergeConcatenatedConvs;
+    }
+    if (!rw.hasOneUse(c1Out)) {
+      rw.fail("where hasOneUse(c1)");
+      break MergeConcatenatedConvs;
+    }
+    if (!rw.hasOneUse(c2Out)) {
+      rw.fail("where hasOneUse(c2)");
+      break MergeConcatenatedConvs;
+    }
+    if (
+      !G.sameAttrs(
+        rw.attrsOf(c1),
+        {
+          auto_pad: A.string("NOTSET"),
+          dilations: A.ints([]),
+          group: A.int(1),
+          kernel_shape: A.ints([]),
+          pads: A.ints([]),
+          strides: A.ints([]),
+        },
+        rw.attrsOf(c2),
+        {
+          auto_pad: A.string("NOTSET"),
+          dilations: A.ints([]),
+          group: A.int(1),
+          kernel_shape: A.ints([]),
+          pads: A.ints([]),
+          strides: A.ints([]),
+        },
+        [],
+      )
+    ) {
+      rw.fail("where sameAttrs(c1, c2)");
+      break MergeConcatenatedConvs;
+    }
+    if (!(a === 1 || a === 1 - G.rank(rw.shape(catOut)))) {
+      rw.fail("where a == 1 || a == 1 - rank(cat)");
+      break MergeConcatenatedConvs;
+    }
+    if (G.rank(rw.shape(W1)) !== G.rank(rw.shape(W2))) {
+      rw.fail("where rank(W1) == rank(W2)");
+      break MergeConcatenatedConvs;
+    }
+    if (G.dim(rw.shape(W1), 1) !== G.dim(rw.shape(W2), 1)) {
+      rw.fail("where dim(W1, 1) == dim(W2, 1)");
+      break MergeConcatenatedConvs;
+    }
+    if (G.dim(rw.shape(W1), 2) !== G.dim(rw.shape(W2), 2)) {
+      rw.fail("where dim(W1, 2) == dim(W2, 2)");
+      break MergeConcatenatedConvs;
+    }
+    if (!(G.rank(rw.shape(W1)) < 4 || G.dim(rw.shape(W1), 3) === G.dim(rw.shape(W2), 3))) {
+      rw.fail("where rank(W1) < 4 || dim(W1, 3) == dim(W2, 3)");
+      break MergeConcatenatedConvs;
+    }
+    const convW = rw.constantValue(T.concat(W1Tensor, W2Tensor, 0));
+    const convB = rw.constantValue(
+      T.concat(
+        b1Tensor ?? T.zeros([G.dim(rw.shape(W1), 0)]),
+        b2Tensor ?? T.zeros([G.dim(rw.shape(W2), 0)]),
+        0,
+      ),
+    );
+    const [newConv] = rw.create("Conv", "", [x, convW, convB], { ...rw.attrsOf(c1) });
+    return rw.replace(root, [newConv]);
+  }
+  return false;
+}
+
 /** The rules rooted at Conv, in priority order. */
 function matchConv(rw: Rewriter, root: Node): boolean {
   // rule FoldScalarMulIntoConvInput (rules/onnx.rules:161)
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?)
+  // cond: hasOneUse(m) && isScalar(c) && broadcastsTo(c, x)
   // result: Conv(x, W * c, b) { ...conv }
   FoldScalarMulIntoConvInput: if (rw.begin(15)) {
     const mOut = rw.input(root, 0);
@@ -1928,18 +2166,11 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
   // rule FoldScalarAddIntoConvInput (rules/onnx.rules:188)
   // match: conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad }
+  // cond: hasOneUse(a) && isScalar(c) && broadcastsTo(c, x) && all(pads == 0) && autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER"
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + c * flatten(sum(W, [1, 2, 3]))) { ...conv }
   FoldScalarAddIntoConvInput: if (rw.begin(18)) {
     const pads = rw.attrInts(root, "pads", []);
-    if (pads === undefined) {
-      rw.fail("Conv has no pads");
-      break FoldScalarAddIntoConvInput;
-    }
     const autoPad = rw.attrString(root, "auto_pad", "NOTSET");
-    if (autoPad === undefined) {
-      rw.fail("Conv has no auto_pad");
-      break FoldScalarAddIntoConvInput;
-    }
     const aOut = rw.input(root, 0);
     const W = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -2005,19 +2236,16 @@ function matchConv(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule FoldPadIntoConv (rules/onnx.rules:339)
+  // rule FoldPadIntoConv (rules/onnx.rules:361)
   // match: conv: Conv(p: Pad(x, pads: const, value?: const) { mode: "constant" }, W, b?) { auto_pad: "NOTSET", pads: q }
+  // cond: hasOneUse(p) && !isConst(value) || allClose(value, 0.0, 0.0) && rank(x) == 4 && all(q == 0) && len(ints(pads)) == 8 && ints(pads)[0] == 0 && ints(pads)[1] == 0 && ints(pads)[4] == 0 && ints(pads)[5] == 0 && ints(pads)[2] >= 0 && ints(pads)[3] >= 0 && ints(pads)[6] >= 0 && ints(pads)[7] >= 0
   // result: Conv(x, W, b) { ...conv, pads: [ints(pads)[2], ints(pads)[3], ints(pads)[6], ints(pads)[7]] }
-  FoldPadIntoConv: if (rw.begin(47)) {
+  FoldPadIntoConv: if (rw.begin(49)) {
     if (rw.attrString(root, "auto_pad", "NOTSET") !== "NOTSET") {
       rw.fail('Conv.auto_pad is not "NOTSET"');
       break FoldPadIntoConv;
     }
     const q = rw.attrInts(root, "pads", []);
-    if (q === undefined) {
-      rw.fail("Conv has no pads");
-      break FoldPadIntoConv;
-    }
     const pOut = rw.input(root, 0);
     const W = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -2121,6 +2349,7 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
   // rule FoldChannelMulIntoConvInput (rules/onnx.rules:169)
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?) { group: 1 }
+  // cond: hasOneUse(m) && channelwise(c, x, 1)
   // result: Conv(x, W * c@1, b) { ...conv }
   FoldChannelMulIntoConvInput: if (rw.begin(16)) {
     if (rw.attrInt(root, "group", 1) !== 1) {
@@ -2168,13 +2397,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
   // rule FoldChannelMulIntoDepthwiseConvInput (rules/onnx.rules:178)
   // match: conv: Conv(m: Mul(x, c: const), W: const, b?) { group: g }
+  // cond: hasOneUse(m) && channelwise(c, x, 1) && g == dim(W, 0) && dim(W, 1) == 1
   // result: Conv(x, W * c@0, b) { ...conv }
   FoldChannelMulIntoDepthwiseConvInput: if (rw.begin(17)) {
     const g = rw.attrInt(root, "group", 1);
-    if (g === undefined) {
-      rw.fail("Conv has no group");
-      break FoldChannelMulIntoDepthwiseConvInput;
-    }
     const mOut = rw.input(root, 0);
     const W = rw.input(root, 1);
     const b = rw.input(root, 2);
@@ -2224,18 +2450,11 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
   // rule FoldChannelAddIntoConvInput (rules/onnx.rules:196)
   // match: conv: Conv(a: Add(x, c: const), W: const, b?: const) { pads: pads, auto_pad: autoPad, group: 1 }
+  // cond: hasOneUse(a) && channelwise(c, x, 1) && all(pads == 0) && autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER"
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) + flatten(sum(W * c@1, [1, 2, 3]))) { ...conv }
   FoldChannelAddIntoConvInput: if (rw.begin(19)) {
     const pads = rw.attrInts(root, "pads", []);
-    if (pads === undefined) {
-      rw.fail("Conv has no pads");
-      break FoldChannelAddIntoConvInput;
-    }
     const autoPad = rw.attrString(root, "auto_pad", "NOTSET");
-    if (autoPad === undefined) {
-      rw.fail("Conv has no auto_pad");
-      break FoldChannelAddIntoConvInput;
-    }
     if (rw.attrInt(root, "group", 1) !== 1) {
       rw.fail("Conv.group is not 1");
       break FoldChannelAddIntoConvInput;
@@ -2305,10 +2524,10 @@ function matchConv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Div, in priority order. */
 function matchDiv(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantDiv (rules/onnx.rules:447)
+  // rule FoldConstantDiv (rules/onnx.rules:469)
   // match: Div(a: const, b: const)
   // result: a / b
-  FoldConstantDiv: if (rw.begin(62)) {
+  FoldConstantDiv: if (rw.begin(64)) {
     const a = rw.input(root, 0);
     const b = rw.input(root, 1);
     const aTensor = rw.constant(a);
@@ -2327,6 +2546,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
 
   // rule LayerNormFromParts (rules/onnx.rules:44)
   // match: Div(c: Sub(x, mu: ReduceMean(x) { axes: a, keepdims: 1 }), s: Sqrt(e: Add(v: ReduceMean(p: Pow(c, 2.0)) { axes: a2, keepdims: 1 }, eps: const)))
+  // cond: useCount(c) == 2 && hasOneUse(mu) && hasOneUse(s) && hasOneUse(e) && hasOneUse(v) && hasOneUse(p) && len(a) == 1 && a == a2 && a[0] == -1 || a[0] == rank(x) - 1 && isScalar(eps) && dtype(x) == "float32"
   // result: LayerNormalization(x, ones([dim(x, -1)])) { axis: -1, epsilon: item(eps) }
   LayerNormFromParts: if (rw.begin(3)) {
     const cOut = rw.input(root, 0);
@@ -2352,10 +2572,6 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
       break LayerNormFromParts;
     }
     const a = rw.attrInts(mu, "axes", []);
-    if (a === undefined) {
-      rw.fail("ReduceMean has no axes");
-      break LayerNormFromParts;
-    }
     if (rw.attrInt(mu, "keepdims", 1) !== 1) {
       rw.fail("ReduceMean.keepdims is not 1");
       break LayerNormFromParts;
@@ -2389,10 +2605,6 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
         continue;
       }
       const a2 = rw.attrInts(v, "axes", []);
-      if (a2 === undefined) {
-        rw.fail("ReduceMean has no axes");
-        continue;
-      }
       if (rw.attrInt(v, "keepdims", 1) !== 1) {
         rw.fail("ReduceMean.keepdims is not 1");
         continue;
@@ -2474,6 +2686,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
 
   // rule LayerNormFromPartsSquaredByMul (rules/onnx.rules:52)
   // match: Div(c: Sub(x, mu: ReduceMean(x) { axes: a, keepdims: 1 }), s: Sqrt(e: Add(v: ReduceMean(p: Mul(c, c)) { axes: a2, keepdims: 1 }, eps: const)))
+  // cond: useCount(c) == 3 && hasOneUse(mu) && hasOneUse(s) && hasOneUse(e) && hasOneUse(v) && hasOneUse(p) && len(a) == 1 && a == a2 && a[0] == -1 || a[0] == rank(x) - 1 && isScalar(eps) && dtype(x) == "float32"
   // result: LayerNormalization(x, ones([dim(x, -1)])) { axis: -1, epsilon: item(eps) }
   LayerNormFromPartsSquaredByMul: if (rw.begin(4)) {
     const cOut = rw.input(root, 0);
@@ -2499,10 +2712,6 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
       break LayerNormFromPartsSquaredByMul;
     }
     const a = rw.attrInts(mu, "axes", []);
-    if (a === undefined) {
-      rw.fail("ReduceMean has no axes");
-      break LayerNormFromPartsSquaredByMul;
-    }
     if (rw.attrInt(mu, "keepdims", 1) !== 1) {
       rw.fail("ReduceMean.keepdims is not 1");
       break LayerNormFromPartsSquaredByMul;
@@ -2536,10 +2745,6 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
         continue;
       }
       const a2 = rw.attrInts(v, "axes", []);
-      if (a2 === undefined) {
-        rw.fail("ReduceMean has no axes");
-        continue;
-      }
       if (rw.attrInt(v, "keepdims", 1) !== 1) {
         rw.fail("ReduceMean.keepdims is not 1");
         continue;
@@ -2623,6 +2828,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
   // rule HardSwishFromParts[Div] (rules/onnx.rules:237)
   // with HardSwishOf = Div(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 6.0)
   // match: HardSwishOf(x)
+  // cond: hasOneUse(m) && hasOneUse(c) && hasOneUse(a)
   // result: HardSwish(x)
   HardSwishFromParts_Div: if (rw.begin(23)) {
     const hardSwishOf_mOut = rw.input(root, 0);
@@ -2700,6 +2906,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
   // rule HardSigmoidFromClip[Div] (rules/onnx.rules:243)
   // with ClipHardSigmoid = Div(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 6.0)
   // match: ClipHardSigmoid(x)
+  // cond: hasOneUse(c) && hasOneUse(a)
   // result: HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }
   HardSigmoidFromClip_Div: if (rw.begin(25)) {
     const clipHardSigmoid_cOut = rw.input(root, 0);
@@ -2762,6 +2969,7 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
 
   // rule FoldDivIntoConv (rules/onnx.rules:127)
   // match: Div(conv: Conv(x, W: const, b?: const), C: const)
+  // cond: hasOneUse(conv) && channelwise(C, conv, 1)
   // result: Conv(x, W / C@0, (b ?? zeros([dim(W, 0)])) / C@0) { ...conv }
   FoldDivIntoConv: if (rw.begin(11)) {
     const convOut = rw.input(root, 0);
@@ -2808,10 +3016,11 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule DivByOne (rules/onnx.rules:383)
+  // rule DivByOne (rules/onnx.rules:405)
   // match: Div(x, one: const)
+  // cond: allClose(one, 1.0, 0.0) && broadcastsTo(one, x)
   // result: x
-  DivByOne: if (rw.begin(52)) {
+  DivByOne: if (rw.begin(54)) {
     const x = rw.input(root, 0);
     const one = rw.input(root, 1);
     if (x === undefined) {
@@ -2838,10 +3047,11 @@ function matchDiv(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Dropout, in priority order. */
 function matchDropout(rw: Rewriter, root: Node): boolean {
-  // rule DropInferenceDropout (rules/onnx.rules:371)
+  // rule DropInferenceDropout (rules/onnx.rules:393)
   // match: Dropout(x, _, training?: const)
+  // cond: !isConst(training) || allClose(training, 0.0)
   // result: x
-  DropInferenceDropout: if (rw.begin(50)) {
+  DropInferenceDropout: if (rw.begin(52)) {
     const x = rw.input(root, 0);
     const training = rw.input(root, 2);
     if (x === undefined) {
@@ -2866,18 +3076,11 @@ function matchDropout(rw: Rewriter, root: Node): boolean {
 function matchHardSigmoid(rw: Rewriter, root: Node): boolean {
   // rule FuseHardSigmoidIntoConv (rules/onnx.rules:282)
   // match: HardSigmoid(conv: Conv(x, W, b?)) { alpha: alpha, beta: beta }
+  // cond: hasOneUse(conv)
   // result: FusedConv(x, W, b) { ...conv, activation: "HardSigmoid", activation_params: [alpha, beta] }
   FuseHardSigmoidIntoConv: if (rw.begin(39)) {
     const alpha = rw.attrFloat(root, "alpha", 0.2);
-    if (alpha === undefined) {
-      rw.fail("HardSigmoid has no alpha");
-      break FuseHardSigmoidIntoConv;
-    }
     const beta = rw.attrFloat(root, "beta", 0.5);
-    if (beta === undefined) {
-      rw.fail("HardSigmoid has no beta");
-      break FuseHardSigmoidIntoConv;
-    }
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -2914,6 +3117,7 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
   // rule FuseResidualActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:267)
   // with act = HardSwish, name = HardSwish
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
+  // cond: hasOneUse(conv) && hasOneUse(sum) && shape(z) == shape(conv)
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
   FuseResidualActivationIntoConv_HardSwish_HardSwish: if (rw.begin(37)) {
     const sumOut = rw.input(root, 0);
@@ -2968,6 +3172,7 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoConv[HardSwish,HardSwish] (rules/onnx.rules:258)
   // with act = HardSwish, name = HardSwish
   // match: act(conv: Conv(x, W, b?))
+  // cond: hasOneUse(conv)
   // result: FusedConv(x, W, b) { ...conv, activation: name }
   FuseActivationIntoConv_HardSwish_HardSwish: if (rw.begin(36)) {
     const convOut = rw.input(root, 0);
@@ -3002,10 +3207,10 @@ function matchHardSwish(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Identity, in priority order. */
 function matchIdentity(rw: Rewriter, root: Node): boolean {
-  // rule DropIdentity (rules/onnx.rules:363)
+  // rule DropIdentity (rules/onnx.rules:385)
   // match: Identity(x)
   // result: x
-  DropIdentity: if (rw.begin(49)) {
+  DropIdentity: if (rw.begin(51)) {
     const x = rw.input(root, 0);
     if (x === undefined) {
       rw.fail("x: operand absent");
@@ -3018,10 +3223,10 @@ function matchIdentity(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at LeakyRelu, in priority order. */
 function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
-  // rule LeakyReluOfRelu (rules/onnx.rules:484)
+  // rule LeakyReluOfRelu (rules/onnx.rules:506)
   // match: LeakyRelu(r: Relu(_))
   // result: r
-  LeakyReluOfRelu: if (rw.begin(68)) {
+  LeakyReluOfRelu: if (rw.begin(70)) {
     const rOut = rw.input(root, 0);
     const r = rw.def(rOut, "Relu");
     if (rOut === undefined || r === undefined) {
@@ -3033,13 +3238,10 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
 
   // rule FuseLeakyReluIntoConv (rules/onnx.rules:275)
   // match: LeakyRelu(conv: Conv(x, W, b?)) { alpha: alpha }
+  // cond: hasOneUse(conv)
   // result: FusedConv(x, W, b) { ...conv, activation: "LeakyRelu", activation_params: [alpha] }
   FuseLeakyReluIntoConv: if (rw.begin(38)) {
     const alpha = rw.attrFloat(root, "alpha", 0.01);
-    if (alpha === undefined) {
-      rw.fail("LeakyRelu has no alpha");
-      break FuseLeakyReluIntoConv;
-    }
     const convOut = rw.input(root, 0);
     const conv = rw.def(convOut, "Conv");
     if (convOut === undefined || conv === undefined) {
@@ -3069,15 +3271,12 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseLeakyReluIntoGemm (rules/onnx.rules:327)
+  // rule FuseLeakyReluIntoGemm (rules/onnx.rules:349)
   // match: LeakyRelu(gemm: Gemm(a, b, c?)) { alpha: alpha }
+  // cond: hasOneUse(gemm)
   // result: FusedGemm(a, b, c) { ...gemm, activation: "LeakyRelu", activation_alpha: alpha }
-  FuseLeakyReluIntoGemm: if (rw.begin(46)) {
+  FuseLeakyReluIntoGemm: if (rw.begin(48)) {
     const alpha = rw.attrFloat(root, "alpha", 0.01);
-    if (alpha === undefined) {
-      rw.fail("LeakyRelu has no alpha");
-      break FuseLeakyReluIntoGemm;
-    }
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -3111,10 +3310,10 @@ function matchLeakyRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Mul, in priority order. */
 function matchMul(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantMul (rules/onnx.rules:443)
+  // rule FoldConstantMul (rules/onnx.rules:465)
   // match: Mul(a: const, b: const)
   // result: a * b
-  if (rw.begin(61)) {
+  if (rw.begin(63)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [a, b] of bothOrders(mulA, mulB)) {
@@ -3136,6 +3335,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
   // rule GeluFromErf[Mul#1] (rules/onnx.rules:248)
   // with GeluOf = Mul(m: Mul(x, a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0)), 0.5)
   // match: GeluOf(x)
+  // cond: hasOneUse(m) && hasOneUse(a) && hasOneUse(e) && hasOneUse(s)
   // result: Gelu(x)
   if (rw.begin(27)) {
     const mulA = rw.input(root, 0);
@@ -3219,6 +3419,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
   // rule GeluFromErf[Mul#2] (rules/onnx.rules:248)
   // with GeluOf = Mul(x, h: Mul(a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0), 0.5))
   // match: GeluOf(x)
+  // cond: hasOneUse(h) && hasOneUse(a) && hasOneUse(e) && hasOneUse(s)
   // result: Gelu(x)
   if (rw.begin(28)) {
     const mulA = rw.input(root, 0);
@@ -3302,6 +3503,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
   // rule GeluFromErf[Mul#3] (rules/onnx.rules:248)
   // with GeluOf = Mul(h: Mul(x, 0.5), a: Add(e: Erf(s: Div(x, 1.4142135)), 1.0))
   // match: GeluOf(x)
+  // cond: hasOneUse(h) && hasOneUse(a) && hasOneUse(e) && hasOneUse(s)
   // result: Gelu(x)
   if (rw.begin(29)) {
     const mulA = rw.input(root, 0);
@@ -3385,6 +3587,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
   // rule HardSwishFromParts[Mul#1][HardSigmoid] (rules/onnx.rules:237)
   // with HardSwishOf = Mul(x, hs: HardSigmoidOf(x)), HardSigmoidOf = HardSigmoid(x) { alpha: alpha, beta: 0.5 }
   // match: HardSwishOf(x)
+  // cond: alpha > 0.1666664 && alpha < 0.1666669 && hasOneUse(hs)
   // result: HardSwish(x)
   if (rw.begin(20)) {
     const mulA = rw.input(root, 0);
@@ -3400,10 +3603,6 @@ function matchMul(rw: Rewriter, root: Node): boolean {
         continue;
       }
       const hardSwishOf_hs_alpha = rw.attrFloat(hardSwishOf_hs, "alpha", 0.2);
-      if (hardSwishOf_hs_alpha === undefined) {
-        rw.fail("HardSigmoid has no alpha");
-        continue;
-      }
       const beta = rw.attrFloat(hardSwishOf_hs, "beta", 0.5);
       if (beta === undefined || Math.fround(beta) !== Math.fround(0.5)) {
         rw.fail("HardSigmoid.beta is not 0.5");
@@ -3434,6 +3633,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
   // rule HardSwishFromParts[Mul#1][ClipHardSigmoid][Div] (rules/onnx.rules:237)
   // with HardSwishOf = Mul(x, hs: HardSigmoidOf(x)), HardSigmoidOf = ClipHardSigmoid(x), ClipHardSigmoid = Div(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 6.0)
   // match: HardSwishOf(x)
+  // cond: hasOneUse(c) && hasOneUse(a) && hasOneUse(hs)
   // result: HardSwish(x)
   if (rw.begin(21)) {
     const mulA = rw.input(root, 0);
@@ -3514,6 +3714,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
   // rule HardSwishFromParts[Mul#1][ClipHardSigmoid][Mul] (rules/onnx.rules:237)
   // with HardSwishOf = Mul(x, hs: HardSigmoidOf(x)), HardSigmoidOf = ClipHardSigmoid(x), ClipHardSigmoid = Mul(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 0.16666667)
   // match: HardSwishOf(x)
+  // cond: hasOneUse(c) && hasOneUse(a) && hasOneUse(hs)
   // result: HardSwish(x)
   if (rw.begin(22)) {
     const mulA = rw.input(root, 0);
@@ -3596,6 +3797,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
   // rule HardSwishFromParts[Mul#2] (rules/onnx.rules:237)
   // with HardSwishOf = Mul(m: Mul(x, c: Clip(a: Add(x, 3.0), 0.0, 6.0)), 0.16666667)
   // match: HardSwishOf(x)
+  // cond: hasOneUse(m) && hasOneUse(c) && hasOneUse(a)
   // result: HardSwish(x)
   if (rw.begin(24)) {
     const mulA = rw.input(root, 0);
@@ -3675,6 +3877,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
   // rule HardSigmoidFromClip[Mul] (rules/onnx.rules:243)
   // with ClipHardSigmoid = Mul(c: Clip(a: Add(x, 3.0), 0.0, 6.0), 0.16666667)
   // match: ClipHardSigmoid(x)
+  // cond: hasOneUse(c) && hasOneUse(a)
   // result: HardSigmoid(x) { alpha: 0.16666667, beta: 0.5 }
   if (rw.begin(26)) {
     const mulA = rw.input(root, 0);
@@ -3739,6 +3942,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
 
   // rule FoldMulIntoLayerNorm (rules/onnx.rules:63)
   // match: Mul(ln: LayerNormalization(x, g: const, b?: const) { axis: -1 }, k: const)
+  // cond: hasOneUse(ln) && channelwise(k, ln, -1) && shape(g) == [dim(x, -1)]
   // result: LayerNormalization(x, g * flatten(k), (b ?? zeros([dim(x, -1)])) * flatten(k)) { ...ln }
   if (rw.begin(5)) {
     const mulA = rw.input(root, 0);
@@ -3803,6 +4007,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
 
   // rule FoldMulIntoConv (rules/onnx.rules:119)
   // match: Mul(C: const, conv: Conv(x, W: const, b?: const))
+  // cond: hasOneUse(conv) && channelwise(C, conv, 1)
   // result: Conv(x, W * C@0, (b ?? zeros([dim(W, 0)])) * C@0) { ...conv }
   if (rw.begin(10)) {
     const mulA = rw.input(root, 0);
@@ -3851,10 +4056,11 @@ function matchMul(rw: Rewriter, root: Node): boolean {
     }
   }
 
-  // rule MulByOne (rules/onnx.rules:377)
+  // rule MulByOne (rules/onnx.rules:399)
   // match: Mul(x, one: const)
+  // cond: allClose(one, 1.0, 0.0) && broadcastsTo(one, x)
   // result: x
-  if (rw.begin(51)) {
+  if (rw.begin(53)) {
     const mulA = rw.input(root, 0);
     const mulB = rw.input(root, 1);
     for (const [x, one] of bothOrders(mulA, mulB)) {
@@ -3885,6 +4091,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
 function matchReduceMean(rw: Rewriter, root: Node): boolean {
   // rule NormalizeReduceMeanAxes (rules/onnx.rules:31)
   // match: r: ReduceMean(x, axes: const)
+  // cond: len(ints(axes)) > 0
   // result: ReduceMean(x) { ...r, axes: ints(axes) }
   NormalizeReduceMeanAxes: if (rw.begin(2)) {
     const x = rw.input(root, 0);
@@ -3913,10 +4120,10 @@ function matchReduceMean(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Relu, in priority order. */
 function matchRelu(rw: Rewriter, root: Node): boolean {
-  // rule ReluOfRelu (rules/onnx.rules:479)
+  // rule ReluOfRelu (rules/onnx.rules:501)
   // match: Relu(r: Relu(_))
   // result: r
-  ReluOfRelu: if (rw.begin(67)) {
+  ReluOfRelu: if (rw.begin(69)) {
     const rOut = rw.input(root, 0);
     const r = rw.def(rOut, "Relu");
     if (rOut === undefined || r === undefined) {
@@ -3926,10 +4133,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [rOut]);
   }
 
-  // rule ReluOfLeakyRelu (rules/onnx.rules:490)
+  // rule ReluOfLeakyRelu (rules/onnx.rules:512)
   // match: Relu(l: LeakyRelu(x) { alpha: alpha })
+  // cond: hasOneUse(l) && alpha >= 0.0
   // result: Relu(x)
-  ReluOfLeakyRelu: if (rw.begin(69)) {
+  ReluOfLeakyRelu: if (rw.begin(71)) {
     const lOut = rw.input(root, 0);
     const l = rw.def(lOut, "LeakyRelu");
     if (lOut === undefined || l === undefined) {
@@ -3937,10 +4145,6 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
       break ReluOfLeakyRelu;
     }
     const alpha = rw.attrFloat(l, "alpha", 0.01);
-    if (alpha === undefined) {
-      rw.fail("LeakyRelu has no alpha");
-      break ReluOfLeakyRelu;
-    }
     const x = rw.input(l, 0);
     if (x === undefined) {
       rw.fail("x: operand absent");
@@ -3958,10 +4162,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newRelu]);
   }
 
-  // rule ReluOfNonNegativeClip (rules/onnx.rules:498)
+  // rule ReluOfNonNegativeClip (rules/onnx.rules:520)
   // match: Relu(c: Clip(_, lo: const, hi: const))
+  // cond: isScalar(lo) && isScalar(hi) && item(lo) >= 0.0 && item(hi) >= 0.0
   // result: c
-  ReluOfNonNegativeClip: if (rw.begin(70)) {
+  ReluOfNonNegativeClip: if (rw.begin(72)) {
     const cOut = rw.input(root, 0);
     const c = rw.def(cOut, "Clip");
     if (cOut === undefined || c === undefined) {
@@ -3999,10 +4204,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [cOut]);
   }
 
-  // rule ReluOfClip (rules/onnx.rules:506)
+  // rule ReluOfClip (rules/onnx.rules:528)
   // match: Relu(c: Clip(x, lo: const, hi: const))
+  // cond: hasOneUse(c) && isScalar(lo) && isScalar(hi) && dtype(lo) == "float32" && item(lo) < 0.0 && item(hi) >= 0.0
   // result: Clip(x, zeros(shape(lo)), hi)
-  ReluOfClip: if (rw.begin(71)) {
+  ReluOfClip: if (rw.begin(73)) {
     const cOut = rw.input(root, 0);
     const c = rw.def(cOut, "Clip");
     if (cOut === undefined || c === undefined) {
@@ -4058,6 +4264,7 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseResidualActivationIntoConv[Relu,Relu] (rules/onnx.rules:267)
   // with act = Relu, name = Relu
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
+  // cond: hasOneUse(conv) && hasOneUse(sum) && shape(z) == shape(conv)
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
   FuseResidualActivationIntoConv_Relu_Relu: if (rw.begin(31)) {
     const sumOut = rw.input(root, 0);
@@ -4112,6 +4319,7 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoConv[Relu,Relu] (rules/onnx.rules:258)
   // with act = Relu, name = Relu
   // match: act(conv: Conv(x, W, b?))
+  // cond: hasOneUse(conv)
   // result: FusedConv(x, W, b) { ...conv, activation: name }
   FuseActivationIntoConv_Relu_Relu: if (rw.begin(30)) {
     const convOut = rw.input(root, 0);
@@ -4142,11 +4350,12 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Relu,Relu] (rules/onnx.rules:319)
+  // rule FuseActivationIntoGemm[Relu,Relu] (rules/onnx.rules:341)
   // with act = Relu, name = Relu
   // match: act(gemm: Gemm(a, b, c?))
+  // cond: hasOneUse(gemm)
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Relu_Relu: if (rw.begin(43)) {
+  FuseActivationIntoGemm_Relu_Relu: if (rw.begin(45)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -4179,10 +4388,11 @@ function matchRelu(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Reshape, in priority order. */
 function matchReshape(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantReshape (rules/onnx.rules:458)
+  // rule FoldConstantReshape (rules/onnx.rules:480)
   // match: r: Reshape(c: const, s: const)
+  // cond: ints(s) == shape(r)
   // result: reshape(c, ints(s))
-  FoldConstantReshape: if (rw.begin(64)) {
+  FoldConstantReshape: if (rw.begin(66)) {
     const rOut = rw.output(root);
     const c = rw.input(root, 0);
     const s = rw.input(root, 1);
@@ -4204,10 +4414,11 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeReshapes (rules/onnx.rules:418)
+  // rule ComposeReshapes (rules/onnx.rules:440)
   // match: r: Reshape(inner: Reshape(x, _), s: const)
+  // cond: hasOneUse(inner) && ints(s) == shape(r)
   // result: Reshape(x, s) { ...r }
-  ComposeReshapes: if (rw.begin(57)) {
+  ComposeReshapes: if (rw.begin(59)) {
     const rOut = rw.output(root);
     const innerOut = rw.input(root, 0);
     const s = rw.input(root, 1);
@@ -4238,10 +4449,11 @@ function matchReshape(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newReshape]);
   }
 
-  // rule DropNoOpReshape (rules/onnx.rules:424)
+  // rule DropNoOpReshape (rules/onnx.rules:446)
   // match: r: Reshape(x, _)
+  // cond: shape(x) == shape(r)
   // result: x
-  DropNoOpReshape: if (rw.begin(58)) {
+  DropNoOpReshape: if (rw.begin(60)) {
     const rOut = rw.output(root);
     const x = rw.input(root, 0);
     if (x === undefined) {
@@ -4262,6 +4474,7 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
   // rule FuseResidualActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:267)
   // with act = Sigmoid, name = Sigmoid
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
+  // cond: hasOneUse(conv) && hasOneUse(sum) && shape(z) == shape(conv)
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
   FuseResidualActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(33)) {
     const sumOut = rw.input(root, 0);
@@ -4316,6 +4529,7 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoConv[Sigmoid,Sigmoid] (rules/onnx.rules:258)
   // with act = Sigmoid, name = Sigmoid
   // match: act(conv: Conv(x, W, b?))
+  // cond: hasOneUse(conv)
   // result: FusedConv(x, W, b) { ...conv, activation: name }
   FuseActivationIntoConv_Sigmoid_Sigmoid: if (rw.begin(32)) {
     const convOut = rw.input(root, 0);
@@ -4346,11 +4560,12 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Sigmoid,Sigmoid] (rules/onnx.rules:319)
+  // rule FuseActivationIntoGemm[Sigmoid,Sigmoid] (rules/onnx.rules:341)
   // with act = Sigmoid, name = Sigmoid
   // match: act(gemm: Gemm(a, b, c?))
+  // cond: hasOneUse(gemm)
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Sigmoid_Sigmoid: if (rw.begin(44)) {
+  FuseActivationIntoGemm_Sigmoid_Sigmoid: if (rw.begin(46)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -4383,10 +4598,10 @@ function matchSigmoid(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sqrt, in priority order. */
 function matchSqrt(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSqrt (rules/onnx.rules:452)
+  // rule FoldConstantSqrt (rules/onnx.rules:474)
   // match: Sqrt(c: const)
   // result: sqrt(c)
-  FoldConstantSqrt: if (rw.begin(63)) {
+  FoldConstantSqrt: if (rw.begin(65)) {
     const c = rw.input(root, 0);
     const cTensor = rw.constant(c);
     if (c === undefined || cTensor === undefined) {
@@ -4401,10 +4616,10 @@ function matchSqrt(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sub, in priority order. */
 function matchSub(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantSub (rules/onnx.rules:439)
+  // rule FoldConstantSub (rules/onnx.rules:461)
   // match: Sub(a: const, b: const)
   // result: a - b
-  FoldConstantSub: if (rw.begin(60)) {
+  FoldConstantSub: if (rw.begin(62)) {
     const a = rw.input(root, 0);
     const b = rw.input(root, 1);
     const aTensor = rw.constant(a);
@@ -4423,6 +4638,7 @@ function matchSub(rw: Rewriter, root: Node): boolean {
 
   // rule FoldSubIntoConv (rules/onnx.rules:143)
   // match: Sub(conv: Conv(x, W: const, b?: const), C: const)
+  // cond: hasOneUse(conv) && channelwise(C, conv, 1)
   // result: Conv(x, W, (b ?? zeros([dim(W, 0)])) - C@0) { ...conv }
   FoldSubIntoConv: if (rw.begin(13)) {
     const convOut = rw.input(root, 0);
@@ -4470,6 +4686,7 @@ function matchSub(rw: Rewriter, root: Node): boolean {
 
   // rule FoldConvSubtractedFromConstant (rules/onnx.rules:151)
   // match: Sub(C: const, conv: Conv(x, W: const, b?: const))
+  // cond: hasOneUse(conv) && channelwise(C, conv, 1)
   // result: Conv(x, -W, C@0 - (b ?? zeros([dim(W, 0)]))) { ...conv }
   FoldConvSubtractedFromConstant: if (rw.begin(14)) {
     const C = rw.input(root, 0);
@@ -4516,10 +4733,11 @@ function matchSub(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newConv]);
   }
 
-  // rule SubZero (rules/onnx.rules:396)
+  // rule SubZero (rules/onnx.rules:418)
   // match: Sub(x, zero: const)
+  // cond: allClose(zero, 0.0, 0.0) && broadcastsTo(zero, x)
   // result: x
-  SubZero: if (rw.begin(54)) {
+  SubZero: if (rw.begin(56)) {
     const x = rw.input(root, 0);
     const zero = rw.input(root, 1);
     if (x === undefined) {
@@ -4546,10 +4764,10 @@ function matchSub(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Sum, in priority order. */
 function matchSum(rw: Rewriter, root: Node): boolean {
-  // rule SumOfTwoIsAdd (rules/onnx.rules:474)
+  // rule SumOfTwoIsAdd (rules/onnx.rules:496)
   // match: Sum(a, b)
   // result: Add(a, b)
-  SumOfTwoIsAdd: if (rw.begin(66)) {
+  SumOfTwoIsAdd: if (rw.begin(68)) {
     if (rw.inputCount(root) !== 2) {
       rw.fail("Sum(a, b): Sum has not 2 inputs");
       break SumOfTwoIsAdd;
@@ -4577,6 +4795,7 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
   // rule FuseResidualActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:267)
   // with act = Tanh, name = Tanh
   // match: act(sum: Add(conv: Conv(x, W, b?), z))
+  // cond: hasOneUse(conv) && hasOneUse(sum) && shape(z) == shape(conv)
   // result: FusedConv(x, W, b, z) { ...conv, activation: name }
   FuseResidualActivationIntoConv_Tanh_Tanh: if (rw.begin(35)) {
     const sumOut = rw.input(root, 0);
@@ -4631,6 +4850,7 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoConv[Tanh,Tanh] (rules/onnx.rules:258)
   // with act = Tanh, name = Tanh
   // match: act(conv: Conv(x, W, b?))
+  // cond: hasOneUse(conv)
   // result: FusedConv(x, W, b) { ...conv, activation: name }
   FuseActivationIntoConv_Tanh_Tanh: if (rw.begin(34)) {
     const convOut = rw.input(root, 0);
@@ -4661,11 +4881,12 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newFusedConv]);
   }
 
-  // rule FuseActivationIntoGemm[Tanh,Tanh] (rules/onnx.rules:319)
+  // rule FuseActivationIntoGemm[Tanh,Tanh] (rules/onnx.rules:341)
   // with act = Tanh, name = Tanh
   // match: act(gemm: Gemm(a, b, c?))
+  // cond: hasOneUse(gemm)
   // result: FusedGemm(a, b, c) { ...gemm, activation: name }
-  FuseActivationIntoGemm_Tanh_Tanh: if (rw.begin(45)) {
+  FuseActivationIntoGemm_Tanh_Tanh: if (rw.begin(47)) {
     const gemmOut = rw.input(root, 0);
     const gemm = rw.def(gemmOut, "Gemm");
     if (gemmOut === undefined || gemm === undefined) {
@@ -4698,15 +4919,12 @@ function matchTanh(rw: Rewriter, root: Node): boolean {
 
 /** The rules rooted at Transpose, in priority order. */
 function matchTranspose(rw: Rewriter, root: Node): boolean {
-  // rule FoldConstantTranspose (rules/onnx.rules:463)
+  // rule FoldConstantTranspose (rules/onnx.rules:485)
   // match: Transpose(c: const) { perm: p }
+  // cond: len(p) == rank(c)
   // result: transpose(c, p)
-  FoldConstantTranspose: if (rw.begin(65)) {
+  FoldConstantTranspose: if (rw.begin(67)) {
     const p = rw.attrInts(root, "perm", []);
-    if (p === undefined) {
-      rw.fail("Transpose has no perm");
-      break FoldConstantTranspose;
-    }
     const c = rw.input(root, 0);
     const cTensor = rw.constant(c);
     if (c === undefined || cTensor === undefined) {
@@ -4721,15 +4939,12 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [folded]);
   }
 
-  // rule ComposeTransposes (rules/onnx.rules:404)
+  // rule ComposeTransposes (rules/onnx.rules:426)
   // match: Transpose(t: Transpose(x) { perm: p }) { perm: q }
+  // cond: hasOneUse(t) && len(p) > 0 && len(p) == len(q)
   // result: Transpose(x) { perm: composePerm(p, q) }
-  ComposeTransposes: if (rw.begin(55)) {
+  ComposeTransposes: if (rw.begin(57)) {
     const q = rw.attrInts(root, "perm", []);
-    if (q === undefined) {
-      rw.fail("Transpose has no perm");
-      break ComposeTransposes;
-    }
     const tOut = rw.input(root, 0);
     const t = rw.def(tOut, "Transpose");
     if (tOut === undefined || t === undefined) {
@@ -4737,10 +4952,6 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
       break ComposeTransposes;
     }
     const p = rw.attrInts(t, "perm", []);
-    if (p === undefined) {
-      rw.fail("Transpose has no perm");
-      break ComposeTransposes;
-    }
     const x = rw.input(t, 0);
     if (x === undefined) {
       rw.fail("x: operand absent");
@@ -4762,15 +4973,12 @@ function matchTranspose(rw: Rewriter, root: Node): boolean {
     return rw.replace(root, [newTranspose]);
   }
 
-  // rule DropIdentityTranspose (rules/onnx.rules:410)
+  // rule DropIdentityTranspose (rules/onnx.rules:432)
   // match: Transpose(x) { perm: p }
+  // cond: isIdentityPerm(p)
   // result: x
-  DropIdentityTranspose: if (rw.begin(56)) {
+  DropIdentityTranspose: if (rw.begin(58)) {
     const p = rw.attrInts(root, "perm", []);
-    if (p === undefined) {
-      rw.fail("Transpose has no perm");
-      break DropIdentityTranspose;
-    }
     const x = rw.input(root, 0);
     if (x === undefined) {
       rw.fail("x: operand absent");

@@ -471,13 +471,10 @@ function matchTflAdd(rw: Rewriter, root: Node): boolean {
   // rule FoldAddIntoBias[Conv2D] (rules/tflite.rules:61)
   // with target = Conv2D
   // match: Add(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: target(x, w, (b ?? zeros([dim(w, 0)])) + c@0) { ...n, fused_activation_function: act }
-  FoldAddIntoBias_Conv2D: if (rw.begin(27)) {
+  if (rw.begin(27)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Add has no fused_activation_function");
-      break FoldAddIntoBias_Conv2D;
-    }
     const addLhs = rw.input(root, 0);
     const addRhs = rw.input(root, 1);
     for (const [nOut, c] of bothOrders(addLhs, addRhs)) {
@@ -537,13 +534,10 @@ function matchTflAdd(rw: Rewriter, root: Node): boolean {
   // rule FoldAddIntoBias[FullyConnected] (rules/tflite.rules:61)
   // with target = FullyConnected
   // match: Add(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: target(x, w, (b ?? zeros([dim(w, 0)])) + c@0) { ...n, fused_activation_function: act }
-  FoldAddIntoBias_FullyConnected: if (rw.begin(31)) {
+  if (rw.begin(31)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Add has no fused_activation_function");
-      break FoldAddIntoBias_FullyConnected;
-    }
     const addLhs = rw.input(root, 0);
     const addRhs = rw.input(root, 1);
     for (const [nOut, c] of bothOrders(addLhs, addRhs)) {
@@ -602,13 +596,10 @@ function matchTflAdd(rw: Rewriter, root: Node): boolean {
 
   // rule FoldAddIntoDepthwiseBias (rules/tflite.rules:88)
   // match: Add(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) + c@0) { ...n, fused_activation_function: act }
-  FoldAddIntoDepthwiseBias: if (rw.begin(35)) {
+  if (rw.begin(35)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Add has no fused_activation_function");
-      break FoldAddIntoDepthwiseBias;
-    }
     const addLhs = rw.input(root, 0);
     const addRhs = rw.input(root, 1);
     for (const [nOut, c] of bothOrders(addLhs, addRhs)) {
@@ -672,6 +663,7 @@ function matchTflConv2D(rw: Rewriter, root: Node): boolean {
   // rule FoldScalarMulIntoFilter[Conv2D] (rules/tflite.rules:114)
   // with target = Conv2D
   // match: n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // cond: hasOneUse(m) && isScalar(c)
   // result: target(x, w * c, b) { ...n }
   FoldScalarMulIntoFilter_Conv2D: if (rw.begin(39)) {
     const mOut = rw.input(root, 0);
@@ -720,6 +712,7 @@ function matchTflConv2D(rw: Rewriter, root: Node): boolean {
   // rule FoldScalarDivIntoFilter[Conv2D] (rules/tflite.rules:119)
   // with target = Conv2D
   // match: n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // cond: hasOneUse(m) && isScalar(c)
   // result: target(x, w / c, b) { ...n }
   FoldScalarDivIntoFilter_Conv2D: if (rw.begin(40)) {
     const mOut = rw.input(root, 0);
@@ -765,6 +758,7 @@ function matchTflConv2D(rw: Rewriter, root: Node): boolean {
 
   // rule FoldScalarAddIntoConv2DBias (rules/tflite.rules:130)
   // match: n: Conv2D(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
+  // cond: hasOneUse(a) && isScalar(c)
   // result: Conv2D(x, w, (b ?? zeros([dim(w, 0)])) + c * flatten(sum(w, [1, 2, 3]))) { ...n }
   FoldScalarAddIntoConv2DBias: if (rw.begin(45)) {
     if (rw.attrString(root, "padding", "VALID") !== "VALID") {
@@ -826,6 +820,7 @@ function matchTflConv2D(rw: Rewriter, root: Node): boolean {
 
   // rule FoldScalarSubIntoConv2DBias (rules/tflite.rules:135)
   // match: n: Conv2D(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
+  // cond: hasOneUse(a) && isScalar(c)
   // result: Conv2D(x, w, (b ?? zeros([dim(w, 0)])) - c * flatten(sum(w, [1, 2, 3]))) { ...n }
   FoldScalarSubIntoConv2DBias: if (rw.begin(46)) {
     if (rw.attrString(root, "padding", "VALID") !== "VALID") {
@@ -890,6 +885,7 @@ function matchTflDepthwiseConv2D(rw: Rewriter, root: Node): boolean {
   // rule FoldScalarMulIntoFilter[DepthwiseConv2D] (rules/tflite.rules:114)
   // with target = DepthwiseConv2D
   // match: n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // cond: hasOneUse(m) && isScalar(c)
   // result: target(x, w * c, b) { ...n }
   FoldScalarMulIntoFilter_DepthwiseConv2D: if (rw.begin(41)) {
     const mOut = rw.input(root, 0);
@@ -940,6 +936,7 @@ function matchTflDepthwiseConv2D(rw: Rewriter, root: Node): boolean {
   // rule FoldScalarDivIntoFilter[DepthwiseConv2D] (rules/tflite.rules:119)
   // with target = DepthwiseConv2D
   // match: n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // cond: hasOneUse(m) && isScalar(c)
   // result: target(x, w / c, b) { ...n }
   FoldScalarDivIntoFilter_DepthwiseConv2D: if (rw.begin(42)) {
     const mOut = rw.input(root, 0);
@@ -987,6 +984,7 @@ function matchTflDepthwiseConv2D(rw: Rewriter, root: Node): boolean {
 
   // rule FoldScalarAddIntoDepthwiseBias (rules/tflite.rules:142)
   // match: n: DepthwiseConv2D(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
+  // cond: hasOneUse(a) && isScalar(c)
   // result: DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) + c * flatten(sum(w, [0, 1, 2]))) { ...n }
   FoldScalarAddIntoDepthwiseBias: if (rw.begin(47)) {
     if (rw.attrString(root, "padding", "VALID") !== "VALID") {
@@ -1050,6 +1048,7 @@ function matchTflDepthwiseConv2D(rw: Rewriter, root: Node): boolean {
 
   // rule FoldScalarSubIntoDepthwiseBias (rules/tflite.rules:147)
   // match: n: DepthwiseConv2D(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const) { padding: "VALID" }
+  // cond: hasOneUse(a) && isScalar(c)
   // result: DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) - c * flatten(sum(w, [0, 1, 2]))) { ...n }
   FoldScalarSubIntoDepthwiseBias: if (rw.begin(48)) {
     if (rw.attrString(root, "padding", "VALID") !== "VALID") {
@@ -1116,13 +1115,10 @@ function matchTflDiv(rw: Rewriter, root: Node): boolean {
   // rule FoldDivIntoFilter[Conv2D] (rules/tflite.rules:79)
   // with target = Conv2D
   // match: Div(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: target(x, w / c@0, (b ?? zeros([dim(w, 0)])) / c@0) { ...n, fused_activation_function: act }
   FoldDivIntoFilter_Conv2D: if (rw.begin(30)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Div has no fused_activation_function");
-      break FoldDivIntoFilter_Conv2D;
-    }
     const nOut = rw.input(root, 0);
     const c = rw.input(root, 1);
     const n = rw.def(nOut, "Conv2D", "tfl");
@@ -1181,13 +1177,10 @@ function matchTflDiv(rw: Rewriter, root: Node): boolean {
   // rule FoldDivIntoFilter[FullyConnected] (rules/tflite.rules:79)
   // with target = FullyConnected
   // match: Div(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: target(x, w / c@0, (b ?? zeros([dim(w, 0)])) / c@0) { ...n, fused_activation_function: act }
   FoldDivIntoFilter_FullyConnected: if (rw.begin(34)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Div has no fused_activation_function");
-      break FoldDivIntoFilter_FullyConnected;
-    }
     const nOut = rw.input(root, 0);
     const c = rw.input(root, 1);
     const n = rw.def(nOut, "FullyConnected", "tfl");
@@ -1247,13 +1240,10 @@ function matchTflDiv(rw: Rewriter, root: Node): boolean {
 
   // rule FoldDivIntoDepthwiseFilter (rules/tflite.rules:103)
   // match: Div(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: DepthwiseConv2D(x, w / c@3, (b ?? zeros([dim(w, 3)])) / c@0) { ...n, fused_activation_function: act }
   FoldDivIntoDepthwiseFilter: if (rw.begin(38)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Div has no fused_activation_function");
-      break FoldDivIntoDepthwiseFilter;
-    }
     const nOut = rw.input(root, 0);
     const c = rw.input(root, 1);
     const n = rw.def(nOut, "DepthwiseConv2D", "tfl");
@@ -1318,6 +1308,7 @@ function matchTflFullyConnected(rw: Rewriter, root: Node): boolean {
   // rule FoldScalarMulIntoFilter[FullyConnected] (rules/tflite.rules:114)
   // with target = FullyConnected
   // match: n: target(m: Mul(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // cond: hasOneUse(m) && isScalar(c)
   // result: target(x, w * c, b) { ...n }
   FoldScalarMulIntoFilter_FullyConnected: if (rw.begin(43)) {
     const mOut = rw.input(root, 0);
@@ -1368,6 +1359,7 @@ function matchTflFullyConnected(rw: Rewriter, root: Node): boolean {
   // rule FoldScalarDivIntoFilter[FullyConnected] (rules/tflite.rules:119)
   // with target = FullyConnected
   // match: n: target(m: Div(x, c: const) { fused_activation_function: "NONE" }, w: const, b?)
+  // cond: hasOneUse(m) && isScalar(c)
   // result: target(x, w / c, b) { ...n }
   FoldScalarDivIntoFilter_FullyConnected: if (rw.begin(44)) {
     const mOut = rw.input(root, 0);
@@ -1415,6 +1407,7 @@ function matchTflFullyConnected(rw: Rewriter, root: Node): boolean {
 
   // rule FoldScalarAddIntoFullyConnectedBias (rules/tflite.rules:154)
   // match: n: FullyConnected(a: Add(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const)
+  // cond: hasOneUse(a) && isScalar(c)
   // result: FullyConnected(x, w, (b ?? zeros([dim(w, 0)])) + c * flatten(sum(w, [1]))) { ...n }
   FoldScalarAddIntoFullyConnectedBias: if (rw.begin(49)) {
     const aOut = rw.input(root, 0);
@@ -1474,6 +1467,7 @@ function matchTflFullyConnected(rw: Rewriter, root: Node): boolean {
 
   // rule FoldScalarSubIntoFullyConnectedBias (rules/tflite.rules:159)
   // match: n: FullyConnected(a: Sub(x, c: const) { fused_activation_function: "NONE" }, w: const, b?: const)
+  // cond: hasOneUse(a) && isScalar(c)
   // result: FullyConnected(x, w, (b ?? zeros([dim(w, 0)])) - c * flatten(sum(w, [1]))) { ...n }
   FoldScalarSubIntoFullyConnectedBias: if (rw.begin(50)) {
     const aOut = rw.input(root, 0);
@@ -1536,13 +1530,10 @@ function matchTflMul(rw: Rewriter, root: Node): boolean {
   // rule FoldMulIntoFilter[Conv2D] (rules/tflite.rules:74)
   // with target = Conv2D
   // match: Mul(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: target(x, w * c@0, (b ?? zeros([dim(w, 0)])) * c@0) { ...n, fused_activation_function: act }
-  FoldMulIntoFilter_Conv2D: if (rw.begin(29)) {
+  if (rw.begin(29)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Mul has no fused_activation_function");
-      break FoldMulIntoFilter_Conv2D;
-    }
     const mulLhs = rw.input(root, 0);
     const mulRhs = rw.input(root, 1);
     for (const [nOut, c] of bothOrders(mulLhs, mulRhs)) {
@@ -1603,13 +1594,10 @@ function matchTflMul(rw: Rewriter, root: Node): boolean {
   // rule FoldMulIntoFilter[FullyConnected] (rules/tflite.rules:74)
   // with target = FullyConnected
   // match: Mul(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: target(x, w * c@0, (b ?? zeros([dim(w, 0)])) * c@0) { ...n, fused_activation_function: act }
-  FoldMulIntoFilter_FullyConnected: if (rw.begin(33)) {
+  if (rw.begin(33)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Mul has no fused_activation_function");
-      break FoldMulIntoFilter_FullyConnected;
-    }
     const mulLhs = rw.input(root, 0);
     const mulRhs = rw.input(root, 1);
     for (const [nOut, c] of bothOrders(mulLhs, mulRhs)) {
@@ -1671,13 +1659,10 @@ function matchTflMul(rw: Rewriter, root: Node): boolean {
 
   // rule FoldMulIntoDepthwiseFilter (rules/tflite.rules:98)
   // match: Mul(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: DepthwiseConv2D(x, w * c@3, (b ?? zeros([dim(w, 3)])) * c@0) { ...n, fused_activation_function: act }
-  FoldMulIntoDepthwiseFilter: if (rw.begin(37)) {
+  if (rw.begin(37)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Mul has no fused_activation_function");
-      break FoldMulIntoDepthwiseFilter;
-    }
     const mulLhs = rw.input(root, 0);
     const mulRhs = rw.input(root, 1);
     for (const [nOut, c] of bothOrders(mulLhs, mulRhs)) {
@@ -1744,6 +1729,7 @@ function matchTflRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoFilterOp[Conv2D,Relu,RELU] (rules/tflite.rules:22)
   // with target = Conv2D, act = Relu, name = RELU
   // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, w, b) { ...n, fused_activation_function: name }
   FuseActivationIntoFilterOp_Conv2D_Relu_RELU: if (rw.begin(0)) {
     const nOut = rw.input(root, 0);
@@ -1781,6 +1767,7 @@ function matchTflRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoFilterOp[DepthwiseConv2D,Relu,RELU] (rules/tflite.rules:22)
   // with target = DepthwiseConv2D, act = Relu, name = RELU
   // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, w, b) { ...n, fused_activation_function: name }
   FuseActivationIntoFilterOp_DepthwiseConv2D_Relu_RELU: if (rw.begin(3)) {
     const nOut = rw.input(root, 0);
@@ -1818,6 +1805,7 @@ function matchTflRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoFilterOp[FullyConnected,Relu,RELU] (rules/tflite.rules:22)
   // with target = FullyConnected, act = Relu, name = RELU
   // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, w, b) { ...n, fused_activation_function: name }
   FuseActivationIntoFilterOp_FullyConnected_Relu_RELU: if (rw.begin(6)) {
     const nOut = rw.input(root, 0);
@@ -1855,6 +1843,7 @@ function matchTflRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoPool[MaxPool2D,Relu,RELU] (rules/tflite.rules:34)
   // with target = MaxPool2D, act = Relu, name = RELU
   // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x) { ...n, fused_activation_function: name }
   FuseActivationIntoPool_MaxPool2D_Relu_RELU: if (rw.begin(9)) {
     const nOut = rw.input(root, 0);
@@ -1886,6 +1875,7 @@ function matchTflRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoPool[AveragePool2D,Relu,RELU] (rules/tflite.rules:34)
   // with target = AveragePool2D, act = Relu, name = RELU
   // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x) { ...n, fused_activation_function: name }
   FuseActivationIntoPool_AveragePool2D_Relu_RELU: if (rw.begin(12)) {
     const nOut = rw.input(root, 0);
@@ -1917,6 +1907,7 @@ function matchTflRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Add,Relu,RELU] (rules/tflite.rules:48)
   // with target = Add, act = Relu, name = RELU
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Add_Relu_RELU: if (rw.begin(15)) {
     const nOut = rw.input(root, 0);
@@ -1955,6 +1946,7 @@ function matchTflRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Sub,Relu,RELU] (rules/tflite.rules:48)
   // with target = Sub, act = Relu, name = RELU
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Sub_Relu_RELU: if (rw.begin(18)) {
     const nOut = rw.input(root, 0);
@@ -1991,6 +1983,7 @@ function matchTflRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Mul,Relu,RELU] (rules/tflite.rules:48)
   // with target = Mul, act = Relu, name = RELU
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Mul_Relu_RELU: if (rw.begin(21)) {
     const nOut = rw.input(root, 0);
@@ -2029,6 +2022,7 @@ function matchTflRelu(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Div,Relu,RELU] (rules/tflite.rules:48)
   // with target = Div, act = Relu, name = RELU
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Div_Relu_RELU: if (rw.begin(24)) {
     const nOut = rw.input(root, 0);
@@ -2069,6 +2063,7 @@ function matchTflRelu6(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoFilterOp[Conv2D,Relu6,RELU6] (rules/tflite.rules:22)
   // with target = Conv2D, act = Relu6, name = RELU6
   // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, w, b) { ...n, fused_activation_function: name }
   FuseActivationIntoFilterOp_Conv2D_Relu6_RELU6: if (rw.begin(1)) {
     const nOut = rw.input(root, 0);
@@ -2106,6 +2101,7 @@ function matchTflRelu6(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoFilterOp[DepthwiseConv2D,Relu6,RELU6] (rules/tflite.rules:22)
   // with target = DepthwiseConv2D, act = Relu6, name = RELU6
   // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, w, b) { ...n, fused_activation_function: name }
   FuseActivationIntoFilterOp_DepthwiseConv2D_Relu6_RELU6: if (rw.begin(4)) {
     const nOut = rw.input(root, 0);
@@ -2143,6 +2139,7 @@ function matchTflRelu6(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoFilterOp[FullyConnected,Relu6,RELU6] (rules/tflite.rules:22)
   // with target = FullyConnected, act = Relu6, name = RELU6
   // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, w, b) { ...n, fused_activation_function: name }
   FuseActivationIntoFilterOp_FullyConnected_Relu6_RELU6: if (rw.begin(7)) {
     const nOut = rw.input(root, 0);
@@ -2180,6 +2177,7 @@ function matchTflRelu6(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoPool[MaxPool2D,Relu6,RELU6] (rules/tflite.rules:34)
   // with target = MaxPool2D, act = Relu6, name = RELU6
   // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x) { ...n, fused_activation_function: name }
   FuseActivationIntoPool_MaxPool2D_Relu6_RELU6: if (rw.begin(10)) {
     const nOut = rw.input(root, 0);
@@ -2211,6 +2209,7 @@ function matchTflRelu6(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoPool[AveragePool2D,Relu6,RELU6] (rules/tflite.rules:34)
   // with target = AveragePool2D, act = Relu6, name = RELU6
   // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x) { ...n, fused_activation_function: name }
   FuseActivationIntoPool_AveragePool2D_Relu6_RELU6: if (rw.begin(13)) {
     const nOut = rw.input(root, 0);
@@ -2242,6 +2241,7 @@ function matchTflRelu6(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Add,Relu6,RELU6] (rules/tflite.rules:48)
   // with target = Add, act = Relu6, name = RELU6
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Add_Relu6_RELU6: if (rw.begin(16)) {
     const nOut = rw.input(root, 0);
@@ -2280,6 +2280,7 @@ function matchTflRelu6(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Sub,Relu6,RELU6] (rules/tflite.rules:48)
   // with target = Sub, act = Relu6, name = RELU6
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Sub_Relu6_RELU6: if (rw.begin(19)) {
     const nOut = rw.input(root, 0);
@@ -2316,6 +2317,7 @@ function matchTflRelu6(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Mul,Relu6,RELU6] (rules/tflite.rules:48)
   // with target = Mul, act = Relu6, name = RELU6
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Mul_Relu6_RELU6: if (rw.begin(22)) {
     const nOut = rw.input(root, 0);
@@ -2354,6 +2356,7 @@ function matchTflRelu6(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Div,Relu6,RELU6] (rules/tflite.rules:48)
   // with target = Div, act = Relu6, name = RELU6
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Div_Relu6_RELU6: if (rw.begin(25)) {
     const nOut = rw.input(root, 0);
@@ -2394,6 +2397,7 @@ function matchTflReluN1To1(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoFilterOp[Conv2D,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:22)
   // with target = Conv2D, act = ReluN1To1, name = RELU_N1_TO_1
   // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, w, b) { ...n, fused_activation_function: name }
   FuseActivationIntoFilterOp_Conv2D_ReluN1To1_RELU_N1_TO_1: if (rw.begin(2)) {
     const nOut = rw.input(root, 0);
@@ -2431,6 +2435,7 @@ function matchTflReluN1To1(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoFilterOp[DepthwiseConv2D,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:22)
   // with target = DepthwiseConv2D, act = ReluN1To1, name = RELU_N1_TO_1
   // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, w, b) { ...n, fused_activation_function: name }
   FuseActivationIntoFilterOp_DepthwiseConv2D_ReluN1To1_RELU_N1_TO_1: if (rw.begin(5)) {
     const nOut = rw.input(root, 0);
@@ -2468,6 +2473,7 @@ function matchTflReluN1To1(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoFilterOp[FullyConnected,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:22)
   // with target = FullyConnected, act = ReluN1To1, name = RELU_N1_TO_1
   // match: act(n: target(x, w, b?) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, w, b) { ...n, fused_activation_function: name }
   FuseActivationIntoFilterOp_FullyConnected_ReluN1To1_RELU_N1_TO_1: if (rw.begin(8)) {
     const nOut = rw.input(root, 0);
@@ -2505,6 +2511,7 @@ function matchTflReluN1To1(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoPool[MaxPool2D,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:34)
   // with target = MaxPool2D, act = ReluN1To1, name = RELU_N1_TO_1
   // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x) { ...n, fused_activation_function: name }
   FuseActivationIntoPool_MaxPool2D_ReluN1To1_RELU_N1_TO_1: if (rw.begin(11)) {
     const nOut = rw.input(root, 0);
@@ -2536,6 +2543,7 @@ function matchTflReluN1To1(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoPool[AveragePool2D,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:34)
   // with target = AveragePool2D, act = ReluN1To1, name = RELU_N1_TO_1
   // match: act(n: target(x) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x) { ...n, fused_activation_function: name }
   FuseActivationIntoPool_AveragePool2D_ReluN1To1_RELU_N1_TO_1: if (rw.begin(14)) {
     const nOut = rw.input(root, 0);
@@ -2567,6 +2575,7 @@ function matchTflReluN1To1(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Add,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:48)
   // with target = Add, act = ReluN1To1, name = RELU_N1_TO_1
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Add_ReluN1To1_RELU_N1_TO_1: if (rw.begin(17)) {
     const nOut = rw.input(root, 0);
@@ -2605,6 +2614,7 @@ function matchTflReluN1To1(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Sub,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:48)
   // with target = Sub, act = ReluN1To1, name = RELU_N1_TO_1
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Sub_ReluN1To1_RELU_N1_TO_1: if (rw.begin(20)) {
     const nOut = rw.input(root, 0);
@@ -2641,6 +2651,7 @@ function matchTflReluN1To1(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Mul,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:48)
   // with target = Mul, act = ReluN1To1, name = RELU_N1_TO_1
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Mul_ReluN1To1_RELU_N1_TO_1: if (rw.begin(23)) {
     const nOut = rw.input(root, 0);
@@ -2679,6 +2690,7 @@ function matchTflReluN1To1(rw: Rewriter, root: Node): boolean {
   // rule FuseActivationIntoBinary[Div,ReluN1To1,RELU_N1_TO_1] (rules/tflite.rules:48)
   // with target = Div, act = ReluN1To1, name = RELU_N1_TO_1
   // match: act(n: target(x, y) { fused_activation_function: "NONE" })
+  // cond: hasOneUse(n)
   // result: target(x, y) { ...n, fused_activation_function: name }
   FuseActivationIntoBinary_Div_ReluN1To1_RELU_N1_TO_1: if (rw.begin(26)) {
     const nOut = rw.input(root, 0);
@@ -2719,13 +2731,10 @@ function matchTflSub(rw: Rewriter, root: Node): boolean {
   // rule FoldSubIntoBias[Conv2D] (rules/tflite.rules:66)
   // with target = Conv2D
   // match: Sub(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: target(x, w, (b ?? zeros([dim(w, 0)])) - c@0) { ...n, fused_activation_function: act }
   FoldSubIntoBias_Conv2D: if (rw.begin(28)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Sub has no fused_activation_function");
-      break FoldSubIntoBias_Conv2D;
-    }
     const nOut = rw.input(root, 0);
     const c = rw.input(root, 1);
     const n = rw.def(nOut, "Conv2D", "tfl");
@@ -2783,13 +2792,10 @@ function matchTflSub(rw: Rewriter, root: Node): boolean {
   // rule FoldSubIntoBias[FullyConnected] (rules/tflite.rules:66)
   // with target = FullyConnected
   // match: Sub(n: target(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: target(x, w, (b ?? zeros([dim(w, 0)])) - c@0) { ...n, fused_activation_function: act }
   FoldSubIntoBias_FullyConnected: if (rw.begin(32)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Sub has no fused_activation_function");
-      break FoldSubIntoBias_FullyConnected;
-    }
     const nOut = rw.input(root, 0);
     const c = rw.input(root, 1);
     const n = rw.def(nOut, "FullyConnected", "tfl");
@@ -2846,13 +2852,10 @@ function matchTflSub(rw: Rewriter, root: Node): boolean {
 
   // rule FoldSubIntoDepthwiseBias (rules/tflite.rules:93)
   // match: Sub(n: DepthwiseConv2D(x, w: const, b?: const) { fused_activation_function: "NONE" }, c: const) { fused_activation_function: act }
+  // cond: hasOneUse(n) && channelwise(c, n, -1) && rank(c) <= 1 || rank(c) == 4
   // result: DepthwiseConv2D(x, w, (b ?? zeros([dim(w, 3)])) - c@0) { ...n, fused_activation_function: act }
   FoldSubIntoDepthwiseBias: if (rw.begin(36)) {
     const act = rw.attrString(root, "fused_activation_function", "NONE");
-    if (act === undefined) {
-      rw.fail("Sub has no fused_activation_function");
-      break FoldSubIntoDepthwiseBias;
-    }
     const nOut = rw.input(root, 0);
     const c = rw.input(root, 1);
     const n = rw.def(nOut, "DepthwiseConv2D", "tfl");

@@ -158,6 +158,8 @@ function writeRuleBlock(w: CodeBlockWriter, program: PassProgram, block: RuleBlo
   w.writeLine(`// rule ${commentText(rule.name)} (${commentText(line)})`);
   if (rule.family) w.writeLine(`// with ${commentText(rule.family)}`);
   w.writeLine(`// match: ${commentText(oneLine(rule.match))}`);
+  if (rule.cond) w.writeLine(`// cond: ${commentText(oneLine(rule.cond))}`);
+  for (const l of rule.lets) w.writeLine(`// let ${commentText(oneLine(l))}`);
   w.writeLine(`// result: ${commentText(oneLine(rule.result))}`);
   const labelled = block.body.some((s) => s.kind === "check");
   // Labels live in their own namespace: only keywords (a rule named `if`) need avoiding.

@@ -65,10 +65,16 @@ export interface Rewriter {
   /** The attribute as stored, or undefined. */
   attr(node: Node, name: string): Attr | undefined;
   /** Typed attribute readers; `fallback` is the dialect's declared default. */
+  // With a fallback (the declared default) the read always yields a value.
+  attrInt(node: Node, name: string, fallback: number): number;
   attrInt(node: Node, name: string, fallback?: number): number | undefined;
+  attrFloat(node: Node, name: string, fallback: number): number;
   attrFloat(node: Node, name: string, fallback?: number): number | undefined;
+  attrString(node: Node, name: string, fallback: string): string;
   attrString(node: Node, name: string, fallback?: string): string | undefined;
+  attrInts(node: Node, name: string, fallback: number[]): number[];
   attrInts(node: Node, name: string, fallback?: number[]): number[] | undefined;
+  attrFloats(node: Node, name: string, fallback: number[]): number[];
   attrFloats(node: Node, name: string, fallback?: number[]): number[] | undefined;
   /** The constant tensor of `v`, or undefined when `v` is not a constant. */
   constant(v: Value | undefined): Tensor | undefined;

@@ -112,7 +112,8 @@ export class GraphRewriter implements Rewriter {
   }
 
   fail(reason: string): false {
-    this.failures.push({ rule: this.currentRule, reason });
+    // Both orders of a commutative op can fail for the same reason: say it once.
+    if (!this.failures.some((f) => f.rule === this.currentRule && f.reason === reason)) this.failures.push({ rule: this.currentRule, reason });
     return false;
   }
 
@@ -142,6 +143,8 @@ export class GraphRewriter implements Rewriter {
     return node.attrs[name];
   }
 
+  attrInt(node: Node, name: string, fallback: number): number;
+  attrInt(node: Node, name: string, fallback?: number): number | undefined;
   attrInt(node: Node, name: string, fallback?: number): number | undefined {
     const a = node.attrs[name];
     if (a === undefined) return fallback;
@@ -149,6 +152,8 @@ export class GraphRewriter implements Rewriter {
     return badAttr(node, name, a, "int");
   }
 
+  attrFloat(node: Node, name: string, fallback: number): number;
+  attrFloat(node: Node, name: string, fallback?: number): number | undefined;
   attrFloat(node: Node, name: string, fallback?: number): number | undefined {
     const a = node.attrs[name];
     if (a === undefined) return fallback;
@@ -156,6 +161,8 @@ export class GraphRewriter implements Rewriter {
     return badAttr(node, name, a, "float");
   }
 
+  attrString(node: Node, name: string, fallback: string): string;
+  attrString(node: Node, name: string, fallback?: string): string | undefined;
   attrString(node: Node, name: string, fallback?: string): string | undefined {
     const a = node.attrs[name];
     if (a === undefined) return fallback;
@@ -163,6 +170,8 @@ export class GraphRewriter implements Rewriter {
     return badAttr(node, name, a, "string");
   }
 
+  attrInts(node: Node, name: string, fallback: number[]): number[];
+  attrInts(node: Node, name: string, fallback?: number[]): number[] | undefined;
   attrInts(node: Node, name: string, fallback?: number[]): number[] | undefined {
     const a = node.attrs[name];
     if (a === undefined) return fallback === undefined ? undefined : [...fallback];
@@ -170,6 +179,8 @@ export class GraphRewriter implements Rewriter {
     return badAttr(node, name, a, "ints");
   }
 
+  attrFloats(node: Node, name: string, fallback: number[]): number[];
+  attrFloats(node: Node, name: string, fallback?: number[]): number[] | undefined;
   attrFloats(node: Node, name: string, fallback?: number[]): number[] | undefined {
     const a = node.attrs[name];
     if (a === undefined) return fallback === undefined ? undefined : [...fallback];
