@@ -45,7 +45,9 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   const padded = params + 4;
   const result = padded + roundUp4(ph * pw + PLANE_SLACK);
   const residual = result + roundUp4(ohw + PLANE_SLACK);
-  if (residual + roundUp4(ohw + PLANE_SLACK) > scratch.start + scratch.size) return false;
+  // Zero row biases for finishing every plane in one call (the plane function added the bias).
+  const zeros = residual + roundUp4(ohw + PLANE_SLACK);
+  if (zeros + p.n * p.o > scratch.start + scratch.size) return false;
   const outResident = out.buffer === floats.buffer && arenaSlack(out) >= PLANE_SPILL;
   const zResident = z !== undefined && z.buffer === floats.buffer;
   const simdAct = simdActivationCode(act.kind);
@@ -65,6 +67,8 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   const colHi = Math.min(w.size, pw - w.padBegin);
   const outBase = outResident ? out.byteOffset >> 2 : 0;
   const zBase = zResident ? z.byteOffset >> 2 : 0;
+  // Planes of whole vectors in an arena output are finished together after the loop.
+  const batched = outResident && ohw % 4 === 0 && (!z || zResident);
   const mult = p.o / p.c;
   for (let n = 0; n < p.n; n++) {
     for (let o = 0; o < p.o; o++) {
@@ -81,6 +85,7 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
       const dst = (n * p.o + o) * ohw;
       const target = outResident ? outBase + dst : result;
       plane(4 * padded, 4 * pw, 4 * pw * h.stride, 4 * (weights + o * filterStride), 4 * target, h.out, w.out);
+      if (batched) continue;
       let residualAt = 0;
       if (z) {
         if (zResident) residualAt = zBase + dst;
@@ -93,6 +98,14 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
       if (!outResident) out.set(floats.subarray(result, result + ohw), dst);
       if (simdAct === undefined) applyActivation(act, out, dst, dst + ohw);
     }
+  }
+  if (batched) {
+    const rows = p.n * p.o;
+    if (z || simdAct !== 0) {
+      floats.fill(0, zeros, zeros + rows);
+      kernels.finishRows(4 * outBase, rows, ohw / 4, 4 * ohw, 4 * zeros, z ? 4 * zBase : 0, simdAct ?? 0, 4 * params);
+    }
+    if (simdAct === undefined) applyActivation(act, out, 0, rows * ohw);
   }
   return true;
 }

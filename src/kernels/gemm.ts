@@ -13,7 +13,8 @@
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
-import type { Tensor } from "../runtime/tensor.js";
+import { NUMERIC_DTYPES, type Tensor } from "../runtime/tensor.js";
+import { einsumOf } from "./einsum.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { arenaRelease, arenaTake, isImmutable } from "./arena.js";
 import { simdGatherPanels } from "./vector.js";
@@ -98,9 +99,24 @@ const STAGING = PANEL_FIRSTS + NC / NR;
 const STAGING_FLOATS = 1 << 22;
 /** The tensor arena after the staging area (arena.ts): 192 Mi floats, 768 MiB of address space. */
 const ARENA = STAGING + STAGING_FLOATS;
-const ARENA_FLOATS = 192 << 20;
 
-const simd = createSimdKernels((ARENA + ARENA_FLOATS) * 4);
+/**
+ * The module with the largest arena the engine grants: 192 Mi floats (768 MiB of address space,
+ * only touched pages cost memory), else smaller, down to none (a browser on a small device may
+ * refuse a large memory: tensors then live in ordinary arrays and kernels stage them).
+ */
+function createWithArena(): { kernels: SimdKernels | undefined; arenaFloats: number } {
+  for (const arenaFloats of [192 << 20, 48 << 20, 12 << 20, 0]) {
+    try {
+      return { kernels: createSimdKernels((ARENA + arenaFloats) * 4), arenaFloats };
+    } catch {
+      // out of memory for this size: try the next
+    }
+  }
+  return { kernels: undefined, arenaFloats: 0 };
+}
+
+const { kernels: simd, arenaFloats: ARENA_FLOATS } = createWithArena();
 /** The whole module memory as floats (the arena included), or the workspace alone without SIMD. */
 const work = simd ? new Float32Array(simd.memory.buffer) : new Float32Array(STAGING);
 const workInt = new Int32Array(work.buffer, 0, STAGING);
@@ -144,7 +160,7 @@ export function simdMemory(): WasmMemory | undefined {
 
 /** The module memory's region reserved for the tensor arena (floats [start, start + size)), or undefined without SIMD. */
 export function simdArenaRegion(): { floats: Float32Array; start: number; size: number } | undefined {
-  return simd ? { floats: work, start: ARENA, size: ARENA_FLOATS } : undefined;
+  return simd && ARENA_FLOATS > 0 ? { floats: work, start: ARENA, size: ARENA_FLOATS } : undefined;
 }
 
 /**
@@ -752,6 +768,15 @@ function matmulKernel(aT: Tensor, bT: Tensor): Tensor {
   return out;
 }
 
+/** numpy matmul as an Einsum equation (1-D operands contract without a row or column). */
+function matmulEquation(aRank: number, bRank: number): string {
+  matmulShape(new Array<number>(aRank).fill(1), new Array<number>(bRank).fill(1));
+  const a = aRank === 1 ? "j" : "...ij";
+  const b = bRank === 1 ? "j" : "...jk";
+  const out = `...${aRank === 1 ? "" : "i"}${bRank === 1 ? "" : "k"}`;
+  return `${a},${b}->${out}`;
+}
+
 /** Maps a flat index over the broadcast batch shape to the flat batch index of one operand. */
 function batchIndexer(own: readonly number[], batch: readonly number[]): (t: number) => number {
   const rank = batch.length;
@@ -774,11 +799,17 @@ registerOp({
   op: "MatMul",
   domain: "",
   infer: (inputs) => {
-    const a = floatInfo(inputs, 0, "A");
-    const b = floatInfo(inputs, 1, "B");
-    return [{ dtype: "float32", shape: a.shape && b.shape ? matmulShape(a.shape, b.shape) : undefined }];
+    const a = need(inputs, 0, "A");
+    const b = need(inputs, 1, "B");
+    checkDType(a.dtype, NUMERIC_DTYPES, "A");
+    if (a.dtype && b.dtype && a.dtype !== b.dtype) throw new OpError(`inputs A (${a.dtype}) and B (${b.dtype}) have different dtypes`);
+    return [{ dtype: a.dtype, shape: a.shape && b.shape ? matmulShape(a.shape, b.shape) : undefined }];
   },
   kernel: (inputs) => {
+    const a = need(inputs, 0, "A");
+    const b = need(inputs, 1, "B");
+    // float64 and integer products go through Einsum's general loop; float32 takes sgemm.
+    if (a.dtype !== "float32") return [einsumOf(matmulEquation(a.shape.length, b.shape.length), [a, b])];
     floatTensor(inputs, 0, "A");
     floatTensor(inputs, 1, "B");
     return [matmulKernel(inputs[0]!, inputs[1]!)];

@@ -16,8 +16,8 @@ type Binary = (x: number, y: number, out: number, n: number) => void;
 
 interface VectorKernels {
   buffer: ArrayBufferLike;
-  /** `${op}_${form}`: form vv (two vectors), vs (vector ∘ scalar), sv (scalar ∘ vector). */
-  binary: Record<string, Binary | undefined>;
+  /** By op, by form: vv (two vectors), vs (vector ∘ scalar), sv (scalar ∘ vector). */
+  binary: Record<string, { vv?: Binary; vs?: Binary; sv?: Binary } | undefined>;
   activate(kind: number, src: number, dst: number, n: number, a: number, b: number): void;
   plane_sums(src: number, planes: number, inner: number, dst: number, scale: number): void;
   plane_maxes(src: number, planes: number, inner: number, dst: number): void;
@@ -27,7 +27,11 @@ interface VectorKernels {
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number): void;
   softmax_rows(src: number, dst: number, rows: number, n: number): void;
   nearest_up2(src: number, dst: number, rows: number, inW: number): void;
+  /** By op: rows (vector ∘ per-row scalar) and rows_sv (per-row scalar ∘ vector). */
+  rows: Record<string, { vs?: RowsBinary; sv?: RowsBinary } | undefined>;
 }
+
+type RowsBinary = (a: number, s: number, out: number, rows: number, n: number) => void;
 
 type MaxPoolPlane = (inPtr: number, inRowBytes: number, inStepBytes: number, outPtr: number, outH: number, outW: number, k: number) => void;
 
@@ -44,8 +48,11 @@ function instantiate(): VectorKernels | undefined {
   const bytes = Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
   if (!wasm.validate(bytes)) return undefined;
   const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
-  const binary: Record<string, Binary | undefined> = {};
-  for (const [name, f] of Object.entries(exports)) if (/^(add|sub|mul|div)_(vv|vs|sv)$/.test(name)) binary[name] = f as Binary;
+  const binary: VectorKernels["binary"] = {};
+  for (const [name, f] of Object.entries(exports)) {
+    const match = /^(add|sub|mul|div)_(vv|vs|sv)$/.exec(name);
+    if (match) (binary[match[1]!] ??= {})[match[2] as "vv" | "vs" | "sv"] = f as Binary;
+  }
   return {
     buffer: memory.buffer,
     binary,
@@ -58,6 +65,7 @@ function instantiate(): VectorKernels | undefined {
     copy_rows: exports.copy_rows as VectorKernels["copy_rows"],
     softmax_rows: exports.softmax_rows as VectorKernels["softmax_rows"],
     nearest_up2: exports.nearest_up2 as VectorKernels["nearest_up2"],
+    rows: Object.fromEntries(["add", "sub", "mul", "div"].map((op) => [op, { vs: exports[`${op}_rows`] as RowsBinary | undefined, sv: exports[`${op}_rows_sv`] as RowsBinary | undefined }])),
   };
 }
 
@@ -88,20 +96,21 @@ export function simdBinary(op: string, aData: ArrayLike<number>, ao: number, as:
   const a = as !== 0 && aData.buffer !== mem ? residentCopy(aData) : aData;
   const b = bs !== 0 && bData.buffer !== mem ? residentCopy(bData) : bData;
   if (as !== 0 && bs !== 0) {
-    const f = kernels.binary[`${op}_vv`];
+    const f = kernels.binary[op]?.vv;
     if (!f || a.buffer !== mem || b.buffer !== mem) return false;
     f(a.byteOffset + 4 * ao, b.byteOffset + 4 * bo, o, n);
     return true;
   }
   if (bs === 0) {
-    const f = kernels.binary[`${op}_vs`];
+    const f = kernels.binary[op]?.vs;
     if (!f || a.buffer !== mem) return false;
     f(a.byteOffset + 4 * ao, b[bo]!, o, n);
     return true;
   }
   // a scalar: commutative ops swap their operands
   const commutes = op === "add" || op === "mul";
-  const f = kernels.binary[commutes ? `${op}_vs` : `${op}_sv`];
+  const forms = kernels.binary[op];
+  const f = commutes ? forms?.vs : forms?.sv;
   if (!f || b.buffer !== mem) return false;
   if (commutes) f(b.byteOffset + 4 * bo, a[ao]!, o, n);
   else f(a[ao]!, b.byteOffset + 4 * bo, o, n);
@@ -232,5 +241,23 @@ export function simdNearestUp2(src: Float32Array, dst: Float32Array, rows: numbe
   const kernels = vectorKernels();
   if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
   kernels.nearest_up2(src.byteOffset, dst.byteOffset, rows, inW);
+  return true;
+}
+
+/**
+ * out[r·n + i] = a[r·n + i] ∘ s[r] (or s[r] ∘ a[…] when `scalarFirst`) for r < rows, i < n: a
+ * per-channel operand against NCHW planes in one call. False when it cannot (an operand outside
+ * the module's memory that is not a constant, another op, short rows).
+ */
+export function simdBinaryRows(op: string, aData: Float32Array, sData: Float32Array, out: Float32Array, rows: number, n: number, scalarFirst: boolean): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || n < 8 || out.buffer !== kernels.buffer) return false;
+  const forms = kernels.rows[op];
+  const commutes = op === "add" || op === "mul";
+  const f = scalarFirst && !commutes ? forms?.sv : forms?.vs;
+  const a = aData.buffer === kernels.buffer ? aData : residentCopy(aData);
+  const s = sData.buffer === kernels.buffer ? sData : residentCopy(sData);
+  if (!f || a.buffer !== kernels.buffer || s.buffer !== kernels.buffer) return false;
+  f(a.byteOffset, s.byteOffset, out.byteOffset, rows, n);
   return true;
 }

@@ -109,7 +109,7 @@
         after = [byName.a[n.name]];
         html = "<h3>" + esc(n.name) + " <small>" + esc(n.op) + "</small></h3><p>Unchanged by the rules.</p>";
       } else {
-        html = "<h3>" + esc(n.name) + " <small>" + esc(n.op) + "</small></h3><p>Removed: a rule replaced it by an existing value, or nothing read it.</p>";
+        html = "<h3>" + esc(n.name) + " <small>" + esc(n.op) + "</small></h3><p>Removed without a fused replacement: folded into a constant, replaced by an existing value, or read by nobody.</p>";
       }
     }
     if (n.attrs) html += "<p><code>" + esc(n.attrs) + "</code></p>";

@@ -58,7 +58,10 @@ export interface RuleReport {
   matchedNodes: number;
   /** Candidates the rule was tried on and rejected. */
   failures: number;
-  /** The first rejection, where the rule came close (its root op matched) but did not fire. */
+  /**
+   * Where the rule came closest to firing without firing: the first rejection by its `where`
+   * condition or later (the whole pattern matched), else its first rejection of all.
+   */
   firstFailure?: { node: string; reason: string };
 }
 
@@ -133,7 +136,8 @@ export function collect(graph: Graph, options: CollectOptions): ReportData {
   const firings: Firing[] = [];
   /** Before-graph keys of every original node a firing removed (directly or through a fused node). */
   const removedByRules = new Set<string>();
-  const perRule = new Map<string, { removed: Set<string>; failures: number; first?: { node: string; reason: string } }>();
+  type Failure = { node: string; reason: string };
+  const perRule = new Map<string, { removed: Set<string>; failures: number; first?: Failure; closest?: Failure }>();
   const ruleEntry = (rule: RuleInfo) => {
     let entry = perRule.get(rule.name);
     if (!entry) perRule.set(rule.name, (entry = { removed: new Set(), failures: 0 }));
@@ -170,6 +174,9 @@ export function collect(graph: Graph, options: CollectOptions): ReportData {
       const entry = ruleEntry(rule);
       entry.failures++;
       entry.first ??= { node: root.name, reason };
+      // Generated matchers test the pattern first; a failed condition, or a throw while
+      // building the result, means the whole pattern matched.
+      if (!PATTERN_FAILURE.test(reason)) entry.closest ??= { node: root.name, reason };
     },
   });
 
@@ -210,7 +217,7 @@ export function collect(graph: Graph, options: CollectOptions): ReportData {
         fired: stats.firings[r.name] ?? 0,
         matchedNodes: entry?.removed.size ?? 0,
         failures: entry?.failures ?? 0,
-        ...(entry?.first ? { firstFailure: entry.first } : {}),
+        ...(entry?.closest || entry?.first ? { firstFailure: (entry.closest ?? entry.first)! } : {}),
       };
     }),
   );
@@ -240,6 +247,12 @@ export function collect(graph: Graph, options: CollectOptions): ReportData {
     ...(profileBefore && profileAfter ? { profile: { before: profileBefore, after: profileAfter } } : {}),
   };
 }
+
+/**
+ * Reasons a generated matcher gives when the pattern itself does not match: an operand
+ * (`x: not a Conv`, `W: operand absent`) or an attribute (`Clip has no min`, `AveragePool.ceil_mode is not 0`).
+ */
+const PATTERN_FAILURE = /^([\w.]+: (not |operand absent)|\w+(\.\w+)? (has no |is not |operand ))/;
 
 /** The graph's nodes in execution order, with keys from `keyOf`. */
 function viewOf(graph: Graph, keyOf: (n: Node, index: number) => string): GraphView {

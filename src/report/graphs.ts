@@ -22,6 +22,8 @@ export interface DrawOptions {
   prefix: string;
   /** Node keys drawn as changed (replaced originals, or fused nodes). */
   changed: ReadonlySet<string>;
+  /** Node keys drawn as removed without a rule (folded into constants, or read by nobody). */
+  removed?: ReadonlySet<string>;
   /** Graphs with more nodes than this collapse unchanged regions. */
   collapseAbove: number;
 }
@@ -45,7 +47,7 @@ export function toDot(view: GraphView, options: DrawOptions): { dot: string; gro
 
   const boxOf = new Map<string, string>();
   const groups: Record<string, string[]> = {};
-  if (view.nodes.length > options.collapseAbove) collapse(view, changed, producer, prefix, boxOf, groups);
+  if (view.nodes.length > options.collapseAbove) collapse(view, options, producer, boxOf, groups);
 
   const lines = [
     "digraph G {",
@@ -57,7 +59,7 @@ export function toDot(view: GraphView, options: DrawOptions): { dot: string; gro
   view.outputs.forEach((name, i) => lines.push(`  ${q(`${prefix}out${i}`)} [id=${q(`${prefix}out${i}`)}, class="io", shape=ellipse, fillcolor="#eef3fb", label=${q(name)}];`));
   for (const n of view.nodes) {
     if (boxOf.has(n.key)) continue;
-    const cls = changed.has(n.key) ? "op changed" : "op";
+    const cls = changed.has(n.key) ? "op changed" : options.removed?.has(n.key) ? "op removed" : "op";
     lines.push(`  ${q(n.key)} [id=${q(n.key)}, class=${q(cls)}, label=${q(`${n.op}\n${shorten(n.name)}`)}];`);
   }
   const byKey = new Map(view.nodes.map((n) => [n.key, n]));
@@ -85,22 +87,18 @@ export function toDot(view: GraphView, options: DrawOptions): { dot: string; gro
  * Merges the nodes that are neither changed nor next to a change into their connected regions
  * (edges between two such nodes join them); each region becomes one box.
  */
-function collapse(
-  view: GraphView,
-  changed: ReadonlySet<string>,
-  producer: Map<string, string>,
-  prefix: string,
-  boxOf: Map<string, string>,
-  groups: Record<string, string[]>,
-): void {
-  const keep = new Set<string>(changed);
+function collapse(view: GraphView, options: DrawOptions, producer: Map<string, string>, boxOf: Map<string, string>, groups: Record<string, string[]>): void {
+  const { changed, prefix } = options;
+  /** Changed and removed nodes, drawn with their neighbours. */
+  const core = new Set<string>([...changed, ...(options.removed ?? [])]);
+  const keep = new Set<string>(core);
   const readers = new Map<string, string[]>();
   for (const n of view.nodes) {
     for (const input of n.inputs) {
       const from = producer.get(input);
       if (!from) continue;
-      if (changed.has(n.key)) keep.add(from);
-      if (changed.has(from)) keep.add(n.key);
+      if (core.has(n.key)) keep.add(from);
+      if (core.has(from)) keep.add(n.key);
       const list = readers.get(from);
       if (list) list.push(n.key);
       else readers.set(from, [n.key]);

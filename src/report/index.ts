@@ -19,7 +19,7 @@ export interface ReportOptions extends CollectOptions {
 export async function buildReport(graph: Graph, options: ReportOptions): Promise<{ html: string; data: ReportData }> {
   const data = collect(graph, options);
   const collapseAbove = options.collapseAbove ?? 400;
-  const before = await drawGraph(data.before, { prefix: "b", changed: new Set(data.replaced), collapseAbove });
+  const before = await drawGraph(data.before, { prefix: "b", changed: new Set(data.replaced), removed: new Set(data.dead), collapseAbove });
   const after = await drawGraph(data.after, { prefix: "a", changed: new Set(data.fused.map((f) => f.key)), collapseAbove });
   return { html: renderPage(data, before, after), data };
 }

@@ -47,7 +47,7 @@ export function renderPage(data: ReportData, before: DrawnGraph, after: DrawnGra
 <nav class="toolbar">
   <input id="search" type="search" placeholder="Search nodes by name (Enter: next match)" autocomplete="off">
   <span id="search-status"></span>
-  <span class="legend"><i class="sw changed-b"></i> replaced <i class="sw changed-a"></i> fused <i class="sw group"></i> unchanged region <i class="sw hl"></i> selected</span>
+  <span class="legend"><i class="sw changed-b"></i> replaced <i class="sw changed-a"></i> fused <i class="sw removed"></i> folded or unread <i class="sw group"></i> unchanged region <i class="sw hl"></i> selected</span>
 </nav>
 <main>
   <section class="graphs">

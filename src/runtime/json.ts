@@ -18,20 +18,18 @@
  * - A node whose opaque subgraphs read values of this graph lists those names in `captures`;
  *   its last inputs are those values (see captures.ts).
  * - Constant data: a flat row-major list (int64 elements beyond 2^53 as decimal strings; float
- *   "NaN", "Infinity", "-Infinity" as strings), a `.npy` file relative to `baseDir` (dtype and
+ *   "NaN", "Infinity", "-Infinity" as strings), a `.npy` file read through `readFile` (dtype and
  *   shape may then be omitted), or `{"random": seed}`: reproducible values, uniform in [-1, 1)
  *   for float32, integers in [-8, 8) for int types, 0/1 for bool.
  * Node output types are inferred through the op registry (ops it does not know stay untyped).
  * docs/graph-json.md describes the same format for users.
  */
-import { resolve } from "node:path";
-import { parse as parseNpy } from "npyjs";
-import { ConfinedReadError, readConfined } from "./confined-read.js";
-import { checkedElements, modelLimits, type ModelLimits } from "./limits.js";
+import { base64ToBytes, bytesToBase64 } from "./base64.js";
+import { parseNpy } from "./npy.js";
 import { capturedNames } from "./captures.js";
 import { Graph, Value, type Attr, type Attrs, type Dim, type Node } from "./graph.js";
 import { InferenceError, inferGraph, inferNode, propagateConstants, type KnownConstants } from "./infer.js";
-import { ALL_DTYPES, allocData, DTYPES, dtypeOfNpy, isBigInt, isDType, isFloat, numel, storeNumber, tensor, type DType, type Tensor } from "./tensor.js";
+import { ALL_DTYPES, allocData, dataFromBytes, DTYPES, isBigInt, isDType, isFloat, numel, storeNumber, tensor, type DType, type Tensor } from "./tensor.js";
 
 export interface ValueJSON {
   name: string;
@@ -85,32 +83,20 @@ export class GraphJSONError extends Error {
 }
 
 
-/** A .npy header: magic, version and length (10 bytes), then a dict padded to 64 bytes. */
-const NPY_MIN_HEADER = 10;
-const NPY_MAX_HEADER = 65_536 + 12;
-
 // ── reading ──────────────────────────────────────────────────────────────────────────────────
 
-export interface GraphJSONOptions {
-  /** The folder `{"file": …}` data is read from (the graph file's folder). Default: the working directory. */
-  baseDir?: string;
-  /** More folders data files may be in (`--data-dir`); a file outside all of them is refused. */
-  dataDirs?: readonly string[];
-  /** Limits on tensors and data files (limits.ts), to raise them. */
-  limits?: Partial<ModelLimits>;
-}
-
-/** Where constants read their data from, and how much they may read. */
-interface ReadContext {
-  roots: string[];
-  limits: ModelLimits;
+export interface GraphFromJSONOptions {
+  /**
+   * Returns the bytes of a `.npy` file named by `{"file": …}` constant data. Without it such
+   * constants are an error; in Node, `graphFromJSON` from `fusec` reads them relative to a `baseDir`.
+   */
+  readFile?: (file: string) => Uint8Array;
 }
 
 /** Builds a graph from its JSON form (a parsed object or JSON text); infers node output types. */
-export function graphFromJSON(json: unknown, options: GraphJSONOptions = {}): Graph {
+export function graphFromJSON(json: unknown, options: GraphFromJSONOptions = {}): Graph {
   const doc = typeof json === "string" ? parseText(json) : json;
-  const baseDir = options.baseDir ?? process.cwd();
-  const context: ReadContext = { roots: [resolve(baseDir), ...(options.dataDirs ?? []).map((d) => resolve(d))], limits: modelLimits(options.limits) };
+  const readFile = options.readFile;
   const root = record(doc, "graph");
   const graph = new Graph();
   const byName = new Map<string, Value>();
@@ -126,16 +112,12 @@ export function graphFromJSON(json: unknown, options: GraphJSONOptions = {}): Gr
     if (byName.has(name)) throw new GraphJSONError(`${where}: the name "${name}" is already used`);
     declare(graph.addInput(name, dtypeOf(r["dtype"], `${where}.dtype`), dims(r["shape"], `${where}.shape`)), where);
   });
-  const constants = list(root["constants"] ?? [], "constants");
-  if (constants.length > context.limits.maxTensors) {
-    throw new GraphJSONError(`constants: ${constants.length} tensors, more than the limit of ${context.limits.maxTensors} (raise it with --max-tensors)`);
-  }
-  constants.forEach((raw, i) => {
+  list(root["constants"] ?? [], "constants").forEach((raw, i) => {
     const r = record(raw, `constants[${i}]`);
     const name = text(r["name"], `constants[${i}].name`);
     const where = `constants[${i}] ("${name}")`;
     if (byName.has(name)) throw new GraphJSONError(`${where}: the name "${name}" is already used`);
-    declare(graph.addConstant(constantTensor(r, where, context), name, true), where);
+    declare(graph.addConstant(constantTensor(r, where, readFile), name, true), where);
   });
 
   // Outputs first, so that operands may name values produced by nodes listed later.
@@ -154,7 +136,7 @@ export function graphFromJSON(json: unknown, options: GraphJSONOptions = {}): Gr
       declare(v, where);
       return v;
     });
-    const attrs = attrsOf(r["attrs"] ?? {}, `${where}.attrs`, context);
+    const attrs = attrsOf(r["attrs"] ?? {}, `${where}.attrs`);
     return { r, op, name, domain, where, outputs, attrs };
   });
   for (const n of nodes) {
@@ -189,8 +171,7 @@ export function graphFromJSON(json: unknown, options: GraphJSONOptions = {}): Gr
 
 function parseText(s: string): unknown {
   try {
-    // A UTF-8 byte order mark is not part of the JSON text.
-    return JSON.parse(s.charCodeAt(0) === 0xfeff ? s.slice(1) : s);
+    return JSON.parse(s);
   } catch (e) {
     throw new GraphJSONError(`not valid JSON: ${(e as Error).message}`);
   }
@@ -242,26 +223,13 @@ function sizes(raw: unknown, where: string): number[] {
   });
 }
 
-/** Names that would set or shadow an object's prototype instead of naming an attribute. */
-const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
-
-function attrsOf(raw: unknown, where: string, context: ReadContext): Attrs {
+function attrsOf(raw: unknown, where: string): Attrs {
   const attrs: Attrs = {};
-  for (const [name, value] of Object.entries(record(raw, where))) {
-    if (PROTOTYPE_KEYS.has(name)) throw new GraphJSONError(`${where}: "${name}" cannot name an attribute`);
-    attrs[name] = attrOf(value, `${where}.${name}`, context);
-  }
+  for (const [name, value] of Object.entries(record(raw, where))) attrs[name] = attrOf(value, `${where}.${name}`);
   return attrs;
 }
 
-/** Standard base64 (RFC 4648 §4) with its padding. */
-function base64(raw: unknown, where: string): Uint8Array {
-  const s = text(raw, where);
-  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new GraphJSONError(`${where}: not valid base64`);
-  return new Uint8Array(Buffer.from(s, "base64"));
-}
-
-function attrOf(raw: unknown, where: string, context: ReadContext): Attr {
+function attrOf(raw: unknown, where: string): Attr {
   const r = record(raw, where);
   const keys = Object.keys(r).filter((k) => k !== "onnxType");
   if (keys.length !== 1) {
@@ -286,12 +254,12 @@ function attrOf(raw: unknown, where: string, context: ReadContext): Attr {
       const t = record(v, `${where}.tensor`);
       const dtype = dtypeOf(t["dtype"], `${where}.tensor.dtype`);
       const shape = sizes(t["shape"], `${where}.tensor.shape`);
-      return { type: "tensor", value: listTensor(dtype, shape, t["data"], `${where}.tensor.data`, context) };
+      return { type: "tensor", value: listTensor(dtype, shape, t["data"], `${where}.tensor.data`) };
     }
     case "opaque":
       return {
         type: "opaque",
-        value: base64(v, `${where}.opaque`),
+        value: opaqueBytes(text(v, `${where}.opaque`), `${where}.opaque`),
         onnxType: integer(r["onnxType"], `${where}.onnxType`),
       };
     default:
@@ -299,30 +267,30 @@ function attrOf(raw: unknown, where: string, context: ReadContext): Attr {
   }
 }
 
-function constantTensor(r: Record<string, unknown>, where: string, context: ReadContext): Tensor {
+function opaqueBytes(b64: string, where: string): Uint8Array {
+  try {
+    return base64ToBytes(b64);
+  } catch {
+    throw new GraphJSONError(`${where}: not valid base64`);
+  }
+}
+
+function constantTensor(r: Record<string, unknown>, where: string, readFile: GraphFromJSONOptions["readFile"]): Tensor {
   const data = r["data"];
   if (typeof data === "object" && data !== null && !Array.isArray(data) && "file" in data) {
-    return npyTensor(r, text((data as { file: unknown }).file, `${where}.data.file`), where, context);
+    return npyTensor(r, text((data as { file: unknown }).file, `${where}.data.file`), where, readFile);
   }
   const dtype = dtypeOf(r["dtype"], `${where}.dtype`);
   const shape = sizes(r["shape"], `${where}.shape`);
   if (typeof data === "object" && data !== null && !Array.isArray(data) && "random" in data) {
-    elementsWithin(shape, `${where}.shape`, context);
     return randomTensor(dtype, shape, integer((data as { random: unknown }).random, `${where}.data.random`));
   }
-  return listTensor(dtype, shape, data, `${where}.data`, context);
+  return listTensor(dtype, shape, data, `${where}.data`);
 }
 
-/** The element count of a declared shape, within the limit. */
-function elementsWithin(shape: number[], where: string, context: ReadContext): number {
-  const n = checkedElements(shape, context.limits);
-  if (typeof n === "string") throw new GraphJSONError(`${where}: ${n}`);
-  return n;
-}
-
-function listTensor(dtype: DType, shape: number[], raw: unknown, where: string, context: ReadContext): Tensor {
+function listTensor(dtype: DType, shape: number[], raw: unknown, where: string): Tensor {
   const items = list(raw, where);
-  const n = elementsWithin(shape, where, context);
+  const n = numel(shape);
   if (items.length !== n) throw new GraphJSONError(`${where}: shape [${shape.join(", ")}] needs ${n} elements, got ${items.length}`);
   const data = allocData(dtype, n);
   items.forEach((x, i) => {
@@ -349,54 +317,29 @@ function randomTensor(dtype: DType, shape: number[], seed: number): Tensor {
   const values = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const u = next();
-    values[i] = isFloat(dtype) ? u * 2 - 1 : dtype === "bool" ? (u < 0.5 ? 0 : 1) : Math.floor(u * 16) - 8;
+    values[i] = isFloat(dtype) ? u * 2 - 1 : dtype === "bool" ? (u < 0.5 ? 0 : 1) : Math.floor(u * 16) - (DTYPES[dtype].kind === "uint" ? 0 : 8);
   }
   return tensor(dtype, shape, values);
 }
 
-/**
- * A constant read from a `.npy` file: inside the graph's folder or a named data folder, a regular
- * file, no larger than the limit, and (when dtype and shape are declared) of the size they need
- * plus a header, checked before a byte is read.
- */
-function npyTensor(r: Record<string, unknown>, file: string, where: string, context: ReadContext): Tensor {
-  const declaredDtype = r["dtype"] === undefined ? undefined : dtypeOf(r["dtype"], `${where}.dtype`);
-  const declaredShape = r["shape"] === undefined ? undefined : sizes(r["shape"], `${where}.shape`);
-  const expected = declaredDtype && declaredShape ? elementsWithin(declaredShape, `${where}.shape`, context) * DTYPES[declaredDtype].bytes : undefined;
+function npyTensor(r: Record<string, unknown>, file: string, where: string, readFile: GraphFromJSONOptions["readFile"]): Tensor {
+  if (!readFile) throw new GraphJSONError(`${where}.data.file: "${file}" cannot be read here (no readFile option was given)`);
   let arr;
   try {
-    const bytes = readConfined(file, {
-      roots: context.roots,
-      maxBytes: context.limits.maxBytes,
-      checkSize: (size) =>
-        expected !== undefined && (size < expected + NPY_MIN_HEADER || size > expected + NPY_MAX_HEADER)
-          ? `${size} bytes, but the declared ${declaredDtype} shape [${declaredShape!.join(", ")}] needs ${expected} plus a header`
-          : undefined,
-    });
-    arr = parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    arr = parseNpy(readFile(file));
   } catch (e) {
-    if (e instanceof ConfinedReadError) throw new GraphJSONError(`${where}.data.file: ${e.message}`);
     throw new GraphJSONError(`${where}.data.file: cannot read "${file}": ${(e as Error).message}`);
   }
-  const found = checkedElements(arr.shape, context.limits);
-  if (typeof found === "string") throw new GraphJSONError(`${where}.data.file: "${file}": ${found}`);
   if (arr.fortranOrder) throw new GraphJSONError(`${where}.data.file: "${file}" is in Fortran order; save it in C order`);
-  const fileDtype = dtypeOfNpy(arr.dtype);
-  if (!fileDtype) throw new GraphJSONError(`${where}.data.file: unsupported .npy dtype "${arr.dtype}"`);
-  const dtype = declaredDtype ?? fileDtype;
-  if (dtype !== fileDtype) throw new GraphJSONError(`${where}: declared ${dtype} but "${file}" holds ${arr.dtype}`);
-  const shape = declaredShape ?? arr.shape;
+  const fileDtype = arr.dtype;
+  if (!fileDtype) throw new GraphJSONError(`${where}.data.file: unsupported .npy dtype "${arr.descr}"`);
+  const dtype = r["dtype"] === undefined ? fileDtype : dtypeOf(r["dtype"], `${where}.dtype`);
+  if (dtype !== fileDtype) throw new GraphJSONError(`${where}: declared ${dtype} but "${file}" holds ${arr.descr}`);
+  const shape = r["shape"] === undefined ? arr.shape : sizes(r["shape"], `${where}.shape`);
   if (shape.length !== arr.shape.length || shape.some((d, i) => d !== arr.shape[i])) {
     throw new GraphJSONError(`${where}: declared shape [${shape.join(", ")}] but "${file}" has [${arr.shape.join(", ")}]`);
   }
-  const src = arr.data as unknown as ArrayLike<number | bigint>;
-  const data = allocData(dtype, src.length);
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i]!;
-    if (isBigInt(data)) data[i] = BigInt(v);
-    else storeNumber(dtype, data, i, typeof v === "boolean" ? Number(v) : Number(v));
-  }
-  return { dtype, shape: [...shape], data };
+  return { dtype, shape: [...shape], data: dataFromBytes(dtype, arr.data, numel(shape)) };
 }
 
 // ── writing ──────────────────────────────────────────────────────────────────────────────────
@@ -455,7 +398,7 @@ function attrJSON(a: Attr): AttrJSON {
     case "tensor":
       return { tensor: { dtype: a.value.dtype, shape: [...a.value.shape], data: tensorData(a.value) } };
     case "opaque":
-      return { opaque: Buffer.from(a.value).toString("base64"), onnxType: a.onnxType };
+      return { opaque: bytesToBase64(a.value), onnxType: a.onnxType };
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tokens from "../../grammar/tokens.js";
@@ -30,6 +31,9 @@ test("the manifest's language, grammar and entry point exist and match", () => {
   assert.ok(existsSync(join(DIR, manifest.main)));
   assert.match(readFileSync(join(DIR, manifest.main), "utf8"), new RegExp(`language: "${language.id}"`));
   assert.match(manifest.scripts.package, /^vsce package/);
+  const syntax = spawnSync(process.execPath, ["--check", join(DIR, manifest.main)], { encoding: "utf8" });
+  assert.is(syntax.status, 0, syntax.stderr);
+  assert.match(readFileSync(join(DIR, manifest.main), "utf8"), /args: \[[^\]]*"lsp"/, "it starts fusec lsp");
 });
 
 test.run();

@@ -276,7 +276,7 @@ function onnxSeeds(): Uint8Array[] {
   for (const text of jsonCache) {
     try {
       const doc = JSON.parse(text) as { graph?: unknown };
-      seeds.push(encodeOnnx(graphFromJSON(doc.graph ?? doc, { baseDir: ROOT })));
+      seeds.push(encodeOnnx(graphFromJSON(doc.graph ?? doc)));
     } catch {
       // Fixtures in another shape (rule fixtures wrap their graphs) or not encodable: skip.
     }

@@ -32,7 +32,7 @@ export async function runTarget(target: Target, input: string | Uint8Array): Pro
   try {
     if (target === "rules") return await rulesOutcome(input as string);
     if (target === "onnx") return modelOutcome(() => decodeOnnx(input as Uint8Array, "fuzz.onnx"), ModelFileError);
-    return modelOutcome(() => graphFromJSON(input as string, { baseDir: import.meta.dirname }), GraphJSONError);
+    return modelOutcome(() => graphFromJSON(input as string), GraphJSONError);
   } catch (e) {
     return { ok: false, detail: `internal error: ${(e as Error).stack ?? String(e)}` };
   }

@@ -5,7 +5,7 @@ import { sgemm, type GemmEpilogue } from "../../src/kernels/gemm.js";
 import { execute } from "../../src/kernels/index.js";
 import { Graph, type Attrs } from "../../src/runtime/graph.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
-import { assertClose, int, ints, randomTensor, runOrt, str } from "./oracle.js";
+import { assertClose, floats, int, ints, randomTensor, runOrt, str } from "./oracle.js";
 
 function randomFloats(n: number, seed: number): Float32Array {
   return randomTensor([n], seed).data as Float32Array;
@@ -113,6 +113,8 @@ test("depthwise and dense convolutions on arena tensors (in place) equal the sta
   const cases: [string, number[], number[], number[], Attrs][] = [
     ["depthwise 3×3 stride 1", [1, 6, 9, 13], [6, 1, 3, 3], [1, 6, 9, 13], { group: int(6), pads: ints([1, 1, 1, 1]), activation: str("Relu") }],
     ["depthwise 5×5 stride 2", [2, 4, 11, 10], [4, 1, 5, 5], [2, 4, 6, 5], { group: int(4), pads: ints([2, 2, 2, 2]), strides: ints([2, 2]), activation: str("Sigmoid") }],
+    ["depthwise 3×3, planes of whole vectors (finished in one call)", [2, 6, 8, 12], [6, 1, 3, 3], [2, 6, 8, 12], { group: int(6), pads: ints([1, 1, 1, 1]), activation: str("HardSigmoid") }],
+    ["depthwise 5×5, planes of whole vectors, JavaScript activation", [1, 5, 4, 8], [5, 1, 5, 5], [1, 5, 4, 8], { group: int(5), pads: ints([2, 2, 2, 2]), activation: str("LeakyRelu"), activation_params: floats([0.1]) }],
     ["1×1", [1, 12, 7, 9], [8, 12, 1, 1], [1, 8, 7, 9], { activation: str("HardSigmoid") }],
     ["3×3 dense", [1, 5, 10, 16], [8, 5, 3, 3], [1, 8, 10, 16], { pads: ints([1, 1, 1, 1]) }],
     ["3×3 stride 2 (phase-split rows)", [1, 3, 20, 21], [8, 3, 3, 3], [1, 8, 10, 11], { pads: ints([1, 1, 1, 1]), strides: ints([2, 2]) }],
@@ -193,6 +195,28 @@ test("nearest 2× Resize on arena tensors (SIMD) matches onnxruntime, odd widths
     const ours = execute(g, { x: shifted })["y"]!;
     const [expected] = await runOrt({ op: "Resize", inputs: [shifted, undefined, scales], attrs });
     assertClose(ours, expected!, 0, `${shape.join("×")} ${transform}`);
+  }
+});
+
+test("per-channel binary ops on arena tensors (one SIMD call for all planes) match onnxruntime, both operand orders", async () => {
+  for (const op of ["Add", "Sub", "Mul", "Div"]) {
+    for (const channelFirst of [false, true]) {
+      const shape = [1, 5, 3, 7];
+      const x = randomTensor(shape, 4);
+      const shifted: Tensor = { ...x, data: (x.data as Float32Array).map((v) => v + 2) };
+      const perChannel = { ...randomTensor([1, 5, 1, 1], 6) };
+      (perChannel.data as Float32Array).forEach((v, i, d) => (d[i] = v + 3)); // no division by ~0
+      const g = new Graph();
+      const xv = g.addInput("x", "float32", [...shape]);
+      const [r, y] = [g.newValue("r"), g.newValue("y")];
+      g.addNode({ op: "Relu", inputs: [xv], attrs: {}, outputs: [r] });
+      const c = g.addConstant(perChannel, "c");
+      g.addNode({ op, inputs: channelFirst ? [c, r] : [r, c], attrs: {}, outputs: [y] });
+      g.outputs = [y];
+      const ours = execute(g, { x: shifted })["y"]!;
+      const [expected] = await runOrt({ op, inputs: channelFirst ? [perChannel, shifted] : [shifted, perChannel] });
+      assertClose(ours, expected!, 1e-6, `${op} ${channelFirst ? "channel ∘ x" : "x ∘ channel"}`);
+    }
   }
 });
 
