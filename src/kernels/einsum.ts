@@ -89,17 +89,18 @@ registerOp({
   },
   kernel: (inputs, attrs) => {
     const xs = inputs.map((x, i) => need(inputs, i, `Inputs_${i}`));
-    const eq = parseEquation(
-      attrString(attrs, "equation"),
-      xs.map((x) => x.shape.length),
-    );
-    const sizes = subscriptSizes(
-      eq,
-      xs.map((x) => x.shape),
-    ) as Map<string, number>;
-    return [einsum(xs, eq, sizes)];
+    return [einsumOf(attrString(attrs, "equation"), xs)];
   },
 });
+
+/** Evaluates `equation` on `xs` (any numeric dtype; accumulated in float64). */
+export function einsumOf(equation: string, xs: readonly Tensor[]): Tensor {
+  const eq = parseEquation(
+    equation,
+    xs.map((x) => x.shape.length),
+  );
+  return einsum(xs, eq, subscriptSizes(eq, xs.map((x) => x.shape)) as Map<string, number>);
+}
 
 function einsum(xs: readonly Tensor[], eq: Equation, sizes: Map<string, number>): Tensor {
   const dtype = xs[0]!.dtype;

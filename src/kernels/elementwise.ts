@@ -7,6 +7,7 @@
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
 import { convertInto, FLOAT_DTYPES, isBigInt, NUMERIC_DTYPES, roundToHalf, type DType, type Tensor } from "../runtime/tensor.js";
+import { mapBroadcast, type Scalar } from "./nary.js";
 import { applyActivation, mapActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { attrFloat, attrString, broadcastShapes, checkDType, hasAttr, need, outputUninit } from "./util.js";
 import { simdBinary, simdBinaryRows } from "./vector.js";
@@ -458,18 +459,28 @@ registerOp({
       if (bound?.shape && bound.shape.length !== 0 && !(bound.shape.length === 1 && bound.shape[0] === 1)) {
         throw new OpError(`input ${name} must be a scalar, got shape [${bound.shape.join(", ")}]`);
       }
-      if (bound) checkDType(bound.dtype, ["float32"], name);
+      if (bound) checkDType(bound.dtype, NUMERIC, name);
     }
     const x = need(inputs, 0, "input");
-    checkDType(x.dtype, ["float32"], "input");
+    checkDType(x.dtype, NUMERIC, "input");
     return [{ dtype: x.dtype, shape: x.shape }];
   },
   kernel: (inputs, attrs) => {
-    const lo = inputs[1] ? Number(inputs[1].data[0]) : hasAttr(attrs, "min") ? attrFloat(attrs, "min") : -Infinity;
-    const hi = inputs[2] ? Number(inputs[2].data[0]) : hasAttr(attrs, "max") ? attrFloat(attrs, "max") : Infinity;
-    return [activate(need(inputs, 0, "input"), { kind: "clip", a: lo, b: hi }, "input")];
+    const x = need(inputs, 0, "input");
+    // Integer inputs clip with their own bounds, BigInts included (or the attribute bounds).
+    const bound = (i: number, name: string) => inputs[i]?.data[0] ?? (hasAttr(attrs, name) ? attrFloat(attrs, name) : undefined);
+    if (!FLOAT_DTYPES.includes(x.dtype)) return [mapBroadcast([x], x.dtype, ([v]) => clipScalar(v!, bound(1, "min"), bound(2, "max")))];
+    const lo = Number(bound(1, "min") ?? -Infinity);
+    const hi = Number(bound(2, "max") ?? Infinity);
+    return [activate(x, { kind: "clip", a: lo, b: hi }, "input")];
   },
 });
+
+function clipScalar(v: Scalar, lo: Scalar | undefined, hi: Scalar | undefined): Scalar {
+  if (lo !== undefined && v < lo) v = lo;
+  if (hi !== undefined && v > hi) v = hi;
+  return v;
+}
 
 // ── tfl ───────────────────────────────────────────────────────────────────────────────────
 

@@ -1,12 +1,13 @@
 /**
  * Indexed reads and writes: GatherElements, GatherND (batch_dims), ScatterElements (and the
- * older Scatter) and ScatterND with their reductions, OneHot, Compress and NonZero. Indices may
+ * older Scatter) and ScatterND with their reductions, MaxUnpool (a scatter by MaxPool's flat
+ * indices), OneHot, Compress and NonZero. Indices may
  * be negative (counted from the end); an index out of range is an error naming it.
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp } from "../runtime/registry.js";
 import { ALL_DTYPES, numel, strides, type Tensor } from "../runtime/tensor.js";
-import { attrInt, attrString, checkDType, constNumbers, formatShape, hasAttr, need, normAxis, outputUninit, tensorNumbers, unknownDim } from "./util.js";
+import { attrInt, attrInts, attrString, checkDType, constNumbers, formatShape, hasAttr, listOr, mapDim, need, normAxis, outputUninit, outputZeros, tensorNumbers, unknownDim } from "./util.js";
 
 const INDEX = ["int32", "int64"] as const;
 
@@ -212,6 +213,43 @@ registerOp({
     offsets.forEach((off, t) => {
       for (let e = 0; e < slice; e++) dst[off + e] = combine ? combine(dst[off + e]!, src[t * slice + e]!) : src[t * slice + e]!;
     });
+    return [out];
+  },
+});
+
+// ── MaxUnpool ─────────────────────────────────────────────────────────────────────────────
+
+/** The unpooled shape: given by output_shape, else (in − 1)·stride + kernel − pads per axis. */
+function unpooledShape(x: readonly Dim[], attrs: Attrs): Dim[] {
+  const kernel = attrInts(attrs, "kernel_shape");
+  const spatial = x.length - 2;
+  if (kernel.length !== spatial) throw new OpError(`kernel_shape has ${kernel.length} entries for ${spatial} spatial axes`);
+  const strides = listOr(attrInts(attrs, "strides", []), kernel.map(() => 1));
+  const pads = listOr(attrInts(attrs, "pads", []), [...kernel, ...kernel].map(() => 0));
+  return [x[0]!, x[1]!, ...kernel.map((k, i) => mapDim(x[i + 2]!, (d) => (d - 1) * strides[i]! + k - pads[i]! - pads[i + spatial]!, "unpool", k, strides[i], pads[i], pads[i + spatial]))];
+}
+
+registerOp({
+  op: "MaxUnpool",
+  domain: "",
+  infer: (inputs, attrs) => {
+    const x = need(inputs, 0, "X");
+    checkDType(need(inputs, 1, "I").dtype, ["int64"], "I");
+    const given = inputs[2] ? constNumbers(inputs[2]) : undefined;
+    if (given) return [{ dtype: x.dtype, shape: given }];
+    if (inputs[2] || !x.shape) return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => unknownDim()) : undefined }];
+    return [{ dtype: x.dtype, shape: unpooledShape(x.shape, attrs) }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "X");
+    const indices = need(inputs, 1, "I");
+    if (indices.data.length !== x.data.length) throw new OpError(`I has ${indices.data.length} elements, X has ${x.data.length}`);
+    const shape = inputs[2] ? tensorNumbers(inputs[2]) : (unpooledShape(x.shape, attrs) as number[]);
+    const out = outputZeros(x.dtype, shape);
+    const src = x.data as ArrayLike<Cell>;
+    const dst = out.data as unknown as Cell[];
+    const at = indices.data as BigInt64Array;
+    for (let i = 0; i < src.length; i++) dst[checkedIndex(Number(at[i]), dst.length, "index")] = src[i]!;
     return [out];
   },
 });

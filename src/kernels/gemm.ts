@@ -13,7 +13,8 @@
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
-import type { Tensor } from "../runtime/tensor.js";
+import { NUMERIC_DTYPES, type Tensor } from "../runtime/tensor.js";
+import { einsumOf } from "./einsum.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { arenaRelease, arenaTake, isImmutable } from "./arena.js";
 import { simdGatherPanels } from "./vector.js";
@@ -767,6 +768,15 @@ function matmulKernel(aT: Tensor, bT: Tensor): Tensor {
   return out;
 }
 
+/** numpy matmul as an Einsum equation (1-D operands contract without a row or column). */
+function matmulEquation(aRank: number, bRank: number): string {
+  matmulShape(new Array<number>(aRank).fill(1), new Array<number>(bRank).fill(1));
+  const a = aRank === 1 ? "j" : "...ij";
+  const b = bRank === 1 ? "j" : "...jk";
+  const out = `...${aRank === 1 ? "" : "i"}${bRank === 1 ? "" : "k"}`;
+  return `${a},${b}->${out}`;
+}
+
 /** Maps a flat index over the broadcast batch shape to the flat batch index of one operand. */
 function batchIndexer(own: readonly number[], batch: readonly number[]): (t: number) => number {
   const rank = batch.length;
@@ -789,11 +799,17 @@ registerOp({
   op: "MatMul",
   domain: "",
   infer: (inputs) => {
-    const a = floatInfo(inputs, 0, "A");
-    const b = floatInfo(inputs, 1, "B");
-    return [{ dtype: "float32", shape: a.shape && b.shape ? matmulShape(a.shape, b.shape) : undefined }];
+    const a = need(inputs, 0, "A");
+    const b = need(inputs, 1, "B");
+    checkDType(a.dtype, NUMERIC_DTYPES, "A");
+    if (a.dtype && b.dtype && a.dtype !== b.dtype) throw new OpError(`inputs A (${a.dtype}) and B (${b.dtype}) have different dtypes`);
+    return [{ dtype: a.dtype, shape: a.shape && b.shape ? matmulShape(a.shape, b.shape) : undefined }];
   },
   kernel: (inputs) => {
+    const a = need(inputs, 0, "A");
+    const b = need(inputs, 1, "B");
+    // float64 and integer products go through Einsum's general loop; float32 takes sgemm.
+    if (a.dtype !== "float32") return [einsumOf(matmulEquation(a.shape.length, b.shape.length), [a, b])];
     floatTensor(inputs, 0, "A");
     floatTensor(inputs, 1, "B");
     return [matmulKernel(inputs[0]!, inputs[1]!)];

@@ -172,6 +172,17 @@ comparison("Or", ["bool"], (x, y) => x !== 0 || y !== 0);
 comparison("Xor", ["bool"], (x, y) => (x !== 0) !== (y !== 0));
 defineElementwise({ op: "Not", inputs: ["X"], dtypes: ["bool"], fn: () => (a) => a[0] === 0 });
 
+// Bitwise ops (opset 18) on integers; BigInts for int64/uint64, 32-bit operators otherwise
+// (the typed array keeps the low bits of the result).
+const INTEGER = NUMERIC_DTYPES.filter((d) => !FLOAT_DTYPES.includes(d));
+function bitwise(op: string, small: (x: number, y: number) => number, big: (x: bigint, y: bigint) => bigint): void {
+  defineElementwise({ op, inputs: ["A", "B"], dtypes: INTEGER, fn: () => (a) => (typeof a[0] === "bigint" ? big(a[0], a[1] as bigint) : small(a[0] as number, a[1] as number)) });
+}
+bitwise("BitwiseAnd", (x, y) => x & y, (x, y) => x & y);
+bitwise("BitwiseOr", (x, y) => x | y, (x, y) => x | y);
+bitwise("BitwiseXor", (x, y) => x ^ y, (x, y) => x ^ y);
+defineElementwise({ op: "BitwiseNot", inputs: ["X"], dtypes: INTEGER, fn: () => (a) => (typeof a[0] === "bigint" ? ~a[0] : ~(a[0] as number)) });
+
 defineElementwise({
   op: "Where",
   inputs: ["condition", "X", "Y"],

@@ -1,13 +1,13 @@
 /**
  * Data movement and generated tensors of any dtype: Tile, Expand, DepthToSpace, SpaceToDepth,
- * Trilu, EyeLike, Range and Size. Shape functions give exact shapes when the shape operands
+ * Col2Im, Trilu, EyeLike, Range and Size. Shape functions give exact shapes when the shape operands
  * are constant, and fresh unknown dims otherwise.
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp } from "../runtime/registry.js";
 import { dtypeOfOnnx, numel, strides, type DType, type Tensor, NUMERIC_DTYPES, ALL_DTYPES } from "../runtime/tensor.js";
 import { broadcastIndex, writer } from "./nary.js";
-import { attrInt, attrString, broadcastShapes, checkDType, constNumbers, formatShape, mapDim, need, outputUninit, tensorNumbers, unknownDim } from "./util.js";
+import { attrInt, attrInts, attrString, broadcastShapes, checkDType, constNumbers, formatShape, listOr, mapDim, need, outputUninit, outputZeros, tensorNumbers, unknownDim } from "./util.js";
 
 type Cell = number | bigint;
 
@@ -162,6 +162,76 @@ registerOp({
     const [n, c, h, w] = x.shape as [number, number, number, number];
     if (h % b !== 0 || w % b !== 0) throw new OpError(`spatial size ${formatShape([h, w])} is not divisible by blocksize ${b}`);
     return [permuted(x, [n, c, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4], [n, c * b * b, h / b, w / b])];
+  },
+});
+
+// ── Col2Im ───────────────────────────────────────────────────────────────────────────────
+
+/** Col2Im (opset 18): sums the columns of [N, C·∏block, L] back into [N, C, …image_shape]. */
+registerOp({
+  op: "Col2Im",
+  domain: "",
+  infer: (inputs) => {
+    const x = need(inputs, 0, "input");
+    checkDType(x.dtype, NUMERIC_DTYPES, "input");
+    checkDType(need(inputs, 1, "image_shape").dtype, ["int64"], "image_shape");
+    checkDType(need(inputs, 2, "block_shape").dtype, ["int64"], "block_shape");
+    const image = constNumbers(inputs[1]);
+    const block = constNumbers(inputs[2]);
+    if (!x.shape || !image || !block) return [{ dtype: x.dtype, shape: undefined }];
+    const c = x.shape[1]!;
+    const per = block.reduce((p, q) => p * q, 1);
+    if (typeof c === "number" && c % per !== 0) throw new OpError(`input has ${c} rows, not a multiple of the block size ${per}`);
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, mapDim(c, (v) => v / per, "col2im", per), ...image] }];
+  },
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    const image = tensorNumbers(need(inputs, 1, "image_shape"));
+    const block = tensorNumbers(need(inputs, 2, "block_shape"));
+    const r = image.length;
+    if (block.length !== r) throw new OpError(`block_shape has ${block.length} entries, image_shape ${r}`);
+    const dilations = listOr(attrInts(attrs, "dilations", []), image.map(() => 1));
+    const strides2 = listOr(attrInts(attrs, "strides", []), image.map(() => 1));
+    const pads = listOr(attrInts(attrs, "pads", []), [...image, ...image].map(() => 0));
+    const [n, rows, cols] = x.shape as [number, number, number];
+    const per = block.reduce((p, q) => p * q, 1);
+    if (x.shape.length !== 3 || rows % per !== 0) throw new OpError(`input must be [N, C·${per}, L], got ${formatShape(x.shape)}`);
+    const c = rows / per;
+    const blocksAlong = image.map((d, i) => Math.floor((d + pads[i]! + pads[i + r]! - (dilations[i]! * (block[i]! - 1) + 1)) / strides2[i]!) + 1);
+    if (blocksAlong.reduce((p, q) => p * q, 1) !== cols) throw new OpError(`input has ${cols} columns, the image and block shapes give ${blocksAlong.join("×")}`);
+    const out = outputZeros(x.dtype, [n, c, ...image]);
+    const od = out.data as unknown as number[];
+    const xd = x.data as ArrayLike<number>;
+    const imageStrides = strides(image);
+    const imageSize = numel(image);
+    const k = new Array<number>(r);
+    const l = new Array<number>(r);
+    for (let b = 0; b < n; b++) {
+      for (let row = 0; row < rows; row++) {
+        const ch = Math.floor(row / per);
+        let rest = row % per;
+        for (let d = r - 1; d >= 0; d--) {
+          k[d] = rest % block[d]!;
+          rest = Math.floor(rest / block[d]!);
+        }
+        for (let col = 0; col < cols; col++) {
+          let restCol = col;
+          for (let d = r - 1; d >= 0; d--) {
+            l[d] = restCol % blocksAlong[d]!;
+            restCol = Math.floor(restCol / blocksAlong[d]!);
+          }
+          let at = 0;
+          let inside = true;
+          for (let d = 0; d < r; d++) {
+            const p = l[d]! * strides2[d]! - pads[d]! + k[d]! * dilations[d]!;
+            if (p < 0 || p >= image[d]!) inside = false;
+            at += p * imageStrides[d]!;
+          }
+          if (inside) od[(b * c + ch) * imageSize + at] += xd[(b * rows + row) * cols + col]!;
+        }
+      }
+    }
+    return [out];
   },
 });
 

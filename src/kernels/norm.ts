@@ -1,5 +1,6 @@
 /**
- * Normalisation: BatchNormalization (inference form), LayerNormalization (opset 17, with its
+ * Normalisation: BatchNormalization (inference, training mode with running statistics, the
+ * pre-opset-9 non-spatial form), LayerNormalization (opset 17, with its
  * optional Mean/InvStdDev outputs) and Softmax (opset 13: along one axis). The reductions,
  * ReduceMean included, are in reduce.ts.
  */
@@ -11,7 +12,6 @@ import {
   attrInt,
   checkDimsAgree,
   checkDType,
-  checkRank,
   formatShape,
   need,
   normAxis,
@@ -21,44 +21,104 @@ import { simdSoftmaxRows } from "./vector.js";
 
 const BN_INPUTS = ["X", "scale", "B", "input_mean", "input_var"] as const;
 
+/**
+ * Training mode: the `training_mode` attribute (opset 14+), or before opset 14 the extra
+ * outputs (running mean and variance, then the saved batch mean and variance) themselves.
+ */
+function bnTraining(attrs: Parameters<typeof attrInt>[0], outputCount: number): boolean {
+  return attrInt(attrs, "training_mode", 0) !== 0 || outputCount > 1;
+}
+
+/** Before opset 9, `spatial = 0` gives each position of C×D1×… its own statistics. */
+function bnParamShape(x: readonly Dim[], attrs: Parameters<typeof attrInt>[0]): Dim[] {
+  if (x.length < 2) return [1];
+  return attrInt(attrs, "spatial", 1) === 0 ? x.slice(1) : [x[1]!];
+}
+
 registerOp({
   op: "BatchNormalization",
   domain: "",
   infer: (inputs, attrs, outputCount) => {
-    if (outputCount > 1 && attrInt(attrs, "training_mode", 0) !== 0) {
-      throw new OpError("training mode (running mean/var outputs) is not supported");
-    }
     const infos = BN_INPUTS.map((name, i) => need(inputs, i, name));
     infos.forEach((info, i) => checkDType(info.dtype, ["float32"], BN_INPUTS[i]!));
     const x = infos[0]!;
-    if (x.shape && x.shape.length < 2) throw new OpError(`input X has rank ${x.shape.length}, expected at least 2`);
-    const channels = x.shape?.[1];
+    if (x.shape && x.shape.length < 1) throw new OpError("input X is a scalar, expected at least rank 1");
+    const params = x.shape ? bnParamShape(x.shape, attrs) : undefined;
     for (let i = 1; i < 5; i++) {
       const s = infos[i]!.shape;
-      if (!s) continue;
-      checkRank(s, 1, BN_INPUTS[i]!);
-      if (channels !== undefined) checkDimsAgree(s[0]!, channels, `input ${BN_INPUTS[i]} length differs from X's channels`);
+      if (!s || !params) continue;
+      const size = params.reduce<Dim>((p, q) => (typeof p === "number" && typeof q === "number" ? p * q : q), 1);
+      const own = s.reduce<Dim>((p, q) => (typeof p === "number" && typeof q === "number" ? p * q : q), 1);
+      checkDimsAgree(own, size, `input ${BN_INPUTS[i]} size differs from X's ${params.length > 1 ? "per-position" : "channel"} count`);
     }
-    return [{ dtype: "float32", shape: x.shape }];
+    const out = [{ dtype: "float32" as const, shape: x.shape }];
+    if (bnTraining(attrs, outputCount)) for (let i = 1; i < outputCount; i++) out.push({ dtype: "float32", shape: infos[1]!.shape });
+    return out;
   },
-  kernel: (inputs, attrs) => {
+  kernel: (inputs, attrs, outputCount) => {
     const [x, scale, bias, mean, variance] = BN_INPUTS.map((name, i) => need(inputs, i, name)) as [Tensor, Tensor, Tensor, Tensor, Tensor];
     const eps = attrFloat(attrs, "epsilon", 1e-5);
-    const c = x.shape[1]!;
+    const spatial = attrInt(attrs, "spatial", 1) !== 0;
+    const c = x.shape.length < 2 ? 1 : x.shape[1]!;
     const inner = x.shape.slice(2).reduce((p, q) => p * q, 1);
     const outer = x.shape[0]!;
-    const out = outputF32(x.shape);
+    const groups = spatial ? c : c * inner;
+    if (scale.data.length !== groups) throw new OpError(`scale has ${scale.data.length} entries, expected ${groups}`);
+    // The statistics group of element (n, ch, i): its channel, or its position when not spatial.
+    const groupOf = spatial ? (ch: number) => ch : (ch: number, i: number) => ch * inner + i;
     const xd = x.data as Float32Array;
+    const training = bnTraining(attrs, outputCount);
+    let m = mean.data as Float32Array;
+    let v = variance.data as Float32Array;
+    const batchMean = new Float64Array(groups);
+    const batchVar = new Float64Array(groups);
+    if (training) {
+      const count = new Float64Array(groups);
+      for (let n = 0; n < outer; n++) for (let ch = 0; ch < c; ch++) for (let i = 0; i < inner; i++) {
+        const g = groupOf(ch, i);
+        batchMean[g] += xd[(n * c + ch) * inner + i]!;
+        count[g]++;
+      }
+      for (let g = 0; g < groups; g++) batchMean[g] /= count[g]!;
+      for (let n = 0; n < outer; n++) for (let ch = 0; ch < c; ch++) for (let i = 0; i < inner; i++) {
+        const g = groupOf(ch, i);
+        batchVar[g] += (xd[(n * c + ch) * inner + i]! - batchMean[g]!) ** 2;
+      }
+      for (let g = 0; g < groups; g++) batchVar[g] /= count[g]!;
+      m = Float32Array.from(batchMean);
+      v = Float32Array.from(batchVar);
+    }
+    const out = outputF32(x.shape);
     const od = out.data;
-    for (let ch = 0; ch < c; ch++) {
-      const k = (scale.data as Float32Array)[ch]! / Math.sqrt((variance.data as Float32Array)[ch]! + eps);
-      const shift = (bias.data as Float32Array)[ch]! - (mean.data as Float32Array)[ch]! * k;
-      for (let n = 0; n < outer; n++) {
-        const base = (n * c + ch) * inner;
-        for (let i = base; i < base + inner; i++) od[i] = xd[i]! * k + shift;
+    const s = scale.data as Float32Array;
+    const b = bias.data as Float32Array;
+    for (let n = 0; n < outer; n++) {
+      for (let ch = 0; ch < c; ch++) {
+        for (let i = 0; i < inner; i++) {
+          const g = groupOf(ch, i);
+          const k = s[g]! / Math.sqrt(v[g]! + eps);
+          const at = (n * c + ch) * inner + i;
+          od[at] = (xd[at]! - m[g]!) * k + b[g]!;
+        }
       }
     }
-    return [out];
+    if (!training) return [out];
+    const momentum = attrFloat(attrs, "momentum", 0.9);
+    const blend = (running: Tensor, batch: Float64Array) => {
+      const r = outputF32(running.shape);
+      const rd = running.data as Float32Array;
+      for (let g = 0; g < groups; g++) r.data[g] = rd[g]! * momentum + batch[g]! * (1 - momentum);
+      return r;
+    };
+    const saved = (values: Float64Array) => {
+      const t = outputF32(mean.shape);
+      t.data.set(values);
+      return t;
+    };
+    // The fifth output (opsets 9-13) is the batch's inverse standard deviation, as onnxruntime
+    // writes it, though the specification calls it the saved variance.
+    const invStd = batchVar.map((x) => 1 / Math.sqrt(x + eps));
+    return [out, blend(mean, batchMean), blend(variance, batchVar), saved(batchMean), saved(invStd)].slice(0, Math.max(1, outputCount));
   },
 });
 

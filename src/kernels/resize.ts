@@ -8,11 +8,11 @@
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import { numel, type Tensor } from "../runtime/tensor.js";
-import { attrInts, attrString, checkDType, constNumbers, derivedDim, hasAttr, need, normAxis, outputF32, Scratch, tensorNumbers, unknownDim } from "./util.js";
+import { attrFloat, attrInts, attrString, checkDType, constNumbers, derivedDim, hasAttr, need, normAxis, outputF32, Scratch, tensorNumbers, unknownDim } from "./util.js";
 import { simdNearestUp2 } from "./vector.js";
 
 const MODES = ["nearest", "linear"];
-const TRANSFORMS = ["half_pixel", "pytorch_half_pixel", "half_pixel_symmetric", "align_corners", "asymmetric", "tf_half_pixel_for_nn"];
+const TRANSFORMS = ["half_pixel", "pytorch_half_pixel", "half_pixel_symmetric", "align_corners", "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"];
 const NEAREST_MODES = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"];
 
 function checkAttrs(attrs: Attrs): void {
@@ -83,11 +83,16 @@ registerOp({
     const sizes = inputs[3] && inputs[3].data.length > 0 ? tensorNumbers(inputs[3]) : undefined;
     const plan = resizePlan(x.shape, scales, sizes, attrs);
     const rank = x.shape.length;
+    const crop = attrString(attrs, "coordinate_transformation_mode", "half_pixel") === "tf_crop_and_resize";
+    const roi = crop ? cropRegions(inputs[1], rank, attrs) : undefined;
     const resized = (axis: number) => plan.out[axis] !== x.shape[axis] || plan.scale[axis] !== 1;
-    if (rank >= 2 && x.shape.every((_, axis) => axis >= rank - 2 || !resized(axis))) return [resizeLastTwoAxes(x, plan.out, plan.scale, attrs)];
+    if (!crop && rank >= 2 && x.shape.every((_, axis) => axis >= rank - 2 || !resized(axis))) return [resizeLastTwoAxes(x, plan.out, plan.scale, attrs)];
+    // One axis at a time (axes at scale 1 untouched, as onnxruntime, even with a crop region);
+    // an output outside a crop region is the extrapolation value along its axis, and stays so
+    // through the later axes (every weight set sums to 1).
     let current: Tensor = x;
     for (let axis = 0; axis < rank; axis++) {
-      if (resized(axis)) current = resampleAxis(current, axis, plan.out[axis]!, plan.scale[axis]!, attrs);
+      if (resized(axis)) current = resampleAxis(current, axis, plan.out[axis]!, plan.scale[axis]!, attrs, roi?.[axis]);
     }
     return [current];
   },
@@ -111,9 +116,23 @@ function opset10Attrs(attrs: Attrs): Attrs {
   };
 }
 
+/** Per axis, the [start, end] of tf_crop_and_resize's region of interest (normalised). */
+function cropRegions(roi: Tensor | undefined, rank: number, attrs: Attrs): [number, number][] {
+  const axes = hasAttr(attrs, "axes") ? attrInts(attrs, "axes").map((a) => normAxis(a, rank, "axes entry")) : Array.from({ length: rank }, (_, i) => i);
+  const values = roi && roi.data.length > 0 ? tensorNumbers(roi) : undefined;
+  if (!values || values.length !== 2 * axes.length) throw new OpError(`tf_crop_and_resize needs roi with ${2 * axes.length} entries (starts, then ends)`);
+  const regions = Array.from({ length: rank }, (): [number, number] => [0, 1]);
+  axes.forEach((a, k) => (regions[a] = [values[k]!, values[k + axes.length]!]));
+  return regions;
+}
+
 /** Source coordinate of output index `o` along an axis (ONNX coordinate_transformation_mode). */
-function sourceCoordinate(transform: string, o: number, scale: number, inSize: number, outSize: number): number {
+function sourceCoordinate(transform: string, o: number, scale: number, inSize: number, outSize: number, roi: readonly [number, number] = [0, 1]): number {
   switch (transform) {
+    case "tf_crop_and_resize": {
+      const [start, end] = roi;
+      return outSize > 1 ? start * (inSize - 1) + (o * (end - start) * (inSize - 1)) / (outSize - 1) : 0.5 * (start + end) * (inSize - 1);
+    }
     case "half_pixel":
       return (o + 0.5) / scale - 0.5;
     case "pytorch_half_pixel":
@@ -155,9 +174,11 @@ interface AxisTable {
   lo: Int32Array;
   hi: Int32Array;
   weight: Float32Array;
+  /** Outputs outside the input (tf_crop_and_resize): they take the extrapolation value. */
+  outside?: Uint8Array;
 }
 
-function axisTable(inSize: number, outSize: number, scale: number, attrs: Attrs): AxisTable {
+function axisTable(inSize: number, outSize: number, scale: number, attrs: Attrs, roi?: readonly [number, number]): AxisTable {
   const mode = attrString(attrs, "mode", "nearest");
   const transform = attrString(attrs, "coordinate_transformation_mode", "half_pixel");
   const givenNearest = attrString(attrs, "nearest_mode", "round_prefer_floor");
@@ -167,12 +188,14 @@ function axisTable(inSize: number, outSize: number, scale: number, attrs: Attrs)
   const weight = new Float32Array(outSize);
   // An axis kept at scale 1 is not resampled at all (as onnxruntime), whatever the transform.
   const identity = outSize === inSize && scale === 1;
+  const outside = roi ? new Uint8Array(outSize) : undefined;
   for (let o = 0; o < outSize; o++) {
     if (identity) {
       lo[o] = hi[o] = o;
       continue;
     }
-    const c = sourceCoordinate(transform, o, scale, inSize, outSize);
+    const c = sourceCoordinate(transform, o, scale, inSize, outSize, roi);
+    if (outside && (c < 0 || c > inSize - 1)) outside[o] = 1;
     if (mode === "nearest") {
       lo[o] = hi[o] = nearestIndex(nearestMode, c, inSize);
     } else {
@@ -182,11 +205,11 @@ function axisTable(inSize: number, outSize: number, scale: number, attrs: Attrs)
       weight[o] = clamped - lo[o]!;
     }
   }
-  return { lo, hi, weight };
+  return { lo, hi, weight, outside };
 }
 
 /** Resamples one axis of `x` to `outSize` (the general path: any axis, one at a time). */
-function resampleAxis(x: Tensor, axis: number, outSize: number, scale: number, attrs: Attrs): Tensor {
+function resampleAxis(x: Tensor, axis: number, outSize: number, scale: number, attrs: Attrs, roi?: readonly [number, number]): Tensor {
   const inSize = x.shape[axis]!;
   const outer = numel(x.shape.slice(0, axis));
   const inner = numel(x.shape.slice(axis + 1));
@@ -194,7 +217,8 @@ function resampleAxis(x: Tensor, axis: number, outSize: number, scale: number, a
   const out = outputF32(shape);
   const src = x.data as Float32Array;
   const dst = out.data;
-  const { lo, hi, weight } = axisTable(inSize, outSize, scale, attrs);
+  const { lo, hi, weight, outside } = axisTable(inSize, outSize, scale, attrs, roi);
+  const extrapolation = attrFloat(attrs, "extrapolation_value", 0);
   for (let b = 0; b < outer; b++) {
     const srcBase = b * inSize * inner;
     const dstBase = b * outSize * inner;
@@ -203,7 +227,8 @@ function resampleAxis(x: Tensor, axis: number, outSize: number, scale: number, a
       const h = srcBase + hi[o]! * inner;
       const w = weight[o]!;
       const d = dstBase + o * inner;
-      if (w === 0) dst.set(src.subarray(l, l + inner), d);
+      if (outside?.[o]) dst.fill(extrapolation, d, d + inner);
+      else if (w === 0) dst.set(src.subarray(l, l + inner), d);
       else for (let k = 0; k < inner; k++) dst[d + k] = src[l + k]! * (1 - w) + src[h + k]! * w;
     }
   }

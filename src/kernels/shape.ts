@@ -7,7 +7,7 @@
  */
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
-import { ALL_DTYPES, convertInto, dtypeOfOnnx, isBigInt, numel, strides, type DType, type Tensor } from "../runtime/tensor.js";
+import { ALL_DTYPES, convertInto, dtypeOfOnnx, isBigInt, numel, roundToHalf, strides, type DType, type Tensor } from "../runtime/tensor.js";
 import {
   attrFloat,
   attrFloats,
@@ -530,7 +530,7 @@ registerOp({
     const src = x.data as Float32Array;
     const dst = out.data as Float32Array;
     const inStrides = strides(x.shape);
-    const fillValue = (isBigInt(x.data) ? BigInt(fill) : Number(fill)) as number;
+    const fillValue = (isBigInt(x.data) ? BigInt(fill) : x.dtype === "float16" ? roundToHalf(Number(fill)) : Number(fill)) as number;
     if (mode !== "constant" && x.shape.some((d, i) => d === 0 && full[i]! + full[i + rank]! > 0)) {
       throw new OpError(`${mode} padding of an empty axis`);
     }
@@ -635,6 +635,21 @@ registerOp({
   kernel: (inputs, attrs) => {
     const x = need(inputs, 0, "input");
     const to = castTarget(attrs);
+    if (to === x.dtype) return [x];
+    const out = outputUninit(to, x.shape);
+    convertInto(x.data, to, out.data);
+    return [out];
+  },
+});
+
+/** CastLike (opset 15): Cast to the element type of a second input. */
+registerOp({
+  op: "CastLike",
+  domain: "",
+  infer: (inputs) => [{ dtype: need(inputs, 1, "target_type").dtype, shape: anyInput(inputs, 0, "input").shape }],
+  kernel: (inputs) => {
+    const x = need(inputs, 0, "input");
+    const to = need(inputs, 1, "target_type").dtype;
     if (to === x.dtype) return [x];
     const out = outputUninit(to, x.shape);
     convertInto(x.data, to, out.data);

@@ -39,6 +39,11 @@ export function attrFloats(attrs: Attrs, name: string, fallback?: number[]): num
   return attrInts(attrs, name, fallback);
 }
 
+/** A list attribute where `[]` (the dialects' "not given") means `fallback`. */
+export function listOr(list: number[], fallback: number[]): number[] {
+  return list.length > 0 ? list : fallback;
+}
+
 export function hasAttr(attrs: Attrs, name: string): boolean {
   return attrs[name] !== undefined;
 }

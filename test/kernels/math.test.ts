@@ -141,6 +141,15 @@ test("Sum, Mean, Mod, PRelu, BitShift and Where match onnxruntime", async () => 
   await checkAgainstOrt({ op: "Where", inputs: [cond, tensor("int32", [3], [1, 2, 3]), tensor("int32", [1], [-1])], outputDTypes: ["int32"] }, 0);
 });
 
+test("bitwise ops match onnxruntime on signed, unsigned and 64-bit integers", async () => {
+  for (const dtype of ["int8", "uint8", "int32", "uint32", "int64", "uint64"] as DType[]) {
+    const a = tensor(dtype, [4], dtype.startsWith("u") ? [0, 5, 200, 255] : [-1, 5, -100, 127]);
+    const b = tensor(dtype, [1], [6]);
+    for (const op of ["BitwiseAnd", "BitwiseOr", "BitwiseXor"]) await checkAgainstOrt({ op, inputs: [a, b], opset: 18 }, 0, `${op} ${dtype}`);
+    await checkAgainstOrt({ op: "BitwiseNot", inputs: [a], opset: 18 }, 0, `BitwiseNot ${dtype}`);
+  }
+});
+
 test("a bad attribute or dtype is named before running", () => {
   assert.throws(() => one({ op: "Mod", inputs: [x, x] }), /fmod must be 1 for floating-point inputs/);
   assert.throws(() => one({ op: "BitShift", inputs: [tensor("int32", [1], [1]), tensor("int32", [1], [1])], attrs: { direction: str("LEFT") } }), /input X has dtype int32, expected uint8 or/);

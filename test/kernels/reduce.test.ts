@@ -1,0 +1,85 @@
+/**
+ * Reductions (src/kernels/reduce.ts): hand-checked values for axes given as attribute and as
+ * input, keepdims, noop_with_empty_axes, select_last_index, exclusive/reverse CumSum and TopK
+ * ties, and every op against onnxruntime at the opsets where its axes move.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { tensor, type Tensor } from "../../src/runtime/tensor.js";
+import { checkAgainstOrt, int, ints, randomTensor, runOurs, type OneNode } from "./oracle.js";
+
+const values = (t: Tensor) => Array.from(t.data as ArrayLike<number | bigint>, Number);
+const one = (spec: OneNode, i = 0) => runOurs(spec)[i]!;
+const m = tensor("float32", [2, 3], [1, 2, 3, 4, 5, 6]);
+
+test("ReduceSum over axes from an attribute or an input, with and without keepdims", () => {
+  const byAttr = one({ op: "ReduceSum", inputs: [m], attrs: { axes: ints([1]), keepdims: int(0) } });
+  assert.equal(byAttr.shape, [2]);
+  assert.equal(values(byAttr), [6, 15]);
+  const byInput = one({ op: "ReduceSum", inputs: [m, tensor("int64", [1], [0])] });
+  assert.equal(byInput.shape, [1, 3]);
+  assert.equal(values(byInput), [5, 7, 9]);
+  assert.equal(values(one({ op: "ReduceSum", inputs: [m] })), [21]);
+  const noop = one({ op: "ReduceSumSquare", inputs: [m, tensor("int64", [0], [])], attrs: { noop_with_empty_axes: int(1) } });
+  assert.equal(noop.shape, [2, 3]);
+  assert.equal(values(noop), [1, 4, 9, 16, 25, 36]);
+  assert.equal(values(one({ op: "ReduceProd", inputs: [tensor("int64", [3], [2, 3, 4])] })), [24]);
+});
+
+test("ArgMax picks the first or last of equal maxima; CumSum exclusive and reverse", () => {
+  const t = tensor("float32", [4], [1, 3, 3, 2]);
+  assert.equal(values(one({ op: "ArgMax", inputs: [t] })), [1]);
+  assert.equal(values(one({ op: "ArgMax", inputs: [t], attrs: { select_last_index: int(1) } })), [2]);
+  assert.equal(values(one({ op: "ArgMin", inputs: [t], attrs: { keepdims: int(0) } })), [0]);
+  const axis = tensor("int32", [], [0]);
+  const c = tensor("int64", [4], [1, 2, 3, 4]);
+  assert.equal(values(one({ op: "CumSum", inputs: [c, axis] })), [1, 3, 6, 10]);
+  assert.equal(values(one({ op: "CumSum", inputs: [c, axis], attrs: { exclusive: int(1) } })), [0, 1, 3, 6]);
+  assert.equal(values(one({ op: "CumSum", inputs: [c, axis], attrs: { reverse: int(1) } })), [10, 9, 7, 4]);
+  assert.equal(values(one({ op: "CumSum", inputs: [c, axis], attrs: { reverse: int(1), exclusive: int(1) } })), [9, 7, 4, 0]);
+});
+
+test("TopK returns values and indices, ties by lower index", () => {
+  const t = tensor("float32", [2, 4], [1, 4, 4, 2, 5, 0, 5, 1]);
+  const spec: OneNode = { op: "TopK", inputs: [t, tensor("int64", [1], [2])], outputs: 2 };
+  assert.equal(values(one(spec, 0)), [4, 4, 5, 5]);
+  assert.equal(values(one(spec, 1)), [1, 2, 0, 2]);
+  const smallest: OneNode = { ...spec, attrs: { largest: int(0) } };
+  assert.equal(values(one(smallest, 0)), [1, 2, 0, 1]);
+  assert.equal(values(one(smallest, 1)), [0, 3, 1, 3]);
+});
+
+test("Reduce* match onnxruntime: axes as attribute (opset 13) and as input (opset 18)", async () => {
+  const x = randomTensor([2, 3, 4], 3);
+  const positive = tensor("float32", [2, 3, 4], Array.from(x.data as Float32Array, (v) => v + 1.5));
+  const ops = ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp"];
+  for (const op of ops) {
+    const input = op === "ReduceLogSum" ? positive : x;
+    for (const keepdims of [0, 1]) {
+      if (op !== "ReduceSum") {
+        await checkAgainstOrt({ op, inputs: [input], attrs: { axes: ints([0, -1]), keepdims: int(keepdims) }, opset: 13 }, 1e-5, `${op} opset 13`);
+      }
+      await checkAgainstOrt({ op, inputs: [input, tensor("int64", [1], [1])], attrs: { keepdims: int(keepdims) }, opset: 18 }, 1e-5, `${op} opset 18`);
+    }
+    await checkAgainstOrt({ op, inputs: [input], opset: 18 }, 1e-5, `${op} all axes`);
+  }
+  await checkAgainstOrt({ op: "ReduceSum", inputs: [tensor("int64", [2, 2], [1, 2, 3, 4]), tensor("int64", [1], [0])], opset: 13 }, 0);
+  await checkAgainstOrt({ op: "ReduceMax", inputs: [tensor("float64", [3], [1, 7, 2])], opset: 18 }, 0);
+});
+
+test("ArgMax/ArgMin, CumSum, TopK, LogSoftmax and Hardmax match onnxruntime", async () => {
+  const x = randomTensor([3, 4, 5], 11);
+  for (const op of ["ArgMax", "ArgMin"]) {
+    for (const axis of [0, -1]) await checkAgainstOrt({ op, inputs: [x], attrs: { axis: int(axis), keepdims: int(axis === 0 ? 1 : 0) }, outputDTypes: ["int64"] }, 0, op);
+  }
+  for (const [exclusive, reverse] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+    await checkAgainstOrt({ op: "CumSum", inputs: [x, tensor("int64", [], [1])], attrs: { exclusive: int(exclusive!), reverse: int(reverse!) } }, 1e-5);
+  }
+  await checkAgainstOrt({ op: "TopK", inputs: [x, tensor("int64", [1], [3])], attrs: { axis: int(1) }, outputs: 2, outputDTypes: ["float32", "int64"] }, 0);
+  await checkAgainstOrt({ op: "TopK", inputs: [x, tensor("int64", [1], [2])], attrs: { largest: int(0) }, outputs: 2, outputDTypes: ["float32", "int64"] }, 0);
+  for (const op of ["LogSoftmax", "Hardmax"]) {
+    for (const axis of [0, 1, -1]) await checkAgainstOrt({ op, inputs: [x], attrs: { axis: int(axis) } }, 1e-5, `${op} axis ${axis}`);
+  }
+});
+
+test.run();
