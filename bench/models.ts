@@ -13,7 +13,7 @@ import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { encodeOnnx, loadPass, optimize } from "../src/index.js";
 import { concreteGraph, MODELS, type Model } from "./real-models.js";
-import { decodeModel } from "../src/onnx/proto.js";
+import { decodeModel } from "../test/onnx/onnx-proto.js";
 
 
 export interface ModelReport {

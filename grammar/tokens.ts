@@ -48,6 +48,8 @@ export const NumberLiteral = createToken({
   pattern: /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/,
   label: "a number",
 });
+/** `inf` (or `∞`): the infinite float, a number literal (`Clip(x, 0.0, inf)`, `-inf`). */
+export const Infinity_ = createToken({ name: "Inf", pattern: /inf|∞/, longer_alt: Identifier, categories: [NumberLiteral], label: "'inf'" });
 export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029])*"/, label: "a string" });
 
 function punct(name: string, text: string): TokenType {
@@ -107,6 +109,8 @@ export const allTokens: TokenType[] = [
   Where,
   Let,
   For,
+  // Before `in`, which would otherwise take the first two letters of `inf`.
+  Infinity_,
   In,
   Const,
   True,

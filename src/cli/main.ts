@@ -1,20 +1,34 @@
 /**
  * The `fusec` command line. Each subcommand lives in ./commands/<name>.ts and exports
  * `register(program)`; this file only assembles them. Only the command being run is loaded
- * (the compiler and the runtime are large), except for help, which lists them all.
+ * (the compiler and the runtime are large); help lists the commands from a table here.
  */
 import { Command } from "commander";
 
-const COMMANDS = ["compile", "check", "verify", "optimize", "run", "inspect", "report", "lsp"];
+/** Every command with its one-line summary: help lists these without loading any command. */
+const COMMANDS: Record<string, string> = {
+  compile: "compile rule packs into rewrite passes",
+  check: "check rules files and print their diagnostics",
+  verify: "check numerically that rules preserve what a graph computes",
+  optimize: "apply fusion rules to a model and write the fused model",
+  run: "execute a model and write its outputs as .npy files",
+  inspect: "print a model's inputs, outputs, opsets and op histogram",
+  report: "apply fusion rules to a model and write an HTML report of what fused",
+  lsp: "run the language server for .rules files (LSP over stdin/stdout)",
+};
 
 const program = new Command();
 program.name("fusec").description("Compile tensor-graph fusion rules and apply them to models.").version("0.1.0");
 
-const requested = process.argv[2];
-const wanted = requested !== undefined && COMMANDS.includes(requested) ? [requested] : COMMANDS;
-for (const name of wanted) {
-  const mod = (await import(`./commands/${name}.ts`)) as { register(program: Command): void };
+// `fusec <command> …` and `fusec help <command>` load that command alone; anything else (help,
+// an unknown command) needs only the summaries.
+const [first, second] = process.argv.slice(2);
+const requested = first === "help" ? second : first;
+if (requested !== undefined && Object.hasOwn(COMMANDS, requested)) {
+  const mod = (await import(`./commands/${requested}.js`)) as { register(program: Command): void };
   mod.register(program);
+} else {
+  for (const [name, summary] of Object.entries(COMMANDS)) program.command(name).description(summary);
 }
 
 await program.parseAsync(process.argv);

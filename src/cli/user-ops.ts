@@ -25,6 +25,7 @@ export async function registerUserOps(rulesFiles: readonly string[]): Promise<st
       const target = nodePath.resolve(nodePath.dirname(op.span.file), op.impl.path);
       let impl: Partial<OpImpl>;
       try {
+        if (/\.m?ts$/.test(target)) (await import("../node/pass.js")).enableTypeScript();
         impl = (await import(pathToFileURL(target).href)) as Partial<OpImpl>;
       } catch (e) {
         throw new UsageError(`--ops ${file}: cannot load the implementation of ${op.name} (${op.impl.path}): ${(e as Error).message.split("\n")[0]}`);

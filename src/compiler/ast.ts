@@ -154,9 +154,10 @@ export interface Rule {
   result: ResultExpr;
   /**
    * When expanded from `for … in …` or from uses of named patterns: the rule's name as written
-   * and this member's substitutions (loop variables, and each named pattern's alternative).
+   * and this member's substitutions (loop variables, and each named pattern's alternative,
+   * whose names `patterns` lists).
    */
-  family?: { name: string; bindings: Record<string, string> };
+  family?: { name: string; bindings: Record<string, string>; patterns?: string[] };
   span: Span;
   /** Source text of the pattern and of the result, for generated comments. */
   matchText: string;

@@ -10,9 +10,10 @@
  * - `tensor`: a constant tensor expression (a `const` binding, a let, a literal, arithmetic on them);
  * - `int` / `number`: a scalar (attribute captures, `dim(…)`, literals, integer arithmetic);
  * - `ints`: a list of integers (literal lists, `shape(…)`, captured `int[]` attributes);
+ * - `string`: a string (a literal, a captured string attribute, `dtype(…)`);
  * - `list`: any list; `any`: anything.
  */
-export type ParamKind = "value" | "tensor" | "int" | "number" | "ints" | "list" | "any";
+export type ParamKind = "value" | "tensor" | "int" | "number" | "ints" | "list" | "string" | "any";
 
 /** The kind of a built-in's result; `tensor` results are constant tensors. */
 export type ResultKind = "bool" | "int" | "float" | "ints" | "string" | "tensor";
@@ -22,6 +23,8 @@ export interface BuiltinSignature {
   params: ParamKind[];
   /** Calls may omit trailing parameters beyond this count. */
   minArgs: number;
+  /** Any number of further arguments of this kind (`sameAttrs(a, b, "pads", "strides")`). */
+  rest?: ParamKind;
   returns: ResultKind;
   doc: string;
 }
@@ -44,6 +47,13 @@ const table: BuiltinSignature[] = [
   builtin("broadcastsTo", ["value", "value"], "bool", "the first broadcasts into the second's shape without growing it"),
   builtin("channelwise", ["value", "value", "int"], "bool", "c broadcasts into v and varies only along the axis"),
   builtin("isScalar", ["value"], "bool", "exactly one element"),
+  {
+    ...builtin("sameAttrs", ["value", "value"], "bool", "two matched nodes have the same attributes (declared defaults filled in), but for the attribute names given after them"),
+    rest: "string",
+  },
+  builtin("dtypeName", ["int"], "string", 'the element type an ONNX type code stands for (Cast.to): 1 → "float32", 7 → "int64", …'),
+  builtin("dtypeCode", ["string"], "int", 'the ONNX type code of an element type: "float32" → 1, "int64" → 7, …'),
+  builtin("intdiv", ["int", "int"], "int", "a / b of two ints when b divides a (otherwise the rule does not fire): dim(W, 0) / g as an int"),
   builtin("allClose", ["tensor", "number", "number"], "bool", "every element within tol (default 1e-6) of the literal", 2),
   builtin("len", ["list"], "int", "length of a list"),
   builtin("all", ["list"], "bool", "every element of a boolean list is true"),
@@ -63,6 +73,7 @@ const table: BuiltinSignature[] = [
   builtin("transpose", ["tensor", "ints"], "tensor", "permute axes"),
   builtin("sum", ["tensor", "ints"], "tensor", "sum over the axes, keeping them as size 1"),
   builtin("matmul", ["tensor", "tensor"], "tensor", "matrix product of two rank-2 tensors"),
+  builtin("concat", ["tensor", "tensor", "int"], "tensor", "two constants joined along an axis (their other dims equal)"),
   builtin("zeros", ["ints"], "tensor", "float32 zeros of the shape"),
   builtin("ones", ["ints"], "tensor", "float32 ones of the shape"),
 ];

@@ -45,7 +45,7 @@ function writeModule(file: SourceFile, program: PassProgram, options: GenerateOp
   const functionNames = new Map(program.roots.map((root) => [root, scope.identifier(root.key, "match")]));
   // A user op's implementation module, imported as a namespace: `quickGeluImpl`.
   const implNames = program.opImpls.map((o) => scope.identifier(`${o.domain}::${o.op}Impl`));
-  file.addStatements(`/**\n * Rewrite pass "${commentText(program.pack)}": change the rules and run \`npm run gen\` (or \`fusec compile\`).\n */`);
+  file.addStatements(`/**\n * Rewrite pass "${commentText(program.pack)}": change the rules and run \`npx fusec compile ${commentText(program.source)} -o <this folder>\`.\n */`);
   file.addImportDeclaration({
     moduleSpecifier: options.runtimeImport,
     namedImports: [
@@ -158,6 +158,8 @@ function writeRuleBlock(w: CodeBlockWriter, program: PassProgram, block: RuleBlo
   w.writeLine(`// rule ${commentText(rule.name)} (${commentText(line)})`);
   if (rule.family) w.writeLine(`// with ${commentText(rule.family)}`);
   w.writeLine(`// match: ${commentText(oneLine(rule.match))}`);
+  if (rule.cond) w.writeLine(`// cond: ${commentText(oneLine(rule.cond))}`);
+  for (const l of rule.lets) w.writeLine(`// let ${commentText(oneLine(l))}`);
   w.writeLine(`// result: ${commentText(oneLine(rule.result))}`);
   const labelled = block.body.some((s) => s.kind === "check");
   // Labels live in their own namespace: only keywords (a rule named `if`) need avoiding.

@@ -85,7 +85,7 @@ class PatternExpansion {
         name: `${rule.name}[${labels[i]}]`,
         pattern: replaceUse(rule.pattern, use, replaced.pattern) as OpPattern,
         where: replaced.where && rule.where ? { kind: "Binary", op: "&&", left: replaced.where, right: rule.where, span: rule.where.span } : (replaced.where ?? rule.where),
-        family: { name: rule.family?.name ?? rule.name, bindings },
+        family: { name: rule.family?.name ?? rule.name, bindings, patterns: [...(rule.family?.patterns ?? []), decl.name.name] },
       };
       return this.rule(member, depth + 1);
     });

@@ -1,9 +1,10 @@
 /**
  * Loads rules files and, transitively, the files they import (paths relative to the importing
- * file). Each file is parsed once; missing files and import cycles become diagnostics at the
+ * file, or package exports such as `fusec/dialects/onnx`, resolved from the importing file). Each file is parsed once; missing files and import cycles become diagnostics at the
  * `import` that caused them. Files come back in dependency order: imports before importers.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import * as nodePath from "node:path";
 import type { RulesFile, Span } from "./ast.js";
 import { error, type Diagnostic } from "./diagnostics.js";
@@ -84,7 +85,7 @@ class Loader {
     if (!this.given.has(key)) this.diagnostics.push(...missingExternModules(file));
     this.stack.push({ key, path });
     for (const imported of file.imports) {
-      this.load(joinRelative(path, imported.path), imported.span);
+      this.load(resolveImport(path, imported.path), imported.span);
     }
     this.stack.pop();
     this.files.push(file);
@@ -126,6 +127,21 @@ function isDirectory(path: string): boolean {
     return statSync(path).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/**
+ * Where an import points: relative to the importing file when that file exists (or the path
+ * starts with `.` or `/`); otherwise a package export resolved from the importing file's folder,
+ * as Node resolves it (`import "fusec/dialects/onnx"` finds the installed fusec's dialect).
+ */
+function resolveImport(importer: string, target: string): string {
+  const relative = joinRelative(importer, target);
+  if (/^\.{0,2}\//.test(target) || nodePath.isAbsolute(target) || existsSync(relative)) return relative;
+  try {
+    return createRequire(nodePath.resolve(importer)).resolve(target);
+  } catch {
+    return relative;
   }
 }
 

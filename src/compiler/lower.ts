@@ -43,6 +43,10 @@ export interface RuleEntry {
   /** `rules/onnx.rules:12:1` */
   location: string;
   match: string;
+  /** The rule's condition (`where`), one line, for generated comments. */
+  cond?: string;
+  /** The rule's lets (`s = gamma / sqrt(variance + eps)`), for generated comments. */
+  lets: string[];
   result: string;
   /** For members of a rule family: what the loop variables stand for (`act = Relu`). */
   family?: string;
@@ -124,6 +128,8 @@ export function lower(input: LowerInput): { program: PassProgram; diagnostics: D
       root,
       location: input.location(rule.span),
       match: rule.matchText,
+      ...(rule.where ? { cond: conjuncts(rule.where).map((c) => oneLine(input.text(c.span))).join(" && ") } : {}),
+      lets: rule.lets.map((l) => `${l.name.name} = ${oneLine(input.text(l.value.span))}`),
       result: rule.resultText,
       family: rule.family && Object.entries(rule.family.bindings).map(([name, value]) => `${name} = ${value}`).join(", "),
     });
@@ -148,6 +154,10 @@ export function lower(input: LowerInput): { program: PassProgram; diagnostics: D
     return { name: e.name, specifier: e.specifier };
   });
   return { program: { pack: input.pack, source: input.source, rules, roots, externs, opImpls: [...input.opImpls] }, diagnostics };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
 }
 
 /** Graph reads without effects: a local holding one that nothing refers to need not exist. */
@@ -244,7 +254,7 @@ interface Typed {
 }
 
 type Binding =
-  | { kind: "value"; value: string; tensor?: string; node?: string; optional: boolean }
+  | { kind: "value"; value: string; tensor?: string; node?: string; decl?: OpDecl; optional: boolean }
   | { kind: "attr"; name: string; ty: Ty }
   | { kind: "let"; name: string; ty: Ty };
 
@@ -282,7 +292,7 @@ class RuleLowering {
     const rootValue = pattern.binding ? this.fresh(`${pattern.binding.name}Out`) : undefined;
     if (pattern.binding && rootValue) {
       this.emit({ kind: "const", name: rootValue, init: call("rw.output", ref("root")) });
-      this.bind(pattern.binding, { kind: "value", value: rootValue, node: "root", optional: false });
+      this.bind(pattern.binding, { kind: "value", value: rootValue, node: "root", decl: rootDecl, optional: false });
     }
     this.matchNode("root", rootDecl, pattern);
     if (this.rule.where) for (const conjunct of conjuncts(this.rule.where)) this.condition(conjunct);
@@ -401,7 +411,7 @@ class RuleLowering {
         if (decl.outputs.length > 1 || decl.outputs.some((o) => o.endsWith("..."))) {
           this.check(binary("!==", ref(slot), call("rw.output", ref(node))), `${pattern.binding?.name ?? this.text(pattern)}: not the first output of the ${decl.name}`);
         }
-        if (pattern.binding) this.bind(pattern.binding, { kind: "value", value: slot, node, optional: false });
+        if (pattern.binding) this.bind(pattern.binding, { kind: "value", value: slot, node, decl, optional: false });
         this.matchNode(node, decl, pattern);
         return;
       }
@@ -421,7 +431,8 @@ class RuleLowering {
       if (a.value.kind === "Ident") {
         const name = this.fresh(a.value.name);
         this.emit({ kind: "const", name, init: read });
-        this.check(binary("===", ref(name), { kind: "undefined" }), `${decl.name} has no ${attr.name}`);
+        // With a declared default the read always yields a value: only a required attribute can be missing.
+        if (attr.default === undefined) this.check(binary("===", ref(name), { kind: "undefined" }), `${decl.name} has no ${attr.name}`);
         this.bind(a.value, { kind: "attr", name, ty });
         continue;
       }
@@ -683,6 +694,22 @@ class RuleLowering {
     return t.code;
   }
 
+  string(t: Typed, e: Expr): Code {
+    if (t.ty !== "string") throw new LowerError(`${this.text(e)} is a ${t.ty}, not a string`, e.span);
+    return t.code;
+  }
+
+  /** A matched node's attributes and its op's declared defaults: `[rw.attrsOf(conv), { group: A.int(1), … }]`. */
+  nodeAttrs(e: Expr): [Code, Code] {
+    const b = e.kind === "Ident" ? this.scope.get(e.name) : undefined;
+    if (b?.kind !== "value" || !b.node || !b.decl) throw new LowerError(`${this.text(e)} is not a matched node`, e.span);
+    const props = b.decl.attrs.flatMap((a) => {
+      const constructor = ATTR_CONSTRUCTORS[a.type.kind];
+      return a.default !== undefined && constructor ? [{ name: a.name, value: call(`A.${constructor}`, literal(a.default)) }] : [];
+    });
+    return [call("rw.attrsOf", ref(b.node)), { kind: "object", spreads: [], props }];
+  }
+
   bool(t: Typed, e: Expr): Code {
     if (t.ty !== "bool") throw new LowerError(`${this.text(e)} is a ${t.ty}, not a boolean`, e.span);
     return t.code;
@@ -789,8 +816,15 @@ class RuleLowering {
     this.emit({ kind: "check", failWhen, reason });
   }
 
+  /** Source text for failure reasons; in a family member, loop variables read as their values (`Relu`, not `act`). */
   text(node: { span: Span }): string {
-    return this.input.text(node.span).replace(/\s+/g, " ").trim();
+    let text = this.input.text(node.span).replace(/\s+/g, " ").trim();
+    const family = this.rule.family;
+    if (!family) return text;
+    for (const [name, value] of Object.entries(family.bindings)) {
+      if (!family.patterns?.includes(name)) text = text.replace(new RegExp(`(?<![\\w.])${name}(?![\\w])`, "g"), value);
+    }
+    return text;
   }
 
   /** A fresh local name derived from `base`. */
@@ -884,6 +918,26 @@ const BUILTINS: Record<string, Builtin> = {
       const list = l.numbers(l.typed(test!.left), test!.left);
       return { code: call("G.allEqual", list, l.number(l.typed(test!.right), test!.right)), ty: "bool" };
     },
+  },
+  sameAttrs: {
+    arity: [2, Infinity],
+    lower: (l, [a, b, ...except]) => ({
+      code: call("G.sameAttrs", ...l.nodeAttrs(a!), ...l.nodeAttrs(b!), { kind: "array", items: except.map((e) => l.string(l.typed(e), e)) }),
+      ty: "bool",
+    }),
+  },
+  dtypeName: { arity: [1, 1], lower: (l, [c]) => ({ code: call("G.dtypeName", l.number(l.typed(c!), c!)), ty: "string" }) },
+  dtypeCode: { arity: [1, 1], lower: (l, [n]) => ({ code: call("G.dtypeCode", l.string(l.typed(n!), n!)), ty: "number" }) },
+  intdiv: {
+    arity: [2, 2],
+    lower: (l, [a, b]) => ({ code: call("G.intdiv", l.number(l.typed(a!), a!), l.number(l.typed(b!), b!)), ty: "number" }),
+  },
+  concat: {
+    arity: [3, 3],
+    lower: (l, [a, b, axis]) => ({
+      code: call("T.concat", l.tensor(l.typed(a!), a!), l.tensor(l.typed(b!), b!), l.number(l.typed(axis!), axis!)),
+      ty: "tensor",
+    }),
   },
   composePerm: {
     arity: [2, 2],

@@ -55,6 +55,11 @@ export function parseRules(path: string, source: string): ParseResult {
 }
 
 /** End-of-input and tokens inserted by error recovery have no place in the source. */
+/** A number token's value: digits, or `inf` / `∞`. */
+function numberValue(image: string): number {
+  return image === "inf" || image === "∞" ? Infinity : Number(image);
+}
+
 function isVirtual(token: IToken): boolean {
   return Number.isNaN(token.startOffset) || token.startOffset < 0;
 }
@@ -390,7 +395,7 @@ class Converter {
     const digits = this.token(c, "NumberLiteral");
     const image = digits && !isVirtual(digits) ? digits.image : "0";
     const sign = this.token(c, "Minus") ? -1 : 1;
-    return { kind: "Number", value: sign * Number(image), isInt: /^\d+$/.test(image), span: this.nodeSpan(node) };
+    return { kind: "Number", value: sign * numberValue(image), isInt: /^\d+$/.test(image), span: this.nodeSpan(node) };
   }
 
   // ── externs ─────────────────────────────────────────────────────────────────────────────
@@ -583,7 +588,7 @@ class Converter {
       case "primaryExpr": {
         const span = this.nodeSpan(node);
         const number = this.token(c, "NumberLiteral");
-        if (number) return { kind: "Number", value: Number(number.image), isInt: /^\d+$/.test(number.image), span };
+        if (number) return { kind: "Number", value: numberValue(number.image), isInt: /^\d+$/.test(number.image), span };
         const string = this.token(c, "StringLiteral");
         if (string) return { kind: "String", value: this.stringValue(string), span };
         if (this.token(c, "True")) return { kind: "Bool", value: true, span };

@@ -27,3 +27,4 @@ import "./tfl-conv.js";
 import "./tfl-ops.js";
 
 export { execute, ExecutionError, type ExecuteOptions } from "./execute.js";
+export { prepare, type PrepareOptions, type Session } from "./session.js";

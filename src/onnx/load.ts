@@ -3,11 +3,11 @@
  * become constants, graph inputs keep their declared shapes (symbolic dims as strings),
  * attributes keep their ONNX types, value_info shapes are kept, and ops fusec cannot compute
  * with (or attributes it cannot represent) pass through opaquely so that the model saves back
- * unchanged. Shapes are then inferred through the op registry (ops it lacks stay opaque), so
- * callers that want full inference register the kernels first (src/index.ts does). Every problem
- * with the file is a `ModelFileError` naming the file.
+ * unchanged. Shapes are then inferred through the op registry (ops it lacks stay opaque); this
+ * module imports the kernel library so the registry is always complete. Every problem with the
+ * bytes is a `ModelFileError` naming their source. Bytes in: reading files is src/node/'s job.
  */
-import { readFileSync } from "node:fs";
+import "../kernels/index.js";
 import { Graph, Value, type Attr, type Attrs, type Dim } from "../runtime/graph.js";
 import { inferGraph } from "../runtime/infer.js";
 import { allocData, dataFromBytes, DTYPES, halfBitsToFloat, isBigInt, storeNumber, tensor, type DType, type Tensor } from "../runtime/tensor.js";
@@ -18,28 +18,18 @@ import {
   dtypeOfCode,
   encodeAttribute,
   longToBigInt,
-  type LongLike,
   longToNumber,
-  type IAttributeProto as AttributeProto,
-  type IGraphProto as GraphProto,
-  type ITensorProto,
+  dimensionOf,
+  tensorTypeOf,
+  type AttributeProto,
+  type GraphProto,
+  type TensorProto as ITensorProto,
   type ModelProto,
-  type INodeProto as NodeProto,
+  type NodeProto,
   type ValueInfoProto,
 } from "./proto.js";
 import { ModelFileError, unnamedOutputs, type OnnxModelInfo } from "./meta.js";
 import { capturedNames } from "../runtime/captures.js";
-
-/** Reads and decodes an ONNX file. */
-export function loadOnnx(path: string): Graph {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new ModelFileError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  return decodeOnnx(bytes, path);
-}
 
 /** Decodes ONNX model bytes; `source` names the model in error messages. */
 export function decodeOnnx(bytes: Uint8Array, source = "<model>"): Graph {
@@ -170,6 +160,7 @@ class ModelReader {
       docString: this.model.docString,
       graphName: g.name ?? "",
       metadataProps: this.model.metadataProps.map((p) => ({ key: p.key ?? "", value: p.value ?? "" })),
+      unknownFields: { model: this.model.$unknown ?? [], graph: g.$unknown ?? [] },
     };
     const outputNames = (g.output ?? []).map((o) => o.name ?? "");
     return { source: this.source, opsets, onnx: info, outputNames };
@@ -219,7 +210,7 @@ class ModelReader {
       return dataFromBytes(dtype, raw, n);
     }
     // The typed field ONNX stores each element type in when there is no raw_data.
-    const field: ArrayLike<number | LongLike> =
+    const field: ArrayLike<number | bigint> =
       dtype === "float32"
         ? (t.floatData ?? [])
         : dtype === "float64"
@@ -332,15 +323,15 @@ class ModelReader {
   }
 
   private typeOf(info: ValueInfoProto, what: string): { dtype: DType | undefined; shape: Dim[] | undefined } {
-    const tt = info.type?.tensorType;
+    const tt = tensorTypeOf(info);
     if (!tt) return { dtype: undefined, shape: undefined };
     const dtype = dtypeOfCode(tt.elemType ?? 0);
     if (!tt.shape) return { dtype, shape: undefined };
-    const shape = (tt.shape.dim ?? []).map((d, i): Dim => {
-      if (d.dimParam) return d.dimParam;
-      // Decoded messages carry field defaults on the prototype: only an own dimValue was in the file.
+    const shape = tt.shape.dim.map((d, i): Dim => {
+      const size = dimensionOf(d);
+      if (typeof size === "string" && size !== "") return size;
       // Some exporters write -1 for a dynamic size: that is an unknown dim, like a missing one.
-      if (Object.hasOwn(d, "dimValue") && longToNumber(d.dimValue) >= 0) return longToNumber(d.dimValue);
+      if (typeof size === "number" && size >= 0) return size;
       return this.graph.freshName(`${info.name ?? what}_dim${i}`);
     });
     return { dtype, shape };
@@ -408,5 +399,5 @@ function normalDomain(domain: string | null | undefined): string {
 }
 
 function elemType(info: ValueInfoProto): number {
-  return info.type?.tensorType?.elemType ?? 0;
+  return tensorTypeOf(info)?.elemType ?? 0;
 }

@@ -3,6 +3,7 @@
  * in `graph.meta`, and the opset a graph was loaded with.
  */
 import type { Graph, Value } from "../runtime/graph.js";
+import type { UnknownFields } from "./proto.js";
 
 /** A model file that cannot be read, decoded or written; the message names the file. */
 export class ModelFileError extends Error {
@@ -25,6 +26,8 @@ export interface OnnxModelInfo {
   docString: string;
   graphName: string;
   metadataProps: { key: string; value: string }[];
+  /** ModelProto and GraphProto fields of a newer ONNX than fusec's schema, written back as read. */
+  unknownFields?: UnknownFields;
 }
 
 /** Node outputs that were absent (empty name) in the loaded model; saved as "" again when unused. */

@@ -2,11 +2,9 @@
  * Graph → ONNX. Writes the graph as a ModelProto: constants as initializers, nodes in
  * topological order (each first passed through lower.ts so that what is written runs on
  * onnxruntime's CPU provider at the model's opsets), graph inputs and outputs under their
- * original names, the loaded model's opset imports and metadata. Files are written to a temporary
- * name and renamed, so a failed save never leaves a partial file.
+ * original names, the loaded model's opset imports and metadata. Bytes out: writing files
+ * (atomically) is src/node/'s job.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import type { Attr, Attrs, Dim, Graph, Node, Value } from "../runtime/graph.js";
 import { tensorBytes, type DType, type Tensor } from "../runtime/tensor.js";
 import { lowerNode, type LoweringSink } from "./lower.js";
@@ -22,7 +20,7 @@ import {
   type IModelProto,
   type INodeProto,
   type ITensorProto,
-  type ValueInfoProto,
+  type IValueInfoProto as ValueInfoProto,
 } from "./proto.js";
 
 export interface SaveOptions {
@@ -30,30 +28,9 @@ export interface SaveOptions {
   valueInfo?: boolean;
 }
 
-/** Writes the graph as an ONNX file at `path` (atomically). */
-export function saveOnnx(graph: Graph, path: string, options: SaveOptions = {}): void {
-  writeAtomically(path, encodeOnnx(graph, options));
-}
-
 /** The graph as ONNX model bytes. */
 export function encodeOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
-  return encodeModel(new ModelWriter(graph, options).write());
-}
-
-/** Writes `bytes` to a temporary file next to `path`, then renames it over `path`. */
-export function writeAtomically(path: string, bytes: Uint8Array | string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(temp, bytes);
-    renameSync(temp, path);
-  } catch (e) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // the temporary file was never created
-    }
-    throw new ModelFileError(path, `cannot write file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  return encodeModel(new ModelWriter(graph, options).write(), (graph.meta["onnx"] as OnnxModelInfo | undefined)?.unknownFields);
 }
 
 class ModelWriter implements LoweringSink {
@@ -106,14 +83,14 @@ class ModelWriter implements LoweringSink {
       }
     }
     return {
-      irVersion,
+      irVersion: BigInt(irVersion),
       producerName: "fusec",
       producerVersion: "0.1.0",
       domain: info?.domain ?? "",
-      modelVersion: info?.modelVersion ?? 0,
+      modelVersion: BigInt(info?.modelVersion ?? 0),
       docString: info?.docString ?? "",
       metadataProps: info?.metadataProps ?? [],
-      opsetImport: Object.entries(this.opsets).map(([domain, version]) => ({ domain, version })),
+      opsetImport: Object.entries(this.opsets).map(([domain, version]) => ({ domain, version: BigInt(version) })),
       graph: {
         name: info?.graphName || "fusec",
         node: this.nodes,
@@ -236,15 +213,16 @@ function irVersionFor(opset: number): number {
 
 function valueInfo(name: string, dtype: DType | undefined, shape: Dim[] | undefined): ValueInfoProto {
   if (!dtype) return { name };
-  const dim = shape?.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d }));
-  return { name, type: { tensorType: { elemType: dtypeCode(dtype), ...(dim ? { shape: { dim } } : {}) } } };
+  const dim = shape?.map((d) => ({ value: typeof d === "number" ? { case: "dimValue" as const, value: BigInt(d) } : { case: "dimParam" as const, value: d } }));
+  const tensorType = { elemType: dtypeCode(dtype), ...(dim ? { shape: { dim } } : {}) };
+  return { name, type: { value: { case: "tensorType", value: tensorType } } };
 }
 
 export function tensorProto(name: string, t: Tensor): ITensorProto {
   return {
     name,
     dataType: dtypeCode(t.dtype),
-    dims: [...t.shape],
+    dims: t.shape.map(BigInt),
     rawData: tensorBytes(t),
   };
 }
@@ -252,13 +230,13 @@ export function tensorProto(name: string, t: Tensor): ITensorProto {
 function attributeProto(name: string, a: Attr): IAttributeProto {
   switch (a.type) {
     case "int":
-      return { name, type: AttributeType.INT, i: int64Field(a.value) as number };
+      return { name, type: AttributeType.INT, i: int64Field(a.value) };
     case "float":
       return { name, type: AttributeType.FLOAT, f: a.value };
     case "string":
       return { name, type: AttributeType.STRING, s: new TextEncoder().encode(a.value) };
     case "ints":
-      return { name, type: AttributeType.INTS, ints: a.value.map(int64Field) as number[] };
+      return { name, type: AttributeType.INTS, ints: a.value.map(int64Field) };
     case "floats":
       return { name, type: AttributeType.FLOATS, floats: a.value };
     case "strings":

@@ -1,7 +1,9 @@
 /**
  * fusec's public runtime API (`import … from "fusec/runtime"`). Generated passes import only
- * this module; applications use it to build, rewrite and execute graphs.
+ * this module; applications use it to build, rewrite and execute graphs. Platform-neutral (no
+ * Node built-ins), and self-contained: importing it registers every kernel and shape function.
  */
+import "../kernels/index.js";
 export type { Attr, Attrs, Dim, Use } from "./graph.js";
 export { Graph, Node, Value } from "./graph.js";
 export type { DType, Tensor, TensorData } from "./tensor.js";
@@ -25,4 +27,8 @@ export type { OpDef, OpImpl, ValueInfo, OutputInfo } from "./registry.js";
 export { inferGraph, InferenceError } from "./infer.js";
 /** The JSON graph form and a builder for graphs in code. */
 export { graphFromJSON, graphToJSON, GraphJSONError, GraphBuilder } from "./json.js";
-export type { GraphJSON, NodeJSON, ValueJSON, ConstantJSON, AttrJSON } from "./json.js";
+export type { GraphJSON, NodeJSON, ValueJSON, ConstantJSON, AttrJSON, GraphFromJSONOptions } from "./json.js";
+/** Optimizing (passes to a fixpoint, then verification) and executing graphs. */
+export { optimize, InvalidGraphError, type OptimizeOptions, type OptimizeStats } from "./optimize.js";
+export { foldConstants, type FoldStats, type FoldOptions } from "./fold.js";
+export { execute, prepare, ExecutionError, type ExecuteOptions, type PrepareOptions, type Session } from "../kernels/index.js";

@@ -383,3 +383,21 @@ function broadcastCopy(t: Tensor, shape: readonly number[]): Tensor {
   }
   return { dtype: t.dtype, shape: [...shape], data: out };
 }
+
+/** `a` and `b` joined along `axis` (negative counts from the end); the other dims and the dtype agree. */
+export function concat(a: Tensor, b: Tensor, axis: number): Tensor {
+  const rank = a.shape.length;
+  if (b.shape.length !== rank || a.dtype !== b.dtype) throw new RewriteAbort(`concat of ${a.dtype}${fmt(a.shape)} and ${b.dtype}${fmt(b.shape)}: ranks or dtypes differ`);
+  const at = normalizeAxis(axis, rank, "concat");
+  if (a.shape.some((d, i) => i !== at && d !== b.shape[i])) throw new RewriteAbort(`concat of ${fmt(a.shape)} and ${fmt(b.shape)} along axis ${axis}: other dims differ`);
+  const shape = a.shape.map((d, i) => (i === at ? d + b.shape[i]! : d));
+  const outer = a.shape.slice(0, at).reduce((p, d) => p * d, 1);
+  const aBlock = a.shape.slice(at).reduce((p, d) => p * d, 1);
+  const bBlock = b.shape.slice(at).reduce((p, d) => p * d, 1);
+  const out = allocData(a.dtype, outer * (aBlock + bBlock));
+  for (let o = 0; o < outer; o++) {
+    (out as Float32Array).set((a.data as Float32Array).subarray(o * aBlock, (o + 1) * aBlock), o * (aBlock + bBlock));
+    (out as Float32Array).set((b.data as Float32Array).subarray(o * bBlock, (o + 1) * bBlock), o * (aBlock + bBlock) + aBlock);
+  }
+  return { dtype: a.dtype, shape, data: out };
+}

@@ -7,7 +7,7 @@
  * size is needed) throws `RewriteAbort("unknown shape of …")`, so the rule does not fire rather
  * than guessing. Symbolic dims are equal exactly when their names are equal.
  */
-import type { Dim } from "./graph.js";
+import type { Attr, Attrs, Dim } from "./graph.js";
 import { RewriteAbort } from "./pass.js";
 import type { Tensor } from "./tensor.js";
 
@@ -105,7 +105,9 @@ export function isScalar(shape: Shape): boolean {
 export function allClose(t: Tensor | undefined, v: number, tol = 1e-6): boolean {
   if (t === undefined || t.data.length === 0) return false;
   for (let i = 0; i < t.data.length; i++) {
-    if (!(Math.abs(Number(t.data[i]) - v) <= tol)) return false;
+    const x = Number(t.data[i]);
+    // An infinite bound equals only itself (∞ − ∞ is NaN).
+    if (x !== v && !(Math.abs(x - v) <= tol)) return false;
   }
   return true;
 }
@@ -144,4 +146,60 @@ function isPermutation(p: readonly number[]): boolean {
 function known(shape: Shape): readonly Dim[] {
   if (shape === undefined) throw new RewriteAbort("unknown shape of a value (no shape inferred)");
   return shape;
+}
+
+/**
+ * The two nodes' attributes agree, each completed with its op's declared defaults, except for
+ * the names in `except` (`sameAttrs(c1, c2)` in a rule: two Convs that can be merged).
+ */
+export function sameAttrs(a: Attrs, aDefaults: Attrs, b: Attrs, bDefaults: Attrs, except: readonly string[] = []): boolean {
+  const left = { ...aDefaults, ...a };
+  const right = { ...bDefaults, ...b };
+  for (const name of new Set([...Object.keys(left), ...Object.keys(right)])) {
+    if (except.includes(name)) continue;
+    if (!sameAttr(left[name], right[name])) return false;
+  }
+  return true;
+}
+
+function sameAttr(a: Attr | undefined, b: Attr | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  // An int attribute given as a float (or the other way) is the same number.
+  const numeric = (x: Attr) => x.type === "int" || x.type === "float";
+  if (numeric(a) && numeric(b)) return Math.fround(Number(a.value)) === Math.fround(Number(b.value));
+  if (a.type !== b.type) return false;
+  if (a.type === "tensor" && b.type === "tensor") {
+    return a.value.dtype === b.value.dtype && a.value.shape.join() === b.value.shape.join() && a.value.data.every((v, i) => v === b.value.data[i]);
+  }
+  if (a.type === "opaque" || b.type === "opaque") return false;
+  const av = a.value as unknown;
+  const bv = b.value as unknown;
+  if (Array.isArray(av) && Array.isArray(bv)) return av.length === bv.length && av.every((v, i) => (typeof v === "number" ? Math.fround(v) === Math.fround(bv[i] as number) : v === bv[i]));
+  return av === bv;
+}
+
+/** ONNX TensorProto element type codes (Cast's `to`, ConstantOfShape, …) and fusec's dtype names. */
+const DTYPE_CODES: Record<string, number> = {
+  float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, string: 8, bool: 9,
+  float16: 10, float64: 11, uint32: 12, uint64: 13, bfloat16: 16,
+};
+
+/** The element type name of an ONNX type code; aborts on a code that names none. */
+export function dtypeName(code: number): string {
+  const found = Object.entries(DTYPE_CODES).find(([, c]) => c === code);
+  if (!found) throw new RewriteAbort(`${code} is not an ONNX element type code`);
+  return found[0];
+}
+
+/** The ONNX type code of an element type name; aborts on an unknown name. */
+export function dtypeCode(name: string): number {
+  const code = DTYPE_CODES[name];
+  if (code === undefined) throw new RewriteAbort(`"${name}" is not an element type (float32, int64, …)`);
+  return code;
+}
+
+/** a / b for ints when b divides a; aborts otherwise (a group count that does not divide the channels). */
+export function intdiv(a: number, b: number): number {
+  if (!Number.isInteger(a) || !Number.isInteger(b) || b === 0 || a % b !== 0) throw new RewriteAbort(`${a} / ${b} is not an integer`);
+  return a / b;
 }

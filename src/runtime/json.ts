@@ -18,19 +18,18 @@
  * - A node whose opaque subgraphs read values of this graph lists those names in `captures`;
  *   its last inputs are those values (see captures.ts).
  * - Constant data: a flat row-major list (int64 elements beyond 2^53 as decimal strings; float
- *   "NaN", "Infinity", "-Infinity" as strings), a `.npy` file relative to `baseDir` (dtype and
+ *   "NaN", "Infinity", "-Infinity" as strings), a `.npy` file read through `readFile` (dtype and
  *   shape may then be omitted), or `{"random": seed}`: reproducible values, uniform in [-1, 1)
  *   for float32, integers in [-8, 8) for int types, 0/1 for bool.
  * Node output types are inferred through the op registry (ops it does not know stay untyped).
  * docs/graph-json.md describes the same format for users.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { parse as parseNpy } from "npyjs";
+import { base64ToBytes, bytesToBase64 } from "./base64.js";
+import { parseNpy } from "./npy.js";
 import { capturedNames } from "./captures.js";
 import { Graph, Value, type Attr, type Attrs, type Dim, type Node } from "./graph.js";
 import { InferenceError, inferGraph, inferNode, propagateConstants, type KnownConstants } from "./infer.js";
-import { ALL_DTYPES, allocData, DTYPES, dtypeOfNpy, isBigInt, isDType, isFloat, numel, storeNumber, tensor, type DType, type Tensor } from "./tensor.js";
+import { ALL_DTYPES, allocData, dataFromBytes, DTYPES, isBigInt, isDType, isFloat, numel, storeNumber, tensor, type DType, type Tensor } from "./tensor.js";
 
 export interface ValueJSON {
   name: string;
@@ -86,10 +85,18 @@ export class GraphJSONError extends Error {
 
 // ── reading ──────────────────────────────────────────────────────────────────────────────────
 
+export interface GraphFromJSONOptions {
+  /**
+   * Returns the bytes of a `.npy` file named by `{"file": …}` constant data. Without it such
+   * constants are an error; in Node, `graphFromJSON` from `fusec` reads them relative to a `baseDir`.
+   */
+  readFile?: (file: string) => Uint8Array;
+}
+
 /** Builds a graph from its JSON form (a parsed object or JSON text); infers node output types. */
-export function graphFromJSON(json: unknown, options: { baseDir?: string } = {}): Graph {
+export function graphFromJSON(json: unknown, options: GraphFromJSONOptions = {}): Graph {
   const doc = typeof json === "string" ? parseText(json) : json;
-  const baseDir = options.baseDir ?? process.cwd();
+  const readFile = options.readFile;
   const root = record(doc, "graph");
   const graph = new Graph();
   const byName = new Map<string, Value>();
@@ -110,7 +117,7 @@ export function graphFromJSON(json: unknown, options: { baseDir?: string } = {})
     const name = text(r["name"], `constants[${i}].name`);
     const where = `constants[${i}] ("${name}")`;
     if (byName.has(name)) throw new GraphJSONError(`${where}: the name "${name}" is already used`);
-    declare(graph.addConstant(constantTensor(r, where, baseDir), name, true), where);
+    declare(graph.addConstant(constantTensor(r, where, readFile), name, true), where);
   });
 
   // Outputs first, so that operands may name values produced by nodes listed later.
@@ -252,7 +259,7 @@ function attrOf(raw: unknown, where: string): Attr {
     case "opaque":
       return {
         type: "opaque",
-        value: new Uint8Array(Buffer.from(text(v, `${where}.opaque`), "base64")),
+        value: opaqueBytes(text(v, `${where}.opaque`), `${where}.opaque`),
         onnxType: integer(r["onnxType"], `${where}.onnxType`),
       };
     default:
@@ -260,10 +267,18 @@ function attrOf(raw: unknown, where: string): Attr {
   }
 }
 
-function constantTensor(r: Record<string, unknown>, where: string, baseDir: string): Tensor {
+function opaqueBytes(b64: string, where: string): Uint8Array {
+  try {
+    return base64ToBytes(b64);
+  } catch {
+    throw new GraphJSONError(`${where}: not valid base64`);
+  }
+}
+
+function constantTensor(r: Record<string, unknown>, where: string, readFile: GraphFromJSONOptions["readFile"]): Tensor {
   const data = r["data"];
   if (typeof data === "object" && data !== null && !Array.isArray(data) && "file" in data) {
-    return npyTensor(r, text((data as { file: unknown }).file, `${where}.data.file`), where, baseDir);
+    return npyTensor(r, text((data as { file: unknown }).file, `${where}.data.file`), where, readFile);
   }
   const dtype = dtypeOf(r["dtype"], `${where}.dtype`);
   const shape = sizes(r["shape"], `${where}.shape`);
@@ -307,32 +322,24 @@ function randomTensor(dtype: DType, shape: number[], seed: number): Tensor {
   return tensor(dtype, shape, values);
 }
 
-function npyTensor(r: Record<string, unknown>, file: string, where: string, baseDir: string): Tensor {
-  const path = resolve(baseDir, file);
+function npyTensor(r: Record<string, unknown>, file: string, where: string, readFile: GraphFromJSONOptions["readFile"]): Tensor {
+  if (!readFile) throw new GraphJSONError(`${where}.data.file: "${file}" cannot be read here (no readFile option was given)`);
   let arr;
   try {
-    const bytes = readFileSync(path);
-    arr = parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    arr = parseNpy(readFile(file));
   } catch (e) {
-    throw new GraphJSONError(`${where}.data.file: cannot read "${path}": ${(e as Error).message}`);
+    throw new GraphJSONError(`${where}.data.file: cannot read "${file}": ${(e as Error).message}`);
   }
   if (arr.fortranOrder) throw new GraphJSONError(`${where}.data.file: "${file}" is in Fortran order; save it in C order`);
-  const fileDtype = dtypeOfNpy(arr.dtype);
-  if (!fileDtype) throw new GraphJSONError(`${where}.data.file: unsupported .npy dtype "${arr.dtype}"`);
+  const fileDtype = arr.dtype;
+  if (!fileDtype) throw new GraphJSONError(`${where}.data.file: unsupported .npy dtype "${arr.descr}"`);
   const dtype = r["dtype"] === undefined ? fileDtype : dtypeOf(r["dtype"], `${where}.dtype`);
-  if (dtype !== fileDtype) throw new GraphJSONError(`${where}: declared ${dtype} but "${file}" holds ${arr.dtype}`);
+  if (dtype !== fileDtype) throw new GraphJSONError(`${where}: declared ${dtype} but "${file}" holds ${arr.descr}`);
   const shape = r["shape"] === undefined ? arr.shape : sizes(r["shape"], `${where}.shape`);
   if (shape.length !== arr.shape.length || shape.some((d, i) => d !== arr.shape[i])) {
     throw new GraphJSONError(`${where}: declared shape [${shape.join(", ")}] but "${file}" has [${arr.shape.join(", ")}]`);
   }
-  const src = arr.data as unknown as ArrayLike<number | bigint>;
-  const data = allocData(dtype, src.length);
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i]!;
-    if (isBigInt(data)) data[i] = BigInt(v);
-    else storeNumber(dtype, data, i, typeof v === "boolean" ? Number(v) : Number(v));
-  }
-  return { dtype, shape: [...shape], data };
+  return { dtype, shape: [...shape], data: dataFromBytes(dtype, arr.data, numel(shape)) };
 }
 
 // ── writing ──────────────────────────────────────────────────────────────────────────────────
@@ -391,7 +398,7 @@ function attrJSON(a: Attr): AttrJSON {
     case "tensor":
       return { tensor: { dtype: a.value.dtype, shape: [...a.value.shape], data: tensorData(a.value) } };
     case "opaque":
-      return { opaque: Buffer.from(a.value).toString("base64"), onnxType: a.onnxType };
+      return { opaque: bytesToBase64(a.value), onnxType: a.onnxType };
   }
 }
 

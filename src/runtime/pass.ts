@@ -65,10 +65,16 @@ export interface Rewriter {
   /** The attribute as stored, or undefined. */
   attr(node: Node, name: string): Attr | undefined;
   /** Typed attribute readers; `fallback` is the dialect's declared default. */
+  // With a fallback (the declared default) the read always yields a value.
+  attrInt(node: Node, name: string, fallback: number): number;
   attrInt(node: Node, name: string, fallback?: number): number | undefined;
+  attrFloat(node: Node, name: string, fallback: number): number;
   attrFloat(node: Node, name: string, fallback?: number): number | undefined;
+  attrString(node: Node, name: string, fallback: string): string;
   attrString(node: Node, name: string, fallback?: string): string | undefined;
+  attrInts(node: Node, name: string, fallback: number[]): number[];
   attrInts(node: Node, name: string, fallback?: number[]): number[] | undefined;
+  attrFloats(node: Node, name: string, fallback: number[]): number[];
   attrFloats(node: Node, name: string, fallback?: number[]): number[] | undefined;
   /** The constant tensor of `v`, or undefined when `v` is not a constant. */
   constant(v: Value | undefined): Tensor | undefined;
@@ -84,9 +90,11 @@ export interface Rewriter {
   constantValue(t: Tensor): Value;
   /**
    * A new node; returns its outputs. Shapes and dtypes come from the runtime's shape
-   * inference; an op it cannot infer aborts the rule.
+   * inference; an op it cannot infer aborts the rule. There is always a first output (a
+   * count below 1 aborts the rule), so `const [y] = rw.create(…)` is a Value under
+   * noUncheckedIndexedAccess.
    */
-  create(op: string, domain: string, inputs: (Value | undefined)[], attrs: Attrs, outputCount?: number): Value[];
+  create(op: string, domain: string, inputs: (Value | undefined)[], attrs: Attrs, outputCount?: number): [Value, ...Value[]];
   /** A copy of all attributes of `node` (to spread, then override some). */
   attrsOf(node: Node): Attrs;
   /**

@@ -112,7 +112,8 @@ export class GraphRewriter implements Rewriter {
   }
 
   fail(reason: string): false {
-    this.failures.push({ rule: this.currentRule, reason });
+    // Both orders of a commutative op can fail for the same reason: say it once.
+    if (!this.failures.some((f) => f.rule === this.currentRule && f.reason === reason)) this.failures.push({ rule: this.currentRule, reason });
     return false;
   }
 
@@ -142,6 +143,8 @@ export class GraphRewriter implements Rewriter {
     return node.attrs[name];
   }
 
+  attrInt(node: Node, name: string, fallback: number): number;
+  attrInt(node: Node, name: string, fallback?: number): number | undefined;
   attrInt(node: Node, name: string, fallback?: number): number | undefined {
     const a = node.attrs[name];
     if (a === undefined) return fallback;
@@ -149,6 +152,8 @@ export class GraphRewriter implements Rewriter {
     return badAttr(node, name, a, "int");
   }
 
+  attrFloat(node: Node, name: string, fallback: number): number;
+  attrFloat(node: Node, name: string, fallback?: number): number | undefined;
   attrFloat(node: Node, name: string, fallback?: number): number | undefined {
     const a = node.attrs[name];
     if (a === undefined) return fallback;
@@ -156,6 +161,8 @@ export class GraphRewriter implements Rewriter {
     return badAttr(node, name, a, "float");
   }
 
+  attrString(node: Node, name: string, fallback: string): string;
+  attrString(node: Node, name: string, fallback?: string): string | undefined;
   attrString(node: Node, name: string, fallback?: string): string | undefined {
     const a = node.attrs[name];
     if (a === undefined) return fallback;
@@ -163,6 +170,8 @@ export class GraphRewriter implements Rewriter {
     return badAttr(node, name, a, "string");
   }
 
+  attrInts(node: Node, name: string, fallback: number[]): number[];
+  attrInts(node: Node, name: string, fallback?: number[]): number[] | undefined;
   attrInts(node: Node, name: string, fallback?: number[]): number[] | undefined {
     const a = node.attrs[name];
     if (a === undefined) return fallback === undefined ? undefined : [...fallback];
@@ -170,6 +179,8 @@ export class GraphRewriter implements Rewriter {
     return badAttr(node, name, a, "ints");
   }
 
+  attrFloats(node: Node, name: string, fallback: number[]): number[];
+  attrFloats(node: Node, name: string, fallback?: number[]): number[] | undefined;
   attrFloats(node: Node, name: string, fallback?: number[]): number[] | undefined {
     const a = node.attrs[name];
     if (a === undefined) return fallback === undefined ? undefined : [...fallback];
@@ -209,7 +220,8 @@ export class GraphRewriter implements Rewriter {
     return v;
   }
 
-  create(op: string, domain: string, inputs: (Value | undefined)[], attrs: Attrs, outputCount = 1): Value[] {
+  create(op: string, domain: string, inputs: (Value | undefined)[], attrs: Attrs, outputCount = 1): [Value, ...Value[]] {
+    if (!(outputCount >= 1)) throw new RewriteAbort(`${op}: a node needs at least one output (asked for ${outputCount})`);
     for (const v of inputs) {
       if (v && !this.staged.has(v) && v.producer && !this.graph.nodes.has(v.producer)) {
         throw new RewriteAbort(`${op}: operand "${v.name}" is no longer in the graph`);
@@ -230,7 +242,7 @@ export class GraphRewriter implements Rewriter {
       this.staged.set(v, node);
     }
     this.stagedNodes.push(node);
-    return [...node.outputs];
+    return [node.outputs[0]!, ...node.outputs.slice(1)];
   }
 
   attrsOf(node: Node): Attrs {

@@ -16,6 +16,7 @@ import { analyzePacks, compile, type SourceInput } from "../compiler/compile.js"
 import { hasErrors, type Diagnostic } from "../compiler/diagnostics.js";
 import type { OpTable } from "../compiler/program.js";
 import { execute } from "../kernels/index.js";
+import { toJavaScript } from "../node/transpile.js";
 import { applyPasses } from "../runtime/driver.js";
 import type { Pass } from "../runtime/pass.js";
 import type { Tensor } from "../runtime/tensor.js";
@@ -115,8 +116,8 @@ export async function verifyRules(inputs: readonly SourceInput[], options: Verif
   return result;
 }
 
-/** The runtime module generated code imports: this installation's own, wherever the module is written. */
-const RUNTIME_URL = new URL("../runtime/api.ts", import.meta.url).href;
+/** The runtime module generated code imports: this installation's own (sources or built), wherever the module is written. */
+const RUNTIME_URL = new URL(`../runtime/api.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url).href;
 
 /** Compiles the packs into a scratch directory and imports each module's pass. */
 async function compileAndLoad(inputs: readonly SourceInput[]): Promise<{ loaded: Pass[] } | { diagnostics: Diagnostic[] }> {
@@ -126,9 +127,10 @@ async function compileAndLoad(inputs: readonly SourceInput[]): Promise<{ loaded:
     if (hasErrors(compiled.diagnostics)) return { diagnostics: compiled.diagnostics };
     const loaded: Pass[] = [];
     for (const module of compiled.modules) {
-      // `.mts`: an ES module wherever the scratch directory is (no package.json says "module" there).
-      const file = nodePath.join(scratch, module.fileName.replace(/\.ts$/, ".mts"));
-      writeFileSync(file, module.code);
+      // JavaScript in `.mjs`: an ES module wherever the scratch directory is, with no TypeScript loader.
+      const js = await toJavaScript(module.fileName, module.code);
+      const file = nodePath.join(scratch, js.fileName);
+      writeFileSync(file, js.code);
       loaded.push(((await import(pathToFileURL(file).href)) as { pass: Pass }).pass);
     }
     return { loaded };

@@ -44,7 +44,7 @@ export class RejectedDraw extends Error {
 
 /** Builds candidate number `seed` for `rule` (deterministic); throws RejectedDraw when it does not fit. */
 export function synthesize(rule: Rule, ops: OpTable, seed: number, options: { small?: boolean } = {}): Candidate {
-  const synthesis = new Synthesis(ops, seed, guardedValues(rule), comparedNames(rule), ruleConstants(rule), options.small ?? false);
+  const synthesis = new Synthesis(ops, seed, guardedValues(rule), comparedNames(rule), ruleConstants(rule), options.small ?? false, usesSameAttrs(rule));
   const root = synthesis.buildOp(rule.pattern, {});
   // The root's outputs are read by the graph (all, or the first) or by a node after it: a rule
   // may not replace a graph output by a graph input, so `=> x` rules fire only in the last form.
@@ -103,6 +103,22 @@ function ruleConstants(rule: Rule): number[] {
   rule.lets.forEach((l) => visitExpr(l.value));
   visitResult(rule.result);
   return [...found].filter((v) => Number.isFinite(v) && Math.abs(v) < 1e6);
+}
+
+/** The condition asks for two nodes with the same attributes: draw each op's attributes like the previous op's, mostly. */
+function usesSameAttrs(rule: Rule): boolean {
+  let found = false;
+  const visit = (e: Expr): void => {
+    if (e.kind === "Call") {
+      if (e.callee.name === "sameAttrs") found = true;
+      e.args.forEach(visit);
+    } else if (e.kind === "Binary") {
+      visit(e.left);
+      visit(e.right);
+    } else if (e.kind === "Unary") visit(e.operand);
+  };
+  if (rule.where) visit(rule.where);
+  return found;
 }
 
 /** Names the rule's condition compares with each other (`a == a2`): captured attributes drawn alike half the time. */
@@ -207,6 +223,8 @@ class Synthesis {
     private readonly constants: readonly number[],
     /** Draw the smallest sizes (to shrink a counterexample). */
     small: boolean,
+    /** Draw an op's attributes as the previous op's, three times in four (`sameAttrs`). */
+    private readonly alike: boolean,
   ) {
     this.random = generator(seed);
     const sized = <T>(choices: readonly T[], smallest: number): T => this.pick(small ? choices.slice(0, smallest) : choices);
@@ -384,6 +402,7 @@ class Synthesis {
 
   private drawAttrs(decl: OpDecl, pattern: OpPattern, inputs: readonly (Value | undefined)[], roles: Roles): Attrs {
     const attrs: Attrs = {};
+    const reuse = this.alike && this.random() < 0.75;
     for (const attr of decl.attrs) {
       const given = pattern.attrs.find((a) => a.name.name === attr.name);
       if (given && given.value.kind !== "Ident") {
@@ -391,9 +410,16 @@ class Synthesis {
         if (value) attrs[attr.name] = value;
         continue;
       }
+      if (reuse && this.drawnAttrs.has(attr.name)) {
+        attrs[attr.name] = this.drawnAttrs.get(attr.name)!;
+        continue;
+      }
       const forced = roles.attr(attr.name, inputs);
       if (forced !== undefined) {
-        if (forced !== null) attrs[attr.name] = typedAttr(attr, forced);
+        if (forced !== null) {
+          attrs[attr.name] = typedAttr(attr, forced);
+          this.drawnAttrs.set(attr.name, attrs[attr.name]!);
+        }
         continue;
       }
       const previous = this.drawnAttrs.get(attr.name);

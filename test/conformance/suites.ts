@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseJsonc, type ParseError } from "jsonc-parser";
 import { decodeOnnx } from "../../src/index.js";
-import { DataType, encodeModel, onnx, type IAttributeProto } from "../../src/onnx/proto.js";
+import { DataType, encodeModel, onnx, type IAttributeProto } from "../onnx/onnx-proto.js";
 import { DTYPES, isDType, tensor, type DType, type Tensor } from "../../src/runtime/tensor.js";
 
 export const DATA_DIR = new URL("./data/", import.meta.url).pathname;

@@ -1,5 +1,5 @@
-/** Builds small ONNX models as bytes for tests (through the same protobuf glue fusec uses). */
-import { AttributeType, DataType, encodeModel, type IAttributeProto, type INodeProto, type ITensorProto } from "../../src/onnx/proto.js";
+/** Builds small ONNX models as bytes for tests, with onnx-proto (not the protobuf code under test). */
+import { AttributeType, DataType, encodeModel, type IAttributeProto, type INodeProto, type ITensorProto } from "./onnx-proto.js";
 
 export interface ModelSpec {
   opsets?: Record<string, number>;

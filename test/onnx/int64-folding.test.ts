@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { decodeOnnx, encodeOnnx, execute, loadPass, optimize } from "../../src/index.js";
-import { DataType } from "../../src/onnx/proto.js";
+import { DataType } from "./onnx-proto.js";
 import { buildModel, node } from "./build.js";
 import { randomInput, runOrt, worstError } from "./ort.js";
 

@@ -3,10 +3,11 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeOnnx, loadOnnx } from "../../src/onnx/load.js";
-import { encodeOnnx, saveOnnx } from "../../src/onnx/save.js";
+import { decodeOnnx } from "../../src/onnx/load.js";
+import { loadOnnx, saveOnnx } from "../../src/node/models.js";
+import { encodeOnnx } from "../../src/onnx/save.js";
 import { ModelFileError } from "../../src/onnx/meta.js";
-import { AttributeType, DataType, decodeModel } from "../../src/onnx/proto.js";
+import { AttributeType, DataType, decodeModel } from "./onnx-proto.js";
 import { attr, buildModel, convMulRelu, floats, node } from "./build.js";
 import { identical, randomInput, runOrt } from "./ort.js";
 

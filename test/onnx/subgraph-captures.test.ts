@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { decodeOnnx, encodeOnnx, graphFromJSON, graphToJSON, loadPass, optimize } from "../../src/index.js";
-import { AttributeType, DataType, type IGraphProto } from "../../src/onnx/proto.js";
+import { AttributeType, DataType, type IGraphProto } from "./onnx-proto.js";
 import { buildModel, floats, node } from "./build.js";
 import { randomInput, runOrt, worstError, type Feeds } from "./ort.js";
 

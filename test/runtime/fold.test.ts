@@ -8,7 +8,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { decodeOnnx, encodeOnnx, execute, foldConstants, loadPass, optimize } from "../../src/index.js";
-import { DataType, type ITensorProto } from "../../src/onnx/proto.js";
+import { DataType, type ITensorProto } from "../onnx/onnx-proto.js";
 import { attr, buildModel, floats, node } from "../onnx/build.js";
 import { randomInput, runOrt, worstError } from "../onnx/ort.js";
 

@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { loadGraph, loadPass } from "../../index.js";
-import { writeAtomically } from "../../onnx/save.js";
+import { writeAtomically } from "../../node/files.js";
 import { checkExecutable, dimSizes, parseSeed, randomFeeds } from "../inputs.js";
 import { collect as collectOption, runModelCommand, UsageError } from "../model-errors.js";
 

@@ -6,10 +6,10 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { dump, parse, type DType as NpyDType } from "npyjs";
 import { execute, loadGraph, type Tensor, type Value } from "../../index.js";
-import { DTYPES, dtypeOfNpy, tensor, tensorBytes } from "../../runtime/tensor.js";
-import { writeAtomically } from "../../onnx/save.js";
+import { dataFromBytes, numel, tensor } from "../../runtime/tensor.js";
+import { encodeNpy, parseNpy } from "../../runtime/npy.js";
+import { writeAtomically } from "../../node/files.js";
 import { collect, runModelCommand, table, UsageError } from "../model-errors.js";
 import { checkExecutable, dimSizes, keyValue, parseSeed, randomTensor } from "../inputs.js";
 
@@ -86,31 +86,26 @@ function outputFile(name: string, files: Map<string, string>): string {
 function readNpy(file: string, input: Value): Tensor {
   let array;
   try {
-    const bytes = readFileSync(file);
-    array = parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    array = parseNpy(readFileSync(file));
   } catch (e) {
     throw new UsageError(`--input ${input.name}: cannot read ${file} (${(e as Error).message.split("\n")[0]})`);
   }
   // A uint8 array read as booleans holds any byte: nonzero is true (1), as numpy's astype(bool).
-  const fileDtype = dtypeOfNpy(array.dtype);
+  const fileDtype = array.dtype;
   const dtype = fileDtype === "uint8" && input.dtype === "bool" ? "bool" : fileDtype;
   if (!dtype || dtype !== input.dtype) {
-    throw new UsageError(`--input ${input.name}: ${file} holds ${array.dtype}, the input is ${input.dtype}`);
+    throw new UsageError(`--input ${input.name}: ${file} holds ${array.descr}, the input is ${input.dtype}`);
   }
   if (array.fortranOrder) throw new UsageError(`--input ${input.name}: ${file} is in Fortran order`);
   const declared = input.shape;
   if (declared && (declared.length !== array.shape.length || declared.some((d, i) => typeof d === "number" && d !== array.shape[i]))) {
     throw new UsageError(`--input ${input.name}: ${file} has shape [${array.shape}], the input is [${declared.join(", ")}]`);
   }
-  const data = array.data as ArrayLike<number | boolean> | BigInt64Array | BigUint64Array;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return tensor(dtype, array.shape, data);
-  return tensor(dtype, array.shape, Array.from(data as ArrayLike<number | boolean>, Number));
+  return tensor(dtype, array.shape, dataFromBytes(dtype, array.data, numel(array.shape)));
 }
 
-function toNpy(t: Tensor): ArrayBuffer {
-  // float16 is written as 16-bit halfs, the others as their own typed arrays.
-  const data = t.dtype === "float16" ? new Uint16Array(tensorBytes(t).buffer) : t.data;
-  return dump(data, [...t.shape], { dtype: DTYPES[t.dtype].npy as NpyDType });
+function toNpy(t: Tensor): Uint8Array {
+  return encodeNpy(t);
 }
 
 function summary(t: Tensor): { min: string; max: string; mean: string } {

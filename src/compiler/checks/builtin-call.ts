@@ -11,6 +11,7 @@ const accepts: Record<ParamKind, ExprKind[]> = {
   number: ["int", "float"],
   ints: ["ints"],
   list: ["ints", "floats", "strings", "list"],
+  string: ["string"],
   any: ["value", "tensor", "int", "float", "bool", "string", "ints", "floats", "strings", "list"],
 };
 
@@ -30,13 +31,13 @@ export function checkBuiltinCall(program: Program): Diagnostic[] {
         return;
       }
       const count = expr.args.length;
-      if (count < builtin.minArgs || count > builtin.params.length) {
-        const expected = builtin.minArgs === builtin.params.length ? `${builtin.minArgs}` : `${builtin.minArgs} or ${builtin.params.length}`;
+      if (count < builtin.minArgs || (count > builtin.params.length && !builtin.rest)) {
+        const expected = builtin.rest ? `at least ${builtin.minArgs}` : builtin.minArgs === builtin.params.length ? `${builtin.minArgs}` : `${builtin.minArgs} or ${builtin.params.length}`;
         diagnostics.push(error("builtin-call", `'${name}' takes ${expected} argument(s) (${builtin.params.join(", ")}), found ${count}`, expr.span));
         return;
       }
       expr.args.forEach((arg, i) => {
-        const param = builtin.params[i]!;
+        const param = builtin.params[i] ?? builtin.rest!;
         const kind = exprKind(arg, scope, program.externs);
         if (kind === "unknown" || accepts[param].includes(kind)) return;
         diagnostics.push(error("builtin-call", `argument ${i + 1} of '${name}' must be ${describeParam(param)}, found ${describeKind(kind)}`, arg.span));
@@ -54,6 +55,7 @@ function describeParam(param: ParamKind): string {
     number: "a number",
     ints: "a list of ints",
     list: "a list",
+    string: "a string",
     any: "a value",
   }[param];
 }

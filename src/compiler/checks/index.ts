@@ -20,9 +20,9 @@ import { checkDuplicateRuleName } from "./duplicate-rule-name.js";
 import { checkExternPred } from "./extern-pred.js";
 import { checkMissingAttr } from "./missing-attr.js";
 import { checkMissingImpl } from "./missing-impl.js";
-import { checkNonConstExpr } from "./non-const-expr.js";
+import { checkNonConst } from "./non-const.js";
 import { checkOpDecl } from "./op-decl.js";
-import { checkOptionalOperand } from "./optional-operand.js";
+import { checkNotOptional } from "./not-optional.js";
 import { checkOverlap } from "./overlap.js";
 import { checkUnboundVar } from "./unbound-var.js";
 import { checkUnknownAttr } from "./unknown-attr.js";
@@ -41,7 +41,7 @@ const checks: Check[] = [
   checkUnknownOp,
   checkAmbiguousOp,
   checkArity,
-  checkOptionalOperand,
+  checkNotOptional,
   checkUnknownAttr,
   checkDuplicateAttr,
   checkAttrType,
@@ -50,7 +50,7 @@ const checks: Check[] = [
   checkDuplicateBinding,
   checkUnboundVar,
   checkUnusedBinding,
-  checkNonConstExpr,
+  checkNonConst,
   checkCoalesce,
   checkCoalescePrecedence,
   checkBuiltinCall,

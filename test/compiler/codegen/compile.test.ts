@@ -59,14 +59,15 @@ test("the product's example compiles into one module per pack", async () => {
   assert.match(code, /from "fusec\/runtime";/);
 });
 
-test("every rule block is preceded by its rule's name, location, match and result", async () => {
+test("every rule block is preceded by its rule's name, location, match, condition and result", async () => {
   const code = (await compileSource(example)).modules[0]!.code;
   const lines = code.split("\n").map((l) => l.trim());
   const at = lines.indexOf(`// rule FoldMulIntoConv (mem/pack.rules:${lineOf(example, "rule FoldMulIntoConv")})`);
   assert.ok(at > 0, "rule comment present");
   assert.equal(lines[at + 1], "// match: Mul(C: const, conv: Conv(x, W: const, b?: const))");
-  assert.equal(lines[at + 2], "// result: Conv(x, W * C@0, (b ?? zeros([dim(W, 0)])) * C@0) { ...conv }");
-  assert.match(lines[at + 3]!, /if \(rw\.begin\(0\)\)/);
+  assert.equal(lines[at + 2], "// cond: hasOneUse(conv) && channelwise(C, conv, 1)");
+  assert.equal(lines[at + 3], "// result: Conv(x, W * C@0, (b ?? zeros([dim(W, 0)])) * C@0) { ...conv }");
+  assert.match(lines[at + 4]!, /if \(rw\.begin\(0\)\)/);
   assert.ok(lines.includes(`// rule ReluOfConv (mem/pack.rules:${lineOf(example, "rule ReluOfConv")})`));
 });
 

@@ -13,7 +13,7 @@ import * as assert from "uvu/assert";
 import { execute } from "../../../src/kernels/index.js";
 import { compile } from "../../../src/compiler/compile.js";
 import { applyPasses } from "../../../src/runtime/driver.js";
-import { graphFromJSON } from "../../../src/runtime/json.js";
+import { graphFromJSON } from "../../../src/node/models.js";
 import type { Pass } from "../../../src/runtime/pass.js";
 import { verify } from "../../../src/runtime/verify.js";
 import { randomInputs, relativeError } from "../../numeric.js";

@@ -142,4 +142,15 @@ test("the pattern of a rule must be an op", () => {
   assert.equal(diagnostics.map((d) => d.message), ["a rule's pattern must be an op, like 'Mul(x, y)'"]);
 });
 
+test("inf and ∞ are infinite number literals; names that start with inf stay names", () => {
+  const { file, diagnostics } = parse(`rule R: Clip(info, -inf, ∞) where info2 == inf => info`);
+  assert.equal(diagnostics, []);
+  const [x, lo, hi] = file.rules[0]!.pattern.operands;
+  assert.ok(x!.kind === "VarPattern" && x.name.name === "info");
+  assert.ok(lo!.kind === "LiteralPattern" && lo.value === -Infinity);
+  assert.ok(hi!.kind === "LiteralPattern" && hi.value === Infinity);
+  const where = file.rules[0]!.where!;
+  assert.ok(where.kind === "Binary" && where.right.kind === "Number" && where.right.value === Infinity);
+});
+
 test.run();

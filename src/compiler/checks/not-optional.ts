@@ -7,7 +7,7 @@ import type { Expr, OpDecl, ResultOp } from "../ast.js";
 import { error, type Diagnostic } from "../diagnostics.js";
 import { opPatterns, operandDeclAt, resultOps, type Program, type RuleScope } from "../program.js";
 
-export function checkOptionalOperand(program: Program): Diagnostic[] {
+export function checkNotOptional(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   for (const rule of program.rules) {
     // A `b?` already reported in the pattern is not reported again where the result uses it.

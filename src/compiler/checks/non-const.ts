@@ -1,13 +1,15 @@
 /**
  * Constant expressions (arithmetic, `@`, tensor built-ins, result operands that are not plain
  * names) only read values bound as `const`, lets and literals — never a plain graph value.
+ * One exception: behind `isConst(v) &&` or `!isConst(v) ||`, `allClose(v, …)` may read a plain
+ * (or optional, `v?`) value, which is then known to be a constant.
  */
 import type { Expr, ResultExpr } from "../ast.js";
 import { lookupBuiltin } from "../builtins.js";
 import { error, type Diagnostic } from "../diagnostics.js";
 import { exprKind, type Program, type RuleScope } from "../program.js";
 
-export function checkNonConstExpr(program: Program): Diagnostic[] {
+export function checkNonConst(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   for (const rule of program.rules) {
     const scope = program.scopes.get(rule)!;
@@ -32,9 +34,16 @@ function visitResult(result: ResultExpr, scope: RuleScope, diagnostics: Diagnost
   visitExpr(result, scope, diagnostics);
 }
 
-function visitExpr(expr: Expr, scope: RuleScope, diagnostics: Diagnostic[]): void {
-  const requireConst = (operand: Expr, context: string) => {
+/** The value `e` tests with `isConst(v)` (`negated`: with `!isConst(v)`). */
+function isConstTest(e: Expr, negated: boolean): string | undefined {
+  if (negated) return e.kind === "Unary" && e.op === "!" ? isConstTest(e.operand, false) : undefined;
+  return e.kind === "Call" && e.callee.name === "isConst" && e.args[0]?.kind === "Ident" ? e.args[0].name : undefined;
+}
+
+function visitExpr(expr: Expr, scope: RuleScope, diagnostics: Diagnostic[], guarded: ReadonlySet<string> = new Set()): void {
+  const requireConst = (operand: Expr, context: string, guardable = false) => {
     if (exprKind(operand, scope) !== "value") return;
+    if (guardable && operand.kind === "Ident" && guarded.has(operand.name)) return;
     const name = operand.kind === "Ident" ? `'${operand.name}'` : "this operand";
     const hint = operand.kind === "Ident" && scope.bindings.get(operand.name)?.kind === "value" ? ` (write '${operand.name}: const' in the pattern)` : "";
     diagnostics.push(error("non-const", `${context} needs a constant, but ${name} is a graph value not bound as const${hint}`, operand.span));
@@ -42,23 +51,26 @@ function visitExpr(expr: Expr, scope: RuleScope, diagnostics: Diagnostic[]): voi
   switch (expr.kind) {
     case "Unary":
       if (expr.op === "-") requireConst(expr.operand, "'-'");
-      return visitExpr(expr.operand, scope, diagnostics);
+      return visitExpr(expr.operand, scope, diagnostics, guarded);
     case "Binary":
       if (["+", "-", "*", "/"].includes(expr.op)) {
         requireConst(expr.left, `'${expr.op}'`);
         requireConst(expr.right, `'${expr.op}'`);
       }
       if (expr.op === "??") requireConst(expr.right, "the default after '??'");
-      visitExpr(expr.left, scope, diagnostics);
-      return visitExpr(expr.right, scope, diagnostics);
+      visitExpr(expr.left, scope, diagnostics, guarded);
+      {
+        const tested = expr.op === "&&" ? isConstTest(expr.left, false) : expr.op === "||" ? isConstTest(expr.left, true) : undefined;
+        return visitExpr(expr.right, scope, diagnostics, tested ? new Set([...guarded, tested]) : guarded);
+      }
     case "Along":
       requireConst(expr.operand, "'@'");
       return visitExpr(expr.operand, scope, diagnostics);
     case "Call": {
       const builtin = lookupBuiltin(expr.callee.name);
       expr.args.forEach((arg, i) => {
-        if (builtin?.params[i] === "tensor") requireConst(arg, `'${builtin.name}'`);
-        visitExpr(arg, scope, diagnostics);
+        if (builtin?.params[i] === "tensor") requireConst(arg, `'${builtin.name}'`, builtin.name === "allClose");
+        visitExpr(arg, scope, diagnostics, guarded);
       });
       return;
     }
