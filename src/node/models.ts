@@ -3,14 +3,14 @@
  * themselves are bytes in, bytes out (src/onnx, src/runtime/json.ts); this module adds the file
  * system, with atomic writes (a failed save leaves no partial file).
  */
-import { readFileSync } from "node:fs";
-import { dirname, extname, resolve } from "node:path";
+import { dirname, extname } from "node:path";
 import { ModelFileError } from "../onnx/meta.js";
 import { decodeOnnx } from "../onnx/load.js";
 import { encodeOnnx, type SaveOptions } from "../onnx/save.js";
 import { decodeTflite, encodeTflite } from "../tflite/index.js";
 import type { Graph } from "../runtime/graph.js";
 import { graphFromJSON as graphFromJSONWith, graphToJSON } from "../runtime/json.js";
+import { readConfined } from "./confined.js";
 import { readBytes, writeAtomically } from "./files.js";
 
 /** Reads and decodes an ONNX file. */
@@ -29,7 +29,7 @@ export function saveOnnx(graph: Graph, path: string, options: SaveOptions = {}):
  */
 export function graphFromJSON(json: unknown, options: { baseDir?: string } = {}): Graph {
   const baseDir = options.baseDir ?? process.cwd();
-  return graphFromJSONWith(json, { readFile: (file) => readFileSync(resolve(baseDir, file)) });
+  return graphFromJSONWith(json, { readFile: (file) => readConfined(file, baseDir) });
 }
 
 /** The rule pack a model's format calls for when none is named: tflite for .tflite, else onnx. */
