@@ -9,7 +9,11 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 /** Largest data file read (4 GiB). */
 export const MAX_DATA_FILE_BYTES = 4 * 1024 ** 3;
 
-export function readConfined(file: string, root: string): Uint8Array {
+/**
+ * `checkSize` sees the file's size before a byte is read and returns a message when it is wrong
+ * (a JSON graph's declared dtype and shape say how large a data file must be).
+ */
+export function readConfined(file: string, root: string, checkSize?: (bytes: number) => string | undefined): Uint8Array {
   const base = realpathSync(resolve(root));
   const real = realpathSync(resolve(root, file));
   const rel = relative(base, real);
@@ -17,5 +21,7 @@ export function readConfined(file: string, root: string): Uint8Array {
   const stat = statSync(real);
   if (!stat.isFile()) throw new Error(`"${file}" is not a regular file`);
   if (stat.size > MAX_DATA_FILE_BYTES) throw new Error(`"${file}" has ${stat.size} bytes, more than the limit of ${MAX_DATA_FILE_BYTES}`);
+  const wrong = checkSize?.(stat.size);
+  if (wrong) throw new Error(wrong);
   return readFileSync(real);
 }

@@ -1,10 +1,24 @@
 /** File reading and atomic writing for the Node layer; errors are `ModelFileError`s naming the file. */
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ModelFileError } from "../onnx/meta.js";
+import { DEFAULT_LIMITS } from "../runtime/limits.js";
 
-/** The bytes of `path`, or a `ModelFileError` saying why they cannot be read. */
-export function readBytes(path: string): Uint8Array {
+/**
+ * The bytes of `path`, or a `ModelFileError` saying why they cannot be read. Only a regular file
+ * is read (not /dev/zero or a FIFO), and only when it is no larger than `maxBytes`.
+ */
+export function readBytes(path: string, maxBytes: number = DEFAULT_LIMITS.maxBytes): Uint8Array {
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new ModelFileError(path, "not a regular file");
+    size = stat.size;
+  } catch (e) {
+    if (e instanceof ModelFileError) throw e;
+    throw new ModelFileError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (size > maxBytes) throw new ModelFileError(path, `${size} bytes, more than the limit of ${maxBytes} (raise it with --max-model-bytes)`);
   try {
     return readFileSync(path);
   } catch (e) {

@@ -10,6 +10,7 @@ import { encodeOnnx, type SaveOptions } from "../onnx/save.js";
 import { decodeTflite, encodeTflite } from "../tflite/index.js";
 import type { Graph } from "../runtime/graph.js";
 import { graphFromJSON as graphFromJSONWith, graphToJSON } from "../runtime/json.js";
+import type { ModelLimits } from "../runtime/limits.js";
 import { readConfined } from "./confined.js";
 import { readBytes, writeAtomically } from "./files.js";
 
@@ -27,9 +28,9 @@ export function saveOnnx(graph: Graph, path: string, options: SaveOptions = {}):
  * Builds a graph from its JSON form; `.npy` constant files are read relative to `baseDir`
  * (default: the working directory).
  */
-export function graphFromJSON(json: unknown, options: { baseDir?: string } = {}): Graph {
+export function graphFromJSON(json: unknown, options: { baseDir?: string; limits?: Partial<ModelLimits> } = {}): Graph {
   const baseDir = options.baseDir ?? process.cwd();
-  return graphFromJSONWith(json, { readFile: (file) => readConfined(file, baseDir) });
+  return graphFromJSONWith(json, { readFile: (file, checkSize) => readConfined(file, baseDir, checkSize), limits: options.limits });
 }
 
 /** The rule pack a model's format calls for when none is named: tflite for .tflite, else onnx. */

@@ -30,10 +30,25 @@ import {
 } from "./proto.js";
 import { ModelFileError, unnamedOutputs, type OnnxModelInfo } from "./meta.js";
 import { capturedNames } from "../runtime/captures.js";
+import { checkedElements, modelLimits, type ModelLimits } from "../runtime/limits.js";
 
-/** Decodes ONNX model bytes; `source` names the model in error messages. */
-export function decodeOnnx(bytes: Uint8Array, source = "<model>"): Graph {
+/**
+ * The versions of the default ONNX domain fusec reads: the onnx dialect (rules/dialects/onnx.rules)
+ * declares the opset-13-and-later forms of its ops and the older forms back to opset 6 that
+ * loading rewrites (Clip's attributes, Softmax's flattening, …); 28 is the newest the conformance
+ * cases use.
+ */
+export const ONNX_OPSETS = { min: 6, max: 28 } as const;
+
+/**
+ * Decodes ONNX model bytes; `source` names the model in error messages. The model is validated:
+ * opsets within `ONNX_OPSETS`, sizes (no negative dims, tensors and counts within `limits`),
+ * `Constant` nodes without inputs, each graph output listed once, attribute names unique.
+ */
+export function decodeOnnx(bytes: Uint8Array, source = "<model>", limits: Partial<ModelLimits> = {}): Graph {
   if (bytes.length === 0) throw new ModelFileError(source, "file is empty");
+  const bounds = modelLimits(limits);
+  if (bytes.length > bounds.maxBytes) throw new ModelFileError(source, `${bytes.length} bytes, more than the limit of ${bounds.maxBytes} (raise it with --max-model-bytes)`);
   let model: ModelProto;
   try {
     model = decodeModel(bytes);
@@ -44,8 +59,17 @@ export function decodeOnnx(bytes: Uint8Array, source = "<model>"): Graph {
   if (model.opsetImport.length === 0 && (model.graph.node?.length ?? 0) > 0) {
     throw new ModelFileError(source, "not a valid ONNX model (no opset imports)");
   }
+  model.opsetImport.forEach((o, i) => {
+    if (normalDomain(o.domain) !== "") return;
+    const version = longToNumber(o.version);
+    if (version < ONNX_OPSETS.min || version > ONNX_OPSETS.max) {
+      throw new ModelFileError(source, `opset_import[${i}]: opset ${version} of the default domain is not one fusec reads (${ONNX_OPSETS.min} to ${ONNX_OPSETS.max})`);
+    }
+  });
+  const tensors = (model.graph.initializer?.length ?? 0) + (model.graph.node ?? []).filter((n) => n.opType === "Constant").length;
+  if (tensors > bounds.maxTensors) throw new ModelFileError(source, `${tensors} tensors, more than the limit of ${bounds.maxTensors} (raise it with --max-tensors)`);
   try {
-    return new ModelReader(source, model).read();
+    return new ModelReader(source, model, bounds).read();
   } catch (e) {
     if (e instanceof ModelFileError) throw e;
     throw new ModelFileError(source, firstLine(e));
@@ -64,6 +88,7 @@ class ModelReader {
   constructor(
     private readonly source: string,
     private readonly model: ModelProto,
+    private readonly limits: ModelLimits,
   ) {}
 
   read(): Graph {
@@ -88,9 +113,12 @@ class ModelReader {
     for (const node of body) outputsOf.set(node, (node.output ?? []).map((name, i) => this.declareOutput(node, name, i)));
     for (const node of body) this.readNode(node, outputsOf.get(node)!);
     for (const info of g.valueInfo ?? []) this.applyValueInfo(info);
+    const listed = new Set<string>();
     for (const out of g.output ?? []) {
       const v = this.values.get(out.name ?? "");
       if (!v) this.fail(`graph output "${out.name}" is not produced by any node`);
+      if (listed.has(v.name)) this.fail(`graph output "${out.name}" is listed twice`);
+      listed.add(v.name);
       this.graph.outputs.push(v);
       this.applyValueInfo(out);
     }
@@ -197,7 +225,8 @@ class ModelReader {
       this.fail(`${what} uses external data, which is not supported (embed the weights in the model)`);
     }
     const shape = (t.dims ?? []).map(longToNumber);
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = checkedElements(shape, this.limits);
+    if (typeof n === "string") this.fail(`${what}: ${n}`);
     const dtype = dtypeOfCode(t.dataType ?? 0);
     return dtype ? tensor(dtype, shape, this.elements(t, dtype, n, what)) : undefined;
   }
@@ -233,7 +262,9 @@ class ModelReader {
 
   /** Turns a `Constant` node into a graph constant; false when it must stay a node. */
   private readConstantNode(node: NodeProto): boolean {
-    if (node.opType !== "Constant" || (node.domain ?? "") !== "" || node.output?.length !== 1) return false;
+    if (node.opType !== "Constant" || (node.domain ?? "") !== "") return false;
+    if ((node.input ?? []).some((i) => i !== "")) this.fail(`Constant node "${node.name || node.output?.[0] || "?"}" has inputs; a Constant takes none`);
+    if (node.output?.length !== 1) return false;
     const name = node.output[0]!;
     const a = node.attribute?.[0];
     if (!name || node.attribute?.length !== 1 || !a) return false;
@@ -286,7 +317,10 @@ class ModelReader {
     });
     const attrs: Attrs = {};
     for (const a of node.attribute ?? []) {
-      attrs[a.name ?? ""] = this.readAttr(a, `attribute "${a.name}" of node "${name}"`);
+      const key = a.name ?? "";
+      if (Object.hasOwn(attrs, key)) this.fail(`node "${name}" (${op}) has two attributes named "${key}"`);
+      if (key === "" || key === "__proto__") this.fail(`node "${name}" (${op}) has an attribute named "${key}", which is not a name`);
+      attrs[key] = this.readAttr(a, `attribute "${key}" of node "${name}"`);
     }
     const captured = [...subgraphCaptures(node)];
     for (const outer of captured) {
@@ -331,7 +365,9 @@ class ModelReader {
       const size = dimensionOf(d);
       if (typeof size === "string" && size !== "") return size;
       // Some exporters write -1 for a dynamic size: that is an unknown dim, like a missing one.
+      // Any other negative size is not a size at all.
       if (typeof size === "number" && size >= 0) return size;
+      if (typeof size === "number" && size !== -1) this.fail(`${what}: dim ${i} is ${size}, not a size`);
       return this.graph.freshName(`${info.name ?? what}_dim${i}`);
     });
     return { dtype, shape };

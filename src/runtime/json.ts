@@ -29,6 +29,7 @@ import { parseNpy } from "./npy.js";
 import { capturedNames } from "./captures.js";
 import { Graph, Value, type Attr, type Attrs, type Dim, type Node } from "./graph.js";
 import { InferenceError, inferGraph, inferNode, propagateConstants, type KnownConstants } from "./infer.js";
+import { checkedElements, modelLimits, type ModelLimits } from "./limits.js";
 import { ALL_DTYPES, allocData, dataFromBytes, DTYPES, isBigInt, isDType, isFloat, numel, storeNumber, tensor, type DType, type Tensor } from "./tensor.js";
 
 export interface ValueJSON {
@@ -90,13 +91,25 @@ export interface GraphFromJSONOptions {
    * Returns the bytes of a `.npy` file named by `{"file": …}` constant data. Without it such
    * constants are an error; in Node, `graphFromJSON` from `fusec` reads them relative to a `baseDir`.
    */
-  readFile?: (file: string) => Uint8Array;
+  readFile?: (file: string, checkSize?: (bytes: number) => string | undefined) => Uint8Array;
+  /** Limits on tensor count and elements (limits.ts), to raise or lower them. */
+  limits?: Partial<ModelLimits>;
 }
+
+/** Where constants read their data from, and how much they may hold. */
+interface ReadContext {
+  readFile: GraphFromJSONOptions["readFile"];
+  limits: ModelLimits;
+}
+
+/** A .npy header: magic, version and length (10 bytes), then a dict padded to 64 bytes. */
+const NPY_MIN_HEADER = 10;
+const NPY_MAX_HEADER = 65_536 + 12;
 
 /** Builds a graph from its JSON form (a parsed object or JSON text); infers node output types. */
 export function graphFromJSON(json: unknown, options: GraphFromJSONOptions = {}): Graph {
   const doc = typeof json === "string" ? parseText(json) : json;
-  const readFile = options.readFile;
+  const context: ReadContext = { readFile: options.readFile, limits: modelLimits(options.limits) };
   const root = record(doc, "graph");
   const graph = new Graph();
   const byName = new Map<string, Value>();
@@ -112,12 +125,16 @@ export function graphFromJSON(json: unknown, options: GraphFromJSONOptions = {})
     if (byName.has(name)) throw new GraphJSONError(`${where}: the name "${name}" is already used`);
     declare(graph.addInput(name, dtypeOf(r["dtype"], `${where}.dtype`), dims(r["shape"], `${where}.shape`)), where);
   });
-  list(root["constants"] ?? [], "constants").forEach((raw, i) => {
+  const constants = list(root["constants"] ?? [], "constants");
+  if (constants.length > context.limits.maxTensors) {
+    throw new GraphJSONError(`constants: ${constants.length} tensors, more than the limit of ${context.limits.maxTensors} (raise it with --max-tensors)`);
+  }
+  constants.forEach((raw, i) => {
     const r = record(raw, `constants[${i}]`);
     const name = text(r["name"], `constants[${i}].name`);
     const where = `constants[${i}] ("${name}")`;
     if (byName.has(name)) throw new GraphJSONError(`${where}: the name "${name}" is already used`);
-    declare(graph.addConstant(constantTensor(r, where, readFile), name, true), where);
+    declare(graph.addConstant(constantTensor(r, where, context), name, true), where);
   });
 
   // Outputs first, so that operands may name values produced by nodes listed later.
@@ -136,7 +153,7 @@ export function graphFromJSON(json: unknown, options: GraphFromJSONOptions = {})
       declare(v, where);
       return v;
     });
-    const attrs = attrsOf(r["attrs"] ?? {}, `${where}.attrs`);
+    const attrs = attrsOf(r["attrs"] ?? {}, `${where}.attrs`, context);
     return { r, op, name, domain, where, outputs, attrs };
   });
   for (const n of nodes) {
@@ -171,7 +188,8 @@ export function graphFromJSON(json: unknown, options: GraphFromJSONOptions = {})
 
 function parseText(s: string): unknown {
   try {
-    return JSON.parse(s);
+    // A UTF-8 byte order mark is not part of the JSON text.
+    return JSON.parse(s.charCodeAt(0) === 0xfeff ? s.slice(1) : s);
   } catch (e) {
     throw new GraphJSONError(`not valid JSON: ${(e as Error).message}`);
   }
@@ -223,13 +241,19 @@ function sizes(raw: unknown, where: string): number[] {
   });
 }
 
-function attrsOf(raw: unknown, where: string): Attrs {
+/** Names that would set or shadow an object's prototype instead of naming an attribute. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+function attrsOf(raw: unknown, where: string, context: ReadContext): Attrs {
   const attrs: Attrs = {};
-  for (const [name, value] of Object.entries(record(raw, where))) attrs[name] = attrOf(value, `${where}.${name}`);
+  for (const [name, value] of Object.entries(record(raw, where))) {
+    if (PROTOTYPE_KEYS.has(name)) throw new GraphJSONError(`${where}: "${name}" cannot name an attribute`);
+    attrs[name] = attrOf(value, `${where}.${name}`, context);
+  }
   return attrs;
 }
 
-function attrOf(raw: unknown, where: string): Attr {
+function attrOf(raw: unknown, where: string, context: ReadContext): Attr {
   const r = record(raw, where);
   const keys = Object.keys(r).filter((k) => k !== "onnxType");
   if (keys.length !== 1) {
@@ -254,7 +278,7 @@ function attrOf(raw: unknown, where: string): Attr {
       const t = record(v, `${where}.tensor`);
       const dtype = dtypeOf(t["dtype"], `${where}.tensor.dtype`);
       const shape = sizes(t["shape"], `${where}.tensor.shape`);
-      return { type: "tensor", value: listTensor(dtype, shape, t["data"], `${where}.tensor.data`) };
+      return { type: "tensor", value: listTensor(dtype, shape, t["data"], `${where}.tensor.data`, context) };
     }
     case "opaque":
       return {
@@ -275,22 +299,30 @@ function opaqueBytes(b64: string, where: string): Uint8Array {
   }
 }
 
-function constantTensor(r: Record<string, unknown>, where: string, readFile: GraphFromJSONOptions["readFile"]): Tensor {
+function constantTensor(r: Record<string, unknown>, where: string, context: ReadContext): Tensor {
   const data = r["data"];
   if (typeof data === "object" && data !== null && !Array.isArray(data) && "file" in data) {
-    return npyTensor(r, text((data as { file: unknown }).file, `${where}.data.file`), where, readFile);
+    return npyTensor(r, text((data as { file: unknown }).file, `${where}.data.file`), where, context);
   }
   const dtype = dtypeOf(r["dtype"], `${where}.dtype`);
   const shape = sizes(r["shape"], `${where}.shape`);
   if (typeof data === "object" && data !== null && !Array.isArray(data) && "random" in data) {
+    elementsWithin(shape, `${where}.shape`, context);
     return randomTensor(dtype, shape, integer((data as { random: unknown }).random, `${where}.data.random`));
   }
-  return listTensor(dtype, shape, data, `${where}.data`);
+  return listTensor(dtype, shape, data, `${where}.data`, context);
 }
 
-function listTensor(dtype: DType, shape: number[], raw: unknown, where: string): Tensor {
+/** The element count of a declared shape, within the limit. */
+function elementsWithin(shape: number[], where: string, context: ReadContext): number {
+  const n = checkedElements(shape, context.limits);
+  if (typeof n === "string") throw new GraphJSONError(`${where}: ${n}`);
+  return n;
+}
+
+function listTensor(dtype: DType, shape: number[], raw: unknown, where: string, context: ReadContext): Tensor {
   const items = list(raw, where);
-  const n = numel(shape);
+  const n = elementsWithin(shape, where, context);
   if (items.length !== n) throw new GraphJSONError(`${where}: shape [${shape.join(", ")}] needs ${n} elements, got ${items.length}`);
   const data = allocData(dtype, n);
   items.forEach((x, i) => {
@@ -322,14 +354,32 @@ function randomTensor(dtype: DType, shape: number[], seed: number): Tensor {
   return tensor(dtype, shape, values);
 }
 
-function npyTensor(r: Record<string, unknown>, file: string, where: string, readFile: GraphFromJSONOptions["readFile"]): Tensor {
+/**
+ * A constant read from a `.npy` file through `readFile`; when dtype and shape are declared, the
+ * file's size must be what they need plus a header, which `readFile` checks before reading.
+ */
+function npyTensor(r: Record<string, unknown>, file: string, where: string, context: ReadContext): Tensor {
+  const readFile = context.readFile;
   if (!readFile) throw new GraphJSONError(`${where}.data.file: "${file}" cannot be read here (no readFile option was given)`);
+  const declaredDtype = r["dtype"] === undefined ? undefined : dtypeOf(r["dtype"], `${where}.dtype`);
+  const declaredShape = r["shape"] === undefined ? undefined : sizes(r["shape"], `${where}.shape`);
+  const expected = declaredDtype && declaredShape ? elementsWithin(declaredShape, `${where}.shape`, context) * DTYPES[declaredDtype].bytes : undefined;
+  const checkSize = (size: number) => {
+    if (size > context.limits.maxBytes) return `"${file}" has ${size} bytes, more than the limit of ${context.limits.maxBytes} (raise it with --max-model-bytes)`;
+    if (expected === undefined || (size >= expected + NPY_MIN_HEADER && size <= expected + NPY_MAX_HEADER)) return undefined;
+    return `"${file}" has ${size} bytes, but the declared ${declaredDtype} shape [${declaredShape!.join(", ")}] needs ${expected} plus a header`;
+  };
   let arr;
   try {
-    arr = parseNpy(readFile(file));
+    const bytes = readFile(file, checkSize);
+    const wrong = checkSize(bytes.length);
+    if (wrong) throw new Error(wrong);
+    arr = parseNpy(bytes);
   } catch (e) {
     throw new GraphJSONError(`${where}.data.file: cannot read "${file}": ${(e as Error).message}`);
   }
+  const found = checkedElements(arr.shape, context.limits);
+  if (typeof found === "string") throw new GraphJSONError(`${where}.data.file: "${file}": ${found}`);
   if (arr.fortranOrder) throw new GraphJSONError(`${where}.data.file: "${file}" is in Fortran order; save it in C order`);
   const fileDtype = arr.dtype;
   if (!fileDtype) throw new GraphJSONError(`${where}.data.file: unsupported .npy dtype "${arr.descr}"`);
