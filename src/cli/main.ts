@@ -36,6 +36,20 @@ const COMMANDS: Record<string, string> = {
 
 const program = new Command();
 program.name("fusec").description("Compile tensor-graph fusion rules and apply them to models.").version("0.1.0");
+const count = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) program.error(`${flag} needs a whole number, got "${value}"`);
+  return n;
+};
+program
+  .option("--max-model-bytes <n>", "largest model or data file read (default 4 GiB)", count("--max-model-bytes"))
+  .option("--max-tensors <n>", "most constants in one model (default 1000000)", count("--max-tensors"))
+  .option("--max-tensor-elements <n>", "most elements in one tensor (default 2^30)", count("--max-tensor-elements"))
+  .hook("preAction", async () => {
+    const o = program.opts<{ maxModelBytes?: number; maxTensors?: number; maxTensorElements?: number }>();
+    const { setModelLimits } = await import("../runtime/limits.js");
+    setModelLimits({ maxBytes: o.maxModelBytes, maxTensors: o.maxTensors, maxElements: o.maxTensorElements });
+  });
 
 // `fusec <command> …` and `fusec help <command>` load that command alone; anything else (help,
 // an unknown command) needs only the summaries.

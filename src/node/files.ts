@@ -2,13 +2,13 @@
 import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ModelFileError } from "../onnx/meta.js";
-import { DEFAULT_LIMITS } from "../runtime/limits.js";
+import { modelLimits } from "../runtime/limits.js";
 
 /**
  * The bytes of `path`, or a `ModelFileError` saying why they cannot be read. Only a regular file
  * is read (not /dev/zero or a FIFO), and only when it is no larger than `maxBytes`.
  */
-export function readBytes(path: string, maxBytes: number = DEFAULT_LIMITS.maxBytes): Uint8Array {
+export function readBytes(path: string, maxBytes: number = modelLimits().maxBytes): Uint8Array {
   let size: number;
   try {
     const stat = statSync(path);

@@ -19,11 +19,19 @@ export const DEFAULT_LIMITS: Readonly<ModelLimits> = Object.freeze({
   maxElements: 2 ** 30,
 });
 
-/** `DEFAULT_LIMITS` with the given ones raised (or lowered). */
+let processLimits: Partial<ModelLimits> = {};
+
+/** Sets the limits every later load in this process starts from (the CLI's --max-… options). */
+export function setModelLimits(limits: Partial<ModelLimits>): void {
+  modelLimits(limits);
+  processLimits = { ...limits };
+}
+
+/** `DEFAULT_LIMITS` with the given ones (or those set by `setModelLimits`) raised or lowered. */
 export function modelLimits(given: Partial<ModelLimits> = {}): ModelLimits {
   const limits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof ModelLimits)[]) {
-    const v = given[key];
+    const v = given[key] ?? processLimits[key];
     if (v === undefined) continue;
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`limit ${key} must be a non-negative integer, got ${v}`);
     limits[key] = v;
