@@ -241,30 +241,31 @@ export function forEachResultIdent(result: ResultExpr, visit: (ident: Ident) => 
   }
 }
 
+/** Calls `visit` on an expression and each of its sub-expressions, outermost first. */
+export function forEachSubExpr(expr: Expr, visit: (expr: Expr) => void): void {
+  visit(expr);
+  switch (expr.kind) {
+    case "ListExpr":
+      return expr.items.forEach((item) => forEachSubExpr(item, visit));
+    case "Unary":
+    case "Along":
+      return forEachSubExpr(expr.operand, visit);
+    case "Binary":
+      forEachSubExpr(expr.left, visit);
+      return forEachSubExpr(expr.right, visit);
+    case "Index":
+      forEachSubExpr(expr.target, visit);
+      return forEachSubExpr(expr.index, visit);
+    case "Call":
+      return expr.args.forEach((arg) => forEachSubExpr(arg, visit));
+    default:
+      return;
+  }
+}
+
 /** Calls `visit` on every expression and sub-expression of a rule's condition, lets and result. */
 export function forEachExpr(rule: Rule, visit: (expr: Expr) => void): void {
-  const walk = (expr: Expr): void => {
-    visit(expr);
-    switch (expr.kind) {
-      case "List":
-        return;
-      case "ListExpr":
-        return expr.items.forEach(walk);
-      case "Unary":
-      case "Along":
-        return walk(expr.operand);
-      case "Binary":
-        walk(expr.left);
-        return walk(expr.right);
-      case "Index":
-        walk(expr.target);
-        return walk(expr.index);
-      case "Call":
-        return expr.args.forEach(walk);
-      default:
-        return;
-    }
-  };
+  const walk = (expr: Expr): void => forEachSubExpr(expr, visit);
   const walkResult = (result: ResultExpr): void => {
     if (result.kind !== "ResultOp") return walk(result);
     result.operands.forEach(walkResult);

@@ -9,7 +9,7 @@
  * random, seeded; the runtime's shape inference rejects inconsistent draws (RejectedDraw).
  */
 import type { Expr, Literal, OpDecl, OpPattern, Pattern, ResultOp, Rule, AttrDecl } from "../compiler/ast.js";
-import type { OpTable } from "../compiler/program.js";
+import { forEachSubExpr, type OpTable } from "../compiler/program.js";
 // Registers every op's shape function, which rejects inconsistent draws.
 import "../kernels/index.js";
 import { GraphBuilder } from "../runtime/json.js";
@@ -108,31 +108,18 @@ function ruleConstants(rule: Rule): number[] {
 /** The condition asks for two nodes with the same attributes: draw each op's attributes like the previous op's, mostly. */
 function usesSameAttrs(rule: Rule): boolean {
   let found = false;
-  const visit = (e: Expr): void => {
-    if (e.kind === "Call") {
-      if (e.callee.name === "sameAttrs") found = true;
-      e.args.forEach(visit);
-    } else if (e.kind === "Binary") {
-      visit(e.left);
-      visit(e.right);
-    } else if (e.kind === "Unary") visit(e.operand);
-  };
-  if (rule.where) visit(rule.where);
+  if (rule.where) forEachSubExpr(rule.where, (e) => (found ||= e.kind === "Call" && e.callee.name === "sameAttrs"));
   return found;
 }
 
 /** Names the rule's condition compares with each other (`a == a2`): captured attributes drawn alike half the time. */
 function comparedNames(rule: Rule): Set<string> {
   const names = new Set<string>();
-  const visit = (e: Expr): void => {
-    if (e.kind === "Binary") {
-      if (e.op === "==" && e.left.kind === "Ident" && e.right.kind === "Ident") names.add(e.left.name).add(e.right.name);
-      visit(e.left);
-      visit(e.right);
-    } else if (e.kind === "Unary") visit(e.operand);
-    else if (e.kind === "Call") e.args.forEach(visit);
-  };
-  if (rule.where) visit(rule.where);
+  if (rule.where) {
+    forEachSubExpr(rule.where, (e) => {
+      if (e.kind === "Binary" && e.op === "==" && e.left.kind === "Ident" && e.right.kind === "Ident") names.add(e.left.name).add(e.right.name);
+    });
+  }
   return names;
 }
 
@@ -142,19 +129,15 @@ function comparedNames(rule: Rule): Set<string> {
  */
 function guardedValues(rule: Rule): Map<string, { value: number; tolerance: number }> {
   const values = new Map<string, { value: number; tolerance: number }>();
-  const visit = (e: Expr): void => {
-    if (e.kind === "Call") {
+  if (rule.where) {
+    forEachSubExpr(rule.where, (e) => {
+      if (e.kind !== "Call" || e.callee.name !== "allClose") return;
       const [target, literal, tol] = e.args;
-      if (e.callee.name === "allClose" && target?.kind === "Ident" && literal?.kind === "Number") {
+      if (target?.kind === "Ident" && literal?.kind === "Number") {
         values.set(target.name, { value: literal.value, tolerance: tol?.kind === "Number" ? tol.value : 1e-6 });
       }
-      e.args.forEach(visit);
-    } else if (e.kind === "Binary") {
-      visit(e.left);
-      visit(e.right);
-    } else if (e.kind === "Unary") visit(e.operand);
-  };
-  if (rule.where) visit(rule.where);
+    });
+  }
   return values;
 }
 
