@@ -22,6 +22,7 @@ import { checkMissingAttr } from "./missing-attr.js";
 import { checkMissingImpl } from "./missing-impl.js";
 import { checkNonConst } from "./non-const.js";
 import { checkOpDecl } from "./op-decl.js";
+import { checkOperandType } from "./operand-type.js";
 import { checkNotOptional } from "./not-optional.js";
 import { checkOverlap } from "./overlap.js";
 import { checkUnboundVar } from "./unbound-var.js";
@@ -29,6 +30,7 @@ import { checkUnknownAttr } from "./unknown-attr.js";
 import { checkUnknownDialect } from "./unknown-dialect.js";
 import { checkUnknownOp } from "./unknown-op.js";
 import { checkUnusedBinding } from "./unused-binding.js";
+import { checkVariadicResult } from "./variadic-result.js";
 
 /** A semantic check: reads the program, returns what it found wrong. */
 export type Check = (program: Program) => Diagnostic[];
@@ -42,6 +44,7 @@ const checks: Check[] = [
   checkAmbiguousOp,
   checkArity,
   checkNotOptional,
+  checkVariadicResult,
   checkUnknownAttr,
   checkDuplicateAttr,
   checkAttrType,
@@ -54,6 +57,7 @@ const checks: Check[] = [
   checkCoalesce,
   checkCoalescePrecedence,
   checkBuiltinCall,
+  checkOperandType,
   checkExternPred,
   checkMissingImpl,
   checkConditionType,
