@@ -8,6 +8,7 @@
  * it cannot lower is a compiler bug (an internal error, `LoweringBug`).
  */
 import type { Expr, Ident, OpDecl, OpPattern, OpRef, Pattern, ResultExpr, ResultOp, Rule, Span, AttrType, Literal } from "./ast.js";
+import { benefit, innerOpKeys } from "./benefit.js";
 import { lookupBuiltin, type ParamKind } from "./builtins.js";
 import { array, binary, bool, call, forEachCode, method, not, num, ref, str, undef, type Code, type Step } from "./ir.js";
 import { along, type RuleScope } from "./program.js";
@@ -20,6 +21,10 @@ export type { Code, Step } from "./ir.js";
 export interface RuleEntry {
   name: string;
   priority: number;
+  /** Pattern size plus priority (benefit.ts): decides between rules rooted at a node and at its readers. */
+  benefit: number;
+  /** The ops below the root (`domain::Op` or `Op`) and their depth, for the driver's benefit across roots. */
+  inner: { op: string; depth: number }[];
   /** `domain::Op`, or `Op` in the default domain. */
   root: string;
   /** `rules/onnx.rules:12:1` */
@@ -105,6 +110,11 @@ export function lower(input: LowerInput): PassProgram {
     rules.push({
       name: rule.name,
       priority: rule.priority,
+      benefit: benefit(rule),
+      inner: innerOpKeys(rule.pattern, (ref) => {
+        const decl = input.resolveOp(ref);
+        return decl && opKey(decl);
+      }),
       root,
       location: input.location(rule.span),
       match: rule.matchText,
