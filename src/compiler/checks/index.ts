@@ -22,6 +22,7 @@ import { checkMissingAttr } from "./missing-attr.js";
 import { checkMissingImpl } from "./missing-impl.js";
 import { checkNonConst } from "./non-const.js";
 import { checkOpDecl } from "./op-decl.js";
+import { checkOperandRole } from "./operand-role.js";
 import { checkOperandType } from "./operand-type.js";
 import { checkNotOptional } from "./not-optional.js";
 import { checkOverlap } from "./overlap.js";
@@ -39,6 +40,7 @@ export type Check = (program: Program) => Diagnostic[];
 const checks: Check[] = [
   checkDuplicateOp,
   checkOpDecl,
+  checkOperandRole,
   checkUnknownDialect,
   checkUnknownOp,
   checkAmbiguousOp,
