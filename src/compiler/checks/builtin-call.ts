@@ -31,7 +31,7 @@ export function checkBuiltinCall(program: Program): Diagnostic[] {
       if (!builtin) {
         if (program.externs.has(name)) return;
         const suggestion = closest(name, [...builtinNames(), ...program.externs.keys()]);
-        const hint = suggestion ? `; did you mean '${suggestion}'?` : program.ops.resolve({ name, span: expr.callee.span }) ? "; ops build results only after '=>'" : "";
+        const hint = suggestion ? `; did you mean '${suggestion}'?` : program.ops.resolve({ name, span: expr.callee.span }) ? "; an op builds a node only as a result (after '=>') or a result op's operand, not inside an expression" : "";
         diagnostics.push(error("unknown-function", `unknown function '${name}'${hint}`, expr.callee.span));
         return;
       }
