@@ -232,11 +232,11 @@ class Converter {
     const c = node.children;
     const span = this.nodeSpan(node);
     // A variable number of outputs (`outputs(outputs...)`) is recorded as the name with `...`.
-    const variadicOutput = this.token(c, "variadicOutput");
-    const outputs = this.tokensOf(c, "output").map((t, i, all) => (variadicOutput && i === all.length - 1 ? `${t.image}...` : t.image));
-    if (variadicOutput && variadicOutput.startOffset < (this.tokensOf(c, "output").at(-1)?.startOffset ?? 0)) {
-      this.report("only the last output can be variadic", this.tokenSpan(variadicOutput));
-    }
+    const ellipses = this.tokensOf(c, "variadicOutput");
+    const outputs = this.tokensOf(c, "output").map((t, i, all) => {
+      const next = all[i + 1]?.startOffset ?? Infinity;
+      return ellipses.some((e) => e.startOffset > t.startOffset && e.startOffset < next) ? `${t.image}...` : t.image;
+    });
     const operands = this.nodesOf(c, "operandDecl").map((operand): OperandDecl => {
       const oc = operand.children;
       const arity = this.token(oc, "Question") ? "optional" : this.token(oc, "Ellipsis") ? "variadic" : "required";
