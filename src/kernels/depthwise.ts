@@ -18,7 +18,8 @@ const PLANE_SLACK = 64;
  * Depthwise convolution on the SIMD module, one output channel at a time: the input plane is
  * copied into a zero-padded plane in the module's memory (the padding is zeroed once per call:
  * every channel's rows land in the same place), the plane function computes the output plane with
- * the bias, and `finishRows` adds the residual and applies the activation. The filters and biases
+ * the bias and, without a residual, the activation as it stores; with one, `finishRows` adds the
+ * residual and applies the activation after. The filters and biases
  * are packed once per call. Tensors in the arena (arena.ts) are read and written where they lie:
  * the input rows are moved by the module in one call per plane, the plane function writes the output plane in place
  * (its spill past a plane lands in the next plane, computed after it, or in the arena buffer's
@@ -30,7 +31,10 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   const [, h, w] = p.axes;
   const scratch = simdScratch();
   if (!scratch || h.kernel !== w.kernel || h.dilation !== 1 || w.dilation !== 1) return false;
-  const plane = scratch.kernels.depthwisePlane(w.kernel, w.stride);
+  const simdAct = simdActivationCode(act.kind);
+  // Without a residual the plane function applies the activation as it stores (a residual goes before it).
+  const planeAct = z ? 0 : (simdAct ?? 0);
+  const plane = scratch.kernels.depthwisePlane(w.kernel, w.stride, planeAct);
   if (!plane) return false;
   const { floats, kernels } = scratch;
   const kk = h.kernel * w.kernel;
@@ -38,8 +42,8 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   // The padded plane holds every row and column a valid output reads.
   const ph = (h.out - 1) * h.stride + h.kernel;
   const pw = (w.out - 1) * w.stride + w.kernel;
-  // Each channel's K² weights and bias, packed at a stride of filterStride floats.
-  const filterStride = roundUp4(kk + 1);
+  // Each channel's K² weights, bias and activation parameters, packed at a stride of filterStride floats.
+  const filterStride = roundUp4(kk + 3);
   const weights = scratch.start;
   const params = weights + p.o * filterStride;
   const padded = params + 4;
@@ -50,7 +54,6 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   if (zeros + p.n * p.o > scratch.start + scratch.size) return false;
   const outResident = out.buffer === floats.buffer && arenaSlack(out) >= PLANE_SPILL;
   const zResident = z !== undefined && z.buffer === floats.buffer;
-  const simdAct = simdActivationCode(act.kind);
   floats[params] = act.a;
   floats[params + 1] = act.b;
   floats[params + 2] = 0; // the bias finishRows adds (the plane function added the real one)
@@ -58,7 +61,10 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
     const at = weights + o * filterStride;
     for (let t = 0; t < kk; t++) floats[at + t] = wd[o * kk + t]!;
     floats[at + kk] = bias ? bias[o]! : 0;
+    floats[at + kk + 1] = act.a;
+    floats[at + kk + 2] = act.b;
   }
+
   floats.fill(0, padded, result);
   // Input rows and columns that land inside the padded plane.
   const rowLo = Math.max(0, -h.padBegin);
@@ -94,14 +100,14 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
           residualAt = residual;
         }
       }
-      if (z || simdAct !== 0) kernels.finishRows(4 * target, 1, Math.ceil(ohw / 4), 0, 4 * (params + 2), 4 * residualAt, simdAct ?? 0, 4 * params);
+      if (z) kernels.finishRows(4 * target, 1, Math.ceil(ohw / 4), 0, 4 * (params + 2), 4 * residualAt, simdAct ?? 0, 4 * params);
       if (!outResident) out.set(floats.subarray(result, result + ohw), dst);
       if (simdAct === undefined) applyActivation(act, out, dst, dst + ohw);
     }
   }
   if (batched) {
     const rows = p.n * p.o;
-    if (z || simdAct !== 0) {
+    if (z) {
       floats.fill(0, zeros, zeros + rows);
       kernels.finishRows(4 * outBase, rows, ohw / 4, 4 * ohw, 4 * zeros, z ? 4 * zBase : 0, simdAct ?? 0, 4 * params);
     }

@@ -189,6 +189,10 @@ export function sgemm(
     return;
   }
   const kernels = active;
+  if (N === 1 && kernels && !accumulate && !("rowOffsets" in b) && Math.ceil(M / MR) * MR <= MC * CW) {
+    sgemv(kernels, M, K, a, b, c, cOffset, ldc, epilogue);
+    return;
+  }
   // With SIMD, a B whose rows are contiguous is packed like an offset matrix: staged and gathered by the module.
   const stageable = kernels && !("rowOffsets" in b) && b.colStride === 1 && (b.data.buffer === memoryBuffer || (K - 1) * b.rowStride + N <= STAGING_FLOATS);
   const bMatrix = stageable ? rowMajorAsOffsets(b, K, N) : b;
@@ -223,8 +227,8 @@ export function sgemm(
           const tiles = direct && mc % MR === 0 ? Math.min(DIRECT_CW, nc - jw - ((nc - jw) % NR)) : 0;
           if (tiles > 0 && kernels) {
             const at = cBase + ic * ldc + jc + jw;
-            kernels.multiplyBlock(panelsM, tiles / NR, kc, aPtr, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
-            if (last && epilogue) finishInPlace(kernels, c, at, mc, tiles, ldc, ic, jc + jw, epilogue);
+            if (last && epilogue) multiplyFinishing(kernels, panelsM, tiles / NR, kc, aPtr, 4 * (B_BLOCK + jw * kc), c, at, mc, tiles, ldc, add, ic, jc + jw, epilogue);
+            else kernels.multiplyBlock(panelsM, tiles / NR, kc, aPtr, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
             jw += tiles;
             continue;
           }
@@ -250,8 +254,15 @@ function finishesInPlace(e: GemmEpilogue | undefined, ldc: number): boolean {
   return !e.residual || (e.residual.buffer === memoryBuffer && (e.ldr ?? ldc) === ldc);
 }
 
-/** The epilogue on rows [i0, i0+mc) × columns [j0, j0+cw) of C, which start at float `at` of the memory. */
-function finishInPlace(kernels: SimdKernels, c: Float32Array, at: number, mc: number, cw: number, ldc: number, i0: number, j0: number, e: GemmEpilogue): void {
+/**
+ * multiplyBlock into rows [i0, i0+mc) × columns [j0, j0+cw) of C, which start at float `at` of
+ * the memory, with the epilogue applied to each register tile before it is stored (one pass over
+ * C); activations the module lacks follow in JavaScript.
+ */
+function multiplyFinishing(
+  kernels: SimdKernels, panelsM: number, panelsN: number, kc: number, aPtr: number, bPtr: number,
+  c: Float32Array, at: number, mc: number, cw: number, ldc: number, add: boolean, i0: number, j0: number, e: GemmEpilogue,
+): void {
   const act = e.activation;
   const code = act ? simdActivationCode(act.kind) : 0;
   const bias = e.bias;
@@ -259,17 +270,70 @@ function finishInPlace(kernels: SimdKernels, c: Float32Array, at: number, mc: nu
   if (bias || residual || code !== 0) {
     if (bias) {
       const from = (e.biasOffset ?? 0) + i0;
-      for (let i = 0; i < mc; i++) work[CHUNK_BIAS + i] = bias[from + i]!;
+      work.set(bias.subarray(from, from + mc), CHUNK_BIAS);
     } else work.fill(0, CHUNK_BIAS, CHUNK_BIAS + mc);
     work[CHUNK_PARAMS] = act?.a ?? 0;
     work[CHUNK_PARAMS + 1] = act?.b ?? 0;
     const residualAt = residual ? 4 * ((residual.byteOffset >> 2) + (e.residualOffset ?? 0) + i0 * ldc + j0) : 0;
-    kernels.finishRows(4 * at, mc, cw / 4, 4 * ldc, 4 * CHUNK_BIAS, residualAt, code ?? 0, 4 * CHUNK_PARAMS);
-  }
+    kernels.multiplyFinish(code ?? 0, residual !== undefined)(panelsM, panelsN, kc, aPtr, bPtr, 4 * at, 4 * ldc, add ? 1 : 0, 4 * CHUNK_BIAS, residualAt, 4 * CHUNK_PARAMS);
+  } else kernels.multiplyBlock(panelsM, panelsN, kc, aPtr, bPtr, 4 * at, 4 * ldc, add ? 1 : 0);
   if (code === undefined) {
     const d0 = at - (c.byteOffset >> 2);
     for (let i = 0; i < mc; i++) applyActivation(act!, c, d0 + i * ldc, d0 + i * ldc + cw);
   }
+}
+
+/**
+ * C[M×1] = A·b, then the epilogue: the matrix-vector product (a convolution over a 1×1 image, a
+ * squeeze-excitation block's) on the module's vector kernel over A's packed panels, four rows per
+ * f32x4, instead of register tiles seven eighths empty. The sums land in the C chunk (finished
+ * there when the module can) and are copied out.
+ */
+function sgemv(kernels: SimdKernels, M: number, K: number, a: MatrixView, b: MatrixView, c: Float32Array, cOffset: number, ldc: number, epilogue: GemmEpilogue | undefined): void {
+  let xPtr: number;
+  if (b.data.buffer === memoryBuffer && b.rowStride === 1) xPtr = 4 * ((b.data.byteOffset >> 2) + b.offset);
+  else {
+    for (let p = 0, q = b.offset; p < K; p++, q += b.rowStride) work[STAGING + p] = b.data[q]!;
+    xPtr = 4 * STAGING;
+  }
+  const kBlocks = Math.ceil(K / KC);
+  const kStep = Math.ceil(K / kBlocks);
+  const Mp = Math.ceil(M / MR) * MR;
+  const packed = packedConstant(a, M, K, kStep);
+  const act = epilogue?.activation;
+  const bias = epilogue?.bias;
+  const code = act ? simdActivationCode(act.kind) : 0;
+  // The module finishes rows with a per-row bias and its own activations; the rest is done below.
+  const inModule = epilogue !== undefined && code !== undefined && !epilogue.residual && (!bias || epilogue.biasPerRow === true);
+  if (inModule) {
+    work[CHUNK_PARAMS] = act?.a ?? 0;
+    work[CHUNK_PARAMS + 1] = act?.b ?? 0;
+  }
+  for (let pc = 0; pc < K; pc += kStep) {
+    const kc = Math.min(kStep, K - pc);
+    const last = pc + kc >= K;
+    for (let ic = 0; ic < M; ic += MC) {
+      const mc = Math.min(MC, M - ic);
+      let aPtr: number;
+      if (packed) aPtr = packed.byteOffset + 4 * (pc * Mp + ic * kc);
+      else {
+        packA(a, ic, mc, pc, kc);
+        aPtr = 4 * A_BLOCK;
+      }
+      const panels = Math.ceil(mc / MR);
+      if (last && inModule) {
+        if (bias) {
+          const from = (epilogue.biasOffset ?? 0) + ic;
+          work.set(bias.subarray(from, from + mc), CHUNK_BIAS);
+        } else work.fill(0, CHUNK_BIAS, CHUNK_BIAS + mc);
+      }
+      const finish = last && inModule ? (code ?? 0) : -1;
+      kernels.multiplyVector(finish)(panels, kc, aPtr, xPtr + 4 * pc, 4 * (C_CHUNK + ic), pc > 0 ? 1 : 0, 4 * CHUNK_BIAS, 4 * CHUNK_PARAMS);
+    }
+  }
+  if (ldc === 1) c.set(work.subarray(C_CHUNK, C_CHUNK + M), cOffset);
+  else for (let i = 0; i < M; i++) c[cOffset + i * ldc] = work[C_CHUNK + i]!;
+  if (epilogue && !inModule) for (let i = 0; i < M; i++) finishRow(epilogue, c, cOffset + i * ldc, 1, i, 0, ldc);
 }
 
 /** Packed copies of constant A matrices (arena buffers), per array, by view ("offset,rowStride,colStride,M,K"). */

@@ -59,6 +59,15 @@ export interface WasmMemory {
  */
 export type DepthwisePlane = (inPtr: number, inRowBytes: number, inStepBytes: number, wPtr: number, outPtr: number, outH: number, outW: number) => void;
 
+/** multiplyBlock's parameters, then biasPtr, residualPtr (residual variants), paramsPtr (see SimdKernels.multiplyFinish). */
+export type MultiplyFinish = (
+  panelsM: number, panelsN: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number, accumulate: number,
+  biasPtr: number, residualPtr: number, paramsPtr: number,
+) => void;
+
+/** See SimdKernels.multiplyVector. */
+export type MultiplyVector = (panelsM: number, kc: number, aPtr: number, xPtr: number, outPtr: number, accumulate: number, biasPtr: number, paramsPtr: number) => void;
+
 /** Activations the module applies itself (others are left to JavaScript), with their codes. */
 export const SIMD_ACTIVATIONS = ["none", "relu", "clip", "hard_sigmoid", "hard_swish"] as const;
 export type SimdActivation = (typeof SIMD_ACTIVATIONS)[number];
@@ -81,10 +90,29 @@ export interface SimdKernels {
    * packed B panels.
    */
   multiplyBlock(panelsM: number, panelsN: number, kc: number, aPtr: number, bPtr: number, cPtr: number, ldcBytes: number, accumulate: number): void;
+  /**
+   * multiplyBlock that finishes each register tile before storing it: + the row's bias (one
+   * float per row of C at biasPtr), + the residual (laid out like C, same row stride, at
+   * residualPtr; only in the residual variants), then the activation with code `activation`
+   * (parameters a, b as two floats at paramsPtr, as finishRows). One pass over C instead of two.
+   */
+  multiplyFinish(activation: number, residual: boolean): MultiplyFinish;
+  /**
+   * A matrix-vector product on packed A panels: for each of panelsM panels (kc × MR floats,
+   * depth-major, as multiplyBlock reads them), out[MR rows] = (accumulate ≠ 0 ? out : 0) + Σ_p
+   * A[p][r]·x[p], x being kc contiguous floats at xPtr; out is contiguous (MR floats per panel).
+   * With activation code ≥ 0 the rows are finished before the store: + bias (one float per row at
+   * biasPtr), then the activation (parameters at paramsPtr); -1 stores the raw sums.
+   */
+  multiplyVector(activation: number): MultiplyVector;
   /** For p < kc, q < NR: dst[p·NR + q] = src[offsets[p] + q] (f32 elements; offsets are i32 element counts). */
   gatherPanel(kc: number, srcPtr: number, offsetsPtr: number, dstPtr: number): void;
-  /** The depthwise plane function for a K×K kernel with horizontal stride S, if the module has one. */
-  depthwisePlane(kernel: number, stride: number): DepthwisePlane | undefined;
+  /**
+   * The depthwise plane function for a K×K kernel with horizontal stride S that applies the
+   * activation with code `activation` (default none) before storing, if the module has one. The
+   * activation's parameters a, b are the two floats after the bias.
+   */
+  depthwisePlane(kernel: number, stride: number, activation?: number): DepthwisePlane | undefined;
   /**
    * In place over `rows` rows of `vectors` f32x4 each, at dataPtr with row stride rowStrideBytes:
    * + the row's bias (one float per row at biasPtr), + residual (laid out like the data, at
@@ -102,17 +130,36 @@ export function createSimdKernels(bytes: number): SimdKernels | undefined {
   if (!wasm || !wasm.validate(binary)) return undefined;
   const instance = new wasm.Instance(new wasm.Module(binary), {});
   const memory = instance.exports.memory as WasmMemory;
+  // The variants by activation code (looked up once: kernels pick one per call).
+  const vectors = [undefined, ...SIMD_ACTIVATIONS].map((kind) => instance.exports[vectorName(kind)] as MultiplyVector);
+  const finishing = SIMD_ACTIVATIONS.flatMap((kind) => [false, true].map((residual) => instance.exports[finishName(kind, residual)] as MultiplyFinish));
+  const planes = new Map<string, DepthwisePlane>();
+  for (const k of DEPTHWISE_KERNELS) {
+    for (const stride of DEPTHWISE_STRIDES) {
+      for (const kind of SIMD_ACTIVATIONS) planes.set(depthwiseName(k, stride, kind), instance.exports[depthwiseName(k, stride, kind)] as DepthwisePlane);
+    }
+  }
   return {
     memory,
     multiplyBlock: instance.exports.multiplyBlock as SimdKernels["multiplyBlock"],
     gatherPanel: instance.exports.gatherPanel as SimdKernels["gatherPanel"],
-    depthwisePlane: (kernel, stride) => instance.exports[depthwiseName(kernel, stride)] as DepthwisePlane | undefined,
+    multiplyVector: (activation) => vectors[activation + 1]!,
+    multiplyFinish: (activation, residual) => finishing[2 * activation + (residual ? 1 : 0)]!,
+    depthwisePlane: (kernel, stride, activation = 0) => planes.get(depthwiseName(kernel, stride, SIMD_ACTIVATIONS[activation]!)),
     finishRows: instance.exports.finishRows as SimdKernels["finishRows"],
   };
 }
 
-function depthwiseName(kernel: number, stride: number): string {
-  return `depthwise${kernel}x${kernel}s${stride}`;
+function depthwiseName(kernel: number, stride: number, activation: SimdActivation): string {
+  return `depthwise${kernel}x${kernel}s${stride}${activation === "none" ? "" : `_${activation}`}`;
+}
+
+function vectorName(activation: SimdActivation | undefined): string {
+  return activation ? `multiplyVector_${activation}` : "multiplyVector";
+}
+
+function finishName(activation: SimdActivation, residual: boolean): string {
+  return `multiplyBlock_${activation}${residual ? "_residual" : ""}`;
 }
 
 // ── binary encoding ───────────────────────────────────────────────────────────────────────
@@ -173,6 +220,7 @@ const op = {
   return: [0x0f],
   i32Eqz: [0x45],
   i32ShrU: [0x76],
+  i32LtU: [0x49],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   get: (local: number) => [0x20, ...uleb(local)],
   set: (local: number) => [0x21, ...uleb(local)],
@@ -206,19 +254,48 @@ function addTo(local: number, amount: number[]): number[] {
   return [...op.get(local), ...amount, ...op.i32Add, ...op.set(local)];
 }
 
-function blockFunctionBody(): number[] {
+/**
+ * The activation of the f32x4 on the stack, leaving the result there; `x` is a scratch local,
+ * `pa` and `pb` hold the splatted parameters a and b.
+ */
+function activate(kind: SimdActivation, x: number, pa: number, pb: number): number[][] {
+  const splat = (value: number) => [...op.f32(value), ...op.f32x4Splat];
+  switch (kind) {
+    case "none":
+      return [];
+    case "relu":
+      return [op.set(x), op.v128Zero, op.get(x), op.f32x4Pmax];
+    case "clip":
+      return [op.get(pa), op.f32x4Max, op.get(pb), op.f32x4Min];
+    case "hard_sigmoid":
+      return [op.get(pa), op.f32x4Mul, op.get(pb), op.f32x4Add, splat(0), op.f32x4Max, splat(1), op.f32x4Min];
+    case "hard_swish":
+      // x · min(max(x·(1/6) + 1/2, 0), 1): ONNX's alpha 1/6 as a float, no division.
+      return [op.tee(x), op.get(x), splat(1 / 6), op.f32x4Mul, splat(0.5), op.f32x4Add, splat(0), op.f32x4Max, splat(1), op.f32x4Min, op.f32x4Mul];
+  }
+}
+
+/**
+ * multiplyBlock, or with `finish` one of its finishing variants (SimdKernels.multiplyFinish): the
+ * tile's bias, residual and activation applied between the depth loop and the store.
+ */
+function blockFunctionBody(finish?: { kind: SimdActivation; residual: boolean }): number[] {
   // parameters
   const panelsM = 0, panelsN = 1, kc = 2, aPtr = 3, bPtr = 4, cPtr = 5, ldc = 6, accumulate = 7;
+  const biasPtr = 8, residualPtr = 9, paramsPtr = 10;
+  const params = finish ? 11 : 8;
   // i32 locals
-  const nLeft = 8, mLeft = 9, k = 10, a = 11, b = 12, bPanel = 13, aPanel = 14, cTile = 15, cColumn = 16, cRow = 17;
-  const aPanelBytes = 18, bPanelBytes = 19, cTileStep = 20;
-  const i32Locals = 13;
+  const nLeft = params, mLeft = params + 1, k = params + 2, a = params + 3, b = params + 4, bPanel = params + 5, aPanel = params + 6;
+  const cTile = params + 7, cColumn = params + 8, cRow = params + 9, aPanelBytes = params + 10, bPanelBytes = params + 11, cTileStep = params + 12;
+  const biasAt = params + 13, rColumn = params + 14, rTile = params + 15, rRow = params + 16;
+  const i32Locals = finish ? 17 : 13;
   // v128 locals
-  const firstV128 = 8 + i32Locals;
+  const firstV128 = params + i32Locals;
   const acc = (r: number, v: number) => firstV128 + r * NRV + v;
   const bVec = (v: number) => firstV128 + SIMD_MR * NRV + v;
   const aVec = firstV128 + SIMD_MR * NRV + NRV;
-  const v128Locals = SIMD_MR * NRV + NRV + 1;
+  const x = aVec + 1, pa = aVec + 2, pb = aVec + 3;
+  const v128Locals = SIMD_MR * NRV + NRV + 1 + (finish ? 3 : 0);
 
   const code: number[] = [];
   const emit = (...parts: number[][]) => {
@@ -229,9 +306,15 @@ function blockFunctionBody(): number[] {
   emit(op.get(kc), op.i32(SIMD_NR * 4), op.i32Mul, op.set(bPanelBytes));
   emit(op.get(ldc), op.i32(SIMD_MR), op.i32Mul, op.set(cTileStep));
   emit(op.get(bPtr), op.set(bPanel), op.get(cPtr), op.set(cColumn), op.get(panelsN), op.set(nLeft));
+  if (finish) {
+    emit(op.get(paramsPtr), op.v128Load32Splat(0), op.set(pa), op.get(paramsPtr), op.v128Load32Splat(4), op.set(pb));
+    if (finish.residual) emit(op.get(residualPtr), op.set(rColumn));
+  }
 
   emit(op.loop); // over B panels
   emit(op.get(aPtr), op.set(aPanel), op.get(cColumn), op.set(cTile), op.get(panelsM), op.set(mLeft));
+  if (finish) emit(op.get(biasPtr), op.set(biasAt));
+  if (finish?.residual) emit(op.get(rColumn), op.set(rTile));
   emit(op.loop); // over A panels
   // acc = accumulate ? the C tile : 0
   emit(op.get(accumulate), op.if);
@@ -258,20 +341,68 @@ function blockFunctionBody(): number[] {
   emit(op.end);
 
   emit(op.get(cTile), op.set(cRow));
+  if (finish?.residual) emit(op.get(rTile), op.set(rRow));
   for (let r = 0; r < SIMD_MR; r++) {
     if (r > 0) emit(addTo(cRow, op.get(ldc)));
-    for (let v = 0; v < NRV; v++) emit(op.get(cRow), op.get(acc(r, v)), op.v128Store(16 * v));
+    if (r > 0 && finish?.residual) emit(addTo(rRow, op.get(ldc)));
+    if (finish) emit(op.get(biasAt), op.v128Load32Splat(4 * r), op.set(aVec));
+    for (let v = 0; v < NRV; v++) {
+      emit(op.get(cRow), op.get(acc(r, v)));
+      if (finish) {
+        emit(op.get(aVec), op.f32x4Add);
+        if (finish.residual) emit(op.get(rRow), op.v128Load(16 * v), op.f32x4Add);
+        emit(...activate(finish.kind, x, pa, pb));
+      }
+      emit(op.v128Store(16 * v));
+    }
   }
   emit(addTo(aPanel, op.get(aPanelBytes)), addTo(cTile, op.get(cTileStep)));
+  if (finish) emit(addTo(biasAt, op.i32(SIMD_MR * 4)));
+  if (finish?.residual) emit(addTo(rTile, op.get(cTileStep)));
   emit(op.get(mLeft), op.i32(1), op.i32Sub, op.tee(mLeft), op.brIf(0));
   emit(op.end);
 
   emit(addTo(bPanel, op.get(bPanelBytes)), addTo(cColumn, op.i32(SIMD_NR * 4)));
+  if (finish?.residual) emit(addTo(rColumn, op.i32(SIMD_NR * 4)));
   emit(op.get(nLeft), op.i32(1), op.i32Sub, op.tee(nLeft), op.brIf(0));
   emit(op.end);
   emit(op.end);
 
   return functionBody([[i32Locals, I32], [v128Locals, V128]], code);
+}
+
+/** multiplyVector (see SimdKernels), raw or finished with `kind`: four row sums in one f32x4, split over two accumulators. */
+function vectorFunctionBody(kind: SimdActivation | undefined): number[] {
+  const panelsM = 0, kc = 1, aPtr = 2, xPtr = 3, outPtr = 4, accumulate = 5, biasPtr = 6, paramsPtr = 7; // parameters
+  const a = 8, xAt = 9, k = 10; // i32 locals
+  const acc0 = 11, acc1 = 12, x = 13, pa = 14, pb = 15; // v128 locals
+  const code: number[] = [];
+  const emit = (...parts: number[][]) => {
+    for (const p of parts) code.push(...p);
+  };
+  if (kind) emit(op.get(paramsPtr), op.v128Load32Splat(0), op.set(pa), op.get(paramsPtr), op.v128Load32Splat(4), op.set(pb));
+  emit(op.get(aPtr), op.set(a));
+  emit(op.loop); // over A panels
+  emit(op.get(accumulate), op.if, op.get(outPtr), op.v128Load(0), op.set(acc0), op.else, op.v128Zero, op.set(acc0), op.end);
+  emit(op.v128Zero, op.set(acc1), op.get(xPtr), op.set(xAt), op.get(kc), op.set(k));
+  // Two depths per step while two are left, into alternate accumulators.
+  emit(op.block, op.loop);
+  emit(op.get(k), op.i32(2), op.i32LtU, op.brIf(1));
+  emit(op.get(acc0), op.get(a), op.v128Load(0), op.get(xAt), op.v128Load32Splat(0), op.f32x4Mul, op.f32x4Add, op.set(acc0));
+  emit(op.get(acc1), op.get(a), op.v128Load(16), op.get(xAt), op.v128Load32Splat(4), op.f32x4Mul, op.f32x4Add, op.set(acc1));
+  emit(addTo(a, op.i32(32)), addTo(xAt, op.i32(8)), op.get(k), op.i32(2), op.i32Sub, op.set(k), op.br(0));
+  emit(op.end, op.end);
+  emit(op.get(k), op.if);
+  emit(op.get(acc0), op.get(a), op.v128Load(0), op.get(xAt), op.v128Load32Splat(0), op.f32x4Mul, op.f32x4Add, op.set(acc0));
+  emit(addTo(a, op.i32(16)));
+  emit(op.end);
+  emit(op.get(outPtr), op.get(acc0), op.get(acc1), op.f32x4Add);
+  if (kind) emit(op.get(biasPtr), op.v128Load(0), op.f32x4Add, ...activate(kind, x, pa, pb), addTo(biasPtr, op.i32(16)));
+  emit(op.v128Store(0), addTo(outPtr, op.i32(16)));
+  emit(op.get(panelsM), op.i32(1), op.i32Sub, op.tee(panelsM), op.brIf(0));
+  emit(op.end);
+  emit(op.end);
+  return functionBody([[3, I32], [5, V128]], code);
 }
 
 function gatherFunctionBody(): number[] {
@@ -297,7 +428,7 @@ function gatherFunctionBody(): number[] {
  * accumulators (even and odd taps, to halve the dependency chain). With stride 2 a tap's four
  * inputs are every other float: two loads and an even- or odd-lane shuffle.
  */
-function depthwiseFunctionBody(k: number, stride: number): number[] {
+function depthwiseFunctionBody(k: number, stride: number, kind: SimdActivation): number[] {
   const inPtr = 0, inRow = 1, inStep = 2, wPtr = 3, outPtr = 4, outH = 5, outW = 6; // parameters
   const src = 7, dst = 8, rowIn = 9, rowOut = 10, colsLeft = 11, a = 12, vectors = 13, outRowBytes = 14;
   const i32Locals = 8;
@@ -308,7 +439,8 @@ function depthwiseFunctionBody(k: number, stride: number): number[] {
   // Stride 2: tap kw reads even (kw even) or odd lanes of the loads at float offsets 2⌊kw/2⌋ and +4.
   const loadOffsets = stride === 1 ? [] : [...new Set(Array.from({ length: k }, (_, kw) => [2 * (kw >> 1), 2 * (kw >> 1) + 4]).flat())];
   const loaded = (offset: number) => acc[1]! + 1 + loadOffsets.indexOf(offset);
-  const v128Locals = k * k + 3 + loadOffsets.length;
+  const x = acc[1]! + 1 + loadOffsets.length, pa = x + 1, pb = x + 2;
+  const v128Locals = k * k + 3 + loadOffsets.length + 3;
 
   const code: number[] = [];
   const emit = (...parts: number[][]) => {
@@ -317,6 +449,7 @@ function depthwiseFunctionBody(k: number, stride: number): number[] {
   emit(op.get(outW), op.i32(3), op.i32Add, op.i32(2), op.i32ShrU, op.set(vectors));
   emit(op.get(outW), op.i32(2), op.i32Shl, op.set(outRowBytes));
   for (let t = 0; t <= k * k; t++) emit(op.get(wPtr), op.v128Load32Splat(4 * t), op.set(t < k * k ? weight(t) : bias));
+  if (kind !== "none") emit(op.get(wPtr), op.v128Load32Splat(4 * (k * k + 1)), op.set(pa), op.get(wPtr), op.v128Load32Splat(4 * (k * k + 2)), op.set(pb));
   emit(op.get(inPtr), op.set(rowIn), op.get(outPtr), op.set(rowOut));
 
   emit(op.loop); // over output rows
@@ -338,7 +471,7 @@ function depthwiseFunctionBody(k: number, stride: number): number[] {
       emit(op.f32x4Mul, op.f32x4Add, op.set(sum));
     }
   }
-  emit(op.get(dst), op.get(acc[0]!), op.get(acc[1]!), op.f32x4Add, op.v128Store(0));
+  emit(op.get(dst), op.get(acc[0]!), op.get(acc[1]!), op.f32x4Add, ...activate(kind, x, pa, pb), op.v128Store(0));
   emit(addTo(dst, op.i32(16)), addTo(src, op.i32(16 * stride)));
   emit(op.get(colsLeft), op.i32(1), op.i32Sub, op.tee(colsLeft), op.brIf(0));
   emit(op.end);
@@ -357,14 +490,6 @@ function finishFunctionBody(): number[] {
   const data = 0, rows = 1, vectors = 2, rowStride = 3, biasPtr = 4, residual = 5, activation = 6, params = 7; // parameters
   const at = 8, residualAt = 9, left = 10; // i32 locals
   const x = 11, pa = 12, pb = 13, bias = 14; // v128 locals
-  const splat = (value: number) => [...op.f32(value), ...op.f32x4Splat];
-  const activate: Record<SimdActivation, number[][]> = {
-    none: [],
-    relu: [op.set(x), op.v128Zero, op.get(x), op.f32x4Pmax],
-    clip: [op.get(pa), op.f32x4Max, op.get(pb), op.f32x4Min],
-    hard_sigmoid: [op.get(pa), op.f32x4Mul, op.get(pb), op.f32x4Add, splat(0), op.f32x4Max, splat(1), op.f32x4Min],
-    hard_swish: [op.tee(x), op.get(x), splat(6), op.f32x4Div, splat(0.5), op.f32x4Add, splat(0), op.f32x4Max, splat(1), op.f32x4Min, op.f32x4Mul],
-  };
   const cases = SIMD_ACTIVATIONS.flatMap((kind) => [false, true].map((withResidual) => ({ kind, withResidual })));
   const code: number[] = [];
   const emit = (...parts: number[][]) => {
@@ -382,7 +507,7 @@ function finishFunctionBody(): number[] {
     emit(op.loop); // over the row's vectors
     emit(op.get(at), op.get(at), op.v128Load(0), op.get(bias), op.f32x4Add);
     if (withResidual) emit(op.get(residualAt), op.v128Load(0), op.f32x4Add, addTo(residualAt, op.i32(16)));
-    emit(...activate[kind]);
+    emit(...activate(kind, x, pa, pb));
     emit(op.v128Store(0), addTo(at, op.i32(16)));
     emit(op.get(left), op.i32(1), op.i32Sub, op.tee(left), op.brIf(0));
     emit(op.end);
@@ -407,11 +532,15 @@ function kernelModule(pages: number): Uint8Array {
   // Every function takes only i32 parameters: its type is its parameter count.
   const functions: { name: string; params: number; body: number[] }[] = [
     { name: "multiplyBlock", params: 8, body: blockFunctionBody() },
+    ...SIMD_ACTIVATIONS.flatMap((kind) => [false, true].map((residual) => ({ name: finishName(kind, residual), params: 11, body: blockFunctionBody({ kind, residual }) }))),
     { name: "gatherPanel", params: 4, body: gatherFunctionBody() },
+    ...[undefined, ...SIMD_ACTIVATIONS].map((kind) => ({ name: vectorName(kind), params: 8, body: vectorFunctionBody(kind) })),
     { name: "finishRows", params: 8, body: finishFunctionBody() },
   ];
   for (const k of DEPTHWISE_KERNELS) {
-    for (const stride of DEPTHWISE_STRIDES) functions.push({ name: depthwiseName(k, stride), params: 7, body: depthwiseFunctionBody(k, stride) });
+    for (const stride of DEPTHWISE_STRIDES) {
+      for (const kind of SIMD_ACTIVATIONS) functions.push({ name: depthwiseName(k, stride, kind), params: 7, body: depthwiseFunctionBody(k, stride, kind) });
+    }
   }
   const arities = [...new Set(functions.map((f) => f.params))];
   const bytes = [

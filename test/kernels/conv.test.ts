@@ -103,6 +103,49 @@ for (const [activation, params] of activations) {
   });
 }
 
+test("FusedConv with whole register tiles (epilogue applied in the GEMM kernel) and each activation, with and without Z, matches onnxruntime", async () => {
+  // 8 output channels and 72 positions: full 4×8 tiles, finished as they are stored.
+  for (const [wShape, pads] of [[[8, 4, 1, 1], [0, 0, 0, 0]], [[8, 4, 3, 3], [1, 1, 1, 1]]] as const) {
+    const W = randomTensor([...wShape], 50);
+    const B = randomTensor([8], 51);
+    const Z = randomTensor([2, 8, 9, 8], 52);
+    for (const [activation, params] of activations) {
+      const attrs = { pads: ints([...pads]), activation: str(activation), activation_params: floats(params) };
+      const label = `${wShape.join("x")} ${activation}`;
+      await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B], attrs }, 1e-4, label);
+      await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B, Z], attrs }, 1e-4, `${label} + Z`);
+    }
+  }
+});
+
+test("FusedConv over a 1x1 image (matrix-vector product) with each activation, odd channel counts and a deep K matches onnxruntime", async () => {
+  for (const [c, o] of [[7, 13], [50, 200], [1100, 9]] as const) {
+    const x = randomTensor([1, c, 1, 1], 60 + c);
+    const W = randomTensor([o, c, 1, 1], 61);
+    const B = randomTensor([o], 62);
+    const Z = randomTensor([1, o, 1, 1], 63);
+    await checkAgainstOrt({ op: "Conv", inputs: [x, W], attrs: {} }, 1e-4, `${c}→${o} no bias`);
+    for (const [activation, params] of activations) {
+      const attrs = { activation: str(activation), activation_params: floats(params) };
+      const label = `${c}→${o} ${activation}`;
+      await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, W, B], attrs }, 1e-4, label);
+      await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, W, B, Z], attrs }, 1e-4, `${label} + Z`);
+    }
+  }
+});
+
+test("FusedConv depthwise 3x3 strides 1 and 2 with each activation matches onnxruntime", async () => {
+  const x = randomTensor([1, 5, 10, 13], 70);
+  const w = randomTensor([5, 1, 3, 3], 71);
+  const b = randomTensor([5], 72);
+  for (const stride of [1, 2]) {
+    for (const [activation, params] of activations) {
+      const attrs = { group: int(5), strides: ints([stride, stride]), pads: ints([1, 1, 1, 1]), activation: str(activation), activation_params: floats(params) };
+      await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, w, b], attrs }, 1e-4, `stride ${stride} ${activation}`);
+    }
+  }
+});
+
 test("FusedConv depthwise with Z matches onnxruntime", async () => {
   const W = randomTensor([4, 1, 3, 3], 15);
   const Z = randomTensor([2, 4, 9, 8], 16);

@@ -244,9 +244,9 @@
       (return (v128.bitselect (f32x4.mul (local.get $x) (local.get $a)) (local.get $x) (f32x4.lt (local.get $x) (v128.const f32x4 0 0 0 0)))))
       ;; hard_sigmoid: min(max(a·x + b, 0), 1)
       (return (f32x4.min (f32x4.max (f32x4.add (f32x4.mul (local.get $x) (local.get $a)) (local.get $b)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
-      ;; hard_swish: x · min(max(x/6 + 1/2, 0), 1)
+      ;; hard_swish: x · min(max(x·(1/6) + 1/2, 0), 1) (ONNX's alpha = 1/6 as a float, no division)
       (return (f32x4.mul (local.get $x)
-        (f32x4.min (f32x4.max (f32x4.add (f32x4.div (local.get $x) (v128.const f32x4 6 6 6 6)) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
+        (f32x4.min (f32x4.max (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3)) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
       ;; sigmoid: 1 / (1 + e^-x)
       (return (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp4 (f32x4.neg (local.get $x)))))))
     ;; tanh: sign(x) · (1 − 2 / (e^{2|x|} + 1)), |x| ≤ 9
