@@ -221,24 +221,21 @@ export function sgemm(
         const mc = Math.min(MC, M - ic);
         if (!singleABlock && !packed) packA(a, ic, mc, pc, kc);
         const aPtr = packed ? packed.byteOffset + 4 * (pc * Mp + ic * kc) : 4 * A_BLOCK;
-        const panelsM = Math.ceil(mc / MR);
-        for (let jw = 0; jw < nc; ) {
-          // Whole register tiles go straight into an arena C, many panels per call.
-          const tiles = direct && mc % MR === 0 ? Math.min(DIRECT_CW, nc - jw - ((nc - jw) % NR)) : 0;
-          if (tiles > 0 && kernels) {
+        // Whole register tiles go straight into an arena C, many panels per call: the rows of
+        // whole panels, the columns of whole panels.
+        const whole = direct ? mc - (mc % MR) : 0;
+        let jw = 0;
+        if (whole > 0 && kernels) {
+          for (let tiles; (tiles = Math.min(DIRECT_CW, nc - jw - ((nc - jw) % NR))) > 0; jw += tiles) {
             const at = cBase + ic * ldc + jc + jw;
-            if (last && epilogue) multiplyFinishing(kernels, panelsM, tiles / NR, kc, aPtr, 4 * (B_BLOCK + jw * kc), c, at, mc, tiles, ldc, add, ic, jc + jw, epilogue);
-            else kernels.multiplyBlock(panelsM, tiles / NR, kc, aPtr, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
-            jw += tiles;
-            continue;
+            const bPtr = 4 * (B_BLOCK + jw * kc);
+            if (last && epilogue) multiplyFinishing(kernels, whole / MR, tiles / NR, kc, aPtr, bPtr, c, at, whole, tiles, ldc, add, ic, jc + jw, epilogue);
+            else kernels.multiplyBlock(whole / MR, tiles / NR, kc, aPtr, bPtr, 4 * at, 4 * ldc, add ? 1 : 0);
           }
-          const cw = Math.min(CW, nc - jw);
-          jw += cw;
-          const j = jw - cw;
-          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, aPtr, 4 * (B_BLOCK + j * kc), 4 * C_CHUNK, 4 * CW, 0);
-          else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + j * kc, C_CHUNK, CW);
-          storeChunk(mc, cw, c, cOffset, ldc, ic, jc + j, add, last ? epilogue : undefined);
         }
+        // The rest through the C chunk: the whole panels' last columns, then the last panel's rows.
+        if (whole > 0) multiplyChunks(kernels, ic, whole, aPtr, jw, nc, kc, c, cOffset, ldc, jc, add, last ? epilogue : undefined);
+        if (whole < mc) multiplyChunks(kernels, ic + whole, mc - whole, aPtr + 4 * whole * kc, 0, nc, kc, c, cOffset, ldc, jc, add, last ? epilogue : undefined);
       }
     }
   }
@@ -252,6 +249,24 @@ function finishesInPlace(e: GemmEpilogue | undefined, ldc: number): boolean {
   if (!e) return true;
   if (e.bias && !e.biasPerRow) return false;
   return !e.residual || (e.residual.buffer === memoryBuffer && (e.ldr ?? ldc) === ldc);
+}
+
+/**
+ * Rows [i0, i0+mc) × columns [jc+j0, jc+nc) of C through the C chunk, CW columns at a time:
+ * multiplied there from the packed A panels at aPtr (a byte address, or A_BLOCK's without SIMD)
+ * and the B block, then stored with the epilogue.
+ */
+function multiplyChunks(
+  kernels: SimdKernels | undefined, i0: number, mc: number, aPtr: number, j0: number, nc: number, kc: number,
+  c: Float32Array, cOffset: number, ldc: number, jc: number, add: boolean, epilogue: GemmEpilogue | undefined,
+): void {
+  const panelsM = Math.ceil(mc / MR);
+  for (let j = j0; j < nc; j += CW) {
+    const cw = Math.min(CW, nc - j);
+    if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, aPtr, 4 * (B_BLOCK + j * kc), 4 * C_CHUNK, 4 * CW, 0);
+    else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, aPtr >> 2, B_BLOCK + j * kc, C_CHUNK, CW);
+    storeChunk(mc, cw, c, cOffset, ldc, i0, jc + j, add, epilogue);
+  }
 }
 
 /**
