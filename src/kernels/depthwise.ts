@@ -76,6 +76,24 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   // Planes of whole vectors in an arena output are finished together after the loop.
   const batched = outResident && ohw % 4 === 0 && (!z || zResident);
   const mult = p.o / p.c;
+  // Input and output in the arena, one filter per channel: the module runs the channel loop too.
+  const channelLoop = mult === 1 && outResident && x.buffer === floats.buffer && (!z || batched) ? kernels.depthwiseChannels(w.kernel, w.stride, planeAct) : undefined;
+  if (channelLoop) {
+    const xBase = x.byteOffset >> 2;
+    const firstTo = padded + (rowLo + h.padBegin) * pw + w.padBegin + colLo;
+    const inPlane = h.size * w.size;
+    for (let n = 0; n < p.n; n++) {
+      const src = xBase + n * p.c * inPlane + rowLo * w.size + colLo;
+      channelLoop(4 * src, 4 * w.size, 4 * inPlane, rowHi - rowLo, 4 * (colHi - colLo), 4 * firstTo, 4 * padded, 4 * pw, 4 * pw * h.stride, 4 * weights, 4 * filterStride, 4 * (outBase + n * p.o * ohw), 4 * ohw, h.out, w.out, p.c);
+    }
+    if (z) {
+      const rows = p.n * p.o;
+      floats.fill(0, zeros, zeros + rows);
+      kernels.finishRows(4 * outBase, rows, ohw / 4, 4 * ohw, 4 * zeros, 4 * zBase, simdAct ?? 0, 4 * params);
+    }
+    if (simdAct === undefined) applyActivation(act, out, 0, p.n * p.o * ohw);
+    return true;
+  }
   for (let n = 0; n < p.n; n++) {
     for (let o = 0; o < p.o; o++) {
       if (o % mult === 0) {

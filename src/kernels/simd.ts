@@ -68,6 +68,18 @@ export type MultiplyFinish = (
 /** See SimdKernels.multiplyVector. */
 export type MultiplyVector = (panelsM: number, kc: number, aPtr: number, xPtr: number, outPtr: number, accumulate: number, biasPtr: number, paramsPtr: number) => void;
 
+/**
+ * A depthwise convolution's channel loop, `channels` times: copy `rows` rows of colBytes bytes
+ * from src (row stride srcRowBytes) to padTo (row stride pwBytes) inside the zero-padded plane at
+ * padded, then plane(padded, pwBytes, inStepBytes, wPtr, outPtr, outH, outW); then src +=
+ * srcPlaneBytes, wPtr += filterBytes, outPtr += outPlaneBytes. Output planes are contiguous, so
+ * each plane's spill lands in the next one before it is computed.
+ */
+export type DepthwiseChannels = (
+  src: number, srcRowBytes: number, srcPlaneBytes: number, rows: number, colBytes: number, padTo: number, padded: number,
+  pwBytes: number, inStepBytes: number, wPtr: number, filterBytes: number, outPtr: number, outPlaneBytes: number, outH: number, outW: number, channels: number,
+) => void;
+
 /** Activations the module applies itself (others are left to JavaScript), with their codes. */
 export const SIMD_ACTIVATIONS = ["none", "relu", "clip", "hard_sigmoid", "hard_swish"] as const;
 export type SimdActivation = (typeof SIMD_ACTIVATIONS)[number];
@@ -113,6 +125,8 @@ export interface SimdKernels {
    * activation's parameters a, b are the two floats after the bias.
    */
   depthwisePlane(kernel: number, stride: number, activation?: number): DepthwisePlane | undefined;
+  /** The channel loop around a depthwise plane function (same kernel, stride and activation), if the module has one. */
+  depthwiseChannels(kernel: number, stride: number, activation?: number): DepthwiseChannels | undefined;
   /**
    * In place over `rows` rows of `vectors` f32x4 each, at dataPtr with row stride rowStrideBytes:
    * + the row's bias (one float per row at biasPtr), + residual (laid out like the data, at
@@ -134,9 +148,14 @@ export function createSimdKernels(bytes: number): SimdKernels | undefined {
   const vectors = [undefined, ...SIMD_ACTIVATIONS].map((kind) => instance.exports[vectorName(kind)] as MultiplyVector);
   const finishing = SIMD_ACTIVATIONS.flatMap((kind) => [false, true].map((residual) => instance.exports[finishName(kind, residual)] as MultiplyFinish));
   const planes = new Map<string, DepthwisePlane>();
+  const channelLoops = new Map<string, DepthwiseChannels>();
   for (const k of DEPTHWISE_KERNELS) {
     for (const stride of DEPTHWISE_STRIDES) {
-      for (const kind of SIMD_ACTIVATIONS) planes.set(depthwiseName(k, stride, kind), instance.exports[depthwiseName(k, stride, kind)] as DepthwisePlane);
+      for (const kind of SIMD_ACTIVATIONS) {
+        const plane = depthwiseName(k, stride, kind);
+        planes.set(plane, instance.exports[plane] as DepthwisePlane);
+        channelLoops.set(plane, instance.exports[channelsName(plane)] as DepthwiseChannels);
+      }
     }
   }
   return {
@@ -146,12 +165,17 @@ export function createSimdKernels(bytes: number): SimdKernels | undefined {
     multiplyVector: (activation) => vectors[activation + 1]!,
     multiplyFinish: (activation, residual) => finishing[2 * activation + (residual ? 1 : 0)]!,
     depthwisePlane: (kernel, stride, activation = 0) => planes.get(depthwiseName(kernel, stride, SIMD_ACTIVATIONS[activation]!)),
+    depthwiseChannels: (kernel, stride, activation = 0) => channelLoops.get(depthwiseName(kernel, stride, SIMD_ACTIVATIONS[activation]!)),
     finishRows: instance.exports.finishRows as SimdKernels["finishRows"],
   };
 }
 
 function depthwiseName(kernel: number, stride: number, activation: SimdActivation): string {
   return `depthwise${kernel}x${kernel}s${stride}${activation === "none" ? "" : `_${activation}`}`;
+}
+
+function channelsName(plane: string): string {
+  return `${plane}_channels`;
 }
 
 function vectorName(activation: SimdActivation | undefined): string {
@@ -221,6 +245,11 @@ const op = {
   i32Eqz: [0x45],
   i32ShrU: [0x76],
   i32LtU: [0x49],
+  i32GtU: [0x4b],
+  i32GeU: [0x4f],
+  call: (index: number) => [0x10, ...uleb(index)],
+  f32Load: [0x2a, 2, 0],
+  f32Store: [0x38, 2, 0],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   get: (local: number) => [0x20, ...uleb(local)],
   set: (local: number) => [0x21, ...uleb(local)],
@@ -483,6 +512,45 @@ function depthwiseFunctionBody(k: number, stride: number, kind: SimdActivation):
 }
 
 /**
+ * The channel loop of a depthwise convolution around one plane function (see SimdKernels.depthwiseChannels):
+ * per channel, the input rows are copied into the zero-padded plane (whole vectors, then single
+ * floats, so the padding is never overwritten) and the plane function is called.
+ */
+function channelsFunctionBody(planeIndex: number): number[] {
+  const src = 0, srcRow = 1, srcPlane = 2, rows = 3, colBytes = 4, padTo = 5, padded = 6, pw = 7, inStep = 8, w = 9, filterBytes = 10;
+  const out = 11, outPlane = 12, outH = 13, outW = 14, channels = 15; // parameters
+  const rowFrom = 16, rowTo = 17, left = 18, at = 19; // i32 locals
+  const code: number[] = [];
+  const emit = (...parts: number[][]) => {
+    for (const p of parts) code.push(...p);
+  };
+  emit(op.loop); // over channels
+  emit(op.get(src), op.set(rowFrom), op.get(padTo), op.set(rowTo), op.get(rows), op.set(left));
+  emit(op.block, op.loop); // over rows
+  emit(op.get(left), op.i32Eqz, op.brIf(1));
+  emit(op.i32(0), op.set(at));
+  emit(op.block, op.loop); // whole vectors
+  emit(op.get(at), op.i32(16), op.i32Add, op.get(colBytes), op.i32GtU, op.brIf(1));
+  emit(op.get(rowTo), op.get(at), op.i32Add, op.get(rowFrom), op.get(at), op.i32Add, op.v128Load(0), op.v128Store(0));
+  emit(addTo(at, op.i32(16)), op.br(0));
+  emit(op.end, op.end);
+  emit(op.block, op.loop); // single floats
+  emit(op.get(at), op.get(colBytes), op.i32GeU, op.brIf(1));
+  emit(op.get(rowTo), op.get(at), op.i32Add, op.get(rowFrom), op.get(at), op.i32Add, op.f32Load, op.f32Store);
+  emit(addTo(at, op.i32(4)), op.br(0));
+  emit(op.end, op.end);
+  emit(addTo(rowFrom, op.get(srcRow)), addTo(rowTo, op.get(pw)));
+  emit(op.get(left), op.i32(1), op.i32Sub, op.set(left), op.br(0));
+  emit(op.end, op.end);
+  emit(op.get(padded), op.get(pw), op.get(inStep), op.get(w), op.get(out), op.get(outH), op.get(outW), op.call(planeIndex));
+  emit(addTo(src, op.get(srcPlane)), addTo(w, op.get(filterBytes)), addTo(out, op.get(outPlane)));
+  emit(op.get(channels), op.i32(1), op.i32Sub, op.tee(channels), op.brIf(0));
+  emit(op.end);
+  emit(op.end);
+  return functionBody([[4, I32]], code);
+}
+
+/**
  * finishRows (see SimdKernels): one loop nest per (activation, residual or not), picked once by a
  * br_table on activation·2 + (residualPtr ≠ 0).
  */
@@ -539,7 +607,12 @@ function kernelModule(pages: number): Uint8Array {
   ];
   for (const k of DEPTHWISE_KERNELS) {
     for (const stride of DEPTHWISE_STRIDES) {
-      for (const kind of SIMD_ACTIVATIONS) functions.push({ name: depthwiseName(k, stride, kind), params: 7, body: depthwiseFunctionBody(k, stride, kind) });
+      for (const kind of SIMD_ACTIVATIONS) {
+        const plane = depthwiseName(k, stride, kind);
+        functions.push({ name: plane, params: 7, body: depthwiseFunctionBody(k, stride, kind) });
+        // The plane function's index is its position: the channel loop calls it.
+        functions.push({ name: channelsName(plane), params: 16, body: channelsFunctionBody(functions.length - 1) });
+      }
     }
   }
   const arities = [...new Set(functions.map((f) => f.params))];

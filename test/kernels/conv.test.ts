@@ -111,9 +111,11 @@ test("FusedConv with whole register tiles (epilogue applied in the GEMM kernel) 
     const Z = randomTensor([2, 8, 9, 8], 52);
     for (const [activation, params] of activations) {
       const attrs = { pads: ints([...pads]), activation: str(activation), activation_params: floats(params) };
-      const label = `${wShape.join("x")} ${activation}`;
-      await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B], attrs }, 1e-4, label);
-      await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B, Z], attrs }, 1e-4, `${label} + Z`);
+      for (const produced of [false, true]) {
+        const label = `${wShape.join("x")} ${activation}${produced ? " produced" : ""}`;
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B], attrs, produced }, 1e-4, label);
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B, Z], attrs, produced }, 1e-4, `${label} + Z`);
+      }
     }
   }
 });
@@ -127,9 +129,11 @@ test("FusedConv over a 1x1 image (matrix-vector product) with each activation, o
     await checkAgainstOrt({ op: "Conv", inputs: [x, W], attrs: {} }, 1e-4, `${c}→${o} no bias`);
     for (const [activation, params] of activations) {
       const attrs = { activation: str(activation), activation_params: floats(params) };
-      const label = `${c}→${o} ${activation}`;
-      await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, W, B], attrs }, 1e-4, label);
-      await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, W, B, Z], attrs }, 1e-4, `${label} + Z`);
+      for (const produced of [false, true]) {
+        const label = `${c}→${o} ${activation}${produced ? " produced" : ""}`;
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, W, B], attrs, produced }, 1e-4, label);
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, W, B, Z], attrs, produced }, 1e-4, `${label} + Z`);
+      }
     }
   }
 });
@@ -142,6 +146,33 @@ test("FusedConv depthwise 3x3 strides 1 and 2 with each activation matches onnxr
     for (const [activation, params] of activations) {
       const attrs = { group: int(5), strides: ints([stride, stride]), pads: ints([1, 1, 1, 1]), activation: str(activation), activation_params: floats(params) };
       await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, w, b], attrs }, 1e-4, `stride ${stride} ${activation}`);
+    }
+  }
+});
+
+test("FusedConv depthwise on produced tensors (the module's channel loop) with and without Z and each activation matches onnxruntime", async () => {
+  const cases: [number, number[], number[]][] = [
+    [3, [1, 1], [1, 1, 1, 1]],
+    [3, [2, 2], [0, 0, 1, 1]],
+    [5, [1, 1], [2, 2, 2, 2]],
+    [5, [2, 2], [1, 2, 2, 1]],
+    [3, [2, 1], [1, 1, 1, 1]],
+  ];
+  for (const [k, strides, pads] of cases) {
+    for (const [height, width] of [[6, 16], [5, 7], [2, 9]] as const) {
+      const x = randomTensor([2, 3, height, width], 80 + k);
+      const w = randomTensor([3, 1, k, k], 81);
+      const b = randomTensor([3], 82);
+      const oh = Math.floor((height + pads[0]! + pads[2]! - k) / strides[0]!) + 1;
+      const ow = Math.floor((width + pads[1]! + pads[3]! - k) / strides[1]!) + 1;
+      const z = randomTensor([2, 3, oh, ow], 83);
+      // Every activation on one size; the module's own (HardSwish) and a JavaScript one (Tanh) on the others.
+      for (const [activation, params] of height === 6 ? activations : activations.filter(([a]) => a === "HardSwish" || a === "Tanh")) {
+        const attrs = { group: int(3), strides: ints(strides), pads: ints(pads), activation: str(activation), activation_params: floats(params) };
+        const label = `${k}x${k} strides ${strides} ${height}x${width} ${activation}`;
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, w, b], attrs, produced: true }, 1e-4, label);
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, w, b, z], attrs, produced: true }, 1e-4, `${label} + Z`);
+      }
     }
   }
 });
