@@ -27,6 +27,7 @@ interface VectorKernels {
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number): void;
   softmax_rows(src: number, dst: number, rows: number, n: number): void;
   nearest_up2(src: number, dst: number, rows: number, inW: number): void;
+  affine_rows(a: number, scales: number, shifts: number, out: number, rows: number, n: number): void;
   /** By op: rows (vector ∘ per-row scalar) and rows_sv (per-row scalar ∘ vector). */
   rows: Record<string, { vs?: RowsBinary; sv?: RowsBinary } | undefined>;
 }
@@ -65,6 +66,7 @@ function instantiate(): VectorKernels | undefined {
     copy_rows: exports.copy_rows as VectorKernels["copy_rows"],
     softmax_rows: exports.softmax_rows as VectorKernels["softmax_rows"],
     nearest_up2: exports.nearest_up2 as VectorKernels["nearest_up2"],
+    affine_rows: exports.affine_rows as VectorKernels["affine_rows"],
     rows: Object.fromEntries(["add", "sub", "mul", "div"].map((op) => [op, { vs: exports[`${op}_rows`] as RowsBinary | undefined, sv: exports[`${op}_rows_sv`] as RowsBinary | undefined }])),
   };
 }
@@ -219,6 +221,21 @@ export function simdCopyRows(src: Float32Array, from: number, srcStride: number,
   const kernels = vectorKernels();
   if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
   if (rows > 0 && cols > 0) kernels.copy_rows(src.byteOffset + 4 * from, 4 * srcStride, dst.byteOffset + 4 * to, 4 * dstStride, rows, 4 * cols);
+  return true;
+}
+
+/**
+ * out[r·n + i] = x[r·n + i]·scales[r] + shifts[r] for `rows` contiguous rows of n floats (the
+ * per-channel affine map of inference BatchNormalization); false when x or out lies outside the
+ * module's memory, or there is no room to stage the per-row factors.
+ */
+export function simdAffineRows(x: Float32Array, scales: Float32Array, shifts: Float32Array, out: Float32Array, rows: number, n: number): boolean {
+  const kernels = vectorKernels();
+  const scratch = simdScratch();
+  if (!kernels || !scratch || n < MIN_RUN || x.buffer !== kernels.buffer || out.buffer !== kernels.buffer || 2 * rows > scratch.size) return false;
+  scratch.floats.set(scales.subarray(0, rows), scratch.start);
+  scratch.floats.set(shifts.subarray(0, rows), scratch.start + rows);
+  kernels.affine_rows(x.byteOffset, 4 * scratch.start, 4 * (scratch.start + rows), out.byteOffset, rows, n);
   return true;
 }
 

@@ -531,6 +531,37 @@
       (br $row))))
 ;; ── per-row scalars ────────────────────────────────────────────────────────────────────
 
+  ;; affine_rows: o = a·scale[r] + shift[r] over `rows` rows of n floats (the per-channel affine
+  ;; map of inference BatchNormalization), scales and shifts one float per row. o may be a.
+  (func $affine_rows (export "affine_rows") (param $a i32) (param $scales i32) (param $shifts i32) (param $o i32) (param $rows i32) (param $n i32)
+    (local $end i32) (local $k f32) (local $c f32) (local $vk v128) (local $vc v128) (local $vecBytes i32) (local $tailBytes i32)
+    (local.set $vecBytes (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $tailBytes (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2)))
+    (block $rowsDone (loop $row
+      (br_if $rowsDone (i32.eqz (local.get $rows)))
+      (local.set $k (f32.load (local.get $scales)))
+      (local.set $c (f32.load (local.get $shifts)))
+      (local.set $vk (f32x4.splat (local.get $k)))
+      (local.set $vc (f32x4.splat (local.get $c)))
+      (local.set $end (i32.add (local.get $o) (local.get $vecBytes)))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (v128.store (local.get $o) (f32x4.add (f32x4.mul (v128.load (local.get $a)) (local.get $vk)) (local.get $vc)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $vec)))
+      (local.set $end (i32.add (local.get $end) (local.get $tailBytes)))
+      (block $done (loop $one
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (f32.store (local.get $o) (f32.add (f32.mul (f32.load (local.get $a)) (local.get $k)) (local.get $c)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $one)))
+      (local.set $scales (i32.add (local.get $scales) (i32.const 4)))
+      (local.set $shifts (i32.add (local.get $shifts) (i32.const 4)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
+
   ;; <op>_rows: for r < rows, out[r·n + i] = a[r·n + i] ∘ s[r] (a per-channel scale or shift of
   ;; NCHW planes in one call); <op>_rows_sv: s[r] ∘ a[r·n + i]. Rows are contiguous.
 
