@@ -28,6 +28,7 @@ interface VectorKernels {
   softmax_rows(src: number, dst: number, rows: number, n: number): void;
   nearest_up2(src: number, dst: number, rows: number, inW: number): void;
   affine_rows(a: number, scales: number, shifts: number, out: number, rows: number, n: number): void;
+  scatter_add_rows(src: number, srcRow: number, dst: number, dstRow: number, rows: number, count: number, step: number): void;
   /** By op: rows (vector ∘ per-row scalar) and rows_sv (per-row scalar ∘ vector). */
   rows: Record<string, { vs?: RowsBinary; sv?: RowsBinary } | undefined>;
 }
@@ -67,6 +68,7 @@ function instantiate(): VectorKernels | undefined {
     softmax_rows: exports.softmax_rows as VectorKernels["softmax_rows"],
     nearest_up2: exports.nearest_up2 as VectorKernels["nearest_up2"],
     affine_rows: exports.affine_rows as VectorKernels["affine_rows"],
+    scatter_add_rows: exports.scatter_add_rows as VectorKernels["scatter_add_rows"],
     rows: Object.fromEntries(["add", "sub", "mul", "div"].map((op) => [op, { vs: exports[`${op}_rows`] as RowsBinary | undefined, sv: exports[`${op}_rows_sv`] as RowsBinary | undefined }])),
   };
 }
@@ -237,6 +239,21 @@ export function simdAffineRows(x: Float32Array, scales: Float32Array, shifts: Fl
   scratch.floats.set(shifts.subarray(0, rows), scratch.start + rows);
   kernels.affine_rows(x.byteOffset, 4 * scratch.start, 4 * (scratch.start + rows), out.byteOffset, rows, n);
   return true;
+}
+
+/**
+ * The scatter-add of a transposed convolution's column block, or undefined when `src` or `dst`
+ * lies outside the module's memory: scatter(from, srcRow, to, dstRow, rows, count, step) adds
+ * src[from + r·srcRow + i] into dst[to + r·dstRow + i·step] for r < rows, i < count (element
+ * offsets and strides).
+ */
+export function simdScatterAdd(src: Float32Array, dst: Float32Array): ((from: number, srcRow: number, to: number, dstRow: number, rows: number, count: number, step: number) => void) | undefined {
+  const kernels = vectorKernels();
+  if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return undefined;
+  const s = src.byteOffset;
+  const d = dst.byteOffset;
+  const f = kernels.scatter_add_rows;
+  return (from, srcRow, to, dstRow, rows, count, step) => f(s + 4 * from, 4 * srcRow, d + 4 * to, 4 * dstRow, rows, count, 4 * step);
 }
 
 /**

@@ -62,12 +62,16 @@ const convTransposeCases: [string, number[], Record<string, ReturnType<typeof in
   ["output_padding", [4, 3, 3, 3], { strides: ints([2, 2]), pads: ints([1, 0, 1, 0]), output_padding: ints([1, 1]) }],
   ["groups", [4, 2, 2, 2], { group: int(2), strides: ints([2, 2]) }],
   ["dilations", [4, 3, 2, 3], { dilations: ints([2, 2]), strides: ints([1, 2]) }],
+  ["2x2 stride 2 (upsampling)", [4, 3, 2, 2], { strides: ints([2, 2]) }],
 ];
 
 for (const [name, wShape, attrs] of convTransposeCases) {
   test(`ConvTranspose ${name} matches onnxruntime`, async () => {
-    const x = randomTensor([2, 4, 5, 6], 9);
-    await checkAgainstOrt({ op: "ConvTranspose", inputs: [x, randomTensor(wShape, 10), randomTensor([wShape[1]! * ((attrs.group?.value as number) ?? 1)], 11)], attrs }, 1e-4, name);
+    // Two images, and one image whose per-plane bias the SIMD module adds.
+    for (const batch of [2, 1]) {
+      const x = randomTensor([batch, 4, 5, 6], 9);
+      await checkAgainstOrt({ op: "ConvTranspose", inputs: [x, randomTensor(wShape, 10), randomTensor([wShape[1]! * ((attrs.group?.value as number) ?? 1)], 11)], attrs }, 1e-4, `${name} batch ${batch}`);
+    }
   });
 }
 

@@ -529,6 +529,28 @@
       (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1))))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br $row))))
+;; ── transposed convolution ──────────────────────────────────────────────────────────────
+
+  ;; scatter_add_rows: for r < rows, i < count: dst[r·dstRow + i·step] += src[r·srcRow + i]
+  ;; (byte strides): one kernel tap's column block added into the output plane (col2im).
+  (func $scatter_add_rows (export "scatter_add_rows") (param $src i32) (param $srcRow i32) (param $dst i32) (param $dstRow i32) (param $rows i32) (param $count i32) (param $step i32)
+    (local $s i32) (local $d i32) (local $left i32)
+    (block $rowsDone (loop $row
+      (br_if $rowsDone (i32.eqz (local.get $rows)))
+      (local.set $s (local.get $src))
+      (local.set $d (local.get $dst))
+      (local.set $left (local.get $count))
+      (block $done (loop $one
+        (br_if $done (i32.eqz (local.get $left)))
+        (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (f32.load (local.get $s))))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (local.set $d (i32.add (local.get $d) (local.get $step)))
+        (local.set $left (i32.sub (local.get $left) (i32.const 1)))
+        (br $one)))
+      (local.set $src (i32.add (local.get $src) (local.get $srcRow)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstRow)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
 ;; ── per-row scalars ────────────────────────────────────────────────────────────────────
 
   ;; affine_rows: o = a·scale[r] + shift[r] over `rows` rows of n floats (the per-channel affine
