@@ -130,11 +130,13 @@ function writeRuleTable(w: CodeBlockWriter, program: PassProgram): void {
     const fields = [
       `name: ${stringLiteral(r.name)}`,
       `priority: ${numberLiteral(r.priority)}`,
+      `benefit: ${numberLiteral(r.benefit)}`,
       `root: ${stringLiteral(r.root)}`,
       `location: ${stringLiteral(r.location)}`,
       `match: ${stringLiteral(r.match)}`,
       `result: ${stringLiteral(r.result)}`,
     ];
+    if (r.inner.length > 0) fields.push(`inner: [${r.inner.map((i) => `{ op: ${stringLiteral(i.op)}, depth: ${i.depth} }`).join(", ")}]`);
     w.write(`{ ${fields.join(", ")} },`);
   }
   w.write("]");

@@ -6,6 +6,7 @@
  * made here; codegen only prints.
  */
 import type { Expr, Ident, OpDecl, OpPattern, OpRef, Pattern, ResultExpr, ResultOp, Rule, Span, AttrType, Literal } from "./ast.js";
+import { benefit, innerOpKeys } from "./benefit.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 
 // ── the match-program IR ─────────────────────────────────────────────────────────────────
@@ -38,6 +39,10 @@ export type Step =
 export interface RuleEntry {
   name: string;
   priority: number;
+  /** Pattern size plus priority (benefit.ts): decides between rules rooted at a node and at its readers. */
+  benefit: number;
+  /** The ops below the root (`domain::Op` or `Op`) and their depth, for the driver's benefit across roots. */
+  inner: { op: string; depth: number }[];
   /** `domain::Op`, or `Op` in the default domain. */
   root: string;
   /** `rules/onnx.rules:12:1` */
@@ -125,6 +130,11 @@ export function lower(input: LowerInput): { program: PassProgram; diagnostics: D
     rules.push({
       name: rule.name,
       priority: rule.priority,
+      benefit: benefit(rule),
+      inner: innerOpKeys(rule.pattern, (ref) => {
+        const decl = input.resolveOp(ref);
+        return decl && opKey(decl);
+      }),
       root,
       location: input.location(rule.span),
       match: rule.matchText,

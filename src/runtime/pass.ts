@@ -16,6 +16,17 @@ export interface RuleInfo {
   name: string;
   /** Higher runs first among rules on the same root op. */
   priority: number;
+  /**
+   * The rule's weight against rules rooted at other ops (MLIR's benefit): the number of op
+   * nodes its pattern matches plus its priority. A rule rooted at a reader of a node takes that
+   * node away from the rule rooted at it when its benefit is higher. Default: `priority`.
+   */
+  benefit?: number;
+  /**
+   * The ops of the pattern below its root (`domain::Op` outside the default domain) and how
+   * many levels below: `{ op: "Max", depth: 1 }` for `Min(Max(x, 0.0), 6.0)`. Default: none.
+   */
+  inner?: readonly { op: string; depth: number }[];
   /** Root op the rule matches, as `domain::Op` for non-default domains (`Mul`, `com.microsoft::FusedConv`). */
   root: string;
   /** `file.rules:line:col` of the rule. */
