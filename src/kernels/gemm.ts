@@ -351,10 +351,20 @@ function sgemv(kernels: SimdKernels, M: number, K: number, a: MatrixView, b: Mat
   if (epilogue && !inModule) for (let i = 0; i < M; i++) finishRow(epilogue, c, cOffset + i * ldc, 1, i, 0, ldc);
 }
 
-/** Packed copies of constant A matrices (arena buffers), per array, by view ("offset,rowStride,colStride,M,K"). */
-const packedCache = new WeakMap<Float32Array, Map<string, Float32Array>>();
+/** A packed copy of a constant A matrix (an arena buffer) and the view it was packed from. */
+interface PackedView {
+  offset: number;
+  rowStride: number;
+  colStride: number;
+  M: number;
+  K: number;
+  buf: Float32Array;
+}
+
+/** Packed copies of constant A matrices, per array (a weight array is usually packed one way). */
+const packedCache = new WeakMap<Float32Array, PackedView[]>();
 /** Gives a packed copy's arena buffer back once its source array is collected. */
-const packedRelease = new FinalizationRegistry<Float32Array[]>((buffers) => buffers.forEach(arenaRelease));
+const packedRelease = new FinalizationRegistry<PackedView[]>((views) => views.forEach((v) => arenaRelease(v.buf)));
 
 /**
  * A packed into MR-row panels block by block — depth blocks of kStep, row blocks of MC; block
@@ -363,10 +373,10 @@ const packedRelease = new FinalizationRegistry<Float32Array[]>((buffers) => buff
  */
 function packedConstant(a: MatrixView, M: number, K: number, kStep: number): Float32Array | undefined {
   if (!isImmutable(a.data)) return undefined;
-  const key = `${a.offset},${a.rowStride},${a.colStride},${M},${K}`;
   let views = packedCache.get(a.data);
-  const hit = views?.get(key);
-  if (hit) return hit;
+  if (views) {
+    for (const v of views) if (v.offset === a.offset && v.rowStride === a.rowStride && v.colStride === a.colStride && v.M === M && v.K === K) return v.buf;
+  }
   const Mp = Math.ceil(M / MR) * MR;
   const buf = arenaTake(Mp * K);
   if (!buf) return undefined;
@@ -380,19 +390,14 @@ function packedConstant(a: MatrixView, M: number, K: number, kStep: number): Flo
     }
   }
   if (!views) {
-    views = new Map();
+    views = [];
     packedCache.set(a.data, views);
-    const buffers: Float32Array[] = [];
-    packedRelease.register(a.data, buffers);
-    packedBuffers.set(views, buffers);
+    packedRelease.register(a.data, views);
   }
-  views.set(key, buf);
-  packedBuffers.get(views)!.push(buf);
+  views.push({ offset: a.offset, rowStride: a.rowStride, colStride: a.colStride, M, K, buf });
   return buf;
 }
 
-/** The arena buffers of each array's packed copies (what the finalizer releases). */
-const packedBuffers = new WeakMap<Map<string, Float32Array>, Float32Array[]>();
 
 /** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of A into MR-row panels, depth-major, zero-padded. */
 function packA(a: MatrixView, i0: number, mc: number, p0: number, kc: number): void {
@@ -505,12 +510,12 @@ function offsetMatrixPacker(b: OffsetMatrix, kernels: SimdKernels | undefined): 
   };
 }
 
-/** Offset tables by shape ("K×N×rowStride"): a model multiplies the same few shapes on every run. */
-const offsetTables = new Map<string, { rowOffsets: Int32Array; colOffsets: Int32Array }>();
+/** Offset tables by shape (K, N, rowStride as one number, or a string past 2^53): a model multiplies the same few shapes on every run. */
+const offsetTables = new Map<number | string, { rowOffsets: Int32Array; colOffsets: Int32Array }>();
 
 /** A K×N view with unit column stride as the equivalent offset matrix. */
 function rowMajorAsOffsets(b: MatrixView, K: number, N: number): OffsetMatrix {
-  const key = `${K}x${N}x${b.rowStride}`;
+  const key = K < 1 << 17 && N < 1 << 18 && b.rowStride < 1 << 18 ? (K * 2 ** 18 + N) * 2 ** 18 + b.rowStride : `${K}x${N}x${b.rowStride}`;
   let tables = offsetTables.get(key);
   if (!tables) {
     const rowOffsets = new Int32Array(K);
