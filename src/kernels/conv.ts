@@ -14,7 +14,7 @@ import { fusedConvActivation, NO_ACTIVATION, type Activation } from "./activatio
 import { depthwiseNchw } from "./depthwise.js";
 import { arenaRelease, arenaTake } from "./arena.js";
 import { sgemm, type MatrixView, type OffsetMatrix } from "./gemm.js";
-import { simdCopyRows } from "./vector.js";
+import { simdCopyRows, simdPhaseRows } from "./vector.js";
 import { attrInt, checkDimsAgree, checkDType, checkRank, formatShape, need, outputF32, Scratch } from "./util.js";
 import { asThreeAxes, onnxWindowAttrs, UNIT_AXIS, windowAxis, windowOutDims, type Axis } from "./window.js";
 
@@ -226,6 +226,7 @@ function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h,
         }
         continue;
       }
+      if (simdPhaseRows(x, plane, w.size, padded, first, pw, h.size, w.size, sw, w.padBegin, phaseSize)) continue;
       for (let ih = 0; ih < h.size; ih++) {
         const src = plane + ih * w.size;
         const row = first + ih * pw;

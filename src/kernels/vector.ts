@@ -29,6 +29,7 @@ interface VectorKernels {
   nearest_up2(src: number, dst: number, rows: number, inW: number): void;
   affine_rows(a: number, scales: number, shifts: number, out: number, rows: number, n: number): void;
   scatter_add_rows(src: number, srcRow: number, dst: number, dstRow: number, rows: number, count: number, step: number): void;
+  phase_rows(src: number, srcRow: number, dst: number, dstRow: number, rows: number, width: number, stride: number, padBegin: number, phaseBytes: number): void;
   /** By op: rows (vector ∘ per-row scalar) and rows_sv (per-row scalar ∘ vector). */
   rows: Record<string, { vs?: RowsBinary; sv?: RowsBinary } | undefined>;
 }
@@ -69,6 +70,7 @@ function instantiate(): VectorKernels | undefined {
     nearest_up2: exports.nearest_up2 as VectorKernels["nearest_up2"],
     affine_rows: exports.affine_rows as VectorKernels["affine_rows"],
     scatter_add_rows: exports.scatter_add_rows as VectorKernels["scatter_add_rows"],
+    phase_rows: exports.phase_rows as VectorKernels["phase_rows"],
     rows: Object.fromEntries(["add", "sub", "mul", "div"].map((op) => [op, { vs: exports[`${op}_rows`] as RowsBinary | undefined, sv: exports[`${op}_rows_sv`] as RowsBinary | undefined }])),
   };
 }
@@ -238,6 +240,19 @@ export function simdAffineRows(x: Float32Array, scales: Float32Array, shifts: Fl
   scratch.floats.set(scales.subarray(0, rows), scratch.start);
   scratch.floats.set(shifts.subarray(0, rows), scratch.start + rows);
   kernels.affine_rows(x.byteOffset, 4 * scratch.start, 4 * (scratch.start + rows), out.byteOffset, rows, n);
+  return true;
+}
+
+/**
+ * Copies `rows` rows of `width` floats (src from element `from`, row stride srcStride) into a
+ * padded plane split into `stride` column phases (dst from element `to`, row stride dstStride,
+ * phase q at q·phaseSize): input column iw goes to phase (iw + padBegin) mod stride, position
+ * ⌊(iw + padBegin) / stride⌋. False when either array lies outside the module's memory.
+ */
+export function simdPhaseRows(src: Float32Array, from: number, srcStride: number, dst: Float32Array, to: number, dstStride: number, rows: number, width: number, stride: number, padBegin: number, phaseSize: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  if (rows > 0 && width > 0) kernels.phase_rows(src.byteOffset + 4 * from, 4 * srcStride, dst.byteOffset + 4 * to, 4 * dstStride, rows, width, stride, padBegin, 4 * phaseSize);
   return true;
 }
 

@@ -529,6 +529,36 @@
       (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1))))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br $row))))
+;; ── convolution input ──────────────────────────────────────────────────────────────────
+
+  ;; phase_rows: `rows` input rows of `width` floats (src, row stride srcRow bytes) into a padded
+  ;; plane split into `stride` phases (dst, row stride dstRow bytes, phase q at q·phaseBytes):
+  ;; input column iw lands in padded column iw + padBegin, which goes to phase (iw + padBegin) mod
+  ;; stride at position floor((iw + padBegin) / stride) (see im2colMatrix in conv.ts).
+  (func $phase_rows (export "phase_rows") (param $src i32) (param $srcRow i32) (param $dst i32) (param $dstRow i32) (param $rows i32) (param $width i32) (param $stride i32) (param $padBegin i32) (param $phaseBytes i32)
+    (local $q i32) (local $iw i32) (local $to i32) (local $first i32)
+    (block $rowsDone (loop $row
+      (br_if $rowsDone (i32.eqz (local.get $rows)))
+      (local.set $q (i32.const 0))
+      (loop $phase
+        ;; the first padded column ≥ padBegin that is ≡ q (mod stride)
+        (local.set $first (i32.add (local.get $padBegin)
+          (i32.rem_u (i32.add (i32.sub (local.get $q) (i32.rem_u (local.get $padBegin) (local.get $stride))) (local.get $stride)) (local.get $stride))))
+        (local.set $iw (i32.sub (local.get $first) (local.get $padBegin)))
+        (local.set $to (i32.add (i32.add (local.get $dst) (i32.mul (local.get $q) (local.get $phaseBytes)))
+          (i32.shl (i32.div_u (i32.sub (local.get $first) (local.get $q)) (local.get $stride)) (i32.const 2))))
+        (block $done (loop $one
+          (br_if $done (i32.ge_u (local.get $iw) (local.get $width)))
+          (f32.store (local.get $to) (f32.load (i32.add (local.get $src) (i32.shl (local.get $iw) (i32.const 2)))))
+          (local.set $to (i32.add (local.get $to) (i32.const 4)))
+          (local.set $iw (i32.add (local.get $iw) (local.get $stride)))
+          (br $one)))
+        (br_if $phase (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 1))) (local.get $stride))))
+      (local.set $src (i32.add (local.get $src) (local.get $srcRow)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstRow)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
+
 ;; ── transposed convolution ──────────────────────────────────────────────────────────────
 
   ;; scatter_add_rows: for r < rows, i < count: dst[r·dstRow + i·step] += src[r·srcRow + i]
