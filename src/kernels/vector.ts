@@ -29,6 +29,7 @@ interface VectorKernels {
   nearest_up2(src: number, dst: number, rows: number, inW: number): void;
   affine_rows(a: number, scales: number, shifts: number, out: number, rows: number, n: number): void;
   scatter_add_rows(src: number, srcRow: number, dst: number, dstRow: number, rows: number, count: number, step: number): void;
+  max_pool_2x2s2(src: number, dst: number, planes: number, inH: number, inW: number, outH: number, outW: number): void;
   phase_rows(src: number, srcRow: number, dst: number, dstRow: number, rows: number, width: number, stride: number, padBegin: number, phaseBytes: number): void;
   /** By op: rows (vector ∘ per-row scalar) and rows_sv (per-row scalar ∘ vector). */
   rows: Record<string, { vs?: RowsBinary; sv?: RowsBinary } | undefined>;
@@ -71,6 +72,7 @@ function instantiate(): VectorKernels | undefined {
     affine_rows: exports.affine_rows as VectorKernels["affine_rows"],
     scatter_add_rows: exports.scatter_add_rows as VectorKernels["scatter_add_rows"],
     phase_rows: exports.phase_rows as VectorKernels["phase_rows"],
+    max_pool_2x2s2: exports.max_pool_2x2s2 as VectorKernels["max_pool_2x2s2"],
     rows: Object.fromEntries(["add", "sub", "mul", "div"].map((op) => [op, { vs: exports[`${op}_rows`] as RowsBinary | undefined, sv: exports[`${op}_rows_sv`] as RowsBinary | undefined }])),
   };
 }
@@ -178,6 +180,12 @@ export function simdMaxPool2d(x: Float32Array, out: Float32Array, planes: number
   const kernels = vectorKernels();
   const scratch = simdScratch();
   if (!kernels || !scratch || h.kernel !== w.kernel || h.dilation !== 1 || w.dilation !== 1 || (w.stride !== 1 && w.stride !== 2)) return false;
+  // 2×2 windows at stride 2, all inside the input, on arena tensors: read in place, every plane in one call.
+  const inside = (a: Axis) => a.kernel === 2 && a.stride === 2 && a.padBegin === 0 && 2 * a.out <= a.size;
+  if (inside(h) && inside(w) && x.buffer === kernels.buffer && out.buffer === kernels.buffer) {
+    kernels.max_pool_2x2s2(x.byteOffset, out.byteOffset, planes, h.size, w.size, h.out, w.out);
+    return true;
+  }
   const pool = w.stride === 1 ? kernels.max_pool_s1 : kernels.max_pool_s2;
   const { floats } = scratch;
   const ph = (h.out - 1) * h.stride + h.kernel;

@@ -394,6 +394,50 @@
       (local.set $out (i32.sub (local.get $out) (i32.shl (i32.sub (i32.shl (local.get $vectors) (i32.const 2)) (local.get $outW)) (i32.const 2))))
       (local.set $row (i32.add (local.get $row) (local.get $inStep)))
       (br_if $rows (local.tee $outH (i32.sub (local.get $outH) (i32.const 1))))))
+  ;; max_pool_2x2s2: 2×2 windows at stride 2 over `planes` planes of inH × inW floats (src, planes
+  ;; contiguous) into planes of outH × outW (dst), every window inside its plane (2·outH ≤ inH,
+  ;; 2·outW ≤ inW): no padded copy. Four outputs per step from two rows of eight inputs (the
+  ;; vertical max, then the max of even and odd lanes); the last outW mod 4 one by one.
+  (func $max_pool_2x2s2 (export "max_pool_2x2s2") (param $src i32) (param $dst i32) (param $planes i32) (param $inH i32) (param $inW i32) (param $outH i32) (param $outW i32)
+    (local $rowBytes i32) (local $r0 i32) (local $r1 i32) (local $oh i32) (local $ow i32) (local $vecEnd i32) (local $m0 v128) (local $m1 v128) (local $planeBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $inW) (i32.const 2)))
+    (local.set $planeBytes (i32.mul (local.get $rowBytes) (local.get $inH)))
+    (local.set $vecEnd (i32.and (local.get $outW) (i32.const -4)))
+    (block $planesDone (loop $plane
+      (br_if $planesDone (i32.eqz (local.get $planes)))
+      (local.set $oh (i32.const 0))
+      (block $rowsDone (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
+        (local.set $r0 (i32.add (local.get $src) (i32.mul (i32.shl (local.get $oh) (i32.const 1)) (local.get $rowBytes))))
+        (local.set $r1 (i32.add (local.get $r0) (local.get $rowBytes)))
+        (local.set $ow (i32.const 0))
+        (block $done (loop $vec
+          (br_if $done (i32.ge_u (local.get $ow) (local.get $vecEnd)))
+          (local.set $m0 (f32x4.max (v128.load (local.get $r0)) (v128.load (local.get $r1))))
+          (local.set $m1 (f32x4.max (v128.load offset=16 (local.get $r0)) (v128.load offset=16 (local.get $r1))))
+          (v128.store (local.get $dst) (f32x4.max
+            (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $m0) (local.get $m1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $m0) (local.get $m1))))
+          (local.set $r0 (i32.add (local.get $r0) (i32.const 32)))
+          (local.set $r1 (i32.add (local.get $r1) (i32.const 32)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+          (br $vec)))
+        (block $done (loop $one
+          (br_if $done (i32.ge_u (local.get $ow) (local.get $outW)))
+          (f32.store (local.get $dst) (f32.max (f32.max (f32.load (local.get $r0)) (f32.load offset=4 (local.get $r0)))
+            (f32.max (f32.load (local.get $r1)) (f32.load offset=4 (local.get $r1)))))
+          (local.set $r0 (i32.add (local.get $r0) (i32.const 8)))
+          (local.set $r1 (i32.add (local.get $r1) (i32.const 8)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br $one)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $row)))
+      (local.set $src (i32.add (local.get $src) (local.get $planeBytes)))
+      (local.set $planes (i32.sub (local.get $planes) (i32.const 1)))
+      (br $plane))))
+
 ;; ── GEMM packing ───────────────────────────────────────────────────────────────────────
 
   ;; Packs `panels` B panels of 8 columns × kc rows, depth-major, one after the other from dst
