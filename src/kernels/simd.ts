@@ -246,6 +246,7 @@ const op = {
   i32ShrU: [0x76],
   i32LtU: [0x49],
   i32GtU: [0x4b],
+  i32Eq: [0x46],
   i32GeU: [0x4f],
   call: (index: number) => [0x10, ...uleb(index)],
   f32Load: [0x2a, 2, 0],
@@ -274,6 +275,8 @@ const op = {
   f32x4Max: [0xfd, ...uleb(0xe9)],
   /** pmax(a, b) = a < b ? b : a: with a = 0, Relu that maps NaN to 0 (as applyActivation does). */
   f32x4Pmax: [0xfd, ...uleb(0xeb)],
+  /** pmin(a, b) = b < a ? b : a. pmin and pmax are one instruction each on x86 (min and max, which order NaN and ±0, are many). */
+  f32x4Pmin: [0xfd, ...uleb(0xea)],
   f32x4Splat: [0xfd, ...uleb(0x13)],
   f32: (value: number) => [0x43, ...new Uint8Array(new Float32Array([value]).buffer)],
 };
@@ -283,24 +286,49 @@ function addTo(local: number, amount: number[]): number[] {
   return [...op.get(local), ...amount, ...op.i32Add, ...op.set(local)];
 }
 
+/** The v128 locals an activation uses: a scratch `x`, the parameters a and b splatted, and 1.0 splatted. */
+interface ActivationLocals {
+  x: number;
+  pa: number;
+  pb: number;
+  one: number;
+}
+
 /**
- * The activation of the f32x4 on the stack, leaving the result there; `x` is a scratch local,
- * `pa` and `pb` hold the splatted parameters a and b.
+ * Sets up an activation's locals once, before the loops (constants are not rebuilt per vector):
+ * `loadA` and `loadB` push the splatted parameters a and b. HardSwish is HardSigmoid with
+ * a = 1/6 (ONNX's alpha as a float, no division), b = 1/2, times x.
  */
-function activate(kind: SimdActivation, x: number, pa: number, pb: number): number[][] {
+function activationSetup(kind: SimdActivation, l: ActivationLocals, loadA: number[][], loadB: number[][]): number[][] {
   const splat = (value: number) => [...op.f32(value), ...op.f32x4Splat];
+  switch (kind) {
+    case "none":
+    case "relu":
+      return [];
+    case "clip":
+      return [...loadA, op.set(l.pa), ...loadB, op.set(l.pb)];
+    case "hard_sigmoid":
+      return [...loadA, op.set(l.pa), ...loadB, op.set(l.pb), splat(1), op.set(l.one)];
+    case "hard_swish":
+      return [splat(1 / 6), op.set(l.pa), splat(0.5), op.set(l.pb), splat(1), op.set(l.one)];
+  }
+}
+
+/** The activation of the f32x4 on the stack, leaving the result there (locals set up by activationSetup). */
+function activate(kind: SimdActivation, l: ActivationLocals): number[][] {
   switch (kind) {
     case "none":
       return [];
     case "relu":
-      return [op.set(x), op.v128Zero, op.get(x), op.f32x4Pmax];
+      return [op.set(l.x), op.v128Zero, op.get(l.x), op.f32x4Pmax];
+    // Clamps as pmax(v, lo) = v < lo ? lo : v, then pmin(v, hi) = hi < v ? hi : v: a NaN stays NaN
+    // (as applyActivation), and lo > hi gives hi.
     case "clip":
-      return [op.get(pa), op.f32x4Max, op.get(pb), op.f32x4Min];
+      return [op.get(l.pa), op.f32x4Pmax, op.get(l.pb), op.f32x4Pmin];
     case "hard_sigmoid":
-      return [op.get(pa), op.f32x4Mul, op.get(pb), op.f32x4Add, splat(0), op.f32x4Max, splat(1), op.f32x4Min];
+      return [op.get(l.pa), op.f32x4Mul, op.get(l.pb), op.f32x4Add, op.v128Zero, op.f32x4Pmax, op.get(l.one), op.f32x4Pmin];
     case "hard_swish":
-      // x · min(max(x·(1/6) + 1/2, 0), 1): ONNX's alpha 1/6 as a float, no division.
-      return [op.tee(x), op.get(x), splat(1 / 6), op.f32x4Mul, splat(0.5), op.f32x4Add, splat(0), op.f32x4Max, splat(1), op.f32x4Min, op.f32x4Mul];
+      return [op.tee(l.x), op.get(l.pa), op.f32x4Mul, op.get(l.pb), op.f32x4Add, op.v128Zero, op.f32x4Pmax, op.get(l.one), op.f32x4Pmin, op.get(l.x), op.f32x4Mul];
   }
 }
 
@@ -323,8 +351,8 @@ function blockFunctionBody(finish?: { kind: SimdActivation; residual: boolean })
   const acc = (r: number, v: number) => firstV128 + r * NRV + v;
   const bVec = (v: number) => firstV128 + SIMD_MR * NRV + v;
   const aVec = firstV128 + SIMD_MR * NRV + NRV;
-  const x = aVec + 1, pa = aVec + 2, pb = aVec + 3;
-  const v128Locals = SIMD_MR * NRV + NRV + 1 + (finish ? 3 : 0);
+  const act: ActivationLocals = { x: aVec + 1, pa: aVec + 2, pb: aVec + 3, one: aVec + 4 };
+  const v128Locals = SIMD_MR * NRV + NRV + 1 + (finish ? 4 : 0);
 
   const code: number[] = [];
   const emit = (...parts: number[][]) => {
@@ -336,7 +364,7 @@ function blockFunctionBody(finish?: { kind: SimdActivation; residual: boolean })
   emit(op.get(ldc), op.i32(SIMD_MR), op.i32Mul, op.set(cTileStep));
   emit(op.get(bPtr), op.set(bPanel), op.get(cPtr), op.set(cColumn), op.get(panelsN), op.set(nLeft));
   if (finish) {
-    emit(op.get(paramsPtr), op.v128Load32Splat(0), op.set(pa), op.get(paramsPtr), op.v128Load32Splat(4), op.set(pb));
+    emit(...activationSetup(finish.kind, act, [op.get(paramsPtr), op.v128Load32Splat(0)], [op.get(paramsPtr), op.v128Load32Splat(4)]));
     if (finish.residual) emit(op.get(residualPtr), op.set(rColumn));
   }
 
@@ -380,7 +408,7 @@ function blockFunctionBody(finish?: { kind: SimdActivation; residual: boolean })
       if (finish) {
         emit(op.get(aVec), op.f32x4Add);
         if (finish.residual) emit(op.get(rRow), op.v128Load(16 * v), op.f32x4Add);
-        emit(...activate(finish.kind, x, pa, pb));
+        emit(...activate(finish.kind, act));
       }
       emit(op.v128Store(16 * v));
     }
@@ -404,12 +432,13 @@ function blockFunctionBody(finish?: { kind: SimdActivation; residual: boolean })
 function vectorFunctionBody(kind: SimdActivation | undefined): number[] {
   const panelsM = 0, kc = 1, aPtr = 2, xPtr = 3, outPtr = 4, accumulate = 5, biasPtr = 6, paramsPtr = 7; // parameters
   const a = 8, xAt = 9, k = 10; // i32 locals
-  const acc0 = 11, acc1 = 12, x = 13, pa = 14, pb = 15; // v128 locals
+  const acc0 = 11, acc1 = 12; // v128 locals, then the activation's
+  const act: ActivationLocals = { x: 13, pa: 14, pb: 15, one: 16 };
   const code: number[] = [];
   const emit = (...parts: number[][]) => {
     for (const p of parts) code.push(...p);
   };
-  if (kind) emit(op.get(paramsPtr), op.v128Load32Splat(0), op.set(pa), op.get(paramsPtr), op.v128Load32Splat(4), op.set(pb));
+  if (kind) emit(...activationSetup(kind, act, [op.get(paramsPtr), op.v128Load32Splat(0)], [op.get(paramsPtr), op.v128Load32Splat(4)]));
   emit(op.get(aPtr), op.set(a));
   emit(op.loop); // over A panels
   emit(op.get(accumulate), op.if, op.get(outPtr), op.v128Load(0), op.set(acc0), op.else, op.v128Zero, op.set(acc0), op.end);
@@ -426,12 +455,12 @@ function vectorFunctionBody(kind: SimdActivation | undefined): number[] {
   emit(addTo(a, op.i32(16)));
   emit(op.end);
   emit(op.get(outPtr), op.get(acc0), op.get(acc1), op.f32x4Add);
-  if (kind) emit(op.get(biasPtr), op.v128Load(0), op.f32x4Add, ...activate(kind, x, pa, pb), addTo(biasPtr, op.i32(16)));
+  if (kind) emit(op.get(biasPtr), op.v128Load(0), op.f32x4Add, ...activate(kind, act), addTo(biasPtr, op.i32(16)));
   emit(op.v128Store(0), addTo(outPtr, op.i32(16)));
   emit(op.get(panelsM), op.i32(1), op.i32Sub, op.tee(panelsM), op.brIf(0));
   emit(op.end);
   emit(op.end);
-  return functionBody([[3, I32], [5, V128]], code);
+  return functionBody([[3, I32], [6, V128]], code);
 }
 
 function gatherFunctionBody(): number[] {
@@ -459,29 +488,82 @@ function gatherFunctionBody(): number[] {
  */
 function depthwiseFunctionBody(k: number, stride: number, kind: SimdActivation): number[] {
   const inPtr = 0, inRow = 1, inStep = 2, wPtr = 3, outPtr = 4, outH = 5, outW = 6; // parameters
-  const src = 7, dst = 8, rowIn = 9, rowOut = 10, colsLeft = 11, a = 12, vectors = 13, outRowBytes = 14;
-  const i32Locals = 8;
+  const src = 7, dst = 8, rowIn = 9, rowOut = 10, colsLeft = 11, a = 12, vectors = 13, outRowBytes = 14, pairs = 15;
+  const i32Locals = 9;
   const firstV128 = 7 + i32Locals;
   const weight = (t: number) => firstV128 + t;
   const bias = firstV128 + k * k;
+  // Two accumulators per output row (even and odd taps), rows r and r + 1.
   const acc = [bias + 1, bias + 2];
+  const acc1 = [bias + 3, bias + 4];
+  const tap = bias + 5, keep = bias + 6;
   // Stride 2: tap kw reads even (kw even) or odd lanes of the loads at float offsets 2⌊kw/2⌋ and +4.
   const loadOffsets = stride === 1 ? [] : [...new Set(Array.from({ length: k }, (_, kw) => [2 * (kw >> 1), 2 * (kw >> 1) + 4]).flat())];
-  const loaded = (offset: number) => acc[1]! + 1 + loadOffsets.indexOf(offset);
-  const x = acc[1]! + 1 + loadOffsets.length, pa = x + 1, pb = x + 2;
-  const v128Locals = k * k + 3 + loadOffsets.length + 3;
+  const loaded = (offset: number) => keep + 1 + loadOffsets.indexOf(offset);
+  const act: ActivationLocals = { x: keep + 1 + loadOffsets.length, pa: keep + 2 + loadOffsets.length, pb: keep + 3 + loadOffsets.length, one: keep + 4 + loadOffsets.length };
+  const v128Locals = k * k + 7 + loadOffsets.length + 4;
 
   const code: number[] = [];
   const emit = (...parts: number[][]) => {
     for (const p of parts) code.push(...p);
   };
+  /** Pushes the f32x4 of tap kw of the input row at `a` (its loads already in locals for stride 2). */
+  const tapInput = (kw: number): number[][] => {
+    if (stride === 1) return [op.get(a), op.v128Load(4 * kw)];
+    const base = 2 * (kw >> 1);
+    return [op.get(loaded(base)), op.get(loaded(base + 4)), op.v128Shuffle(kw % 2 === 0 ? EVEN_FLOATS : ODD_FLOATS)];
+  };
   emit(op.get(outW), op.i32(3), op.i32Add, op.i32(2), op.i32ShrU, op.set(vectors));
   emit(op.get(outW), op.i32(2), op.i32Shl, op.set(outRowBytes));
   for (let t = 0; t <= k * k; t++) emit(op.get(wPtr), op.v128Load32Splat(4 * t), op.set(t < k * k ? weight(t) : bias));
-  if (kind !== "none") emit(op.get(wPtr), op.v128Load32Splat(4 * (k * k + 1)), op.set(pa), op.get(wPtr), op.v128Load32Splat(4 * (k * k + 2)), op.set(pb));
+  emit(...activationSetup(kind, act, [op.get(wPtr), op.v128Load32Splat(4 * (k * k + 1))], [op.get(wPtr), op.v128Load32Splat(4 * (k * k + 2))]));
   emit(op.get(inPtr), op.set(rowIn), op.get(outPtr), op.set(rowOut));
 
-  emit(op.loop); // over output rows
+  // Rows in pairs when the vertical stride equals the horizontal one: input rows shared by both
+  // output rows are loaded once (stride 1: k + 1 rows for two outputs instead of 2k).
+  emit(op.i32(0), op.set(pairs));
+  emit(op.get(inStep), op.get(inRow), op.i32(stride), op.i32Mul, op.i32Eq, op.if);
+  emit(op.get(outH), op.i32(1), op.i32ShrU, op.set(pairs));
+  emit(op.get(outH), op.get(pairs), op.i32(1), op.i32Shl, op.i32Sub, op.set(outH));
+  emit(op.end);
+  emit(op.block, op.loop); // over row pairs
+  emit(op.get(pairs), op.i32Eqz, op.brIf(1));
+  emit(op.get(rowIn), op.set(src), op.get(rowOut), op.set(dst), op.get(vectors), op.set(colsLeft));
+  emit(op.loop); // over output vectors of the two rows
+  emit(op.get(bias), op.set(acc[0]!), op.v128Zero, op.set(acc[1]!), op.get(bias), op.set(acc1[0]!), op.v128Zero, op.set(acc1[1]!), op.get(src), op.set(a));
+  for (let j = 0; j < k + stride; j++) {
+    if (j > 0) emit(addTo(a, op.get(inRow)));
+    for (const offset of loadOffsets) emit(op.get(a), op.v128Load(4 * offset), op.set(loaded(offset)));
+    for (let kw = 0; kw < k; kw++) {
+      const upper = j < k; // row r: tap (j, kw)
+      const lower = j - stride >= 0 && j - stride < k; // row r + 1: tap (j − stride, kw)
+      emit(...tapInput(kw), op.set(tap));
+      if (upper) {
+        const sum = acc[(j * k + kw) % 2]!;
+        emit(op.get(sum), op.get(weight(j * k + kw)), op.get(tap), op.f32x4Mul, op.f32x4Add, op.set(sum));
+      }
+      if (lower) {
+        const t = (j - stride) * k + kw;
+        const sum = acc1[t % 2]!;
+        emit(op.get(sum), op.get(weight(t)), op.get(tap), op.f32x4Mul, op.f32x4Add, op.set(sum));
+      }
+    }
+  }
+  emit(op.get(dst), op.get(acc[0]!), op.get(acc[1]!), op.f32x4Add, ...activate(kind, act), op.v128Store(0));
+  emit(op.get(acc1[0]!), op.get(acc1[1]!), op.f32x4Add, ...activate(kind, act), op.set(tap));
+  emit(op.get(dst), op.get(outRowBytes), op.i32Add, op.get(tap), op.v128Store(0));
+  // Row r's last vector may spill into row r + 1's first: its first vector is stored again after the row.
+  emit(op.get(colsLeft), op.get(vectors), op.i32Eq, op.if, op.get(tap), op.set(keep), op.end);
+  emit(addTo(dst, op.i32(16)), addTo(src, op.i32(16 * stride)));
+  emit(op.get(colsLeft), op.i32(1), op.i32Sub, op.tee(colsLeft), op.brIf(0));
+  emit(op.end);
+  emit(op.get(rowOut), op.get(outRowBytes), op.i32Add, op.get(keep), op.v128Store(0));
+  emit(addTo(rowIn, op.get(inStep)), addTo(rowIn, op.get(inStep)), addTo(rowOut, op.get(outRowBytes)), addTo(rowOut, op.get(outRowBytes)));
+  emit(op.get(pairs), op.i32(1), op.i32Sub, op.set(pairs), op.br(0));
+  emit(op.end, op.end);
+
+  emit(op.block, op.loop); // over the remaining rows, one at a time
+  emit(op.get(outH), op.i32Eqz, op.brIf(1));
   emit(op.get(rowIn), op.set(src), op.get(rowOut), op.set(dst), op.get(vectors), op.set(colsLeft));
   emit(op.loop); // over output vectors of the row
   emit(op.get(bias), op.set(acc[0]!), op.v128Zero, op.set(acc[1]!), op.get(src), op.set(a));
@@ -491,22 +573,16 @@ function depthwiseFunctionBody(k: number, stride: number, kind: SimdActivation):
     for (let kw = 0; kw < k; kw++) {
       const t = kh * k + kw;
       const sum = acc[t % 2]!;
-      emit(op.get(sum), op.get(weight(t)));
-      if (stride === 1) emit(op.get(a), op.v128Load(4 * kw));
-      else {
-        const base = 2 * (kw >> 1);
-        emit(op.get(loaded(base)), op.get(loaded(base + 4)), op.v128Shuffle(kw % 2 === 0 ? EVEN_FLOATS : ODD_FLOATS));
-      }
-      emit(op.f32x4Mul, op.f32x4Add, op.set(sum));
+      emit(op.get(sum), op.get(weight(t)), ...tapInput(kw), op.f32x4Mul, op.f32x4Add, op.set(sum));
     }
   }
-  emit(op.get(dst), op.get(acc[0]!), op.get(acc[1]!), op.f32x4Add, ...activate(kind, x, pa, pb), op.v128Store(0));
+  emit(op.get(dst), op.get(acc[0]!), op.get(acc[1]!), op.f32x4Add, ...activate(kind, act), op.v128Store(0));
   emit(addTo(dst, op.i32(16)), addTo(src, op.i32(16 * stride)));
   emit(op.get(colsLeft), op.i32(1), op.i32Sub, op.tee(colsLeft), op.brIf(0));
   emit(op.end);
   emit(addTo(rowIn, op.get(inStep)), addTo(rowOut, op.get(outRowBytes)));
-  emit(op.get(outH), op.i32(1), op.i32Sub, op.tee(outH), op.brIf(0));
-  emit(op.end);
+  emit(op.get(outH), op.i32(1), op.i32Sub, op.set(outH), op.br(0));
+  emit(op.end, op.end);
   emit(op.end);
   return functionBody([[i32Locals, I32], [v128Locals, V128]], code);
 }
@@ -557,25 +633,26 @@ function channelsFunctionBody(planeIndex: number): number[] {
 function finishFunctionBody(): number[] {
   const data = 0, rows = 1, vectors = 2, rowStride = 3, biasPtr = 4, residual = 5, activation = 6, params = 7; // parameters
   const at = 8, residualAt = 9, left = 10; // i32 locals
-  const x = 11, pa = 12, pb = 13, bias = 14; // v128 locals
+  const bias = 11; // v128 locals, then the activation's
+  const act: ActivationLocals = { x: 12, pa: 13, pb: 14, one: 15 };
   const cases = SIMD_ACTIVATIONS.flatMap((kind) => [false, true].map((withResidual) => ({ kind, withResidual })));
   const code: number[] = [];
   const emit = (...parts: number[][]) => {
     for (const p of parts) code.push(...p);
   };
-  emit(op.get(params), op.v128Load32Splat(0), op.set(pa), op.get(params), op.v128Load32Splat(4), op.set(pb));
   for (let i = 0; i < cases.length; i++) emit(op.block);
   emit(op.get(activation), op.i32(1), op.i32Shl, op.get(residual), op.i32Eqz, op.i32Eqz, op.i32Add);
   emit(op.brTable(cases.map((_, i) => i), cases.length - 1));
   for (const { kind, withResidual } of cases) {
     emit(op.end);
+    emit(...activationSetup(kind, act, [op.get(params), op.v128Load32Splat(0)], [op.get(params), op.v128Load32Splat(4)]));
     emit(op.loop); // over rows
     emit(op.get(biasPtr), op.v128Load32Splat(0), op.set(bias));
     emit(op.get(data), op.set(at), op.get(residual), op.set(residualAt), op.get(vectors), op.set(left));
     emit(op.loop); // over the row's vectors
     emit(op.get(at), op.get(at), op.v128Load(0), op.get(bias), op.f32x4Add);
     if (withResidual) emit(op.get(residualAt), op.v128Load(0), op.f32x4Add, addTo(residualAt, op.i32(16)));
-    emit(...activate(kind, x, pa, pb));
+    emit(...activate(kind, act));
     emit(op.v128Store(0), addTo(at, op.i32(16)));
     emit(op.get(left), op.i32(1), op.i32Sub, op.tee(left), op.brIf(0));
     emit(op.end);
@@ -585,7 +662,7 @@ function finishFunctionBody(): number[] {
     emit(op.return);
   }
   emit(op.end);
-  return functionBody([[3, I32], [4, V128]], code);
+  return functionBody([[3, I32], [5, V128]], code);
 }
 
 /** A code-section entry: its size, local declarations (count, type), then the code. */

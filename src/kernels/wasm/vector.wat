@@ -213,7 +213,7 @@
   ;; e^x for each lane (see the header).
   (func $exp4 (param $x v128) (result v128)
     (local $n v128) (local $r v128) (local $p v128)
-    (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654))
+    (local.set $x (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654))
                               (v128.const f32x4 88.37626 88.37626 88.37626 88.37626)))
     (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
     (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
@@ -238,19 +238,20 @@
       (br_table $relu $clip $leaky $hard_sigmoid $hard_swish $sigmoid $tanh (local.get $kind)))
       ;; relu: pmax(0, x) is x when 0 < x, else 0 (NaN → 0)
       (return (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $x))))
-      ;; clip: min(max(x, lo), hi) (a NaN x stays NaN; lo > hi gives hi)
-      (return (f32x4.min (f32x4.max (local.get $x) (local.get $a)) (local.get $b))))
+      ;; clip: pmin(pmax(x, lo), hi) = min(max(x, lo), hi) (a NaN x stays NaN; lo > hi gives hi).
+      ;; Clamps use pmin/pmax (one x86 instruction each; min and max, which order NaN and ±0, take many).
+      (return (f32x4.pmin (f32x4.pmax (local.get $x) (local.get $a)) (local.get $b))))
       ;; leaky_relu: x < 0 ? a·x : x
       (return (v128.bitselect (f32x4.mul (local.get $x) (local.get $a)) (local.get $x) (f32x4.lt (local.get $x) (v128.const f32x4 0 0 0 0)))))
       ;; hard_sigmoid: min(max(a·x + b, 0), 1)
-      (return (f32x4.min (f32x4.max (f32x4.add (f32x4.mul (local.get $x) (local.get $a)) (local.get $b)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
+      (return (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.mul (local.get $x) (local.get $a)) (local.get $b)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
       ;; hard_swish: x · min(max(x·(1/6) + 1/2, 0), 1) (ONNX's alpha = 1/6 as a float, no division)
       (return (f32x4.mul (local.get $x)
-        (f32x4.min (f32x4.max (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3)) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
+        (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3)) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
       ;; sigmoid: 1 / (1 + e^-x)
       (return (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp4 (f32x4.neg (local.get $x)))))))
     ;; tanh: sign(x) · (1 − 2 / (e^{2|x|} + 1)), |x| ≤ 9
-    (local.set $t (f32x4.min (f32x4.abs (local.get $x)) (v128.const f32x4 9 9 9 9)))
+    (local.set $t (f32x4.pmin (f32x4.abs (local.get $x)) (v128.const f32x4 9 9 9 9)))
     (local.set $t (f32x4.sub (v128.const f32x4 1 1 1 1)
       (f32x4.div (v128.const f32x4 2 2 2 2) (f32x4.add (call $exp4 (f32x4.add (local.get $t) (local.get $t))) (v128.const f32x4 1 1 1 1)))))
     ;; a NaN x keeps its NaN (min(NaN, 9) is NaN, and so is everything after it)
