@@ -8,9 +8,9 @@ import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { arenaRelease, arenaTake } from "./arena.js";
 import { sgemm } from "./gemm.js";
-import { attrInt, attrInts, attrString, checkDimsAgree, checkDType, checkRank, derivedDim, hasAttr, mapDim, need, outputZeros, Scratch } from "./util.js";
+import { attrInt, attrInts, attrString, checkDimsAgree, checkDType, checkRank, derivedDim, hasAttr, mapDim, need, outputUninit, Scratch } from "./util.js";
 import { asThreeAxes } from "./window.js";
-import { simdBinaryRows, simdScatterAdd } from "./vector.js";
+import { fillFloats, simdBinaryRows, simdScatterAdd } from "./vector.js";
 
 /** One spatial axis of a transposed convolution (its input size, window and output size). */
 interface TransposeAxis {
@@ -106,7 +106,8 @@ function convTransposeKernel(inputs: readonly (Tensor | undefined)[], attrs: Att
   const kernelSize = d.kernel * h.kernel * wa.kernel;
   const inPlane = d.size * h.size * wa.size;
   const outPlane = d.out * h.out * wa.out;
-  const out = outputZeros("float32", [n, o, ...axes.map((a) => a.out)]);
+  const out = outputUninit("float32", [n, o, ...axes.map((a) => a.out)]);
+  fillFloats(out.data as Float32Array, 0, 0, out.data.length);
   const od = out.data as Float32Array;
   const xd = x.data as Float32Array;
   const wd = w.data as Float32Array;

@@ -14,7 +14,7 @@ import { fusedConvActivation, NO_ACTIVATION, type Activation } from "./activatio
 import { depthwiseNchw } from "./depthwise.js";
 import { arenaRelease, arenaTake } from "./arena.js";
 import { sgemm, type MatrixView, type OffsetMatrix } from "./gemm.js";
-import { simdCopyRows, simdPhaseRows } from "./vector.js";
+import { fillFloats, simdCopyRows, simdPhaseRows } from "./vector.js";
 import { attrInt, checkDimsAgree, checkDType, checkRank, formatShape, need, outputF32, Scratch } from "./util.js";
 import { asThreeAxes, onnxWindowAttrs, UNIT_AXIS, windowAxis, windowOutDims, type Axis } from "./window.js";
 
@@ -214,7 +214,7 @@ function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h,
   const size = channels * planeSize;
   const fromArena = arenaTake(size);
   const padded = fromArena ?? paddedScratch.get(size);
-  padded.fill(0, 0, size);
+  fillFloats(padded, 0, 0, size);
   for (let c = 0; c < channels; c++) {
     for (let id = 0; id < d.size; id++) {
       const plane = xOffset + (c * d.size + id) * h.size * w.size;

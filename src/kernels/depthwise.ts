@@ -7,7 +7,7 @@ import { applyActivation } from "./activation.js";
 import type { ConvCall } from "./conv.js";
 import { arenaSlack } from "./arena.js";
 import { simdScratch } from "./gemm.js";
-import { simdCopyRows } from "./vector.js";
+import { fillFloats, simdCopyRows } from "./vector.js";
 import { simdActivationCode } from "./simd.js";
 import { validRange } from "./window.js";
 
@@ -65,7 +65,7 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
     floats[at + kk + 2] = act.b;
   }
 
-  floats.fill(0, padded, result);
+  fillFloats(floats, 0, padded, result);
   // Input rows and columns that land inside the padded plane.
   const rowLo = Math.max(0, -h.padBegin);
   const rowHi = Math.min(h.size, ph - h.padBegin);

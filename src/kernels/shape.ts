@@ -8,6 +8,7 @@
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
 import { ALL_DTYPES, convertInto, dtypeOfOnnx, isBigInt, numel, roundToHalf, strides, type DType, type Tensor } from "../runtime/tensor.js";
+import { simdCopyRows } from "./vector.js";
 import {
   attrFloat,
   attrFloats,
@@ -299,7 +300,9 @@ registerOp({
       const row = p.shape[axis]! * inner;
       const dst = out.data as Float32Array;
       const src = p.data as Float32Array;
-      for (let o = 0; o < outer; o++) dst.set(src.subarray(o * row, (o + 1) * row), o * rowOut + offset);
+      // Float tensors in the kernel memory move in one call of the module (all `outer` rows).
+      const moved = dst instanceof Float32Array && src instanceof Float32Array && simdCopyRows(src, 0, row, dst, offset, rowOut, outer, row);
+      if (!moved) for (let o = 0; o < outer; o++) dst.set(src.subarray(o * row, (o + 1) * row), o * rowOut + offset);
       offset += row;
     }
     return [out];

@@ -40,6 +40,9 @@ test("Transpose and Slice merge dims that step through the source together", asy
 test("Concat and Split (sizes input and equal parts) match onnxruntime", async () => {
   await checkAgainstOrt({ op: "Concat", inputs: [X, randomTensor([2, 1, 4, 5], 5), randomTensor([2, 2, 4, 5], 6)], attrs: { axis: int(1) } });
   await checkAgainstOrt({ op: "Concat", inputs: [X, X], attrs: { axis: int(-1) } });
+  // Produced tensors (in the kernel memory): rows moved by the module.
+  await checkAgainstOrt({ op: "Concat", inputs: [X, randomTensor([2, 1, 4, 5], 5), randomTensor([2, 2, 4, 5], 6)], attrs: { axis: int(1) }, produced: true }, 0, "produced axis 1");
+  await checkAgainstOrt({ op: "Concat", inputs: [X, X], attrs: { axis: int(-1) }, produced: true }, 0, "produced axis -1");
   await checkAgainstOrt({ op: "Split", inputs: [X, i64([2], [1, 3])], attrs: { axis: int(2) }, outputs: 2 });
   await checkAgainstOrt({ op: "Split", inputs: [randomTensor([6, 2], 7)], outputs: 3 });
 });

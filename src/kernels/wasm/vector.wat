@@ -574,6 +574,29 @@
       (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1))))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br $row))))
+;; ── fill ───────────────────────────────────────────────────────────────────────────────
+
+  ;; fill: n floats at dst set to value (memory.fill for +0; whole vectors, then single floats,
+  ;; otherwise). JavaScript's fill on the module's shared memory is several times slower.
+  (func $fill (export "fill") (param $dst i32) (param $n i32) (param $value f32)
+    (local $end i32) (local $v v128)
+    (if (i32.eqz (i32.reinterpret_f32 (local.get $value))) (then
+      (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+      (return)))
+    (local.set $v (f32x4.splat (local.get $value)))
+    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+      (v128.store (local.get $dst) (local.get $v))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+      (f32.store (local.get $dst) (local.get $value))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (br $one))))
+
 ;; ── convolution input ──────────────────────────────────────────────────────────────────
 
   ;; phase_rows: `rows` input rows of `width` floats (src, row stride srcRow bytes) into a padded
