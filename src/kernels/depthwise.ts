@@ -3,9 +3,9 @@
  * module's depthwise kernels (3×3 and 5×5, horizontal stride 1 or 2), other shapes on a direct
  * JavaScript loop over the valid output range of each filter tap.
  */
-import { applyActivation } from "./activation.js";
+import { applyActivation, type Activation } from "./activation.js";
 import type { ConvCall } from "./conv.js";
-import { arenaSlack } from "./arena.js";
+import { arenaRelease, arenaSlack, arenaTake, isImmutable } from "./arena.js";
 import { simdScratch } from "./gemm.js";
 import { fillFloats, simdCopyRows } from "./vector.js";
 import { simdActivationCode } from "./simd.js";
@@ -44,8 +44,10 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   const pw = (w.out - 1) * w.stride + w.kernel;
   // Each channel's K² weights, bias and activation parameters, packed at a stride of filterStride floats.
   const filterStride = roundUp4(kk + 3);
-  const weights = scratch.start;
-  const params = weights + p.o * filterStride;
+  // Constant filters are packed once into the arena; others into the scratch region on every call.
+  const cached = cachedFilters(wd, bias, act, p.o, kk, filterStride);
+  const weights = cached ? cached.byteOffset >> 2 : scratch.start;
+  const params = cached ? scratch.start : weights + p.o * filterStride;
   const padded = params + 4;
   const result = padded + roundUp4(ph * pw + PLANE_SLACK);
   const residual = result + roundUp4(ohw + PLANE_SLACK);
@@ -57,13 +59,7 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   floats[params] = act.a;
   floats[params + 1] = act.b;
   floats[params + 2] = 0; // the bias finishRows adds (the plane function added the real one)
-  for (let o = 0; o < p.o; o++) {
-    const at = weights + o * filterStride;
-    for (let t = 0; t < kk; t++) floats[at + t] = wd[o * kk + t]!;
-    floats[at + kk] = bias ? bias[o]! : 0;
-    floats[at + kk + 1] = act.a;
-    floats[at + kk + 2] = act.b;
-  }
+  if (!cached) packFilters(floats, weights, wd, bias, act, p.o, kk, filterStride);
 
   fillFloats(floats, 0, padded, result);
   // Input rows and columns that land inside the padded plane.
@@ -132,6 +128,48 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
     if (simdAct === undefined) applyActivation(act, out, 0, rows * ohw);
   }
   return true;
+}
+
+/** Each channel's K² weights, bias and activation parameters a, b into `to` from float `at`, filterStride floats apart. */
+function packFilters(to: Float32Array, at: number, wd: Float32Array, bias: Float32Array | undefined, act: Activation, o: number, kk: number, filterStride: number): void {
+  for (let c = 0; c < o; c++, at += filterStride) {
+    for (let t = 0; t < kk; t++) to[at + t] = wd[c * kk + t]!;
+    to[at + kk] = bias ? bias[c]! : 0;
+    to[at + kk + 1] = act.a;
+    to[at + kk + 2] = act.b;
+  }
+}
+
+interface PackedFilters {
+  bias: Float32Array | undefined;
+  a: number;
+  b: number;
+  o: number;
+  kk: number;
+  buf: Float32Array;
+}
+
+/** Packed filters of constant weights (arena buffers), per weight array. */
+const filterCache = new WeakMap<Float32Array, PackedFilters[]>();
+/** Gives a packed copy's arena buffer back once its weights are collected. */
+const filterRelease = new FinalizationRegistry<PackedFilters[]>((list) => list.forEach((f) => arenaRelease(f.buf)));
+
+/** The filters packed once into the arena when the weights (and bias) are graph constants; undefined otherwise or when the arena is full. */
+function cachedFilters(wd: Float32Array, bias: Float32Array | undefined, act: Activation, o: number, kk: number, filterStride: number): Float32Array | undefined {
+  if (!isImmutable(wd) || (bias && !isImmutable(bias))) return undefined;
+  let list = filterCache.get(wd);
+  const hit = list?.find((f) => f.bias === bias && f.a === act.a && f.b === act.b && f.o === o && f.kk === kk);
+  if (hit) return hit.buf;
+  const buf = arenaTake(o * filterStride);
+  if (!buf) return undefined;
+  packFilters(buf, 0, wd, bias, act, o, kk, filterStride);
+  if (!list) {
+    list = [];
+    filterCache.set(wd, list);
+    filterRelease.register(wd, list);
+  }
+  list.push({ bias, a: act.a, b: act.b, o, kk, buf });
+  return buf;
 }
 
 /** Floats the plane function and finishRows may write past an output plane (up to three lanes). */

@@ -164,6 +164,9 @@ test("convolutions with constant weights (packed once into arena panels, several
   const cases: [number[], number[], Attrs][] = [
     [[1, 70, 6, 7], [300, 70, 3, 3], { pads: ints([1, 1, 1, 1]) }],
     [[1, 16, 5, 8], [12, 16, 1, 1], {}],
+    // Depthwise: filters packed once into the arena, with the bias.
+    [[1, 6, 9, 10], [6, 1, 5, 5], { group: int(6), pads: ints([2, 2, 2, 2]) }],
+    [[2, 5, 8, 7], [5, 1, 3, 3], { group: int(5), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }],
   ];
   for (const [xShape, wShape, attrs] of cases) {
     const w = randomTensor(wShape, 5);
