@@ -8,7 +8,7 @@
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
 import { ALL_DTYPES, convertInto, dtypeOfOnnx, isBigInt, numel, roundToHalf, strides, type DType, type Tensor } from "../runtime/tensor.js";
-import { simdCopyRows } from "./vector.js";
+import { simdCopyRows, simdGather2d } from "./vector.js";
 import {
   attrFloat,
   attrFloats,
@@ -240,6 +240,10 @@ function gatherStrided(x: Tensor, outShape: readonly number[], offset: number, s
   }
   const inner = shape[rank - 1]!;
   const innerStride = srcStrides[rank - 1]!;
+  // A strided plane (a transposed matrix) of floats in the kernel memory: the module gathers it.
+  if (rank <= 2 && innerStride !== 1 && src instanceof Float32Array && dst instanceof Float32Array) {
+    if (simdGather2d(src, offset, rank === 2 ? srcStrides[0]! : 0, innerStride, dst, rank === 2 ? shape[0]! : 1, inner)) return out;
+  }
   const index = new Array<number>(rank).fill(0);
   let base = offset;
   for (let o = 0; o < total; o += inner) {

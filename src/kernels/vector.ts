@@ -30,6 +30,7 @@ interface VectorKernels {
   affine_rows(a: number, scales: number, shifts: number, out: number, rows: number, n: number): void;
   scatter_add_rows(src: number, srcRow: number, dst: number, dstRow: number, rows: number, count: number, step: number): void;
   fill(dst: number, n: number, value: number): void;
+  gather_2d(src: number, rowStride: number, colStride: number, dst: number, rows: number, cols: number): void;
   max_pool_2x2s2(src: number, dst: number, planes: number, inH: number, inW: number, outH: number, outW: number): void;
   phase_rows(src: number, srcRow: number, dst: number, dstRow: number, rows: number, width: number, stride: number, padBegin: number, phaseBytes: number): void;
   /** By op: rows (vector ∘ per-row scalar) and rows_sv (per-row scalar ∘ vector). */
@@ -75,6 +76,7 @@ function instantiate(): VectorKernels | undefined {
     phase_rows: exports.phase_rows as VectorKernels["phase_rows"],
     max_pool_2x2s2: exports.max_pool_2x2s2 as VectorKernels["max_pool_2x2s2"],
     fill: exports.fill as VectorKernels["fill"],
+    gather_2d: exports.gather_2d as VectorKernels["gather_2d"],
     rows: Object.fromEntries(["add", "sub", "mul", "div"].map((op) => [op, { vs: exports[`${op}_rows`] as RowsBinary | undefined, sv: exports[`${op}_rows_sv`] as RowsBinary | undefined }])),
   };
 }
@@ -262,6 +264,17 @@ export function simdFill(data: Float32Array, value: number, start: number, end: 
   const kernels = vectorKernels();
   if (!kernels || data.buffer !== kernels.buffer) return false;
   if (end > start) kernels.fill(data.byteOffset + 4 * start, end - start, value);
+  return true;
+}
+
+/**
+ * dst[i·cols + j] = src[from + i·rowStride + j·colStride] for i < rows, j < cols (element offsets
+ * and strides), by the module when both arrays lie in its memory (false otherwise).
+ */
+export function simdGather2d(src: Float32Array, from: number, rowStride: number, colStride: number, dst: Float32Array, rows: number, cols: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  if (rows > 0 && cols > 0) kernels.gather_2d(src.byteOffset + 4 * from, 4 * rowStride, 4 * colStride, dst.byteOffset, rows, cols);
   return true;
 }
 

@@ -25,6 +25,11 @@ test("Flatten, Squeeze, Unsqueeze, Transpose match onnxruntime", async () => {
   await checkAgainstOrt({ op: "Unsqueeze", inputs: [randomTensor([3, 2], 4), i64([2], [0, -1])] });
   await checkAgainstOrt({ op: "Transpose", inputs: [X], attrs: { perm: ints([0, 2, 3, 1]) } });
   await checkAgainstOrt({ op: "Transpose", inputs: [X] });
+  // Produced tensors whose transpose is one strided plane (the module gathers it): NCHW ↔ NHWC of one image, a matrix.
+  for (const perm of [[0, 2, 3, 1], [0, 3, 1, 2]]) {
+    await checkAgainstOrt({ op: "Transpose", inputs: [randomTensor([1, 3, 4, 5], 7)], attrs: { perm: ints(perm) }, produced: true }, 0, `produced ${perm}`);
+  }
+  await checkAgainstOrt({ op: "Transpose", inputs: [randomTensor([7, 9], 8)], produced: true }, 0, "produced matrix");
 });
 
 test("Transpose and Slice merge dims that step through the source together", async () => {

@@ -574,6 +574,27 @@
       (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1))))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br $row))))
+;; ── strided gather ──────────────────────────────────────────────────────────────────────
+
+  ;; gather_2d: dst[i·cols + j] = src[i·rowStride + j·colStride] (byte strides) for i < rows,
+  ;; j < cols: a transposed plane (Transpose, once its axes are merged) into contiguous floats.
+  (func $gather_2d (export "gather_2d") (param $src i32) (param $rowStride i32) (param $colStride i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $s i32) (local $left i32)
+    (block $rowsDone (loop $row
+      (br_if $rowsDone (i32.eqz (local.get $rows)))
+      (local.set $s (local.get $src))
+      (local.set $left (local.get $cols))
+      (block $done (loop $one
+        (br_if $done (i32.eqz (local.get $left)))
+        (f32.store (local.get $dst) (f32.load (local.get $s)))
+        (local.set $s (i32.add (local.get $s) (local.get $colStride)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $left (i32.sub (local.get $left) (i32.const 1)))
+        (br $one)))
+      (local.set $src (i32.add (local.get $src) (local.get $rowStride)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
+
 ;; ── fill ───────────────────────────────────────────────────────────────────────────────
 
   ;; fill: n floats at dst set to value (memory.fill for +0; whole vectors, then single floats,
