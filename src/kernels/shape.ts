@@ -8,6 +8,7 @@
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
 import { ALL_DTYPES, convertInto, dtypeOfOnnx, isBigInt, numel, roundToHalf, strides, type DType, type Tensor } from "../runtime/tensor.js";
+import { isImmutable } from "./arena.js";
 import { simdCopyRows, simdGather2d } from "./vector.js";
 import {
   attrFloat,
@@ -86,9 +87,17 @@ function reshapeInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs, 
   return [{ dtype: x.dtype, shape: reshapeTarget(x.shape, target, attrInt(attrs, "allowzero", 0) !== 0) }];
 }
 
+/** The numbers of constant shape tensors (int64 as BigInt: converting them on every run costs microseconds). */
+const constantShapes = new WeakMap<object, number[]>();
+
 function reshapeKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, dataName: string): Tensor[] {
   const x = need(inputs, 0, dataName);
-  const target = tensorNumbers(need(inputs, 1, "shape"));
+  const shape = need(inputs, 1, "shape");
+  let target = constantShapes.get(shape.data);
+  if (!target) {
+    target = tensorNumbers(shape);
+    if (isImmutable(shape.data)) constantShapes.set(shape.data, target);
+  }
   return [reshaped(x, reshapeTarget(x.shape, target, attrInt(attrs, "allowzero", 0) !== 0) as number[])];
 }
 
