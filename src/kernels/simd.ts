@@ -1,12 +1,19 @@
 /**
  * The executor's hot loops as a WebAssembly SIMD (f32x4) module, emitted byte by byte here (no
  * toolchain, no binary blob): `multiplyBlock` multiplies packed panels of A and B into a block
- * of C that lives in the module's memory, `gatherPanel` packs one B panel whose NR columns are
- * contiguous in the source (im2col of a padded image, or a row-major B), `finishRows` applies an
- * epilogue (row bias, residual, activation) in place, and one depthwise plane function per kernel
- * size and horizontal stride convolves a zero-padded plane. The GEMM driver (gemm.ts) packs the
- * operands into that memory, calls the block function, finishes each C chunk and copies it out;
- * the depthwise kernel (conv.ts) stages planes in the memory's free region.
+ * of C that lives in the module's memory, and its finishing variants (one per activation, with
+ * and without a residual) apply the epilogue — row bias, residual, activation — to each register
+ * tile before storing it; `multiplyVector` is the matrix-vector product on the same packed A
+ * panels (N = 1); `gatherPanel` packs one B panel whose NR columns are contiguous in the source
+ * (im2col of a padded image, or a row-major B); `finishRows` applies an epilogue in place; and
+ * per kernel size, horizontal stride and activation, a depthwise plane function convolves a
+ * zero-padded plane (two output rows per pass when the strides agree) and a channel loop runs it
+ * over every channel. The GEMM driver (gemm.ts) packs the operands into that memory and calls
+ * the block functions; the depthwise kernel (depthwise.ts) stages planes in its free region.
+ *
+ * Clamps (clip, hard sigmoid, hard swish) use f32x4.pmin/pmax, one x86 instruction each, with
+ * the operands ordered so that a NaN passes through; f32x4.min/max, which order NaN and ±0 as
+ * IEEE does, compile to sequences several times as long.
  *
  * The block function, for a register tile of MR rows × NR = 4·NRV columns:
  *
