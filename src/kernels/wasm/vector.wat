@@ -259,16 +259,54 @@
 
   ;; dst[i] = act(src[i]) for i < n, with parameters a, b (see $act4 for the kinds).
   (func $activate (export "activate") (param $kind i32) (param $src i32) (param $dst i32) (param $n i32) (param $a f32) (param $b f32)
-    (local $end i32) (local $va v128) (local $vb v128)
+    (local $end i32) (local $va v128) (local $vb v128) (local $x v128)
     (local.set $va (f32x4.splat (local.get $a)))
     (local.set $vb (f32x4.splat (local.get $b)))
     (local.set $end (i32.add (local.get $dst) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
-    (block $done (loop $vec
-      (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
-      (v128.store (local.get $dst) (call $act4 (v128.load (local.get $src)) (local.get $kind) (local.get $va) (local.get $vb)))
-      (local.set $src (i32.add (local.get $src) (i32.const 16)))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-      (br $vec)))
+    ;; The piecewise-linear kinds run whole vectors in loops of their own (a call per vector costs
+    ;; more than they do); the others call $act4. The tail goes through $act4 for every kind.
+    (block $tail
+      (block $generic
+        (block $hard_swish (block $hard_sigmoid (block $clip (block $relu
+          (br_table $relu $clip $generic $hard_sigmoid $hard_swish $generic $generic (local.get $kind)))
+          (block $done (loop $vec
+            (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+            (v128.store (local.get $dst) (f32x4.pmax (v128.const f32x4 0 0 0 0) (v128.load (local.get $src))))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $vec)))
+          (br $tail))
+          (block $done (loop $vec
+            (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+            (v128.store (local.get $dst) (f32x4.pmin (f32x4.pmax (v128.load (local.get $src)) (local.get $va)) (local.get $vb)))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $vec)))
+          (br $tail))
+          (block $done (loop $vec
+            (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+            (v128.store (local.get $dst) (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.mul (v128.load (local.get $src)) (local.get $va)) (local.get $vb))
+              (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $vec)))
+          (br $tail))
+        (block $done (loop $vec
+          (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+          (local.set $x (v128.load (local.get $src)))
+          (v128.store (local.get $dst) (f32x4.mul (local.get $x)
+            (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3))
+              (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
+          (local.set $src (i32.add (local.get $src) (i32.const 16)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+          (br $vec)))
+        (br $tail))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (v128.store (local.get $dst) (call $act4 (v128.load (local.get $src)) (local.get $kind) (local.get $va) (local.get $vb)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $vec))))
     (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
     (block $done (loop $one
       (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
