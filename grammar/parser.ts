@@ -45,6 +45,7 @@ const ruleDescriptions: Record<string, string> = {
   attrSetItem: "'...name' or 'name: value'",
   opDecl: "'op'",
   operandDecl: "an operand name",
+  operandRole: "an operand role",
   typeRef: "a type",
 };
 
@@ -170,6 +171,33 @@ class RulesParser extends CstParser {
   operandDecl = this.RULE("operandDecl", () => {
     this.CONSUME(T.Identifier);
     this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(T.Question) }, { ALT: () => this.CONSUME(T.Ellipsis) }]));
+    this.OPTION2(() => {
+      this.CONSUME(T.Colon);
+      this.AT_LEAST_ONE(() => this.SUBRULE(this.operandRole));
+    });
+  });
+
+  /** An operand's role for verification: `filter(X)`, `channels(W, 0)`, `nonzero`. */
+  operandRole = this.RULE("operandRole", () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.AT_LEAST_ONE_SEP({
+        SEP: T.Comma,
+        DEF: () =>
+          this.OR([
+            { ALT: () => this.CONSUME2(T.Identifier, { LABEL: "arg" }) },
+            { ALT: () => this.CONSUME(T.NumberLiteral, { LABEL: "arg" }) },
+            {
+              ALT: () => {
+                this.CONSUME(T.Minus, { LABEL: "negative" });
+                this.CONSUME2(T.NumberLiteral, { LABEL: "arg" });
+              },
+            },
+          ]),
+      });
+      this.CONSUME(T.RParen);
+    });
   });
 
   attrDecl = this.RULE("attrDecl", () => {

@@ -90,8 +90,19 @@ export interface OperandDecl {
   name: string;
   /** "required" | "optional" (`B?`) | "variadic" (`inputs...`). */
   arity: "required" | "optional" | "variadic";
+  /** `W: filter(X)`, `B: broadcast nonzero`: what verification synthesizes here (src/compiler/roles.ts). */
+  roles: OperandRole[];
   span: Span;
 }
+
+/** One role of an operand: a name from the role vocabulary, with operand names, attribute names or integers as arguments. */
+export interface OperandRole {
+  name: string;
+  args: RoleArg[];
+  span: Span;
+}
+
+export type RoleArg = { kind: "name"; name: string; span: Span } | { kind: "number"; value: number; span: Span };
 
 export type AttrType =
   | { kind: "int" }

@@ -24,12 +24,14 @@ import type {
   OpPattern,
   OpRef,
   OperandDecl,
+  OperandRole,
   ParamType,
   Pattern,
   PatternDecl,
   Position,
   ResultExpr,
   ResultOp,
+  RoleArg,
   Rule,
   RulesFile,
   Span,
@@ -308,7 +310,8 @@ class Converter {
     const operands = this.nodesOf(c, "operandDecl").map((operand): OperandDecl => {
       const oc = operand.children;
       const arity = this.token(oc, "Question") ? "optional" : this.token(oc, "Ellipsis") ? "variadic" : "required";
-      return { name: this.token(oc, "Identifier")?.image ?? "", arity, span: this.nodeSpan(operand) };
+      const roles = this.nodesOf(oc, "operandRole").map((role) => this.operandRole(role));
+      return { name: this.token(oc, "Identifier")?.image ?? "", arity, roles, span: this.nodeSpan(operand) };
     });
     const clauses: Partial<Record<"domain" | "impl", { value: string; span: Span }>> = {};
     for (const clause of this.nodesOf(c, "opClause")) {
@@ -330,6 +333,21 @@ class Converter {
       doc: this.docBefore(span.start.offset),
       span,
     };
+  }
+
+  /** `channels(W, 0)`: arguments in source order, a number preceded by its `-` negated. */
+  private operandRole(node: CstNode): OperandRole {
+    const c = node.children;
+    const negatives = this.tokensOf(c, "negative").map((t) => t.startOffset + 1);
+    const args = this.tokensOf(c, "arg")
+      .sort((a, b) => a.startOffset - b.startOffset)
+      .map((t): RoleArg => {
+        const span = this.tokenSpan(t);
+        if (t.tokenType.name === "Identifier") return { kind: "name", name: t.image, span };
+        const negated = negatives.some((end) => end <= t.startOffset && !/\S/.test(this.source.slice(end, t.startOffset)));
+        return { kind: "number", value: (negated ? -1 : 1) * numberValue(t.image), span };
+      });
+    return { name: this.token(c, "Identifier")?.image ?? "", args, span: this.nodeSpan(node) };
   }
 
   private attrDecl(node: CstNode): AttrDecl {

@@ -197,7 +197,7 @@ test("hover and definition on an op land on its dialect declaration; built-ins, 
 
     const convAt = positionOf(text, "conv: Conv(", 6);
     const hover = await client.request("textDocument/hover", uri, convAt);
-    assert.match(hover.contents.value, /op Conv\(X, W, B\?\)/);
+    assert.match(hover.contents.value, /op Conv\(X: image, W: filter\(X\), B\?: channels\(W, 0\)\)/);
     assert.match(hover.contents.value, /dilations: int\[\]/);
     const def = await client.request("textDocument/definition", uri, convAt);
     assert.is(def.uri, pathToFileURL(DIALECT).href);

@@ -22,6 +22,7 @@ import { checkMissingAttr } from "./missing-attr.js";
 import { checkMissingImpl } from "./missing-impl.js";
 import { checkNonConst } from "./non-const.js";
 import { checkOpDecl } from "./op-decl.js";
+import { checkOperandRole } from "./operand-role.js";
 import { checkNotOptional } from "./not-optional.js";
 import { checkOverlap } from "./overlap.js";
 import { checkUnboundVar } from "./unbound-var.js";
@@ -37,6 +38,7 @@ export type Check = (program: Program) => Diagnostic[];
 const checks: Check[] = [
   checkDuplicateOp,
   checkOpDecl,
+  checkOperandRole,
   checkUnknownDialect,
   checkUnknownOp,
   checkAmbiguousOp,
