@@ -23,7 +23,7 @@ import type { Tensor } from "../runtime/tensor.js";
 import { verify } from "../runtime/verify.js";
 import { describeGraph } from "./describe.js";
 import { RejectedDraw, synthesize, type Candidate } from "./synthesize.js";
-import { outputError } from "./compare.js";
+import { outputError, perturbInputs, roundingNoise } from "./compare.js";
 
 export interface VerifyRulesOptions {
   /** Seed of the first candidate of each rule (default 0). */
@@ -236,16 +236,6 @@ function notExercisedReason(misses: readonly Miss[]): string {
   return parts.length > 0 ? `of ${misses.length} graph(s): ${parts.join("; ")}` : "no graph was drawn";
 }
 
-/**
- * Float32 rounding grows with the magnitude of what is summed: on inputs up to m (m > 10) the
- * error is divided by m/10, so that ±1e3 inputs are held to 100× the tolerance.
- */
-function roundingScale(feeds: Record<string, Tensor>): number {
-  let largest = 0;
-  for (const t of Object.values(feeds)) for (const v of t.data) largest = Math.max(largest, Math.abs(Number(v)));
-  return Math.max(1, largest / 10);
-}
-
 /** Ops that move elements: an output element is not computed from the inputs at its own index. */
 const RESHUFFLING = new Set(["Transpose", "Reshape", "Flatten", "Conv", "ConvTranspose", "FusedConv", "MatMul", "Gemm", "FusedGemm", "MaxPool", "AveragePool", "Softmax", "Pad", "ReduceMean", "LayerNormalization", "BatchNormalization", "Conv2D", "DepthwiseConv2D", "FullyConnected"]);
 
@@ -263,8 +253,13 @@ function runTrial(pass: Pass, rule: Rule, ops: OpTable, seed: number, others: re
   }
   const integer = candidate.elementType !== "float32";
   const before: Record<string, Tensor>[] = [];
+  // The original graph on inputs moved by one rounding step: how much float32 rounding alone moves its outputs.
+  const perturbed: Record<string, Tensor>[] = [];
   try {
-    for (const set of candidate.inputSets) before.push(execute(candidate.graph, set.feeds));
+    for (const [i, set] of candidate.inputSets.entries()) {
+      before.push(execute(candidate.graph, set.feeds));
+      if (!integer) perturbed.push(execute(candidate.graph, perturbInputs(set.feeds, seed * 7 + i)));
+    }
   } catch (e) {
     return { kind: "rejected", why: `the synthesized graph does not run: ${firstLine((e as Error).message)}` };
   }
@@ -292,9 +287,9 @@ function runTrial(pass: Pass, rule: Rule, ops: OpTable, seed: number, others: re
       if (integer) return { kind: "rejected", why: `the rewritten integer graph does not run: ${firstLine((e as Error).message)}` };
       return { seed, small, size, error: Infinity, problem: `the rewritten graph does not run: ${(e as Error).message}`, ...covered };
     }
-    const rounding = roundingScale(set.feeds);
     for (const [k, name] of outputNames.entries()) {
-      const error = outputError(before[i]![name]!, after[candidate.graph.outputs[k]!.name]) / rounding;
+      const noise = integer ? 0 : roundingNoise(before[i]![name]!, perturbed[i]![name]);
+      const error = outputError(before[i]![name]!, after[candidate.graph.outputs[k]!.name], noise);
       if (error > worst.error) worst = { ...worst, error, range: set.range };
       if (error > tolerance) return { ...worst, range: set.range, at: whereWorst(before[i]![name]!, after[candidate.graph.outputs[k]!.name], set.feeds, name, elementwise) };
     }
