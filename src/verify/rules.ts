@@ -11,13 +11,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as nodePath from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Rule, RulesFile } from "../compiler/ast.js";
+import type { Pattern, Rule, RulesFile } from "../compiler/ast.js";
 import { analyzePacks, compile, type SourceInput } from "../compiler/compile.js";
 import { hasErrors, type Diagnostic } from "../compiler/diagnostics.js";
 import type { OpTable } from "../compiler/program.js";
 import { execute } from "../kernels/index.js";
 import { toJavaScript } from "../node/transpile.js";
 import { applyPasses } from "../runtime/driver.js";
+import { lookupOp } from "../runtime/registry.js";
 import type { Pass } from "../runtime/pass.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { verify } from "../runtime/verify.js";
@@ -199,9 +200,39 @@ function checkRule(pass: Pass, rule: Rule, location: string, ops: OpTable, optio
   } else if (check.fired > 0) {
     check.verdict = "ok";
   } else {
-    check.reason = refusedShapeReason(misses, pass.rules.find((r) => r.name === rule.name)) ?? notExercisedReason(misses);
+    const counted = refusedShapeReason(misses, pass.rules.find((r) => r.name === rule.name)) ?? notExercisedReason(misses);
+    check.reason = [...missingPieces(rule, ops, misses), counted].join("; ");
   }
   return check;
+}
+
+/**
+ * What the rule's own declarations lack, when that is why it never fired: an op it builds that
+ * has no implementation, or an op of its pattern whose operands declare no roles and whose
+ * graphs could not be built.
+ */
+function missingPieces(rule: Rule, ops: OpTable, misses: readonly Miss[]): string[] {
+  const found: string[] = [];
+  const unregistered = new Set(misses.flatMap((m) => /cannot build (\S+): the op is not registered/.exec(m.why)?.[1] ?? []));
+  for (const op of unregistered) found.push(`it builds ${op}, which has no implementation (declare the op with impl "module.ts"), so every rewrite is refused`);
+  const visit = (p: Pattern): void => {
+    if (p.kind !== "OpPattern") return;
+    const decl = ops.resolve(p.op);
+    if (decl && !lookupOp(decl.domain, decl.name)) {
+      found.push(`its pattern holds ${decl.domain ? `${decl.domain}::` : ""}${decl.name}, which has no implementation (declare the op with impl "module.ts"), so no graph holding it can be built and run`);
+    }
+    const bare = decl?.operands.slice(1).filter((o) => o.roles.length === 0) ?? [];
+    if (decl && bare.length > 0 && misses.some((m) => m.kind === "rejected" && m.why.includes(`(${decl.name})`))) {
+      const first = decl.operands[0]!.name;
+      found.push(
+        `${decl.name} declares no role for ${bare.map((o) => `'${o.name}'`).join(", ")}, so ${bare.length > 1 ? "they are" : "it is"} drawn shaped like '${first}'; ` +
+          `give ${bare.length > 1 ? "them roles" : "it a role"} in its declaration (\`${bare[0]!.name}: broadcast\`, \`${bare[0]!.name}: channels(${first}, 1)\`, \`${bare[0]!.name}: axes(${first})\`, …; see "Operand roles" in grammar/README.md)`,
+      );
+    }
+    p.operands.forEach(visit);
+  };
+  visit(rule.pattern);
+  return [...new Set(found)];
 }
 
 /**
