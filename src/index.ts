@@ -5,6 +5,7 @@
  * file system: load and save models by path, load compiled passes by name or path.
  * Browsers and bundles use `fusec/runtime`, `fusec/onnx` and `fusec/packs/*` instead.
  */
+import "./node/threads.js";
 export * from "./runtime/api.js";
 export { decodeOnnx, encodeOnnx, ModelFileError, LoweringError, opsetsOf, onnxOpset, type SaveOptions } from "./onnx/index.js";
 export { decodeTflite, encodeTflite, foldDequantize } from "./tflite/index.js";

@@ -18,7 +18,9 @@ import { einsumOf } from "./einsum.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { arenaRelease, arenaTake, isImmutable } from "./arena.js";
 import { simdGatherPanels } from "./vector.js";
-import { createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels, type WasmMemory } from "./simd.js";
+import { createKernelMemory, createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels, type WasmMemory } from "./simd.js";
+import { threadWorkspace } from "./parallel-thread.js";
+import { parallelGemm } from "./parallel-gemm.js";
 import {
   attrFloat,
   attrInt,
@@ -80,7 +82,9 @@ const DIRECT_CW = 256;
  * The workspace, in floats: packed A block, packed B block, a C chunk, a depth block's row
  * offsets (int32, in bytes) for gathering B panels, then staging for an offset matrix's data.
  */
-const A_BLOCK = 0;
+/** In a worker thread (parallel.ts), the shared memory and where this thread's workspace starts in it. */
+const given = threadWorkspace();
+const A_BLOCK = given?.start ?? 0;
 const B_BLOCK = A_BLOCK + MC * KC;
 const C_CHUNK = B_BLOCK + KC * NC;
 const ROW_OFFSETS = C_CHUNK + MC * CW;
@@ -99,6 +103,8 @@ const STAGING = PANEL_FIRSTS + NC / NR;
 const STAGING_FLOATS = 1 << 22;
 /** The tensor arena after the staging area (arena.ts): 192 Mi floats, 768 MiB of address space. */
 const ARENA = STAGING + STAGING_FLOATS;
+/** Floats of one thread's workspace (each worker thread has its own, see parallel.ts). */
+export const WORKSPACE_FLOATS = ARENA - A_BLOCK;
 
 /**
  * The module with the largest arena the engine grants: 192 Mi floats (768 MiB of address space,
@@ -106,9 +112,10 @@ const ARENA = STAGING + STAGING_FLOATS;
  * refuse a large memory: tensors then live in ordinary arrays and kernels stage them).
  */
 function createWithArena(): { kernels: SimdKernels | undefined; arenaFloats: number } {
+  if (given) return { kernels: createSimdKernels(given.memory), arenaFloats: 0 };
   for (const arenaFloats of [192 << 20, 48 << 20, 12 << 20, 0]) {
     try {
-      return { kernels: createSimdKernels((ARENA + arenaFloats) * 4), arenaFloats };
+      return { kernels: createSimdKernels(createKernelMemory((ARENA + arenaFloats) * 4, true)), arenaFloats };
     } catch {
       // out of memory for this size: try the next
     }
@@ -188,26 +195,50 @@ export function sgemm(
     }
     return;
   }
+  // Equal depth blocks, so that a K a little over KC does not leave a thin last block.
+  const kStep = Math.ceil(K / Math.ceil(K / KC));
+  // Constant weights are packed once and kept in the arena (block (pc, ic) at pc·Mp + ic·kc);
+  // others are packed per call.
+  const packed = active ? packedConstant(a, M, K, kStep) : undefined;
+  // Large products split their columns over worker threads when a session runs with several.
+  if (active && parallelGemm(M, N, K, a, b, c, cOffset, ldc, accumulate, epilogue, packed)) return;
+  sgemmColumns(M, N, K, a, b, c, cOffset, ldc, accumulate, epilogue, packed, 0, N);
+}
+
+/**
+ * sgemm's product on columns [j0, j1) of C (j0 a multiple of NR), with A packed by
+ * packedConstant or not (undefined): the same result on those columns as the whole product.
+ */
+export function sgemmColumns(
+  M: number,
+  N: number,
+  K: number,
+  a: MatrixView,
+  b: MatrixView | OffsetMatrix,
+  c: Float32Array,
+  cOffset: number,
+  ldc: number,
+  accumulate: boolean,
+  epilogue: GemmEpilogue | undefined,
+  packed: Float32Array | undefined,
+  j0: number,
+  j1: number,
+): void {
   const kernels = active;
   // With SIMD, a B whose rows are contiguous is packed like an offset matrix: staged and gathered by the module.
   const stageable = kernels && !("rowOffsets" in b) && b.colStride === 1 && (b.data.buffer === memoryBuffer || (K - 1) * b.rowStride + N <= STAGING_FLOATS);
   const bMatrix = stageable ? rowMajorAsOffsets(b, K, N) : b;
   const packB = "rowOffsets" in bMatrix ? offsetMatrixPacker(bMatrix, kernels) : (p0: number, kc: number, j0: number, nc: number) => packMatrixB(bMatrix, p0, kc, j0, nc);
-  // Equal depth blocks, so that a K a little over KC does not leave a thin last block.
-  const kBlocks = Math.ceil(K / KC);
-  const kStep = Math.ceil(K / kBlocks);
+  const kStep = Math.ceil(K / Math.ceil(K / KC));
   // One A block (a convolution's weights, typically) is packed once, not once per B block.
   const singleABlock = M <= MC && K <= kStep;
-  // Constant weights are packed once and kept in the arena (block (pc, ic) at pc·Mp + ic·kc);
-  // others are packed per call.
   const Mp = Math.ceil(M / MR) * MR;
-  const packed = kernels ? packedConstant(a, M, K, kStep) : undefined;
   if (singleABlock && !packed) packA(a, 0, M, 0, K);
   // C in the arena (arena.ts): full chunks are multiplied straight into it and finished in place.
   const direct = kernels !== undefined && c.buffer === memoryBuffer && finishesInPlace(epilogue, ldc);
   const cBase = direct ? (c.byteOffset >> 2) + cOffset : 0;
-  for (let jc = 0; jc < N; jc += NC) {
-    const nc = Math.min(NC, N - jc);
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nc = Math.min(NC, j1 - jc);
     for (let pc = 0; pc < K; pc += kStep) {
       const kc = Math.min(kStep, K - pc);
       packB(pc, kc, jc, nc);

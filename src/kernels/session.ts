@@ -15,6 +15,7 @@ import type { Graph, Node, Value } from "../runtime/graph.js";
 import { lookupOp, OpError, opKey, type OpDef, type ValueInfo } from "../runtime/registry.js";
 import { allocData, DTYPES, numel, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
 import { arenaRelease, arenaTake, inArena, markImmutable } from "./arena.js";
+import { acquireThreads, withThreads } from "./parallel.js";
 import { formatShape, withBufferSource, type BufferSource } from "./util.js";
 
 export interface PrepareOptions {
@@ -23,6 +24,13 @@ export interface PrepareOptions {
    * kernel's outputs against it (default true). Turning it off saves a little time per node.
    */
   validate?: boolean;
+  /**
+   * Threads the heavy kernels (GEMM, convolution) split their work over (default 1: no worker
+   * threads). Results are the same bits as on one thread. With more than one, close the session
+   * when done with it; where threads cannot be used (no SharedArrayBuffer, see parallel.ts) the
+   * session runs on one thread and warns once, saying why.
+   */
+  threads?: number;
 }
 
 /** A prepared graph; `run` executes it on one set of inputs. */
@@ -39,6 +47,12 @@ export interface Session {
    * `ExecutionError` (naming the node and op) or `OpError` (for a missing or mismatched input).
    */
   run(feeds: Readonly<Record<string, Tensor>>): Record<string, Tensor>;
+  /** Threads the session runs on (less than asked for when the platform cannot share memory). */
+  readonly threads: number;
+  /** Resolves once the session's worker threads are ready (runs before that do their share on the main thread). */
+  ready(): Promise<void>;
+  /** Stops the session's worker threads (if no other session uses them); later runs use one thread. */
+  close(): void;
 }
 
 /** A failure while executing one node; the message names the node and its op. */
@@ -85,6 +99,8 @@ interface Plan {
 export function prepare(graph: Graph, options: PrepareOptions = {}): Session {
   const validate = options.validate ?? true;
   let plan = planFor(graph);
+  let lease = acquireThreads(options.threads ?? 1);
+  if (lease.note) warnOnce(lease.note);
   return {
     graph,
     get inputNames() {
@@ -95,9 +111,25 @@ export function prepare(graph: Graph, options: PrepareOptions = {}): Session {
     },
     run(feeds) {
       if (!unchanged(plan, graph)) plan = planFor(graph);
-      return runPlan(plan, feeds, validate);
+      return lease.threads > 1 ? withThreads(lease.threads, () => runPlan(plan, feeds, validate)) : runPlan(plan, feeds, validate);
+    },
+    get threads() {
+      return lease.threads;
+    },
+    ready: () => lease.ready(),
+    close() {
+      lease.release();
+      lease = acquireThreads(1);
     },
   };
+}
+
+const warned = new Set<string>();
+
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  console.warn(`fusec: ${message}`);
 }
 
 function runPlan(plan: Plan, inputs: Readonly<Record<string, Tensor>>, validate: boolean): Record<string, Tensor> {

@@ -95,13 +95,38 @@ export interface SimdKernels {
   finishRows(dataPtr: number, rows: number, vectors: number, rowStrideBytes: number, biasPtr: number, residualPtr: number, activation: number, paramsPtr: number): void;
 }
 
-/** Compiles and instantiates the module with at least `bytes` of memory, or undefined without SIMD. */
-export function createSimdKernels(bytes: number): SimdKernels | undefined {
+/**
+ * A memory for the module of at least `bytes`, created at its full size: shared (its buffer a
+ * SharedArrayBuffer, so that worker threads can run the same kernels on it, see parallel.ts) when
+ * `shared` is set and the engine allows it (a browser page needs cross-origin isolation), else
+ * ordinary. Throws when the engine refuses a memory that large.
+ */
+export function createKernelMemory(bytes: number, shared: boolean): WasmMemory {
+  const wasm = (globalThis as { WebAssembly?: { Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory } }).WebAssembly;
+  if (!wasm) throw new Error("this engine has no WebAssembly");
+  const pages = Math.ceil(bytes / PAGE);
+  if (shared && sharedMemoryAvailable()) return new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+  return new wasm.Memory({ initial: pages });
+}
+
+/** Whether the engine can share memory with worker threads (SharedArrayBuffer, cross-origin isolation in a browser). */
+export function sharedMemoryAvailable(): boolean {
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean };
+  return typeof g.SharedArrayBuffer === "function" && g.crossOriginIsolated !== false;
+}
+
+/** Whether `memory` is shared (its buffer a SharedArrayBuffer). */
+export function isSharedMemory(memory: WasmMemory): boolean {
+  const g = globalThis as { SharedArrayBuffer?: new (n: number) => unknown };
+  return typeof g.SharedArrayBuffer === "function" && memory.buffer instanceof g.SharedArrayBuffer;
+}
+
+/** Compiles and instantiates the module on `memory`, or undefined without SIMD. */
+export function createSimdKernels(memory: WasmMemory): SimdKernels | undefined {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  const binary = kernelModule(Math.ceil(bytes / PAGE));
+  const binary = kernelModule(isSharedMemory(memory));
   if (!wasm || !wasm.validate(binary)) return undefined;
-  const instance = new wasm.Instance(new wasm.Module(binary), {});
-  const memory = instance.exports.memory as WasmMemory;
+  const instance = new wasm.Instance(new wasm.Module(binary), { env: { memory } });
   return {
     memory,
     multiplyBlock: instance.exports.multiplyBlock as SimdKernels["multiplyBlock"],
@@ -401,8 +426,11 @@ function functionBody(locals: [number, number][], code: number[]): number[] {
   return [...uleb(body.length), ...body];
 }
 
-/** The module binary, with a memory of `pages` 64 KiB pages. */
-function kernelModule(pages: number): Uint8Array {
+/**
+ * The module binary. It imports its memory (env.memory: any size; shared, with a maximum of 4 GiB,
+ * when `shared`), so that worker threads instantiate it on the same memory.
+ */
+function kernelModule(shared: boolean): Uint8Array {
   const i32Params = (n: number) => [0x60, ...vec(new Array<number[]>(n).fill([I32])), ...vec([])];
   // Every function takes only i32 parameters: its type is its parameter count.
   const functions: { name: string; params: number; body: number[] }[] = [
@@ -417,9 +445,9 @@ function kernelModule(pages: number): Uint8Array {
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
     ...section(1, vec(arities.map(i32Params))), // types
+    ...section(2, vec([[...name("env"), ...name("memory"), 0x02, ...(shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)])]])),
     ...section(3, vec(functions.map((f) => uleb(arities.indexOf(f.params))))),
-    ...section(5, vec([[0x00, ...uleb(pages)]])), // one memory: min pages, no max
-    ...section(7, vec([[...name("memory"), 0x02, ...uleb(0)], ...functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])])),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
     ...section(10, vec(functions.map((f) => f.body))),
   ];
   return new Uint8Array(bytes);

@@ -8,9 +8,9 @@
 import type { Activation } from "./activation.js";
 import { arenaRelease, arenaSlack, arenaTake, isImmutable } from "./arena.js";
 import { simdMemory, simdScratch } from "./gemm.js";
-import type { WasmApi } from "./simd.js";
+import { isSharedMemory, type WasmApi } from "./simd.js";
 import type { Axis } from "./window.js";
-import { WASM_BASE64 } from "./wasm/vector.wasm.js";
+import { WASM_BASE64, WASM_SHARED_BASE64 } from "./wasm/vector.wasm.js";
 
 type Binary = (x: number, y: number, out: number, n: number) => void;
 
@@ -45,7 +45,7 @@ function instantiate(): VectorKernels | undefined {
   const memory = simdMemory();
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (!memory || !wasm) return undefined;
-  const bytes = Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
+  const bytes = Uint8Array.from(atob(isSharedMemory(memory) ? WASM_SHARED_BASE64 : WASM_BASE64), (c) => c.charCodeAt(0));
   if (!wasm.validate(bytes)) return undefined;
   const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
   const binary: VectorKernels["binary"] = {};

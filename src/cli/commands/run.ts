@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { execute, loadGraph, type Tensor, type Value } from "../../index.js";
+import { loadGraph, prepare, type Tensor, type Value } from "../../index.js";
 import { dataFromBytes, numel, tensor } from "../../runtime/tensor.js";
 import { encodeNpy, parseNpy } from "../../runtime/npy.js";
 import { writeAtomically } from "../../node/files.js";
@@ -19,6 +19,7 @@ interface RunFlags {
   seed?: string;
   dim?: string[];
   ops?: string[];
+  threads?: string;
 }
 
 export function register(program: Command): void {
@@ -31,12 +32,15 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed of the random inputs", "0")
     .option("--dim <name=value>", "size of a symbolic dimension of the random inputs (default 1; repeatable)", collect)
     .option("--ops <file.rules>", "register the ops the file's dialects implement (`impl`) before running (repeatable)", collect)
+    .option("--threads <n>", "threads the heavy kernels (GEMM, convolution) split over; same results as 1", "1")
     .action((model: string, flags: RunFlags) => runModelCommand(() => runModel(model, flags)));
 }
 
 async function runModel(model: string, flags: RunFlags): Promise<void> {
   if (flags.ops) await (await import("../user-ops.js")).registerUserOps(flags.ops);
   const seed = parseSeed(flags.seed);
+  const threads = Number(flags.threads ?? "1");
+  if (!/^\d+$/.test(flags.threads ?? "1") || threads < 1) throw new UsageError(`--threads ${flags.threads}: expected a positive integer`);
   const dims = dimSizes(flags.dim);
   const files = new Map((flags.input ?? []).map((spec) => keyValue(spec, "--input")));
   const graph = loadGraph(model);
@@ -51,7 +55,14 @@ async function runModel(model: string, flags: RunFlags): Promise<void> {
     const file = files.get(v.name);
     feeds[v.name] = file ? readNpy(file, v) : randomTensor(v, dims, seed * 1000 + i + 1);
   });
-  const results = execute(graph, feeds);
+  const session = prepare(graph, { threads });
+  let results: Record<string, Tensor>;
+  try {
+    await session.ready();
+    results = session.run(feeds);
+  } finally {
+    session.close();
+  }
   const outDir = flags.outputs ?? ".";
   mkdirSync(outDir, { recursive: true });
   const names = (graph.meta["outputNames"] as string[] | undefined) ?? [];
