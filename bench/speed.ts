@@ -15,7 +15,9 @@
  * checked: its session handler must be the WebAssembly one, and its CPU time per run is shown
  * next to its wall time (one thread: the two agree; a native multi-threaded backend would not).
  *
- * `npx tsx bench/speed.ts [--rounds N] [--warmup N] [model name filter]`
+ * 4. The same models on 2 threads (bench/threads.ts, in a child process; `--no-threads` skips it).
+ *
+ * `npx tsx bench/speed.ts [--rounds N] [--warmup N] [--no-threads] [model name filter]`
  */
 import { cpus, loadavg } from "node:os";
 import { pathToFileURL } from "node:url";
@@ -48,7 +50,7 @@ function median(xs: number[]): number {
 }
 
 /** Runs the contenders in interleaved rounds; medians of the timed rounds. */
-async function interleaved(runs: Run[], warmup: number, rounds: number): Promise<Timing> {
+export async function interleaved(runs: Run[], warmup: number, rounds: number): Promise<Timing> {
   const wall = runs.map((): number[] => []);
   const cpu = runs.map((): number[] => []);
   for (let r = 0; r < warmup + rounds; r++) {
@@ -83,14 +85,14 @@ async function nodeSession(model: string | Uint8Array): Promise<ortNode.Inferenc
   return typeof model === "string" ? ortNode.InferenceSession.create(model, options) : ortNode.InferenceSession.create(Buffer.from(model), options);
 }
 
-function ortFeeds(lib: typeof ortNode | typeof ortWeb, feeds: Record<string, Tensor>): Record<string, ortNode.Tensor> {
+export function ortFeeds(lib: typeof ortNode | typeof ortWeb, feeds: Record<string, Tensor>): Record<string, ortNode.Tensor> {
   const out: Record<string, ortNode.Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) out[name] = new lib.Tensor("float32", t.data as Float32Array, [...t.shape]) as ortNode.Tensor;
   return out;
 }
 
 /** Largest |actual − expected| / max(1, |expected|) over every output, by name. */
-async function worstError(actual: Record<string, Tensor>, session: OrtSession, feeds: Record<string, ortNode.Tensor>): Promise<number> {
+export async function worstError(actual: Record<string, Tensor>, session: OrtSession, feeds: Record<string, ortNode.Tensor>): Promise<number> {
   const expected = await (session as ortNode.InferenceSession).run(feeds);
   let worst = 0;
   for (const [name, t] of Object.entries(actual)) {
@@ -284,6 +286,8 @@ export async function main(args: readonly string[] = []): Promise<void> {
     await measureKernels(options);
     await measureOverhead(options);
   }
+  // Secondary: 2 threads each, in a child process (onnxruntime-web fixes its thread count per process).
+  if (!args.includes("--no-threads")) (await import("./threads.js")).inChildProcess(args);
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at end`);
 }
 

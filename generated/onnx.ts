@@ -1298,7 +1298,7 @@ function matchAveragePool(rw: Rewriter, root: Node): boolean {
       rw.fail("where rank(x) == 4");
       break FoldPadIntoAveragePool;
     }
-    if (!G.allEqual(q, 0)) {
+    if (!q.every((item) => item === 0)) {
       rw.fail("where all(q == 0)");
       break FoldPadIntoAveragePool;
     }
@@ -2420,7 +2420,7 @@ function matchConv(rw: Rewriter, root: Node): boolean {
         rw.fail("where broadcastsTo(c, x)");
         continue;
       }
-      if (!G.allEqual(pads, 0)) {
+      if (!pads.every((item) => item === 0)) {
         rw.fail("where all(pads == 0)");
         continue;
       }
@@ -2502,7 +2502,7 @@ function matchConv(rw: Rewriter, root: Node): boolean {
       rw.fail("where rank(x) == 4");
       break FoldPadIntoConv;
     }
-    if (!G.allEqual(q, 0)) {
+    if (!q.every((item) => item === 0)) {
       rw.fail("where all(q == 0)");
       break FoldPadIntoConv;
     }
@@ -2704,7 +2704,7 @@ function matchConv(rw: Rewriter, root: Node): boolean {
         rw.fail("where channelwise(c, x, 1)");
         continue;
       }
-      if (!G.allEqual(pads, 0)) {
+      if (!pads.every((item) => item === 0)) {
         rw.fail("where all(pads == 0)");
         continue;
       }
@@ -3811,7 +3811,7 @@ function matchMul(rw: Rewriter, root: Node): boolean {
       }
       const hardSwishOf_hs_alpha = rw.attrFloat(hardSwishOf_hs, "alpha", 0.2);
       const beta = rw.attrFloat(hardSwishOf_hs, "beta", 0.5);
-      if (beta === undefined || Math.fround(beta) !== Math.fround(0.5)) {
+      if (Math.fround(beta) !== Math.fround(0.5)) {
         rw.fail("HardSigmoid.beta is not 0.5");
         continue;
       }

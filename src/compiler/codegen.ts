@@ -7,7 +7,8 @@
 import { Project, StructureKind, VariableDeclarationKind, type CodeBlockWriter, type SourceFile } from "ts-morph";
 import * as prettier from "prettier";
 import { commentText, IdentifierScope, isSafeIdentifier, stringLiteral } from "./escape.js";
-import type { Code, PassProgram, RootMatcher, RuleBlock, Step } from "./lower.js";
+import { forEachCode, type Code, type Step } from "./ir.js";
+import type { PassProgram, RootMatcher, RuleBlock } from "./lower.js";
 
 export interface GenerateOptions {
   /** Module specifier of the runtime API the generated module imports. */
@@ -213,6 +214,10 @@ function print(c: Code): string {
       return "undefined";
     case "call":
       return `${c.callee}(${c.args.map(print).join(", ")})`;
+    case "method":
+      return `${operand(c.target)}.${c.name}(${c.args.map(print).join(", ")})`;
+    case "arrow":
+      return `(${c.params.join(", ")}) => ${operand(c.body)}`;
     case "array":
       return `[${c.items.map(print).join(", ")}]`;
     case "binary":
@@ -229,44 +234,17 @@ function print(c: Code): string {
 }
 
 function operand(c: Code): string {
-  const atomic = c.kind === "ref" || c.kind === "call" || c.kind === "string" || c.kind === "array" || c.kind === "index" || c.kind === "member";
+  const atomic = c.kind === "ref" || c.kind === "call" || c.kind === "method" || c.kind === "string" || c.kind === "array" || c.kind === "index" || c.kind === "member";
   return atomic || (c.kind === "number" && c.value >= 0) ? print(c) : `(${print(c)})`;
 }
 
 /** The runtime namespaces (`A`, `G`, `T`) the generated code refers to. */
 function usedNamespaces(program: PassProgram): Set<string> {
   const used = new Set<string>();
-  const visit = (c: Code): void => {
-    switch (c.kind) {
-      case "call":
-        used.add(c.callee.split(".")[0]!);
-        c.args.forEach(visit);
-        break;
-      case "array":
-        c.items.forEach(visit);
-        break;
-      case "binary":
-        visit(c.left);
-        visit(c.right);
-        break;
-      case "unary":
-        visit(c.operand);
-        break;
-      case "index":
-        visit(c.target);
-        visit(c.index);
-        break;
-      case "member":
-        visit(c.target);
-        break;
-      case "object":
-        c.spreads.forEach(visit);
-        c.props.forEach((p) => visit(p.value));
-        break;
-      default:
-        break;
-    }
-  };
+  const visit = (code: Code): void =>
+    forEachCode(code, (c) => {
+      if (c.kind === "call") used.add(c.callee.split(".")[0]!);
+    });
   const walk = (steps: readonly Step[]): void => {
     for (const s of steps) {
       if (s.kind === "const") visit(s.init);

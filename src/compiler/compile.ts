@@ -10,7 +10,7 @@ import type { RulesFile, Span } from "./ast.js";
 import { analyze, type SourceInput } from "./analyze.js";
 import { error, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import type { AttrDecl, Literal, OpDecl } from "./ast.js";
-import { lower, type ExternImport, type LowerInput, type OpImplImport, type PassProgram } from "./lower.js";
+import { lower, LoweringBug, type ExternImport, type LowerInput, type OpImplImport, type PassProgram } from "./lower.js";
 import type { Program } from "./program.js";
 
 export type { SourceInput } from "./analyze.js";
@@ -86,9 +86,13 @@ export function check(inputs: readonly SourceInput[], options: CompileOptions = 
   const diagnostics = [...front.diagnostics];
   const passes: PassProgram[] = [];
   for (const { program, root } of front.packs) {
-    const lowered = lower(packInput(program, root, settings));
-    diagnostics.push(...lowered.diagnostics);
-    passes.push(lowered.program);
+    // The checks refuse every rule lowering cannot lower; a rule that still fails is a compiler bug.
+    try {
+      passes.push(lower(packInput(program, root, settings)));
+    } catch (e) {
+      if (!(e instanceof LoweringBug)) throw e;
+      diagnostics.push(error("internal", e.message, e.span));
+    }
   }
   const files = front.files.map((f) => nodePath.resolve(f.path));
   return { diagnostics: sortDiagnostics(diagnostics), files, sources: front.files, passes, programs: front.programs };
@@ -155,6 +159,7 @@ function packInput(program: Program, root: RulesFile, settings: { outDir: string
     source: displayPath(root.path, settings.cwd),
     rules: files.flatMap((f) => f.rules),
     resolveOp: (ref) => program.ops.resolve(ref),
+    scope: (rule) => program.scopes.get(rule)!,
     externs,
     opImpls,
     location: (span) => `${displayPath(span.file, settings.cwd)}:${span.start.line}:${span.start.column}`,

@@ -1,40 +1,22 @@
 /**
  * Lowering: checked rules → a match program per root op, the small statement IR that codegen
  * prints. A rule becomes a straight list of steps (read an operand, test, bind, build, replace);
- * a commutative op opens an `orders` step whose body is tried with both operand orders. All
- * semantic decisions (what to test, in which order, how a constant expression evaluates) are
- * made here; codegen only prints.
+ * a commutative op opens an `orders` step whose body is tried with both operand orders. It
+ * decides what to test, in which order, and how a constant expression evaluates; codegen only
+ * prints. Lowering cannot fail: it reads the types and bindings the front end resolved
+ * (program.ts, types.ts) and the checks have reported every rule it could not lower, so what
+ * it cannot lower is a compiler bug (an internal error, `LoweringBug`).
  */
 import type { Expr, Ident, OpDecl, OpPattern, OpRef, Pattern, ResultExpr, ResultOp, Rule, Span, AttrType, Literal } from "./ast.js";
 import { benefit, innerOpKeys } from "./benefit.js";
-import { error, type Diagnostic } from "./diagnostics.js";
+import { lookupBuiltin, type ParamKind } from "./builtins.js";
+import { array, binary, bool, call, forEachCode, method, not, num, ref, str, undef, type Code, type Step } from "./ir.js";
+import { along, type RuleScope } from "./program.js";
+import { isNumber, isNumberList, type Type } from "./types.js";
 
-// ── the match-program IR ─────────────────────────────────────────────────────────────────
+export type { Code, Step } from "./ir.js";
 
-/** A TypeScript expression, printed by codegen. */
-export type Code =
-  | { kind: "ref"; name: string }
-  | { kind: "number"; value: number }
-  | { kind: "string"; value: string }
-  | { kind: "bool"; value: boolean }
-  | { kind: "undefined" }
-  | { kind: "call"; callee: string; args: Code[] }
-  | { kind: "array"; items: Code[] }
-  | { kind: "binary"; op: string; left: Code; right: Code }
-  | { kind: "unary"; op: "!" | "-"; operand: Code }
-  | { kind: "index"; target: Code; index: Code }
-  | { kind: "member"; target: Code; name: string }
-  | { kind: "object"; spreads: Code[]; props: { name: string; value: Code }[] };
-
-export type Step =
-  /** `const name = init;` (a destructuring `const [name] = init;` when `first`). */
-  | { kind: "const"; name: string; init: Code; first?: boolean }
-  /** `if (failWhen) { rw.fail(reason); <next candidate> }` */
-  | { kind: "check"; failWhen: Code; reason: string }
-  /** Tries `body` with `names` bound to `operands` in both orders (a commutative op). */
-  | { kind: "orders"; names: [string, string]; operands: [string, string]; body: Step[] }
-  /** `return rw.replace(root, values);` */
-  | { kind: "replace"; values: Code[] };
+// ── the match program ───────────────────────────────────────────────────────────────────
 
 export interface RuleEntry {
   name: string;
@@ -105,6 +87,8 @@ export interface LowerInput {
   source: string;
   rules: readonly Rule[];
   resolveOp(ref: OpRef): OpDecl | undefined;
+  /** The rule's resolved names and expression types. */
+  scope(rule: Rule): RuleScope;
   /** Extern predicates visible to the rules, with their import specifier from the output file. */
   externs: ReadonlyMap<string, ExternImport & { params: { type: string }[] }>;
   /** Ops the pack's dialects implement in their own modules. */
@@ -115,17 +99,13 @@ export interface LowerInput {
   text(span: Span): string;
 }
 
-export function lower(input: LowerInput): { program: PassProgram; diagnostics: Diagnostic[] } {
-  const diagnostics: Diagnostic[] = [];
+/** Lowers checked rules (no errors reported); throws `LoweringBug` on what the checks should have refused. */
+export function lower(input: LowerInput): PassProgram {
   const rules: RuleEntry[] = [];
   const byRoot = new Map<string, { rule: Rule; block: RuleBlock }[]>();
   const usedExterns = new Set<string>();
   input.rules.forEach((rule, ruleIndex) => {
-    const rootDecl = input.resolveOp(rule.pattern.op);
-    if (!rootDecl) {
-      diagnostics.push(error("lower", `cannot resolve op ${rule.pattern.op.name}`, rule.pattern.op.span));
-      return;
-    }
+    const rootDecl = resolveOp(input, rule.pattern.op);
     const root = opKey(rootDecl);
     rules.push({
       name: rule.name,
@@ -143,14 +123,9 @@ export function lower(input: LowerInput): { program: PassProgram; diagnostics: D
       result: rule.resultText,
       family: rule.family && Object.entries(rule.family.bindings).map(([name, value]) => `${name} = ${value}`).join(", "),
     });
-    try {
-      const body = dropUnusedReads(new RuleLowering(input, rule, usedExterns).run(rootDecl));
-      const block = { ruleIndex, label: labelFor(rule.name), body };
-      byRoot.set(root, [...(byRoot.get(root) ?? []), { rule, block }]);
-    } catch (e) {
-      if (!(e instanceof LowerError)) throw e;
-      diagnostics.push(error("lower", e.message, e.span));
-    }
+    const body = dropUnusedReads(new RuleLowering(input, rule, usedExterns).run(rootDecl));
+    const block = { ruleIndex, label: labelFor(rule.name), body };
+    byRoot.set(root, [...(byRoot.get(root) ?? []), { rule, block }]);
   });
   const roots = [...byRoot.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -163,7 +138,7 @@ export function lower(input: LowerInput): { program: PassProgram; diagnostics: D
     const e = input.externs.get(name)!;
     return { name: e.name, specifier: e.specifier };
   });
-  return { program: { pack: input.pack, source: input.source, rules, roots, externs, opImpls: [...input.opImpls] }, diagnostics };
+  return { pack: input.pack, source: input.source, rules, roots, externs, opImpls: [...input.opImpls] };
 }
 
 function oneLine(text: string): string {
@@ -209,30 +184,9 @@ function namesInStep(step: Step, into: Set<string>): void {
 }
 
 function namesInCode(code: Code, into: Set<string>): void {
-  switch (code.kind) {
-    case "ref":
-      into.add(code.name);
-      return;
-    case "call":
-      return code.args.forEach((a) => namesInCode(a, into));
-    case "array":
-      return code.items.forEach((a) => namesInCode(a, into));
-    case "binary":
-      namesInCode(code.left, into);
-      return namesInCode(code.right, into);
-    case "unary":
-      return namesInCode(code.operand, into);
-    case "index":
-      namesInCode(code.target, into);
-      return namesInCode(code.index, into);
-    case "member":
-      return namesInCode(code.target, into);
-    case "object":
-      code.spreads.forEach((c) => namesInCode(c, into));
-      return code.props.forEach((p) => namesInCode(p.value, into));
-    default:
-      return;
-  }
+  forEachCode(code, (c) => {
+    if (c.kind === "ref") into.add(c.name);
+  });
 }
 
 /** The dispatcher key of an op: `domain::Op`, or `Op` in the default domain. */
@@ -242,35 +196,28 @@ export function opKey(decl: { domain: string; name: string }): string {
 
 // ── one rule ─────────────────────────────────────────────────────────────────────────────
 
-class LowerError extends Error {
+/** A rule that reached lowering although a check should have refused it: a compiler bug. */
+export class LoweringBug extends Error {
   constructor(
     message: string,
     readonly span: Span,
   ) {
-    super(message);
+    super(`internal error: ${message} (a check should have reported this rule)`);
   }
 }
 
-/** What an expression evaluates to in generated code. */
-type Ty = "value" | "tensor" | "number" | "numbers" | "string" | "strings" | "bool";
-
-interface Typed {
-  code: Code;
-  ty: Ty;
-  /** For `value`: the variable holding the constant tensor, when bound with `: const`. */
-  tensor?: string;
-  /** For `value`: may be absent (`b?`). */
-  optional?: boolean;
+function resolveOp(input: LowerInput, ref: OpRef): OpDecl {
+  const decl = input.resolveOp(ref);
+  if (!decl) throw new LoweringBug(`op ${ref.name} does not resolve`, ref.span);
+  return decl;
 }
 
-type Binding =
-  | { kind: "value"; value: string; tensor?: string; node?: string; decl?: OpDecl; optional: boolean }
-  | { kind: "attr"; name: string; ty: Ty }
-  | { kind: "let"; name: string; ty: Ty };
+/** What a name of the rule is in generated code: a graph value (and its node, its constant), or a local holding a number, list, string or tensor. */
+type Local = { kind: "value"; value: string; tensor?: string; node?: string; decl?: OpDecl; optional: boolean } | { kind: "local"; name: string };
 
 /** Names generated code declares or reads itself (keywords included): no local or extern may take them. */
 const RESERVED = new Set(
-  ("rw root node A G T Node Pass Rewriter RuleInfo rules pass apply bothOrders rootKey Math undefined NaN Infinity arguments eval " +
+  ("rw root node A G T Node Pass Rewriter RuleInfo rules pass apply bothOrders rootKey Math Boolean undefined NaN Infinity arguments eval " +
     "break case catch class const continue debugger default delete do else enum export extends false finally " +
     "for function if import in instanceof new null return super switch this throw true try typeof var void " +
     "while with yield let static implements interface package private protected public await")
@@ -283,11 +230,13 @@ export function isGeneratedName(name: string): boolean {
 }
 
 class RuleLowering {
-  private readonly scope = new Map<string, Binding>();
+  private readonly locals = new Map<string, Local>();
   private readonly names = new Set<string>(RESERVED);
   private readonly top: Step[] = [];
   /** Where steps go now: inside the innermost `orders` body once one is open. */
   private body: Step[] = this.top;
+  /** The rule's resolved names and expression types. */
+  private readonly resolved: RuleScope;
 
   constructor(
     private readonly input: LowerInput,
@@ -295,6 +244,7 @@ class RuleLowering {
     private readonly usedExterns: Set<string>,
   ) {
     for (const name of input.externs.keys()) this.names.add(name);
+    this.resolved = input.scope(rule);
   }
 
   run(rootDecl: OpDecl): Step[] {
@@ -307,10 +257,15 @@ class RuleLowering {
     this.matchNode("root", rootDecl, pattern);
     if (this.rule.where) for (const conjunct of conjuncts(this.rule.where)) this.condition(conjunct);
     for (const l of this.rule.lets) {
-      const value = this.expr(l.value);
+      // A let naming a graph value is another name for it.
+      const aliased = l.value.kind === "Ident" ? this.local(l.value) : undefined;
+      if (aliased?.kind === "value") {
+        this.bind(l.name, aliased);
+        continue;
+      }
       const name = this.fresh(l.name.name);
-      this.emit({ kind: "const", name, init: value.code });
-      this.bind(l.name, { kind: "let", name, ty: value.ty === "value" ? "tensor" : value.ty });
+      this.emit({ kind: "const", name, init: this.expr(l.value) });
+      this.bind(l.name, { kind: "local", name });
     }
     this.emit({ kind: "replace", values: this.result(this.rule.result, rootDecl) });
     return this.top;
@@ -377,9 +332,9 @@ class RuleLowering {
       }
       case "VarPattern": {
         const name = pattern.name.name;
-        const earlier = this.scope.get(name);
+        const earlier = this.locals.get(name);
         if (earlier) {
-          if (earlier.kind !== "value") throw new LowerError(`${name} is not a value`, pattern.span);
+          if (earlier.kind !== "value") throw new LoweringBug(`${name} is bound twice`, pattern.span);
           this.check(binary("!==", ref(slot), ref(earlier.value)), `${name}: not the same value as the first ${name}`);
           // `: const` on a later occurrence (`Add(c, Mul(x, c: const))`) makes the variable a constant.
           if (pattern.constant && !earlier.tensor) {
@@ -431,19 +386,25 @@ class RuleLowering {
   private matchAttrs(node: string, decl: OpDecl, pattern: OpPattern): void {
     for (const a of pattern.attrs) {
       const attr = decl.attrs.find((d) => d.name === a.name.name);
-      if (!attr) throw new LowerError(`${decl.name} has no attribute ${a.name.name}`, a.name.span);
+      if (!attr) throw new LoweringBug(`${decl.name} has no attribute ${a.name.name}`, a.name.span);
       const reader = ATTR_READERS[attr.type.kind];
-      if (!reader) throw new LowerError(`attribute patterns on ${attr.type.kind} attributes are not supported`, a.span);
+      if (!reader) throw new LoweringBug(`attribute patterns on ${attr.type.kind} attributes`, a.span);
       const args: Code[] = [ref(node), str(attr.name)];
       if (attr.default) args.push(literal(attr.default));
       const read = call(`rw.${reader}`, ...args);
-      const ty = attrTy(attr.type);
+      // With a declared default the read always yields a value (the runtime fills it in): only
+      // a required attribute can be missing.
+      const absent = (name: string): Code | undefined => (attr.default === undefined ? binary("===", ref(name), undef) : undefined);
+      const orAbsent = (name: string, differs: Code): Code => {
+        const missing = absent(name);
+        return missing ? binary("||", missing, differs) : differs;
+      };
       if (a.value.kind === "Ident") {
         const name = this.fresh(a.value.name);
         this.emit({ kind: "const", name, init: read });
-        // With a declared default the read always yields a value: only a required attribute can be missing.
-        if (attr.default === undefined) this.check(binary("===", ref(name), { kind: "undefined" }), `${decl.name} has no ${attr.name}`);
-        this.bind(a.value, { kind: "attr", name, ty });
+        const missing = absent(name);
+        if (missing) this.check(missing, `${decl.name} has no ${attr.name}`);
+        this.bind(a.value, { kind: "local", name });
         continue;
       }
       const reason = `${decl.name}.${attr.name} is not ${this.text(a.value)}`;
@@ -452,21 +413,17 @@ class RuleLowering {
         // sides are rounded to float32 before comparing.
         const name = this.fresh(attr.name);
         this.emit({ kind: "const", name, init: read });
-        const absent = binary("===", ref(name), { kind: "undefined" });
         const differs =
           attr.type.kind === "float"
             ? binary("!==", call("Math.fround", ref(name)), call("Math.fround", literal(a.value)))
-            : not(call("G.equalLists", call(`${name}.map`, ref("Math.fround")), float32Literal(a.value)));
-        this.check(binary("||", absent, differs), reason);
+            : not(call("G.equalLists", method(ref(name), "map", ref("Math.fround")), float32Literal(a.value)));
+        this.check(orAbsent(name, differs), reason);
         continue;
       }
-      if (ty === "numbers") {
+      if (attr.type.kind === "ints") {
         const name = this.fresh(attr.name);
         this.emit({ kind: "const", name, init: read });
-        this.check(
-          binary("||", binary("===", ref(name), { kind: "undefined" }), not(call("G.equalLists", ref(name), literal(a.value)))),
-          reason,
-        );
+        this.check(orAbsent(name, not(call("G.equalLists", ref(name), literal(a.value)))), reason);
       } else {
         this.check(binary("!==", read, literal(a.value)), reason);
       }
@@ -475,7 +432,7 @@ class RuleLowering {
 
   /** The variable name an operand pattern suggests for the value it matches. */
   private preferredName(p: Pattern, fallback: string): string {
-    if (p.kind === "VarPattern" && !this.scope.has(p.name.name)) return p.name.name;
+    if (p.kind === "VarPattern" && !this.locals.has(p.name.name)) return p.name.name;
     if (p.kind === "OpPattern") return `${p.binding?.name ?? lowerFirst(identifierPart(p.op.name))}Out`;
     return fallback;
   }
@@ -483,91 +440,83 @@ class RuleLowering {
   // ── conditions and expressions ──────────────────────────────────────────────────────────
 
   private condition(e: Expr): void {
-    const c = this.expr(e);
-    if (c.ty !== "bool") throw new LowerError(`a condition must be boolean, this is ${c.ty}`, e.span);
-    this.check(negate(c.code), `where ${this.text(e)}`);
+    this.check(negate(this.expr(e)), `where ${this.text(e)}`);
   }
 
-  private expr(e: Expr): Typed {
+  /** The type the front end recorded for `e`. */
+  private type(e: Expr): Type {
+    return this.resolved.types.get(e) ?? "unknown";
+  }
+
+  /**
+   * `e` as its type is represented in generated code: a graph value as the value, a constant
+   * tensor as a Tensor, numbers, strings, booleans and their lists as themselves.
+   */
+  private expr(e: Expr): Code {
     switch (e.kind) {
       case "Number":
-        return { code: num(e.value), ty: "number" };
+        return num(e.value);
       case "String":
-        return { code: str(e.value), ty: "string" };
+        return str(e.value);
       case "Bool":
-        return { code: { kind: "bool", value: e.value }, ty: "bool" };
+        return bool(e.value);
       case "List":
-      case "ListExpr": {
-        const items = e.items.map((i) => this.expr(i));
-        const strings = items.length > 0 && items.every((i) => i.ty === "string");
-        if (!strings && !items.every((i) => i.ty === "number")) throw new LowerError("a list holds numbers or strings", e.span);
-        return { code: { kind: "array", items: items.map((i) => i.code) }, ty: strings ? "strings" : "numbers" };
+      case "ListExpr":
+        return array((e.items as Expr[]).map((i) => this.expr(i)));
+      case "Ident": {
+        const local = this.local(e);
+        return ref(local.kind === "value" ? local.value : local.name);
       }
-      case "Ident":
-        return this.ident(e);
-      case "Unary": {
-        const operand = this.expr(e.operand);
-        if (e.op === "!") return { code: not(this.bool(operand, e.operand)), ty: "bool" };
-        if (operand.ty === "number") return { code: { kind: "unary", op: "-", operand: operand.code }, ty: "number" };
-        return { code: call("T.neg", this.tensor(operand, e.operand)), ty: "tensor" };
-      }
+      case "Unary":
+        if (e.op === "!") return not(this.expr(e.operand));
+        if (isNumber(this.type(e.operand))) return { kind: "unary", op: "-", operand: this.expr(e.operand) };
+        return call("T.neg", this.tensor(e.operand));
       case "Binary":
         return this.binaryExpr(e);
       case "Along":
-        throw new LowerError("`c@axis` must be an operand of + - * /", e.span);
+        throw new LoweringBug("`c@axis` outside + - * /", e.span);
       case "Index": {
         const target = this.expr(e.target);
         const index = this.expr(e.index);
-        if (target.ty !== "numbers" && target.ty !== "strings") throw new LowerError("only lists can be indexed", e.target.span);
-        if (index.ty !== "number") throw new LowerError("an index must be a number", e.index.span);
         // A number list is indexed like dim(v, i): negative counts from the end, out of range
         // aborts the rule (JavaScript's p[-1] would be undefined and compare unequal to anything).
-        if (target.ty === "numbers") return { code: call("G.dim", target.code, index.code), ty: "number" };
-        return { code: { kind: "index", target: target.code, index: index.code }, ty: "string" };
+        if (isNumberList(this.type(e.target))) return call("G.dim", target, index);
+        return { kind: "index", target, index };
       }
       case "Call":
         return this.callExpr(e);
     }
   }
 
-  private ident(id: Ident): Typed {
-    const b = this.scope.get(id.name);
-    if (!b) throw new LowerError(`unknown name ${id.name}`, id.span);
-    if (b.kind === "value") return { code: ref(b.value), ty: "value", tensor: b.tensor, optional: b.optional };
-    return { code: ref(b.name), ty: b.ty };
+  private local(id: Ident): Local {
+    const local = this.locals.get(id.name);
+    if (!local) throw new LoweringBug(`'${id.name}' is not bound`, id.span);
+    return local;
   }
 
-  private binaryExpr(e: Extract<Expr, { kind: "Binary" }>): Typed {
+  private binaryExpr(e: Extract<Expr, { kind: "Binary" }>): Code {
     switch (e.op) {
       case "&&":
       case "||":
-        return { code: binary(e.op, this.bool(this.expr(e.left), e.left), this.bool(this.expr(e.right), e.right)), ty: "bool" };
+        return binary(e.op, this.expr(e.left), this.expr(e.right));
       case "??": {
-        const left = this.expr(e.left);
-        if (left.ty !== "value" || !left.optional) throw new LowerError("the left of ?? must be an optional operand (`b?`)", e.left.span);
-        if (!left.tensor) throw new LowerError(`${this.text(e.left)} must be bound as a constant (\`?: const\`) to use ??`, e.left.span);
-        return { code: binary("??", ref(left.tensor), this.tensor(this.expr(e.right), e.right)), ty: "tensor" };
+        const left = e.left.kind === "Ident" ? this.local(e.left) : undefined;
+        if (left?.kind !== "value" || !left.tensor) throw new LoweringBug("the left of ?? is not an optional constant", e.left.span);
+        return binary("??", ref(left.tensor), this.tensor(e.right));
       }
       case "==":
-      case "!=": {
-        const left = this.expr(e.left);
-        const right = this.expr(e.right);
-        if (isList(left.ty) || isList(right.ty)) {
-          if (!isList(left.ty) || !isList(right.ty)) throw new LowerError(`cannot compare ${describeTy(left.ty)} with ${describeTy(right.ty)}`, e.span);
-          const same = call("G.equalLists", left.code, right.code);
-          return { code: e.op === "==" ? same : not(same), ty: "bool" };
-        }
-        this.requireComparable(left, right, e);
-        return { code: binary(e.op === "==" ? "===" : "!==", left.code, right.code), ty: "bool" };
-      }
+      case "!=":
       case "<":
       case "<=":
       case ">":
       case ">=": {
-        const left = this.expr(e.left);
-        const right = this.expr(e.right);
-        if (left.ty !== "number" || right.ty !== "number") throw new LowerError(`${e.op} compares numbers`, e.span);
-        return { code: binary(e.op, left.code, right.code), ty: "bool" };
+        const op = e.op === "==" ? "===" : e.op === "!=" ? "!==" : e.op;
+        if (this.type(e) === "bools") return this.elementwise(op, e.left, e.right);
+        if (isNumberList(this.type(e.left)) || this.type(e.left) === "strings") {
+          const same = call("G.equalLists", this.expr(e.left), this.expr(e.right));
+          return e.op === "==" ? same : not(same);
+        }
+        return binary(op, this.expr(e.left), this.expr(e.right));
       }
       case "+":
       case "-":
@@ -577,32 +526,30 @@ class RuleLowering {
     }
   }
 
-  private requireComparable(left: Typed, right: Typed, e: Expr): void {
-    const scalar = (t: Ty) => t === "number" || t === "string" || t === "bool";
-    if (!scalar(left.ty) || !scalar(right.ty) || left.ty !== right.ty) {
-      throw new LowerError(`cannot compare ${describeTy(left.ty)} with ${describeTy(right.ty)}`, e.span);
-    }
+  /** A list compared element by element with a number: `pads.map((item) => item === 0)`. */
+  private elementwise(op: string, left: Expr, right: Expr): Code {
+    const listOnLeft = isNumberList(this.type(left));
+    const [list, scalar] = listOnLeft ? [left, right] : [right, left];
+    const item = this.fresh("item");
+    const test = listOnLeft ? binary(op, ref(item), this.expr(scalar)) : binary(op, this.expr(scalar), ref(item));
+    return method(this.expr(list), "map", { kind: "arrow", params: [item], body: test });
   }
 
-  private arithmetic(op: "+" | "-" | "*" | "/", leftExpr: Expr, rightExpr: Expr): Typed {
-    const l = negationInside(leftExpr);
-    const r = negationInside(rightExpr);
-    if (l.kind !== "Along" && r.kind !== "Along") {
-      const left = this.expr(l);
-      const right = this.expr(r);
-      if (left.ty === "number" && right.ty === "number") return { code: binary(op, left.code, right.code), ty: "number" };
-      return { code: call(TENSOR_OPS[op], this.tensor(left, l), this.tensor(right, r)), ty: "tensor" };
+  private arithmetic(op: "+" | "-" | "*" | "/", left: Expr, right: Expr): Code {
+    const l = along(left);
+    const r = along(right);
+    if (!l && !r) {
+      if (isNumber(this.type(left)) && isNumber(this.type(right))) return binary(op, this.expr(left), this.expr(right));
+      return call(TENSOR_OPS[op], this.tensor(left), this.tensor(right));
     }
-    if (l.kind === "Along" && r.kind === "Along") throw new LowerError("only one operand may use `@`", r.span);
-    const [alongExpr, otherExpr] = l.kind === "Along" ? [l, r] : [r as Extract<Expr, { kind: "Along" }>, l];
+    if (l && r) throw new LoweringBug("both operands use `@`", right.span);
+    const [laidOut, otherExpr] = l ? [l, right] : [r!, left];
     // `other` is needed twice (as the operand and as the layout reference): name it once.
-    const otherTyped = this.expr(otherExpr);
-    if (otherTyped.ty === "number") {
-      throw new LowerError(`\`@${alongExpr.axis}\` lays elements along an axis of the other operand, but ${this.text(otherExpr)} is a number`, alongExpr.span);
-    }
-    const other = this.named(this.tensor(otherTyped, otherExpr), otherExpr);
-    const laid = call("T.along", this.tensor(this.expr(alongExpr.operand), alongExpr.operand), num(alongExpr.axis), other);
-    return { code: call(TENSOR_OPS[op], ...(l.kind === "Along" ? [laid, other] : [other, laid])), ty: "tensor" };
+    const other = this.named(this.tensor(otherExpr), otherExpr);
+    // `-(c@k)` lays out `-c`: negating the elements does not change where they are laid.
+    const elements = laidOut.negated ? call("T.neg", this.tensor(laidOut.along.operand)) : this.tensor(laidOut.along.operand);
+    const laid = call("T.along", elements, num(laidOut.along.axis), other);
+    return call(TENSOR_OPS[op], ...(l ? [laid, other] : [other, laid]));
   }
 
   /** `code` as a variable reference, introducing a local when it is more than a name. */
@@ -614,119 +561,81 @@ class RuleLowering {
     return ref(name);
   }
 
-  private callExpr(e: Extract<Expr, { kind: "Call" }>): Typed {
+  private callExpr(e: Extract<Expr, { kind: "Call" }>): Code {
     const name = e.callee.name;
-    const args = e.args;
-    const builtin = BUILTINS[name];
+    const builtin = lookupBuiltin(name);
     if (builtin) {
-      if (args.length < builtin.arity[0] || args.length > builtin.arity[1]) {
-        throw new LowerError(`${name} takes ${builtin.arity.join(" to ")} arguments`, e.span);
-      }
-      return builtin.lower(this, args, e);
+      const args = e.args.map((arg, i) => this.argument(builtin.params[i] ?? builtin.rest ?? "any", arg));
+      return builtin.lower(args, { defaults: (i) => this.defaults(e.args[i]!) });
     }
     const extern = this.input.externs.get(name);
-    if (!extern) throw new LowerError(`unknown function ${name}`, e.callee.span);
-    if (args.length !== extern.params.length) throw new LowerError(`${name} takes ${extern.params.length} arguments`, e.span);
+    if (!extern) throw new LoweringBug(`unknown function ${name}`, e.callee.span);
     this.usedExterns.add(name);
-    const code = args.map((a, i) => this.externArg(a, extern.params[i]!.type));
-    return { code: call(extern.name, ...code), ty: "bool" };
+    return call(extern.name, ...e.args.map((a, i) => this.argument(EXTERN_PARAMS[extern.params[i]!.type] ?? "any", a)));
   }
 
-  private externArg(a: Expr, type: string): Code {
-    const v = this.expr(a);
-    switch (type) {
+  /** An argument converted as a parameter of `kind` takes it (see ParamKind). */
+  private argument(kind: ParamKind, e: Expr): Code {
+    switch (kind) {
       case "value":
-        return this.value(v, a);
-      case "node": {
-        const b = a.kind === "Ident" ? this.scope.get(a.name) : undefined;
-        if (b?.kind !== "value" || !b.node) throw new LowerError(`${this.text(a)} is not a matched node`, a.span);
-        return ref(b.node);
-      }
+        return this.value(e);
+      case "operand":
+        return this.value(e, true);
+      case "node":
+        return ref(this.node(e).node);
       case "tensor":
-        return this.tensor(v, a);
-      case "int":
-      case "float":
-        return this.number(v, a);
-      case "bool":
-        return this.bool(v, a);
+        return this.tensor(e);
+      case "maybeConst": {
+        // A graph value (possibly absent) tested for being a constant: its constant, or undefined.
+        if (!this.isGraphValue(e)) return this.tensor(e);
+        const local = this.local(e as Ident) as Extract<Local, { kind: "value" }>;
+        return local.tensor ? ref(local.tensor) : call("rw.constant", ref(local.value));
+      }
       default:
-        if (attrTyOf(type) !== v.ty) throw new LowerError(`expected ${type}, got ${v.ty}`, a.span);
-        return v.code;
+        return this.expr(e);
     }
   }
 
-  // ── conversions (a mismatch is a diagnostic at the expression) ─────────────────────────
+  // ── conversions (the checks make each one possible) ─────────────────────────────────────
 
   /** A graph value; `absentOk` when the consumer accepts an absent operand (isConst). */
-  value(t: Typed, e: Expr, absentOk = false): Code {
-    if (t.ty !== "value") throw new LowerError(`${this.text(e)} is not a value of the graph`, e.span);
-    if (t.optional && !absentOk) {
-      throw new LowerError(`${this.text(e)} may be absent (bound as '${this.text(e)}?'); match it without '?' to ask about its uses, shape or dtype`, e.span);
+  private value(e: Expr): Code;
+  private value(e: Expr, absentOk: boolean): Code;
+  private value(e: Expr, absentOk = false): Code {
+    const local = e.kind === "Ident" ? this.local(e) : undefined;
+    if (local?.kind !== "value") throw new LoweringBug(`${this.text(e)} is not a value of the graph`, e.span);
+    if (local.optional && !absentOk) throw new LoweringBug(`${this.text(e)} may be absent`, e.span);
+    return ref(local.value);
+  }
+
+  /** A constant tensor: a `: const` value's constant, a computed tensor, or a number or list made a tensor. */
+  private tensor(e: Expr): Code {
+    const type = this.type(e);
+    if (type === "const") {
+      const local = e.kind === "Ident" ? this.local(e) : undefined;
+      if (local?.kind !== "value" || !local.tensor || local.optional) throw new LoweringBug(`${this.text(e)} is not a constant that is always present`, e.span);
+      return ref(local.tensor);
     }
-    return t.code;
+    if (type === "tensor") return this.expr(e);
+    if (isNumber(type)) return call("T.scalar", this.expr(e));
+    if (isNumberList(type)) return call("T.fromList", this.expr(e));
+    throw new LoweringBug(`${this.text(e)} (${type}) is not a constant tensor`, e.span);
   }
 
-  /** The graph shape of a value: `rw.shape(v)`. */
-  shape(t: Typed, e: Expr): Code {
-    return call("rw.shape", this.value(t, e));
+  /** The node a node binding matched. */
+  private node(e: Expr): { node: string; decl: OpDecl } {
+    const local = e.kind === "Ident" ? this.local(e) : undefined;
+    if (local?.kind !== "value" || !local.node || !local.decl) throw new LoweringBug(`${this.text(e)} is not a matched node`, e.span);
+    return { node: local.node, decl: local.decl };
   }
 
-  tensor(t: Typed, e: Expr): Code {
-    switch (t.ty) {
-      case "tensor":
-        return t.code;
-      case "number":
-        return call("T.scalar", t.code);
-      case "numbers":
-        return call("T.fromList", t.code);
-      case "value":
-        if (!t.tensor) throw new LowerError(`${this.text(e)} is not bound as a constant; write \`${this.text(e)}: const\``, e.span);
-        if (t.optional) throw new LowerError(`${this.text(e)} may be absent; write \`${this.text(e)} ?? <default>\``, e.span);
-        return ref(t.tensor);
-      default:
-        throw new LowerError(`${this.text(e)} is a ${t.ty}, not a tensor`, e.span);
-    }
-  }
-
-  /** A constant tensor for an argument that may also name a constant value (allClose). */
-  constantOf(t: Typed, e: Expr): Code {
-    if (t.ty === "value") return t.tensor ? ref(t.tensor) : call("rw.constant", t.code);
-    return this.tensor(t, e);
-  }
-
-  number(t: Typed, e: Expr): Code {
-    if (t.ty !== "number") throw new LowerError(`${this.text(e)} is a ${t.ty}, not a number`, e.span);
-    return t.code;
-  }
-
-  numbers(t: Typed, e: Expr): Code {
-    if (t.ty !== "numbers") throw new LowerError(`${this.text(e)} is a ${t.ty}, not a list of numbers`, e.span);
-    return t.code;
-  }
-
-  string(t: Typed, e: Expr): Code {
-    if (t.ty !== "string") throw new LowerError(`${this.text(e)} is a ${t.ty}, not a string`, e.span);
-    return t.code;
-  }
-
-  /** A matched node's attributes and its op's declared defaults: `[rw.attrsOf(conv), { group: A.int(1), … }]`. */
-  nodeAttrs(e: Expr): [Code, Code] {
-    const b = e.kind === "Ident" ? this.scope.get(e.name) : undefined;
-    if (b?.kind !== "value" || !b.node || !b.decl) throw new LowerError(`${this.text(e)} is not a matched node`, e.span);
-    const props = b.decl.attrs.flatMap((a) => {
+  /** A matched node's op's declared attribute defaults: `{ group: A.int(1), … }`. */
+  private defaults(e: Expr): Code {
+    const props = this.node(e).decl.attrs.flatMap((a) => {
       const constructor = ATTR_CONSTRUCTORS[a.type.kind];
       return a.default !== undefined && constructor ? [{ name: a.name, value: call(`A.${constructor}`, literal(a.default)) }] : [];
     });
-    return [call("rw.attrsOf", ref(b.node)), { kind: "object", spreads: [], props }];
-  }
-
-  bool(t: Typed, e: Expr): Code {
-    if (t.ty !== "bool") throw new LowerError(`${this.text(e)} is a ${t.ty}, not a boolean`, e.span);
-    return t.code;
-  }
-
-  typed(e: Expr): Typed {
-    return this.expr(e);
+    return { kind: "object", spreads: [], props };
   }
 
   // ── results ─────────────────────────────────────────────────────────────────────────────
@@ -743,25 +652,21 @@ class RuleLowering {
       const rootCount = rootDecl.outputs.some((o) => o.endsWith("...")) ? outputs.length : rootDecl.outputs.length;
       return outputs.slice(0, rootCount);
     }
-    const v = this.expr(r);
-    if (v.ty === "value") {
-      if (v.optional) throw new LowerError(`${this.text(r)} may be absent`, r.span);
-      return [v.code];
-    }
-    return [this.materialise(this.tensor(v, r), "folded")];
+    if (this.isGraphValue(r)) return [this.value(r)];
+    return [this.materialise(this.tensor(r), "folded")];
   }
 
   /** Stages a result op; returns its outputs. */
   private build(r: ResultOp, decl: OpDecl): Code[] {
     if (decl.outputs.some((o) => o.endsWith("..."))) {
-      throw new LowerError(`${decl.name} has a variable number of outputs; it cannot be built by a rule`, r.op.span);
+      throw new LoweringBug(`${decl.name} has a variable number of outputs`, r.op.span);
     }
     const inputs = r.operands.map((operand, i) => {
       if (operand.kind === "ResultOp") return this.build(operand, this.resolve(operand.op))[0]!;
-      const v = this.expr(operand);
-      if (v.ty === "value") return v.code;
+      // A possibly absent operand (`b?`) is passed on as is: the checks allow it only at optional operands.
+      if (this.isGraphValue(operand)) return this.value(operand, true);
       const declName = decl.operands[Math.min(i, decl.operands.length - 1)]?.name ?? `in${i}`;
-      return this.materialise(this.tensor(v, operand), `${lowerFirst(identifierPart(decl.name))}${upperFirst(identifierPart(declName))}`);
+      return this.materialise(this.tensor(operand), `${lowerFirst(identifierPart(decl.name))}${upperFirst(identifierPart(declName))}`);
     });
     const attrs = this.attrs(r, decl);
     const args: Code[] = [str(decl.name), str(decl.domain), { kind: "array", items: inputs }, attrs];
@@ -788,20 +693,15 @@ class RuleLowering {
     const props: { name: string; value: Code }[] = [];
     for (const set of r.attrs) {
       if (set.spread) {
-        const b = this.scope.get(set.spread.name);
-        if (b?.kind !== "value" || !b.node) throw new LowerError(`${set.spread.name} is not a matched node`, set.spread.span);
-        spreads.push(call("rw.attrsOf", ref(b.node)));
+        spreads.push(call("rw.attrsOf", ref(this.node(set.spread).node)));
         continue;
       }
       if (!set.name || !set.value) continue;
       const attr = decl.attrs.find((d) => d.name === set.name!.name);
-      if (!attr) throw new LowerError(`${decl.name} has no attribute ${set.name.name}`, set.name.span);
+      if (!attr) throw new LoweringBug(`${decl.name} has no attribute ${set.name.name}`, set.name.span);
       const constructor = ATTR_CONSTRUCTORS[attr.type.kind];
-      if (!constructor) throw new LowerError(`setting ${attr.type.kind} attributes is not supported`, set.span);
-      const ty = attrTy(attr.type);
-      const v = this.expr(set.value);
-      if (v.ty !== ty) throw new LowerError(`attribute ${attr.name} is ${describeAttr(attr.type)}, got ${v.ty}`, set.value.span);
-      props.push({ name: attr.name, value: call(`A.${constructor}`, v.code) });
+      if (!constructor) throw new LoweringBug(`setting ${attr.type.kind} attributes`, set.span);
+      props.push({ name: attr.name, value: call(`A.${constructor}`, this.expr(set.value)) });
     }
     return { kind: "object", spreads, props };
   }
@@ -809,13 +709,17 @@ class RuleLowering {
   // ── helpers ─────────────────────────────────────────────────────────────────────────────
 
   private resolve(ref: OpRef): OpDecl {
-    const decl = this.input.resolveOp(ref);
-    if (!decl) throw new LowerError(`unknown op ${ref.dialect ? `${ref.dialect}.` : ""}${ref.name}`, ref.span);
-    return decl;
+    return resolveOp(this.input, ref);
   }
 
-  private bind(id: Ident, b: Binding): void {
-    this.scope.set(id.name, b);
+  /** Whether `e` is a graph value (a pattern variable or node binding, `: const` or not). */
+  private isGraphValue(e: Expr): boolean {
+    const type = this.type(e);
+    return type === "value" || type === "const";
+  }
+
+  private bind(id: Ident, local: Local): void {
+    this.locals.set(id.name, local);
   }
 
   private emit(step: Step): void {
@@ -848,133 +752,10 @@ class RuleLowering {
   }
 }
 
-// ── built-in functions ───────────────────────────────────────────────────────────────────
-
-interface Builtin {
-  arity: [number, number];
-  lower(l: RuleLowering, args: Expr[], call: Expr): Typed;
-}
-
-const shapeQuery = (fn: string, ty: Ty): Builtin => ({
-  arity: [1, 1],
-  lower: (l, [v]) => ({ code: call(fn, l.shape(l.typed(v!), v!)), ty }),
-});
-
-const shapePredicate = (fn: string): Builtin => ({
-  arity: [2, 2],
-  lower: (l, [a, b]) => ({ code: call(fn, l.shape(l.typed(a!), a!), l.shape(l.typed(b!), b!)), ty: "bool" }),
-});
-
-const tensorFn = (fn: string, extra: "numbers" | "none" | "tensor"): Builtin => ({
-  arity: extra === "none" ? [1, 1] : [2, 2],
-  lower: (l, [a, b]) => {
-    const args = [l.tensor(l.typed(a!), a!)];
-    if (extra === "numbers") args.push(l.numbers(l.typed(b!), b!));
-    if (extra === "tensor") args.push(l.tensor(l.typed(b!), b!));
-    return { code: call(fn, ...args), ty: "tensor" };
-  },
-});
-
-const filled = (fn: string): Builtin => ({
-  arity: [1, 1],
-  lower: (l, [s]) => ({ code: call(fn, l.numbers(l.typed(s!), s!)), ty: "tensor" }),
-});
-
-const BUILTINS: Record<string, Builtin> = {
-  hasOneUse: { arity: [1, 1], lower: (l, [v]) => ({ code: call("rw.hasOneUse", l.value(l.typed(v!), v!)), ty: "bool" }) },
-  isConst: {
-    arity: [1, 1],
-    lower: (l, [v]) => ({ code: binary("!==", call("rw.constant", l.value(l.typed(v!), v!, true)), { kind: "undefined" }), ty: "bool" }),
-  },
-  useCount: { arity: [1, 1], lower: (l, [v]) => ({ code: call("rw.useCount", l.value(l.typed(v!), v!)), ty: "number" }) },
-  rank: shapeQuery("G.rank", "number"),
-  numel: shapeQuery("G.numel", "number"),
-  isScalar: shapeQuery("G.isScalar", "bool"),
-  shape: shapeQuery("G.shapeOf", "numbers"),
-  dim: {
-    arity: [2, 2],
-    lower: (l, [v, i]) => ({ code: call("G.dim", l.shape(l.typed(v!), v!), l.number(l.typed(i!), i!)), ty: "number" }),
-  },
-  dtype: { arity: [1, 1], lower: (l, [v]) => ({ code: call("rw.dtype", l.value(l.typed(v!), v!)), ty: "string" }) },
-  broadcastable: shapePredicate("G.broadcastable"),
-  broadcastsTo: shapePredicate("G.broadcastsTo"),
-  channelwise: {
-    arity: [3, 3],
-    lower: (l, [c, v, axis]) => ({
-      code: call("G.channelwise", l.shape(l.typed(c!), c!), l.shape(l.typed(v!), v!), l.number(l.typed(axis!), axis!)),
-      ty: "bool",
-    }),
-  },
-  allClose: {
-    arity: [2, 3],
-    lower: (l, [c, v, tol]) => {
-      const args = [l.constantOf(l.typed(c!), c!), l.number(l.typed(v!), v!)];
-      if (tol) args.push(l.number(l.typed(tol), tol));
-      return { code: call("G.allClose", ...args), ty: "bool" };
-    },
-  },
-  len: {
-    arity: [1, 1],
-    lower: (l, [list]) => {
-      const t = l.typed(list!);
-      if (!isList(t.ty)) throw new LowerError(`${l.text(list!)} is not a list`, list!.span);
-      return { code: { kind: "member", target: t.code, name: "length" }, ty: "number" };
-    },
-  },
-  all: {
-    arity: [1, 1],
-    lower: (l, [test]) => {
-      if (test!.kind !== "Binary" || test!.op !== "==") throw new LowerError("all() takes `list == value`", test!.span);
-      const list = l.numbers(l.typed(test!.left), test!.left);
-      return { code: call("G.allEqual", list, l.number(l.typed(test!.right), test!.right)), ty: "bool" };
-    },
-  },
-  sameAttrs: {
-    arity: [2, Infinity],
-    lower: (l, [a, b, ...except]) => ({
-      code: call("G.sameAttrs", ...l.nodeAttrs(a!), ...l.nodeAttrs(b!), { kind: "array", items: except.map((e) => l.string(l.typed(e), e)) }),
-      ty: "bool",
-    }),
-  },
-  dtypeName: { arity: [1, 1], lower: (l, [c]) => ({ code: call("G.dtypeName", l.number(l.typed(c!), c!)), ty: "string" }) },
-  dtypeCode: { arity: [1, 1], lower: (l, [n]) => ({ code: call("G.dtypeCode", l.string(l.typed(n!), n!)), ty: "number" }) },
-  intdiv: {
-    arity: [2, 2],
-    lower: (l, [a, b]) => ({ code: call("G.intdiv", l.number(l.typed(a!), a!), l.number(l.typed(b!), b!)), ty: "number" }),
-  },
-  concat: {
-    arity: [3, 3],
-    lower: (l, [a, b, axis]) => ({
-      code: call("T.concat", l.tensor(l.typed(a!), a!), l.tensor(l.typed(b!), b!), l.number(l.typed(axis!), axis!)),
-      ty: "tensor",
-    }),
-  },
-  composePerm: {
-    arity: [2, 2],
-    lower: (l, [p, q]) => ({ code: call("G.composePerm", l.numbers(l.typed(p!), p!), l.numbers(l.typed(q!), q!)), ty: "numbers" }),
-  },
-  isIdentityPerm: { arity: [1, 1], lower: (l, [p]) => ({ code: call("G.isIdentityPerm", l.numbers(l.typed(p!), p!)), ty: "bool" }) },
-  // Numbers read out of constants (T.item / T.ints abort when the constant does not fit).
-  item: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.item", l.tensor(l.typed(t!), t!)), ty: "number" }) },
-  ints: { arity: [1, 1], lower: (l, [t]) => ({ code: call("T.ints", l.tensor(l.typed(t!), t!)), ty: "numbers" }) },
-  sqrt: tensorFn("T.sqrt", "none"),
-  rsqrt: tensorFn("T.rsqrt", "none"),
-  flatten: tensorFn("T.flatten", "none"),
-  reshape: tensorFn("T.reshape", "numbers"),
-  expand: tensorFn("T.expand", "numbers"),
-  broadcast: tensorFn("T.expand", "numbers"),
-  transpose: tensorFn("T.transpose", "numbers"),
-  matmul: tensorFn("T.matmul", "tensor"),
-  // The language's sum keeps the reduced axes (size 1), so results broadcast back strictly.
-  sum: {
-    arity: [2, 2],
-    lower: (l, [t, axes]) => ({ code: call("T.sum", l.tensor(l.typed(t!), t!), l.numbers(l.typed(axes!), axes!), { kind: "bool", value: true }), ty: "tensor" }),
-  },
-  zeros: filled("T.zeros"),
-  ones: filled("T.ones"),
-};
-
 const TENSOR_OPS = { "+": "T.add", "-": "T.sub", "*": "T.mul", "/": "T.div" } as const;
+
+/** How an extern predicate's parameter takes its argument, in the built-ins' terms. */
+const EXTERN_PARAMS: Record<string, ParamKind> = { value: "value", node: "node", tensor: "tensor" };
 
 const ATTR_READERS: Partial<Record<AttrType["kind"], string>> = {
   int: "attrInt",
@@ -995,56 +776,9 @@ const ATTR_CONSTRUCTORS: Partial<Record<AttrType["kind"], string>> = {
   strings: "strings",
 };
 
-function attrTy(t: AttrType): Ty {
-  switch (t.kind) {
-    case "int":
-    case "float":
-      return "number";
-    case "string":
-    case "enum":
-      return "string";
-    case "ints":
-    case "floats":
-      return "numbers";
-    case "strings":
-      return "strings";
-    case "tensor":
-      return "tensor";
-  }
-}
-
-function attrTyOf(paramType: string): Ty | undefined {
-  return ({ string: "string", ints: "numbers", floats: "numbers", strings: "strings" } as Record<string, Ty>)[paramType];
-}
-
-function describeAttr(t: AttrType): string {
-  return t.kind === "enum" ? `enum(${t.values.join(", ")})` : t.kind;
-}
-
-/** A type as a diagnostic names it. */
-function describeTy(t: Ty): string {
-  const names: Record<Ty, string> = {
-    value: "a graph value",
-    tensor: "a constant tensor",
-    number: "a number",
-    numbers: "a list of numbers",
-    string: "a string",
-    strings: "a list of strings",
-    bool: "a boolean",
-  };
-  return names[t];
-}
-
-function isList(t: Ty): boolean {
-  return t === "numbers" || t === "strings";
-}
-
-/** `-(c@k)` as `(-c)@k`: negating the elements does not change where they are laid. */
-function negationInside(e: Expr): Expr {
-  if (e.kind !== "Unary" || e.op !== "-" || e.operand.kind !== "Along") return e;
-  const along = e.operand;
-  return { ...along, operand: { kind: "Unary", op: "-", operand: along.operand, span: e.span }, span: e.span };
-}
+/** Attribute kinds a pattern can compare or capture, and a result can set. */
+export const PATTERN_ATTR_KINDS: ReadonlySet<AttrType["kind"]> = new Set(Object.keys(ATTR_READERS) as AttrType["kind"][]);
+export const RESULT_ATTR_KINDS: ReadonlySet<AttrType["kind"]> = new Set(Object.keys(ATTR_CONSTRUCTORS) as AttrType["kind"][]);
 
 /** Top-level `&&` operands of a condition, so that each gets its own failure reason. */
 function conjuncts(e: Expr): Expr[] {
@@ -1078,12 +812,6 @@ function negate(c: Code): Code {
   return not(c);
 }
 
-const ref = (name: string): Code => ({ kind: "ref", name });
-const num = (value: number): Code => ({ kind: "number", value });
-const str = (value: string): Code => ({ kind: "string", value });
-const call = (callee: string, ...args: Code[]): Code => ({ kind: "call", callee, args });
-const binary = (op: string, left: Code, right: Code): Code => ({ kind: "binary", op, left, right });
-const not = (operand: Code): Code => ({ kind: "unary", op: "!", operand });
 
 /** The letters and digits of `s` as an identifier part (`com.microsoft::FusedConv` → `ComMicrosoftFusedConv`). */
 function identifierPart(s: string): string {

@@ -2,8 +2,8 @@
  * The resolved program: every loaded file, the op table (lookup of `OpRef`s with dialect
  * qualification and ambiguity), the extern predicates, and for each rule its scope — what every
  * name in it is (value, const value, node binding, captured attribute, let, loop variable) and
- * which binding each identifier refers to. The checks and codegen read this; nothing here
- * reports diagnostics.
+ * which binding each identifier refers to, and the type of every expression (types.ts). The
+ * checks and lowering read this; nothing here reports diagnostics.
  */
 import type {
   AttrDecl,
@@ -24,8 +24,8 @@ import type {
   RulesFile,
   Span,
 } from "./ast.js";
-import { lookupBuiltin } from "./builtins.js";
 import { closest } from "./suggest.js";
+import { typeRule, type Type } from "./types.js";
 
 export interface Program {
   /** Every loaded file, imports first. */
@@ -133,6 +133,13 @@ export interface RuleScope {
   unresolved: Ident[];
   /** Identifiers used before their let (a let can only see earlier lets). */
   usedBeforeLet: Ident[];
+  /** The type of every expression of the condition, lets and result (types.ts). */
+  types: Map<Expr, Type>;
+}
+
+/** The recorded type of an expression of the rule whose scope is `scope`. */
+export function typeOf(scope: RuleScope, expr: Expr): Type {
+  return scope.types.get(expr) ?? "unknown";
 }
 
 export function buildProgram(files: RulesFile[], roots: RulesFile[]): Program {
@@ -140,17 +147,20 @@ export function buildProgram(files: RulesFile[], roots: RulesFile[]): Program {
   const externs = new Map<string, ExternPred>();
   for (const file of files) for (const extern of file.externs) if (!externs.has(extern.name)) externs.set(extern.name, extern);
   const rules = files.flatMap((f) => f.rules);
-  const scopes = new Map(rules.map((rule) => [rule, ruleScope(rule, ops)] as const));
+  const scopes = new Map(rules.map((rule) => [rule, ruleScope(rule, ops, externs)] as const));
   return { files, roots, ops, externs, rules, scopes };
 }
 
-function ruleScope(rule: Rule, ops: OpTable): RuleScope {
+function ruleScope(rule: Rule, ops: OpTable, externs: ReadonlyMap<string, ExternPred>): RuleScope {
   const bindings = new Map<string, Binding>();
   if (rule.family) {
     for (const [name, value] of Object.entries(rule.family.bindings)) bindings.set(name, { kind: "loop", name, span: rule.nameSpan, value });
   }
-  bindPattern(rule.pattern, bindings, ops);
-  const scope: RuleScope = { bindings, references: new Map(), unresolved: [], usedBeforeLet: [] };
+  // Names bound twice in different ways (the duplicate-binding check's): their type is unknown.
+  const rebound = new Set<string>();
+  bindPattern(rule.pattern, bindings, ops, rebound);
+  for (const let_ of rule.lets) if (bindings.has(let_.name.name)) rebound.add(let_.name.name);
+  const scope: RuleScope = { bindings, references: new Map(), unresolved: [], usedBeforeLet: [], types: new Map() };
   const lets = new Map(rule.lets.map((l) => [l.name.name, l] as const));
   const resolve = (ident: Ident, visibleLets: ReadonlySet<string>) => {
     const let_ = lets.get(ident.name);
@@ -176,24 +186,30 @@ function ruleScope(rule: Rule, ops: OpTable): RuleScope {
     if (!bindings.has(let_.name.name)) bindings.set(let_.name.name, { kind: "let", name: let_.name.name, span: let_.name.span, let: let_ });
   }
   forEachResultIdent(rule.result, (ident) => resolve(ident, allLets));
+  scope.types = typeRule(rule, scope.references, externs, rebound);
   return scope;
 }
 
-function bindPattern(pattern: OpPattern, bindings: Map<string, Binding>, ops: OpTable): void {
+function bindPattern(pattern: OpPattern, bindings: Map<string, Binding>, ops: OpTable, rebound: Set<string>): void {
   const op = ops.resolve(pattern.op);
+  if (pattern.binding && bindings.has(pattern.binding.name)) rebound.add(pattern.binding.name);
   if (pattern.binding && !bindings.has(pattern.binding.name)) {
     bindings.set(pattern.binding.name, { kind: "node", name: pattern.binding.name, span: pattern.binding.span, pattern, op });
   }
   for (const attr of pattern.attrs) {
-    if (attr.value.kind !== "Ident" || bindings.has(attr.value.name)) continue;
+    if (attr.value.kind !== "Ident") continue;
+    if (bindings.has(attr.value.name)) {
+      rebound.add(attr.value.name);
+      continue;
+    }
     const type = op ? attrDecl(op, attr.name.name)?.type : undefined;
     bindings.set(attr.value.name, { kind: "attr", name: attr.value.name, span: attr.value.span, node: pattern, attr: attr.name.name, type });
   }
-  for (const operand of pattern.operands) bindOperand(operand, bindings, ops);
+  for (const operand of pattern.operands) bindOperand(operand, bindings, ops, rebound);
 }
 
-function bindOperand(pattern: Pattern, bindings: Map<string, Binding>, ops: OpTable): void {
-  if (pattern.kind === "OpPattern") return bindPattern(pattern, bindings, ops);
+function bindOperand(pattern: Pattern, bindings: Map<string, Binding>, ops: OpTable, rebound: Set<string>): void {
+  if (pattern.kind === "OpPattern") return bindPattern(pattern, bindings, ops, rebound);
   if (pattern.kind !== "VarPattern") return;
   const name = pattern.name.name;
   const existing = bindings.get(name);
@@ -202,7 +218,10 @@ function bindOperand(pattern: Pattern, bindings: Map<string, Binding>, ops: OpTa
     if (pattern.constant && existing.kind === "value") bindings.set(name, { ...existing, kind: "const" });
     return;
   }
-  if (existing) return;
+  if (existing) {
+    if (existing.kind !== "node") rebound.add(name);
+    return;
+  }
   const kind = pattern.constant ? "const" : "value";
   bindings.set(name, { kind, name, span: pattern.name.span, optional: pattern.optional, occurrences: [pattern.span] });
 }
@@ -276,6 +295,13 @@ export function forEachExpr(rule: Rule, visit: (expr: Expr) => void): void {
   walkResult(rule.result);
 }
 
+/** The `c@k` an operand of `+ - * /` is, possibly negated (`-(c@k)` lays out `-c`). */
+export function along(e: Expr): { along: Extract<Expr, { kind: "Along" }>; negated: boolean } | undefined {
+  if (e.kind === "Along") return { along: e, negated: false };
+  if (e.kind === "Unary" && e.op === "-" && e.operand.kind === "Along") return { along: e.operand, negated: true };
+  return undefined;
+}
+
 /** Every result op of a result, outermost first. */
 export function resultOps(result: ResultExpr): ResultOp[] {
   if (result.kind !== "ResultOp") return [];
@@ -291,123 +317,4 @@ export function allOpRefs(rule: Rule): OpRef[] {
 export function opPatterns(pattern: Pattern): OpPattern[] {
   if (pattern.kind !== "OpPattern") return [];
   return [pattern, ...pattern.operands.flatMap((operand) => opPatterns(operand))];
-}
-
-// ── expression kinds ─────────────────────────────────────────────────────────────────────────
-
-/**
- * What an expression evaluates to: a graph `value` (not known constant), a constant `tensor`,
- * a scalar, a list, or `unknown` (after an error elsewhere, or an op-less name).
- */
-export type ExprKind = "value" | "tensor" | "int" | "float" | "bool" | "string" | "ints" | "floats" | "strings" | "list" | "unknown";
-
-/** An expression kind as diagnostics name it ("a list of ints"). */
-export function describeKind(kind: ExprKind): string {
-  return {
-    value: "a graph value",
-    tensor: "a constant tensor",
-    int: "an int",
-    float: "a float",
-    bool: "a bool",
-    string: "a string",
-    ints: "a list of ints",
-    floats: "a list of floats",
-    strings: "a list of strings",
-    list: "a mixed list",
-    unknown: "an unknown value",
-  }[kind];
-}
-
-export function attrTypeKind(type: AttrType | undefined): ExprKind {
-  if (!type) return "unknown";
-  switch (type.kind) {
-    case "enum":
-      return "string";
-    default:
-      return type.kind;
-  }
-}
-
-/** The kind of `expr` in a rule whose scope is `scope` (see ExprKind). */
-export function exprKind(expr: Expr, scope: RuleScope, externs?: Map<string, ExternPred>): ExprKind {
-  switch (expr.kind) {
-    case "Number":
-      return expr.isInt ? "int" : "float";
-    case "String":
-      return "string";
-    case "Bool":
-      return "bool";
-    case "List":
-    case "ListExpr": {
-      const items = expr.kind === "List" ? expr.items.map((i) => exprKind(i, scope, externs)) : expr.items.map((i) => exprKind(i, scope, externs));
-      if (items.length > 0 && items.every((k) => k === "int")) return "ints";
-      if (items.length > 0 && items.every((k) => k === "int" || k === "float")) return "floats";
-      if (items.length > 0 && items.every((k) => k === "string")) return "strings";
-      return items.length === 0 ? "ints" : "list";
-    }
-    case "Ident": {
-      const binding = scope.references.get(expr);
-      if (!binding) return "unknown";
-      switch (binding.kind) {
-        case "value":
-        case "node":
-          return "value";
-        case "const":
-          return "tensor";
-        case "attr":
-          return attrTypeKind(binding.type);
-        case "let":
-          return exprKind(binding.let.value, scope, externs);
-        case "loop":
-          return "unknown";
-      }
-      return "unknown";
-    }
-    case "Unary":
-      return expr.op === "!" ? "bool" : exprKind(expr.operand, scope, externs);
-    case "Along":
-      return exprKind(expr.operand, scope, externs);
-    case "Index": {
-      const target = exprKind(expr.target, scope, externs);
-      return target === "ints" ? "int" : target === "floats" ? "float" : target === "strings" ? "string" : "unknown";
-    }
-    case "Call": {
-      const builtin = lookupBuiltin(expr.callee.name);
-      if (builtin) return builtin.returns;
-      return externs?.has(expr.callee.name) ? "bool" : "unknown";
-    }
-    case "Binary": {
-      const left = exprKind(expr.left, scope, externs);
-      const right = exprKind(expr.right, scope, externs);
-      switch (expr.op) {
-        case "&&":
-        case "||":
-        case "==":
-        case "!=":
-          // List against list compares whole lists; list against scalar compares elementwise.
-          // (A tensor compares with nothing; lowering says so with both types.)
-          if (left === "tensor" || right === "tensor") return "bool";
-          return isList(left) !== isList(right) ? "list" : "bool";
-        case "<":
-        case "<=":
-        case ">":
-        case ">=":
-          return isList(left) || isList(right) ? "list" : "bool";
-        case "??":
-          return left === "unknown" ? right : left;
-        default:
-          if (left === "value" || right === "value") return "value";
-          if (left === "tensor" || right === "tensor") return "tensor";
-          if (left === "unknown" || right === "unknown") return "unknown";
-          // Arithmetic on a list makes a constant tensor (`p + 1`), as lowering evaluates it.
-          if (isList(left) || isList(right)) return "tensor";
-          // A quotient of integers is fractional in general (3 / 2): it is a float.
-          return left === "int" && right === "int" && expr.op !== "/" ? "int" : "float";
-      }
-    }
-  }
-}
-
-function isList(kind: ExprKind): boolean {
-  return kind === "ints" || kind === "floats" || kind === "strings" || kind === "list";
 }

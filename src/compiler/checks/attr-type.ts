@@ -1,10 +1,13 @@
 /**
  * Every attribute value has its declared type: attribute-pattern literals, values set in result
- * ops and dialect defaults (enum values must be among the enum's).
+ * ops and dialect defaults (enum values must be among the enum's). Patterns compare or capture
+ * only scalar, string and number-list attributes; results set no tensor attribute.
  */
 import type { AttrType, Literal } from "../ast.js";
 import { error, type Diagnostic } from "../diagnostics.js";
-import { attrDecl, describeKind, exprKind, opPatterns, resultOps, type ExprKind, type Program } from "../program.js";
+import { attrDecl, opPatterns, resultOps, typeOf, type Program } from "../program.js";
+import { describeType as describeValueType, type Type } from "../types.js";
+import { PATTERN_ATTR_KINDS, RESULT_ATTR_KINDS } from "../lower.js";
 
 export function checkAttrType(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
@@ -25,6 +28,10 @@ export function checkAttrType(program: Program): Diagnostic[] {
       for (const attr of pattern.attrs) {
         const decl = op && attrDecl(op, attr.name.name);
         if (!decl) continue;
+        if (!PATTERN_ATTR_KINDS.has(decl.type.kind)) {
+          diagnostics.push(error("attr-type", `a pattern cannot compare or capture '${op.name}.${attr.name.name}' (${describeType(decl.type)}); test it in an extern predicate`, attr.span));
+          continue;
+        }
         if (attr.value.kind === "Ident") {
           // `{ auto_pad: NOTSET }` would capture the attribute into a variable named NOTSET and
           // match every value; the author meant the enum value.
@@ -46,10 +53,14 @@ export function checkAttrType(program: Program): Diagnostic[] {
         const decl = op && attr.name && attrDecl(op, attr.name.name);
         if (!decl || !attr.value) continue;
         const value = attr.value;
+        if (!RESULT_ATTR_KINDS.has(decl.type.kind)) {
+          diagnostics.push(error("attr-type", `a rule cannot set '${op.name}.${attr.name!.name}' (${describeType(decl.type)}); copy it from a matched node with '...'`, attr.span));
+          continue;
+        }
         const problem =
           value.kind === "Number" || value.kind === "String" || value.kind === "Bool" || value.kind === "List"
             ? literalProblem(decl.type, value)
-            : kindProblem(decl.type, exprKind(value, scope, program.externs));
+            : kindProblem(decl.type, typeOf(scope, value));
         if (problem) diagnostics.push(error("attr-type", `attribute '${attr.name!.name}' of '${op.name}': ${problem}`, value.span));
       }
     }
@@ -102,9 +113,9 @@ function literalProblem(type: AttrType, literal: Literal): string | undefined {
 }
 
 /** Why a value of kind `kind` cannot be an attribute of `type`, or undefined when it can. */
-function kindProblem(type: AttrType, kind: ExprKind): string | undefined {
+function kindProblem(type: AttrType, kind: Type): string | undefined {
   if (kind === "unknown") return undefined;
-  const accepted: Record<AttrType["kind"], ExprKind[]> = {
+  const accepted: Record<AttrType["kind"], Type[]> = {
     int: ["int"],
     float: ["int", "float"],
     string: ["string"],
@@ -115,6 +126,6 @@ function kindProblem(type: AttrType, kind: ExprKind): string | undefined {
     tensor: ["tensor", "int", "float", "ints", "floats"],
   };
   if (accepted[type.kind].includes(kind)) return undefined;
-  const found = kind === "value" ? "a graph value (attributes are compile-time values)" : describeKind(kind);
+  const found = kind === "value" ? "a graph value (attributes are compile-time values)" : describeValueType(kind);
   return `expected ${describeType(type)}, found ${found}`;
 }

@@ -1,18 +1,23 @@
 /** Every function call names a built-in or an extern predicate; built-in calls have the right arguments. */
 import { builtinNames, lookupBuiltin, type ParamKind } from "../builtins.js";
 import { error, type Diagnostic } from "../diagnostics.js";
-import { closest, describeKind, exprKind, forEachExpr, type ExprKind, type Program } from "../program.js";
+import { closest, forEachExpr, typeOf, type Program } from "../program.js";
+import { describeType, type Type } from "../types.js";
 
 /** Argument kinds each parameter kind accepts (`value` arguments to `tensor` parameters are the non-const check's). */
-const accepts: Record<ParamKind, ExprKind[]> = {
-  value: ["value", "tensor"],
-  tensor: ["tensor", "value", "int", "float", "ints", "floats"],
+const accepts: Record<ParamKind, Type[]> = {
+  value: ["value", "const"],
+  operand: ["value", "const"],
+  node: ["value"],
+  maybeConst: ["tensor", "const", "value", "int", "float", "ints", "floats"],
+  tensor: ["tensor", "const", "value", "int", "float", "ints", "floats"],
   int: ["int"],
   number: ["int", "float"],
   ints: ["ints"],
-  list: ["ints", "floats", "strings", "list"],
+  list: ["ints", "floats", "strings", "bools", "list"],
+  bools: ["bools"],
   string: ["string"],
-  any: ["value", "tensor", "int", "float", "bool", "string", "ints", "floats", "strings", "list"],
+  any: ["value", "const", "tensor", "int", "float", "bool", "string", "ints", "floats", "strings", "bools", "list"],
 };
 
 export function checkBuiltinCall(program: Program): Diagnostic[] {
@@ -38,9 +43,13 @@ export function checkBuiltinCall(program: Program): Diagnostic[] {
       }
       expr.args.forEach((arg, i) => {
         const param = builtin.params[i] ?? builtin.rest!;
-        const kind = exprKind(arg, scope, program.externs);
+        const kind = typeOf(scope, arg);
+        if (param === "node" && kind !== "unknown" && !(arg.kind === "Ident" && scope.references.get(arg)?.kind === "node")) {
+          diagnostics.push(error("builtin-call", `argument ${i + 1} of '${name}' must be ${describeParam(param)}, found ${describeType(kind)}`, arg.span));
+          return;
+        }
         if (kind === "unknown" || accepts[param].includes(kind)) return;
-        diagnostics.push(error("builtin-call", `argument ${i + 1} of '${name}' must be ${describeParam(param)}, found ${describeKind(kind)}`, arg.span));
+        diagnostics.push(error("builtin-call", `argument ${i + 1} of '${name}' must be ${describeParam(param)}, found ${describeType(kind)}`, arg.span));
       });
     });
   }
@@ -50,11 +59,15 @@ export function checkBuiltinCall(program: Program): Diagnostic[] {
 function describeParam(param: ParamKind): string {
   return {
     value: "a bound value",
+    operand: "a bound value",
+    node: "a node binding ('conv: Conv(…)')",
+    maybeConst: "a constant tensor",
     tensor: "a constant tensor",
     int: "an int",
     number: "a number",
     ints: "a list of ints",
     list: "a list",
+    bools: "a list of bools (a list compared with a number: 'pads == 0')",
     string: "a string",
     any: "a value",
   }[param];

@@ -4,19 +4,20 @@
  */
 import type { ParamType } from "../ast.js";
 import { error, type Diagnostic } from "../diagnostics.js";
-import { exprKind, forEachExpr, type ExprKind, type Program } from "../program.js";
+import { forEachExpr, typeOf, type Program } from "../program.js";
+import { describeType, type Type } from "../types.js";
 import { lookupBuiltin } from "../builtins.js";
 import { isGeneratedName } from "../lower.js";
 
-const accepts: Record<ParamType, ExprKind[]> = {
-  value: ["value", "tensor"],
+const accepts: Record<ParamType, Type[]> = {
+  value: ["value", "const"],
   node: ["value"],
   int: ["int"],
   float: ["int", "float"],
   string: ["string"],
   ints: ["ints"],
   floats: ["ints", "floats"],
-  tensor: ["tensor", "int", "float", "ints", "floats"],
+  tensor: ["tensor", "const", "int", "float", "ints", "floats"],
   bool: ["bool"],
 };
 
@@ -48,10 +49,10 @@ export function checkExternPred(program: Program): Diagnostic[] {
       }
       expr.args.forEach((arg, i) => {
         const param = extern.params[i]!;
-        const kind = exprKind(arg, scope, program.externs);
+        const kind = typeOf(scope, arg);
         const isNode = arg.kind === "Ident" && scope.references.get(arg)?.kind === "node";
         if (kind === "unknown" || (accepts[param.type].includes(kind) && (param.type !== "node" || isNode))) return;
-        const found = param.type === "node" && kind === "value" ? "a value that is not a node binding" : `a ${kind}`;
+        const found = param.type === "node" && kind === "value" ? "a value that is not a node binding" : describeType(kind);
         diagnostics.push(error("extern-pred", `argument '${param.name}' of '${extern.name}' must be a ${param.type}, found ${found}`, arg.span, [declared]));
       });
     });

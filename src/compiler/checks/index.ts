@@ -23,6 +23,7 @@ import { checkMissingImpl } from "./missing-impl.js";
 import { checkNonConst } from "./non-const.js";
 import { checkOpDecl } from "./op-decl.js";
 import { checkOperandRole } from "./operand-role.js";
+import { checkOperandType } from "./operand-type.js";
 import { checkNotOptional } from "./not-optional.js";
 import { checkOverlap } from "./overlap.js";
 import { checkUnboundVar } from "./unbound-var.js";
@@ -30,6 +31,7 @@ import { checkUnknownAttr } from "./unknown-attr.js";
 import { checkUnknownDialect } from "./unknown-dialect.js";
 import { checkUnknownOp } from "./unknown-op.js";
 import { checkUnusedBinding } from "./unused-binding.js";
+import { checkVariadicResult } from "./variadic-result.js";
 
 /** A semantic check: reads the program, returns what it found wrong. */
 export type Check = (program: Program) => Diagnostic[];
@@ -44,6 +46,7 @@ const checks: Check[] = [
   checkAmbiguousOp,
   checkArity,
   checkNotOptional,
+  checkVariadicResult,
   checkUnknownAttr,
   checkDuplicateAttr,
   checkAttrType,
@@ -56,6 +59,7 @@ const checks: Check[] = [
   checkCoalesce,
   checkCoalescePrecedence,
   checkBuiltinCall,
+  checkOperandType,
   checkExternPred,
   checkMissingImpl,
   checkConditionType,

@@ -7,7 +7,7 @@
 import type { Expr, ResultExpr } from "../ast.js";
 import { lookupBuiltin } from "../builtins.js";
 import { error, type Diagnostic } from "../diagnostics.js";
-import { exprKind, type Program, type RuleScope } from "../program.js";
+import { typeOf, type Program, type RuleScope } from "../program.js";
 
 export function checkNonConst(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
@@ -17,7 +17,7 @@ export function checkNonConst(program: Program): Diagnostic[] {
     if (rule.where) visit(rule.where);
     for (const let_ of rule.lets) {
       visit(let_.value);
-      if (let_.value.kind === "Ident" || exprKind(let_.value, scope) !== "value") continue;
+      if (let_.value.kind === "Ident" || typeOf(scope, let_.value) !== "value") continue;
       diagnostics.push(error("non-const", `'let ${let_.name.name}' must be a constant expression`, let_.value.span));
     }
     visitResult(rule.result, scope, diagnostics);
@@ -42,7 +42,7 @@ function isConstTest(e: Expr, negated: boolean): string | undefined {
 
 function visitExpr(expr: Expr, scope: RuleScope, diagnostics: Diagnostic[], guarded: ReadonlySet<string> = new Set()): void {
   const requireConst = (operand: Expr, context: string, guardable = false) => {
-    if (exprKind(operand, scope) !== "value") return;
+    if (typeOf(scope, operand) !== "value") return;
     if (guardable && operand.kind === "Ident" && guarded.has(operand.name)) return;
     const name = operand.kind === "Ident" ? `'${operand.name}'` : "this operand";
     const hint = operand.kind === "Ident" && scope.bindings.get(operand.name)?.kind === "value" ? ` (write '${operand.name}: const' in the pattern)` : "";
@@ -69,7 +69,8 @@ function visitExpr(expr: Expr, scope: RuleScope, diagnostics: Diagnostic[], guar
     case "Call": {
       const builtin = lookupBuiltin(expr.callee.name);
       expr.args.forEach((arg, i) => {
-        if (builtin?.params[i] === "tensor") requireConst(arg, `'${builtin.name}'`, builtin.name === "allClose");
+        const param = builtin?.params[i];
+        if (param === "tensor" || param === "maybeConst") requireConst(arg, `'${builtin!.name}'`, param === "maybeConst");
         visitExpr(arg, scope, diagnostics, guarded);
       });
       return;

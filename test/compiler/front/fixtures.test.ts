@@ -1,6 +1,6 @@
 /**
- * Fixture runner: every `test/fixtures/compiler/pass/*.rules` analyzes without errors or
- * warnings; every `fail/*.rules` produces exactly the error and warning diagnostics its leading
+ * Fixture runner: every `test/fixtures/compiler/pass/*.rules` analyzes and lowers without
+ * errors or warnings (lowering cannot fail on what the checks accept); every `fail/*.rules` produces exactly the error and warning diagnostics its leading
  * `// expect: error[code] line:col message-substring` comments list. A new case is a new file.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { analyze } from "../../../src/compiler/analyze.js";
+import { check } from "../../../src/compiler/compile.js";
 import type { Diagnostic } from "../../../src/compiler/diagnostics.js";
 import { renderDiagnostics, sourcesOf } from "../../../src/compiler/render.js";
 
@@ -44,6 +45,9 @@ for (const name of readdirSync(join(root, "pass")).filter((f) => f.endsWith(".ru
     const reported = diagnostics.filter((d) => d.severity !== "note");
     assert.is(reported.length, 0, `unexpected diagnostics:\n${renderDiagnostics(reported, sourcesOf(program.files))}`);
     assert.ok(program.roots.length === 1);
+    const lowered = check([join(root, "pass", name)]);
+    assert.equal(lowered.diagnostics.filter((d) => d.severity !== "note").map(describe), []);
+    assert.is(lowered.passes.length, 1);
   });
 }
 

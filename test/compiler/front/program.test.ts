@@ -23,7 +23,7 @@ test("op lookup: unique, qualified, ambiguous, unknown with suggestion, unknown 
 
 test("scopes say what each name is", () => {
   const source = `${dialects}
-rule R: a.Relu(c: Conv(x, W: const, b?) { group: g, pads: p })
+rule R: a.Relu(c: Conv(x, W: const, b?: const) { group: g, pads: p })
   where g == 1 && len(p) == 4
   let s = W * 2
   => Conv(x, s, b ?? s) { ...c }`;
@@ -31,11 +31,11 @@ rule R: a.Relu(c: Conv(x, W: const, b?) { group: g, pads: p })
   assert.equal(diagnostics.map((d) => d.message), []);
   const scope = program.scopes.get(program.rules[0]!)!;
   const kinds = Object.fromEntries([...scope.bindings.values()].map((b) => [b.name, b.kind]));
-  assert.equal(kinds, { c: "node", g: "attr", p: "attr", x: "value", W: "const", b: "value", s: "let" });
+  assert.equal(kinds, { c: "node", g: "attr", p: "attr", x: "value", W: "const", b: "const", s: "let" });
   const p = scope.bindings.get("p")!;
   assert.ok(p.kind === "attr" && p.type?.kind === "ints");
   const b = scope.bindings.get("b")!;
-  assert.ok(b.kind === "value" && b.optional);
+  assert.ok(b.kind === "const" && b.optional);
   assert.is(scope.unresolved.length, 0);
 });
 

@@ -1,0 +1,88 @@
+/**
+ * Executor speed on several threads (2 by default), the secondary table of bench/speed.ts: per
+ * real model, fusec on 1 and on N threads (`prepare(graph, { threads })`), onnxruntime-web (wasm
+ * EP, numThreads N) and onnxruntime-node (intraOpNumThreads N), in interleaved rounds. fusec's N-
+ * thread outputs are checked to be the same bits as its 1-thread ones, and every contender's
+ * against onnxruntime-node on 1 thread's tolerance, before timing. CPU time per run is shown:
+ * on N threads it exceeds wall time when the threads run at once.
+ *
+ * Its own process, because onnxruntime-web fixes its thread count when its first session is
+ * created: speed.ts runs it as a child (`inChildProcess`), or
+ * `npx tsx --conditions=fusec-source bench/threads.ts [--threads N] [--rounds N] [--warmup N] [filter]`.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import ortNode from "onnxruntime-node";
+import * as ortWeb from "onnxruntime-web";
+import { loadPass, optimize, prepare, type Tensor } from "../src/index.js";
+import { concreteGraph, randomInput, SPEED_MODELS } from "./real-models.js";
+import { interleaved, ortFeeds, worstError } from "./speed.js";
+
+const TOLERANCE = 1e-4;
+
+/** Runs this benchmark in a child process with the same Node flags, passing speed.ts's arguments on. */
+export function inChildProcess(args: readonly string[]): void {
+  console.log("── speed on 2 threads (child process) ──");
+  spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: "inherit" });
+}
+
+function sameBits(a: Record<string, Tensor>, b: Record<string, Tensor>): boolean {
+  return Object.keys(a).every((name) => {
+    const x = a[name]!.data as Float32Array;
+    const y = b[name]!.data as Float32Array;
+    return x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
+  });
+}
+
+export async function main(args: readonly string[] = []): Promise<void> {
+  const value = (flag: string, fallback: number) => {
+    const at = args.indexOf(flag);
+    return at >= 0 ? Number(args[at + 1]) : fallback;
+  };
+  const threads = value("--threads", 2);
+  const warmup = value("--warmup", 5);
+  const rounds = value("--rounds", 15);
+  const flagValues = new Set(["--rounds", "--warmup", "--threads"].map((f) => args.indexOf(f) + 1).filter((i) => i > 0));
+  const filter = args.find((a, i) => !a.startsWith("--") && !flagValues.has(i))?.toLowerCase();
+  ortWeb.env.wasm.numThreads = threads;
+  ortWeb.env.wasm.proxy = false;
+  ortWeb.env.logLevel = "error";
+  ortNode.env.logLevel = "error";
+  const head = ["model", "fusec 1t", `fusec ${threads}t`, "1t/Nt", `web ${threads}t`, `node ${threads}t`, "fusec/web", "fusec/node", "fusec cpu", "web cpu"];
+  const widths = [15, 10, 10, 7, 10, 10, 10, 11, 10, 9];
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("");
+  console.log(line(head));
+  for (const model of SPEED_MODELS) {
+    if (filter && !model.name.toLowerCase().includes(filter)) continue;
+    const graph = concreteGraph(model);
+    optimize(graph, { passes: await loadPass("onnx") });
+    const feeds = { [graph.inputs[0]!.name]: randomInput(model.shape) };
+    const one = prepare(graph, { validate: false });
+    const many = prepare(graph, { validate: false, threads });
+    await many.ready();
+    const web = await ortWeb.InferenceSession.create(model.path, { executionProviders: ["wasm"], graphOptimizationLevel: "all", intraOpNumThreads: threads, logSeverityLevel: 3 });
+    const node = await ortNode.InferenceSession.create(model.path, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all", logSeverityLevel: 3 });
+    const webFeeds = ortFeeds(ortWeb, feeds);
+    const nodeFeeds = ortFeeds(ortNode, feeds);
+    const reference = one.run(feeds);
+    const err = Math.max(await worstError(reference, node, nodeFeeds), await worstError(reference, web, webFeeds));
+    if (!sameBits(reference, many.run(feeds)) || !(err <= TOLERANCE)) {
+      console.log(`  ${model.name}: ${threads}-thread outputs differ from 1 thread's, or fusec from onnxruntime (${err.toExponential(2)}); not timed`);
+    } else {
+      const t = await interleaved([() => one.run(feeds), () => many.run(feeds), () => web.run(webFeeds), () => node.run(nodeFeeds)], warmup, rounds);
+      const [f1, fn, w, n] = t.ms as [number, number, number, number];
+      console.log(line([model.name, f1.toFixed(2), fn.toFixed(2), (f1 / fn).toFixed(2), w.toFixed(2), n.toFixed(2), (fn / w).toFixed(2), (fn / n).toFixed(2), t.cpuMs[1]!.toFixed(2), t.cpuMs[2]!.toFixed(2)]));
+    }
+    many.close();
+    await web.release();
+    await node.release();
+  }
+  console.log(`fusec ${threads}t: prepare(graph, { threads: ${threads} }), outputs the same bits as 1t; web: wasm EP, numThreads ${threads}; node: intraOpNumThreads ${threads}; ms: median wall time`);
+  console.log("cpu: median process CPU ms per run of fusec Nt and web (above wall time when threads overlap; spinning thread pools count too)");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  await main(process.argv.slice(2));
+  // onnxruntime-web's worker threads keep the process alive.
+  process.exit(0);
+}
