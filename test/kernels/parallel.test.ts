@@ -86,6 +86,26 @@ for (const [name, w, attrs, domain] of convCases) {
   });
 }
 
+const depthwiseCases: [string, number[], number[], Record<string, Attr>, string?][] = [
+  ["3x3 stride 1, 31 columns (ragged rows)", [1, 48, 30, 31], [48, 1, 3, 3], { group: int(48), pads: ints([1, 1, 1, 1]) }],
+  ["3x3 stride 2 with relu", [1, 40, 66, 96], [40, 1, 3, 3], { group: int(40), pads: ints([1, 1, 1, 1]), strides: ints([2, 2]), activation: str("Relu") }, "com.microsoft"],
+  ["5x5 with hard_swish", [1, 36, 24, 40], [36, 1, 5, 5], { group: int(36), pads: ints([2, 2, 2, 2]), activation: str("HardSwish") }, "com.microsoft"],
+  ["multiplier 2, dilated (JavaScript kernel)", [1, 20, 30, 28], [40, 1, 3, 3], { group: int(20), pads: ints([2, 2, 2, 2]), dilations: ints([2, 2]) }],
+];
+
+for (const [name, xShape, w, attrs, domain] of depthwiseCases) {
+  test(`depthwise ${name}: two threads give the same bits as one`, async () => {
+    const graph = graphOf(xShape, (b, x) => {
+      const input = b.op("Relu", [x]); // an arena tensor
+      const dw = b.op(domain ? "FusedConv" : "Conv", [input, b.constant(random(w, 2)), b.constant(random([w[0]!], 3))], attrs, domain ?? "");
+      // With a residual: a second depthwise convolution adds the first one's output (FusedConv's Z).
+      const c = w[0]!;
+      return b.op("FusedConv", [dw, b.constant(random([c, 1, 3, 3], 4)), b.constant(random([c], 5)), dw], { group: int(c), pads: ints([1, 1, 1, 1]), activation: str("Sigmoid") }, "com.microsoft");
+    });
+    await sameOnTwoThreads(graph, { x: random(xShape, 1) }, name);
+  });
+}
+
 test("Gemm, MatMul and FullyConnected-sized products: two threads give the same bits as one", async () => {
   // K = 1100: three depth blocks; M = 70: not whole register tiles; N = 515: a ragged tail.
   const gemm = graphOf([70, 1100], (b, x) => b.op("Gemm", [x, b.constant(random([515, 1100], 7)), b.constant(random([515], 8))], { transB: int(1), beta: { type: "float", value: 0.5 } }));
