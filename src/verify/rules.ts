@@ -11,19 +11,20 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as nodePath from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Rule, RulesFile } from "../compiler/ast.js";
+import type { Pattern, Rule, RulesFile } from "../compiler/ast.js";
 import { analyzePacks, compile, type SourceInput } from "../compiler/compile.js";
 import { hasErrors, type Diagnostic } from "../compiler/diagnostics.js";
 import type { OpTable } from "../compiler/program.js";
 import { execute } from "../kernels/index.js";
 import { toJavaScript } from "../node/transpile.js";
 import { applyPasses } from "../runtime/driver.js";
+import { lookupOp } from "../runtime/registry.js";
 import type { Pass } from "../runtime/pass.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { verify } from "../runtime/verify.js";
 import { describeGraph } from "./describe.js";
 import { RejectedDraw, synthesize, type Candidate } from "./synthesize.js";
-import { outputError } from "./compare.js";
+import { outputError, perturbInputs, roundingNoise } from "./compare.js";
 
 export interface VerifyRulesOptions {
   /** Seed of the first candidate of each rule (default 0). */
@@ -199,9 +200,39 @@ function checkRule(pass: Pass, rule: Rule, location: string, ops: OpTable, optio
   } else if (check.fired > 0) {
     check.verdict = "ok";
   } else {
-    check.reason = refusedShapeReason(misses, pass.rules.find((r) => r.name === rule.name)) ?? notExercisedReason(misses);
+    const counted = refusedShapeReason(misses, pass.rules.find((r) => r.name === rule.name)) ?? notExercisedReason(misses);
+    check.reason = [...missingPieces(rule, ops, misses), counted].join("; ");
   }
   return check;
+}
+
+/**
+ * What the rule's own declarations lack, when that is why it never fired: an op it builds that
+ * has no implementation, or an op of its pattern whose operands declare no roles and whose
+ * graphs could not be built.
+ */
+function missingPieces(rule: Rule, ops: OpTable, misses: readonly Miss[]): string[] {
+  const found: string[] = [];
+  const unregistered = new Set(misses.flatMap((m) => /cannot build (\S+): the op is not registered/.exec(m.why)?.[1] ?? []));
+  for (const op of unregistered) found.push(`it builds ${op}, which has no implementation (declare the op with impl "module.ts"), so every rewrite is refused`);
+  const visit = (p: Pattern): void => {
+    if (p.kind !== "OpPattern") return;
+    const decl = ops.resolve(p.op);
+    if (decl && !lookupOp(decl.domain, decl.name)) {
+      found.push(`its pattern holds ${decl.domain ? `${decl.domain}::` : ""}${decl.name}, which has no implementation (declare the op with impl "module.ts"), so no graph holding it can be built and run`);
+    }
+    const bare = decl?.operands.slice(1).filter((o) => o.roles.length === 0) ?? [];
+    if (decl && bare.length > 0 && misses.some((m) => m.kind === "rejected" && m.why.includes(`(${decl.name})`))) {
+      const first = decl.operands[0]!.name;
+      found.push(
+        `${decl.name} declares no role for ${bare.map((o) => `'${o.name}'`).join(", ")}, so ${bare.length > 1 ? "they are" : "it is"} drawn shaped like '${first}'; ` +
+          `give ${bare.length > 1 ? "them roles" : "it a role"} in its declaration (\`${bare[0]!.name}: broadcast\`, \`${bare[0]!.name}: channels(${first}, 1)\`, \`${bare[0]!.name}: axes(${first})\`, …; see "Operand roles" in grammar/README.md)`,
+      );
+    }
+    p.operands.forEach(visit);
+  };
+  visit(rule.pattern);
+  return [...new Set(found)];
 }
 
 /**
@@ -236,16 +267,6 @@ function notExercisedReason(misses: readonly Miss[]): string {
   return parts.length > 0 ? `of ${misses.length} graph(s): ${parts.join("; ")}` : "no graph was drawn";
 }
 
-/**
- * Float32 rounding grows with the magnitude of what is summed: on inputs up to m (m > 10) the
- * error is divided by m/10, so that ±1e3 inputs are held to 100× the tolerance.
- */
-function roundingScale(feeds: Record<string, Tensor>): number {
-  let largest = 0;
-  for (const t of Object.values(feeds)) for (const v of t.data) largest = Math.max(largest, Math.abs(Number(v)));
-  return Math.max(1, largest / 10);
-}
-
 /** Ops that move elements: an output element is not computed from the inputs at its own index. */
 const RESHUFFLING = new Set(["Transpose", "Reshape", "Flatten", "Conv", "ConvTranspose", "FusedConv", "MatMul", "Gemm", "FusedGemm", "MaxPool", "AveragePool", "Softmax", "Pad", "ReduceMean", "LayerNormalization", "BatchNormalization", "Conv2D", "DepthwiseConv2D", "FullyConnected"]);
 
@@ -263,8 +284,13 @@ function runTrial(pass: Pass, rule: Rule, ops: OpTable, seed: number, others: re
   }
   const integer = candidate.elementType !== "float32";
   const before: Record<string, Tensor>[] = [];
+  // The original graph on inputs moved by one rounding step: how much float32 rounding alone moves its outputs.
+  const perturbed: Record<string, Tensor>[] = [];
   try {
-    for (const set of candidate.inputSets) before.push(execute(candidate.graph, set.feeds));
+    for (const [i, set] of candidate.inputSets.entries()) {
+      before.push(execute(candidate.graph, set.feeds));
+      if (!integer) perturbed.push(execute(candidate.graph, perturbInputs(set.feeds, seed * 7 + i)));
+    }
   } catch (e) {
     return { kind: "rejected", why: `the synthesized graph does not run: ${firstLine((e as Error).message)}` };
   }
@@ -292,9 +318,9 @@ function runTrial(pass: Pass, rule: Rule, ops: OpTable, seed: number, others: re
       if (integer) return { kind: "rejected", why: `the rewritten integer graph does not run: ${firstLine((e as Error).message)}` };
       return { seed, small, size, error: Infinity, problem: `the rewritten graph does not run: ${(e as Error).message}`, ...covered };
     }
-    const rounding = roundingScale(set.feeds);
     for (const [k, name] of outputNames.entries()) {
-      const error = outputError(before[i]![name]!, after[candidate.graph.outputs[k]!.name]) / rounding;
+      const noise = integer ? 0 : roundingNoise(before[i]![name]!, perturbed[i]![name]);
+      const error = outputError(before[i]![name]!, after[candidate.graph.outputs[k]!.name], noise);
       if (error > worst.error) worst = { ...worst, error, range: set.range };
       if (error > tolerance) return { ...worst, range: set.range, at: whereWorst(before[i]![name]!, after[candidate.graph.outputs[k]!.name], set.feeds, name, elementwise) };
     }

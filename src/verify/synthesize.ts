@@ -15,6 +15,7 @@ import "../kernels/index.js";
 import { GraphBuilder } from "../runtime/json.js";
 import type { Attr, Attrs, Graph, Value } from "../runtime/graph.js";
 import { tensor, type DType, type Tensor } from "../runtime/tensor.js";
+import { nodeRoles, type AttrValue, type Draws, type Hint, type NodeRoles, type ValueRange } from "./roles.js";
 
 /** Inputs drawn from one range, with the range's description. */
 export interface InputSet {
@@ -155,17 +156,6 @@ function generator(seed: number): () => number {
   };
 }
 
-/** How a tensor's values are drawn: any sign, positive (√, variances), or away from zero (denominators). */
-type ValueRange = "any" | "positive" | "nonzero";
-
-/** What an operand position wants of the value placed there. */
-interface Hint {
-  shape?: number[];
-  dtype?: DType;
-  range?: ValueRange;
-  /** Exact contents (shape operands, pads, axes): the leaf becomes this constant. */
-  data?: Tensor;
-}
 
 /** The sizes one candidate draws its shapes from. */
 interface Sizes {
@@ -182,7 +172,7 @@ interface Sizes {
   last: number;
 }
 
-class Synthesis {
+class Synthesis implements Draws {
   readonly builder = new GraphBuilder();
   readonly random: () => number;
   private readonly sizes: Sizes;
@@ -265,7 +255,7 @@ class Synthesis {
   buildOp(pattern: OpPattern, hint: Hint): { outputs: Value[] } {
     const decl = this.ops.resolve(pattern.op);
     if (!decl) throw new RejectedDraw(`op ${pattern.op.name} is not declared`);
-    const roles = operandRoles(decl, this, hint);
+    const roles = nodeRoles(decl, this, hint);
     const inputs: (Value | undefined)[] = new Array(pattern.operands.length).fill(undefined);
     // Operators first: leaves take their shapes from the operands built before them.
     pattern.operands.forEach((operand, i) => {
@@ -326,7 +316,9 @@ class Synthesis {
       const guard = name === undefined ? undefined : this.guarded.get(name);
       // Exactly the literal, or as far from it as the guard allows: a rule must hold for both.
       const literal = guard && this.pick([guard.value, guard.value + 0.9 * guard.tolerance, guard.value - 0.9 * guard.tolerance]);
-      const data = literal !== undefined && this.random() < 0.5 ? tensor(dtype, shape, new Array(size(shape)).fill(literal)) : this.randomTensor(dtype, shape, range);
+      // A role's own values (a pad value, a Clip bound) half the time.
+      const special = literal ?? (hint.values && this.random() < 0.5 ? this.pick(hint.values) : undefined);
+      const data = special !== undefined && (literal === undefined || this.random() < 0.5) ? tensor(dtype, shape, new Array(size(shape)).fill(special)) : this.randomTensor(dtype, shape, range);
       return graph.addConstant(data, name ?? "const");
     }
     // Pattern variables are unique names; wildcards are numbered.
@@ -383,7 +375,7 @@ class Synthesis {
 
   // ── attributes ─────────────────────────────────────────────────────────────────────────
 
-  private drawAttrs(decl: OpDecl, pattern: OpPattern, inputs: readonly (Value | undefined)[], roles: Roles): Attrs {
+  private drawAttrs(decl: OpDecl, pattern: OpPattern, inputs: readonly (Value | undefined)[], roles: NodeRoles): Attrs {
     const attrs = this.drawAttrsFreely(decl, pattern, inputs, roles);
     // ONNX forbids explicit pads with auto_pad SAME_UPPER, SAME_LOWER or VALID: keep the one
     // the pattern fixes (pads when it fixes neither); a pattern fixing both is its own problem.
@@ -396,7 +388,7 @@ class Synthesis {
     return attrs;
   }
 
-  private drawAttrsFreely(decl: OpDecl, pattern: OpPattern, inputs: readonly (Value | undefined)[], roles: Roles): Attrs {
+  private drawAttrsFreely(decl: OpDecl, pattern: OpPattern, inputs: readonly (Value | undefined)[], roles: NodeRoles): Attrs {
     const attrs: Attrs = {};
     const reuse = this.alike && this.random() < 0.75;
     for (const attr of decl.attrs) {
@@ -474,11 +466,6 @@ function rankOf(v: Value | undefined): number | undefined {
   return v?.shape?.length;
 }
 
-function shapeOf(v: Value | undefined): number[] | undefined {
-  return v?.shape as number[] | undefined;
-}
-
-type AttrValue = number | string | number[] | string[];
 
 function typedAttr(decl: AttrDecl, value: AttrValue): Attr {
   switch (decl.type.kind) {
@@ -570,6 +557,8 @@ function attrDomain(decl: OpDecl, attr: AttrDecl, inputs: readonly (Value | unde
       return [1, 2, 3];
     case "approximate":
       return ["none", "tanh"];
+    case "kernel_shape":
+      return [repeat(1), repeat(2), repeat(3), [2, ...repeat(3, spatial - 1)]];
   }
   switch (attr.type.kind) {
     case "enum":
@@ -584,249 +573,3 @@ function attrDomain(decl: OpDecl, attr: AttrDecl, inputs: readonly (Value | unde
       return [null];
   }
 }
-
-// ── operand roles per op ────────────────────────────────────────────────────────────────────
-
-/** Per op: what each operand position wants, and the attributes that shapes depend on. */
-interface Roles {
-  /** `leaf`: the operand is a leaf of the pattern (built after its op siblings and the attributes). */
-  hint(index: number, built: readonly (Value | undefined)[], attrs: Attrs, leaf: boolean): Hint;
-  /** A value the attribute must take for the shapes drawn (null: leave out), or undefined to draw it. */
-  attr(name: string, built: readonly (Value | undefined)[]): AttrValue | null | undefined;
-}
-
-const UNARY = new Set(["Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Erf", "Exp", "Gelu", "LeakyRelu", "Identity", "Softmax", "Relu6", "ReluN1To1", "Logistic", "Transpose", "Cast", "Flatten", "Shape", "GlobalAveragePool"]);
-const ELEMENTWISE = new Set(["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"]);
-
-function int64(values: readonly number[], shape: readonly number[] = [values.length]): Tensor {
-  return tensor("int64", shape, values);
-}
-
-function operandRoles(decl: OpDecl, s: Synthesis, out: Hint): Roles {
-  const none: Roles["attr"] = () => undefined;
-  const nchw = (): number[] => (out.shape?.length === 4 ? out.shape : [s.size("batch"), s.size("channels"), s.size("height"), s.size("width")]);
-  const nhwc = (): number[] => (out.shape?.length === 4 ? out.shape : [s.size("batch"), s.size("height"), s.size("width"), s.size("channels")]);
-  if (ELEMENTWISE.has(decl.name)) {
-    const main = out.shape ?? s.freshShape();
-    return {
-      hint: (i, built, _attrs, leaf) => {
-        const sibling = built.find((v, j) => j !== i && v !== undefined);
-        const shape = sibling && leaf ? s.broadcastShape(shapeOf(sibling)!) : main;
-        const range: ValueRange = decl.name === "Div" && i === 1 ? (out.range === "positive" ? "positive" : "nonzero") : decl.name === "Pow" && i === 0 ? "positive" : decl.name === "Sub" || decl.name === "Div" ? "any" : (out.range ?? "any");
-        return { shape, range };
-      },
-      attr: none,
-    };
-  }
-  if (UNARY.has(decl.name) || decl.name === "Sqrt") {
-    return { hint: () => ({ shape: out.shape, range: decl.name === "Sqrt" ? "positive" : (out.range ?? "any") }), attr: none };
-  }
-  switch (decl.name) {
-    case "Conv":
-    case "FusedConv": {
-      const group = (built: readonly (Value | undefined)[]): number => {
-        const channels = shapeOf(built[0])?.[1] ?? s.size("channels");
-        return s.pick([1, 1, channels, channels % 2 === 0 ? 2 : 1]);
-      };
-      let chosenGroup: number | undefined;
-      return {
-        hint: (i, built, attrs) => {
-          const groups = attrs.group?.type === "int" ? attrs.group.value : 1;
-          const channels = shapeOf(built[0])?.[1] ?? s.size("channels");
-          if (i === 0) return { shape: nchw() };
-          const k = s.size("kernel");
-          // As many output channels as input channels half the time (depthwise-like filters).
-          if (i === 1) return { shape: [s.pick([groups * s.size("perGroup"), channels]), Math.max(1, Math.floor(channels / groups)), k, k] };
-          const outChannels = shapeOf(built[1])?.[0] ?? groups * s.size("perGroup");
-          if (i === 2) return { shape: [outChannels] };
-          return {};
-        },
-        attr: (name, built) => {
-          if (name === "group") return (chosenGroup ??= group(built)) === 1 && s.random() < 0.5 ? null : chosenGroup;
-          if (name === "kernel_shape") return s.random() < 0.7 ? null : [s.size("kernel"), s.size("kernel")];
-          return undefined;
-        },
-      };
-    }
-    case "ConvTranspose": {
-      // X [N, C, H, W], W [C, M/group, kH, kW], B [M]; group divides C (depthwise when group = C).
-      let chosenGroup: number | undefined;
-      return {
-        hint: (i, built, attrs) => {
-          const groups = attrs.group?.type === "int" ? attrs.group.value : 1;
-          const channels = shapeOf(built[0])?.[1] ?? s.size("channels");
-          if (i === 0) return { shape: nchw() };
-          const k = s.size("kernel");
-          if (i === 1) return { shape: [channels, s.size("perGroup"), k, k] };
-          return { shape: [(shapeOf(built[1])?.[1] ?? s.size("perGroup")) * groups] };
-        },
-        attr: (name, built) => {
-          if (name !== "group") return undefined;
-          const channels = shapeOf(built[0])?.[1] ?? s.size("channels");
-          chosenGroup ??= s.pick([1, channels, channels % 2 === 0 ? 2 : 1, channels]);
-          return chosenGroup === 1 && s.random() < 0.5 ? null : chosenGroup;
-        },
-      };
-    }
-    case "Gemm":
-    case "FusedGemm": {
-      const trans = (attrs: Attrs, name: string) => attrs[name]?.type === "int" && attrs[name]!.value === 1;
-      return {
-        hint: (i, built, attrs) => {
-          const a = shapeOf(built[0]);
-          const rows = a ? a[trans(attrs, "transA") ? 1 : 0]! : s.size("rows");
-          const inner = a ? a[trans(attrs, "transA") ? 0 : 1]! : s.size("inner");
-          const cols = shapeOf(built[1])?.[trans(attrs, "transB") ? 0 : 1] ?? s.size("cols");
-          if (i === 0) return { shape: trans(attrs, "transA") ? [inner, rows] : [rows, inner] };
-          if (i === 1) return { shape: trans(attrs, "transB") ? [cols, inner] : [inner, cols] };
-          return { shape: s.pick([[cols], [1, cols], [rows, cols], [rows, cols], [], [rows, 1]]) };
-        },
-        attr: none,
-      };
-    }
-    case "MatMul":
-      return {
-        hint: (i, built) => {
-          if (i === 0) return { shape: out.shape && out.shape.length >= 2 ? [...out.shape.slice(0, -1), s.size("inner")] : s.pick([[s.size("rows"), s.size("inner")], [s.size("rows"), s.size("inner")], [s.size("batch"), s.size("rows"), s.size("inner")]]) };
-          const a = shapeOf(built[0]);
-          return { shape: [a ? a[a.length - 1]! : s.size("inner"), out.shape?.[out.shape.length - 1] ?? s.size("cols")] };
-        },
-        attr: none,
-      };
-    case "BatchNormalization":
-      return {
-        hint: (i, built) => {
-          if (i === 0) return { shape: out.shape ?? s.pick([nchw(), nchw(), [s.size("rows"), s.size("channels")]]) };
-          return { shape: [shapeOf(built[0])?.[1] ?? s.size("channels")], range: i === 4 ? "positive" : "any" };
-        },
-        attr: none,
-      };
-    case "LayerNormalization":
-      return {
-        hint: (i, built, attrs) => {
-          if (i === 0) return { shape: out.shape ?? s.pick([[s.size("batch"), s.size("rows"), s.size("last")], [s.size("rows"), s.size("last")]]) };
-          const x = shapeOf(built[0]) ?? [s.size("last")];
-          const axis = attrs.axis?.type === "int" ? attrs.axis.value : -1;
-          return { shape: x.slice(axis < 0 ? x.length + axis : axis) };
-        },
-        attr: none,
-      };
-    case "ReduceMean":
-      return {
-        hint: (i, built) => {
-          if (i === 0) return { shape: out.shape, range: out.range };
-          const rank = rankOf(built[0]) ?? 4;
-          return { data: int64(s.pick([[-1], [rank - 1], [1], [], [1, rank - 1]])) };
-        },
-        attr: none,
-      };
-    case "Pad":
-      return {
-        hint: (i, built) => {
-          if (i === 0) return { shape: out.shape ?? nchw() };
-          const rank = rankOf(built[0]) ?? 4;
-          if (i === 1) {
-            const pads = Array.from({ length: 2 * rank }, (_, j) => (j % rank < 2 && s.random() < 0.8 ? 0 : s.pick([0, 1, 1, 2])));
-            return { data: int64(pads) };
-          }
-          // The pad value: zero, a fraction, negative, beyond the data's range.
-          if (i === 2) return { data: tensor(s.elementType, [], [s.pick(s.elementType === "float32" ? [0, 0, 0.5, -1.5, 4, 1e3] : [0, 0, -2, 5])]) };
-          return { data: int64([2, 3]) };
-        },
-        attr: none,
-      };
-    case "Reshape":
-      return {
-        hint: (i, built) => {
-          if (i === 0) return { shape: out.shape };
-          const x = shapeOf(built[0]) ?? [1];
-          const n = size(x);
-          const targets = [x, x, [n], [x[0]!, n / x[0]!], [...x].reverse(), [-1], [x[0]!, -1], [0, -1]];
-          return { data: int64(s.pick(targets)) };
-        },
-        attr: none,
-      };
-    case "Clip":
-      return { hint: (i) => (i === 0 ? { shape: out.shape } : { shape: [], range: "any" }), attr: none };
-    case "Dropout":
-      return {
-        hint: (i) => (i === 0 ? { shape: out.shape } : i === 1 ? { data: tensor("float32", [], [0.5]) } : { data: tensor("bool", [], [s.pick([0, 0, 1])]) }),
-        attr: none,
-      };
-    case "MaxPool":
-    case "AveragePool":
-      return {
-        hint: () => ({ shape: nchw() }),
-        attr: (name) => (name === "kernel_shape" ? s.pick([[1, 1], [2, 2], [3, 3], [2, 3]]) : undefined),
-      };
-    case "Conv2D":
-      return {
-        hint: (i, built) => {
-          if (i === 0) return { shape: nhwc() };
-          const k = s.size("kernel");
-          const channels = shapeOf(built[0])?.[3] ?? s.size("channels");
-          if (i === 1) return { shape: [s.size("perGroup") * 2, k, k, channels] };
-          return { shape: [shapeOf(built[1])?.[0] ?? s.size("perGroup") * 2] };
-        },
-        attr: none,
-      };
-    case "DepthwiseConv2D": {
-      let multiplier: number | undefined;
-      return {
-        hint: (i, built, attrs) => {
-          if (i === 0) return { shape: nhwc() };
-          const k = s.size("kernel");
-          const m = attrs.depth_multiplier?.type === "int" ? attrs.depth_multiplier.value : 1;
-          const outChannels = (shapeOf(built[0])?.[3] ?? s.size("channels")) * m;
-          return i === 1 ? { shape: [1, k, k, outChannels] } : { shape: [outChannels] };
-        },
-        attr: (name) => (name === "depth_multiplier" ? (multiplier ??= s.pick([1, 1, 2])) : undefined),
-      };
-    }
-    case "FullyConnected":
-      return {
-        hint: (i, built) => {
-          if (i === 0) return { shape: out.shape ?? s.pick([[s.size("rows"), s.size("inner")], [s.size("batch"), s.size("rows"), s.size("inner")]]) };
-          const x = shapeOf(built[0]);
-          const features = x ? x[x.length - 1]! : s.size("inner");
-          if (i === 1) return { shape: [s.size("cols"), features] };
-          return { shape: [shapeOf(built[1])?.[0] ?? s.size("cols")] };
-        },
-        attr: none,
-      };
-    case "MaxPool2D":
-    case "AveragePool2D":
-      return { hint: () => ({ shape: nhwc() }), attr: none };
-    default:
-      return {
-        hint: (i, built) => {
-          if (i === 0) return { shape: out.shape, range: out.range };
-          const role = OPERAND_ROLES[decl.operands[Math.min(i, decl.operands.length - 1)]?.name ?? ""];
-          return role ? role(shapeOf(built[0]) ?? [], s) : { shape: shapeOf(built[0]) };
-        },
-        attr: none,
-      };
-  }
-}
-
-/**
- * What an operand wants, by the name its op declares it with (ONNX's names): an op without a
- * case above (a user's op among them) gets index lists for `axes`, a shape for `shape`, scalar
- * bounds for `min`/`max`, and otherwise a value shaped like its first operand.
- */
-const OPERAND_ROLES: Record<string, (first: readonly number[], s: Synthesis) => Hint> = {
-  axes: (first, s) => {
-    const rank = first.length;
-    const ones = first.flatMap((d, axis) => (d === 1 ? [axis] : []));
-    const choices = [[rank - 1], [0], [-1], [1 % Math.max(rank, 1)]];
-    if (ones.length > 0) choices.push(ones, [ones[0]!], [ones[0]!]);
-    return { data: int64(s.pick(choices)) };
-  },
-  shape: (first, s) => {
-    const n = size(first);
-    return { data: int64(s.pick([[...first], [n], [-1], [first[0] ?? 1, -1], [...first].reverse()])) };
-  },
-  pads: (first, s) => ({ data: int64(Array.from({ length: 2 * first.length }, () => s.pick([0, 0, 1, 2]))) }),
-  min: (_first, s) => ({ shape: [], dtype: s.elementType }),
-  max: (_first, s) => ({ shape: [], dtype: s.elementType }),
-};

@@ -58,7 +58,7 @@ test("a rule building an op without implementation: a check warning, and verify 
   assert.is(checked.code, 0);
   assert.match(checked.stderr, /warning\[missing-impl\]: rule 'SwishFromParts' builds Swish, which has no implementation/);
   const verified = fusec("verify", rules, "--candidates", "30");
-  assert.match(verified.stdout, /SwishFromParts NOT EXERCISED: of 30 graph\(s\): \d+ built but the rule did not fire \(\d+× cannot build Swish: the op is not registered\)/);
+  assert.match(verified.stdout, /SwishFromParts NOT EXERCISED: it builds Swish, which has no implementation \(declare the op with impl "module.ts"\), so every rewrite is refused; of 30 graph\(s\): \d+ built but the rule did not fire \(\d+× cannot build Swish: the op is not registered\)/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -78,13 +78,6 @@ test("a per-channel scale folded along the filter's input axis is caught, on a s
   assert.ok(elements <= 2 * 2 * 4 * 4, input);
 });
 
-test("subtly wrong rules (a forgotten epsilon, a swapped bound, integer division, a loose guard, …) all change outputs", async () => {
-  const found = await checks(`${fixtures}/planted-more.rules`);
-  const missed = [...found.values()].filter((c) => c.verdict !== "changes-outputs").map((c) => `${c.rule}: ${c.verdict}`);
-  assert.equal(missed, []);
-  assert.ok(found.size >= 11);
-});
-
 test("the report states the ranges, element types and shapes every firing covered", async () => {
   const check = (await checks(`${fixtures}/correct.rules`)).get("ReluTwice")!;
   for (const range of ["[-1, 1)", "[-10, 10)", "±1e3", "negative", "positive", "boundaries"]) assert.ok(check.covered.ranges.includes(range), range);
