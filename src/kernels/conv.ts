@@ -12,6 +12,7 @@ import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { fusedConvActivation, NO_ACTIVATION, type Activation } from "./activation.js";
 import { depthwiseNchw } from "./depthwise.js";
+import { parallelDepthwise } from "./parallel-depthwise.js";
 import { arenaRelease, arenaTake } from "./arena.js";
 import { sgemm, type MatrixView, type OffsetMatrix } from "./gemm.js";
 import { fillFloats, simdCopyRows, simdPhaseRows } from "./vector.js";
@@ -154,7 +155,7 @@ export function convNchw(call: ConvCall): void {
   const cg = p.c / p.group;
   const og = p.o / p.group;
   if (cg === 1 && og === p.o / p.c && isUnit(p.axes[0])) {
-    depthwiseNchw(call);
+    if (!parallelDepthwise(call)) depthwiseNchw(call);
     return;
   }
   const kernelSize = p.axes.reduce((k, a) => k * a.kernel, 1);

@@ -25,7 +25,7 @@ export interface PrepareOptions {
    */
   validate?: boolean;
   /**
-   * Threads the heavy kernels (GEMM, convolution) split their work over (default 1: no worker
+   * Threads the heavy kernels (GEMM, convolutions, depthwise too) split their work over (default 1: no worker
    * threads). Results are the same bits as on one thread. With more than one, close the session
    * when done with it; where threads cannot be used (no SharedArrayBuffer, see parallel.ts) the
    * session runs on one thread and warns once, saying why.
