@@ -26,6 +26,7 @@ import { checkOperandRole } from "./operand-role.js";
 import { checkOperandType } from "./operand-type.js";
 import { checkNotOptional } from "./not-optional.js";
 import { checkOverlap } from "./overlap.js";
+import { checkShadowed } from "./shadowed.js";
 import { checkUnboundVar } from "./unbound-var.js";
 import { checkUnknownAttr } from "./unknown-attr.js";
 import { checkUnknownDialect } from "./unknown-dialect.js";
@@ -67,6 +68,7 @@ const checks: Check[] = [
   checkConditionType,
   checkDuplicateRuleName,
   checkDuplicateRule,
+  checkShadowed,
   checkOverlap,
 ];
 

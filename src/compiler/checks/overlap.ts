@@ -1,9 +1,8 @@
 /**
- * No rule is shadowed by an earlier rule on the same root op at the same priority (the earlier
- * pattern matches everything the later one does and has no condition), and two such rules whose
- * patterns can match the same node are reported: an error without conditions, else a warning.
- * Members of one rule (a named pattern's alternatives) are tried in the order written, so their
- * overlap is intended; one that an earlier member shadows is still an error.
+ * Two rules on the same root op at the same priority whose patterns can match the same node are
+ * reported: an error without conditions, else a warning (unless the earlier one shadows the
+ * later, the shadowed check's). Members of one rule (a named pattern's alternatives) are tried
+ * in the order written, so their overlap is intended.
  */
 import type { Literal, OpDecl, OpPattern, Pattern, Rule } from "../ast.js";
 import { error, warning, type Diagnostic } from "../diagnostics.js";
@@ -11,6 +10,20 @@ import type { Program } from "../program.js";
 
 export function checkOverlap(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
+  forEachCompetingPair(program, (root, earlier, later, patterns) => {
+    if (shadows(earlier, later, patterns) || sameDeclaration(earlier, later) || !patterns.overlaps(earlier.pattern, later.pattern)) return;
+    const report = earlier.where || later.where ? warning : error;
+    diagnostics.push(
+      report("overlap", `rules '${earlier.name}' and '${later.name}' can match the same '${root.name}' node at the same priority ${later.priority}; give one a higher priority or make the patterns disjoint`, later.nameSpan, [
+        { message: `rule '${earlier.name}' is here`, span: earlier.nameSpan },
+      ]),
+    );
+  });
+  return diagnostics;
+}
+
+/** Calls `visit` on each pair of rules that compete for a node: one root op, one priority, the earlier first (exact duplicates are the duplicate-rule check's). */
+export function forEachCompetingPair(program: Program, visit: (root: OpDecl, earlier: Rule, later: Rule, patterns: PatternRelations) => void): void {
   const byRoot = new Map<OpDecl, Rule[]>();
   for (const rule of program.rules) {
     const root = program.ops.resolve(rule.pattern.op);
@@ -19,25 +32,18 @@ export function checkOverlap(program: Program): Diagnostic[] {
   const patterns = new PatternRelations(program);
   for (const [root, rules] of byRoot) {
     for (let j = 1; j < rules.length; j++) {
-      const later = rules[j]!;
       for (let i = 0; i < j; i++) {
         const earlier = rules[i]!;
-        if (earlier.priority !== later.priority || sameText(earlier, later)) continue;
-        const related = [{ message: `rule '${earlier.name}' is here`, span: earlier.nameSpan }];
-        if (!earlier.where && patterns.subsumes(earlier.pattern, later.pattern)) {
-          diagnostics.push(
-            error("shadowed", `rule '${later.name}' never fires: the earlier rule '${earlier.name}' matches every '${root.name}' it matches, at the same priority, without a condition`, later.nameSpan, related),
-          );
-        } else if (!sameDeclaration(earlier, later) && patterns.overlaps(earlier.pattern, later.pattern)) {
-          const report = earlier.where || later.where ? warning : error;
-          diagnostics.push(
-            report("overlap", `rules '${earlier.name}' and '${later.name}' can match the same '${root.name}' node at the same priority ${later.priority}; give one a higher priority or make the patterns disjoint`, later.nameSpan, related),
-          );
-        }
+        const later = rules[j]!;
+        if (earlier.priority === later.priority && !sameText(earlier, later)) visit(root, earlier, later, patterns);
       }
     }
   }
-  return diagnostics;
+}
+
+/** The earlier rule fires wherever the later one would: no condition, and its pattern contains the later's. */
+export function shadows(earlier: Rule, later: Rule, patterns: PatternRelations): boolean {
+  return !earlier.where && patterns.subsumes(earlier.pattern, later.pattern);
 }
 
 function sameDeclaration(a: Rule, b: Rule): boolean {
@@ -58,7 +64,7 @@ interface Slot {
 const ANY = { kind: "any" } as const;
 
 /** Containment and intersection of patterns, following lowering's matching semantics. */
-class PatternRelations {
+export class PatternRelations {
   constructor(private readonly program: Program) {}
 
   /** Every node `b` matches, `a` matches too. */
