@@ -61,6 +61,12 @@ test("the rounding allowance: what the original graph's own rounding explains is
   assert.is(ROUNDING_FACTOR, 8);
 });
 
+test("ops whose operands are axes, indices, starts or repeats are exercised through their declared roles", async () => {
+  const found = await checks(["test/fixtures/verify/index-operands.rules"], { firings: 5 });
+  assert.equal(found.filter((c) => c.verdict !== "ok").map((c) => `${c.rule}: ${c.verdict} ${c.reason ?? ""}`), []);
+  assert.is(found.length, 5);
+});
+
 test("a user's op with operand roles is exercised like a built-in one; without roles or an implementation, NOT EXERCISED says why", async () => {
   const found = new Map((await checks(["test/fixtures/verify/user-op/roles.rules"])).map((c) => [c.rule, c] as const));
   assert.is(found.get("ScaleAsMul")!.verdict, "ok");
