@@ -61,6 +61,13 @@ test("the rounding allowance: what the original graph's own rounding explains is
   assert.is(ROUNDING_FACTOR, 8);
 });
 
+test("where the original graph overflows, a rewrite that computes the value is no change; overflowing where it did not is", async () => {
+  const found = await checks(["test/fixtures/verify/overflow.rules"], { firings: 8 });
+  assert.equal(found.map((c) => `${c.rule}: ${c.verdict}`), ["SoftmaxFromParts: ok", "LogSoftmaxFromParts: ok"]);
+  assert.is(outputError(tensor("float32", [2], [NaN, 1]), tensor("float32", [2], [0.5, 1])), 0);
+  assert.is(outputError(tensor("float32", [2], [0.5, 1]), tensor("float32", [2], [Infinity, 1])), Infinity);
+});
+
 test("ops whose operands are axes, indices, starts or repeats are exercised through their declared roles", async () => {
   const found = await checks(["test/fixtures/verify/index-operands.rules"], { firings: 5 });
   assert.equal(found.filter((c) => c.verdict !== "ok").map((c) => `${c.rule}: ${c.verdict} ${c.reason ?? ""}`), []);
