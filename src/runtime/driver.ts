@@ -8,6 +8,11 @@
  *
  * Nodes requeued by a firing are handled before the rest of the initial worklist.
  *
+ * At a node, each pass tries the rules rooted at the node's op (by priority, then in source
+ * order) and the first that succeeds fires. Across roots the bigger match wins: when a rule
+ * rooted at a reader of the node, with a higher benefit (pattern size plus priority), would
+ * match through the node, its rewrite is committed instead (see `AcrossRoots`).
+ *
  * Termination: each firing gets a fingerprint (pass, rule, root op and attributes, operand and
  * output names; a replacement takes the name of the value it replaces, so a rewrite undone by
  * another rule reproduces the same fingerprint). A fingerprint seen three times in a phase stops
@@ -20,7 +25,7 @@ import { dce } from "./dce.js";
 import type { Graph, Node, Value } from "./graph.js";
 import type { Pass, RuleInfo } from "./pass.js";
 import { opKey } from "./registry.js";
-import { GraphRewriter, type Commit } from "./rewriter.js";
+import { GraphRewriter, type Commit, type PlannedRewrite } from "./rewriter.js";
 
 export interface DriverOptions {
   /** Rule names not to apply (`Name` also disables every `Name[…]` of a rule family). */
@@ -88,6 +93,9 @@ const REQUEUE_LIMIT = 1024;
  * when the count drops; they still see the count when anything else requeues their root.)
  */
 const TOUCHED_READERS_LIMIT = 8;
+
+/** At most this many readers of a node are asked whether a bigger rule rooted there wants it. */
+const READERS_ASKED = 64;
 
 /** Occurrences of one rewrite fingerprint that make a loop. */
 const CYCLE_REPEATS = 3;
@@ -202,6 +210,8 @@ function runPhase(
   const trace = options.trace;
   const maxSteps = options.maxIterations ?? 10 * graph.nodes.size + 1000;
   const loops = new LoopDetector();
+  const report = reportTo(options, stats);
+  const across = new AcrossRoots(entries, rw, report.listening);
   // The initial worklist, in topological order; nodes requeued by a firing go to `hot`, which
   // is drained (first in, first out) before the initial list goes on.
   const queue: Node[] = graph.topoOrder();
@@ -214,6 +224,16 @@ function runPhase(
       queued.add(n);
       hot.push(n);
     }
+  };
+  /** Statistics, trace, `onFire`, loop detection and requeueing for the commit just made. */
+  const fired = (p: number, node: Node, inputsBefore: readonly (Value | undefined)[]) => {
+    const commit = rw.lastCommit!;
+    const rule = entries[p]!.pass.rules[rw.currentRule]!;
+    stats.firings[rule.name] = (stats.firings[rule.name] ?? 0) + 1;
+    trace?.(`fired ${rule.name} at node "${node.name}" (${rule.location})`);
+    options.onFire?.(rule, commit.removed, commit.added);
+    loops.record(fingerprint(p, rw.currentRule, inputsBefore, node), rule, regionOf(node), `node "${node.name}"`);
+    requeue(commit, push);
   };
   let steps = 0;
   for (let head = 0; ; ) {
@@ -230,46 +250,268 @@ function runPhase(
     if (!graph.nodes.has(node)) continue;
     if (++steps > maxSteps) throw capError(maxSteps, stats, loops);
     const key = opKey(node.domain, node.op);
+    if (across.contested(key)) {
+      // A rule rooted at a reader may want this node: the biggest match wins.
+      const chosen = across.choose(node, key, report);
+      if (!chosen) continue;
+      const root = chosen.plan.root;
+      const inputsBefore = [...root.inputs];
+      rw.commitProbed(chosen.plan);
+      fired(chosen.entry, root, inputsBefore);
+      if (root !== node) push(node);
+      continue;
+    }
     for (let p = 0; p < entries.length; p++) {
       const entry = entries[p]!;
       if (!entry.roots.has(key)) continue;
       const inputsBefore = [...node.inputs];
-      const commit = tryPass(entry, node, rw, stats, options);
-      if (!commit) continue;
-      const rule = entry.pass.rules[rw.currentRule]!;
-      stats.firings[rule.name] = (stats.firings[rule.name] ?? 0) + 1;
-      trace?.(`fired ${rule.name} at node "${node.name}" (${rule.location})`);
-      options.onFire?.(rule, commit.removed, commit.added);
-      loops.record(fingerprint(p, rw.currentRule, inputsBefore, node), rule, regionOf(node), `node "${node.name}"`);
-      requeue(commit, push);
+      if (!tryPass(entry, node, rw, report)) continue;
+      fired(p, node, inputsBefore);
       break;
     }
   }
   stats.steps += steps;
 }
 
+/** Where a failed candidate and an aborted rule go. */
+interface FailureSink {
+  /** Whether failures are wanted at all (trace or `onFail`); when not, they are not collected. */
+  readonly listening: boolean;
+  failed(pass: Pass, rule: number, node: Node, reason: string): void;
+  aborted(): void;
+  /** A trace line. */
+  note(line: string): void;
+}
+
+/** Failures reported as they happen: to trace, `onFail` and the statistics. */
+function reportTo(options: DriverOptions, stats: Stats): FailureSink {
+  const { trace, onFail } = options;
+  return {
+    listening: Boolean(trace || onFail),
+    failed(pass, rule, node, reason) {
+      trace?.(`  ${ruleLabel(pass, rule)} failed at "${node.name}": ${reason}`);
+      const info = pass.rules[rule];
+      if (info) onFail?.(info, node, reason);
+    },
+    aborted: () => void stats.aborted++,
+    note: (line) => trace?.(line),
+  };
+}
+
+/** Failures kept back until it is known whether the attempt they belong to counts. */
+class DeferredFailures implements FailureSink {
+  private readonly kept: ((to: FailureSink) => void)[] = [];
+
+  constructor(readonly listening: boolean) {}
+
+  failed(pass: Pass, rule: number, node: Node, reason: string): void {
+    this.kept.push((to) => to.failed(pass, rule, node, reason));
+  }
+
+  aborted(): void {
+    this.kept.push((to) => to.aborted());
+  }
+
+  note(line: string): void {
+    this.kept.push((to) => to.note(line));
+  }
+
+  flush(to: FailureSink): void {
+    for (const f of this.kept) f(to);
+  }
+}
+
+/** What a probe found: the rule that would fire at a node, its checked rewrite, and the failures before it. */
+interface Probed {
+  /** Index of the pass in the phase. */
+  entry: number;
+  rule: RuleInfo;
+  benefit: number;
+  /** The rule's match went through the watched node. */
+  reached: boolean;
+  plan: PlannedRewrite;
+  failures: DeferredFailures;
+}
+
+/**
+ * Benefit across roots (MLIR's benefit, applied to rules rooted at different ops). Before a
+ * rule fires at a node, the readers of the node up to the depth at which bigger patterns contain
+ * its op are asked, without changing the graph, which rule would fire there; when one of them
+ * has a higher benefit and its match goes through the node (its pattern matched the node below
+ * its root), that rewrite is committed instead, and the node is visited again afterwards. The
+ * question is repeated from the reader, so the biggest match of a chain wins; each step raises
+ * the benefit, so it ends. Every rewrite is checked whole before anything is committed, and the
+ * chosen one is committed as checked (nothing is matched twice). Only ops that some rule
+ * contains below its root with a benefit above the smallest of the rules rooted at that op are
+ * handled here (`contested`); every other node is handled as if this did not exist.
+ */
+class AcrossRoots {
+  /** Op key → the largest benefit and depth of the rules containing it below their root. */
+  private readonly inner = new Map<string, { benefit: number; depth: number; roots: Set<string> }>();
+  /** Op key → the smallest benefit of a rule rooted at it. */
+  private readonly smallestAtRoot = new Map<string, number>();
+  /** Per pass: root op key → its rule indices in the order the pass tries them. */
+  private readonly order: Map<string, number[]>[];
+
+  constructor(
+    private readonly entries: readonly PassEntry[],
+    private readonly rw: GraphRewriter,
+    /** Whether failures are collected (to report those of the chosen rewrite). */
+    private readonly listening: boolean,
+  ) {
+    this.order = entries.map(({ pass, disabled }) => {
+      const byRoot = new Map<string, number[]>();
+      pass.rules.forEach((rule, index) => {
+        if (disabled.has(index)) return;
+        byRoot.set(rule.root, [...(byRoot.get(rule.root) ?? []), index]);
+        const b = benefitOf(rule);
+        this.smallestAtRoot.set(rule.root, Math.min(b, this.smallestAtRoot.get(rule.root) ?? Infinity));
+        for (const { op, depth } of rule.inner ?? []) {
+          const entry = this.inner.get(op) ?? { benefit: -Infinity, depth: 0, roots: new Set<string>() };
+          entry.benefit = Math.max(entry.benefit, b);
+          entry.depth = Math.max(entry.depth, depth);
+          entry.roots.add(rule.root);
+          this.inner.set(op, entry);
+        }
+      });
+      // Generated passes try a root's rules by priority, then in source order.
+      for (const indices of byRoot.values()) indices.sort((a, b) => pass.rules[b]!.priority - pass.rules[a]!.priority || a - b);
+      return byRoot;
+    });
+  }
+
+  /** Some rule rooted elsewhere contains this op with a higher benefit than a rule rooted at it. */
+  contested(key: string): boolean {
+    const smallest = this.smallestAtRoot.get(key);
+    const inner = this.inner.get(key);
+    return smallest !== undefined && inner !== undefined && inner.benefit > smallest;
+  }
+
+  /**
+   * The rewrite to commit for `node`: the one that would fire at it, or one at a reader that
+   * takes it over; undefined when nothing would fire at `node`. The failures before the rule
+   * found at `node`, and before each rule that took over, are reported.
+   */
+  choose(node: Node, key: string, report: FailureSink): Probed | undefined {
+    const failures = new DeferredFailures(this.listening);
+    const own = this.probe(node, key, undefined, failures);
+    failures.flush(report);
+    if (!own) return undefined;
+    let best = own;
+    for (let at = node; ; at = best.plan.root) {
+      const bigger = this.biggerAtReaders(at, best.benefit);
+      if (!bigger) return best;
+      report.note(`  ${best.rule.name} at "${at.name}" (benefit ${best.benefit}) gives way to ${bigger.rule.name} at "${bigger.plan.root.name}" (benefit ${bigger.benefit})`);
+      bigger.failures.flush(report);
+      best = bigger;
+    }
+  }
+
+  /**
+   * The rewrite at a reader of `node` (within the depth at which rules contain its op) by a rule
+   * whose benefit is above `benefit` and whose match goes through `node`: the highest benefit
+   * wins, then the nearest reader in use order.
+   */
+  private biggerAtReaders(node: Node, benefit: number): Probed | undefined {
+    const key = opKey(node.domain, node.op);
+    const inner = this.inner.get(key);
+    if (!inner || inner.benefit <= benefit) return undefined;
+    let best: Probed | undefined;
+    const seen = new Set<Node>([node]);
+    let frontier: readonly Value[] = node.outputs;
+    for (let depth = 1; depth <= inner.depth && frontier.length > 0; depth++) {
+      const next: Value[] = [];
+      for (const v of frontier) {
+        for (const { node: reader } of v.uses) {
+          if (seen.has(reader) || seen.size > READERS_ASKED) continue;
+          seen.add(reader);
+          next.push(...reader.outputs);
+          const readerKey = opKey(reader.domain, reader.op);
+          if (!inner.roots.has(readerKey)) continue;
+          const floor = Math.max(benefit, best?.benefit ?? -Infinity);
+          const skips = this.skipsFor(readerKey, key, depth, floor);
+          if (!skips) continue;
+          const found = this.probe(reader, readerKey, node, new DeferredFailures(this.listening), skips);
+          if (found && found.reached && found.benefit > floor) best = found;
+        }
+      }
+      frontier = next;
+    }
+    return best;
+  }
+
+  /**
+   * Which rules a probe at a `root` op need not try, per pass: those the pass would try after
+   * every rule that contains `inner` at `depth` or deeper with a benefit above `floor` (if one
+   * of those fires first, no such rule could), and all of a pass after the last one holding
+   * such a rule. Undefined when no rule qualifies.
+   */
+  private skipsFor(root: string, inner: string, depth: number, floor: number): (ReadonlySet<number> | "all")[] | undefined {
+    const skips: (ReadonlySet<number> | "all")[] = [];
+    let any = false;
+    for (let p = this.entries.length - 1; p >= 0; p--) {
+      const indices = this.order[p]!.get(root) ?? [];
+      const rules = this.entries[p]!.pass.rules;
+      let last = -1;
+      indices.forEach((i, position) => {
+        const rule = rules[i]!;
+        if (benefitOf(rule) > floor && rule.inner?.some((o) => o.op === inner && o.depth >= depth)) last = position;
+      });
+      if (last >= 0) any = true;
+      skips[p] = !any ? "all" : new Set(indices.slice(last + 1));
+    }
+    return any ? skips : undefined;
+  }
+
+  /**
+   * The first rule of the phase that would fire at `node` (passes in order, each in its rule
+   * order, leaving out `skips`), with its checked rewrite, found without changing the graph;
+   * the failures before it go to `failures`.
+   */
+  private probe(
+    node: Node,
+    key: string,
+    watched: Node | undefined,
+    failures: DeferredFailures,
+    skips?: readonly (ReadonlySet<number> | "all")[],
+  ): Probed | undefined {
+    const rw = this.rw;
+    rw.probing = true;
+    rw.watched = watched;
+    try {
+      for (let p = 0; p < this.entries.length; p++) {
+        const entry = this.entries[p]!;
+        const skip = skips?.[p];
+        if (!entry.roots.has(key) || skip === "all") continue;
+        if (!tryPass(entry, node, rw, failures, skip)) continue;
+        const { rule, reachedWatched, plan } = rw.probed!;
+        const info = entry.pass.rules[rule]!;
+        return { entry: p, rule: info, benefit: benefitOf(info), reached: reachedWatched, plan, failures };
+      }
+      return undefined;
+    } finally {
+      rw.probing = false;
+      rw.watched = undefined;
+    }
+  }
+}
+
+/** A rule's benefit; hand-written passes without one weigh by priority. */
+function benefitOf(rule: RuleInfo): number {
+  return rule.benefit ?? rule.priority;
+}
+
 /**
  * Runs one pass on `node`. A rule that throws is recorded as failed and the pass is tried again
- * with that rule skipped, so lower-priority rules still get their turn. Returns the commit if a
- * rule fired.
+ * with that rule skipped, so lower-priority rules still get their turn. Returns true when a rule
+ * fired (its commit is `rw.lastCommit`), or, when the rewriter is probing, would fire
+ * (`rw.probed`).
  */
-function tryPass(
-  entry: PassEntry,
-  node: Node,
-  rw: GraphRewriter,
-  stats: Stats,
-  options: DriverOptions,
-): Commit | undefined {
+function tryPass(entry: PassEntry, node: Node, rw: GraphRewriter, failures: FailureSink, skip?: ReadonlySet<number>): boolean {
   const { pass, disabled } = entry;
-  const { trace, onFail } = options;
-  const failed = (rule: number, reason: string) => {
-    trace?.(`  ${ruleLabel(pass, rule)} failed at "${node.name}": ${reason}`);
-    const info = pass.rules[rule];
-    if (info) onFail?.(info, node, reason);
-  };
   let threwIn: Set<number> | undefined;
   for (;;) {
-    rw.start(disabled, threwIn);
+    rw.start(disabled, threwIn && skip ? new Set([...threwIn, ...skip]) : (threwIn ?? skip));
     let error: unknown;
     let claimed = false;
     try {
@@ -277,17 +519,17 @@ function tryPass(
     } catch (e) {
       error = e;
     }
-    if (trace || onFail) for (const f of rw.failures) failed(f.rule, f.reason);
-    if (rw.lastCommit) return rw.lastCommit;
+    if (failures.listening) for (const f of rw.failures) failures.failed(pass, f.rule, node, f.reason);
+    if (rw.lastCommit || rw.probed) return true;
     rw.dropStaged();
     if (error === undefined) {
-      if (claimed) trace?.(`  ${pass.name} claimed a rewrite at "${node.name}" but committed none`);
-      return undefined;
+      if (claimed) failures.note(`  ${pass.name} claimed a rewrite at "${node.name}" but committed none`);
+      return false;
     }
-    stats.aborted++;
+    failures.aborted();
     const reason = error instanceof Error ? error.message : String(error);
-    failed(rw.currentRule, reason);
-    if (rw.currentRule < 0 || threwIn?.has(rw.currentRule)) return undefined;
+    failures.failed(pass, rw.currentRule, node, reason);
+    if (rw.currentRule < 0 || threwIn?.has(rw.currentRule)) return false;
     (threwIn ??= new Set()).add(rw.currentRule);
   }
 }

@@ -9,6 +9,10 @@
  * and the root plus every node or constant that became dead because of it are erased. A check
  * that fails throws `RewriteAbort` before anything in the graph changed.
  *
+ * Probing (`probing`, for the driver's benefit across roots): `replace` runs every check and
+ * then commits nothing, keeping the checked rewrite in `probed`; `commitProbed` commits it later
+ * as long as the graph has not changed in between.
+ *
  * A result may give fewer values than the root has outputs (`Dropout(x) => x` replaces only the
  * data output): the root outputs past the given values must then have no reader and not be
  * graph outputs, else the rewrite aborts naming the output that is still read.
@@ -53,6 +57,20 @@ const NONE: ReadonlySet<number> = new Set();
 /** How many of the root's nearest ancestors the cycle check looks at before walking downstream. */
 const NEAR_ANCESTORS = 256;
 
+/** A replacement that `replace` checked: everything `commit` needs, nothing left to fail. */
+export interface PlannedRewrite {
+  rule: number;
+  root: Node;
+  values: Value[];
+  needed: { constants: Value[]; nodes: StagedNode[] };
+  /** Names the replacement's values take. */
+  names: Map<Value, string>;
+  /** Root outputs that are graph outputs and need an Identity carrying their name. */
+  identityFor: Set<number>;
+  /** Staged value → its producing staged node (undefined for staged constants). */
+  staged: ReadonlyMap<Value, StagedNode | undefined>;
+}
+
 interface StagedNode {
   op: string;
   domain: string;
@@ -70,6 +88,16 @@ export class GraphRewriter implements Rewriter {
   lastCommit: Commit | undefined;
   /** Number of `begin` calls that ran a rule. */
   attempts = 0;
+  /**
+   * When set, `replace` runs every check and then leaves the graph untouched, recording the
+   * rule that would have fired in `probed` (the driver asks what would fire at a node).
+   */
+  probing = false;
+  /** Set by a probing `replace`, cleared by `start`: the rule and whether it read `watched`. */
+  probed: { rule: number; reachedWatched: boolean; plan: PlannedRewrite } | undefined;
+  /** A node whose matching by the current rule (through `def`) `probed` reports. */
+  watched: Node | undefined;
+  private reachedWatched = false;
 
   private disabled: ReadonlySet<number> = NONE;
   private skipped: ReadonlySet<number> = NONE;
@@ -90,6 +118,7 @@ export class GraphRewriter implements Rewriter {
     this.currentRule = -1;
     this.failures.length = 0;
     this.lastCommit = undefined;
+    this.probed = undefined;
     this.dropStaged();
   }
 
@@ -106,6 +135,7 @@ export class GraphRewriter implements Rewriter {
   begin(index: number): boolean {
     this.dropStaged();
     this.currentRule = index;
+    this.reachedWatched = false;
     if (this.disabled.has(index) || this.skipped.has(index)) return false;
     this.attempts++;
     return true;
@@ -122,6 +152,7 @@ export class GraphRewriter implements Rewriter {
   def(v: Value | undefined, op: string, domain = ""): Node | undefined {
     const p = v?.producer;
     if (!p || p.op !== op || !sameDomain(p.domain, domain) || !this.graph.nodes.has(p)) return undefined;
+    if (p === this.watched) this.reachedWatched = true;
     return p;
   }
 
@@ -304,17 +335,38 @@ export class GraphRewriter implements Rewriter {
       throw new RewriteAbort(`graph output "${root.outputs[0]!.name}" would need another Identity`);
     }
 
-    // Commit.
+    const plan: PlannedRewrite = { rule: this.currentRule, root, values, needed, names, identityFor, staged: this.staged };
+    if (this.probing) {
+      this.probed = { rule: this.currentRule, reachedWatched: this.reachedWatched, plan: { ...plan, staged: new Map(this.staged) } };
+      this.dropStaged();
+      return true;
+    }
+    this.commit(plan);
+    return true;
+  }
+
+  /**
+   * Commits a rewrite that a probing `replace` checked, while the graph has not changed since
+   * (the driver asked other nodes in between, which changes nothing). Sets `lastCommit`.
+   */
+  commitProbed(plan: PlannedRewrite): void {
+    if (!this.graph.nodes.has(plan.root)) throw new Error(`internal: the probed root "${plan.root.name}" left the graph`);
+    this.currentRule = plan.rule;
+    this.commit(plan);
+  }
+
+  private commit({ root, values, needed, names, identityFor, staged }: PlannedRewrite): void {
+    const graph = this.graph;
     values.forEach((v, i) => {
       const oldShape = root.outputs[i]!.shape;
-      if (this.staged.has(v) && oldShape) v.shape = [...oldShape];
+      if (staged.has(v) && oldShape) v.shape = [...oldShape];
     });
     const added: Node[] = [];
     for (const c of needed.constants) {
       c.name = names.get(c) ?? graph.freshName(`${root.name}_const`);
       graph.constants.add(c);
     }
-    const firstProducer = this.staged.get(values[0]!);
+    const firstProducer = staged.get(values[0]!);
     for (const n of needed.nodes) {
       const name = n === firstProducer ? root.name : graph.freshName(n.op);
       n.outputs.forEach((v, i) => {
@@ -322,7 +374,7 @@ export class GraphRewriter implements Rewriter {
       });
       added.push(graph.addNode({ op: n.op, domain: n.domain, name, inputs: n.inputs, attrs: n.attrs, outputs: n.outputs }));
     }
-    for (const [v, name] of names) if (!this.staged.has(v)) v.name = name;
+    for (const [v, name] of names) if (!staged.has(v)) v.name = name;
     values.forEach((v, i) => {
       const old = root.outputs[i]!;
       if (!identityFor.has(i)) return graph.replaceAllUses(old, v);
@@ -334,7 +386,6 @@ export class GraphRewriter implements Rewriter {
     const { touched, removed } = eraseDead(graph, root);
     this.lastCommit = { added, replacements: [...values], touched, removed };
     this.dropStaged();
-    return true;
   }
 
   /** The staged constants and nodes that the replacement values depend on, in creation order. */
