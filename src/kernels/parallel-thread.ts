@@ -162,7 +162,7 @@ export function failureMessage(c: Int32Array): string {
 }
 
 /** Milliseconds a worker spins before sleeping: during a run, the next task follows within microseconds. */
-const SPIN_MS = 0.25;
+const SPIN_MS = 1;
 
 /**
  * A worker's life: take chunks of each published task, sleep while there are none, until STOP.

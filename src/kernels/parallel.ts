@@ -196,6 +196,8 @@ function whenReady(p: Pool, workers: number): Promise<void> {
 export function withThreads<T>(threads: number, body: () => T): T {
   const previous = running;
   running = pool && !pool.broken ? threads : 1;
+  // Wake the workers now: by the first large enough kernel they are spinning, ready for tasks.
+  if (running > 1) Atomics.notify(pool!.control.ints, TICKET);
   try {
     return body();
   } finally {
