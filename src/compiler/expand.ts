@@ -10,8 +10,11 @@
  *   renamed apart (`hs_c` for `c` under `hs: HardSigmoidOf(x)`), and its `where` is checked
  *   before the rule's. Every later check sees the expanded rules, so an alternative is checked
  *   like any pattern, with diagnostics at its own source.
+ * - A call in a result that names a built-in (`=> sqrt(c)`, parsed like a result op) becomes a
+ *   constant expression, its arguments too (`sqrt(Relu(x))` then calls an unknown function).
  */
 import type { Alternative, Expr, FamilyDecl, FamilyValue, Ident, Literal, OpPattern, OpRef, Pattern, PatternDecl, ResultExpr, ResultOp, Rule, RulesFile, Span } from "./ast.js";
+import { lookupBuiltin } from "./builtins.js";
 import { error, warning, type Diagnostic } from "./diagnostics.js";
 
 /** Expands every file's families and named-pattern uses into `file.rules`. */
@@ -37,12 +40,25 @@ export function expand(files: readonly RulesFile[]): Diagnostic[] {
   const expander = new PatternExpansion(patterns, used, report("pattern"));
   for (const file of files) {
     const rules = file.declared.flatMap((d) => (d.kind === "Family" ? expandFamily(d, report("family")) : [d]));
-    file.rules = rules.flatMap((rule) => expander.rule(rule));
+    file.rules = rules.flatMap((rule) => expander.rule(rule)).map((rule) => ({ ...rule, result: builtinCalls(rule.result) }));
   }
   for (const p of patterns.values()) {
     if (!used.has(p.name.name)) diagnostics.push(warning("unused-pattern", `pattern '${p.name.name}' is never used, so it is not checked`, p.name.span));
   }
   return diagnostics;
+}
+
+/** `result` with its result ops that name a built-in (unqualified, without attributes) made calls. */
+function builtinCalls(result: ResultExpr): ResultExpr {
+  if (result.kind !== "ResultOp") return result;
+  if (result.op.dialect === undefined && result.attrs.length === 0 && lookupBuiltin(result.op.name)) return asCall(result);
+  return { ...result, operands: result.operands.map(builtinCalls) };
+}
+
+/** A result op as a call; nested result ops become calls too (of built-ins, or of unknown functions the checks report). */
+function asCall(op: ResultOp): Expr {
+  const args = op.operands.map((operand) => (operand.kind === "ResultOp" ? asCall(operand) : operand));
+  return { kind: "Call", callee: { kind: "Ident", name: op.op.name, span: op.op.span }, args, span: op.span };
 }
 
 // ── named patterns ───────────────────────────────────────────────────────────────────────────

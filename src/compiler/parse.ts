@@ -1,10 +1,10 @@
 /**
- * Parses one `.rules` source into its AST: runs the lexer and parser of grammar/, turns lexer
- * and parser errors into "syntax" diagnostics, converts the CST into AST nodes with spans and
- * attaches `///` doc comments. Rule families and named patterns are kept as declared;
+ * Parses one `.rules` source into its AST: runs the lexer and parser of grammar/, reports their
+ * errors (worded by syntax-messages.ts), converts the CST into AST nodes with spans and attaches
+ * `///` doc comments. Rule families and named patterns are kept as declared;
  * expand.ts expands them.
  */
-import type { CstElement, CstNode, ILexingError, IRecognitionException, IToken } from "chevrotain";
+import type { CstElement, CstNode, IToken } from "chevrotain";
 import { parseSyntax } from "../../grammar/parser.js";
 import type {
   AttrDecl,
@@ -36,9 +36,9 @@ import type {
   RulesFile,
   Span,
 } from "./ast.js";
-import { lookupBuiltin } from "./builtins.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { lineStarts, positionIn } from "./lines.js";
+import { isVirtual, syntaxDiagnostics } from "./syntax-messages.js";
 
 export interface ParseResult {
   file: RulesFile;
@@ -48,44 +48,18 @@ export interface ParseResult {
 /** Parses `source` (the text of the file at `path`). Never throws on bad input. */
 export function parseRules(path: string, source: string): ParseResult {
   const syntax = parseSyntax(source);
-  const converter = new Converter(path, source, syntax.tokens, syntax.docs);
-  for (const lexError of syntax.lexErrors) converter.diagnostics.push(lexDiagnostic(converter, lexError));
-  for (const parseError of dedupeByOffset(syntax.parseErrors)) converter.diagnostics.push(converter.syntaxDiagnostic(parseError));
-  for (const problem of syntax.limitErrors) converter.diagnostics.push(error("syntax", problem.message, converter.tokenSpan(problem.token)));
+  const converter = new Converter(path, source, syntax.docs);
+  converter.diagnostics.push(...syntaxDiagnostics(syntax, converter));
   const file = converter.file(syntax.cst);
   return { file, diagnostics: converter.diagnostics };
 }
 
-/** End-of-input and tokens inserted by error recovery have no place in the source. */
 /** A number token's value: digits, or `inf` / `∞`. */
 function numberValue(image: string): number {
   return image === "inf" || image === "∞" ? Infinity : Number(image);
 }
 
-function isVirtual(token: IToken): boolean {
-  return Number.isNaN(token.startOffset) || token.startOffset < 0;
-}
-
-function dedupeByOffset(errors: IRecognitionException[]): IRecognitionException[] {
-  const seen = new Set<number>();
-  return errors.filter((e) => {
-    const key = isVirtual(e.token) ? -1 : e.token.startOffset;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-function lexDiagnostic(converter: Converter, lexError: ILexingError): Diagnostic {
-  const char = converter.source.slice(lexError.offset, lexError.offset + 1);
-  const message = char === '"' ? "unterminated string literal" : `unexpected character '${char}'`;
-  return error("syntax", message, converter.spanAt(lexError.offset, lexError.offset + Math.max(1, lexError.length)));
-}
-
 type Children = Record<string, CstElement[]>;
-
-const openerOf: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
-
 
 class Converter {
   readonly diagnostics: Diagnostic[] = [];
@@ -94,7 +68,6 @@ class Converter {
   constructor(
     readonly path: string,
     readonly source: string,
-    private readonly tokens: IToken[],
     private readonly docs: IToken[],
   ) {
     this.lineStarts = lineStarts(source);
@@ -129,49 +102,6 @@ class Converter {
 
   text(span: Span): string {
     return this.source.slice(span.start.offset, span.end.offset);
-  }
-
-  // ── syntax errors ───────────────────────────────────────────────────────────────────────
-
-  syntaxDiagnostic(exception: IRecognitionException): Diagnostic {
-    const token = exception.token;
-    const atEnd = isVirtual(token);
-    const span = atEnd ? this.endOfInputSpan(exception) : this.tokenSpan(token);
-    let message = exception.message;
-    const closer = /^expected '([)\]}])' but found (.*)$/.exec(message);
-    if (closer) {
-      const opener = this.unclosedOpener(atEnd ? this.tokens.length : this.tokens.findIndex((t) => t.startOffset === token.startOffset), closer[1]!);
-      if (opener) {
-        const before = this.tokens[this.tokens.indexOf(opener) - 1];
-        const what = before && before.endOffset === opener.startOffset - 1 && /^\w/.test(before.image) ? before.image + opener.image : opener.image;
-        message = `expected '${closer[1]}' to close '${what}' opened at ${opener.startLine}:${opener.startColumn} but found ${closer[2]}`;
-      }
-    }
-    return error("syntax", message, span);
-  }
-
-  private endOfInputSpan(exception: IRecognitionException): Span {
-    const previous = (exception as { previousToken?: IToken }).previousToken;
-    if (previous && !isVirtual(previous)) {
-      const end = (previous.endOffset ?? previous.startOffset) + 1;
-      return this.spanAt(end, end);
-    }
-    return this.spanAt(this.source.length, this.source.length);
-  }
-
-  /** The nearest bracket before token `index` that is still open. */
-  private unclosedOpener(index: number, closer: string): IToken | undefined {
-    const opener = openerOf[closer]!;
-    let depth = 0;
-    for (let i = (index < 0 ? this.tokens.length : index) - 1; i >= 0; i--) {
-      const image = this.tokens[i]!.image;
-      if (image === closer) depth++;
-      else if (image === opener) {
-        if (depth === 0) return this.tokens[i];
-        depth--;
-      }
-    }
-    return undefined;
   }
 
   private report(message: string, span: Span): void {
@@ -302,11 +232,11 @@ class Converter {
     const c = node.children;
     const span = this.nodeSpan(node);
     // A variable number of outputs (`outputs(outputs...)`) is recorded as the name with `...`.
-    const variadicOutput = this.token(c, "variadicOutput");
-    const outputs = this.tokensOf(c, "output").map((t, i, all) => (variadicOutput && i === all.length - 1 ? `${t.image}...` : t.image));
-    if (variadicOutput && variadicOutput.startOffset < (this.tokensOf(c, "output").at(-1)?.startOffset ?? 0)) {
-      this.report("only the last output can be variadic", this.tokenSpan(variadicOutput));
-    }
+    const ellipses = this.tokensOf(c, "variadicOutput");
+    const outputs = this.tokensOf(c, "output").map((t, i, all) => {
+      const next = all[i + 1]?.startOffset ?? Infinity;
+      return ellipses.some((e) => e.startOffset > t.startOffset && e.startOffset < next) ? `${t.image}...` : t.image;
+    });
     const operands = this.nodesOf(c, "operandDecl").map((operand): OperandDecl => {
       const oc = operand.children;
       const arity = this.token(oc, "Question") ? "optional" : this.token(oc, "Ellipsis") ? "variadic" : "required";
@@ -314,10 +244,11 @@ class Converter {
       return { name: this.token(oc, "Identifier")?.image ?? "", arity, roles, span: this.nodeSpan(operand) };
     });
     const clauses: Partial<Record<"domain" | "impl", { value: string; span: Span }>> = {};
+    const written: NonNullable<OpDecl["clauses"]> = [];
     for (const clause of this.nodesOf(c, "opClause")) {
       const which = this.token(clause.children, "Domain") ? "domain" : "impl";
       const clauseSpan = this.nodeSpan(clause);
-      if (clauses[which]) this.report(`'${which}' is given twice`, clauseSpan);
+      written.push({ kind: which, span: clauseSpan });
       clauses[which] = { value: this.stringValue(this.token(clause.children, "StringLiteral")), span: clauseSpan };
     }
     return {
@@ -326,6 +257,7 @@ class Converter {
       name: this.token(c, "Identifier")?.image ?? "",
       domain: clauses.domain?.value ?? "",
       ...(clauses.impl ? { impl: { path: clauses.impl.value, span: clauses.impl.span } } : {}),
+      clauses: written,
       commutative: this.token(c, "Commutative") !== undefined,
       operands,
       outputs: outputs.length > 0 ? outputs : ["output"],
@@ -576,7 +508,9 @@ class Converter {
         return { kind: "Unary", op: operator.image as "-" | "!", operand, span: this.nodeSpan(node) };
       }
       case "postfixExpr": {
-        const primary = this.expression(this.node(c, "primaryExpr")!, mode);
+        // An indexed or laid-out primary (`p[0]`, `C@0`) is an expression, never a result op.
+        const suffixed = this.nodesOf(c, "index").length > 0 || this.nodesOf(c, "axis").length > 0;
+        const primary = this.expression(this.node(c, "primaryExpr")!, suffixed ? "expr" : mode);
         const suffixes: { offset: number; apply: (target: Expr) => Expr }[] = [];
         const brackets = this.tokensOf(c, "LBracket");
         this.nodesOf(c, "index").forEach((index, i) => {
@@ -630,8 +564,9 @@ class Converter {
     const qualified = this.token(c, "qualifiedName");
     const attrSetNode = this.node(c, "attrSet");
     const args = this.nodesOf(c, "arg");
-    const isResultOp = mode === "result" && (qualified !== undefined || lookupBuiltin(head.name) === undefined);
-    if (!isResultOp) {
+    // In a result every call is read as a result op; expansion turns those naming a built-in
+    // back into calls (the parser does not resolve names).
+    if (mode !== "result") {
       if (qualified) this.report(`'${head.name}.${qualified.image}(…)' names an op; ops build results only after '=>'`, span);
       if (attrSetNode) this.report(`attributes '{…}' belong to result ops, not to the call of '${head.name}'`, this.nodeSpan(attrSetNode));
       return { kind: "Call", callee: head, args: args.map((arg) => this.asExpr(this.expression(arg, "expr"))), span };

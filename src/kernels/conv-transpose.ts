@@ -8,8 +8,9 @@ import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { arenaRelease, arenaTake } from "./arena.js";
 import { sgemm } from "./gemm.js";
-import { attrInt, attrInts, attrString, checkDimsAgree, checkDType, checkRank, derivedDim, hasAttr, mapDim, need, outputZeros, Scratch } from "./util.js";
+import { attrInt, attrInts, attrString, checkDimsAgree, checkDType, checkRank, derivedDim, hasAttr, mapDim, need, outputUninit, Scratch } from "./util.js";
 import { asThreeAxes } from "./window.js";
+import { fillFloats, simdBinaryRows, simdScatterAdd } from "./vector.js";
 
 /** One spatial axis of a transposed convolution (its input size, window and output size). */
 interface TransposeAxis {
@@ -105,7 +106,8 @@ function convTransposeKernel(inputs: readonly (Tensor | undefined)[], attrs: Att
   const kernelSize = d.kernel * h.kernel * wa.kernel;
   const inPlane = d.size * h.size * wa.size;
   const outPlane = d.out * h.out * wa.out;
-  const out = outputZeros("float32", [n, o, ...axes.map((a) => a.out)]);
+  const out = outputUninit("float32", [n, o, ...axes.map((a) => a.out)]);
+  fillFloats(out.data as Float32Array, 0, 0, out.data.length);
   const od = out.data as Float32Array;
   const xd = x.data as Float32Array;
   const wd = w.data as Float32Array;
@@ -115,6 +117,9 @@ function convTransposeKernel(inputs: readonly (Tensor | undefined)[], attrs: Att
   const col = fromArena ?? colScratch.get(rows * inPlane);
   // Per kernel column, the input columns whose output column is inside the output.
   const wRanges = Array.from({ length: wa.kernel }, (_, kw) => inRange(wa, kw));
+  // Column blocks added in the SIMD module when both buffers live in its memory; the bias per plane too.
+  const scatter = simdScatterAdd(col, od);
+  const biasRows = bias !== undefined && n === 1 && simdBinaryRows("add", od, bias, od, o, outPlane, false);
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < group; g++) {
       sgemm(
@@ -132,6 +137,16 @@ function convTransposeKernel(inputs: readonly (Tensor | undefined)[], attrs: Att
               for (let id = 0; id < d.size; id++) {
                 const odep = id * d.stride - d.padBegin + kd * d.dilation;
                 if (odep < 0 || odep >= d.out) continue;
+                if (scatter) {
+                  // The input rows whose output row is inside the output, in one call.
+                  const [ihLo, ihHi] = inRange(h, kh);
+                  const [lo, hi] = wRanges[kw]!;
+                  if (ihLo >= ihHi || lo >= hi) continue;
+                  const oh = ihLo * h.stride - h.padBegin + kh * h.dilation;
+                  const to = plane + (odep * h.out + oh) * wa.out + lo * wa.stride + kw * wa.dilation - wa.padBegin;
+                  scatter(src + (id * h.size + ihLo) * wa.size + lo, wa.size, to, h.stride * wa.out, ihHi - ihLo, hi - lo, wa.stride);
+                  continue;
+                }
                 for (let ih = 0; ih < h.size; ih++) {
                   const oh = ih * h.stride - h.padBegin + kh * h.dilation;
                   if (oh < 0 || oh >= h.out) continue;
@@ -147,7 +162,7 @@ function convTransposeKernel(inputs: readonly (Tensor | undefined)[], attrs: Att
             }
           }
         }
-        if (bias) {
+        if (bias && !biasRows) {
           const v = bias[g * og + oc]!;
           for (let i = plane; i < plane + outPlane; i++) od[i] += v;
         }

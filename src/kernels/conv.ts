@@ -12,9 +12,10 @@ import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { fusedConvActivation, NO_ACTIVATION, type Activation } from "./activation.js";
 import { depthwiseNchw } from "./depthwise.js";
+import { parallelDepthwise } from "./parallel-depthwise.js";
 import { arenaRelease, arenaTake } from "./arena.js";
 import { sgemm, type MatrixView, type OffsetMatrix } from "./gemm.js";
-import { simdCopyRows } from "./vector.js";
+import { fillFloats, simdCopyRows, simdPhaseRows } from "./vector.js";
 import { attrInt, checkDimsAgree, checkDType, checkRank, formatShape, need, outputF32, Scratch } from "./util.js";
 import { asThreeAxes, onnxWindowAttrs, UNIT_AXIS, windowAxis, windowOutDims, type Axis } from "./window.js";
 
@@ -79,43 +80,65 @@ function convInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs, fus
   return out;
 }
 
-/** The attributes a convolution's geometry depends on. */
-const GEOMETRY_ATTRS = ["kernel_shape", "strides", "dilations", "pads", "auto_pad", "group"] as const;
+/** The attributes a convolution's geometry and activation depend on. */
+const PLAN_ATTRS = ["kernel_shape", "strides", "dilations", "pads", "auto_pad", "group", "activation", "activation_params"] as const;
 
-/**
- * Each node's last problem (by its attributes object), with the shapes and the attribute entries
- * it was made from: runs repeat them, and an attribute replaced since is noticed.
- */
-const problems = new WeakMap<Attrs, { shapes: string; entries: unknown[]; problem: ConvProblem }>();
+/** What a convolution node computes, derived once from its shapes and attributes. */
+interface ConvPlan {
+  /** X's shape, then W's, as planned. */
+  shapes: number[];
+  /** The attribute entries (PLAN_ATTRS) as planned: an attribute replaced since is noticed. */
+  entries: unknown[];
+  problem: ConvProblem;
+  outShape: number[];
+  act: Activation;
+}
 
-/** The convolution's geometry from X's and W's shapes and the attributes (read-only: it is cached). */
-function convProblem(x: Tensor, w: Tensor, attrs: Attrs): ConvProblem {
-  const shapes = `${x.shape.join(",")}|${w.shape.join(",")}`;
-  const entries = GEOMETRY_ATTRS.map((name) => attrs[name]);
-  const cached = problems.get(attrs);
-  if (cached && cached.shapes === shapes && cached.entries.every((e, i) => e === entries[i])) return cached.problem;
+/** Each node's last plan, by its attributes object: runs repeat it. */
+const plans = new WeakMap<Attrs, ConvPlan>();
+
+function planHolds(plan: ConvPlan, x: Tensor, w: Tensor, attrs: Attrs): boolean {
+  const s = plan.shapes;
+  const xr = x.shape.length;
+  if (s.length !== xr + w.shape.length) return false;
+  for (let i = 0; i < xr; i++) if (s[i] !== x.shape[i]) return false;
+  for (let i = 0; i < w.shape.length; i++) if (s[xr + i] !== w.shape[i]) return false;
+  for (let i = 0; i < PLAN_ATTRS.length; i++) if (plan.entries[i] !== attrs[PLAN_ATTRS[i]!]) return false;
+  return true;
+}
+
+/** The convolution's plan from X's and W's shapes and the attributes (read-only: it is cached). */
+function convPlan(x: Tensor, w: Tensor, attrs: Attrs, fused: boolean): ConvPlan {
+  const cached = plans.get(attrs);
+  if (cached && planHolds(cached, x, w, attrs)) return cached;
   const rank = x.shape.length - 2;
   const win = onnxWindowAttrs(attrs, rank, w.shape.slice(2));
   const axes = x.shape.slice(2).map((size, i) => windowAxis(size, win, i, rank));
   const problem: ConvProblem = { n: x.shape[0]!, c: x.shape[1]!, o: w.shape[0]!, group: attrInt(attrs, "group", 1), axes: asThreeAxes(axes, UNIT_AXIS) };
-  problems.set(attrs, { shapes, entries, problem });
-  return problem;
+  const plan: ConvPlan = {
+    shapes: [...x.shape, ...w.shape],
+    entries: PLAN_ATTRS.map((name) => attrs[name]),
+    problem,
+    outShape: [problem.n, problem.o, ...axes.map((a) => a.out)],
+    act: fused ? fusedConvActivation(attrs) : NO_ACTIVATION,
+  };
+  plans.set(attrs, plan);
+  return plan;
 }
 
-function convKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, act: Activation): Tensor {
+function convKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, fused: boolean): Tensor {
   const x = need(inputs, 0, "X");
   const w = need(inputs, 1, "W");
-  const problem = convProblem(x, w, attrs);
-  const rank = x.shape.length - 2;
-  const out = outputF32([problem.n, problem.o, ...problem.axes.slice(3 - rank).map((a) => a.out)]);
+  const plan = convPlan(x, w, attrs, fused);
+  const out = outputF32(plan.outShape);
   convNchw({
     x: x.data as Float32Array,
     w: w.data as Float32Array,
     bias: inputs[2]?.data as Float32Array | undefined,
-    z: inputs[3]?.data as Float32Array | undefined,
+    z: fused ? (inputs[3]?.data as Float32Array | undefined) : undefined,
     out: out.data,
-    problem,
-    act,
+    problem: plan.problem,
+    act: plan.act,
   });
   return out;
 }
@@ -132,7 +155,7 @@ export function convNchw(call: ConvCall): void {
   const cg = p.c / p.group;
   const og = p.o / p.group;
   if (cg === 1 && og === p.o / p.c && isUnit(p.axes[0])) {
-    depthwiseNchw(call);
+    if (!parallelDepthwise(call)) depthwiseNchw(call);
     return;
   }
   const kernelSize = p.axes.reduce((k, a) => k * a.kernel, 1);
@@ -192,7 +215,7 @@ function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h,
   const size = channels * planeSize;
   const fromArena = arenaTake(size);
   const padded = fromArena ?? paddedScratch.get(size);
-  padded.fill(0, 0, size);
+  fillFloats(padded, 0, 0, size);
   for (let c = 0; c < channels; c++) {
     for (let id = 0; id < d.size; id++) {
       const plane = xOffset + (c * d.size + id) * h.size * w.size;
@@ -204,6 +227,7 @@ function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h,
         }
         continue;
       }
+      if (simdPhaseRows(x, plane, w.size, padded, first, pw, h.size, w.size, sw, w.padBegin, phaseSize)) continue;
       for (let ih = 0; ih < h.size; ih++) {
         const src = plane + ih * w.size;
         const row = first + ih * pw;
@@ -222,13 +246,22 @@ function im2colMatrix(x: Float32Array, xOffset: number, channels: number, [d, h,
 
 /** im2col offset tables by geometry: a model runs the same convolutions on every run. */
 const im2colCache = new Map<string, { rowOffsets: Int32Array; colOffsets: Int32Array }>();
+/** The same by axes (a planned convolution passes the same axes objects on every run: no key to build). */
+const im2colByAxes = new WeakMap<Axis, { channels: number; tables: { rowOffsets: Int32Array; colOffsets: Int32Array } }>();
 
 /** The offset tables of im2colMatrix (see there), cached. */
-function im2colTables(channels: number, [d, h, w]: readonly [Axis, Axis, Axis], ph: number, pw: number, phaseSize: number, planeSize: number): { rowOffsets: Int32Array; colOffsets: Int32Array } {
+function im2colTables(channels: number, axes: readonly [Axis, Axis, Axis], ph: number, pw: number, phaseSize: number, planeSize: number): { rowOffsets: Int32Array; colOffsets: Int32Array } {
+  const [d, h, w] = axes;
+  // Axes objects are read-only once made (see convPlan), so the width axis identifies the geometry with the others.
+  const known = im2colByAxes.get(w);
+  if (known && known.channels === channels) return known.tables;
   let key = `${channels},${ph},${pw},${phaseSize},${planeSize}`;
   for (const a of [d, h, w]) key += `,${a.kernel},${a.stride},${a.dilation},${a.out}`;
   const cached = im2colCache.get(key);
-  if (cached) return cached;
+  if (cached) {
+    im2colByAxes.set(w, { channels, tables: cached });
+    return cached;
+  }
   const sw = w.stride;
   const rowOffsets = new Int32Array(channels * d.kernel * h.kernel * w.kernel);
   for (let c = 0, p = 0; c < channels; c++) {
@@ -253,6 +286,7 @@ function im2colTables(channels: number, [d, h, w]: readonly [Axis, Axis, Axis], 
   if (im2colCache.size >= 256) im2colCache.clear();
   const tables = { rowOffsets, colOffsets };
   im2colCache.set(key, tables);
+  im2colByAxes.set(w, { channels, tables });
   return tables;
 }
 
@@ -260,12 +294,12 @@ registerOp({
   op: "Conv",
   domain: "",
   infer: (inputs, attrs) => [{ dtype: "float32", shape: convInfer(inputs.slice(0, 3), attrs, false) }],
-  kernel: (inputs, attrs) => [convKernel(inputs.slice(0, 3), attrs, NO_ACTIVATION)],
+  kernel: (inputs, attrs) => [convKernel(inputs, attrs, false)],
 });
 
 registerOp({
   op: "FusedConv",
   domain: "com.microsoft",
   infer: (inputs, attrs) => [{ dtype: "float32", shape: convInfer(inputs, attrs, true) }],
-  kernel: (inputs, attrs) => [convKernel(inputs, attrs, fusedConvActivation(attrs))],
+  kernel: (inputs, attrs) => [convKernel(inputs, attrs, true)],
 });

@@ -3,11 +3,11 @@
  * module's depthwise kernels (3×3 and 5×5, horizontal stride 1 or 2), other shapes on a direct
  * JavaScript loop over the valid output range of each filter tap.
  */
-import { applyActivation } from "./activation.js";
+import { applyActivation, type Activation } from "./activation.js";
 import type { ConvCall } from "./conv.js";
-import { arenaSlack } from "./arena.js";
+import { arenaRelease, arenaSlack, arenaTake, isImmutable } from "./arena.js";
 import { simdScratch } from "./gemm.js";
-import { simdCopyRows } from "./vector.js";
+import { fillFloats, simdCopyRows } from "./vector.js";
 import { simdActivationCode } from "./simd.js";
 import { validRange } from "./window.js";
 
@@ -18,7 +18,8 @@ const PLANE_SLACK = 64;
  * Depthwise convolution on the SIMD module, one output channel at a time: the input plane is
  * copied into a zero-padded plane in the module's memory (the padding is zeroed once per call:
  * every channel's rows land in the same place), the plane function computes the output plane with
- * the bias, and `finishRows` adds the residual and applies the activation. The filters and biases
+ * the bias and, without a residual, the activation as it stores; with one, `finishRows` adds the
+ * residual and applies the activation after. The filters and biases
  * are packed once per call. Tensors in the arena (arena.ts) are read and written where they lie:
  * the input rows are moved by the module in one call per plane, the plane function writes the output plane in place
  * (its spill past a plane lands in the next plane, computed after it, or in the arena buffer's
@@ -30,7 +31,10 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   const [, h, w] = p.axes;
   const scratch = simdScratch();
   if (!scratch || h.kernel !== w.kernel || h.dilation !== 1 || w.dilation !== 1) return false;
-  const plane = scratch.kernels.depthwisePlane(w.kernel, w.stride);
+  const simdAct = simdActivationCode(act.kind);
+  // Without a residual the plane function applies the activation as it stores (a residual goes before it).
+  const planeAct = z ? 0 : (simdAct ?? 0);
+  const plane = scratch.kernels.depthwisePlane(w.kernel, w.stride, planeAct);
   if (!plane) return false;
   const { floats, kernels } = scratch;
   const kk = h.kernel * w.kernel;
@@ -38,10 +42,12 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   // The padded plane holds every row and column a valid output reads.
   const ph = (h.out - 1) * h.stride + h.kernel;
   const pw = (w.out - 1) * w.stride + w.kernel;
-  // Each channel's K² weights and bias, packed at a stride of filterStride floats.
-  const filterStride = roundUp4(kk + 1);
-  const weights = scratch.start;
-  const params = weights + p.o * filterStride;
+  // Each channel's K² weights, bias and activation parameters, packed at a stride of filterStride floats.
+  const filterStride = roundUp4(kk + 3);
+  // Constant filters are packed once into the arena; others into the scratch region on every call.
+  const cached = cachedFilters(wd, bias, act, p.o, kk, filterStride);
+  const weights = cached ? cached.byteOffset >> 2 : scratch.start;
+  const params = cached ? scratch.start : weights + p.o * filterStride;
   const padded = params + 4;
   const result = padded + roundUp4(ph * pw + PLANE_SLACK);
   const residual = result + roundUp4(ohw + PLANE_SLACK);
@@ -50,16 +56,12 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   if (zeros + p.n * p.o > scratch.start + scratch.size) return false;
   const outResident = out.buffer === floats.buffer && arenaSlack(out) >= PLANE_SPILL;
   const zResident = z !== undefined && z.buffer === floats.buffer;
-  const simdAct = simdActivationCode(act.kind);
   floats[params] = act.a;
   floats[params + 1] = act.b;
   floats[params + 2] = 0; // the bias finishRows adds (the plane function added the real one)
-  for (let o = 0; o < p.o; o++) {
-    const at = weights + o * filterStride;
-    for (let t = 0; t < kk; t++) floats[at + t] = wd[o * kk + t]!;
-    floats[at + kk] = bias ? bias[o]! : 0;
-  }
-  floats.fill(0, padded, result);
+  if (!cached) packFilters(floats, weights, wd, bias, act, p.o, kk, filterStride);
+
+  fillFloats(floats, 0, padded, result);
   // Input rows and columns that land inside the padded plane.
   const rowLo = Math.max(0, -h.padBegin);
   const rowHi = Math.min(h.size, ph - h.padBegin);
@@ -70,6 +72,24 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
   // Planes of whole vectors in an arena output are finished together after the loop.
   const batched = outResident && ohw % 4 === 0 && (!z || zResident);
   const mult = p.o / p.c;
+  // Input and output in the arena, one filter per channel: the module runs the channel loop too.
+  const channelLoop = mult === 1 && outResident && x.buffer === floats.buffer && (!z || batched) ? kernels.depthwiseChannels(w.kernel, w.stride, planeAct) : undefined;
+  if (channelLoop) {
+    const xBase = x.byteOffset >> 2;
+    const firstTo = padded + (rowLo + h.padBegin) * pw + w.padBegin + colLo;
+    const inPlane = h.size * w.size;
+    for (let n = 0; n < p.n; n++) {
+      const src = xBase + n * p.c * inPlane + rowLo * w.size + colLo;
+      channelLoop(4 * src, 4 * w.size, 4 * inPlane, rowHi - rowLo, 4 * (colHi - colLo), 4 * firstTo, 4 * padded, 4 * pw, 4 * pw * h.stride, 4 * weights, 4 * filterStride, 4 * (outBase + n * p.o * ohw), 4 * ohw, h.out, w.out, p.c);
+    }
+    if (z) {
+      const rows = p.n * p.o;
+      floats.fill(0, zeros, zeros + rows);
+      kernels.finishRows(4 * outBase, rows, ohw / 4, 4 * ohw, 4 * zeros, 4 * zBase, simdAct ?? 0, 4 * params);
+    }
+    if (simdAct === undefined) applyActivation(act, out, 0, p.n * p.o * ohw);
+    return true;
+  }
   for (let n = 0; n < p.n; n++) {
     for (let o = 0; o < p.o; o++) {
       if (o % mult === 0) {
@@ -94,20 +114,62 @@ function depthwiseSimd({ x, w: wd, bias, z, out, problem: p, act }: ConvCall): b
           residualAt = residual;
         }
       }
-      if (z || simdAct !== 0) kernels.finishRows(4 * target, 1, Math.ceil(ohw / 4), 0, 4 * (params + 2), 4 * residualAt, simdAct ?? 0, 4 * params);
+      if (z) kernels.finishRows(4 * target, 1, Math.ceil(ohw / 4), 0, 4 * (params + 2), 4 * residualAt, simdAct ?? 0, 4 * params);
       if (!outResident) out.set(floats.subarray(result, result + ohw), dst);
       if (simdAct === undefined) applyActivation(act, out, dst, dst + ohw);
     }
   }
   if (batched) {
     const rows = p.n * p.o;
-    if (z || simdAct !== 0) {
+    if (z) {
       floats.fill(0, zeros, zeros + rows);
       kernels.finishRows(4 * outBase, rows, ohw / 4, 4 * ohw, 4 * zeros, z ? 4 * zBase : 0, simdAct ?? 0, 4 * params);
     }
     if (simdAct === undefined) applyActivation(act, out, 0, rows * ohw);
   }
   return true;
+}
+
+/** Each channel's K² weights, bias and activation parameters a, b into `to` from float `at`, filterStride floats apart. */
+function packFilters(to: Float32Array, at: number, wd: Float32Array, bias: Float32Array | undefined, act: Activation, o: number, kk: number, filterStride: number): void {
+  for (let c = 0; c < o; c++, at += filterStride) {
+    for (let t = 0; t < kk; t++) to[at + t] = wd[c * kk + t]!;
+    to[at + kk] = bias ? bias[c]! : 0;
+    to[at + kk + 1] = act.a;
+    to[at + kk + 2] = act.b;
+  }
+}
+
+interface PackedFilters {
+  bias: Float32Array | undefined;
+  a: number;
+  b: number;
+  o: number;
+  kk: number;
+  buf: Float32Array;
+}
+
+/** Packed filters of constant weights (arena buffers), per weight array. */
+const filterCache = new WeakMap<Float32Array, PackedFilters[]>();
+/** Gives a packed copy's arena buffer back once its weights are collected. */
+const filterRelease = new FinalizationRegistry<PackedFilters[]>((list) => list.forEach((f) => arenaRelease(f.buf)));
+
+/** The filters packed once into the arena when the weights (and bias) are graph constants; undefined otherwise or when the arena is full. */
+function cachedFilters(wd: Float32Array, bias: Float32Array | undefined, act: Activation, o: number, kk: number, filterStride: number): Float32Array | undefined {
+  if (!isImmutable(wd) || (bias && !isImmutable(bias))) return undefined;
+  let list = filterCache.get(wd);
+  const hit = list?.find((f) => f.bias === bias && f.a === act.a && f.b === act.b && f.o === o && f.kk === kk);
+  if (hit) return hit.buf;
+  const buf = arenaTake(o * filterStride);
+  if (!buf) return undefined;
+  packFilters(buf, 0, wd, bias, act, o, kk, filterStride);
+  if (!list) {
+    list = [];
+    filterCache.set(wd, list);
+    filterRelease.register(wd, list);
+  }
+  list.push({ bias, a: act.a, b: act.b, o, kk, buf });
+  return buf;
 }
 
 /** Floats the plane function and finishRows may write past an output plane (up to three lanes). */

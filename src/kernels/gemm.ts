@@ -225,6 +225,10 @@ export function sgemmColumns(
   j1: number,
 ): void {
   const kernels = active;
+  if (N === 1 && kernels && !accumulate && !("rowOffsets" in b) && Math.ceil(M / MR) * MR <= MC * CW) {
+    sgemv(kernels, M, K, a, b, c, cOffset, ldc, epilogue);
+    return;
+  }
   // With SIMD, a B whose rows are contiguous is packed like an offset matrix: staged and gathered by the module.
   const stageable = kernels && !("rowOffsets" in b) && b.colStride === 1 && (b.data.buffer === memoryBuffer || (K - 1) * b.rowStride + N <= STAGING_FLOATS);
   const bMatrix = stageable ? rowMajorAsOffsets(b, K, N) : b;
@@ -248,24 +252,21 @@ export function sgemmColumns(
         const mc = Math.min(MC, M - ic);
         if (!singleABlock && !packed) packA(a, ic, mc, pc, kc);
         const aPtr = packed ? packed.byteOffset + 4 * (pc * Mp + ic * kc) : 4 * A_BLOCK;
-        const panelsM = Math.ceil(mc / MR);
-        for (let jw = 0; jw < nc; ) {
-          // Whole register tiles go straight into an arena C, many panels per call.
-          const tiles = direct && mc % MR === 0 ? Math.min(DIRECT_CW, nc - jw - ((nc - jw) % NR)) : 0;
-          if (tiles > 0 && kernels) {
+        // Whole register tiles go straight into an arena C, many panels per call: the rows of
+        // whole panels, the columns of whole panels.
+        const whole = direct ? mc - (mc % MR) : 0;
+        let jw = 0;
+        if (whole > 0 && kernels) {
+          for (let tiles; (tiles = Math.min(DIRECT_CW, nc - jw - ((nc - jw) % NR))) > 0; jw += tiles) {
             const at = cBase + ic * ldc + jc + jw;
-            kernels.multiplyBlock(panelsM, tiles / NR, kc, aPtr, 4 * (B_BLOCK + jw * kc), 4 * at, 4 * ldc, add ? 1 : 0);
-            if (last && epilogue) finishInPlace(kernels, c, at, mc, tiles, ldc, ic, jc + jw, epilogue);
-            jw += tiles;
-            continue;
+            const bPtr = 4 * (B_BLOCK + jw * kc);
+            if (last && epilogue) multiplyFinishing(kernels, whole / MR, tiles / NR, kc, aPtr, bPtr, c, at, whole, tiles, ldc, add, ic, jc + jw, epilogue);
+            else kernels.multiplyBlock(whole / MR, tiles / NR, kc, aPtr, bPtr, 4 * at, 4 * ldc, add ? 1 : 0);
           }
-          const cw = Math.min(CW, nc - jw);
-          jw += cw;
-          const j = jw - cw;
-          if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, aPtr, 4 * (B_BLOCK + j * kc), 4 * C_CHUNK, 4 * CW, 0);
-          else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, A_BLOCK, B_BLOCK + j * kc, C_CHUNK, CW);
-          storeChunk(mc, cw, c, cOffset, ldc, ic, jc + j, add, last ? epilogue : undefined);
         }
+        // The rest through the C chunk: the whole panels' last columns, then the last panel's rows.
+        if (whole > 0) multiplyChunks(kernels, ic, whole, aPtr, jw, nc, kc, c, cOffset, ldc, jc, add, last ? epilogue : undefined);
+        if (whole < mc) multiplyChunks(kernels, ic + whole, mc - whole, aPtr + 4 * whole * kc, 0, nc, kc, c, cOffset, ldc, jc, add, last ? epilogue : undefined);
       }
     }
   }
@@ -281,8 +282,33 @@ function finishesInPlace(e: GemmEpilogue | undefined, ldc: number): boolean {
   return !e.residual || (e.residual.buffer === memoryBuffer && (e.ldr ?? ldc) === ldc);
 }
 
-/** The epilogue on rows [i0, i0+mc) × columns [j0, j0+cw) of C, which start at float `at` of the memory. */
-function finishInPlace(kernels: SimdKernels, c: Float32Array, at: number, mc: number, cw: number, ldc: number, i0: number, j0: number, e: GemmEpilogue): void {
+/**
+ * Rows [i0, i0+mc) × columns [jc+j0, jc+nc) of C through the C chunk, CW columns at a time:
+ * multiplied there from the packed A panels at aPtr (a byte address, or A_BLOCK's without SIMD)
+ * and the B block, then stored with the epilogue.
+ */
+function multiplyChunks(
+  kernels: SimdKernels | undefined, i0: number, mc: number, aPtr: number, j0: number, nc: number, kc: number,
+  c: Float32Array, cOffset: number, ldc: number, jc: number, add: boolean, epilogue: GemmEpilogue | undefined,
+): void {
+  const panelsM = Math.ceil(mc / MR);
+  for (let j = j0; j < nc; j += CW) {
+    const cw = Math.min(CW, nc - j);
+    if (kernels) kernels.multiplyBlock(panelsM, Math.ceil(cw / NR), kc, aPtr, 4 * (B_BLOCK + j * kc), 4 * C_CHUNK, 4 * CW, 0);
+    else multiplyBlockJs(panelsM, Math.ceil(cw / NR), kc, aPtr >> 2, B_BLOCK + j * kc, C_CHUNK, CW);
+    storeChunk(mc, cw, c, cOffset, ldc, i0, jc + j, add, epilogue);
+  }
+}
+
+/**
+ * multiplyBlock into rows [i0, i0+mc) × columns [j0, j0+cw) of C, which start at float `at` of
+ * the memory, with the epilogue applied to each register tile before it is stored (one pass over
+ * C); activations the module lacks follow in JavaScript.
+ */
+function multiplyFinishing(
+  kernels: SimdKernels, panelsM: number, panelsN: number, kc: number, aPtr: number, bPtr: number,
+  c: Float32Array, at: number, mc: number, cw: number, ldc: number, add: boolean, i0: number, j0: number, e: GemmEpilogue,
+): void {
   const act = e.activation;
   const code = act ? simdActivationCode(act.kind) : 0;
   const bias = e.bias;
@@ -290,23 +316,86 @@ function finishInPlace(kernels: SimdKernels, c: Float32Array, at: number, mc: nu
   if (bias || residual || code !== 0) {
     if (bias) {
       const from = (e.biasOffset ?? 0) + i0;
-      for (let i = 0; i < mc; i++) work[CHUNK_BIAS + i] = bias[from + i]!;
+      work.set(bias.subarray(from, from + mc), CHUNK_BIAS);
     } else work.fill(0, CHUNK_BIAS, CHUNK_BIAS + mc);
     work[CHUNK_PARAMS] = act?.a ?? 0;
     work[CHUNK_PARAMS + 1] = act?.b ?? 0;
     const residualAt = residual ? 4 * ((residual.byteOffset >> 2) + (e.residualOffset ?? 0) + i0 * ldc + j0) : 0;
-    kernels.finishRows(4 * at, mc, cw / 4, 4 * ldc, 4 * CHUNK_BIAS, residualAt, code ?? 0, 4 * CHUNK_PARAMS);
-  }
+    kernels.multiplyFinish(code ?? 0, residual !== undefined)(panelsM, panelsN, kc, aPtr, bPtr, 4 * at, 4 * ldc, add ? 1 : 0, 4 * CHUNK_BIAS, residualAt, 4 * CHUNK_PARAMS);
+  } else kernels.multiplyBlock(panelsM, panelsN, kc, aPtr, bPtr, 4 * at, 4 * ldc, add ? 1 : 0);
   if (code === undefined) {
     const d0 = at - (c.byteOffset >> 2);
     for (let i = 0; i < mc; i++) applyActivation(act!, c, d0 + i * ldc, d0 + i * ldc + cw);
   }
 }
 
-/** Packed copies of constant A matrices (arena buffers), per array, by view ("offset,rowStride,colStride,M,K"). */
-const packedCache = new WeakMap<Float32Array, Map<string, Float32Array>>();
+/**
+ * C[M×1] = A·b, then the epilogue: the matrix-vector product (a convolution over a 1×1 image, a
+ * squeeze-excitation block's) on the module's vector kernel over A's packed panels, four rows per
+ * f32x4, instead of register tiles seven eighths empty. The sums land in the C chunk (finished
+ * there when the module can) and are copied out.
+ */
+function sgemv(kernels: SimdKernels, M: number, K: number, a: MatrixView, b: MatrixView, c: Float32Array, cOffset: number, ldc: number, epilogue: GemmEpilogue | undefined): void {
+  let xPtr: number;
+  if (b.data.buffer === memoryBuffer && b.rowStride === 1) xPtr = 4 * ((b.data.byteOffset >> 2) + b.offset);
+  else {
+    for (let p = 0, q = b.offset; p < K; p++, q += b.rowStride) work[STAGING + p] = b.data[q]!;
+    xPtr = 4 * STAGING;
+  }
+  const kBlocks = Math.ceil(K / KC);
+  const kStep = Math.ceil(K / kBlocks);
+  const Mp = Math.ceil(M / MR) * MR;
+  const packed = packedConstant(a, M, K, kStep);
+  const act = epilogue?.activation;
+  const bias = epilogue?.bias;
+  const code = act ? simdActivationCode(act.kind) : 0;
+  // The module finishes rows with a per-row bias and its own activations; the rest is done below.
+  const inModule = epilogue !== undefined && code !== undefined && !epilogue.residual && (!bias || epilogue.biasPerRow === true);
+  if (inModule) {
+    work[CHUNK_PARAMS] = act?.a ?? 0;
+    work[CHUNK_PARAMS + 1] = act?.b ?? 0;
+  }
+  for (let pc = 0; pc < K; pc += kStep) {
+    const kc = Math.min(kStep, K - pc);
+    const last = pc + kc >= K;
+    for (let ic = 0; ic < M; ic += MC) {
+      const mc = Math.min(MC, M - ic);
+      let aPtr: number;
+      if (packed) aPtr = packed.byteOffset + 4 * (pc * Mp + ic * kc);
+      else {
+        packA(a, ic, mc, pc, kc);
+        aPtr = 4 * A_BLOCK;
+      }
+      const panels = Math.ceil(mc / MR);
+      if (last && inModule) {
+        if (bias) {
+          const from = (epilogue.biasOffset ?? 0) + ic;
+          work.set(bias.subarray(from, from + mc), CHUNK_BIAS);
+        } else work.fill(0, CHUNK_BIAS, CHUNK_BIAS + mc);
+      }
+      const finish = last && inModule ? (code ?? 0) : -1;
+      kernels.multiplyVector(finish)(panels, kc, aPtr, xPtr + 4 * pc, 4 * (C_CHUNK + ic), pc > 0 ? 1 : 0, 4 * CHUNK_BIAS, 4 * CHUNK_PARAMS);
+    }
+  }
+  if (ldc === 1) c.set(work.subarray(C_CHUNK, C_CHUNK + M), cOffset);
+  else for (let i = 0; i < M; i++) c[cOffset + i * ldc] = work[C_CHUNK + i]!;
+  if (epilogue && !inModule) for (let i = 0; i < M; i++) finishRow(epilogue, c, cOffset + i * ldc, 1, i, 0, ldc);
+}
+
+/** A packed copy of a constant A matrix (an arena buffer) and the view it was packed from. */
+interface PackedView {
+  offset: number;
+  rowStride: number;
+  colStride: number;
+  M: number;
+  K: number;
+  buf: Float32Array;
+}
+
+/** Packed copies of constant A matrices, per array (a weight array is usually packed one way). */
+const packedCache = new WeakMap<Float32Array, PackedView[]>();
 /** Gives a packed copy's arena buffer back once its source array is collected. */
-const packedRelease = new FinalizationRegistry<Float32Array[]>((buffers) => buffers.forEach(arenaRelease));
+const packedRelease = new FinalizationRegistry<PackedView[]>((views) => views.forEach((v) => arenaRelease(v.buf)));
 
 /**
  * A packed into MR-row panels block by block — depth blocks of kStep, row blocks of MC; block
@@ -315,10 +404,10 @@ const packedRelease = new FinalizationRegistry<Float32Array[]>((buffers) => buff
  */
 function packedConstant(a: MatrixView, M: number, K: number, kStep: number): Float32Array | undefined {
   if (!isImmutable(a.data)) return undefined;
-  const key = `${a.offset},${a.rowStride},${a.colStride},${M},${K}`;
   let views = packedCache.get(a.data);
-  const hit = views?.get(key);
-  if (hit) return hit;
+  if (views) {
+    for (const v of views) if (v.offset === a.offset && v.rowStride === a.rowStride && v.colStride === a.colStride && v.M === M && v.K === K) return v.buf;
+  }
   const Mp = Math.ceil(M / MR) * MR;
   const buf = arenaTake(Mp * K);
   if (!buf) return undefined;
@@ -332,19 +421,14 @@ function packedConstant(a: MatrixView, M: number, K: number, kStep: number): Flo
     }
   }
   if (!views) {
-    views = new Map();
+    views = [];
     packedCache.set(a.data, views);
-    const buffers: Float32Array[] = [];
-    packedRelease.register(a.data, buffers);
-    packedBuffers.set(views, buffers);
+    packedRelease.register(a.data, views);
   }
-  views.set(key, buf);
-  packedBuffers.get(views)!.push(buf);
+  views.push({ offset: a.offset, rowStride: a.rowStride, colStride: a.colStride, M, K, buf });
   return buf;
 }
 
-/** The arena buffers of each array's packed copies (what the finalizer releases). */
-const packedBuffers = new WeakMap<Map<string, Float32Array>, Float32Array[]>();
 
 /** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of A into MR-row panels, depth-major, zero-padded. */
 function packA(a: MatrixView, i0: number, mc: number, p0: number, kc: number): void {
@@ -457,12 +541,12 @@ function offsetMatrixPacker(b: OffsetMatrix, kernels: SimdKernels | undefined): 
   };
 }
 
-/** Offset tables by shape ("K×N×rowStride"): a model multiplies the same few shapes on every run. */
-const offsetTables = new Map<string, { rowOffsets: Int32Array; colOffsets: Int32Array }>();
+/** Offset tables by shape (K, N, rowStride as one number, or a string past 2^53): a model multiplies the same few shapes on every run. */
+const offsetTables = new Map<number | string, { rowOffsets: Int32Array; colOffsets: Int32Array }>();
 
 /** A K×N view with unit column stride as the equivalent offset matrix. */
 function rowMajorAsOffsets(b: MatrixView, K: number, N: number): OffsetMatrix {
-  const key = `${K}x${N}x${b.rowStride}`;
+  const key = K < 1 << 17 && N < 1 << 18 && b.rowStride < 1 << 18 ? (K * 2 ** 18 + N) * 2 ** 18 + b.rowStride : `${K}x${N}x${b.rowStride}`;
   let tables = offsetTables.get(key);
   if (!tables) {
     const rowOffsets = new Int32Array(K);

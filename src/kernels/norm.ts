@@ -17,7 +17,15 @@ import {
   normAxis,
   outputF32,
 } from "./util.js";
-import { simdSoftmaxRows } from "./vector.js";
+import { simdAffineRows, simdSoftmaxRows } from "./vector.js";
+
+/** `values` repeated `times` times, end to end. */
+function tile(values: Float32Array, times: number): Float32Array {
+  if (times === 1) return values;
+  const out = new Float32Array(values.length * times);
+  for (let t = 0; t < times; t++) out.set(values, t * values.length);
+  return out;
+}
 
 const BN_INPUTS = ["X", "scale", "B", "input_mean", "input_var"] as const;
 
@@ -92,7 +100,23 @@ registerOp({
     const od = out.data;
     const s = scale.data as Float32Array;
     const b = bias.data as Float32Array;
-    for (let n = 0; n < outer; n++) {
+    if (spatial) {
+      // Per channel, x·k + (b − m·k) with k = scale / √(var + ε): in the SIMD module when it can.
+      const k = new Float32Array(c);
+      const shift = new Float32Array(c);
+      for (let ch = 0; ch < c; ch++) {
+        const kc = s[ch]! / Math.sqrt(v[ch]! + eps);
+        k[ch] = kc;
+        shift[ch] = b[ch]! - m[ch]! * kc;
+      }
+      if (!simdAffineRows(xd, tile(k, outer), tile(shift, outer), od, outer * c, inner)) {
+        for (let row = 0; row < outer * c; row++) {
+          const kc = k[row % c]!;
+          const sc = shift[row % c]!;
+          for (let i = row * inner; i < (row + 1) * inner; i++) od[i] = xd[i]! * kc + sc;
+        }
+      }
+    } else for (let n = 0; n < outer; n++) {
       for (let ch = 0; ch < c; ch++) {
         for (let i = 0; i < inner; i++) {
           const g = groupOf(ch, i);

@@ -6,9 +6,8 @@
  * tensors), A is packed there (constant weights) or is read where it lies, small operands outside
  * it (biases, offset tables) are staged; otherwise the product stays on the main thread.
  */
-import type { ActivationKind } from "./activation.js";
 import { NR, sgemmColumns, simdMemory, type GemmEpilogue, type MatrixView, type OffsetMatrix } from "./gemm.js";
-import { beginStaging, parallelThreads, runTask } from "./parallel.js";
+import { beginStaging, memoryFloats, memoryInts, parallelThreads, readActivation, runTask, writeActivation } from "./parallel.js";
 import { registerTask } from "./parallel-thread.js";
 
 /** The task id every thread registers the GEMM under. */
@@ -19,8 +18,6 @@ const MIN_MACS = 1 << 19;
 const MIN_COLUMNS = 32;
 /** Chunks per thread: more balance the load when other processes share the cores. */
 const CHUNKS_PER_THREAD = 3;
-
-const ACTIVATIONS: readonly ActivationKind[] = ["none", "relu", "clip", "leaky_relu", "sigmoid", "tanh", "hard_sigmoid", "hard_swish"];
 
 // The int32 arguments.
 const M_ = 0, N_ = 1, K_ = 2, LDC = 3, ACCUMULATE = 4, C_PTR = 5, C_LEN = 6, C_OFFSET = 7, PACKED_PTR = 8, PACKED_LEN = 9;
@@ -108,9 +105,7 @@ function writeEpilogue(args: Int32Array, floats: Float64Array, e: GemmEpilogue |
   args[RES_LEN] = e.residual?.length ?? 0;
   args[RES_OFFSET] = e.residualOffset ?? 0;
   args[LDR] = e.ldr ?? -1;
-  args[ACTIVATION] = e.activation ? ACTIVATIONS.indexOf(e.activation.kind) : -1;
-  floats[0] = e.activation?.a ?? 0;
-  floats[1] = e.activation?.b ?? 0;
+  writeActivation(args, ACTIVATION, floats, e.activation);
 }
 
 /** A decoded GEMM task: sgemmColumns' arguments as views of the shared memory. */
@@ -130,17 +125,15 @@ interface GemmTask {
 }
 
 function decodeGemm(args: Int32Array, floats: Float64Array): GemmTask {
-  const buffer = simdMemory()!.buffer;
-  const f32 = (ptr: number, length: number) => new Float32Array(buffer, 4 * ptr, length);
-  const i32 = (ptr: number, length: number) => new Int32Array(buffer, 4 * ptr, length);
-  const a: MatrixView = { data: f32(args[A_PTR]! < 0 ? 0 : args[A_PTR]!, args[A_PTR]! < 0 ? 0 : args[A_LEN]!), offset: args[A_OFFSET]!, rowStride: args[A_ROW]!, colStride: args[A_COL]! };
+  const f32 = memoryFloats;
+  const i32 = memoryInts;
+  const a: MatrixView = { data: f32(args[A_PTR]!, args[A_LEN]!), offset: args[A_OFFSET]!, rowStride: args[A_ROW]!, colStride: args[A_COL]! };
   const bData = f32(args[B_PTR]!, args[B_LEN]!);
   const b: MatrixView | OffsetMatrix = args[B_OFFSETS]
     ? { data: bData, offset: args[B_OFFSET]!, rowOffsets: i32(args[ROWS_PTR]!, args[ROWS_LEN]!), colOffsets: i32(args[COLS_PTR]!, args[COLS_LEN]!) }
     : { data: bData, offset: args[B_OFFSET]!, rowStride: args[B_ROW]!, colStride: args[B_COL]! };
   let epilogue: GemmEpilogue | undefined;
   if (args[EPILOGUE]) {
-    const act = args[ACTIVATION]!;
     epilogue = {
       bias: args[BIAS_PTR]! >= 0 ? f32(args[BIAS_PTR]!, args[BIAS_LEN]!) : undefined,
       biasOffset: args[BIAS_OFFSET]!,
@@ -148,7 +141,7 @@ function decodeGemm(args: Int32Array, floats: Float64Array): GemmTask {
       residual: args[RES_PTR]! >= 0 ? f32(args[RES_PTR]!, args[RES_LEN]!) : undefined,
       residualOffset: args[RES_OFFSET]!,
       ldr: args[LDR]! >= 0 ? args[LDR]! : undefined,
-      activation: act >= 0 ? { kind: ACTIVATIONS[act]!, a: floats[0]!, b: floats[1]! } : undefined,
+      activation: readActivation(args, ACTIVATION, floats),
     };
   }
   return {

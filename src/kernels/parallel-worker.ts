@@ -10,5 +10,6 @@ export async function runWorker(init: WorkerInit): Promise<void> {
   installWorkspace(init.memory, init.workspace);
   // Loaded after the workspace is installed: gemm.ts reads it when it is evaluated.
   await import("./parallel-gemm.js");
+  await import("./parallel-depthwise.js");
   workerLoop(init);
 }

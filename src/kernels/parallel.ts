@@ -17,6 +17,7 @@
  * SharedArrayBuffer (a browser page that is not cross-origin isolated), without a way to start
  * workers, or without the SIMD kernels, a session falls back to one thread and says why.
  */
+import type { Activation, ActivationKind } from "./activation.js";
 import { arenaRelease, arenaTake } from "./arena.js";
 import { simdMemory, WORKSPACE_FLOATS } from "./gemm.js";
 import {
@@ -315,4 +316,29 @@ function waitDone(p: Pool, chunks: number): void {
     }
     if (mayBlock) Atomics.wait(c, DONE, done, 50);
   }
+}
+
+// ── task arguments ────────────────────────────────────────────────────────────────────────
+
+/** A float32 view of the kernel memory (float index `ptr`), as a task's decoder rebuilds its operands; empty for ptr < 0. */
+export function memoryFloats(ptr: number, length: number): Float32Array {
+  return ptr < 0 ? new Float32Array(0) : new Float32Array(simdMemory()!.buffer, 4 * ptr, length);
+}
+
+export function memoryInts(ptr: number, length: number): Int32Array {
+  return new Int32Array(simdMemory()!.buffer, 4 * ptr, length);
+}
+
+const ACTIVATIONS: readonly ActivationKind[] = ["none", "relu", "clip", "leaky_relu", "sigmoid", "tanh", "hard_sigmoid", "hard_swish"];
+
+/** Writes an activation (or none: -1) as args[at] and floats[0], floats[1]. */
+export function writeActivation(args: Int32Array, at: number, floats: Float64Array, act: Activation | undefined): void {
+  args[at] = act ? ACTIVATIONS.indexOf(act.kind) : -1;
+  floats[0] = act?.a ?? 0;
+  floats[1] = act?.b ?? 0;
+}
+
+export function readActivation(args: Int32Array, at: number, floats: Float64Array): Activation | undefined {
+  const code = args[at]!;
+  return code >= 0 ? { kind: ACTIVATIONS[code]!, a: floats[0]!, b: floats[1]! } : undefined;
 }

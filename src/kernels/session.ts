@@ -25,7 +25,7 @@ export interface PrepareOptions {
    */
   validate?: boolean;
   /**
-   * Threads the heavy kernels (GEMM, convolution) split their work over (default 1: no worker
+   * Threads the heavy kernels (GEMM, convolutions, depthwise too) split their work over (default 1: no worker
    * threads). Results are the same bits as on one thread. With more than one, close the session
    * when done with it; where threads cannot be used (no SharedArrayBuffer, see parallel.ts) the
    * session runs on one thread and warns once, saying why.
@@ -135,7 +135,17 @@ function warnOnce(message: string): void {
 function runPlan(plan: Plan, inputs: Readonly<Record<string, Tensor>>, validate: boolean): Record<string, Tensor> {
   const live = new Array<Tensor | undefined>(plan.slots);
   for (const { slot, value } of plan.constants) live[slot] = value.constant!;
-  for (const { slot, value } of plan.inputs) live[slot] = checkedInput(value, inputs[value.name]);
+  // Float inputs are copied into the tensor arena (when it has room), where the SIMD kernels read them in place.
+  const staged: Float32Array[] = [];
+  for (const { slot, value } of plan.inputs) {
+    const t = checkedInput(value, inputs[value.name]);
+    const copy = t.dtype === "float32" && !inArena(t.data) ? arenaTake(t.data.length) : undefined;
+    if (copy) {
+      copy.set(t.data as Float32Array);
+      staged.push(copy);
+      live[slot] = { ...t, data: copy };
+    } else live[slot] = t;
+  }
   const pool = plan.pool;
   try {
     withBufferSource(pool, () => {
@@ -159,6 +169,7 @@ function runPlan(plan: Plan, inputs: Readonly<Record<string, Tensor>>, validate:
         if (t && inArena(t.data)) pool.release(t.data);
       }
     }
+    for (const copy of staged) arenaRelease(copy);
     throw e;
   }
   const result: Record<string, Tensor> = {};
@@ -174,6 +185,7 @@ function runPlan(plan: Plan, inputs: Readonly<Record<string, Tensor>>, validate:
     pool.disown(t.data);
     result[v.name] = t;
   }
+  for (const copy of staged) arenaRelease(copy);
   return result;
 }
 

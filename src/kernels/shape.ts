@@ -8,6 +8,8 @@
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
 import { ALL_DTYPES, convertInto, dtypeOfOnnx, isBigInt, numel, roundToHalf, strides, type DType, type Tensor } from "../runtime/tensor.js";
+import { isImmutable } from "./arena.js";
+import { simdCopyRows, simdGather2d } from "./vector.js";
 import {
   attrFloat,
   attrFloats,
@@ -85,9 +87,17 @@ function reshapeInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs, 
   return [{ dtype: x.dtype, shape: reshapeTarget(x.shape, target, attrInt(attrs, "allowzero", 0) !== 0) }];
 }
 
+/** The numbers of constant shape tensors (int64 as BigInt: converting them on every run costs microseconds). */
+const constantShapes = new WeakMap<object, number[]>();
+
 function reshapeKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, dataName: string): Tensor[] {
   const x = need(inputs, 0, dataName);
-  const target = tensorNumbers(need(inputs, 1, "shape"));
+  const shape = need(inputs, 1, "shape");
+  let target = constantShapes.get(shape.data);
+  if (!target) {
+    target = tensorNumbers(shape);
+    if (isImmutable(shape.data)) constantShapes.set(shape.data, target);
+  }
   return [reshaped(x, reshapeTarget(x.shape, target, attrInt(attrs, "allowzero", 0) !== 0) as number[])];
 }
 
@@ -239,6 +249,10 @@ function gatherStrided(x: Tensor, outShape: readonly number[], offset: number, s
   }
   const inner = shape[rank - 1]!;
   const innerStride = srcStrides[rank - 1]!;
+  // A strided plane (a transposed matrix) of floats in the kernel memory: the module gathers it.
+  if (rank <= 2 && innerStride !== 1 && src instanceof Float32Array && dst instanceof Float32Array) {
+    if (simdGather2d(src, offset, rank === 2 ? srcStrides[0]! : 0, innerStride, dst, rank === 2 ? shape[0]! : 1, inner)) return out;
+  }
   const index = new Array<number>(rank).fill(0);
   let base = offset;
   for (let o = 0; o < total; o += inner) {
@@ -299,7 +313,9 @@ registerOp({
       const row = p.shape[axis]! * inner;
       const dst = out.data as Float32Array;
       const src = p.data as Float32Array;
-      for (let o = 0; o < outer; o++) dst.set(src.subarray(o * row, (o + 1) * row), o * rowOut + offset);
+      // Float tensors in the kernel memory move in one call of the module (all `outer` rows).
+      const moved = dst instanceof Float32Array && src instanceof Float32Array && simdCopyRows(src, 0, row, dst, offset, rowOut, outer, row);
+      if (!moved) for (let o = 0; o < outer; o++) dst.set(src.subarray(o * row, (o + 1) * row), o * rowOut + offset);
       offset += row;
     }
     return [out];

@@ -27,6 +27,12 @@ interface VectorKernels {
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number): void;
   softmax_rows(src: number, dst: number, rows: number, n: number): void;
   nearest_up2(src: number, dst: number, rows: number, inW: number): void;
+  affine_rows(a: number, scales: number, shifts: number, out: number, rows: number, n: number): void;
+  scatter_add_rows(src: number, srcRow: number, dst: number, dstRow: number, rows: number, count: number, step: number): void;
+  fill(dst: number, n: number, value: number): void;
+  gather_2d(src: number, rowStride: number, colStride: number, dst: number, rows: number, cols: number): void;
+  max_pool_2x2s2(src: number, dst: number, planes: number, inH: number, inW: number, outH: number, outW: number): void;
+  phase_rows(src: number, srcRow: number, dst: number, dstRow: number, rows: number, width: number, stride: number, padBegin: number, phaseBytes: number): void;
   /** By op: rows (vector ∘ per-row scalar) and rows_sv (per-row scalar ∘ vector). */
   rows: Record<string, { vs?: RowsBinary; sv?: RowsBinary } | undefined>;
 }
@@ -65,6 +71,12 @@ function instantiate(): VectorKernels | undefined {
     copy_rows: exports.copy_rows as VectorKernels["copy_rows"],
     softmax_rows: exports.softmax_rows as VectorKernels["softmax_rows"],
     nearest_up2: exports.nearest_up2 as VectorKernels["nearest_up2"],
+    affine_rows: exports.affine_rows as VectorKernels["affine_rows"],
+    scatter_add_rows: exports.scatter_add_rows as VectorKernels["scatter_add_rows"],
+    phase_rows: exports.phase_rows as VectorKernels["phase_rows"],
+    max_pool_2x2s2: exports.max_pool_2x2s2 as VectorKernels["max_pool_2x2s2"],
+    fill: exports.fill as VectorKernels["fill"],
+    gather_2d: exports.gather_2d as VectorKernels["gather_2d"],
     rows: Object.fromEntries(["add", "sub", "mul", "div"].map((op) => [op, { vs: exports[`${op}_rows`] as RowsBinary | undefined, sv: exports[`${op}_rows_sv`] as RowsBinary | undefined }])),
   };
 }
@@ -172,6 +184,12 @@ export function simdMaxPool2d(x: Float32Array, out: Float32Array, planes: number
   const kernels = vectorKernels();
   const scratch = simdScratch();
   if (!kernels || !scratch || h.kernel !== w.kernel || h.dilation !== 1 || w.dilation !== 1 || (w.stride !== 1 && w.stride !== 2)) return false;
+  // 2×2 windows at stride 2, all inside the input, on arena tensors: read in place, every plane in one call.
+  const inside = (a: Axis) => a.kernel === 2 && a.stride === 2 && a.padBegin === 0 && 2 * a.out <= a.size;
+  if (inside(h) && inside(w) && x.buffer === kernels.buffer && out.buffer === kernels.buffer) {
+    kernels.max_pool_2x2s2(x.byteOffset, out.byteOffset, planes, h.size, w.size, h.out, w.out);
+    return true;
+  }
   const pool = w.stride === 1 ? kernels.max_pool_s1 : kernels.max_pool_s2;
   const { floats } = scratch;
   const ph = (h.out - 1) * h.stride + h.kernel;
@@ -181,7 +199,7 @@ export function simdMaxPool2d(x: Float32Array, out: Float32Array, planes: number
   const result = padded + ((ph * pw + PLANE_SLACK + 3) & ~3);
   if (result + ohw + PLANE_SLACK > scratch.start + scratch.size) return false;
   const outResident = out.buffer === floats.buffer && arenaSlack(out) >= SPILL;
-  floats.fill(-Infinity, padded, result);
+  fillFloats(floats, -Infinity, padded, result);
   const rowLo = Math.max(0, -h.padBegin);
   const rowHi = Math.min(h.size, ph - h.padBegin);
   const colLo = Math.max(0, -w.padBegin);
@@ -220,6 +238,77 @@ export function simdCopyRows(src: Float32Array, from: number, srcStride: number,
   if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
   if (rows > 0 && cols > 0) kernels.copy_rows(src.byteOffset + 4 * from, 4 * srcStride, dst.byteOffset + 4 * to, 4 * dstStride, rows, 4 * cols);
   return true;
+}
+
+/**
+ * out[r·n + i] = x[r·n + i]·scales[r] + shifts[r] for `rows` contiguous rows of n floats (the
+ * per-channel affine map of inference BatchNormalization); false when x or out lies outside the
+ * module's memory, or there is no room to stage the per-row factors.
+ */
+export function simdAffineRows(x: Float32Array, scales: Float32Array, shifts: Float32Array, out: Float32Array, rows: number, n: number): boolean {
+  const kernels = vectorKernels();
+  const scratch = simdScratch();
+  if (!kernels || !scratch || n < MIN_RUN || x.buffer !== kernels.buffer || out.buffer !== kernels.buffer || 2 * rows > scratch.size) return false;
+  scratch.floats.set(scales.subarray(0, rows), scratch.start);
+  scratch.floats.set(shifts.subarray(0, rows), scratch.start + rows);
+  kernels.affine_rows(x.byteOffset, 4 * scratch.start, 4 * (scratch.start + rows), out.byteOffset, rows, n);
+  return true;
+}
+
+/**
+ * data[start, end) = value, by the module when `data` lies in its memory (false otherwise): the
+ * memory is shared with worker threads, and JavaScript's fill on a shared buffer is several times
+ * slower than the module's.
+ */
+export function simdFill(data: Float32Array, value: number, start: number, end: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || data.buffer !== kernels.buffer) return false;
+  if (end > start) kernels.fill(data.byteOffset + 4 * start, end - start, value);
+  return true;
+}
+
+/**
+ * dst[i·cols + j] = src[from + i·rowStride + j·colStride] for i < rows, j < cols (element offsets
+ * and strides), by the module when both arrays lie in its memory (false otherwise).
+ */
+export function simdGather2d(src: Float32Array, from: number, rowStride: number, colStride: number, dst: Float32Array, rows: number, cols: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  if (rows > 0 && cols > 0) kernels.gather_2d(src.byteOffset + 4 * from, 4 * rowStride, 4 * colStride, dst.byteOffset, rows, cols);
+  return true;
+}
+
+/** data[start, end) = value: simdFill, else JavaScript's fill. */
+export function fillFloats(data: Float32Array, value: number, start: number, end: number): void {
+  if (!simdFill(data, value, start, end)) data.fill(value, start, end);
+}
+
+/**
+ * Copies `rows` rows of `width` floats (src from element `from`, row stride srcStride) into a
+ * padded plane split into `stride` column phases (dst from element `to`, row stride dstStride,
+ * phase q at q·phaseSize): input column iw goes to phase (iw + padBegin) mod stride, position
+ * ⌊(iw + padBegin) / stride⌋. False when either array lies outside the module's memory.
+ */
+export function simdPhaseRows(src: Float32Array, from: number, srcStride: number, dst: Float32Array, to: number, dstStride: number, rows: number, width: number, stride: number, padBegin: number, phaseSize: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  if (rows > 0 && width > 0) kernels.phase_rows(src.byteOffset + 4 * from, 4 * srcStride, dst.byteOffset + 4 * to, 4 * dstStride, rows, width, stride, padBegin, 4 * phaseSize);
+  return true;
+}
+
+/**
+ * The scatter-add of a transposed convolution's column block, or undefined when `src` or `dst`
+ * lies outside the module's memory: scatter(from, srcRow, to, dstRow, rows, count, step) adds
+ * src[from + r·srcRow + i] into dst[to + r·dstRow + i·step] for r < rows, i < count (element
+ * offsets and strides).
+ */
+export function simdScatterAdd(src: Float32Array, dst: Float32Array): ((from: number, srcRow: number, to: number, dstRow: number, rows: number, count: number, step: number) => void) | undefined {
+  const kernels = vectorKernels();
+  if (!kernels || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return undefined;
+  const s = src.byteOffset;
+  const d = dst.byteOffset;
+  const f = kernels.scatter_add_rows;
+  return (from, srcRow, to, dstRow, rows, count, step) => f(s + 4 * from, 4 * srcRow, d + 4 * to, 4 * dstRow, rows, count, 4 * step);
 }
 
 /**

@@ -137,6 +137,8 @@ test("depthwise and dense convolutions on arena tensors (in place) equal the sta
 test("MaxPool on arena tensors (SIMD plane functions, in place) matches onnxruntime", async () => {
   const cases: [string, number[], Attrs][] = [
     ["2×2 stride 2", [1, 3, 16, 16], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }],
+    ["2×2 stride 2, odd sizes (a last row and column left out, outputs past whole vectors)", [2, 3, 11, 13], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }],
+    ["2×2 stride 2, ceil mode", [1, 2, 7, 9], { kernel_shape: ints([2, 2]), strides: ints([2, 2]), ceil_mode: int(1) }],
     ["3×3 stride 2 padded, ceil", [2, 2, 13, 11], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), ceil_mode: int(1) }],
     ["3×3 stride 1 same", [1, 4, 9, 10], { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) }],
     ["2×2 stride (1, 2)", [1, 5, 2, 96], { kernel_shape: ints([2, 2]), strides: ints([1, 2]) }],
@@ -162,6 +164,9 @@ test("convolutions with constant weights (packed once into arena panels, several
   const cases: [number[], number[], Attrs][] = [
     [[1, 70, 6, 7], [300, 70, 3, 3], { pads: ints([1, 1, 1, 1]) }],
     [[1, 16, 5, 8], [12, 16, 1, 1], {}],
+    // Depthwise: filters packed once into the arena, with the bias.
+    [[1, 6, 9, 10], [6, 1, 5, 5], { group: int(6), pads: ints([2, 2, 2, 2]) }],
+    [[2, 5, 8, 7], [5, 1, 3, 3], { group: int(5), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }],
   ];
   for (const [xShape, wShape, attrs] of cases) {
     const w = randomTensor(wShape, 5);

@@ -24,7 +24,8 @@ for (const [name, wShape, attrs] of convCases) {
     const W = randomTensor(wShape, 2);
     const B = randomTensor([wShape[0]!], 3);
     await checkAgainstOrt({ op: "Conv", inputs: [X, W, B], attrs }, 1e-4, name);
-    await checkAgainstOrt({ op: "Conv", inputs: [X, W], attrs }, 1e-4, `${name} no bias`);
+    // Without bias, on a produced input (in the arena: padded copies made by the SIMD module).
+    await checkAgainstOrt({ op: "Conv", inputs: [X, W], attrs, produced: true }, 1e-4, `${name} no bias`);
   });
 }
 
@@ -62,12 +63,16 @@ const convTransposeCases: [string, number[], Record<string, ReturnType<typeof in
   ["output_padding", [4, 3, 3, 3], { strides: ints([2, 2]), pads: ints([1, 0, 1, 0]), output_padding: ints([1, 1]) }],
   ["groups", [4, 2, 2, 2], { group: int(2), strides: ints([2, 2]) }],
   ["dilations", [4, 3, 2, 3], { dilations: ints([2, 2]), strides: ints([1, 2]) }],
+  ["2x2 stride 2 (upsampling)", [4, 3, 2, 2], { strides: ints([2, 2]) }],
 ];
 
 for (const [name, wShape, attrs] of convTransposeCases) {
   test(`ConvTranspose ${name} matches onnxruntime`, async () => {
-    const x = randomTensor([2, 4, 5, 6], 9);
-    await checkAgainstOrt({ op: "ConvTranspose", inputs: [x, randomTensor(wShape, 10), randomTensor([wShape[1]! * ((attrs.group?.value as number) ?? 1)], 11)], attrs }, 1e-4, name);
+    // Two images, and one image whose per-plane bias the SIMD module adds.
+    for (const batch of [2, 1]) {
+      const x = randomTensor([batch, 4, 5, 6], 9);
+      await checkAgainstOrt({ op: "ConvTranspose", inputs: [x, randomTensor(wShape, 10), randomTensor([wShape[1]! * ((attrs.group?.value as number) ?? 1)], 11)], attrs }, 1e-4, `${name} batch ${batch}`);
+    }
   });
 }
 
@@ -102,6 +107,80 @@ for (const [activation, params] of activations) {
     await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B, Z], attrs }, 1e-4, `${activation} + Z`);
   });
 }
+
+test("FusedConv with whole register tiles (epilogue applied in the GEMM kernel) and each activation, with and without Z, matches onnxruntime", async () => {
+  // 8 output channels and 72 positions: full 4×8 tiles, finished as they are stored.
+  for (const [wShape, pads] of [[[8, 4, 1, 1], [0, 0, 0, 0]], [[8, 4, 3, 3], [1, 1, 1, 1]]] as const) {
+    const W = randomTensor([...wShape], 50);
+    const B = randomTensor([8], 51);
+    const Z = randomTensor([2, 8, 9, 8], 52);
+    for (const [activation, params] of activations) {
+      const attrs = { pads: ints([...pads]), activation: str(activation), activation_params: floats(params) };
+      for (const produced of [false, true]) {
+        const label = `${wShape.join("x")} ${activation}${produced ? " produced" : ""}`;
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B], attrs, produced }, 1e-4, label);
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [X, W, B, Z], attrs, produced }, 1e-4, `${label} + Z`);
+      }
+    }
+  }
+});
+
+test("FusedConv over a 1x1 image (matrix-vector product) with each activation, odd channel counts and a deep K matches onnxruntime", async () => {
+  for (const [c, o] of [[7, 13], [50, 200], [1100, 9]] as const) {
+    const x = randomTensor([1, c, 1, 1], 60 + c);
+    const W = randomTensor([o, c, 1, 1], 61);
+    const B = randomTensor([o], 62);
+    const Z = randomTensor([1, o, 1, 1], 63);
+    await checkAgainstOrt({ op: "Conv", inputs: [x, W], attrs: {} }, 1e-4, `${c}→${o} no bias`);
+    for (const [activation, params] of activations) {
+      const attrs = { activation: str(activation), activation_params: floats(params) };
+      for (const produced of [false, true]) {
+        const label = `${c}→${o} ${activation}${produced ? " produced" : ""}`;
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, W, B], attrs, produced }, 1e-4, label);
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, W, B, Z], attrs, produced }, 1e-4, `${label} + Z`);
+      }
+    }
+  }
+});
+
+test("FusedConv depthwise 3x3 strides 1 and 2 with each activation matches onnxruntime", async () => {
+  const x = randomTensor([1, 5, 10, 13], 70);
+  const w = randomTensor([5, 1, 3, 3], 71);
+  const b = randomTensor([5], 72);
+  for (const stride of [1, 2]) {
+    for (const [activation, params] of activations) {
+      const attrs = { group: int(5), strides: ints([stride, stride]), pads: ints([1, 1, 1, 1]), activation: str(activation), activation_params: floats(params) };
+      await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, w, b], attrs }, 1e-4, `stride ${stride} ${activation}`);
+    }
+  }
+});
+
+test("FusedConv depthwise on produced tensors (the module's channel loop) with and without Z and each activation matches onnxruntime", async () => {
+  const cases: [number, number[], number[]][] = [
+    [3, [1, 1], [1, 1, 1, 1]],
+    [3, [2, 2], [0, 0, 1, 1]],
+    [5, [1, 1], [2, 2, 2, 2]],
+    [5, [2, 2], [1, 2, 2, 1]],
+    [3, [2, 1], [1, 1, 1, 1]],
+  ];
+  for (const [k, strides, pads] of cases) {
+    for (const [height, width] of [[6, 16], [5, 7], [2, 9]] as const) {
+      const x = randomTensor([2, 3, height, width], 80 + k);
+      const w = randomTensor([3, 1, k, k], 81);
+      const b = randomTensor([3], 82);
+      const oh = Math.floor((height + pads[0]! + pads[2]! - k) / strides[0]!) + 1;
+      const ow = Math.floor((width + pads[1]! + pads[3]! - k) / strides[1]!) + 1;
+      const z = randomTensor([2, 3, oh, ow], 83);
+      // Every activation on one size; the module's own (HardSwish) and a JavaScript one (Tanh) on the others.
+      for (const [activation, params] of height === 6 ? activations : activations.filter(([a]) => a === "HardSwish" || a === "Tanh")) {
+        const attrs = { group: int(3), strides: ints(strides), pads: ints(pads), activation: str(activation), activation_params: floats(params) };
+        const label = `${k}x${k} strides ${strides} ${height}x${width} ${activation}`;
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, w, b], attrs, produced: true }, 1e-4, label);
+        await checkAgainstOrt({ op: "FusedConv", domain: "com.microsoft", inputs: [x, w, b, z], attrs, produced: true }, 1e-4, `${label} + Z`);
+      }
+    }
+  }
+});
 
 test("FusedConv depthwise with Z matches onnxruntime", async () => {
   const W = randomTensor([4, 1, 3, 3], 15);

@@ -7,6 +7,9 @@ test("BatchNormalization (inference) matches onnxruntime", async () => {
   const variance = randomTensor([4], 4);
   (variance.data as Float32Array).forEach((v, i, d) => (d[i] = Math.abs(v) + 0.1));
   await checkAgainstOrt({ op: "BatchNormalization", inputs: [randomTensor([2, 4, 3, 5], 1), randomTensor([4], 2), randomTensor([4], 3), randomTensor([4], 5), variance], attrs: { epsilon: float(1e-3) } });
+  // Planes of 35 floats from a node (arena tensors): the SIMD per-row affine kernel, vectors and a tail.
+  const params = [randomTensor([4], 2), randomTensor([4], 3), randomTensor([4], 5), variance];
+  await checkAgainstOrt({ op: "BatchNormalization", inputs: [randomTensor([2, 4, 5, 7], 6), ...params], attrs: { epsilon: float(1e-3) }, produced: true }, 1e-4, "produced");
 });
 
 test("Softmax along each axis matches onnxruntime", async () => {

@@ -51,6 +51,11 @@ export interface OneNode {
   /** Output dtypes for the model's declaration (default: the first input's). */
   outputDTypes?: DType[];
   opset?: number;
+  /**
+   * Ours only: float32 inputs reach the node through an Add of 0 (same values), so that kernels
+   * see them as tensors a node produced (in the tensor arena) rather than as graph inputs.
+   */
+  produced?: boolean;
 }
 
 /** Runs one node with onnxruntime-node. */
@@ -107,7 +112,12 @@ export function runOurs(spec: OneNode): Tensor[] {
   const values = spec.inputs.map((t, i) => {
     if (!t) return undefined;
     feeds[`in${i}`] = t;
-    return g.addInput(`in${i}`, t.dtype, [...t.shape]);
+    const input = g.addInput(`in${i}`, t.dtype, [...t.shape]);
+    if (!spec.produced || t.dtype !== "float32") return input;
+    const zero = g.addConstant({ dtype: "float32", shape: [], data: new Float32Array(1) }, "zero");
+    const copy = g.newValue(`copy${i}`);
+    g.addNode({ op: "Add", domain: "", name: `copy${i}`, inputs: [input, zero], attrs: {}, outputs: [copy] });
+    return copy;
   });
   const outs = Array.from({ length: spec.outputs ?? 1 }, (_, i) => g.newValue(`out${i}`));
   g.addNode({ op: spec.op, domain: spec.domain ?? "", name: "node", inputs: values, attrs: spec.attrs ?? {}, outputs: outs });

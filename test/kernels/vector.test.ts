@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mapActivation, type Activation } from "../../src/kernels/activation.js";
 import { arenaRelease, arenaTake, markImmutable } from "../../src/kernels/arena.js";
-import { simdActivation, simdBinary, simdGlobalPool, simdSoftmaxRows, vectorKernelsAvailable } from "../../src/kernels/vector.js";
+import { simdActivation, simdBinary, simdFill, simdGlobalPool, simdSoftmaxRows, vectorKernelsAvailable } from "../../src/kernels/vector.js";
 import { randomTensor } from "./oracle.js";
 
 function arena(data: ArrayLike<number>): Float32Array {
@@ -127,6 +127,18 @@ test("SIMD global average and max pooling match float64 means and maxima, tails 
     }
     arenaRelease(src);
   }
+});
+
+test("SIMD fill sets exactly the range asked for (zero, other values, -Infinity; tails), and declines arrays outside the module", () => {
+  for (const value of [0, 2.5, -Infinity]) {
+    for (const [start, end] of [[0, 37], [3, 4], [5, 5], [1, 64]]) {
+      const buf = arena(new Float32Array(70).fill(7));
+      assert.ok(simdFill(buf, value, start, end));
+      buf.forEach((v, i) => assert.is(v, i >= start && i < end ? value : 7, `value ${value}, [${start}, ${end}) at ${i}`));
+      arenaRelease(buf);
+    }
+  }
+  assert.not.ok(simdFill(new Float32Array(8), 1, 0, 8));
 });
 
 test("SIMD softmax rows stay within 1e-6 of float64 softmax (large and -inf logits, tails)", () => {

@@ -1,7 +1,7 @@
-/** Every function call names a built-in or an extern predicate; built-in calls have the right arguments. */
-import { builtinNames, lookupBuiltin, type ParamKind } from "../builtins.js";
+/** Built-in calls have the right number of arguments, each of a type its parameter takes (`src/compiler/builtins.ts`). */
+import { lookupBuiltin, type ParamKind } from "../builtins.js";
 import { error, type Diagnostic } from "../diagnostics.js";
-import { closest, forEachExpr, typeOf, type Program } from "../program.js";
+import { forEachExpr, typeOf, type Program } from "../program.js";
 import { describeType, type Type } from "../types.js";
 
 /** Argument kinds each parameter kind accepts (`value` arguments to `tensor` parameters are the non-const check's). */
@@ -28,13 +28,7 @@ export function checkBuiltinCall(program: Program): Diagnostic[] {
       if (expr.kind !== "Call") return;
       const name = expr.callee.name;
       const builtin = lookupBuiltin(name);
-      if (!builtin) {
-        if (program.externs.has(name)) return;
-        const suggestion = closest(name, [...builtinNames(), ...program.externs.keys()]);
-        const hint = suggestion ? `; did you mean '${suggestion}'?` : program.ops.resolve({ name, span: expr.callee.span }) ? "; ops build results only after '=>'" : "";
-        diagnostics.push(error("unknown-function", `unknown function '${name}'${hint}`, expr.callee.span));
-        return;
-      }
+      if (!builtin) return;
       const count = expr.args.length;
       if (count < builtin.minArgs || (count > builtin.params.length && !builtin.rest)) {
         const expected = builtin.rest ? `at least ${builtin.minArgs}` : builtin.minArgs === builtin.params.length ? `${builtin.minArgs}` : `${builtin.minArgs} or ${builtin.params.length}`;

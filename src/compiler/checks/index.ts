@@ -30,6 +30,7 @@ import { checkShadowedAcrossRoots } from "./shadowed-across-roots.js";
 import { checkUnboundVar } from "./unbound-var.js";
 import { checkUnknownAttr } from "./unknown-attr.js";
 import { checkUnknownDialect } from "./unknown-dialect.js";
+import { checkUnknownFunction } from "./unknown-function.js";
 import { checkUnknownOp } from "./unknown-op.js";
 import { checkUnusedBinding } from "./unused-binding.js";
 import { checkVariadicResult } from "./variadic-result.js";
@@ -59,6 +60,7 @@ const checks: Check[] = [
   checkNonConst,
   checkCoalesce,
   checkCoalescePrecedence,
+  checkUnknownFunction,
   checkBuiltinCall,
   checkOperandType,
   checkExternPred,

@@ -213,7 +213,7 @@
   ;; e^x for each lane (see the header).
   (func $exp4 (param $x v128) (result v128)
     (local $n v128) (local $r v128) (local $p v128)
-    (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654))
+    (local.set $x (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654))
                               (v128.const f32x4 88.37626 88.37626 88.37626 88.37626)))
     (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
     (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
@@ -238,19 +238,20 @@
       (br_table $relu $clip $leaky $hard_sigmoid $hard_swish $sigmoid $tanh (local.get $kind)))
       ;; relu: pmax(0, x) is x when 0 < x, else 0 (NaN → 0)
       (return (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $x))))
-      ;; clip: min(max(x, lo), hi) (a NaN x stays NaN; lo > hi gives hi)
-      (return (f32x4.min (f32x4.max (local.get $x) (local.get $a)) (local.get $b))))
+      ;; clip: pmin(pmax(x, lo), hi) = min(max(x, lo), hi) (a NaN x stays NaN; lo > hi gives hi).
+      ;; Clamps use pmin/pmax (one x86 instruction each; min and max, which order NaN and ±0, take many).
+      (return (f32x4.pmin (f32x4.pmax (local.get $x) (local.get $a)) (local.get $b))))
       ;; leaky_relu: x < 0 ? a·x : x
       (return (v128.bitselect (f32x4.mul (local.get $x) (local.get $a)) (local.get $x) (f32x4.lt (local.get $x) (v128.const f32x4 0 0 0 0)))))
       ;; hard_sigmoid: min(max(a·x + b, 0), 1)
-      (return (f32x4.min (f32x4.max (f32x4.add (f32x4.mul (local.get $x) (local.get $a)) (local.get $b)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
-      ;; hard_swish: x · min(max(x/6 + 1/2, 0), 1)
+      (return (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.mul (local.get $x) (local.get $a)) (local.get $b)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
+      ;; hard_swish: x · min(max(x·(1/6) + 1/2, 0), 1) (ONNX's alpha = 1/6 as a float, no division)
       (return (f32x4.mul (local.get $x)
-        (f32x4.min (f32x4.max (f32x4.add (f32x4.div (local.get $x) (v128.const f32x4 6 6 6 6)) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
+        (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3)) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
       ;; sigmoid: 1 / (1 + e^-x)
       (return (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp4 (f32x4.neg (local.get $x)))))))
     ;; tanh: sign(x) · (1 − 2 / (e^{2|x|} + 1)), |x| ≤ 9
-    (local.set $t (f32x4.min (f32x4.abs (local.get $x)) (v128.const f32x4 9 9 9 9)))
+    (local.set $t (f32x4.pmin (f32x4.abs (local.get $x)) (v128.const f32x4 9 9 9 9)))
     (local.set $t (f32x4.sub (v128.const f32x4 1 1 1 1)
       (f32x4.div (v128.const f32x4 2 2 2 2) (f32x4.add (call $exp4 (f32x4.add (local.get $t) (local.get $t))) (v128.const f32x4 1 1 1 1)))))
     ;; a NaN x keeps its NaN (min(NaN, 9) is NaN, and so is everything after it)
@@ -258,16 +259,54 @@
 
   ;; dst[i] = act(src[i]) for i < n, with parameters a, b (see $act4 for the kinds).
   (func $activate (export "activate") (param $kind i32) (param $src i32) (param $dst i32) (param $n i32) (param $a f32) (param $b f32)
-    (local $end i32) (local $va v128) (local $vb v128)
+    (local $end i32) (local $va v128) (local $vb v128) (local $x v128)
     (local.set $va (f32x4.splat (local.get $a)))
     (local.set $vb (f32x4.splat (local.get $b)))
     (local.set $end (i32.add (local.get $dst) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
-    (block $done (loop $vec
-      (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
-      (v128.store (local.get $dst) (call $act4 (v128.load (local.get $src)) (local.get $kind) (local.get $va) (local.get $vb)))
-      (local.set $src (i32.add (local.get $src) (i32.const 16)))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-      (br $vec)))
+    ;; The piecewise-linear kinds run whole vectors in loops of their own (a call per vector costs
+    ;; more than they do); the others call $act4. The tail goes through $act4 for every kind.
+    (block $tail
+      (block $generic
+        (block $hard_swish (block $hard_sigmoid (block $clip (block $relu
+          (br_table $relu $clip $generic $hard_sigmoid $hard_swish $generic $generic (local.get $kind)))
+          (block $done (loop $vec
+            (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+            (v128.store (local.get $dst) (f32x4.pmax (v128.const f32x4 0 0 0 0) (v128.load (local.get $src))))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $vec)))
+          (br $tail))
+          (block $done (loop $vec
+            (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+            (v128.store (local.get $dst) (f32x4.pmin (f32x4.pmax (v128.load (local.get $src)) (local.get $va)) (local.get $vb)))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $vec)))
+          (br $tail))
+          (block $done (loop $vec
+            (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+            (v128.store (local.get $dst) (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.mul (v128.load (local.get $src)) (local.get $va)) (local.get $vb))
+              (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $vec)))
+          (br $tail))
+        (block $done (loop $vec
+          (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+          (local.set $x (v128.load (local.get $src)))
+          (v128.store (local.get $dst) (f32x4.mul (local.get $x)
+            (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3))
+              (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
+          (local.set $src (i32.add (local.get $src) (i32.const 16)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+          (br $vec)))
+        (br $tail))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (v128.store (local.get $dst) (call $act4 (v128.load (local.get $src)) (local.get $kind) (local.get $va) (local.get $vb)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $vec))))
     (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
     (block $done (loop $one
       (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
@@ -394,6 +433,50 @@
       (local.set $out (i32.sub (local.get $out) (i32.shl (i32.sub (i32.shl (local.get $vectors) (i32.const 2)) (local.get $outW)) (i32.const 2))))
       (local.set $row (i32.add (local.get $row) (local.get $inStep)))
       (br_if $rows (local.tee $outH (i32.sub (local.get $outH) (i32.const 1))))))
+  ;; max_pool_2x2s2: 2×2 windows at stride 2 over `planes` planes of inH × inW floats (src, planes
+  ;; contiguous) into planes of outH × outW (dst), every window inside its plane (2·outH ≤ inH,
+  ;; 2·outW ≤ inW): no padded copy. Four outputs per step from two rows of eight inputs (the
+  ;; vertical max, then the max of even and odd lanes); the last outW mod 4 one by one.
+  (func $max_pool_2x2s2 (export "max_pool_2x2s2") (param $src i32) (param $dst i32) (param $planes i32) (param $inH i32) (param $inW i32) (param $outH i32) (param $outW i32)
+    (local $rowBytes i32) (local $r0 i32) (local $r1 i32) (local $oh i32) (local $ow i32) (local $vecEnd i32) (local $m0 v128) (local $m1 v128) (local $planeBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $inW) (i32.const 2)))
+    (local.set $planeBytes (i32.mul (local.get $rowBytes) (local.get $inH)))
+    (local.set $vecEnd (i32.and (local.get $outW) (i32.const -4)))
+    (block $planesDone (loop $plane
+      (br_if $planesDone (i32.eqz (local.get $planes)))
+      (local.set $oh (i32.const 0))
+      (block $rowsDone (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
+        (local.set $r0 (i32.add (local.get $src) (i32.mul (i32.shl (local.get $oh) (i32.const 1)) (local.get $rowBytes))))
+        (local.set $r1 (i32.add (local.get $r0) (local.get $rowBytes)))
+        (local.set $ow (i32.const 0))
+        (block $done (loop $vec
+          (br_if $done (i32.ge_u (local.get $ow) (local.get $vecEnd)))
+          (local.set $m0 (f32x4.max (v128.load (local.get $r0)) (v128.load (local.get $r1))))
+          (local.set $m1 (f32x4.max (v128.load offset=16 (local.get $r0)) (v128.load offset=16 (local.get $r1))))
+          (v128.store (local.get $dst) (f32x4.max
+            (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $m0) (local.get $m1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $m0) (local.get $m1))))
+          (local.set $r0 (i32.add (local.get $r0) (i32.const 32)))
+          (local.set $r1 (i32.add (local.get $r1) (i32.const 32)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+          (br $vec)))
+        (block $done (loop $one
+          (br_if $done (i32.ge_u (local.get $ow) (local.get $outW)))
+          (f32.store (local.get $dst) (f32.max (f32.max (f32.load (local.get $r0)) (f32.load offset=4 (local.get $r0)))
+            (f32.max (f32.load (local.get $r1)) (f32.load offset=4 (local.get $r1)))))
+          (local.set $r0 (i32.add (local.get $r0) (i32.const 8)))
+          (local.set $r1 (i32.add (local.get $r1) (i32.const 8)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br $one)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $row)))
+      (local.set $src (i32.add (local.get $src) (local.get $planeBytes)))
+      (local.set $planes (i32.sub (local.get $planes) (i32.const 1)))
+      (br $plane))))
+
 ;; ── GEMM packing ───────────────────────────────────────────────────────────────────────
 
   ;; Packs `panels` B panels of 8 columns × kc rows, depth-major, one after the other from dst
@@ -529,7 +612,134 @@
       (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1))))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br $row))))
+;; ── strided gather ──────────────────────────────────────────────────────────────────────
+
+  ;; gather_2d: dst[i·cols + j] = src[i·rowStride + j·colStride] (byte strides) for i < rows,
+  ;; j < cols: a transposed plane (Transpose, once its axes are merged) into contiguous floats.
+  (func $gather_2d (export "gather_2d") (param $src i32) (param $rowStride i32) (param $colStride i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $s i32) (local $left i32)
+    (block $rowsDone (loop $row
+      (br_if $rowsDone (i32.eqz (local.get $rows)))
+      (local.set $s (local.get $src))
+      (local.set $left (local.get $cols))
+      (block $done (loop $one
+        (br_if $done (i32.eqz (local.get $left)))
+        (f32.store (local.get $dst) (f32.load (local.get $s)))
+        (local.set $s (i32.add (local.get $s) (local.get $colStride)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $left (i32.sub (local.get $left) (i32.const 1)))
+        (br $one)))
+      (local.set $src (i32.add (local.get $src) (local.get $rowStride)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
+
+;; ── fill ───────────────────────────────────────────────────────────────────────────────
+
+  ;; fill: n floats at dst set to value (memory.fill for +0; whole vectors, then single floats,
+  ;; otherwise). JavaScript's fill on the module's shared memory is several times slower.
+  (func $fill (export "fill") (param $dst i32) (param $n i32) (param $value f32)
+    (local $end i32) (local $v v128)
+    (if (i32.eqz (i32.reinterpret_f32 (local.get $value))) (then
+      (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+      (return)))
+    (local.set $v (f32x4.splat (local.get $value)))
+    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vec
+      (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+      (v128.store (local.get $dst) (local.get $v))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $vec)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one
+      (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+      (f32.store (local.get $dst) (local.get $value))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (br $one))))
+
+;; ── convolution input ──────────────────────────────────────────────────────────────────
+
+  ;; phase_rows: `rows` input rows of `width` floats (src, row stride srcRow bytes) into a padded
+  ;; plane split into `stride` phases (dst, row stride dstRow bytes, phase q at q·phaseBytes):
+  ;; input column iw lands in padded column iw + padBegin, which goes to phase (iw + padBegin) mod
+  ;; stride at position floor((iw + padBegin) / stride) (see im2colMatrix in conv.ts).
+  (func $phase_rows (export "phase_rows") (param $src i32) (param $srcRow i32) (param $dst i32) (param $dstRow i32) (param $rows i32) (param $width i32) (param $stride i32) (param $padBegin i32) (param $phaseBytes i32)
+    (local $q i32) (local $iw i32) (local $to i32) (local $first i32)
+    (block $rowsDone (loop $row
+      (br_if $rowsDone (i32.eqz (local.get $rows)))
+      (local.set $q (i32.const 0))
+      (loop $phase
+        ;; the first padded column ≥ padBegin that is ≡ q (mod stride)
+        (local.set $first (i32.add (local.get $padBegin)
+          (i32.rem_u (i32.add (i32.sub (local.get $q) (i32.rem_u (local.get $padBegin) (local.get $stride))) (local.get $stride)) (local.get $stride))))
+        (local.set $iw (i32.sub (local.get $first) (local.get $padBegin)))
+        (local.set $to (i32.add (i32.add (local.get $dst) (i32.mul (local.get $q) (local.get $phaseBytes)))
+          (i32.shl (i32.div_u (i32.sub (local.get $first) (local.get $q)) (local.get $stride)) (i32.const 2))))
+        (block $done (loop $one
+          (br_if $done (i32.ge_u (local.get $iw) (local.get $width)))
+          (f32.store (local.get $to) (f32.load (i32.add (local.get $src) (i32.shl (local.get $iw) (i32.const 2)))))
+          (local.set $to (i32.add (local.get $to) (i32.const 4)))
+          (local.set $iw (i32.add (local.get $iw) (local.get $stride)))
+          (br $one)))
+        (br_if $phase (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 1))) (local.get $stride))))
+      (local.set $src (i32.add (local.get $src) (local.get $srcRow)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstRow)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
+
+;; ── transposed convolution ──────────────────────────────────────────────────────────────
+
+  ;; scatter_add_rows: for r < rows, i < count: dst[r·dstRow + i·step] += src[r·srcRow + i]
+  ;; (byte strides): one kernel tap's column block added into the output plane (col2im).
+  (func $scatter_add_rows (export "scatter_add_rows") (param $src i32) (param $srcRow i32) (param $dst i32) (param $dstRow i32) (param $rows i32) (param $count i32) (param $step i32)
+    (local $s i32) (local $d i32) (local $left i32)
+    (block $rowsDone (loop $row
+      (br_if $rowsDone (i32.eqz (local.get $rows)))
+      (local.set $s (local.get $src))
+      (local.set $d (local.get $dst))
+      (local.set $left (local.get $count))
+      (block $done (loop $one
+        (br_if $done (i32.eqz (local.get $left)))
+        (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (f32.load (local.get $s))))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (local.set $d (i32.add (local.get $d) (local.get $step)))
+        (local.set $left (i32.sub (local.get $left) (i32.const 1)))
+        (br $one)))
+      (local.set $src (i32.add (local.get $src) (local.get $srcRow)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstRow)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
 ;; ── per-row scalars ────────────────────────────────────────────────────────────────────
+
+  ;; affine_rows: o = a·scale[r] + shift[r] over `rows` rows of n floats (the per-channel affine
+  ;; map of inference BatchNormalization), scales and shifts one float per row. o may be a.
+  (func $affine_rows (export "affine_rows") (param $a i32) (param $scales i32) (param $shifts i32) (param $o i32) (param $rows i32) (param $n i32)
+    (local $end i32) (local $k f32) (local $c f32) (local $vk v128) (local $vc v128) (local $vecBytes i32) (local $tailBytes i32)
+    (local.set $vecBytes (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $tailBytes (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2)))
+    (block $rowsDone (loop $row
+      (br_if $rowsDone (i32.eqz (local.get $rows)))
+      (local.set $k (f32.load (local.get $scales)))
+      (local.set $c (f32.load (local.get $shifts)))
+      (local.set $vk (f32x4.splat (local.get $k)))
+      (local.set $vc (f32x4.splat (local.get $c)))
+      (local.set $end (i32.add (local.get $o) (local.get $vecBytes)))
+      (block $done (loop $vec
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (v128.store (local.get $o) (f32x4.add (f32x4.mul (v128.load (local.get $a)) (local.get $vk)) (local.get $vc)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $vec)))
+      (local.set $end (i32.add (local.get $end) (local.get $tailBytes)))
+      (block $done (loop $one
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (f32.store (local.get $o) (f32.add (f32.mul (f32.load (local.get $a)) (local.get $k)) (local.get $c)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $one)))
+      (local.set $scales (i32.add (local.get $scales) (i32.const 4)))
+      (local.set $shifts (i32.add (local.get $shifts) (i32.const 4)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $row))))
 
   ;; <op>_rows: for r < rows, out[r·n + i] = a[r·n + i] ∘ s[r] (a per-channel scale or shift of
   ;; NCHW planes in one call); <op>_rows_sv: s[r] ∘ a[r·n + i]. Rows are contiguous.
