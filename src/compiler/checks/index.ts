@@ -27,6 +27,7 @@ import { checkOperandType } from "./operand-type.js";
 import { checkNotOptional } from "./not-optional.js";
 import { checkOverlap } from "./overlap.js";
 import { checkShadowed } from "./shadowed.js";
+import { checkShadowedAcrossRoots } from "./shadowed-across-roots.js";
 import { checkUnboundVar } from "./unbound-var.js";
 import { checkUnknownAttr } from "./unknown-attr.js";
 import { checkUnknownDialect } from "./unknown-dialect.js";
@@ -70,6 +71,7 @@ const checks: Check[] = [
   checkDuplicateRule,
   checkShadowed,
   checkOverlap,
+  checkShadowedAcrossRoots,
 ];
 
 export function runChecks(program: Program): Diagnostic[] {
