@@ -134,6 +134,8 @@ export interface OpDecl {
   attrs: AttrDecl[];
   /** `impl "./quickgelu.ts"`: the module with the op's shape function and kernel, relative to the rules file. */
   impl?: { path: string; span: Span };
+  /** The `domain` and `impl` clauses as written (the last of a kind counts). */
+  clauses?: { kind: "domain" | "impl"; span: Span }[];
   doc?: string;
   span: Span;
 }

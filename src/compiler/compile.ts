@@ -67,7 +67,7 @@ export async function compile(inputs: readonly SourceInput[], options: CompileOp
 }
 
 export interface CheckResult {
-  /** Every diagnostic of the front end and of lowering, in source order. */
+  /** Every diagnostic of the front end (lowering reports none but an `internal` compiler bug), in source order. */
   diagnostics: Diagnostic[];
   /** Absolute paths of every file read (inputs and their imports). */
   files: string[];

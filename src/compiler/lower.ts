@@ -237,6 +237,8 @@ class RuleLowering {
   private body: Step[] = this.top;
   /** The rule's resolved names and expression types. */
   private readonly resolved: RuleScope;
+  /** The parameter name of element-by-element comparisons (`pads.every((item) => item === 0)`). */
+  private item: string | undefined;
 
   constructor(
     private readonly input: LowerInput,
@@ -530,7 +532,8 @@ class RuleLowering {
   private elementwise(op: string, left: Expr, right: Expr): Code {
     const listOnLeft = isNumberList(this.type(left));
     const [list, scalar] = listOnLeft ? [left, right] : [right, left];
-    const item = this.fresh("item");
+    // One name serves every comparison of the rule: an arrow's parameter is its own.
+    const item = (this.item ??= this.fresh("item"));
     const test = listOnLeft ? binary(op, ref(item), this.expr(scalar)) : binary(op, this.expr(scalar), ref(item));
     return method(this.expr(list), "map", { kind: "arrow", params: [item], body: test });
   }

@@ -244,10 +244,11 @@ class Converter {
       return { name: this.token(oc, "Identifier")?.image ?? "", arity, roles, span: this.nodeSpan(operand) };
     });
     const clauses: Partial<Record<"domain" | "impl", { value: string; span: Span }>> = {};
+    const written: NonNullable<OpDecl["clauses"]> = [];
     for (const clause of this.nodesOf(c, "opClause")) {
       const which = this.token(clause.children, "Domain") ? "domain" : "impl";
       const clauseSpan = this.nodeSpan(clause);
-      if (clauses[which]) this.report(`'${which}' is given twice`, clauseSpan);
+      written.push({ kind: which, span: clauseSpan });
       clauses[which] = { value: this.stringValue(this.token(clause.children, "StringLiteral")), span: clauseSpan };
     }
     return {
@@ -256,6 +257,7 @@ class Converter {
       name: this.token(c, "Identifier")?.image ?? "",
       domain: clauses.domain?.value ?? "",
       ...(clauses.impl ? { impl: { path: clauses.impl.value, span: clauses.impl.span } } : {}),
+      clauses: written,
       commutative: this.token(c, "Commutative") !== undefined,
       operands,
       outputs: outputs.length > 0 ? outputs : ["output"],

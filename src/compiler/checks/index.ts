@@ -26,6 +26,7 @@ import { checkOperandRole } from "./operand-role.js";
 import { checkOperandType } from "./operand-type.js";
 import { checkNotOptional } from "./not-optional.js";
 import { checkOverlap } from "./overlap.js";
+import { checkShadowedAcrossRoots } from "./shadowed-across-roots.js";
 import { checkUnboundVar } from "./unbound-var.js";
 import { checkUnknownAttr } from "./unknown-attr.js";
 import { checkUnknownDialect } from "./unknown-dialect.js";
@@ -68,6 +69,7 @@ const checks: Check[] = [
   checkDuplicateRuleName,
   checkDuplicateRule,
   checkOverlap,
+  checkShadowedAcrossRoots,
 ];
 
 export function runChecks(program: Program): Diagnostic[] {

@@ -1,7 +1,7 @@
 /**
  * Op declarations are well formed: a variadic operand comes last, no required operand follows an
- * optional one, only the last output is variadic, and `commutative` marks only ops with two
- * operands or one variadic operand.
+ * optional one, only the last output is variadic, `domain` and `impl` are given once each, and
+ * `commutative` marks only ops with two operands or one variadic operand.
  */
 import { error, type Diagnostic } from "../diagnostics.js";
 import type { Program } from "../program.js";
@@ -21,6 +21,9 @@ export function checkOpDecl(program: Program): Diagnostic[] {
         });
         op.outputs.slice(0, -1).forEach((output) => {
           if (output.endsWith("...")) diagnostics.push(error("op-decl", `variadic output '${output}' of '${op.name}' must be the last output`, op.span));
+        });
+        (op.clauses ?? []).forEach((clause, i, all) => {
+          if (all.slice(0, i).some((earlier) => earlier.kind === clause.kind)) diagnostics.push(error("op-decl", `'${clause.kind}' is given twice`, clause.span));
         });
         const binary = op.operands.length === 2 && op.operands.every((o) => o.arity === "required");
         const variadic = op.operands.length === 1 && op.operands[0]!.arity === "variadic";

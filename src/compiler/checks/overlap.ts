@@ -58,7 +58,7 @@ interface Slot {
 const ANY = { kind: "any" } as const;
 
 /** Containment and intersection of patterns, following lowering's matching semantics. */
-class PatternRelations {
+export class PatternRelations {
   constructor(private readonly program: Program) {}
 
   /** Every node `b` matches, `a` matches too. */

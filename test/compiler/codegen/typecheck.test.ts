@@ -38,7 +38,7 @@ test("a module using every construct type-checks with tsc and loads", async () =
     assert.is(pass.name, "rich");
     assert.equal(
       pass.rules.map((r) => r.name),
-      ["NestedCommutative", "CaptureAttrs", "ActOfConv[Relu,Relu]", "ActOfConv[Sigmoid,Sigmoid]", "ShapeExprs", "FloatAttrLiterals", "NegativeIndexAndNegatedAlong", "ConcatOfTwo"],
+      ["NestedCommutative", "CaptureAttrs", "ActOfConv[Relu,Relu]", "ActOfConv[Sigmoid,Sigmoid]", "ShapeExprs", "FloatAttrLiterals", "NegativeIndexAndNegatedAlong", "ListComparisons", "ConcatOfTwo"],
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,9 @@
-/** The resolved program: op lookup (qualification, ambiguity, suggestions) and per-rule scopes. */
+/** The resolved program: op lookup (qualification, ambiguity, suggestions), per-rule scopes and expression types. */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { analyze } from "../../../src/compiler/analyze.js";
-import type { Span } from "../../../src/compiler/ast.js";
+import type { Expr, Span } from "../../../src/compiler/ast.js";
+import { forEachExpr } from "../../../src/compiler/program.js";
 
 const span: Span = { file: "x", start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
 
@@ -37,6 +38,35 @@ rule R: a.Relu(c: Conv(x, W: const, b?: const) { group: g, pads: p })
   const b = scope.bindings.get("b")!;
   assert.ok(b.kind === "const" && b.optional);
   assert.is(scope.unresolved.length, 0);
+});
+
+test("every expression of a rule is typed once, by the front end", () => {
+  const source = `${dialects}
+rule R: a.Relu(c: Conv(x, W: const, b?: const) { group: g, pads: p })
+  where g / 2 > 0 && all(p == 0) && p == [0, 0] && len(p) - g >= 0
+  let s = W * 2
+  let k = W
+  => Conv(x, s + -k@0, b ?? zeros([dim(W, 0)])) { ...c, group: g * 2 }`;
+  const { program, diagnostics } = analyze([{ path: "/v/t.rules", source }]);
+  assert.equal(diagnostics.map((d) => d.message), []);
+  const rule = program.rules[0]!;
+  const scope = program.scopes.get(rule)!;
+  const text = (e: Expr) => source.slice(e.span.start.offset, e.span.end.offset);
+  const types = new Map<string, string>();
+  forEachExpr(rule, (e) => {
+    assert.ok(scope.types.has(e), `no type for ${text(e)}`);
+    types.set(text(e), scope.types.get(e)!);
+  });
+  assert.is(types.get("g / 2"), "float");
+  assert.is(types.get("p == 0"), "bools");
+  assert.is(types.get("all(p == 0)"), "bool");
+  assert.is(types.get("p == [0, 0]"), "bool");
+  assert.is(types.get("len(p) - g"), "int");
+  assert.is(types.get("W * 2"), "tensor");
+  assert.is(types.get("k"), "const");
+  assert.is(types.get("s + -k@0"), "tensor");
+  assert.is(types.get("b ?? zeros([dim(W, 0)])"), "tensor");
+  assert.is(types.get("g * 2"), "int");
 });
 
 test.run();
