@@ -9,7 +9,7 @@
 import type { ConvCall } from "./conv.js";
 import { depthwiseNchw } from "./depthwise.js";
 import { simdMemory } from "./gemm.js";
-import { beginStaging, memoryFloats, parallelThreads, readActivation, runTask, writeActivation } from "./parallel.js";
+import { beginStaging, memoryFloats, parallelThreads, readActivation, runTask, worthSplitting, writeActivation } from "./parallel.js";
 import { registerTask } from "./parallel-thread.js";
 import type { Axis } from "./window.js";
 
@@ -28,7 +28,7 @@ export function parallelDepthwise(call: ConvCall): boolean {
   const { x, w, bias, z, out, problem: p, act } = call;
   const ohw = p.axes.reduce((n, a) => n * a.out, 1);
   const kk = p.axes.reduce((n, a) => n * a.kernel, 1);
-  if (threads <= 1 || p.n !== 1 || p.c < 2 || p.o * ohw * kk < MIN_MACS) return false;
+  if (p.n !== 1 || p.c < 2 || !worthSplitting(p.o * ohw * kk, MIN_MACS)) return false;
   const memory = simdMemory();
   if (!memory || out.buffer !== memory.buffer) return false;
   const staging = beginStaging();

@@ -7,7 +7,7 @@
  * it (biases, offset tables) are staged; otherwise the product stays on the main thread.
  */
 import { NR, sgemmColumns, simdMemory, type GemmEpilogue, type MatrixView, type OffsetMatrix } from "./gemm.js";
-import { beginStaging, memoryFloats, memoryInts, parallelThreads, readActivation, runTask, writeActivation } from "./parallel.js";
+import { beginStaging, memoryFloats, memoryInts, parallelThreads, readActivation, runTask, worthSplitting, writeActivation } from "./parallel.js";
 import { registerTask } from "./parallel-thread.js";
 
 /** The task id every thread registers the GEMM under. */
@@ -43,8 +43,8 @@ export function parallelGemm(
   epilogue: GemmEpilogue | undefined,
   packed: Float32Array | undefined,
 ): boolean {
+  if (N < 2 * MIN_COLUMNS || !worthSplitting(M * N * K, MIN_MACS)) return false;
   const threads = parallelThreads();
-  if (threads <= 1 || M * N * K < MIN_MACS || N < 2 * MIN_COLUMNS) return false;
   const memory = simdMemory();
   if (!memory || c.buffer !== memory.buffer) return false;
   const width = Math.max(MIN_COLUMNS, Math.ceil(N / (threads * CHUNKS_PER_THREAD) / NR) * NR);

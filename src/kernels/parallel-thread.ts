@@ -47,6 +47,8 @@ export const STOP = 5;
 export const READY = 6;
 /** 0, or 1 when a chunk failed (its message follows at MESSAGE). */
 export const FAILED = 7;
+/** Workers not asleep in Atomics.wait (spinning or working): small tasks go to them only. */
+export const AWAKE = 8;
 /** Per worker: chunks it has run (diagnostics and tests). */
 export const WORKER_CHUNKS = 16;
 export const MAX_WORKERS = 32;
@@ -159,8 +161,8 @@ export function failureMessage(c: Int32Array): string {
   return s;
 }
 
-/** Spins before sleeping: a task often follows the last one within microseconds. */
-const SPINS = 2000;
+/** Milliseconds a worker spins before sleeping: during a run, the next task follows within microseconds. */
+const SPIN_MS = 1;
 
 /**
  * A worker's life: take chunks of each published task, sleep while there are none, until STOP.
@@ -169,12 +171,17 @@ const SPINS = 2000;
 export function workerLoop(init: WorkerInit): void {
   const control = controlViews(init.memory, init.control);
   const c = control.ints;
+  Atomics.add(c, AWAKE, 1);
   Atomics.add(c, READY, 1);
   Atomics.notify(c, READY);
   while (Atomics.load(c, STOP) === 0) {
     const seen = takeChunks(control, init.index);
+    const until = performance.now() + SPIN_MS;
     let spins = 0;
-    while (Atomics.load(c, TICKET) === seen && Atomics.load(c, STOP) === 0 && spins++ < SPINS);
-    if (spins > SPINS) Atomics.wait(c, TICKET, seen);
+    while (Atomics.load(c, TICKET) === seen && Atomics.load(c, STOP) === 0 && ((++spins & 63) !== 0 || performance.now() < until));
+    if (Atomics.load(c, TICKET) !== seen) continue;
+    Atomics.sub(c, AWAKE, 1);
+    Atomics.wait(c, TICKET, seen);
+    Atomics.add(c, AWAKE, 1);
   }
 }

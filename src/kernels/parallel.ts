@@ -21,6 +21,7 @@ import type { Activation, ActivationKind } from "./activation.js";
 import { arenaRelease, arenaTake } from "./arena.js";
 import { simdMemory, WORKSPACE_FLOATS } from "./gemm.js";
 import {
+  AWAKE,
   CHUNKS,
   CONTROL_INTS,
   controlViews,
@@ -195,6 +196,8 @@ function whenReady(p: Pool, workers: number): Promise<void> {
 export function withThreads<T>(threads: number, body: () => T): T {
   const previous = running;
   running = pool && !pool.broken ? threads : 1;
+  // Wake the workers now: by the first large enough kernel they are spinning, ready for tasks.
+  if (running > 1) Atomics.notify(pool!.control.ints, TICKET);
   try {
     return body();
   } finally {
@@ -205,6 +208,19 @@ export function withThreads<T>(threads: number, body: () => T): T {
 /** Threads the kernels may use now (1 outside a parallel session's run). */
 export function parallelThreads(): number {
   return running;
+}
+
+/** Tasks from this many multiply-adds on wake sleeping workers; smaller ones go to awake workers only. */
+const WAKE_MACS = 1 << 22;
+
+/**
+ * Whether a kernel should split `macs` multiply-adds over the session's threads: at least
+ * `minimum` of them, and enough to pay for waking a worker unless one is awake anyway (workers
+ * spin a little after each task, so within a run the small tasks after a large one split too).
+ */
+export function worthSplitting(macs: number, minimum: number): boolean {
+  if (running <= 1 || macs < minimum) return false;
+  return macs >= WAKE_MACS || Atomics.load(pool!.control.ints, AWAKE) > 0;
 }
 
 /** Chunks each worker has run since its pool started (tests check that workers took part). */
