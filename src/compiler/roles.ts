@@ -45,6 +45,12 @@ export const ROLES = {
   scalar: { kind: "shape", params: [], doc: "one element, shape [] (a constant is 0, 0.5, −1.5, 4, 1000 or drawn)" },
   axes: { kind: "constant", params: [operand("of")], doc: "an int64 list of valid axes of another operand (its size-1 axes half the time)" },
   shape: { kind: "constant", params: [operand("of")], doc: "an int64 target shape with another operand's element count (with -1 and 0 entries)" },
+  ints: {
+    kind: "constant",
+    params: [operand("of"), { name: "low", kind: "int" }, { name: "high", kind: "int" }],
+    doc: "an int64 list with one entry per axis of another operand, each in [low, high] (Slice's starts and ends, Tile's repeats)",
+  },
+  indices: { kind: "constant", params: [operand("of"), { name: "axis", kind: "attr" }], doc: "int64 indices into another operand along the axis an attribute names, negative ones too (Gather)" },
   pads: { kind: "constant", params: [operand("of")], doc: "an int64 list of begin and end pads for every axis of another operand (batch and channel mostly unpadded)" },
   padPairs: { kind: "constant", params: [operand("of")], doc: "an int32 [rank, 2] list of (before, after) pads for every axis of another operand" },
   flag: { kind: "constant", params: [], doc: "a boolean scalar, false two times in three" },

@@ -24,8 +24,8 @@ const MAX_ROUNDING = 1e-3;
 /**
  * (max|a − b| − allowance) / max(1, max|reference|), with allowance = ROUNDING_FACTOR × `noise`
  * (the reference's own change under input rounding, see `roundingNoise`), at most 1e-3 of the
- * magnitude; Infinity when the shapes differ, the output is missing or only one side is
- * infinite or NaN.
+ * magnitude, over the elements the reference holds finite; Infinity when the shapes differ, the
+ * output is missing or the rewrite is not finite where the reference is.
  */
 export function outputError(reference: Tensor, actual: Tensor | undefined, noise = 0): number {
   if (!actual || reference.shape.join() !== actual.shape.join()) return Infinity;
@@ -34,9 +34,11 @@ export function outputError(reference: Tensor, actual: Tensor | undefined, noise
   for (let i = 0; i < reference.data.length; i++) {
     const r = Number(reference.data[i]);
     const a = Number(actual.data[i]);
-    // Equal values (the same infinity included) and NaN against NaN agree.
-    if (r === a || (Number.isNaN(r) && Number.isNaN(a))) continue;
-    if (!Number.isFinite(r) || !Number.isFinite(a)) return Infinity;
+    // Equal values agree; where the original overflowed (±∞ or NaN in float32: exp(1000)/Σ)
+    // it computed nothing to keep, and a rewrite that computes the value (a fused Softmax) is
+    // not a change. A rewrite that overflows where the original did not is.
+    if (r === a || !Number.isFinite(r)) continue;
+    if (!Number.isFinite(a)) return Infinity;
     const d = Math.abs(r - a);
     if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
     scale = Math.max(scale, Math.abs(r));

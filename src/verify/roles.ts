@@ -257,6 +257,24 @@ export const GENERATORS: { [K in RoleName]: RoleGenerator } = {
       return { data: int64(c.s.pick([x, x, [n], [x[0]!, n / x[0]!], [...x].reverse(), [-1], [x[0]!, -1], [0, -1]])) };
     },
   },
+  ints: {
+    hint: (c) => {
+      const rank = shapeOf(operandArg(c, 0).value)?.length ?? 4;
+      const [low, high] = [c.args[1], c.args[2]].map((a) => (a?.kind === "number" ? a.value : 0)) as [number, number];
+      return { data: int64(Array.from({ length: rank }, () => low + Math.floor(c.s.random() * (high - low + 1)))) };
+    },
+  },
+  indices: {
+    hint: (c) => {
+      const of = shapeOf(operandArg(c, 0).value) ?? [c.s.size("channels")];
+      const axisName = c.args[1]?.kind === "name" ? c.args[1].name : "axis";
+      const axis = attrInt(c, axisName);
+      const dim = of[axis < 0 ? of.length + axis : axis] ?? 1;
+      const shape = c.s.pick([[], [2], [3], [2, 2]]);
+      const count = shape.reduce((a, b) => a * b, 1);
+      return { data: int64(Array.from({ length: count }, () => Math.floor(c.s.random() * 2 * dim) - dim), shape) };
+    },
+  },
   pads: {
     hint: (c) => {
       const rank = shapeOf(operandArg(c, 0).value)?.length ?? 4;

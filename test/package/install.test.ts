@@ -87,4 +87,13 @@ test("the installed CLI checks and numerically verifies a rules file that import
   assert.match(verified.stdout, /PaddleHardSwish.*ok/);
 });
 
+test("the installed CLI finds fusec's own dialects in the package: a rule building an op without implementation is warned about", () => {
+  const app = installed();
+  app.write("rules/noimpl.rules", `import "fusec/dialects/onnx"\ndialect mine {\n  op Swish(X)\n}\nrule SwishFromParts: Mul(x, Sigmoid(x)) => Swish(x)\nrule ReluTwice: Relu(Relu(x)) => Relu(x)\n`);
+  const checked = app.run("npx", ["fusec", "check", "rules/noimpl.rules"]);
+  assert.is(checked.status, 0, checked.stderr);
+  assert.match(checked.stderr, /warning\[missing-impl\]: rule 'SwishFromParts' builds Swish/);
+  assert.not.match(checked.stderr, /ReluTwice/);
+});
+
 test.run();

@@ -15,6 +15,7 @@ const PLANTED = [
   "test/fixtures/verify/planted.rules",
   "test/fixtures/verify/planted-more.rules",
   "test/fixtures/verify/planted-subtle.rules",
+  "test/fixtures/verify/planted-tflite.rules",
   "test/fixtures/verify/sub-wrong-sign.rules",
   "test/fixtures/verify/ignores-groups.rules",
   "test/fixtures/cli/scale-forgets-bias.rules",
@@ -30,7 +31,7 @@ test("every planted wrong rule changes outputs, with a counterexample", async ()
   const found = await checks(PLANTED);
   const missed = found.filter((c) => c.verdict !== "changes-outputs").map((c) => `${c.rule} (${c.location}): ${c.verdict} ${c.reason ?? `max error ${c.maxError}`}`);
   assert.equal(missed, []);
-  assert.ok(found.length >= 25, `${found.length} planted rules`);
+  assert.ok(found.length >= 30, `${found.length} planted rules`);
   for (const c of found) {
     const example = c.counterexample!;
     assert.ok(example.before.length > 0 && (example.error > 1e-4 || example.problem !== undefined), c.rule);
@@ -59,6 +60,19 @@ test("the rounding allowance: what the original graph's own rounding explains is
   // The allowance is bounded: a large noise excuses at most 1e-3 of the magnitude.
   assert.ok(outputError(reference, tensor("float32", [2], [0.8, 6]), 1) > 1e-2);
   assert.is(ROUNDING_FACTOR, 8);
+});
+
+test("where the original graph overflows, a rewrite that computes the value is no change; overflowing where it did not is", async () => {
+  const found = await checks(["test/fixtures/verify/overflow.rules"], { firings: 8 });
+  assert.equal(found.map((c) => `${c.rule}: ${c.verdict}`), ["SoftmaxFromParts: ok"]);
+  assert.is(outputError(tensor("float32", [2], [NaN, 1]), tensor("float32", [2], [0.5, 1])), 0);
+  assert.is(outputError(tensor("float32", [2], [0.5, 1]), tensor("float32", [2], [Infinity, 1])), Infinity);
+});
+
+test("ops whose operands are axes, indices, starts or repeats are exercised through their declared roles", async () => {
+  const found = await checks(["test/fixtures/verify/index-operands.rules"], { firings: 5 });
+  assert.equal(found.filter((c) => c.verdict !== "ok").map((c) => `${c.rule}: ${c.verdict} ${c.reason ?? ""}`), []);
+  assert.is(found.length, 5);
 });
 
 test("a user's op with operand roles is exercised like a built-in one; without roles or an implementation, NOT EXERCISED says why", async () => {

@@ -1,10 +1,10 @@
 /**
- * A rule builds only ops something can execute: ops of fusec's own dialects (rules/dialects/,
- * which the runtime implements: the same domain and name) or ops declared with
+ * A rule builds only ops something can execute: ops of fusec's own dialects (rules/dialects/ of
+ * the package this compiler belongs to, which its runtime implements: the same domain and name) or ops declared with
  * `impl "module.ts"`. Building any other op compiles, but the rewrite is refused at run time
  * ("not registered"), so it is a warning here.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as nodePath from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OpDecl, ResultExpr } from "../ast.js";
@@ -12,22 +12,32 @@ import { warning, type Diagnostic } from "../diagnostics.js";
 import { parseRules } from "../parse.js";
 import type { Program } from "../program.js";
 
-const BUILTIN_DIALECTS = fileURLToPath(new URL("../../../rules/dialects/", import.meta.url));
-
 let builtinOps: Set<string> | undefined;
 
-/** `domain::Op` of every op fusec's own dialect files declare (empty when they are not shipped alongside). */
+/**
+ * fusec's own dialect folder: `rules/dialects/` at the root of the package this module belongs
+ * to, found by walking up to its package.json (src/compiler/checks/ in a checkout,
+ * dist/src/compiler/checks/ in the installed package).
+ */
+function builtinDialects(): string | undefined {
+  let dir = nodePath.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const dialects = nodePath.join(dir, "rules", "dialects");
+    if (existsSync(nodePath.join(dir, "package.json")) && existsSync(dialects)) return dialects;
+    const parent = nodePath.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** `domain::Op` of every op fusec's own dialect files declare: the ops its runtime implements. */
 function runtimeOps(): Set<string> {
   if (builtinOps) return builtinOps;
   builtinOps = new Set();
-  let files: string[] = [];
-  try {
-    files = readdirSync(BUILTIN_DIALECTS).filter((f) => f.endsWith(".rules"));
-  } catch {
-    return builtinOps;
-  }
-  for (const f of files) {
-    const path = nodePath.join(BUILTIN_DIALECTS, f);
+  const folder = builtinDialects();
+  if (!folder) return builtinOps;
+  for (const f of readdirSync(folder).filter((name) => name.endsWith(".rules"))) {
+    const path = nodePath.join(folder, f);
     for (const d of parseRules(path, readFileSync(path, "utf8")).file.dialects) for (const op of d.ops) builtinOps.add(`${op.domain}::${op.name}`);
   }
   return builtinOps;
