@@ -17,7 +17,7 @@ import { NUMERIC_DTYPES, type Tensor } from "../runtime/tensor.js";
 import { einsumOf } from "./einsum.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { arenaRelease, arenaTake, isImmutable } from "./arena.js";
-import { simdGatherPanels } from "./vector.js";
+import { simdGatherPanels, simdGatherRows } from "./vector.js";
 import { createKernelMemory, createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels, type WasmMemory } from "./simd.js";
 import { threadWorkspace } from "./parallel-thread.js";
 import { parallelGemm } from "./parallel-gemm.js";
@@ -511,6 +511,7 @@ function offsetMatrixPacker(b: OffsetMatrix, kernels: SimdKernels | undefined): 
   const base = resident ? (b.data.byteOffset >> 2) + b.offset : staged ? STAGING + b.offset - lo : b.offset;
   const rows = workInt;
   const gather = staged ? simdGatherPanels() : undefined;
+  const gatherRows = staged ? simdGatherRows() : undefined;
   const firsts = staged ? panelFirsts(colOffsets) : undefined;
   return (p0, kc, j0, nc) => {
     for (let p = 0; p < kc; p++) rows[ROW_OFFSETS + p] = base + rowOffsets[p0 + p]!;
@@ -518,11 +519,17 @@ function offsetMatrixPacker(b: OffsetMatrix, kernels: SimdKernels | undefined): 
     const panels = Math.ceil(nc / NR);
     // Panels of NR contiguous columns in one call; the others below.
     if (gather && firsts) {
+      // Leading panels whose columns all follow one another (a row-major B's) go depth row by
+      // depth row: every source line is read once however far apart the rows are.
+      let run = 0;
       for (let t = 0; t < panels; t++) {
         const first = firsts[j0 / NR + t]!;
         rows[PANEL_FIRSTS + t] = first < 0 || (t + 1) * NR > nc ? -1 : first;
+        if (run === t && first >= 0 && first === rows[PANEL_FIRSTS]! + t * NR && (t + 1) * NR <= nc) run++;
       }
-      gather(panels, kc, 4 * PANEL_FIRSTS, 4 * ROW_OFFSETS, 4 * B_BLOCK);
+      if (run > 1 && gatherRows) gatherRows(run, kc, rows[PANEL_FIRSTS]!, 4 * ROW_OFFSETS, 4 * B_BLOCK);
+      else run = 0;
+      if (run < panels) gather(panels - run, kc, 4 * (PANEL_FIRSTS + run), 4 * ROW_OFFSETS, 4 * (B_BLOCK + run * kc * NR));
     }
     let d = B_BLOCK;
     for (let jr = 0; jr < nc; jr += NR, d += kc * NR) {

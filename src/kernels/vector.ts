@@ -24,6 +24,7 @@ interface VectorKernels {
   max_pool_s1: MaxPoolPlane;
   max_pool_s2: MaxPoolPlane;
   gather_panels(panels: number, kc: number, firstsPtr: number, rowsPtr: number, dstPtr: number): void;
+  gather_rows(panels: number, kc: number, first: number, rowsPtr: number, dstPtr: number): void;
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number): void;
   softmax_rows(src: number, dst: number, rows: number, n: number): void;
   nearest_up2(src: number, dst: number, rows: number, inW: number): void;
@@ -68,6 +69,7 @@ function instantiate(): VectorKernels | undefined {
     max_pool_s1: exports.max_pool_s1 as MaxPoolPlane,
     max_pool_s2: exports.max_pool_s2 as MaxPoolPlane,
     gather_panels: exports.gather_panels as VectorKernels["gather_panels"],
+    gather_rows: exports.gather_rows as VectorKernels["gather_rows"],
     copy_rows: exports.copy_rows as VectorKernels["copy_rows"],
     softmax_rows: exports.softmax_rows as VectorKernels["softmax_rows"],
     nearest_up2: exports.nearest_up2 as VectorKernels["nearest_up2"],
@@ -227,6 +229,11 @@ export function simdMaxPool2d(x: Float32Array, out: Float32Array, planes: number
  */
 export function simdGatherPanels(): VectorKernels["gather_panels"] | undefined {
   return vectorKernels()?.gather_panels;
+}
+
+/** The same for consecutive panels (panel t's first is first + 8t), depth row by depth row (see gather_rows in vector.wat). */
+export function simdGatherRows(): VectorKernels["gather_rows"] | undefined {
+  return vectorKernels()?.gather_rows;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { activeGemmKernel, selectGemmKernel, sgemm, type GemmKernel, type MatrixView, type OffsetMatrix } from "../../src/kernels/gemm.js";
+import { arenaRelease, arenaTake } from "../../src/kernels/arena.js";
 import { assertClose, checkAgainstOrt, float, int, randomTensor, runOurs, str } from "./oracle.js";
 
 function randomFloats(n: number, seed: number): Float32Array {
@@ -81,6 +82,39 @@ for (const kernel of kernels) {
     }
   });
 }
+
+test("sgemm gathers B rows a plane apart in the arena (a pointwise convolution's input) and offset matrices starting with scattered columns", () => {
+  // Rows 4096 floats apart (one cache set), N past two B blocks and off the panel width, depth
+  // under and over one block; then an offset matrix whose first panels are not runs.
+  for (const [M, N, K] of [[24, 1003, 24], [7, 530, 600]] as const) {
+    const plane = 4096;
+    const b = arenaTake(K * plane);
+    if (!b) return assert.unreachable("no arena buffer");
+    try {
+      b.set(randomFloats(K * plane, K));
+      const a = randomFloats(M * K, M);
+      const bias = randomFloats(M, 5);
+      const residual = randomFloats(M * N, 6);
+      const product = naiveProduct(M, N, K, (i, p) => a[i * K + p]!, (p, j) => b[p * plane + j]!);
+      const expected = product.map((v, idx) => Math.max(0, v + bias[Math.floor(idx / N)]! + residual[idx]!));
+      const c = new Float32Array(M * N);
+      sgemm(M, N, K, { data: a, offset: 0, rowStride: K, colStride: 1 }, { data: b, offset: 0, rowStride: plane, colStride: 1 }, c, 0, N, false, {
+        bias,
+        biasPerRow: true,
+        residual,
+        activation: { kind: "relu", a: 0, b: 0 },
+      });
+      assertNear(c, expected, `${M}x${N}x${K} plane-strided`);
+      const colOffsets = Int32Array.from({ length: N }, (_, j) => (j < 13 ? 3 * j : j + 40));
+      const rowOffsets = Int32Array.from({ length: K }, (_, p) => p * plane);
+      const scattered = naiveProduct(M, N, K, (i, p) => a[i * K + p]!, (p, j) => b[1 + rowOffsets[p]! + colOffsets[j]!]!);
+      sgemm(M, N, K, { data: a, offset: 0, rowStride: K, colStride: 1 }, { data: b, offset: 1, rowOffsets, colOffsets }, c, 0, N, false);
+      assertNear(c, scattered, `${M}x${N}x${K} scattered first`);
+    } finally {
+      arenaRelease(b);
+    }
+  }
+});
 
 test("the SIMD kernel is in use on Node 20", () => {
   assert.is(activeGemmKernel(), "wasm-simd");

@@ -75,6 +75,27 @@ test("the bigger rule at the reader wins, whichever rule is written first, and t
   }
 });
 
+test("in a chain of readers the biggest match wins, two levels above the node", async () => {
+  // Benefits 1 (Max), 2 (Min over Max) and 3 (Mul over both): the Mul's rule takes all three.
+  const scaled = `rule ScaledRelu6:
+  Mul(Min(Max(x, 0.0), 6.0), c: const)
+  where isScalar(c) && item(c) > 0.0
+  => Clip(Mul(x, c), zeros([]), c * 6.0)
+`;
+  for (const rules of [SMALL + BIG + scaled, scaled + BIG + SMALL]) {
+    const b = new GraphBuilder();
+    const x = b.input("x", "float32", [2, 8]);
+    const max = b.op("Max", [b.op("Mul", [x, b.constant(scalarF32(8), "eight")]), b.constant(scalarF32(0), "zero")]);
+    b.output(b.op("Mul", [b.op("Min", [max, b.constant(scalarF32(6), "six")]), b.constant(scalarF32(0.5), "half")]));
+    const graph = b.graph;
+    const lines: string[] = [];
+    const { ops, firings } = rewrite(graph, await passOf(rules), { trace: (l) => lines.push(l) });
+    assert.equal(firings, { ScaledRelu6: 1 });
+    assert.equal(ops, ["Mul", "Mul", "Clip"]);
+    assert.ok(lines.some((l) => /MaxZeroIsRelu at "[^"]+" \(benefit 1\) gives way to ScaledRelu6 at "[^"]+" \(benefit 3\)/.test(l)), lines.join("\n"));
+  }
+});
+
 test("when the bigger pattern does not match, the smaller rule fires as before", async () => {
   const { ops, firings } = rewrite(graphWith(7), await passOf(SMALL + BIG));
   assert.equal(ops, ["Mul", "Relu", "Min"]);

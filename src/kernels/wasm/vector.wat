@@ -502,6 +502,30 @@
       (local.set $firsts (i32.add (local.get $firsts) (i32.const 4)))
       (local.set $panels (i32.sub (local.get $panels) (i32.const 1)))
       (br $panel))))
+;; gather_panels for `panels` consecutive panels (panel t's first is first + 8t), row by row:
+  ;; each depth row's 32·panels bytes are read in order and scattered to the panels. A B matrix
+  ;; whose rows lie far apart (a pointwise convolution's input channels, a plane apart) reads
+  ;; every cache line once this way; panel by panel, kc lines a plane apart share one cache set
+  ;; and each line comes back from L2 for its second panel.
+  (func $gather_rows (export "gather_rows") (param $panels i32) (param $kc i32) (param $first i32) (param $rows i32) (param $dst i32)
+    (local $at i32) (local $end i32) (local $d i32) (local $panelBytes i32)
+    (local.set $panelBytes (i32.shl (local.get $kc) (i32.const 5)))
+    (block $done (loop $depth
+      (br_if $done (i32.eqz (local.get $kc)))
+      (local.set $at (i32.shl (i32.add (local.get $first) (i32.load (local.get $rows))) (i32.const 2)))
+      (local.set $end (i32.add (local.get $at) (i32.shl (local.get $panels) (i32.const 5))))
+      (local.set $d (local.get $dst))
+      (block $row (loop $panel
+        (br_if $row (i32.ge_u (local.get $at) (local.get $end)))
+        (v128.store (local.get $d) (v128.load (local.get $at)))
+        (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $at)))
+        (local.set $at (i32.add (local.get $at) (i32.const 32)))
+        (local.set $d (i32.add (local.get $d) (local.get $panelBytes)))
+        (br $panel)))
+      (local.set $rows (i32.add (local.get $rows) (i32.const 4)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+      (local.set $kc (i32.sub (local.get $kc) (i32.const 1)))
+      (br $depth))))
 ;; ── copies ─────────────────────────────────────────────────────────────────────────────
 
   ;; Copies `rows` rows of `bytes` bytes from src to dst, with row strides srcStride and
