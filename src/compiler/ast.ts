@@ -62,7 +62,10 @@ export interface PatternDecl {
 }
 
 export interface Alternative {
+  /** An empty op (name "") when the pattern as written is not an op (see `writtenRoot`). */
   pattern: OpPattern;
+  /** The pattern as written when it is not an op; the pattern-root check reports it and expansion skips the alternative. */
+  writtenRoot?: Exclude<Pattern, OpPattern>;
   where?: Expr;
   span: Span;
   /** Source text of the alternative's pattern, for generated comments. */
@@ -116,7 +119,10 @@ export type AttrType =
 
 export interface AttrDecl {
   name: string;
+  /** The type its name stands for (`int` when the name is unknown, which the unknown-type check reports). */
   type: AttrType;
+  /** The type as written (`float[]`), except for `enum(…)`; absent when error recovery left it out. */
+  typeName?: { text: string; span: Span };
   /** Absent: the attribute is required. */
   default?: Literal;
   span: Span;
@@ -143,7 +149,8 @@ export interface OpDecl {
 export interface ExternPred {
   kind: "ExternPred";
   name: string;
-  params: { name: string; type: ParamType; span: Span }[];
+  /** `type` is `value` when `typeName` (as written) names no parameter type, which the unknown-type check reports. */
+  params: { name: string; type: ParamType; typeName?: { text: string; span: Span }; span: Span }[];
   /** Module specifier of the TypeScript implementation, relative to the rules file. */
   from: string;
   span: Span;
@@ -160,8 +167,13 @@ export interface Rule {
   /** Span of the name token. */
   nameSpan: Span;
   priority: number;
+  /** The priority literal as written (the priority check requires an integer). */
+  priorityLiteral?: Literal & { kind: "Number" };
   doc?: string;
+  /** The root pattern; an empty op (name "") when the pattern as written is not an op (see `writtenRoot`). */
   pattern: OpPattern;
+  /** The root pattern as written when it is not an op; the pattern-root check reports it, and such a rule is never resolved or lowered. */
+  writtenRoot?: Exclude<Pattern, OpPattern>;
   where?: Expr;
   lets: Let[];
   result: ResultExpr;
@@ -208,6 +220,9 @@ export interface VarPattern {
 
 export interface WildcardPattern {
   kind: "WildcardPattern";
+  /** `_?` / `_: const` as written: meaningless on a wildcard, reported by the wildcard-modifier check. */
+  optional?: boolean;
+  constant?: boolean;
   span: Span;
 }
 

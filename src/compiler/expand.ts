@@ -93,6 +93,8 @@ class PatternExpansion {
     }
     const labels = alternativeLabels(decl.alternatives);
     return decl.alternatives.flatMap((alt, i) => {
+      // An alternative that is not an op (reported by the pattern-root check) makes no rule.
+      if (alt.writtenRoot) return [];
       const replaced = this.instantiate(decl, alt, use, rule);
       if (!replaced) return [];
       const bindings = { ...(rule.family?.bindings ?? {}), [decl.name.name]: alt.text };

@@ -25,7 +25,6 @@ import type {
   OpRef,
   OperandDecl,
   OperandRole,
-  ParamType,
   Pattern,
   PatternDecl,
   Position,
@@ -38,6 +37,7 @@ import type {
 } from "./ast.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { lineStarts, positionIn } from "./lines.js";
+import { attrTypeNamed, paramTypeNamed } from "./type-names.js";
 import { isVirtual, syntaxDiagnostics } from "./syntax-messages.js";
 
 export interface ParseResult {
@@ -286,9 +286,11 @@ class Converter {
     const span = this.nodeSpan(node);
     const typeNode = this.node(node.children, "typeRef");
     const defaultNode = this.node(node.children, "literal");
+    const typeName = typeNode ? this.attrTypeName(typeNode) : undefined;
     return {
       name: this.token(node.children, "Identifier")?.image ?? "",
       type: typeNode ? this.attrType(typeNode) : { kind: "int" },
+      ...(typeName ? { typeName } : {}),
       default: defaultNode ? this.enumLiteral(defaultNode) : undefined,
       span,
     };
@@ -303,15 +305,15 @@ class Converter {
       return { kind: "enum", values: this.tokensOf(c, "enumValue").map((t) => t.image) };
     }
     if (this.token(c, "LParen")) this.report(`'${base}' takes no parameters (only enum(…) does)`, this.nodeSpan(node));
-    const scalar: Record<string, AttrType> = { int: { kind: "int" }, float: { kind: "float" }, string: { kind: "string" }, tensor: { kind: "tensor" } };
-    const list: Record<string, AttrType> = { int: { kind: "ints" }, float: { kind: "floats" }, string: { kind: "strings" } };
-    const type = (isList ? list : scalar)[base];
-    // No name at all: the parser already reported the missing type where it belongs.
-    if (!type && base !== "") {
-      this.report(`unknown attribute type '${this.text(this.nodeSpan(node))}': expected int, float, string, int[], float[], string[], tensor or enum(…)`, this.nodeSpan(node));
-      return { kind: "int" };
-    }
-    return type ?? { kind: "int" };
+    // An unknown name is kept as written (`typeName`) for the unknown-type check.
+    return attrTypeNamed(`${base}${isList ? "[]" : ""}`) ?? { kind: "int" };
+  }
+
+  /** The type name as written, without blanks; none for `enum(…)` or when error recovery left the name out. */
+  private attrTypeName(node: CstNode): { text: string; span: Span } | undefined {
+    const base = this.token(node.children, "Identifier")?.image ?? "";
+    if (base === "" || base === "enum") return undefined;
+    return { text: `${base}${this.token(node.children, "LBracket") ? "[]" : ""}`, span: this.nodeSpan(node) };
   }
 
   /** A literal; a bare name is an enum value (`"enum"`) or a capture variable (`"capture"`). */
@@ -357,20 +359,9 @@ class Converter {
       const paramSpan = this.nodeSpan(param);
       const typeNode = this.node(param.children, "typeRef");
       const typeText = typeNode ? this.text(this.nodeSpan(typeNode)).replace(/\s+/g, "") : "";
-      const types: Record<string, ParamType> = {
-        value: "value",
-        node: "node",
-        int: "int",
-        float: "float",
-        string: "string",
-        "int[]": "ints",
-        "float[]": "floats",
-        tensor: "tensor",
-        bool: "bool",
-      };
-      const type = types[typeText];
-      if (!type && typeText !== "") this.report(`unknown parameter type '${typeText}': expected value, node, int, float, string, int[], float[], tensor or bool`, typeNode ? this.nodeSpan(typeNode) : paramSpan);
-      return { name: this.token(param.children, "Identifier")?.image ?? "", type: type ?? "value", span: paramSpan };
+      // An unknown name is kept as written for the unknown-type check.
+      const typeName = typeNode && typeText !== "" ? { typeName: { text: typeText, span: this.nodeSpan(typeNode) } } : {};
+      return { name: this.token(param.children, "Identifier")?.image ?? "", type: paramTypeNamed(typeText) ?? "value", ...typeName, span: paramSpan };
     });
     return { kind: "ExternPred", name: this.token(c, "Identifier")?.image ?? "", params, from: this.stringValue(this.token(c, "StringLiteral")), span };
   }
@@ -382,23 +373,10 @@ class Converter {
     const span = this.nodeSpan(node);
     const nameIdent = this.ident(this.token(c, "Identifier"), span);
     const priorityNode = this.node(c, "numberLiteral");
-    let priority = 0;
-    if (priorityNode) {
-      const literal = this.numberLiteral(priorityNode);
-      if (!literal.isInt) this.report("a priority is an integer", literal.span);
-      priority = literal.value;
-    }
+    // The priority check requires the literal to be an integer.
+    const priorityLiteral = priorityNode ? this.numberLiteral(priorityNode) : undefined;
     const patternNode = this.node(c, "pattern");
-    const pattern = patternNode ? this.pattern(patternNode) : undefined;
-    let root: OpPattern;
-    if (pattern?.kind === "OpPattern") root = pattern;
-    else {
-      const patternSpan = pattern?.span ?? span;
-      // A pattern without a name is what error recovery leaves after a syntax error, already reported.
-      const recovered = pattern?.kind === "VarPattern" && pattern.name.name === "";
-      if (pattern && !recovered) this.report("a rule's pattern must be an op, like 'Mul(x, y)'", patternSpan);
-      root = { kind: "OpPattern", op: { name: "", span: patternSpan }, operands: [], attrs: [], span: patternSpan };
-    }
+    const { root, writtenRoot } = this.rootPattern(patternNode ? this.pattern(patternNode) : undefined, span);
     const conditionNode = this.node(c, "condition");
     const resultNode = this.node(c, "result");
     const result: ResultExpr = resultNode ? this.expression(resultNode, "result") : { kind: "Ident", name: "", span };
@@ -417,9 +395,11 @@ class Converter {
       kind: "Rule",
       name: nameIdent.name,
       nameSpan: nameIdent.span,
-      priority,
+      priority: priorityLiteral?.value ?? 0,
+      ...(priorityLiteral ? { priorityLiteral } : {}),
       doc: this.docBefore(span.start.offset) ?? familyDoc,
       pattern: root,
+      ...(writtenRoot ? { writtenRoot } : {}),
       where: conditionNode ? (this.expression(conditionNode, "expr") as Expr) : undefined,
       lets,
       result,
@@ -427,6 +407,19 @@ class Converter {
       matchText: this.text(root.span),
       resultText: this.text(resultSpan),
     };
+  }
+
+  /**
+   * A rule's or alternative's root: the op pattern, or an empty op standing in for what was
+   * written instead (kept as `writtenRoot` for the pattern-root check). A pattern without a name
+   * is what error recovery leaves after a syntax error, already reported: it is not kept.
+   */
+  private rootPattern(pattern: Pattern | undefined, fallback: Span): { root: OpPattern; writtenRoot?: Exclude<Pattern, OpPattern> } {
+    if (pattern?.kind === "OpPattern") return { root: pattern };
+    const span = pattern?.span ?? fallback;
+    const root: OpPattern = { kind: "OpPattern", op: { name: "", span }, operands: [], attrs: [], span };
+    const recovered = !pattern || (pattern.kind === "VarPattern" && pattern.name.name === "");
+    return recovered ? { root } : { root, writtenRoot: pattern };
   }
 
   private pattern(node: CstNode): Pattern {
@@ -448,8 +441,8 @@ class Converter {
     }
     const constant = this.token(c, "Const") !== undefined;
     if (first.name === "_") {
-      if (optional || constant) this.report("'_' matches anything; it takes no '?' or ': const'", span);
-      return { kind: "WildcardPattern", span };
+      // `_?` and `_: const` are kept for the wildcard-modifier check.
+      return { kind: "WildcardPattern", ...(optional ? { optional } : {}), ...(constant ? { constant } : {}), span };
     }
     return { kind: "VarPattern", name: first, optional, constant, span };
   }
@@ -630,16 +623,9 @@ class Converter {
     const alternatives = this.nodesOf(c, "alternative").map((alt) => {
       const altSpan = this.nodeSpan(alt);
       const patternNode = this.node(alt.children, "pattern");
-      const pattern = patternNode ? this.pattern(patternNode) : undefined;
+      const { root, writtenRoot } = this.rootPattern(patternNode ? this.pattern(patternNode) : undefined, altSpan);
       const conditionNode = this.node(alt.children, "condition");
-      let root: OpPattern;
-      if (pattern?.kind === "OpPattern") root = pattern;
-      else {
-        const patternSpan = pattern?.span ?? altSpan;
-        if (pattern && !(pattern.kind === "VarPattern" && pattern.name.name === "")) this.report("an alternative of a named pattern must be an op, like 'Mul(x, y)'", patternSpan);
-        root = { kind: "OpPattern", op: { name: "", span: patternSpan }, operands: [], attrs: [], span: patternSpan };
-      }
-      return { pattern: root, where: conditionNode ? (this.expression(conditionNode, "expr") as Expr) : undefined, span: altSpan, text: this.text(root.span) };
+      return { pattern: root, ...(writtenRoot ? { writtenRoot } : {}), where: conditionNode ? (this.expression(conditionNode, "expr") as Expr) : undefined, span: altSpan, text: this.text(root.span) };
     });
     return {
       kind: "PatternDecl",

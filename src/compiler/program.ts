@@ -142,11 +142,17 @@ export function typeOf(scope: RuleScope, expr: Expr): Type {
   return scope.types.get(expr) ?? "unknown";
 }
 
+/** A file's rules as declared: plain rules and each family's rules, before expansion. */
+export function declaredRules(file: RulesFile): Rule[] {
+  return file.declared.flatMap((d) => (d.kind === "Family" ? d.rules : [d]));
+}
+
 export function buildProgram(files: RulesFile[], roots: RulesFile[]): Program {
   const ops = new OpTable(files.flatMap((f) => f.dialects));
   const externs = new Map<string, ExternPred>();
   for (const file of files) for (const extern of file.externs) if (!externs.has(extern.name)) externs.set(extern.name, extern);
-  const rules = files.flatMap((f) => f.rules);
+  // A rule whose pattern is not an op is reported by the pattern-root check and resolved no further.
+  const rules = files.flatMap((f) => f.rules).filter((rule) => !rule.writtenRoot);
   const scopes = new Map(rules.map((rule) => [rule, ruleScope(rule, ops, externs)] as const));
   return { files, roots, ops, externs, rules, scopes };
 }

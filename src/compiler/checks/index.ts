@@ -26,6 +26,8 @@ import { checkOperandRole } from "./operand-role.js";
 import { checkOperandType } from "./operand-type.js";
 import { checkNotOptional } from "./not-optional.js";
 import { checkOverlap } from "./overlap.js";
+import { checkPatternRoot } from "./pattern-root.js";
+import { checkPriority } from "./priority.js";
 import { checkShadowed } from "./shadowed.js";
 import { checkShadowedAcrossRoots } from "./shadowed-across-roots.js";
 import { checkUnboundVar } from "./unbound-var.js";
@@ -33,14 +35,20 @@ import { checkUnknownAttr } from "./unknown-attr.js";
 import { checkUnknownDialect } from "./unknown-dialect.js";
 import { checkUnknownFunction } from "./unknown-function.js";
 import { checkUnknownOp } from "./unknown-op.js";
+import { checkUnknownType } from "./unknown-type.js";
 import { checkUnusedBinding } from "./unused-binding.js";
 import { checkVariadicResult } from "./variadic-result.js";
+import { checkWildcardModifier } from "./wildcard-modifier.js";
 
 /** A semantic check: reads the program, returns what it found wrong. */
 export type Check = (program: Program) => Diagnostic[];
 
 /** Declarations first, then name resolution, then types, then rule-against-rule relations. */
 const checks: Check[] = [
+  checkUnknownType,
+  checkPatternRoot,
+  checkPriority,
+  checkWildcardModifier,
   checkDuplicateOp,
   checkOpDecl,
   checkOperandRole,

@@ -137,9 +137,20 @@ rule E: Relu(x) => Conv(x,`);
   assert.match(diagnostics[3]!.message, "but found end of file");
 });
 
-test("the pattern of a rule must be an op", () => {
-  const { diagnostics } = parse(`rule A: x => x`);
-  assert.equal(diagnostics.map((d) => d.message), ["a rule's pattern must be an op, like 'Mul(x, y)'"]);
+test("what parses but is not meaningful is recorded for the checks, not reported", () => {
+  const { file, diagnostics } = parse(`dialect d { op A(x) { k: double } }
+extern pred p(v: values) from "./p.ts"
+rule R priority 1.5: x => x
+rule W: Add(_?, _: const) => Relu(1.0)`);
+  assert.equal(diagnostics, []);
+  assert.equal(file.dialects[0]!.ops[0]!.attrs[0]!.typeName?.text, "double");
+  assert.equal(file.externs[0]!.params[0]!.typeName?.text, "values");
+  const [r, w] = file.rules;
+  assert.ok(r!.priorityLiteral && !r!.priorityLiteral.isInt && r!.priorityLiteral.value === 1.5);
+  assert.equal(r!.writtenRoot?.kind, "VarPattern");
+  const [optional, constant] = w!.pattern.operands;
+  assert.ok(optional!.kind === "WildcardPattern" && optional.optional === true && !optional.constant);
+  assert.ok(constant!.kind === "WildcardPattern" && constant.constant === true && !constant.optional);
 });
 
 test("inf and ∞ are infinite number literals; names that start with inf stay names", () => {
