@@ -25,6 +25,7 @@ import type {
   Span,
 } from "./ast.js";
 import { closest } from "./suggest.js";
+import { attrTypeUnknown } from "./type-names.js";
 import { typeRule, type Type } from "./types.js";
 
 export interface Program {
@@ -208,7 +209,9 @@ function bindPattern(pattern: OpPattern, bindings: Map<string, Binding>, ops: Op
       rebound.add(attr.value.name);
       continue;
     }
-    const type = op ? attrDecl(op, attr.name.name)?.type : undefined;
+    const decl = op ? attrDecl(op, attr.name.name) : undefined;
+    // An unknown type name (reported by unknown-type) leaves the capture's type unknown.
+    const type = decl && !attrTypeUnknown(decl) ? decl.type : undefined;
     bindings.set(attr.value.name, { kind: "attr", name: attr.value.name, span: attr.value.span, node: pattern, attr: attr.name.name, type });
   }
   for (const operand of pattern.operands) bindOperand(operand, bindings, ops, rebound);

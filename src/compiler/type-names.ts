@@ -2,7 +2,7 @@
  * The type names of attribute declarations and extern predicate parameters, read by the parser
  * (to give a declaration its type) and by the unknown-type check (to report a name that is none).
  */
-import type { AttrType, ParamType } from "./ast.js";
+import type { AttrDecl, AttrType, ExternPred, ParamType } from "./ast.js";
 
 const attrTypes: Record<string, AttrType> = {
   int: { kind: "int" },
@@ -33,6 +33,18 @@ export function attrTypeNamed(text: string): AttrType | undefined {
 
 export function paramTypeNamed(text: string): ParamType | undefined {
   return Object.hasOwn(paramTypes, text) ? paramTypes[text] : undefined;
+}
+
+/**
+ * Whether the declaration's type is a name the language does not have: its `type` is then a
+ * stand-in, which checks other than unknown-type do not judge values against.
+ */
+export function attrTypeUnknown(attr: AttrDecl): boolean {
+  return attr.typeName !== undefined && attrTypeNamed(attr.typeName.text) === undefined;
+}
+
+export function paramTypeUnknown(param: ExternPred["params"][number]): boolean {
+  return param.typeName !== undefined && paramTypeNamed(param.typeName.text) === undefined;
 }
 
 export const attrTypeList = "int, float, string, int[], float[], string[], tensor or enum(…)";

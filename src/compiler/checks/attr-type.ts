@@ -8,6 +8,7 @@ import { error, type Diagnostic } from "../diagnostics.js";
 import { attrDecl, opPatterns, resultOps, typeOf, type Program } from "../program.js";
 import { describeType as describeValueType, type Type } from "../types.js";
 import { PATTERN_ATTR_KINDS, RESULT_ATTR_KINDS } from "../lower.js";
+import { attrTypeUnknown } from "../type-names.js";
 
 export function checkAttrType(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
@@ -15,7 +16,7 @@ export function checkAttrType(program: Program): Diagnostic[] {
     for (const dialect of file.dialects) {
       for (const op of dialect.ops) {
         for (const attr of op.attrs) {
-          const problem = attr.default && literalProblem(attr.type, attr.default);
+          const problem = attr.default && !attrTypeUnknown(attr) && literalProblem(attr.type, attr.default);
           if (problem) diagnostics.push(error("attr-type", `default of '${op.name}.${attr.name}': ${problem}`, attr.default!.span));
         }
       }
@@ -27,7 +28,7 @@ export function checkAttrType(program: Program): Diagnostic[] {
       const op = program.ops.resolve(pattern.op);
       for (const attr of pattern.attrs) {
         const decl = op && attrDecl(op, attr.name.name);
-        if (!decl) continue;
+        if (!decl || attrTypeUnknown(decl)) continue;
         if (!PATTERN_ATTR_KINDS.has(decl.type.kind)) {
           diagnostics.push(error("attr-type", `a pattern cannot compare or capture '${op.name}.${attr.name.name}' (${describeType(decl.type)}); test it in an extern predicate`, attr.span));
           continue;
@@ -51,7 +52,7 @@ export function checkAttrType(program: Program): Diagnostic[] {
       const op = program.ops.resolve(result.op);
       for (const attr of result.attrs) {
         const decl = op && attr.name && attrDecl(op, attr.name.name);
-        if (!decl || !attr.value) continue;
+        if (!decl || !attr.value || attrTypeUnknown(decl)) continue;
         const value = attr.value;
         if (!RESULT_ATTR_KINDS.has(decl.type.kind)) {
           diagnostics.push(error("attr-type", `a rule cannot set '${op.name}.${attr.name!.name}' (${describeType(decl.type)}); copy it from a matched node with '...'`, attr.span));

@@ -8,6 +8,7 @@ import { forEachExpr, typeOf, type Program } from "../program.js";
 import { describeType, type Type } from "../types.js";
 import { lookupBuiltin } from "../builtins.js";
 import { isGeneratedName } from "../lower.js";
+import { paramTypeUnknown } from "../type-names.js";
 
 const accepts: Record<ParamType, Type[]> = {
   value: ["value", "const"],
@@ -51,7 +52,7 @@ export function checkExternPred(program: Program): Diagnostic[] {
         const param = extern.params[i]!;
         const kind = typeOf(scope, arg);
         const isNode = arg.kind === "Ident" && scope.references.get(arg)?.kind === "node";
-        if (kind === "unknown" || (accepts[param.type].includes(kind) && (param.type !== "node" || isNode))) return;
+        if (kind === "unknown" || paramTypeUnknown(param) || (accepts[param.type].includes(kind) && (param.type !== "node" || isNode))) return;
         const found = param.type === "node" && kind === "value" ? "a value that is not a node binding" : describeType(kind);
         diagnostics.push(error("extern-pred", `argument '${param.name}' of '${extern.name}' must be a ${param.type}, found ${found}`, arg.span, [declared]));
       });
