@@ -19,8 +19,9 @@
  *
  * `npx tsx bench/speed.ts [--rounds N] [--warmup N] [--no-threads] [model name filter]`
  */
+import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import onnxProto from "onnx-proto";
 import ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web";
@@ -287,7 +288,12 @@ export async function main(args: readonly string[] = []): Promise<void> {
     await measureOverhead(options);
   }
   // Secondary: 2 threads each, in a child process (onnxruntime-web fixes its thread count per process).
-  if (!args.includes("--no-threads")) (await import("./threads.js")).inChildProcess(args);
+  // Spawned by path, not imported: threads.ts imports this module, and importing it back from
+  // here while this module is the entry point would be a top-level-await cycle (exit code 13).
+  if (!args.includes("--no-threads")) {
+    console.log("── speed on 2 threads (child process) ──");
+    spawnSync(process.execPath, [...process.execArgv, fileURLToPath(new URL("./threads.ts", import.meta.url)), ...args], { stdio: "inherit" });
+  }
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at end`);
 }
 

@@ -7,11 +7,10 @@
  * on N threads it exceeds wall time when the threads run at once.
  *
  * Its own process, because onnxruntime-web fixes its thread count when its first session is
- * created: speed.ts runs it as a child (`inChildProcess`), or
+ * created: speed.ts runs it as a child process, or
  * `npx tsx --conditions=fusec-source bench/threads.ts [--threads N] [--rounds N] [--warmup N] [filter]`.
  */
-import { spawnSync } from "node:child_process";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web";
 import { loadPass, optimize, prepare, type Tensor } from "../src/index.js";
@@ -19,12 +18,6 @@ import { concreteGraph, randomInput, SPEED_MODELS } from "./real-models.js";
 import { interleaved, ortFeeds, worstError } from "./speed.js";
 
 const TOLERANCE = 1e-4;
-
-/** Runs this benchmark in a child process with the same Node flags, passing speed.ts's arguments on. */
-export function inChildProcess(args: readonly string[]): void {
-  console.log("── speed on 2 threads (child process) ──");
-  spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: "inherit" });
-}
 
 function sameBits(a: Record<string, Tensor>, b: Record<string, Tensor>): boolean {
   return Object.keys(a).every((name) => {
