@@ -287,10 +287,12 @@ class Converter {
     const typeNode = this.node(node.children, "typeRef");
     const defaultNode = this.node(node.children, "literal");
     const typeName = typeNode ? this.attrTypeName(typeNode) : undefined;
+    const typeForm = typeNode ? this.attrTypeForm(typeNode) : undefined;
     return {
       name: this.token(node.children, "Identifier")?.image ?? "",
       type: typeNode ? this.attrType(typeNode) : { kind: "int" },
       ...(typeName ? { typeName } : {}),
+      ...(typeForm ? { typeForm } : {}),
       default: defaultNode ? this.enumLiteral(defaultNode) : undefined,
       span,
     };
@@ -300,11 +302,8 @@ class Converter {
     const c = node.children;
     const base = this.token(c, "Identifier")?.image ?? "";
     const isList = this.token(c, "LBracket") !== undefined;
-    if (base === "enum") {
-      if (isList) this.report("a list of enums is not an attribute type", this.nodeSpan(node));
-      return { kind: "enum", values: this.tokensOf(c, "enumValue").map((t) => t.image) };
-    }
-    if (this.token(c, "LParen")) this.report(`'${base}' takes no parameters (only enum(…) does)`, this.nodeSpan(node));
+    // `enum(…)[]` and `int(…)` are kept as written (`typeForm`) for the type-form check.
+    if (base === "enum") return { kind: "enum", values: this.tokensOf(c, "enumValue").map((t) => t.image) };
     // An unknown name is kept as written (`typeName`) for the unknown-type check.
     return attrTypeNamed(`${base}${isList ? "[]" : ""}`) ?? { kind: "int" };
   }
@@ -314,6 +313,15 @@ class Converter {
     const base = this.token(node.children, "Identifier")?.image ?? "";
     if (base === "" || base === "enum") return undefined;
     return { text: `${base}${this.token(node.children, "LBracket") ? "[]" : ""}`, span: this.nodeSpan(node) };
+  }
+
+  /** `enum(…)[]` or a name with parameters (`int(…)`), as written; none for a well-formed type. */
+  private attrTypeForm(node: CstNode): AttrDecl["typeForm"] {
+    const c = node.children;
+    const base = this.token(c, "Identifier")?.image ?? "";
+    const span = this.nodeSpan(node);
+    if (base === "enum") return this.token(c, "LBracket") ? { form: "enum-list", text: this.text(span), span } : undefined;
+    return this.token(c, "LParen") ? { form: "parameters", text: base, span } : undefined;
   }
 
   /** A literal; a bare name is an enum value (`"enum"`) or a capture variable (`"capture"`). */
@@ -328,13 +336,15 @@ class Converter {
     if (this.token(c, "False")) return { kind: "Bool", value: false, span };
     const name = this.token(c, "Identifier");
     if (name) return bareName === "enum" ? { kind: "String", value: name.image, span } : this.ident(name, span);
+    // A name among the items is kept apart (`names`) for the attr-pattern check.
     const items: Literal[] = [];
+    const names: Ident[] = [];
     for (const item of this.nodesOf(c, "literal")) {
       const value = this.literal(item, bareName === "enum" ? "enum" : "capture");
-      if (value.kind === "Ident") this.report(`a list in an attribute pattern holds literals only, not the name '${value.name}'`, value.span);
+      if (value.kind === "Ident") names.push(value);
       else items.push(value);
     }
-    return { kind: "List", items, span };
+    return { kind: "List", items, ...(names.length > 0 ? { names } : {}), span };
   }
 
   private enumLiteral(node: CstNode): Literal {
@@ -436,8 +446,9 @@ class Converter {
     if (tails.length > 0 && !opName) return this.opPattern(first, tails[0]!, span, undefined);
     const optional = this.token(c, "Question") !== undefined;
     if (opName && tails[0]) {
-      if (optional) this.report(`'?' marks an optional operand variable; a node binding like '${first.name}: …' cannot be optional`, this.tokenSpan(this.token(c, "Question")!));
-      return this.opPattern(this.ident(opName, span), tails[0], span, first);
+      const pattern = this.opPattern(this.ident(opName, span), tails[0], span, first);
+      // `n?: Op(…)` is kept as written (`optionalBinding`) for the binding-modifier check.
+      return optional ? { ...pattern, optionalBinding: this.tokenSpan(this.token(c, "Question")!) } : pattern;
     }
     const constant = this.token(c, "Const") !== undefined;
     if (first.name === "_") {
@@ -521,10 +532,10 @@ class Converter {
         const ats = this.tokensOf(c, "At");
         this.nodesOf(c, "axis").forEach((axisNode, i) => {
           const axis = this.numberLiteral(axisNode);
-          if (!axis.isInt) this.report("the axis after '@' is an integer", axis.span);
+          // A fractional axis is kept as written (`axisLiteral`) for the along-axis check.
           suffixes.push({
             offset: ats[i]?.startOffset ?? 0,
-            apply: (target) => ({ kind: "Along", operand: target, axis: axis.value, span: this.joinSpans(target.span, axis.span) }),
+            apply: (target) => ({ kind: "Along", operand: target, axis: axis.value, ...(axis.isInt ? {} : { axisLiteral: axis }), span: this.joinSpans(target.span, axis.span) }),
           });
         });
         if (suffixes.length === 0) return primary;
