@@ -281,7 +281,12 @@ export type Expr =
   /** `c@k`: lay `c` along axis `k` of the other operand of the enclosing arithmetic; `axisLiteral` is the axis as written when it is not an integer (the along-axis check reports it). */
   | { kind: "Along"; operand: Expr; axis: number; axisLiteral?: Literal & { kind: "Number" }; span: Span }
   | { kind: "Index"; target: Expr; index: Expr; span: Span }
-  | { kind: "Call"; callee: Ident; args: Expr[]; span: Span };
+  /**
+   * A function call. `qualifiedOp` (`onnx.Relu(…)`, whose `callee` is then the dialect name) and
+   * `attrSet` (the span of `{…}`) are what only a result op has, as written outside a result; the
+   * call-form check reports them, and such a call names no function.
+   */
+  | { kind: "Call"; callee: Ident; args: Expr[]; qualifiedOp?: OpRef; attrSet?: Span; span: Span };
 
 export interface AttrSet {
   /** `...conv` */

@@ -570,13 +570,13 @@ class Converter {
     const args = this.nodesOf(c, "arg");
     // In a result every call is read as a result op; expansion turns those naming a built-in
     // back into calls (the parser does not resolve names).
-    if (mode !== "result") {
-      if (qualified) this.report(`'${head.name}.${qualified.image}(…)' names an op; ops build results only after '=>'`, span);
-      if (attrSetNode) this.report(`attributes '{…}' belong to result ops, not to the call of '${head.name}'`, this.nodeSpan(attrSetNode));
-      return { kind: "Call", callee: head, args: args.map((arg) => this.asExpr(this.expression(arg, "expr"))), span };
-    }
     const opSpan = qualified ? this.joinSpans(head.span, this.tokenSpan(qualified)) : head.span;
     const op: OpRef = qualified ? { dialect: head.name, name: qualified.image, span: opSpan } : { name: head.name, span: opSpan };
+    if (mode !== "result") {
+      // A qualified op name or `{…}` is kept as written for the call-form check.
+      const written = { ...(qualified ? { qualifiedOp: op } : {}), ...(attrSetNode ? { attrSet: this.nodeSpan(attrSetNode) } : {}) };
+      return { kind: "Call", callee: head, args: args.map((arg) => this.asExpr(this.expression(arg, "expr"))), ...written, span };
+    }
     return {
       kind: "ResultOp",
       op,
@@ -601,11 +601,15 @@ class Converter {
     });
   }
 
-  /** A result op where an expression is required is reported; its call form is kept. */
+  /**
+   * An expression parsed in "expr" mode, as one: that mode reads every call as a function call, so
+   * no result op reaches here (an op inside an expression is reported by unknown-function). A
+   * result op is kept as a call all the same, so the conversion is total.
+   */
   private asExpr(value: Expr | ResultOp): Expr {
     if (value.kind !== "ResultOp") return value;
-    this.report(`the op '${value.op.name}' builds a node; it cannot be part of a constant expression`, value.op.span);
-    return { kind: "Call", callee: { kind: "Ident", name: value.op.name, span: value.op.span }, args: [], span: value.span };
+    const args = value.operands.map((operand) => this.asExpr(operand));
+    return { kind: "Call", callee: { kind: "Ident", name: value.op.name, span: value.op.span }, args, span: value.span };
   }
 
   // ── rule families ───────────────────────────────────────────────────────────────────────

@@ -12,6 +12,7 @@ import { checkAttrType } from "./attr-type.js";
 import { checkBadSpread } from "./bad-spread.js";
 import { checkBindingModifier } from "./binding-modifier.js";
 import { checkBuiltinCall } from "./builtin-call.js";
+import { checkCallForm } from "./call-form.js";
 import { checkCoalesce } from "./coalesce.js";
 import { checkCoalescePrecedence } from "./coalesce-precedence.js";
 import { checkDuplicateAttr } from "./duplicate-attr.js";
@@ -57,6 +58,7 @@ const checks: Check[] = [
   checkBindingModifier,
   checkAttrPattern,
   checkAlongAxis,
+  checkCallForm,
   checkDuplicateOp,
   checkOpDecl,
   checkOperandRole,

@@ -169,6 +169,11 @@ rule R: Relu(c?: Conv(x, _)) { pads: [0, p] } => Mul(x, c@1.5)`);
   const result = rule.result;
   const axis = result.kind === "ResultOp" ? result.operands[1] : undefined;
   assert.ok(axis?.kind === "Along" && axis.axisLiteral?.value === 1.5);
+  const calls = parse(`rule C: Relu(x) where onnx.Relu(x) && max(x, 1) { k: 1 } > 0 => x`);
+  assert.equal(calls.diagnostics, []);
+  const where = calls.file.rules[0]!.where!;
+  assert.ok(where.kind === "Binary" && where.left.kind === "Call" && where.left.qualifiedOp?.dialect === "onnx" && where.left.qualifiedOp.name === "Relu");
+  assert.ok(where.kind === "Binary" && where.right.kind === "Binary" && where.right.left.kind === "Call" && where.right.left.attrSet !== undefined);
 });
 
 test("inf and ∞ are infinite number literals; names that start with inf stay names", () => {
