@@ -123,6 +123,8 @@ export interface AttrDecl {
   type: AttrType;
   /** The type as written (`float[]`), except for `enum(…)`; absent when error recovery left it out. */
   typeName?: { text: string; span: Span };
+  /** `int(…)` (parameters on a type other than enum) or `enum(…)[]` as written; reported by the type-form check. */
+  typeForm?: { form: "parameters" | "enum-list"; text: string; span: Span };
   /** Absent: the attribute is required. */
   default?: Literal;
   span: Span;
@@ -203,6 +205,8 @@ export interface OpPattern {
   op: OpRef;
   /** `conv: Conv(…)` binds the node. */
   binding?: Ident;
+  /** The '?' of `conv?: Conv(…)` as written: a node binding is never optional, reported by the binding-modifier check. */
+  optionalBinding?: Span;
   operands: Pattern[];
   attrs: AttrPattern[];
   span: Span;
@@ -259,7 +263,8 @@ export type Literal =
   | { kind: "Number"; value: number; isInt: boolean; span: Span }
   | { kind: "String"; value: string; span: Span }
   | { kind: "Bool"; value: boolean; span: Span }
-  | { kind: "List"; items: Literal[]; span: Span };
+  /** `names`: bare names written among the items of a list in an attribute pattern (left out of `items`), reported by the attr-pattern check. */
+  | { kind: "List"; items: Literal[]; names?: Ident[]; span: Span };
 
 export type Expr =
   | Literal
@@ -273,10 +278,15 @@ export type Expr =
       right: Expr;
       span: Span;
     }
-  /** `c@k`: lay `c` along axis `k` of the other operand of the enclosing arithmetic. */
-  | { kind: "Along"; operand: Expr; axis: number; span: Span }
+  /** `c@k`: lay `c` along axis `k` of the other operand of the enclosing arithmetic; `axisLiteral` is the axis as written when it is not an integer (the along-axis check reports it). */
+  | { kind: "Along"; operand: Expr; axis: number; axisLiteral?: Literal & { kind: "Number" }; span: Span }
   | { kind: "Index"; target: Expr; index: Expr; span: Span }
-  | { kind: "Call"; callee: Ident; args: Expr[]; span: Span };
+  /**
+   * A function call. `qualifiedOp` (`onnx.Relu(…)`, whose `callee` is then the dialect name) and
+   * `attrSet` (the span of `{…}`) are what only a result op has, as written outside a result; the
+   * call-form check reports them, and such a call names no function.
+   */
+  | { kind: "Call"; callee: Ident; args: Expr[]; qualifiedOp?: OpRef; attrSet?: Span; span: Span };
 
 export interface AttrSet {
   /** `...conv` */

@@ -287,10 +287,12 @@ class Converter {
     const typeNode = this.node(node.children, "typeRef");
     const defaultNode = this.node(node.children, "literal");
     const typeName = typeNode ? this.attrTypeName(typeNode) : undefined;
+    const typeForm = typeNode ? this.attrTypeForm(typeNode) : undefined;
     return {
       name: this.token(node.children, "Identifier")?.image ?? "",
       type: typeNode ? this.attrType(typeNode) : { kind: "int" },
       ...(typeName ? { typeName } : {}),
+      ...(typeForm ? { typeForm } : {}),
       default: defaultNode ? this.enumLiteral(defaultNode) : undefined,
       span,
     };
@@ -300,11 +302,8 @@ class Converter {
     const c = node.children;
     const base = this.token(c, "Identifier")?.image ?? "";
     const isList = this.token(c, "LBracket") !== undefined;
-    if (base === "enum") {
-      if (isList) this.report("a list of enums is not an attribute type", this.nodeSpan(node));
-      return { kind: "enum", values: this.tokensOf(c, "enumValue").map((t) => t.image) };
-    }
-    if (this.token(c, "LParen")) this.report(`'${base}' takes no parameters (only enum(…) does)`, this.nodeSpan(node));
+    // `enum(…)[]` and `int(…)` are kept as written (`typeForm`) for the type-form check.
+    if (base === "enum") return { kind: "enum", values: this.tokensOf(c, "enumValue").map((t) => t.image) };
     // An unknown name is kept as written (`typeName`) for the unknown-type check.
     return attrTypeNamed(`${base}${isList ? "[]" : ""}`) ?? { kind: "int" };
   }
@@ -314,6 +313,15 @@ class Converter {
     const base = this.token(node.children, "Identifier")?.image ?? "";
     if (base === "" || base === "enum") return undefined;
     return { text: `${base}${this.token(node.children, "LBracket") ? "[]" : ""}`, span: this.nodeSpan(node) };
+  }
+
+  /** `enum(…)[]` or a name with parameters (`int(…)`), as written; none for a well-formed type. */
+  private attrTypeForm(node: CstNode): AttrDecl["typeForm"] {
+    const c = node.children;
+    const base = this.token(c, "Identifier")?.image ?? "";
+    const span = this.nodeSpan(node);
+    if (base === "enum") return this.token(c, "LBracket") ? { form: "enum-list", text: this.text(span), span } : undefined;
+    return this.token(c, "LParen") ? { form: "parameters", text: base, span } : undefined;
   }
 
   /** A literal; a bare name is an enum value (`"enum"`) or a capture variable (`"capture"`). */
@@ -328,13 +336,15 @@ class Converter {
     if (this.token(c, "False")) return { kind: "Bool", value: false, span };
     const name = this.token(c, "Identifier");
     if (name) return bareName === "enum" ? { kind: "String", value: name.image, span } : this.ident(name, span);
+    // A name among the items is kept apart (`names`) for the attr-pattern check.
     const items: Literal[] = [];
+    const names: Ident[] = [];
     for (const item of this.nodesOf(c, "literal")) {
       const value = this.literal(item, bareName === "enum" ? "enum" : "capture");
-      if (value.kind === "Ident") this.report(`a list in an attribute pattern holds literals only, not the name '${value.name}'`, value.span);
+      if (value.kind === "Ident") names.push(value);
       else items.push(value);
     }
-    return { kind: "List", items, span };
+    return { kind: "List", items, ...(names.length > 0 ? { names } : {}), span };
   }
 
   private enumLiteral(node: CstNode): Literal {
@@ -436,8 +446,9 @@ class Converter {
     if (tails.length > 0 && !opName) return this.opPattern(first, tails[0]!, span, undefined);
     const optional = this.token(c, "Question") !== undefined;
     if (opName && tails[0]) {
-      if (optional) this.report(`'?' marks an optional operand variable; a node binding like '${first.name}: …' cannot be optional`, this.tokenSpan(this.token(c, "Question")!));
-      return this.opPattern(this.ident(opName, span), tails[0], span, first);
+      const pattern = this.opPattern(this.ident(opName, span), tails[0], span, first);
+      // `n?: Op(…)` is kept as written (`optionalBinding`) for the binding-modifier check.
+      return optional ? { ...pattern, optionalBinding: this.tokenSpan(this.token(c, "Question")!) } : pattern;
     }
     const constant = this.token(c, "Const") !== undefined;
     if (first.name === "_") {
@@ -521,10 +532,10 @@ class Converter {
         const ats = this.tokensOf(c, "At");
         this.nodesOf(c, "axis").forEach((axisNode, i) => {
           const axis = this.numberLiteral(axisNode);
-          if (!axis.isInt) this.report("the axis after '@' is an integer", axis.span);
+          // A fractional axis is kept as written (`axisLiteral`) for the along-axis check.
           suffixes.push({
             offset: ats[i]?.startOffset ?? 0,
-            apply: (target) => ({ kind: "Along", operand: target, axis: axis.value, span: this.joinSpans(target.span, axis.span) }),
+            apply: (target) => ({ kind: "Along", operand: target, axis: axis.value, ...(axis.isInt ? {} : { axisLiteral: axis }), span: this.joinSpans(target.span, axis.span) }),
           });
         });
         if (suffixes.length === 0) return primary;
@@ -559,13 +570,13 @@ class Converter {
     const args = this.nodesOf(c, "arg");
     // In a result every call is read as a result op; expansion turns those naming a built-in
     // back into calls (the parser does not resolve names).
-    if (mode !== "result") {
-      if (qualified) this.report(`'${head.name}.${qualified.image}(…)' names an op; ops build results only after '=>'`, span);
-      if (attrSetNode) this.report(`attributes '{…}' belong to result ops, not to the call of '${head.name}'`, this.nodeSpan(attrSetNode));
-      return { kind: "Call", callee: head, args: args.map((arg) => this.asExpr(this.expression(arg, "expr"))), span };
-    }
     const opSpan = qualified ? this.joinSpans(head.span, this.tokenSpan(qualified)) : head.span;
     const op: OpRef = qualified ? { dialect: head.name, name: qualified.image, span: opSpan } : { name: head.name, span: opSpan };
+    if (mode !== "result") {
+      // A qualified op name or `{…}` is kept as written for the call-form check.
+      const written = { ...(qualified ? { qualifiedOp: op } : {}), ...(attrSetNode ? { attrSet: this.nodeSpan(attrSetNode) } : {}) };
+      return { kind: "Call", callee: head, args: args.map((arg) => this.asExpr(this.expression(arg, "expr"))), ...written, span };
+    }
     return {
       kind: "ResultOp",
       op,
@@ -590,11 +601,15 @@ class Converter {
     });
   }
 
-  /** A result op where an expression is required is reported; its call form is kept. */
+  /**
+   * An expression parsed in "expr" mode, as one: that mode reads every call as a function call, so
+   * no result op reaches here (an op inside an expression is reported by unknown-function). A
+   * result op is kept as a call all the same, so the conversion is total.
+   */
   private asExpr(value: Expr | ResultOp): Expr {
     if (value.kind !== "ResultOp") return value;
-    this.report(`the op '${value.op.name}' builds a node; it cannot be part of a constant expression`, value.op.span);
-    return { kind: "Call", callee: { kind: "Ident", name: value.op.name, span: value.op.span }, args: [], span: value.span };
+    const args = value.operands.map((operand) => this.asExpr(operand));
+    return { kind: "Call", callee: { kind: "Ident", name: value.op.name, span: value.op.span }, args, span: value.span };
   }
 
   // ── rule families ───────────────────────────────────────────────────────────────────────

@@ -128,6 +128,7 @@ function typeOfNode(
     }
     case "Call": {
       expr.args.forEach(type);
+      if (expr.qualifiedOp) return "unknown";
       const builtin = lookupBuiltin(expr.callee.name);
       if (builtin) return builtin.returns;
       return externs.has(expr.callee.name) ? "bool" : "unknown";

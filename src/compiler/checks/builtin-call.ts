@@ -25,7 +25,7 @@ export function checkBuiltinCall(program: Program): Diagnostic[] {
   for (const rule of program.rules) {
     const scope = program.scopes.get(rule)!;
     forEachExpr(rule, (expr) => {
-      if (expr.kind !== "Call") return;
+      if (expr.kind !== "Call" || expr.qualifiedOp) return;
       const name = expr.callee.name;
       const builtin = lookupBuiltin(name);
       if (!builtin) return;

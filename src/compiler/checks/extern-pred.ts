@@ -37,7 +37,7 @@ export function checkExternPred(program: Program): Diagnostic[] {
   for (const rule of program.rules) {
     const scope = program.scopes.get(rule)!;
     forEachExpr(rule, (expr) => {
-      if (expr.kind !== "Call" || lookupBuiltin(expr.callee.name)) return;
+      if (expr.kind !== "Call" || expr.qualifiedOp || lookupBuiltin(expr.callee.name)) return;
       const extern = program.externs.get(expr.callee.name);
       if (!extern) return;
       const declared = { message: `'${extern.name}' is declared here`, span: extern.span };

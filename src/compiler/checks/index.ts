@@ -6,9 +6,13 @@ import type { Diagnostic } from "../diagnostics.js";
 import type { Program } from "../program.js";
 import { checkAmbiguousOp } from "./ambiguous-op.js";
 import { checkArity } from "./arity.js";
+import { checkAlongAxis } from "./along-axis.js";
+import { checkAttrPattern } from "./attr-pattern.js";
 import { checkAttrType } from "./attr-type.js";
 import { checkBadSpread } from "./bad-spread.js";
+import { checkBindingModifier } from "./binding-modifier.js";
 import { checkBuiltinCall } from "./builtin-call.js";
+import { checkCallForm } from "./call-form.js";
 import { checkCoalesce } from "./coalesce.js";
 import { checkCoalescePrecedence } from "./coalesce-precedence.js";
 import { checkDuplicateAttr } from "./duplicate-attr.js";
@@ -30,6 +34,7 @@ import { checkPatternRoot } from "./pattern-root.js";
 import { checkPriority } from "./priority.js";
 import { checkShadowed } from "./shadowed.js";
 import { checkShadowedAcrossRoots } from "./shadowed-across-roots.js";
+import { checkTypeForm } from "./type-form.js";
 import { checkUnboundVar } from "./unbound-var.js";
 import { checkUnknownAttr } from "./unknown-attr.js";
 import { checkUnknownDialect } from "./unknown-dialect.js";
@@ -49,6 +54,11 @@ const checks: Check[] = [
   checkPatternRoot,
   checkPriority,
   checkWildcardModifier,
+  checkTypeForm,
+  checkBindingModifier,
+  checkAttrPattern,
+  checkAlongAxis,
+  checkCallForm,
   checkDuplicateOp,
   checkOpDecl,
   checkOperandRole,

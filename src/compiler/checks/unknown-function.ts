@@ -7,7 +7,8 @@ export function checkUnknownFunction(program: Program): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   for (const rule of program.rules) {
     forEachExpr(rule, (expr) => {
-      if (expr.kind !== "Call") return;
+      // A qualified op name (`onnx.Relu(…)`) is reported by call-form.
+      if (expr.kind !== "Call" || expr.qualifiedOp) return;
       const name = expr.callee.name;
       if (lookupBuiltin(name) || program.externs.has(name)) return;
       const suggestion = closest(name, [...builtinNames(), ...program.externs.keys()]);

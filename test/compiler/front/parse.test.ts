@@ -153,6 +153,29 @@ rule W: Add(_?, _: const) => Relu(1.0)`);
   assert.ok(constant!.kind === "WildcardPattern" && constant.constant === true && !constant.optional);
 });
 
+test("malformed types, '?' on a node binding, names in attribute lists and fractional axes are recorded for the checks", () => {
+  const { file, diagnostics } = parse(`dialect d { op A(x) { k: int(a)  m: enum(p, q)[] } }
+rule R: Relu(c?: Conv(x, _)) { pads: [0, p] } => Mul(x, c@1.5)`);
+  assert.equal(diagnostics, []);
+  const [k, m] = file.dialects[0]!.ops[0]!.attrs;
+  assert.equal(k!.typeForm?.form, "parameters");
+  assert.equal(k!.type, { kind: "int" });
+  assert.equal(m!.typeForm?.form, "enum-list");
+  const rule = file.rules[0]!;
+  const conv = rule.pattern.operands[0]!;
+  assert.ok(conv.kind === "OpPattern" && conv.binding?.name === "c" && conv.optionalBinding !== undefined);
+  const pads = rule.pattern.attrs[0]!.value;
+  assert.ok(pads.kind === "List" && pads.items.length === 1 && pads.names?.[0]?.name === "p");
+  const result = rule.result;
+  const axis = result.kind === "ResultOp" ? result.operands[1] : undefined;
+  assert.ok(axis?.kind === "Along" && axis.axisLiteral?.value === 1.5);
+  const calls = parse(`rule C: Relu(x) where onnx.Relu(x) && max(x, 1) { k: 1 } > 0 => x`);
+  assert.equal(calls.diagnostics, []);
+  const where = calls.file.rules[0]!.where!;
+  assert.ok(where.kind === "Binary" && where.left.kind === "Call" && where.left.qualifiedOp?.dialect === "onnx" && where.left.qualifiedOp.name === "Relu");
+  assert.ok(where.kind === "Binary" && where.right.kind === "Binary" && where.right.left.kind === "Call" && where.right.left.attrSet !== undefined);
+});
+
 test("inf and ∞ are infinite number literals; names that start with inf stay names", () => {
   const { file, diagnostics } = parse(`rule R: Clip(info, -inf, ∞) where info2 == inf => info`);
   assert.equal(diagnostics, []);
