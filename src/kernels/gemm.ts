@@ -201,29 +201,32 @@ export function sgemm(
   // others are packed per call.
   const packed = active ? packedConstant(a, M, K, kStep) : undefined;
   // Large products split their columns over worker threads when a session runs with several.
-  if (active && parallelGemm(M, N, K, a, b, c, cOffset, ldc, accumulate, epilogue, packed)) return;
-  sgemmColumns(M, N, K, a, b, c, cOffset, ldc, accumulate, epilogue, packed, 0, N);
+  const problem: GemmProblem = { M, N, K, a, b, c, cOffset, ldc, accumulate, epilogue, packed };
+  if (active && parallelGemm(problem)) return;
+  sgemmColumns(problem, 0, N);
+}
+
+/** One product as sgemm received it, with A's packed panels (or undefined): what its column ranges share. */
+export interface GemmProblem {
+  M: number;
+  N: number;
+  K: number;
+  a: MatrixView;
+  b: MatrixView | OffsetMatrix;
+  c: Float32Array;
+  cOffset: number;
+  ldc: number;
+  accumulate: boolean;
+  epilogue: GemmEpilogue | undefined;
+  packed: Float32Array | undefined;
 }
 
 /**
  * sgemm's product on columns [j0, j1) of C (j0 a multiple of NR), with A packed by
  * packedConstant or not (undefined): the same result on those columns as the whole product.
  */
-export function sgemmColumns(
-  M: number,
-  N: number,
-  K: number,
-  a: MatrixView,
-  b: MatrixView | OffsetMatrix,
-  c: Float32Array,
-  cOffset: number,
-  ldc: number,
-  accumulate: boolean,
-  epilogue: GemmEpilogue | undefined,
-  packed: Float32Array | undefined,
-  j0: number,
-  j1: number,
-): void {
+export function sgemmColumns(problem: GemmProblem, j0: number, j1: number): void {
+  const { M, N, K, a, b, c, cOffset, ldc, accumulate, epilogue, packed } = problem;
   const kernels = active;
   if (N === 1 && kernels && !accumulate && !("rowOffsets" in b) && Math.ceil(M / MR) * MR <= MC * CW) {
     sgemv(kernels, M, K, a, b, c, cOffset, ldc, epilogue);

@@ -6,7 +6,7 @@
  * tensors), A is packed there (constant weights) or is read where it lies, small operands outside
  * it (biases, offset tables) are staged; otherwise the product stays on the main thread.
  */
-import { NR, sgemmColumns, simdMemory, type GemmEpilogue, type MatrixView, type OffsetMatrix } from "./gemm.js";
+import { NR, sgemmColumns, simdMemory, type GemmEpilogue, type GemmProblem, type MatrixView, type OffsetMatrix } from "./gemm.js";
 import { beginStaging, memoryFloats, memoryInts, parallelThreads, readActivation, runTask, worthSplitting, writeActivation } from "./parallel.js";
 import { registerTask } from "./parallel-thread.js";
 
@@ -30,19 +30,8 @@ const CHUNK_COLUMNS = 35;
  * Splits sgemm's product over the session's threads when it is worth it and every operand can be
  * shared; returns false (nothing done) otherwise.
  */
-export function parallelGemm(
-  M: number,
-  N: number,
-  K: number,
-  a: MatrixView,
-  b: MatrixView | OffsetMatrix,
-  c: Float32Array,
-  cOffset: number,
-  ldc: number,
-  accumulate: boolean,
-  epilogue: GemmEpilogue | undefined,
-  packed: Float32Array | undefined,
-): boolean {
+export function parallelGemm(problem: GemmProblem): boolean {
+  const { M, N, K, a, b, c, cOffset, ldc, accumulate, epilogue, packed } = problem;
   if (N < 2 * MIN_COLUMNS || !worthSplitting(M * N * K, MIN_MACS)) return false;
   const threads = parallelThreads();
   const memory = simdMemory();
@@ -108,19 +97,8 @@ function writeEpilogue(args: Int32Array, floats: Float64Array, e: GemmEpilogue |
   writeActivation(args, ACTIVATION, floats, e.activation);
 }
 
-/** A decoded GEMM task: sgemmColumns' arguments as views of the shared memory. */
-interface GemmTask {
-  M: number;
-  N: number;
-  K: number;
-  a: MatrixView;
-  b: MatrixView | OffsetMatrix;
-  c: Float32Array;
-  cOffset: number;
-  ldc: number;
-  accumulate: boolean;
-  epilogue: GemmEpilogue | undefined;
-  packed: Float32Array | undefined;
+/** A decoded GEMM task: the product as views of the shared memory, and the chunk width in columns. */
+interface GemmTask extends GemmProblem {
   width: number;
 }
 
@@ -164,7 +142,7 @@ registerTask<GemmTask>(GEMM_TASK, {
   decode: decodeGemm,
   run(t, chunk) {
     const j0 = chunk * t.width;
-    sgemmColumns(t.M, t.N, t.K, t.a, t.b, t.c, t.cOffset, t.ldc, t.accumulate, t.epilogue, t.packed, j0, Math.min(t.N, j0 + t.width));
+    sgemmColumns(t, j0, Math.min(t.N, j0 + t.width));
   },
 });
 
