@@ -5,7 +5,8 @@
  */
 import { applyActivation, type Activation } from "./activation.js";
 import type { ConvCall } from "./conv.js";
-import { arenaRelease, arenaSlack, arenaTake, isImmutable } from "./arena.js";
+import { arenaSlack, isImmutable } from "./arena.js";
+import { ConstantCopies } from "./constant-copies.js";
 import { simdScratch } from "./gemm.js";
 import { fillFloats, simdCopyRows } from "./vector.js";
 import { simdActivationCode } from "./simd.js";
@@ -140,36 +141,22 @@ function packFilters(to: Float32Array, at: number, wd: Float32Array, bias: Float
   }
 }
 
-interface PackedFilters {
+/** What a packed copy of depthwise filters depends on besides the weights. */
+interface FilterKey {
   bias: Float32Array | undefined;
   a: number;
   b: number;
   o: number;
   kk: number;
-  buf: Float32Array;
 }
 
 /** Packed filters of constant weights (arena buffers), per weight array. */
-const filterCache = new WeakMap<Float32Array, PackedFilters[]>();
-/** Gives a packed copy's arena buffer back once its weights are collected. */
-const filterRelease = new FinalizationRegistry<PackedFilters[]>((list) => list.forEach((f) => arenaRelease(f.buf)));
+const packedFilters = new ConstantCopies<FilterKey>((x, y) => x.bias === y.bias && x.a === y.a && x.b === y.b && x.o === y.o && x.kk === y.kk);
 
 /** The filters packed once into the arena when the weights (and bias) are graph constants; undefined otherwise or when the arena is full. */
 function cachedFilters(wd: Float32Array, bias: Float32Array | undefined, act: Activation, o: number, kk: number, filterStride: number): Float32Array | undefined {
   if (!isImmutable(wd) || (bias && !isImmutable(bias))) return undefined;
-  let list = filterCache.get(wd);
-  const hit = list?.find((f) => f.bias === bias && f.a === act.a && f.b === act.b && f.o === o && f.kk === kk);
-  if (hit) return hit.buf;
-  const buf = arenaTake(o * filterStride);
-  if (!buf) return undefined;
-  packFilters(buf, 0, wd, bias, act, o, kk, filterStride);
-  if (!list) {
-    list = [];
-    filterCache.set(wd, list);
-    filterRelease.register(wd, list);
-  }
-  list.push({ bias, a: act.a, b: act.b, o, kk, buf });
-  return buf;
+  return packedFilters.get(wd, { bias, a: act.a, b: act.b, o, kk }, o * filterStride, (buf) => packFilters(buf, 0, wd, bias, act, o, kk, filterStride));
 }
 
 /** Floats the plane function and finishRows may write past an output plane (up to three lanes). */

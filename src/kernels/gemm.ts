@@ -16,7 +16,8 @@ import { OpError, registerOp, type ValueInfo } from "../runtime/registry.js";
 import { NUMERIC_DTYPES, type Tensor } from "../runtime/tensor.js";
 import { einsumOf } from "./einsum.js";
 import { applyActivation, fusedGemmActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
-import { arenaRelease, arenaTake, isImmutable } from "./arena.js";
+import { isImmutable } from "./arena.js";
+import { ConstantCopies } from "./constant-copies.js";
 import { simdGatherPanels, simdGatherRows } from "./vector.js";
 import { createKernelMemory, createSimdKernels, SIMD_MR, SIMD_NR, simdActivationCode, type SimdKernels, type WasmMemory } from "./simd.js";
 import { threadWorkspace } from "./parallel-thread.js";
@@ -385,20 +386,17 @@ function sgemv(kernels: SimdKernels, M: number, K: number, a: MatrixView, b: Mat
   if (epilogue && !inModule) for (let i = 0; i < M; i++) finishRow(epilogue, c, cOffset + i * ldc, 1, i, 0, ldc);
 }
 
-/** A packed copy of a constant A matrix (an arena buffer) and the view it was packed from. */
-interface PackedView {
+/** The view a packed copy of a constant A matrix was packed from. */
+interface PackedKey {
   offset: number;
   rowStride: number;
   colStride: number;
   M: number;
   K: number;
-  buf: Float32Array;
 }
 
-/** Packed copies of constant A matrices, per array (a weight array is usually packed one way). */
-const packedCache = new WeakMap<Float32Array, PackedView[]>();
-/** Gives a packed copy's arena buffer back once its source array is collected. */
-const packedRelease = new FinalizationRegistry<PackedView[]>((views) => views.forEach((v) => arenaRelease(v.buf)));
+/** Packed copies of constant A matrices (arena buffers), per array (a weight array is usually packed one way). */
+const packedCopies = new ConstantCopies<PackedKey>((x, y) => x.offset === y.offset && x.rowStride === y.rowStride && x.colStride === y.colStride && x.M === y.M && x.K === y.K);
 
 /**
  * A packed into MR-row panels block by block — depth blocks of kStep, row blocks of MC; block
@@ -407,31 +405,19 @@ const packedRelease = new FinalizationRegistry<PackedView[]>((views) => views.fo
  */
 function packedConstant(a: MatrixView, M: number, K: number, kStep: number): Float32Array | undefined {
   if (!isImmutable(a.data)) return undefined;
-  let views = packedCache.get(a.data);
-  if (views) {
-    for (const v of views) if (v.offset === a.offset && v.rowStride === a.rowStride && v.colStride === a.colStride && v.M === M && v.K === K) return v.buf;
-  }
   const Mp = Math.ceil(M / MR) * MR;
-  const buf = arenaTake(Mp * K);
-  if (!buf) return undefined;
-  for (let pc = 0; pc < K; pc += kStep) {
-    const kc = Math.min(kStep, K - pc);
-    for (let ic = 0; ic < M; ic += MC) {
-      const mc = Math.min(MC, M - ic);
-      packA(a, ic, mc, pc, kc);
-      const size = Math.ceil(mc / MR) * MR * kc;
-      buf.set(work.subarray(A_BLOCK, A_BLOCK + size), pc * Mp + ic * kc);
+  return packedCopies.get(a.data, { offset: a.offset, rowStride: a.rowStride, colStride: a.colStride, M, K }, Mp * K, (buf) => {
+    for (let pc = 0; pc < K; pc += kStep) {
+      const kc = Math.min(kStep, K - pc);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = Math.min(MC, M - ic);
+        packA(a, ic, mc, pc, kc);
+        const size = Math.ceil(mc / MR) * MR * kc;
+        buf.set(work.subarray(A_BLOCK, A_BLOCK + size), pc * Mp + ic * kc);
+      }
     }
-  }
-  if (!views) {
-    views = [];
-    packedCache.set(a.data, views);
-    packedRelease.register(a.data, views);
-  }
-  views.push({ offset: a.offset, rowStride: a.rowStride, colStride: a.colStride, M, K, buf });
-  return buf;
+  });
 }
-
 
 /** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of A into MR-row panels, depth-major, zero-padded. */
 function packA(a: MatrixView, i0: number, mc: number, p0: number, kc: number): void {
