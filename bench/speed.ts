@@ -10,14 +10,20 @@
  *    depthwise 3×3 and a 256×1024×1024 GEMM, each a one-node model.
  * 3. Per-node overhead: a chain of 1,000 Adds on a [1,16] tensor, µs per node.
  *
- * Every table times its contenders in interleaved rounds (5 warm-up rounds, then the median of
- * 15), so that load from other processes hits them alike. onnxruntime-web really running wasm is
+ * Every table times its contenders in interleaved rounds (warm-up, then the median of 15), so
+ * that load from other processes hits them alike. Warm-up is at least 5 rounds and at least 2 s
+ * per row (model or kernel): V8 first runs WebAssembly and JavaScript on its baseline tiers and compiles the hot
+ * functions with its optimizing compiler on background threads, for both fusec and
+ * onnxruntime-web, and on a 2-core machine those compile threads take the cores the timed runs
+ * need (process CPU time above wall time during a row's first ~0.5–1 s shows it). Rounds
+ * timed in that window measure the engine's compile queue, not the executors; `--settle 0`
+ * times them anyway. onnxruntime-web really running wasm is
  * checked: its session handler must be the WebAssembly one, and its CPU time per run is shown
  * next to its wall time (one thread: the two agree; a native multi-threaded backend would not).
  *
  * 4. The same models on 2 threads (bench/threads.ts, in a child process; `--no-threads` skips it).
  *
- * `npx tsx bench/speed.ts [--rounds N] [--warmup N] [--no-threads] [model name filter]`
+ * `npx tsx bench/speed.ts [--rounds N] [--warmup N] [--settle SECONDS] [--no-threads] [model name filter]`
  */
 import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -50,21 +56,29 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Runs the contenders in interleaved rounds; medians of the timed rounds. */
-export async function interleaved(runs: Run[], warmup: number, rounds: number): Promise<Timing> {
+/** Most warm-up rounds a table runs while waiting for `settle` milliseconds to pass. */
+const MAX_WARMUP = 1000;
+
+/**
+ * Runs the contenders in interleaved rounds; medians of the timed rounds. Warm-up lasts at least
+ * `warmup` rounds and at least `settleMs` milliseconds (see the file's comment).
+ */
+export async function interleaved(runs: Run[], warmup: number, rounds: number, settleMs = 0): Promise<Timing> {
+  const start = performance.now();
+  for (let r = 0; r < warmup || (r < MAX_WARMUP && performance.now() - start < settleMs); r++) {
+    for (const run of runs) await run();
+  }
   const wall = runs.map((): number[] => []);
   const cpu = runs.map((): number[] => []);
-  for (let r = 0; r < warmup + rounds; r++) {
+  for (let r = 0; r < rounds; r++) {
     for (let c = 0; c < runs.length; c++) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       await runs[c]!();
       const t1 = performance.now();
       const used = process.cpuUsage(c0);
-      if (r >= warmup) {
-        wall[c]!.push(t1 - t0);
-        cpu[c]!.push((used.user + used.system) / 1000);
-      }
+      wall[c]!.push(t1 - t0);
+      cpu[c]!.push((used.user + used.system) / 1000);
     }
   }
   return { ms: wall.map(median), cpuMs: cpu.map(median) };
@@ -115,6 +129,8 @@ const TOLERANCE = 1e-4;
 export interface Options {
   warmup: number;
   rounds: number;
+  /** Least warm-up time per table, milliseconds. */
+  settleMs: number;
   filter?: string;
 }
 
@@ -150,6 +166,7 @@ async function measureModel(model: Model, options: Options): Promise<ModelRow> {
       [() => execute(graph, feeds, { validate: false }), () => web.run(webFeeds), () => node.run(nodeFeeds)],
       options.warmup,
       options.rounds,
+      options.settleMs,
     );
     [row.fusec, row.web, row.node] = t.ms as [number, number, number];
     [row.fusecCpu, row.webCpu] = t.cpuMs as [number, number];
@@ -241,7 +258,7 @@ async function oneModel(bytes: Uint8Array, shape: number[], options: Options): P
   const node = await nodeSession(bytes);
   const err = await worstError(execute(graph, feeds), node, ortFeeds(ortNode, feeds));
   const webFeeds = ortFeeds(ortWeb, feeds);
-  const t = await interleaved([() => execute(graph, feeds, { validate: false }), () => web.run(webFeeds)], options.warmup, options.rounds);
+  const t = await interleaved([() => execute(graph, feeds, { validate: false }), () => web.run(webFeeds)], options.warmup, options.rounds, options.settleMs);
   await web.release();
   await node.release();
   return { fusec: t.ms[0]!, web: t.ms[1]!, err };
@@ -272,11 +289,11 @@ export async function main(args: readonly string[] = []): Promise<void> {
     const at = args.indexOf(flag);
     return at >= 0 ? Number(args[at + 1]) : fallback;
   };
-  const flagValues = new Set(["--rounds", "--warmup"].map((f) => args.indexOf(f) + 1).filter((i) => i > 0));
+  const flagValues = new Set(["--rounds", "--warmup", "--settle"].map((f) => args.indexOf(f) + 1).filter((i) => i > 0));
   const filter = args.find((a, i) => !a.startsWith("--") && !flagValues.has(i))?.toLowerCase();
-  const options: Options = { warmup: value("--warmup", 5), rounds: value("--rounds", 15), filter };
+  const options: Options = { warmup: value("--warmup", 5), rounds: value("--rounds", 15), settleMs: 1000 * value("--settle", 2), filter };
   const load = loadavg().map((l) => l.toFixed(1)).join(" ");
-  console.log(`${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average ${load} at start; interleaved rounds: ${options.warmup} warm-up, median of ${options.rounds}`);
+  console.log(`${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average ${load} at start; interleaved rounds: warm-up ≥ ${options.warmup} rounds and ≥ ${options.settleMs / 1000} s per row, then the median of ${options.rounds}`);
   const rows: ModelRow[] = [];
   for (const model of SPEED_MODELS) {
     if (filter && !model.name.toLowerCase().includes(filter)) continue;

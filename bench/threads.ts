@@ -8,7 +8,7 @@
  *
  * Its own process, because onnxruntime-web fixes its thread count when its first session is
  * created: speed.ts runs it as a child process, or
- * `npx tsx --conditions=fusec-source bench/threads.ts [--threads N] [--rounds N] [--warmup N] [filter]`.
+ * `npx tsx --conditions=fusec-source bench/threads.ts [--threads N] [--rounds N] [--warmup N] [--settle SECONDS] [filter]`.
  */
 import { pathToFileURL } from "node:url";
 import ortNode from "onnxruntime-node";
@@ -35,7 +35,8 @@ export async function main(args: readonly string[] = []): Promise<void> {
   const threads = value("--threads", 2);
   const warmup = value("--warmup", 5);
   const rounds = value("--rounds", 15);
-  const flagValues = new Set(["--rounds", "--warmup", "--threads"].map((f) => args.indexOf(f) + 1).filter((i) => i > 0));
+  const settleMs = 1000 * value("--settle", 2);
+  const flagValues = new Set(["--rounds", "--warmup", "--settle", "--threads"].map((f) => args.indexOf(f) + 1).filter((i) => i > 0));
   const filter = args.find((a, i) => !a.startsWith("--") && !flagValues.has(i))?.toLowerCase();
   ortWeb.env.wasm.numThreads = threads;
   ortWeb.env.wasm.proxy = false;
@@ -62,7 +63,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
     if (!sameBits(reference, many.run(feeds)) || !(err <= TOLERANCE)) {
       console.log(`  ${model.name}: ${threads}-thread outputs differ from 1 thread's, or fusec from onnxruntime (${err.toExponential(2)}); not timed`);
     } else {
-      const t = await interleaved([() => one.run(feeds), () => many.run(feeds), () => web.run(webFeeds), () => node.run(nodeFeeds)], warmup, rounds);
+      const t = await interleaved([() => one.run(feeds), () => many.run(feeds), () => web.run(webFeeds), () => node.run(nodeFeeds)], warmup, rounds, settleMs);
       const [f1, fn, w, n] = t.ms as [number, number, number, number];
       console.log(line([model.name, f1.toFixed(2), fn.toFixed(2), (f1 / fn).toFixed(2), w.toFixed(2), n.toFixed(2), (fn / w).toFixed(2), (fn / n).toFixed(2), t.cpuMs[1]!.toFixed(2), t.cpuMs[2]!.toFixed(2)]));
     }
