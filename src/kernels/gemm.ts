@@ -128,7 +128,8 @@ const { kernels: simd, arenaFloats: ARENA_FLOATS } = createWithArena();
 /** The whole module memory as floats (the arena included), or the workspace alone without SIMD. */
 const work = simd ? new Float32Array(simd.memory.buffer) : new Float32Array(STAGING);
 const workInt = new Int32Array(work.buffer, 0, STAGING);
-const memoryBuffer: ArrayBufferLike | undefined = simd?.memory.buffer;
+/** The kernel memory's buffer object (see simdBuffer). */
+const memoryBuffer: ArrayBufferLike | undefined = simd ? work.buffer : undefined;
 
 /** The SIMD module while it is in use; undefined runs the JavaScript kernel and packers. */
 let active: SimdKernels | undefined = simd;
@@ -164,6 +165,18 @@ export function simdScratch(): SimdScratch | undefined {
 /** The SIMD module's memory (other wasm modules import it to work on arena tensors in place), or undefined without SIMD. */
 export function simdMemory(): WasmMemory | undefined {
   return simd?.memory;
+}
+
+/**
+ * The kernel memory's buffer, as one object read once: every view into the memory is made from
+ * it, and "is this tensor in the kernel memory" compares against it. The memory's own `buffer`
+ * getter is not stable: when any shared WebAssembly.Memory in the process grows (onnxruntime-web's
+ * threaded build, any Emscripten pthreads module), V8 hands every shared memory a new
+ * SharedArrayBuffer object for the same bytes, and views made before and after would no longer
+ * compare equal.
+ */
+export function simdBuffer(): ArrayBufferLike | undefined {
+  return memoryBuffer;
 }
 
 /** The module memory's region reserved for the tensor arena (floats [start, start + size)), or undefined without SIMD. */

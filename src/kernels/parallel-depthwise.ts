@@ -8,7 +8,7 @@
  */
 import type { ConvCall } from "./conv.js";
 import { depthwiseNchw } from "./depthwise.js";
-import { simdMemory } from "./gemm.js";
+import { simdBuffer } from "./gemm.js";
 import { beginStaging, memoryFloats, parallelThreads, readActivation, runTask, worthSplitting, writeActivation } from "./parallel.js";
 import { registerTask } from "./parallel-thread.js";
 import type { Axis } from "./window.js";
@@ -29,8 +29,8 @@ export function parallelDepthwise(call: ConvCall): boolean {
   const ohw = p.axes.reduce((n, a) => n * a.out, 1);
   const kk = p.axes.reduce((n, a) => n * a.kernel, 1);
   if (p.n !== 1 || p.c < 2 || !worthSplitting(p.o * ohw * kk, MIN_MACS)) return false;
-  const memory = simdMemory();
-  if (!memory || out.buffer !== memory.buffer) return false;
+  const buffer = simdBuffer();
+  if (!buffer || out.buffer !== buffer) return false;
   const staging = beginStaging();
   const ptrs = [x, w, bias, z, out].map((a) => (a ? staging.place(a) : -1));
   if ([x, w, bias, z, out].some((a, i) => a !== undefined && ptrs[i]! < 0)) return false;

@@ -6,7 +6,7 @@
  * tensors), A is packed there (constant weights) or is read where it lies, small operands outside
  * it (biases, offset tables) are staged; otherwise the product stays on the main thread.
  */
-import { NR, sgemmColumns, simdMemory, type GemmEpilogue, type GemmProblem, type MatrixView, type OffsetMatrix } from "./gemm.js";
+import { NR, sgemmColumns, simdBuffer, type GemmEpilogue, type GemmProblem, type MatrixView, type OffsetMatrix } from "./gemm.js";
 import { beginStaging, memoryFloats, memoryInts, parallelThreads, readActivation, runTask, worthSplitting, writeActivation } from "./parallel.js";
 import { registerTask } from "./parallel-thread.js";
 
@@ -34,8 +34,8 @@ export function parallelGemm(problem: GemmProblem): boolean {
   const { M, N, K, a, b, c, cOffset, ldc, accumulate, epilogue, packed } = problem;
   if (N < 2 * MIN_COLUMNS || !worthSplitting(M * N * K, MIN_MACS)) return false;
   const threads = parallelThreads();
-  const memory = simdMemory();
-  if (!memory || c.buffer !== memory.buffer) return false;
+  const buffer = simdBuffer();
+  if (!buffer || c.buffer !== buffer) return false;
   const width = Math.max(MIN_COLUMNS, Math.ceil(N / (threads * CHUNKS_PER_THREAD) / NR) * NR);
   const chunks = Math.ceil(N / width);
   const staging = beginStaging();

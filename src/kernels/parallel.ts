@@ -19,7 +19,7 @@
  */
 import type { Activation, ActivationKind } from "./activation.js";
 import { arenaRelease, arenaTake } from "./arena.js";
-import { simdMemory, WORKSPACE_FLOATS } from "./gemm.js";
+import { simdBuffer, simdMemory, WORKSPACE_FLOATS } from "./gemm.js";
 import {
   AWAKE,
   CHUNKS,
@@ -244,7 +244,7 @@ export function beginStaging(): Staging {
   let used = 0;
   return {
     place(data) {
-      if (data.buffer === p.memory.buffer) return data.byteOffset >> 2;
+      if (data.buffer === simdBuffer()) return data.byteOffset >> 2;
       const n = data.length;
       if (used + n > STAGING_FLOATS) return -1;
       const at = used;
@@ -338,11 +338,11 @@ function waitDone(p: Pool, chunks: number): void {
 
 /** A float32 view of the kernel memory (float index `ptr`), as a task's decoder rebuilds its operands; empty for ptr < 0. */
 export function memoryFloats(ptr: number, length: number): Float32Array {
-  return ptr < 0 ? new Float32Array(0) : new Float32Array(simdMemory()!.buffer, 4 * ptr, length);
+  return ptr < 0 ? new Float32Array(0) : new Float32Array(simdBuffer()!, 4 * ptr, length);
 }
 
 export function memoryInts(ptr: number, length: number): Int32Array {
-  return new Int32Array(simdMemory()!.buffer, 4 * ptr, length);
+  return new Int32Array(simdBuffer()!, 4 * ptr, length);
 }
 
 const ACTIVATIONS: readonly ActivationKind[] = ["none", "relu", "clip", "leaky_relu", "sigmoid", "tanh", "hard_sigmoid", "hard_swish"];

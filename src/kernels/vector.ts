@@ -7,7 +7,7 @@
  */
 import type { Activation } from "./activation.js";
 import { arenaRelease, arenaSlack, arenaTake, isImmutable } from "./arena.js";
-import { simdMemory, simdScratch } from "./gemm.js";
+import { simdBuffer, simdMemory, simdScratch } from "./gemm.js";
 import { isSharedMemory, type WasmApi } from "./simd.js";
 import type { Axis } from "./window.js";
 import { WASM_BASE64, WASM_SHARED_BASE64 } from "./wasm/vector.wasm.js";
@@ -61,7 +61,7 @@ function instantiate(): VectorKernels | undefined {
     if (match) (binary[match[1]!] ??= {})[match[2] as "vv" | "vs" | "sv"] = f as Binary;
   }
   return {
-    buffer: memory.buffer,
+    buffer: simdBuffer()!,
     binary,
     activate: exports.activate as VectorKernels["activate"],
     plane_sums: exports.plane_sums as VectorKernels["plane_sums"],

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { GraphBuilder, loadGraph, loadPass, optimize, prepare, type Graph, type Tensor } from "../../src/index.js";
+import { simdMemory } from "../../src/kernels/gemm.js";
 import { workerChunks } from "../../src/kernels/parallel.js";
 import type { Attr } from "../../src/runtime/graph.js";
 
@@ -133,6 +134,20 @@ test("the worker threads took part in the runs above", async () => {
   const graph = graphOf([256, 1024], (b, x) => b.op("MatMul", [x, b.constant(random([1024, 512], 13))]));
   for (let attempt = 0; attempt < 10 && taken === 0; attempt++) await sameOnTwoThreads(graph, { x: random([256, 1024], 14) }, "MatMul 256×1024×512");
   assert.ok(taken > 0, "no worker thread ever took a chunk");
+});
+
+test("another shared memory growing in the process (onnxruntime-web's threads, any pthreads module) leaves the workers taking part", async () => {
+  // V8 then hands every shared WebAssembly.Memory a new buffer object for the same bytes; tensors
+  // made before and after must still count as in the kernel memory, or the kernels stop splitting.
+  const wasm = (globalThis as { WebAssembly?: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: unknown; grow(pages: number): number } } }).WebAssembly!;
+  const kernelMemory = simdMemory()!;
+  const seen = kernelMemory.buffer;
+  new wasm.Memory({ initial: 1, maximum: 2, shared: true }).grow(1);
+  const refreshed = kernelMemory.buffer !== seen;
+  const before = taken;
+  const graph = graphOf([256, 1024], (b, x) => b.op("MatMul", [x, b.constant(random([1024, 512], 15))]));
+  for (let attempt = 0; attempt < 10 && taken === before; attempt++) await sameOnTwoThreads(graph, { x: random([256, 1024], 16) }, "MatMul after another memory grew");
+  assert.ok(taken > before, `no worker thread took a chunk after another shared memory grew (buffer object ${refreshed ? "replaced" : "kept"} by the engine)`);
 });
 
 test("thread counts out of range are rejected; one thread needs no workers", () => {
