@@ -61,12 +61,18 @@ const MAX_WARMUP = 1000;
 
 /**
  * Runs the contenders in interleaved rounds; medians of the timed rounds. Warm-up lasts at least
- * `warmup` rounds and at least `settleMs` milliseconds (see the file's comment).
+ * `warmup` rounds and at least `settleMs` milliseconds (see the file's comment). With `gapMs`,
+ * every run is followed by that long a pause, so that a thread pool that spins after its run
+ * (onnxruntime's do) is asleep again before the next contender starts.
  */
-export async function interleaved(runs: Run[], warmup: number, rounds: number, settleMs = 0): Promise<Timing> {
+export async function interleaved(runs: Run[], warmup: number, rounds: number, settleMs = 0, gapMs = 0): Promise<Timing> {
+  const pause = () => (gapMs > 0 ? new Promise((resolve) => setTimeout(resolve, gapMs)) : undefined);
   const start = performance.now();
   for (let r = 0; r < warmup || (r < MAX_WARMUP && performance.now() - start < settleMs); r++) {
-    for (const run of runs) await run();
+    for (const run of runs) {
+      await run();
+      await pause();
+    }
   }
   const wall = runs.map((): number[] => []);
   const cpu = runs.map((): number[] => []);
@@ -79,6 +85,7 @@ export async function interleaved(runs: Run[], warmup: number, rounds: number, s
       const used = process.cpuUsage(c0);
       wall[c]!.push(t1 - t0);
       cpu[c]!.push((used.user + used.system) / 1000);
+      await pause();
     }
   }
   return { ms: wall.map(median), cpuMs: cpu.map(median) };

@@ -19,6 +19,15 @@ import { interleaved, ortFeeds, worstError } from "./speed.js";
 
 const TOLERANCE = 1e-4;
 
+/**
+ * Pause after every run, milliseconds: onnxruntime's thread pools (onnxruntime-web's and
+ * onnxruntime-node's alike) keep one core busy for ~40 ms after a run, and on a 2-core machine
+ * the contender that follows would otherwise share its cores with them. Every contender runs
+ * after such a pause, and a core runs slower for a few milliseconds after one, so these times
+ * are above the back-to-back times of speed.ts's 1-thread table.
+ */
+const GAP_MS = 60;
+
 function sameBits(a: Record<string, Tensor>, b: Record<string, Tensor>): boolean {
   return Object.keys(a).every((name) => {
     const x = a[name]!.data as Float32Array;
@@ -63,7 +72,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
     if (!sameBits(reference, many.run(feeds)) || !(err <= TOLERANCE)) {
       console.log(`  ${model.name}: ${threads}-thread outputs differ from 1 thread's, or fusec from onnxruntime (${err.toExponential(2)}); not timed`);
     } else {
-      const t = await interleaved([() => one.run(feeds), () => many.run(feeds), () => web.run(webFeeds), () => node.run(nodeFeeds)], warmup, rounds, settleMs);
+      const t = await interleaved([() => one.run(feeds), () => many.run(feeds), () => web.run(webFeeds), () => node.run(nodeFeeds)], warmup, rounds, settleMs, GAP_MS);
       const [f1, fn, w, n] = t.ms as [number, number, number, number];
       console.log(line([model.name, f1.toFixed(2), fn.toFixed(2), (f1 / fn).toFixed(2), w.toFixed(2), n.toFixed(2), (fn / w).toFixed(2), (fn / n).toFixed(2), t.cpuMs[1]!.toFixed(2), t.cpuMs[2]!.toFixed(2)]));
     }
@@ -71,7 +80,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
     await web.release();
     await node.release();
   }
-  console.log(`fusec ${threads}t: prepare(graph, { threads: ${threads} }), outputs the same bits as 1t; web: wasm EP, numThreads ${threads}; node: intraOpNumThreads ${threads}; ms: median wall time`);
+  console.log(`fusec ${threads}t: prepare(graph, { threads: ${threads} }), outputs the same bits as 1t; web: wasm EP, numThreads ${threads}; node: intraOpNumThreads ${threads}; ms: median wall time, every run after a ${GAP_MS} ms pause`);
   console.log("cpu: median process CPU ms per run of fusec Nt and web (above wall time when threads overlap; spinning thread pools count too)");
 }
 
