@@ -12,6 +12,7 @@ import { selectGemmKernel } from "../src/kernels/gemm.js";
 import { execute } from "../src/kernels/index.js";
 import { Graph } from "../src/runtime/graph.js";
 import { f32, type Tensor } from "../src/runtime/tensor.js";
+import { interleaved } from "./timing.js";
 
 const { onnx } = onnxProto;
 
@@ -29,23 +30,6 @@ function random(shape: number[], seed: number): Tensor {
   return f32(shape, data);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-/** Median milliseconds of each contender, run in alternation for `rounds` after `warmup` rounds. */
-async function timeAlternating(contenders: (() => unknown)[], warmup: number, rounds: number): Promise<number[]> {
-  const times = contenders.map((): number[] => []);
-  for (let r = 0; r < warmup + rounds; r++) {
-    for (let c = 0; c < contenders.length; c++) {
-      const t0 = performance.now();
-      await contenders[c]!();
-      if (r >= warmup) times[c]!.push(performance.now() - t0);
-    }
-  }
-  return times.map(median);
-}
 
 function convModel(weights: Tensor, bias: Tensor): Uint8Array {
   const tensorProto = (name: string, t: Tensor) => ({
@@ -88,7 +72,7 @@ export async function main(): Promise<void> {
       selectGemmKernel("wasm-simd");
     }
   };
-  const [simd, js, theirs] = await timeAlternating([ours, oursJs, () => session.run(feed)], 20, 21);
+  const [simd, js, theirs] = (await interleaved([ours, oursJs, () => session.run(feed)], 20, 21)).ms;
 
   const gflops = (ms: number) => FLOPS / (ms * 1e6);
   const line = (label: string, ms: number) => `  ${label.padEnd(28)} ${ms.toFixed(2).padStart(7)} ms  ${gflops(ms).toFixed(2).padStart(6)} GFLOP/s`;

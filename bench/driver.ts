@@ -14,6 +14,7 @@ import { applyPasses, type Stats } from "../src/runtime/driver.js";
 import { Graph, Value, type Dim } from "../src/runtime/graph.js";
 import type { Pass, Rewriter, RuleInfo } from "../src/runtime/pass.js";
 import { f32 } from "../src/runtime/tensor.js";
+import { median } from "./timing.js";
 
 const SIZES = [10_000, 100_000, 1_000_000];
 const SHAPE: Dim[] = [1, 16];
@@ -96,10 +97,6 @@ function timeOnce(nodes: number): { ms: number; stats: Stats } {
 /** Runs per size: single runs at 1M nodes vary by ±30% with garbage collection, so take medians. */
 const RUNS: Record<number, number> = { 10_000: 5, 100_000: 5, 1_000_000: 3 };
 
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /**
  * The shared-constant chain: `Mul(·, c) → Mul(·, c) → …` where every Mul reads the same constant

@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { execute } from "../src/kernels/index.js";
 import { Graph, type Attrs, type Value } from "../src/runtime/graph.js";
 import { f32, type Tensor } from "../src/runtime/tensor.js";
+import { interleaved } from "./timing.js";
 
 const CHANNELS = 32;
 const SIZE = 56;
@@ -99,23 +100,6 @@ function fusedGraph(layers: ConvBn[]): Graph {
   return g;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-/** Median milliseconds of each graph, run in alternation for `rounds` after `warmup` rounds. */
-function timeAlternating(graphs: Graph[], x: Tensor, warmup: number, rounds: number): number[] {
-  const times = graphs.map((): number[] => []);
-  for (let r = 0; r < warmup + rounds; r++) {
-    graphs.forEach((g, i) => {
-      const t0 = performance.now();
-      execute(g, { x }, { validate: false });
-      if (r >= warmup) times[i]!.push(performance.now() - t0);
-    });
-  }
-  return times.map(median);
-}
 
 export async function main(): Promise<void> {
   const layers = [convBn(3), ...Array.from({ length: 2 * BLOCKS }, () => convBn(CHANNELS))];
@@ -126,7 +110,7 @@ export async function main(): Promise<void> {
   const b = execute(fused, { x })[fused.outputs[0]!.name]!;
   let worst = 0;
   for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-  const [tPlain, tFused] = timeAlternating([plain, fused], x, 15, 21) as [number, number];
+  const [tPlain, tFused] = (await interleaved([plain, fused].map((g) => () => execute(g, { x }, { validate: false })), 15, 21)).ms as [number, number];
   console.log(`residual CNN: 1x3x${SIZE}x${SIZE} input, ${CHANNELS} channels, stem + ${BLOCKS} blocks (${plain.nodes.size} nodes unfused, ${fused.nodes.size} fused), medians of 21 alternating runs`);
   console.log(`  unfused  ${tPlain.toFixed(2)} ms`);
   console.log(`  fused    ${tFused.toFixed(2)} ms`);

@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import ort from "onnxruntime-node";
 import { execute, loadPass, optimize } from "../src/index.js";
 import { concreteGraph, MODELS, randomInput, type Model } from "./real-models.js";
+import { median } from "./timing.js";
 
 
 const CONTENDERS = ["fusec unfused", "fusec fused", "ort disabled", "ort all"] as const;
@@ -26,10 +27,6 @@ export interface LatencyRow {
   fusedError: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 
 

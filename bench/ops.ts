@@ -10,15 +10,12 @@ import { pathToFileURL } from "node:url";
 import { execute, loadPass, optimize, type Graph, type Tensor } from "../src/index.js";
 import { concreteGraph, MODELS, randomInput, type Model } from "./real-models.js";
 import { lookupOp, opKey, type OpDef } from "../src/runtime/registry.js";
+import { median } from "./timing.js";
 
 
 /** Milliseconds per call site ("op [input shapes]"), one entry per run. */
 type Timings = Map<string, number[][]>;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-}
 
 function shapeKey(op: string, inputs: (Tensor | undefined)[]): string {
   return `${op} ${inputs.map((t) => (t ? `[${t.shape.join(",")}]` : "-")).join(" ")}`;

@@ -33,6 +33,7 @@ import ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web";
 import { decodeOnnx, execute, loadPass, optimize, type Graph, type Tensor } from "../src/index.js";
 import { concreteGraph, randomInput, SPEED_MODELS, type Model } from "./real-models.js";
+import { interleaved } from "./timing.js";
 
 const { onnx } = onnxProto;
 
@@ -40,56 +41,6 @@ ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.wasm.proxy = false;
 ortWeb.env.logLevel = "error";
 ortNode.env.logLevel = "error";
-
-/** One contender: runs once (awaited). */
-type Run = () => unknown;
-
-interface Timing {
-  /** Median wall milliseconds per contender. */
-  ms: number[];
-  /** Median process CPU milliseconds per contender. */
-  cpuMs: number[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-/** Most warm-up rounds a table runs while waiting for `settle` milliseconds to pass. */
-const MAX_WARMUP = 1000;
-
-/**
- * Runs the contenders in interleaved rounds; medians of the timed rounds. Warm-up lasts at least
- * `warmup` rounds and at least `settleMs` milliseconds (see the file's comment). With `gapMs`,
- * every run is followed by that long a pause, so that a thread pool that spins after its run
- * (onnxruntime's do) is asleep again before the next contender starts.
- */
-export async function interleaved(runs: Run[], warmup: number, rounds: number, settleMs = 0, gapMs = 0): Promise<Timing> {
-  const pause = () => (gapMs > 0 ? new Promise((resolve) => setTimeout(resolve, gapMs)) : undefined);
-  const start = performance.now();
-  for (let r = 0; r < warmup || (r < MAX_WARMUP && performance.now() - start < settleMs); r++) {
-    for (const run of runs) {
-      await run();
-      await pause();
-    }
-  }
-  const wall = runs.map((): number[] => []);
-  const cpu = runs.map((): number[] => []);
-  for (let r = 0; r < rounds; r++) {
-    for (let c = 0; c < runs.length; c++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      await runs[c]!();
-      const t1 = performance.now();
-      const used = process.cpuUsage(c0);
-      wall[c]!.push(t1 - t0);
-      cpu[c]!.push((used.user + used.system) / 1000);
-      await pause();
-    }
-  }
-  return { ms: wall.map(median), cpuMs: cpu.map(median) };
-}
 
 type OrtSession = ortNode.InferenceSession | ortWeb.InferenceSession;
 

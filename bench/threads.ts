@@ -15,7 +15,8 @@ import ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web";
 import { loadPass, optimize, prepare, type Tensor } from "../src/index.js";
 import { concreteGraph, randomInput, SPEED_MODELS } from "./real-models.js";
-import { interleaved, ortFeeds, worstError } from "./speed.js";
+import { ortFeeds, worstError } from "./speed.js";
+import { interleaved } from "./timing.js";
 
 const TOLERANCE = 1e-4;
 
