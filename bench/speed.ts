@@ -7,7 +7,8 @@
  *    against onnxruntime-node before timing (≤ 1e-4 · max(1, |reference|)); a model that fails
  *    the check is reported and not timed.
  * 2. Kernel throughput in GFLOP/s, fusec against onnxruntime-web: a 3×3 conv, a 1×1 conv, a
- *    depthwise 3×3 and a 256×1024×1024 GEMM, each a one-node model.
+ *    depthwise 3×3, a 256×1024×1024 GEMM and a classifier head (Gemm 1×1280 by 1000×1280ᵀ plus
+ *    bias), each a one-node model.
  * 3. Per-node overhead: a chain of 1,000 Adds on a [1,16] tensor, µs per node.
  *
  * Every table times its contenders in interleaved rounds (warm-up, then the median of 15), so
@@ -201,11 +202,19 @@ function convKernel(name: string, c: number, h: number, w: number, o: number, k:
 function kernels(): Kernel[] {
   const [M, K, N] = [256, 1024, 1024];
   const gemm = modelBytes([M, K], [["b", [K, N], randomData(K * N, 5)]], [{ op: "MatMul", inputs: ["x", "b"], output: "y" }], "y");
+  // A classifier's last layer at batch 1: Gemm with transposed weights and a bias.
+  const head = modelBytes(
+    [1, 1280],
+    [["w", [1000, 1280], randomData(1000 * 1280, 6)], ["c", [1000], randomData(1000, 7)]],
+    [{ op: "Gemm", inputs: ["x", "w", "c"], output: "y", attrs: [{ name: "transB", type: 2, i: 1 }] }],
+    "y",
+  );
   return [
     convKernel("conv 3x3 1x32x112x112→64", 32, 112, 112, 64, 3, 1),
     convKernel("conv 1x1 1x128x56x56→128", 128, 56, 56, 128, 1, 1),
     convKernel("depthwise 3x3 1x144x56x56", 144, 56, 56, 144, 3, 144),
     { name: `GEMM ${M}x${K}x${N}`, flops: 2 * M * K * N, bytes: gemm, shape: [M, K] },
+    { name: "FC head 1x1280→1000", flops: 2 * 1280 * 1000, bytes: head, shape: [1, 1280] },
   ];
 }
 

@@ -209,6 +209,16 @@ export function sgemm(
     }
     return;
   }
+  // A row vector times a constant matrix (a classifier head at batch 1, a MatMul by weights): B
+  // would be packed again on every call, with A filling one row of each register tile. As
+  // Cᵀ = Bᵀ·Aᵀ the constant is the left operand, packed once, and the product is a matrix-vector
+  // one. C's row is Cᵀ's column (row stride 1); a per-column bias becomes a per-row one.
+  if (M === 1 && N > 1 && !("rowOffsets" in b) && isImmutable(b.data) && !epilogue?.residual && epilogue?.biasPerRow !== true) {
+    const bT: MatrixView = { data: b.data, offset: b.offset, rowStride: b.colStride, colStride: b.rowStride };
+    const aT: MatrixView = { data: a.data, offset: a.offset, rowStride: a.colStride, colStride: a.rowStride };
+    sgemm(N, 1, K, bT, aT, c, cOffset, 1, accumulate, epilogue?.bias ? { ...epilogue, biasPerRow: true } : epilogue);
+    return;
+  }
   // Equal depth blocks, so that a K a little over KC does not leave a thin last block.
   const kStep = Math.ceil(K / Math.ceil(K / KC));
   // Constant weights are packed once and kept in the arena (block (pc, ic) at pc·Mp + ic·kc);
@@ -794,6 +804,13 @@ function gemmKernel(inputs: readonly (Tensor | undefined)[], attrs: Attrs, act: 
   const cT = inputs[2];
   const withC = cT !== undefined && beta !== 0;
   if (alpha === 1) {
+    // One row with a C of one value per column: C is the epilogue's bias (sgemm's matrix-vector
+    // route for a row vector finishes it in the module) instead of a start value to accumulate on.
+    const bias = M === 1 && withC && beta === 1 && cT.data instanceof Float32Array && cT.data.length === N && cT.shape.length > 0 ? cT.data : undefined;
+    if (bias) {
+      sgemm(M, N, K, aView, bView, out.data, 0, N, false, { bias, activation: act });
+      return out;
+    }
     if (withC) fillBroadcast2d(out.data, M, N, cT, beta);
     sgemm(M, N, K, aView, bView, out.data, 0, N, withC, { activation: act });
     return out;

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { activeGemmKernel, selectGemmKernel, sgemm, type GemmKernel, type MatrixView, type OffsetMatrix } from "../../src/kernels/gemm.js";
 import { arenaRelease, arenaTake } from "../../src/kernels/arena.js";
-import { assertClose, checkAgainstOrt, float, int, randomTensor, runOurs, str } from "./oracle.js";
+import { assertClose, checkAgainstOrt, float, int, randomTensor, runOrt, runOurs, str, type OneNode } from "./oracle.js";
 
 function randomFloats(n: number, seed: number): Float32Array {
   return randomTensor([n], seed).data as Float32Array;
@@ -144,6 +144,27 @@ test("MatMul with numpy batching and 1-D operands matches onnxruntime", async ()
     [[4], [4]],
   ];
   for (const [a, b] of cases) await checkAgainstOrt({ op: "MatMul", inputs: [randomTensor(a, 4), randomTensor(b, 5)] }, 1e-5, `MatMul ${a} ${b}`);
+});
+
+test("a row vector times constant weights (a classifier head at batch 1) matches onnxruntime, run after run", async () => {
+  // sgemm turns these into Cᵀ = Bᵀ·Aᵀ (the weights packed once, a matrix-vector product), and a
+  // one-row Gemm's C of one value per column becomes the epilogue's bias. K = 1100: several depth
+  // blocks; N = 1000: several row blocks of the transposed product; N = 9: a ragged register tile.
+  const cases: [string, OneNode][] = [
+    ["Gemm transB, C [N]", { op: "Gemm", inputs: [randomTensor([1, 1100], 1), randomTensor([1000, 1100], 2), randomTensor([1000], 3)], attrs: { transB: int(1) } }],
+    ["Gemm, C [1, N]", { op: "Gemm", inputs: [randomTensor([1, 40], 4), randomTensor([40, 9], 5), randomTensor([1, 9], 6)] }],
+    ["Gemm, scalar C, beta 0.5, alpha 2", { op: "Gemm", inputs: [randomTensor([1, 40], 7), randomTensor([9, 40], 8), randomTensor([], 9)], attrs: { transB: int(1), alpha: float(2), beta: float(0.5) } }],
+    ["Gemm transA, no C", { op: "Gemm", inputs: [randomTensor([300, 1], 10), randomTensor([300, 130], 11)], attrs: { transA: int(1) } }],
+    ["FusedGemm Relu, C [N]", { op: "FusedGemm", domain: "com.microsoft", inputs: [randomTensor([1, 64], 12), randomTensor([70, 64], 13), randomTensor([70], 14)], attrs: { transB: int(1), activation: str("Relu") } }],
+    ["MatMul [1, K]", { op: "MatMul", inputs: [randomTensor([1, 200], 15), randomTensor([200, 33], 16)] }],
+    ["MatMul [3, 1, K]", { op: "MatMul", inputs: [randomTensor([3, 1, 64], 17), randomTensor([64, 20], 18)] }],
+  ];
+  for (const [label, spec] of cases) {
+    const [expected] = await runOrt(spec);
+    const constant = { ...spec, weights: true };
+    for (let run = 0; run < 2; run++) assertClose(runOurs(constant)[0]!, expected!, 1e-4, `${label}, run ${run}`);
+    assertClose(runOurs({ ...spec, produced: true })[0]!, expected!, 1e-4, `${label}, weights as inputs`);
+  }
 });
 
 test("FusedGemm with each activation matches onnxruntime", async () => {

@@ -56,6 +56,8 @@ export interface OneNode {
    * see them as tensors a node produced (in the tensor arena) rather than as graph inputs.
    */
   produced?: boolean;
+  /** Ours only: every input after the first is a graph constant (weights), not a graph input. */
+  weights?: boolean;
 }
 
 /** Runs one node with onnxruntime-node. */
@@ -111,6 +113,7 @@ export function runOurs(spec: OneNode): Tensor[] {
   const feeds: Record<string, Tensor> = {};
   const values = spec.inputs.map((t, i) => {
     if (!t) return undefined;
+    if (spec.weights && i > 0) return g.addConstant(t, `w${i}`);
     feeds[`in${i}`] = t;
     const input = g.addInput(`in${i}`, t.dtype, [...t.shape]);
     if (!spec.produced || t.dtype !== "float32") return input;
