@@ -8,6 +8,7 @@ import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime
 import { FLOAT_DTYPES, NUMERIC_DTYPES, type DType, type Tensor } from "../runtime/tensor.js";
 import { writer } from "./nary.js";
 import { attrInt, attrInts, checkDType, constNumbers, need, normAxis, outputUninit, tensorNumbers, unknownDim } from "./util.js";
+import { simdReduceRows } from "./vector.js";
 
 // ── Reduce* ───────────────────────────────────────────────────────────────────────────────
 
@@ -93,10 +94,24 @@ function forEachReduced(shape: readonly number[], axes: readonly number[], visit
   }
 }
 
+/** Reducers the SIMD module runs over rows, with the scale a sum gets from the row length. */
+const ROW_REDUCERS: Record<string, { kind: "sum" | "max"; scale: (inner: number) => number }> = {
+  ReduceSum: { kind: "sum", scale: () => 1 },
+  ReduceMean: { kind: "sum", scale: (inner) => 1 / inner },
+  ReduceMax: { kind: "max", scale: () => 1 },
+};
+
 function reduce(x: Tensor, attrs: Attrs, axesInput: Tensor | undefined, r: Reducer): Tensor {
   const axes = reduceAxes(axesInput ? tensorNumbers(axesInput) : undefined, attrs, x.shape.length);
   const outShape = reducedShape(x.shape, axes, attrInt(attrs, "keepdims", 1) !== 0) as number[];
   const out = outputUninit(x.dtype, outShape);
+  // float32 reduced over its last axes: every output element is a contiguous row (float32 sums, as onnxruntime's).
+  const rows = ROW_REDUCERS[r.op];
+  const rank = x.shape.length;
+  if (rows && x.dtype === "float32" && axes.length > 0 && axes.every((a, i) => a === rank - axes.length + i)) {
+    const inner = axes.reduce((p, a) => p * x.shape[a]!, 1);
+    if (simdReduceRows(rows.kind, x.data as Float32Array, out.data.length, inner, out.data as Float32Array, rows.scale(inner))) return out;
+  }
   const accs = new Float64Array(out.data.length).fill(r.init);
   const xd = x.data as ArrayLike<number | bigint>;
   forEachReduced(x.shape, axes, (o, i) => (accs[o] = r.step(accs[o]!, Number(xd[i]))));

@@ -164,10 +164,19 @@ export function simdActivation(act: Activation, src: Float32Array, dst: Float32A
  * False when it cannot (src or dst outside the module's memory, a short plane).
  */
 export function simdGlobalPool(kind: "avg" | "max", src: Float32Array, planes: number, inner: number, dst: Float32Array): boolean {
+  return kind === "avg" ? simdReduceRows("sum", src, planes, inner, dst, 1 / inner) : simdReduceRows("max", src, planes, inner, dst);
+}
+
+/**
+ * Reduces `rows` contiguous rows of `inner` floats each: dst[r] = scale · the row's sum (summed
+ * in float32 over four lanes), or the row's maximum (NaN if any element is NaN). False when it
+ * cannot (src or dst outside the module's memory, a short row).
+ */
+export function simdReduceRows(kind: "sum" | "max", src: Float32Array, rows: number, inner: number, dst: Float32Array, scale = 1): boolean {
   const kernels = vectorKernels();
   if (!kernels || inner < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
-  if (kind === "avg") kernels.plane_sums(src.byteOffset, planes, inner, dst.byteOffset, 1 / inner);
-  else kernels.plane_maxes(src.byteOffset, planes, inner, dst.byteOffset);
+  if (kind === "sum") kernels.plane_sums(src.byteOffset, rows, inner, dst.byteOffset, scale);
+  else kernels.plane_maxes(src.byteOffset, rows, inner, dst.byteOffset);
   return true;
 }
 

@@ -67,6 +67,24 @@ test("Reduce* match onnxruntime: axes as attribute (opset 13) and as input (opse
   await checkAgainstOrt({ op: "ReduceMax", inputs: [tensor("float64", [3], [1, 7, 2])], opset: 18 }, 0);
 });
 
+test("ReduceSum, ReduceMean and ReduceMax over the last axes (rows the SIMD module reduces) match onnxruntime", async () => {
+  // Rows of 768, 17 (a ragged tail) and 2·37 floats, and rows of 5 (too short: the general loop).
+  const cases: [number[], number[]][] = [[[2, 128, 768], [-1]], [[6, 17], [1]], [[3, 2, 37], [1, 2]], [[4, 5], [-1]], [[3, 40], [0, 1]]];
+  for (const op of ["ReduceSum", "ReduceMean", "ReduceMax"]) {
+    for (const [shape, axes] of cases) {
+      for (const keepdims of [0, 1]) {
+        const spec: OneNode = { op, inputs: [randomTensor(shape, 5), tensor("int64", [axes.length], axes)], attrs: { keepdims: int(keepdims) }, opset: 18 };
+        await checkAgainstOrt({ ...spec, produced: true }, 1e-5, `${op} ${shape} axes ${axes} keepdims ${keepdims}`);
+      }
+    }
+  }
+  // A NaN anywhere in a row is that row's maximum; the other rows are unaffected.
+  const x = randomTensor([3, 20], 6);
+  (x.data as Float32Array)[25] = NaN;
+  const max = values(one({ op: "ReduceMax", inputs: [x, tensor("int64", [1], [1])], attrs: { keepdims: int(0) }, opset: 18, produced: true }));
+  assert.ok(Number.isNaN(max[1]) && !Number.isNaN(max[0]) && !Number.isNaN(max[2]), `row maxima ${max}`);
+});
+
 test("ArgMax/ArgMin, CumSum, TopK, LogSoftmax and Hardmax match onnxruntime", async () => {
   const x = randomTensor([3, 4, 5], 11);
   for (const op of ["ArgMax", "ArgMin"]) {
