@@ -10,7 +10,7 @@ import { convertInto, FLOAT_DTYPES, isBigInt, NUMERIC_DTYPES, roundToHalf, type 
 import { mapBroadcast, type Scalar } from "./nary.js";
 import { applyActivation, mapActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { attrFloat, attrString, broadcastShapes, checkDType, hasAttr, need, outputUninit } from "./util.js";
-import { simdBinary, simdBinaryRows } from "./vector.js";
+import { simdBinary, simdBinaryRows, simdMap } from "./vector.js";
 
 type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
 
@@ -380,11 +380,12 @@ function activate(x: Tensor, act: Activation, name = "X"): Tensor {
   return x.dtype === "float16" ? roundedToHalf(out) : out;
 }
 
-function mapFloat(x: Tensor, f: (v: number) => number, name = "X"): Tensor {
+function mapFloat(x: Tensor, f: (v: number) => number, name = "X", simd?: Parameters<typeof simdMap>[0]): Tensor {
   checkDType(x.dtype, FLOAT_DTYPES, name);
   const out = outputUninit(x.dtype, x.shape);
   const o = out.data as Float32Array;
   const d = x.data as Float32Array;
+  if (simd && x.dtype === "float32" && simdMap(simd, d, o, 0, d.length)) return out;
   for (let i = 0; i < d.length; i++) o[i] = f(d[i]!);
   return x.dtype === "float16" ? roundedToHalf(out) : out;
 }
@@ -401,12 +402,13 @@ function registerActivation(op: string, domain: string, act: (attrs: Attrs) => A
   });
 }
 
-function registerMap(op: string, f: (v: number) => number): void {
+/** A float map; `simd`, when given, is the SIMD module's version of f for float32 (simdMap). */
+function registerMap(op: string, f: (v: number) => number, simd?: Parameters<typeof simdMap>[0]): void {
   registerOp({
     op,
     domain: "",
     infer: (inputs) => unaryInfer(inputs),
-    kernel: (inputs) => [mapFloat(need(inputs, 0, "X"), f)],
+    kernel: (inputs) => [mapFloat(need(inputs, 0, "X"), f, "X", simd)],
   });
 }
 
@@ -417,8 +419,8 @@ registerActivation("Tanh", "", () => ({ kind: "tanh", a: 0, b: 0 }));
 registerActivation("HardSigmoid", "", (attrs) => ({ kind: "hard_sigmoid", a: attrFloat(attrs, "alpha", 0.2), b: attrFloat(attrs, "beta", 0.5) }));
 registerActivation("HardSwish", "", () => ({ kind: "hard_swish", a: 0, b: 0 }));
 registerMap("Sqrt", Math.sqrt);
-registerMap("Exp", Math.exp);
-registerMap("Erf", erf);
+registerMap("Exp", Math.exp, "exp");
+registerMap("Erf", erf, "erf");
 
 /** erf(x), Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7). */
 export function erf(x: number): number {

@@ -149,6 +149,20 @@ function residentCopy(data: Float32Array): Float32Array {
   return copy;
 }
 
+/** The element-wise functions `activate` also has (vector.wat's $act4 kinds 7 and 8). */
+const MAP_CODES = { exp: 7, erf: 8 } as const;
+
+/**
+ * dst[i] = f(src[i]) for i in [start, end), f = e^x or erf (the error bounds are in vector.wat's
+ * header); false when it cannot.
+ */
+export function simdMap(f: keyof typeof MAP_CODES, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
+  const kernels = vectorKernels();
+  if (!kernels || end - start < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  kernels.activate(MAP_CODES[f], src.byteOffset + 4 * start, dst.byteOffset + 4 * start, end - start, 0, 0);
+  return true;
+}
+
 /** dst[i] = act(src[i]) for i in [start, end), as mapActivation; false when it cannot. */
 export function simdActivation(act: Activation, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
   const code = ACTIVATION_CODES[act.kind];

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mapActivation, type Activation } from "../../src/kernels/activation.js";
 import { arenaRelease, arenaTake, markImmutable } from "../../src/kernels/arena.js";
-import { simdActivation, simdBinary, simdFill, simdGlobalPool, simdSoftmaxRows, vectorKernelsAvailable } from "../../src/kernels/vector.js";
+import { simdActivation, simdBinary, simdFill, simdGlobalPool, simdMap, simdSoftmaxRows, vectorKernelsAvailable } from "../../src/kernels/vector.js";
 import { randomTensor } from "./oracle.js";
 
 function arena(data: ArrayLike<number>): Float32Array {
@@ -46,6 +46,60 @@ test("SIMD sigmoid and tanh stay within 3e-7 of the exact functions on every flo
     if (kind === "tanh") assert.ok(Object.is(special[1], -0));
     arenaRelease(special);
   }
+  arenaRelease(src);
+  arenaRelease(dst);
+});
+
+/** erf in float64: its Taylor series up to 3, erfc's continued fraction above. */
+function exactErf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax <= 3) {
+    let term = ax;
+    let sum = ax;
+    for (let n = 1; n < 80; n++) {
+      term *= (-ax * ax) / n;
+      sum += term / (2 * n + 1);
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  let cf = ax;
+  for (let k = 80; k >= 1; k--) cf = ax + k / 2 / cf;
+  return Math.sign(x) * (1 - Math.exp(-ax * ax) / (Math.sqrt(Math.PI) * cf));
+}
+
+test("SIMD exp is within 1e-6 relative wherever e^x is a normal float (+∞ above, 0 or subnormal below); SIMD erf within 1e-6 of erf", () => {
+  const xs = grid(100, 200_003);
+  const src = arena(xs);
+  const dst = arenaTake(xs.length)!;
+  assert.ok(simdMap("exp", src, dst, 0, xs.length));
+  let worst = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const e = Math.fround(Math.exp(xs[i]!));
+    if (e === Infinity) assert.is(dst[i], Infinity, `exp(${xs[i]})`);
+    else if (e < 1.1754944e-38) assert.ok(dst[i]! >= 0 && dst[i]! < 1.1754944e-38, `exp(${xs[i]}) = ${dst[i]}`);
+    else {
+      const err = Math.abs(dst[i]! - e) / e;
+      if (!(err <= worst)) worst = err;
+    }
+  }
+  assert.ok(worst <= 1e-6, `exp: worst relative error ${worst}`);
+  assert.ok(simdMap("erf", src, dst, 0, xs.length));
+  worst = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const err = Math.abs(dst[i]! - exactErf(xs[i]!));
+    if (!(err <= worst)) worst = err;
+  }
+  assert.ok(worst <= 1e-6, `erf: worst absolute error ${worst}`);
+  // NaN in, NaN out (tails through the same function); erf keeps the sign of zero
+  const special = arena([Number.NaN, -0, ...new Array<number>(17).fill(0.5), Number.NaN]);
+  for (const f of ["exp", "erf"] as const) {
+    const out = arenaTake(special.length)!;
+    assert.ok(simdMap(f, special, out, 0, special.length));
+    assert.ok(Number.isNaN(out[0]!) && Number.isNaN(out[special.length - 1]!), `${f}(NaN)`);
+    if (f === "erf") assert.ok(Object.is(out[1], -0));
+    arenaRelease(out);
+  }
+  arenaRelease(special);
   arenaRelease(src);
   arenaRelease(dst);
 });

@@ -16,7 +16,11 @@
 ;; polynomial (|relative error| < 2 ulp over |r| ≤ ln2/2), times 2^n built in the exponent bits.
 ;; sigmoid(x) = 1 / (1 + e^-x): absolute error ≤ 3e-7 for every float x. tanh(x) =
 ;; sign(x)·(1 − 2 / (e^{2|x|} + 1)) with |x| clamped to 9 (tanh 9 rounds to 1 in float32):
-;; absolute error ≤ 3e-7. test/kernels/vector.test.ts checks both bounds on a dense grid.
+;; absolute error ≤ 3e-7. exp(x) = e^{x/2}·e^{x/2} (no clamp in its range: +∞ above 88.72, 0 or
+;; a subnormal far below): relative error ≤ 1e-6 wherever the result is a normal float (2.4e-7
+;; measured). erf(x) = sign(x)·(1 − (a1·t + … + a5·t⁵)·e^{−x²}), t = 1/(1 + p|x|) (Abramowitz &
+;; Stegun 7.1.26, as the JavaScript kernel): absolute error ≤ 1e-6 (5.2e-7 measured).
+;; test/kernels/vector.test.ts checks every bound on a dense grid.
 (module
   (import "env" "memory" (memory 1))
 
@@ -231,11 +235,12 @@
     (f32x4.mul (local.get $p)
       (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
 
-  ;; act(x) for each lane: kind 0 relu, 1 clip, 2 leaky_relu, 3 hard_sigmoid, 4 hard_swish, 5 sigmoid, 6 tanh.
+  ;; act(x) for each lane: kind 0 relu, 1 clip, 2 leaky_relu, 3 hard_sigmoid, 4 hard_swish, 5 sigmoid, 6 tanh,
+  ;; 7 exp, 8 erf.
   (func $act4 (param $x v128) (param $kind i32) (param $a v128) (param $b v128) (result v128)
     (local $t v128)
-    (block $tanh (block $sigmoid (block $hard_swish (block $hard_sigmoid (block $leaky (block $clip (block $relu
-      (br_table $relu $clip $leaky $hard_sigmoid $hard_swish $sigmoid $tanh (local.get $kind)))
+    (block $erf (block $exp (block $tanh (block $sigmoid (block $hard_swish (block $hard_sigmoid (block $leaky (block $clip (block $relu
+      (br_table $relu $clip $leaky $hard_sigmoid $hard_swish $sigmoid $tanh $exp $erf (local.get $kind)))
       ;; relu: pmax(0, x) is x when 0 < x, else 0 (NaN → 0)
       (return (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $x))))
       ;; clip: pmin(pmax(x, lo), hi) = min(max(x, lo), hi) (a NaN x stays NaN; lo > hi gives hi).
@@ -250,11 +255,28 @@
         (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3)) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
       ;; sigmoid: 1 / (1 + e^-x)
       (return (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp4 (f32x4.neg (local.get $x)))))))
-    ;; tanh: sign(x) · (1 − 2 / (e^{2|x|} + 1)), |x| ≤ 9
-    (local.set $t (f32x4.pmin (f32x4.abs (local.get $x)) (v128.const f32x4 9 9 9 9)))
+      ;; tanh: sign(x) · (1 − 2 / (e^{2|x|} + 1)), |x| ≤ 9
+      (local.set $t (f32x4.pmin (f32x4.abs (local.get $x)) (v128.const f32x4 9 9 9 9)))
+      (local.set $t (f32x4.sub (v128.const f32x4 1 1 1 1)
+        (f32x4.div (v128.const f32x4 2 2 2 2) (f32x4.add (call $exp4 (f32x4.add (local.get $t) (local.get $t))) (v128.const f32x4 1 1 1 1)))))
+      ;; a NaN x keeps its NaN (min(NaN, 9) is NaN, and so is everything after it)
+      (return (v128.or (local.get $t) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)))))
+      ;; exp: e^{x/2} squared, so that $exp4's clamp (|x/2| ≤ 87.3) never bites where e^x is finite
+      ;; and not far below the normal range; a NaN stays NaN
+      (local.set $t (call $exp4 (f32x4.mul (local.get $x) (v128.const f32x4 0.5 0.5 0.5 0.5))))
+      (return (f32x4.mul (local.get $t) (local.get $t))))
+    ;; erf: sign(x) · (1 − poly(t) · e^{−x²}), t = 1 / (1 + 0.3275911·|x|) (A&S 7.1.26)
+    (local.set $a (f32x4.abs (local.get $x)))
+    (local.set $t (f32x4.div (v128.const f32x4 1 1 1 1)
+      (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $a) (v128.const f32x4 0.3275911 0.3275911 0.3275911 0.3275911)))))
+    (local.set $b (f32x4.add (f32x4.mul (local.get $t) (v128.const f32x4 1.061405429 1.061405429 1.061405429 1.061405429)) (v128.const f32x4 -1.453152027 -1.453152027 -1.453152027 -1.453152027)))
+    (local.set $b (f32x4.add (f32x4.mul (local.get $t) (local.get $b)) (v128.const f32x4 1.421413741 1.421413741 1.421413741 1.421413741)))
+    (local.set $b (f32x4.add (f32x4.mul (local.get $t) (local.get $b)) (v128.const f32x4 -0.284496736 -0.284496736 -0.284496736 -0.284496736)))
+    (local.set $b (f32x4.add (f32x4.mul (local.get $t) (local.get $b)) (v128.const f32x4 0.254829592 0.254829592 0.254829592 0.254829592)))
+    (local.set $b (f32x4.mul (local.get $t) (local.get $b)))
     (local.set $t (f32x4.sub (v128.const f32x4 1 1 1 1)
-      (f32x4.div (v128.const f32x4 2 2 2 2) (f32x4.add (call $exp4 (f32x4.add (local.get $t) (local.get $t))) (v128.const f32x4 1 1 1 1)))))
-    ;; a NaN x keeps its NaN (min(NaN, 9) is NaN, and so is everything after it)
+      (f32x4.mul (local.get $b) (call $exp4 (f32x4.neg (f32x4.mul (local.get $a) (local.get $a)))))))
+    ;; the sign of x (a NaN x: t is NaN too)
     (v128.or (local.get $t) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
 
   ;; dst[i] = act(src[i]) for i < n, with parameters a, b (see $act4 for the kinds).
@@ -268,7 +290,7 @@
     (block $tail
       (block $generic
         (block $hard_swish (block $hard_sigmoid (block $clip (block $relu
-          (br_table $relu $clip $generic $hard_sigmoid $hard_swish $generic $generic (local.get $kind)))
+          (br_table $relu $clip $generic $hard_sigmoid $hard_swish $generic $generic $generic $generic (local.get $kind)))
           (block $done (loop $vec
             (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
             (v128.store (local.get $dst) (f32x4.pmax (v128.const f32x4 0 0 0 0) (v128.load (local.get $src))))
