@@ -253,12 +253,24 @@ function gatherStrided(x: Tensor, outShape: readonly number[], offset: number, s
   if (rank <= 2 && innerStride !== 1 && src instanceof Float32Array && dst instanceof Float32Array) {
     if (simdGather2d(src, offset, rank === 2 ? srcStrides[0]! : 0, innerStride, dst, rank === 2 ? shape[0]! : 1, inner)) return out;
   }
+  // Contiguous runs: one copy for a single run; rows of a plane by the module (floats in the
+  // kernel memory: a slice of channels, attention heads split or merged), one plane per call.
+  if (innerStride === 1 && rank === 1 && ArrayBuffer.isView(src)) {
+    (dst as Float32Array).set((src as Float32Array).subarray(offset, offset + inner));
+    return out;
+  }
+  const planeRows = innerStride === 1 ? shape[rank - 2]! : 1;
+  const rowsByModule = innerStride === 1 && src instanceof Float32Array && dst instanceof Float32Array && simdCopyRows(src, offset, srcStrides[rank - 2]!, dst, 0, inner, planeRows, inner);
+  const step = rowsByModule ? inner * planeRows : inner;
+  const last = rowsByModule ? rank - 3 : rank - 2;
   const index = new Array<number>(rank).fill(0);
   let base = offset;
-  for (let o = 0; o < total; o += inner) {
-    if (innerStride === 1) for (let i = 0; i < inner; i++) dst[o + i] = src[base + i]!;
+  for (let o = 0; o < total; o += step) {
+    if (rowsByModule) {
+      if (o > 0) simdCopyRows(src as Float32Array, base, srcStrides[rank - 2]!, dst as Float32Array, o, inner, planeRows, inner);
+    } else if (innerStride === 1) for (let i = 0; i < inner; i++) dst[o + i] = src[base + i]!;
     else for (let i = 0; i < inner; i++) dst[o + i] = src[base + i * innerStride]!;
-    for (let d = rank - 2; d >= 0; d--) {
+    for (let d = last; d >= 0; d--) {
       index[d]!++;
       base += srcStrides[d]!;
       if (index[d]! < shape[d]!) break;

@@ -42,6 +42,19 @@ test("Transpose and Slice merge dims that step through the source together", asy
   await checkAgainstOrt({ op: "Slice", inputs: [X, i64([1], [2]), i64([1], [2]), i64([1], [3])] }, 0, "empty");
 });
 
+test("Transpose and Slice copy contiguous runs whole: planes of rows by the module (arena floats), one run, other dtypes", async () => {
+  const heads = randomTensor([2, 16, 3, 20], 12); // [batch, tokens, heads, dim] → [batch, heads, tokens, dim]
+  for (const produced of [false, true]) {
+    await checkAgainstOrt({ op: "Transpose", inputs: [heads], attrs: { perm: ints([0, 2, 1, 3]) }, produced }, 0, `heads split, produced ${produced}`);
+    await checkAgainstOrt({ op: "Transpose", inputs: [randomTensor([3, 16, 20], 13)], attrs: { perm: ints([1, 0, 2]) }, produced }, 0, `heads merged, produced ${produced}`);
+    await checkAgainstOrt({ op: "Slice", inputs: [randomTensor([1, 8, 6, 7], 14), i64([1], [2]), i64([1], [5]), i64([1], [1])], produced }, 0, `channels 2:5, produced ${produced}`);
+    await checkAgainstOrt({ op: "Slice", inputs: [randomTensor([2, 8, 6, 7], 15), i64([2], [1, 2]), i64([2], [7, 5]), i64([2], [1, 2])], produced }, 0, `rows of planes, produced ${produced}`);
+  }
+  const ints64 = i64Big(Array.from({ length: 2 * 16 * 3 * 4 }, (_, i) => BigInt(i * 7 - 100)));
+  await checkAgainstOrt({ op: "Transpose", inputs: [{ ...ints64, shape: [2, 16, 3, 4] }], attrs: { perm: ints([0, 2, 1, 3]) } }, 0, "int64 heads split");
+  await checkAgainstOrt({ op: "Slice", inputs: [{ ...ints64, shape: [2, 16, 3, 4] }, i64([1], [4]), i64([1], [9]), i64([1], [1])] }, 0, "int64 one run");
+});
+
 test("Concat and Split (sizes input and equal parts) match onnxruntime", async () => {
   await checkAgainstOrt({ op: "Concat", inputs: [X, randomTensor([2, 1, 4, 5], 5), randomTensor([2, 2, 4, 5], 6)], attrs: { axis: int(1) } });
   await checkAgainstOrt({ op: "Concat", inputs: [X, X], attrs: { axis: int(-1) } });
