@@ -8,6 +8,7 @@ import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime
 import { FLOAT_DTYPES, numel, strides, type Tensor } from "../runtime/tensor.js";
 import { writer } from "./nary.js";
 import { attrFloat, attrInt, attrInts, checkDType, need, normAxis, outputUninit } from "./util.js";
+import { simdAffineRows } from "./vector.js";
 
 function sameAsInput(inputs: readonly (ValueInfo | undefined)[], name: string, minRank = 0): OutputInfo[] {
   const x = need(inputs, 0, name);
@@ -22,6 +23,7 @@ function sameAsInput(inputs: readonly (ValueInfo | undefined)[], name: string, m
  */
 function normalizeRuns(x: Tensor, groups: number, epsilon: number, channelsPerGroup: number, affine: (g: number, c: number) => [number, number]): Tensor {
   const out = outputUninit(x.dtype, x.shape);
+  if (x.dtype === "float32" && normalizeRunsSimd(x.data as Float32Array, out.data as Float32Array, groups, epsilon, channelsPerGroup, affine)) return out;
   const xd = x.data as ArrayLike<number>;
   const write = writer(x.dtype, out.data);
   const run = groups === 0 ? 0 : xd.length / groups;
@@ -44,6 +46,42 @@ function normalizeRuns(x: Tensor, groups: number, epsilon: number, channelsPerGr
     }
   }
   return out;
+}
+
+/**
+ * normalizeRuns on float32 in the kernel memory: the statistics in float64 here, then the
+ * module's per-row affine map twice: x − m first, m the mean rounded to float32 (exact for x near
+ * the mean; x·k + (b − mean·k) in one pass would round x·k, large where the spread is small next
+ * to the mean), then · scale/σ + bias − (mean − m)·scale/σ. False when the module cannot.
+ */
+function normalizeRunsSimd(xd: Float32Array, out: Float32Array, groups: number, epsilon: number, channelsPerGroup: number, affine: (g: number, c: number) => [number, number]): boolean {
+  const run = groups === 0 ? 0 : xd.length / groups;
+  const spatial = channelsPerGroup === 0 ? 0 : run / channelsPerGroup;
+  const rows = groups * channelsPerGroup;
+  if (spatial === 0) return false;
+  const ones = new Float32Array(rows).fill(1);
+  const centers = new Float32Array(rows);
+  const scales = new Float32Array(rows);
+  const shifts = new Float32Array(rows);
+  for (let g = 0; g < groups; g++) {
+    const base = g * run;
+    let mean = 0;
+    for (let i = base; i < base + run; i++) mean += xd[i]!;
+    mean /= run;
+    let variance = 0;
+    for (let i = base; i < base + run; i++) variance += (xd[i]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(variance / run + epsilon);
+    for (let c = 0; c < channelsPerGroup; c++) {
+      const [scale, bias] = affine(g, c);
+      const r = g * channelsPerGroup + c;
+      // The mean as a float32 plus the rest: x − high is exact near the mean, the rest goes into the shift.
+      const high = Math.fround(mean);
+      centers[r] = -high;
+      scales[r] = inv * scale;
+      shifts[r] = bias - (mean - high) * inv * scale;
+    }
+  }
+  return simdAffineRows(xd, ones, centers, out, rows, spatial) && simdAffineRows(out, scales, shifts, out, rows, spatial);
 }
 
 registerOp({

@@ -35,6 +35,50 @@ test("normalisations match onnxruntime", async () => {
   }
 });
 
+/** Instance/group normalisation in float64 from the float32 inputs: groups of `per` channels. */
+function normalizedF64(x: Tensor, groups: number, scale: ArrayLike<number>, bias: ArrayLike<number>, epsilon: number): Float64Array {
+  const d = x.data as Float32Array;
+  const [n, c] = x.shape as [number, number];
+  const spatial = d.length / (n * c);
+  const per = c / groups;
+  const out = new Float64Array(d.length);
+  for (let g = 0; g < n * groups; g++) {
+    const base = g * per * spatial;
+    let mean = 0;
+    for (let i = 0; i < per * spatial; i++) mean += d[base + i]!;
+    mean /= per * spatial;
+    let variance = 0;
+    for (let i = 0; i < per * spatial; i++) variance += (d[base + i]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(variance / (per * spatial) + epsilon);
+    for (let i = 0; i < per * spatial; i++) {
+      const channel = (g % groups) * per + Math.floor(i / spatial);
+      out[base + i] = (d[base + i]! - mean) * inv * scale[channel]! + bias[channel]!;
+    }
+  }
+  return out;
+}
+
+test("InstanceNormalization and GroupNormalization on tensors in the kernel memory stay within 1e-4 of float64, a large mean with a small spread included", async () => {
+  const wide = randomTensor([2, 6, 9, 11], 21);
+  const offset = randomTensor([2, 6, 9, 11], 22);
+  // 1000 + 0.01·noise: x·(1/σ) would round to ~1e-2 of the result; (x − mean)/σ does not.
+  const narrow: Tensor = { ...offset, data: Float32Array.from(offset.data as Float32Array, (v) => 1000 + 0.01 * v) };
+  const scale = randomTensor([6], 23);
+  const bias = randomTensor([6], 24);
+  for (const [label, x] of [["random", wide], ["1000 ± 0.01", narrow]] as const) {
+    const instance = runOurs({ op: "InstanceNormalization", inputs: [x, scale, bias], produced: true })[0]!;
+    const group = runOurs({ op: "GroupNormalization", inputs: [x, scale, bias], attrs: { num_groups: int(3) }, opset: 21, produced: true })[0]!;
+    for (const [name, actual, expected] of [["InstanceNormalization", instance, normalizedF64(x, 6, scale.data as Float32Array, bias.data as Float32Array, 1e-5)], ["GroupNormalization", group, normalizedF64(x, 3, scale.data as Float32Array, bias.data as Float32Array, 1e-5)]] as const) {
+      const a = actual.data as Float32Array;
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(a[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!)));
+      assert.ok(worst <= 1e-4, `${name} on ${label}: error ${worst}`);
+    }
+  }
+  await checkAgainstOrt({ op: "InstanceNormalization", inputs: [wide, scale, bias], produced: true }, 1e-5, "InstanceNormalization produced");
+  await checkAgainstOrt({ op: "GroupNormalization", inputs: [wide, randomTensor([3], 25), randomTensor([3], 26)], attrs: { num_groups: int(3) }, opset: 18, produced: true }, 1e-5, "GroupNormalization-18 produced");
+});
+
 test("BatchNormalization: training outputs, non-spatial statistics, rank-1 input", async () => {
   const x = randomTensor([2, 3, 2, 2], 9);
   const params = [randomTensor([3], 10), randomTensor([3], 11), randomTensor([3], 12), tensor("float32", [3], [0.5, 1, 2])];
