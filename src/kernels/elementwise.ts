@@ -418,7 +418,7 @@ registerActivation("Sigmoid", "", () => ({ kind: "sigmoid", a: 0, b: 0 }));
 registerActivation("Tanh", "", () => ({ kind: "tanh", a: 0, b: 0 }));
 registerActivation("HardSigmoid", "", (attrs) => ({ kind: "hard_sigmoid", a: attrFloat(attrs, "alpha", 0.2), b: attrFloat(attrs, "beta", 0.5) }));
 registerActivation("HardSwish", "", () => ({ kind: "hard_swish", a: 0, b: 0 }));
-registerMap("Sqrt", Math.sqrt);
+registerMap("Sqrt", Math.sqrt, "sqrt");
 registerMap("Exp", Math.exp, "exp");
 registerMap("Erf", erf, "erf");
 

@@ -8,21 +8,24 @@ import { OpError } from "../runtime/registry.js";
 import { ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, type DType } from "../runtime/tensor.js";
 import { defineElementwise, type Scalar } from "./nary.js";
 import { attrFloat, attrInt, attrString } from "./util.js";
+import type { SimdMapKind } from "./vector.js";
 
 const UNSIGNED: readonly DType[] = ["uint8", "uint16", "uint32", "uint64"];
 
 /** A float function of one operand. */
-function floatUnary(op: string, f: (x: number) => number): void {
-  defineElementwise({ op, inputs: ["X"], dtypes: FLOAT_DTYPES, fn: () => (a) => f(Number(a[0])) });
+function floatUnary(op: string, f: (x: number) => number, simd?: SimdMapKind): void {
+  defineElementwise({ op, inputs: ["X"], dtypes: FLOAT_DTYPES, fn: () => (a) => f(Number(a[0])), number: () => f, simd });
 }
 
 /** A function of one numeric operand, with a BigInt form for int64/uint64. */
-function numericUnary(op: string, f: (x: number) => number, big: (x: bigint) => bigint): void {
+function numericUnary(op: string, f: (x: number) => number, big: (x: bigint) => bigint, simd?: SimdMapKind): void {
   defineElementwise({
     op,
     inputs: ["X"],
     dtypes: NUMERIC_DTYPES,
     fn: () => (a) => (typeof a[0] === "bigint" ? big(a[0]) : f(a[0] as number)),
+    number: () => f,
+    simd,
   });
 }
 
@@ -36,13 +39,13 @@ function softplus(x: number): number {
   return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
-numericUnary("Abs", Math.abs, (x) => (x < 0n ? -x : x));
-numericUnary("Neg", (x) => -x, (x) => -x);
+numericUnary("Abs", Math.abs, (x) => (x < 0n ? -x : x), "abs");
+numericUnary("Neg", (x) => -x, (x) => -x, "neg");
 numericUnary("Sign", Math.sign, (x) => (x > 0n ? 1n : x < 0n ? -1n : 0n));
-floatUnary("Reciprocal", (x) => 1 / x);
-floatUnary("Floor", Math.floor);
-floatUnary("Ceil", Math.ceil);
-floatUnary("Round", roundHalfEven);
+floatUnary("Reciprocal", (x) => 1 / x, "reciprocal");
+floatUnary("Floor", Math.floor, "floor");
+floatUnary("Ceil", Math.ceil, "ceil");
+floatUnary("Round", roundHalfEven, "round");
 floatUnary("Log", Math.log);
 floatUnary("Sin", Math.sin);
 floatUnary("Cos", Math.cos);
@@ -59,17 +62,20 @@ floatUnary("Softplus", softplus);
 floatUnary("Softsign", (x) => x / (1 + Math.abs(x)));
 floatUnary("Mish", (x) => x * Math.tanh(softplus(x)));
 
+function elu(attrs: Parameters<typeof attrFloat>[0]): (x: number) => number {
+  const alpha = attrFloat(attrs, "alpha", 1);
+  return (x) => (x < 0 ? alpha * Math.expm1(x) : x);
+}
+
 defineElementwise({
   op: "Elu",
   inputs: ["X"],
   dtypes: FLOAT_DTYPES,
   fn: (attrs) => {
-    const alpha = attrFloat(attrs, "alpha", 1);
-    return (a) => {
-      const x = a[0] as number;
-      return x < 0 ? alpha * Math.expm1(x) : x;
-    };
+    const f = elu(attrs);
+    return (a) => f(a[0] as number);
   },
+  number: (attrs) => elu(attrs),
 });
 
 defineElementwise({

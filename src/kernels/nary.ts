@@ -11,6 +11,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
 import { isBigInt, numel, roundToHalf, type DType, type Tensor, type TensorData } from "../runtime/tensor.js";
 import { broadcastShapes, checkDType, need, outputUninit } from "./util.js";
+import { simdMap, type SimdMapKind } from "./vector.js";
 
 /** A value as kernels of this family see it. */
 export type Scalar = number | bigint;
@@ -98,7 +99,17 @@ export interface ElementwiseDef {
   checkAttrs?: (attrs: Attrs, dtypes: readonly (DType | undefined)[]) => void;
   /** Builds the element function from the attributes and the operand dtypes. */
   fn: (attrs: Attrs, dtypes: readonly DType[]) => (args: Scalar[]) => Scalar | boolean;
+  /**
+   * For a one-operand op: the same function on a number, run in a tight loop when the operand
+   * and the result are arrays of plain numbers (not BigInt, bool or float16).
+   */
+  number?: (attrs: Attrs) => (x: number) => number;
+  /** For a one-operand op: the SIMD module's version, exact on float32 (see simdMap). */
+  simd?: SimdMapKind;
 }
+
+/** dtypes whose arrays hold the numbers they mean (no BigInt, bool or half-float conversion). */
+const PLAIN: ReadonlySet<DType> = new Set<DType>(["float32", "float64", "int8", "int16", "int32", "uint8", "uint16", "uint32"]);
 
 function operandNames(def: ElementwiseDef, count: number): string[] {
   const last = def.inputs[def.inputs.length - 1]!;
@@ -146,6 +157,15 @@ export function defineElementwise(def: ElementwiseDef): void {
       }
       const dtypes = ts.map((t) => t.dtype);
       const out = outputDType(def, dtypes)!;
+      if (def.number && ts.length === 1 && PLAIN.has(dtypes[0]!) && PLAIN.has(out)) {
+        const x = ts[0]!.data as Float32Array;
+        const result = outputUninit(out, ts[0]!.shape);
+        const o = result.data as Float32Array;
+        if (def.simd && out === "float32" && dtypes[0] === "float32" && simdMap(def.simd, x, o, 0, x.length)) return [result];
+        const f = def.number(attrs);
+        for (let i = 0; i < x.length; i++) o[i] = f(x[i]!);
+        return [result];
+      }
       return [mapBroadcast(ts, out, def.fn(attrs, dtypes), names)];
     },
   });

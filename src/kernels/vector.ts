@@ -149,14 +149,17 @@ function residentCopy(data: Float32Array): Float32Array {
   return copy;
 }
 
-/** The element-wise functions `activate` also has (vector.wat's $act4 kinds 7 and 8). */
-const MAP_CODES = { exp: 7, erf: 8 } as const;
+/** The element-wise functions `activate` also has (vector.wat's $act4 kinds 7 and up). */
+const MAP_CODES = { exp: 7, erf: 8, neg: 9, abs: 10, sqrt: 11, reciprocal: 12, floor: 13, ceil: 14, round: 15 } as const;
+
+/** A function simdMap runs. */
+export type SimdMapKind = keyof typeof MAP_CODES;
 
 /**
- * dst[i] = f(src[i]) for i in [start, end), f = e^x or erf (the error bounds are in vector.wat's
- * header); false when it cannot.
+ * dst[i] = f(src[i]) for i in [start, end): e^x and erf within the error bounds in vector.wat's
+ * header, the others exact; false when it cannot.
  */
-export function simdMap(f: keyof typeof MAP_CODES, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
+export function simdMap(f: SimdMapKind, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
   const kernels = vectorKernels();
   if (!kernels || end - start < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
   kernels.activate(MAP_CODES[f], src.byteOffset + 4 * start, dst.byteOffset + 4 * start, end - start, 0, 0);

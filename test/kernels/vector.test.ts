@@ -104,6 +104,31 @@ test("SIMD exp is within 1e-6 relative wherever e^x is a normal float (+∞ abov
   arenaRelease(dst);
 });
 
+test("SIMD neg, abs, sqrt, reciprocal, floor, ceil and round equal float32 arithmetic bit for bit (NaN, ±0, ±∞, halves; tails)", () => {
+  const halves = Array.from({ length: 40 }, (_, i) => i / 2 - 10); // round half to even: 2.5 → 2, 3.5 → 4
+  const xs = Float32Array.from([...grid(1e6, 20_001), ...halves, Number.NaN, -0, 0, 1e-45, -1e-45, 3.4e38]);
+  const src = arena(xs);
+  const dst = arenaTake(xs.length)!;
+  const exact: Record<string, (x: number) => number> = {
+    neg: (x) => -x,
+    abs: Math.abs,
+    sqrt: Math.sqrt,
+    reciprocal: (x) => 1 / x,
+    floor: Math.floor,
+    ceil: Math.ceil,
+    round: (x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x)),
+  };
+  for (const [f, g] of Object.entries(exact)) {
+    assert.ok(simdMap(f as "neg", src, dst, 0, xs.length));
+    for (let i = 0; i < xs.length; i++) {
+      const e = Math.fround(g(xs[i]!));
+      if (!Object.is(dst[i], e) && !(Number.isNaN(e) && Number.isNaN(dst[i]!))) assert.unreachable(`${f}(${xs[i]}) is ${dst[i]}, expected ${e}`);
+    }
+  }
+  arenaRelease(src);
+  arenaRelease(dst);
+});
+
 test("SIMD piecewise-linear activations match the JavaScript ones within float32 rounding (NaN included), tails included", () => {
   const acts: Activation[] = [
     { kind: "relu", a: 0, b: 0 },

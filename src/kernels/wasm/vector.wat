@@ -236,11 +236,20 @@
       (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
 
   ;; act(x) for each lane: kind 0 relu, 1 clip, 2 leaky_relu, 3 hard_sigmoid, 4 hard_swish, 5 sigmoid, 6 tanh,
-  ;; 7 exp, 8 erf.
+  ;; 7 exp, 8 erf; and one instruction each (exact, as float32 arithmetic rounds them): 9 neg,
+  ;; 10 abs, 11 sqrt, 12 reciprocal, 13 floor, 14 ceil, 15 round half to even.
   (func $act4 (param $x v128) (param $kind i32) (param $a v128) (param $b v128) (result v128)
     (local $t v128)
     (block $erf (block $exp (block $tanh (block $sigmoid (block $hard_swish (block $hard_sigmoid (block $leaky (block $clip (block $relu
-      (br_table $relu $clip $leaky $hard_sigmoid $hard_swish $sigmoid $tanh $exp $erf (local.get $kind)))
+    (block $round (block $ceil (block $floor (block $reciprocal (block $sqrt (block $abs (block $neg
+      (br_table $relu $clip $leaky $hard_sigmoid $hard_swish $sigmoid $tanh $exp $erf $neg $abs $sqrt $reciprocal $floor $ceil $round (local.get $kind)))
+      (return (f32x4.neg (local.get $x))))
+      (return (f32x4.abs (local.get $x))))
+      (return (f32x4.sqrt (local.get $x))))
+      (return (f32x4.div (v128.const f32x4 1 1 1 1) (local.get $x))))
+      (return (f32x4.floor (local.get $x))))
+      (return (f32x4.ceil (local.get $x))))
+      (return (f32x4.nearest (local.get $x))))
       ;; relu: pmax(0, x) is x when 0 < x, else 0 (NaN → 0)
       (return (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $x))))
       ;; clip: pmin(pmax(x, lo), hi) = min(max(x, lo), hi) (a NaN x stays NaN; lo > hi gives hi).
@@ -290,7 +299,7 @@
     (block $tail
       (block $generic
         (block $hard_swish (block $hard_sigmoid (block $clip (block $relu
-          (br_table $relu $clip $generic $hard_sigmoid $hard_swish $generic $generic $generic $generic (local.get $kind)))
+          (br_table $relu $clip $generic $hard_sigmoid $hard_swish $generic (local.get $kind)))
           (block $done (loop $vec
             (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
             (v128.store (local.get $dst) (f32x4.pmax (v128.const f32x4 0 0 0 0) (v128.load (local.get $src))))
