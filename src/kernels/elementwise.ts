@@ -181,6 +181,12 @@ const floatRun: Run = (op, a: Float32Array, ao, as, b: Float32Array, bo, bs, out
       case "div":
         for (let i = oo; i < end; i++) out[i] = a[i + da]! / b[i + db]!;
         return;
+      case "max":
+        for (let i = oo; i < end; i++) out[i] = nanMax(a[i + da]!, b[i + db]!);
+        return;
+      case "min":
+        for (let i = oo; i < end; i++) out[i] = nanMin(a[i + da]!, b[i + db]!);
+        return;
       default:
         for (let i = oo; i < end; i++) out[i] = floatOp(op, a[i + da]!, b[i + db]!);
         return;
@@ -202,6 +208,12 @@ const floatRun: Run = (op, a: Float32Array, ao, as, b: Float32Array, bo, bs, out
       case "div":
         for (let i = oo; i < end; i++) out[i] = a[i + da]! / y;
         return;
+      case "max":
+        for (let i = oo; i < end; i++) out[i] = nanMax(a[i + da]!, y);
+        return;
+      case "min":
+        for (let i = oo; i < end; i++) out[i] = nanMin(a[i + da]!, y);
+        return;
       default:
         for (let i = oo; i < end; i++) out[i] = floatOp(op, a[i + da]!, y);
         return;
@@ -221,6 +233,12 @@ const floatRun: Run = (op, a: Float32Array, ao, as, b: Float32Array, bo, bs, out
       return;
     case "div":
       for (let i = oo; i < end; i++) out[i] = x / b[i + db]!;
+      return;
+    case "max":
+      for (let i = oo; i < end; i++) out[i] = nanMax(x, b[i + db]!);
+      return;
+    case "min":
+      for (let i = oo; i < end; i++) out[i] = nanMin(x, b[i + db]!);
       return;
     default:
       for (let i = oo; i < end; i++) out[i] = floatOp(op, x, b[i + db]!);

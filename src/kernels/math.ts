@@ -146,6 +146,7 @@ defineElementwise({
     const x = a[0]!;
     return x < 0 ? (typeof x === "bigint" ? x * (a[1] as bigint) : x * (a[1] as number)) : x;
   },
+  number2: () => (x, slope) => (x < 0 ? x * slope : x),
 });
 
 defineElementwise({ op: "IsNaN", inputs: ["X"], dtypes: FLOAT_DTYPES, output: "bool", fn: () => (a) => Number.isNaN(a[0]) });

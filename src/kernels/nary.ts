@@ -106,6 +106,8 @@ export interface ElementwiseDef {
   number?: (attrs: Attrs) => (x: number) => number;
   /** For a one-operand op: the SIMD module's version, exact on float32 (see simdMap). */
   simd?: SimdMapKind;
+  /** For a two-operand op: the function on numbers, as `number` (broadcast by index tables). */
+  number2?: (attrs: Attrs) => (x: number, y: number) => number;
 }
 
 /** dtypes whose arrays hold the numbers they mean (no BigInt, bool or half-float conversion). */
@@ -164,6 +166,19 @@ export function defineElementwise(def: ElementwiseDef): void {
         if (def.simd && out === "float32" && dtypes[0] === "float32" && simdMap(def.simd, x, o, 0, x.length)) return [result];
         const f = def.number(attrs);
         for (let i = 0; i < x.length; i++) o[i] = f(x[i]!);
+        return [result];
+      }
+      if (def.number2 && ts.length === 2 && PLAIN.has(dtypes[0]!) && PLAIN.has(dtypes[1]!) && PLAIN.has(out)) {
+        const shape = broadcastShapes(ts.map((t) => t.shape), names) as number[];
+        const result = outputUninit(out, shape);
+        const o = result.data as Float32Array;
+        const [x, y] = ts.map((t) => t.data as Float32Array) as [Float32Array, Float32Array];
+        const [ix, iy] = ts.map((t) => broadcastIndex(t.shape, shape));
+        const f = def.number2(attrs);
+        if (!ix && !iy) for (let i = 0; i < o.length; i++) o[i] = f(x[i]!, y[i]!);
+        else if (!ix) for (let i = 0; i < o.length; i++) o[i] = f(x[i]!, y[iy![i]!]!);
+        else if (!iy) for (let i = 0; i < o.length; i++) o[i] = f(x[ix[i]!]!, y[i]!);
+        else for (let i = 0; i < o.length; i++) o[i] = f(x[ix[i]!]!, y[iy[i]!]!);
         return [result];
       }
       return [mapBroadcast(ts, out, def.fn(attrs, dtypes), names)];

@@ -131,6 +131,10 @@ test("Sum, Mean, Mod, PRelu, BitShift and Where match onnxruntime", async () => 
   await checkAgainstOrt({ op: "Mod", inputs: [m, d], attrs: { fmod: int(1) } }, 0);
   await checkAgainstOrt({ op: "Mod", inputs: [randomTensor([5], 4), tensor("float32", [5], [0.3, -0.3, 0.7, 0.2, -0.5])], attrs: { fmod: int(1) } }, 1e-6);
   await checkAgainstOrt({ op: "PRelu", inputs: [randomTensor([2, 3, 4], 5), randomTensor([3, 1], 6)] }, 1e-6);
+  // Slope per channel of NCHW, slope as large as X, X broadcast against a larger slope.
+  await checkAgainstOrt({ op: "PRelu", inputs: [randomTensor([2, 4, 3, 5], 7), randomTensor([4, 1, 1], 8)] }, 1e-6);
+  await checkAgainstOrt({ op: "PRelu", inputs: [randomTensor([2, 4, 3, 5], 9), randomTensor([2, 4, 3, 5], 10)] }, 1e-6);
+  await checkAgainstOrt({ op: "PRelu", inputs: [randomTensor([5], 11), randomTensor([3, 5], 12)] }, 1e-6);
   for (const dtype of ["uint8", "uint32", "uint64"] as DType[]) {
     const v = tensor(dtype, [3], [1, 200, 16]);
     const s = tensor(dtype, [3], [3, 1, 2]);
