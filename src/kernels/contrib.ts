@@ -10,6 +10,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { erf } from "./elementwise.js";
+import { simdMap, type SimdMapKind } from "./vector.js";
 import { attrFloat, attrInt, checkDimsAgree, checkDType, checkRank, formatShape, need, normAxis, outputF32 } from "./util.js";
 
 // ── the Gelu family ───────────────────────────────────────────────────────────────────────
@@ -36,9 +37,10 @@ function biasedInfer(inputs: readonly (ValueInfo | undefined)[], names: readonly
 }
 
 /** f(x + bias) elementwise, the bias repeating over x's elements (along the last axis when it spans it). */
-function mapBiased(x: Tensor, bias: Tensor | undefined, f: (v: number) => number): Tensor {
+function mapBiased(x: Tensor, bias: Tensor | undefined, f: (v: number) => number, simd?: SimdMapKind): Tensor {
   const out = outputF32(x.shape);
   const xd = x.data as Float32Array;
+  if (!bias && simd && simdMap(simd, xd, out.data, 0, xd.length)) return out;
   if (!bias) {
     for (let i = 0; i < xd.length; i++) out.data[i] = f(xd[i]!);
     return out;
@@ -49,18 +51,18 @@ function mapBiased(x: Tensor, bias: Tensor | undefined, f: (v: number) => number
   return out;
 }
 
-function registerGelu(op: string, names: readonly [string, string], biasRequired: boolean, fn: (attrs: Attrs) => (v: number) => number): void {
+function registerGelu(op: string, names: readonly [string, string], biasRequired: boolean, fn: (attrs: Attrs) => (v: number) => number, simd?: SimdMapKind): void {
   registerOp({
     op,
     domain: "com.microsoft",
     infer: (inputs) => biasedInfer(inputs, names, biasRequired),
-    kernel: (inputs, attrs) => [mapBiased(need(inputs, 0, names[0]), biasRequired ? need(inputs, 1, names[1]) : inputs[1], fn(attrs))],
+    kernel: (inputs, attrs) => [mapBiased(need(inputs, 0, names[0]), biasRequired ? need(inputs, 1, names[1]) : inputs[1], fn(attrs), simd)],
   });
 }
 
-registerGelu("Gelu", ["X", "bias"], false, () => geluErf);
+registerGelu("Gelu", ["X", "bias"], false, () => geluErf, "gelu");
 registerGelu("BiasGelu", ["A", "B"], true, () => geluErf);
-registerGelu("FastGelu", ["X", "bias"], false, () => geluTanh);
+registerGelu("FastGelu", ["X", "bias"], false, () => geluTanh, "gelu_tanh");
 registerGelu("QuickGelu", ["X", "bias"], false, (attrs) => {
   const alpha = attrFloat(attrs, "alpha", 1.702);
   return (x) => x / (1 + Math.exp(-alpha * x));

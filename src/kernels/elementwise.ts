@@ -456,7 +456,7 @@ registerOp({
     geluFunction(attrs);
     return unaryInfer(inputs);
   },
-  kernel: (inputs, attrs) => [mapFloat(need(inputs, 0, "X"), geluFunction(attrs))],
+  kernel: (inputs, attrs) => [mapFloat(need(inputs, 0, "X"), geluFunction(attrs), "X", attrString(attrs, "approximate", "none") === "tanh" ? "gelu_tanh" : "gelu")],
 });
 
 function geluFunction(attrs: Attrs): (x: number) => number {

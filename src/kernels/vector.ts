@@ -150,14 +150,14 @@ function residentCopy(data: Float32Array): Float32Array {
 }
 
 /** The element-wise functions `activate` also has (vector.wat's $act4 kinds 7 and up). */
-const MAP_CODES = { exp: 7, erf: 8, neg: 9, abs: 10, sqrt: 11, reciprocal: 12, floor: 13, ceil: 14, round: 15 } as const;
+const MAP_CODES = { exp: 7, erf: 8, neg: 9, abs: 10, sqrt: 11, reciprocal: 12, floor: 13, ceil: 14, round: 15, gelu: 16, gelu_tanh: 17 } as const;
 
 /** A function simdMap runs. */
 export type SimdMapKind = keyof typeof MAP_CODES;
 
 /**
- * dst[i] = f(src[i]) for i in [start, end): e^x and erf within the error bounds in vector.wat's
- * header, the others exact; false when it cannot.
+ * dst[i] = f(src[i]) for i in [start, end): e^x, erf and the two Gelus within the error bounds in
+ * vector.wat's header, the others exact; false when it cannot.
  */
 export function simdMap(f: SimdMapKind, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
   const kernels = vectorKernels();

@@ -104,6 +104,22 @@ test("SIMD exp is within 1e-6 relative wherever e^x is a normal float (+∞ abov
   arenaRelease(dst);
 });
 
+test("SIMD Gelu (erf and tanh forms) stays within 1e-6·max(1, |x|) of float64", () => {
+  const xs = grid(30, 100_003).filter((x) => Number.isFinite(x) && Math.abs(x) < 1e20);
+  const src = arena(xs);
+  const dst = arenaTake(xs.length)!;
+  const k = Math.sqrt(2 / Math.PI);
+  const exact = { gelu: (x: number) => 0.5 * x * (1 + exactErf(x / Math.SQRT2)), gelu_tanh: (x: number) => 0.5 * x * (1 + Math.tanh(k * (x + 0.044715 * x * x * x))) };
+  for (const [f, g] of Object.entries(exact)) {
+    assert.ok(simdMap(f as "gelu", src, dst, 0, xs.length));
+    let worst = 0;
+    for (let i = 0; i < xs.length; i++) worst = Math.max(worst, Math.abs(dst[i]! - g(xs[i]!)) / Math.max(1, Math.abs(xs[i]!)));
+    assert.ok(worst <= 1e-6, `${f}: worst error ${worst}`);
+  }
+  arenaRelease(src);
+  arenaRelease(dst);
+});
+
 test("SIMD neg, abs, sqrt, reciprocal, floor, ceil and round equal float32 arithmetic bit for bit (NaN, ±0, ±∞, halves; tails)", () => {
   const halves = Array.from({ length: 40 }, (_, i) => i / 2 - 10); // round half to even: 2.5 → 2, 3.5 → 4
   const xs = Float32Array.from([...grid(1e6, 20_001), ...halves, Number.NaN, -0, 0, 1e-45, -1e-45, 3.4e38]);

@@ -19,7 +19,8 @@
 ;; absolute error ≤ 3e-7. exp(x) = e^{x/2}·e^{x/2} (no clamp in its range: +∞ above 88.72, 0 or
 ;; a subnormal far below): relative error ≤ 1e-6 wherever the result is a normal float (2.4e-7
 ;; measured). erf(x) = sign(x)·(1 − (a1·t + … + a5·t⁵)·e^{−x²}), t = 1/(1 + p|x|) (Abramowitz &
-;; Stegun 7.1.26, as the JavaScript kernel): absolute error ≤ 1e-6 (5.2e-7 measured).
+;; Stegun 7.1.26, as the JavaScript kernel): absolute error ≤ 1e-6 (5.2e-7 measured). Gelu,
+;; x/2·(1 + erf(x/√2)) and its tanh form: error ≤ 1e-6·max(1, |x|).
 ;; test/kernels/vector.test.ts checks every bound on a dense grid.
 (module
   (import "env" "memory" (memory 1))
@@ -237,12 +238,13 @@
 
   ;; act(x) for each lane: kind 0 relu, 1 clip, 2 leaky_relu, 3 hard_sigmoid, 4 hard_swish, 5 sigmoid, 6 tanh,
   ;; 7 exp, 8 erf; and one instruction each (exact, as float32 arithmetic rounds them): 9 neg,
-  ;; 10 abs, 11 sqrt, 12 reciprocal, 13 floor, 14 ceil, 15 round half to even.
+  ;; 10 abs, 11 sqrt, 12 reciprocal, 13 floor, 14 ceil, 15 round half to even; 16 gelu (erf),
+  ;; 17 gelu (tanh form).
   (func $act4 (param $x v128) (param $kind i32) (param $a v128) (param $b v128) (result v128)
     (local $t v128)
     (block $erf (block $exp (block $tanh (block $sigmoid (block $hard_swish (block $hard_sigmoid (block $leaky (block $clip (block $relu
-    (block $round (block $ceil (block $floor (block $reciprocal (block $sqrt (block $abs (block $neg
-      (br_table $relu $clip $leaky $hard_sigmoid $hard_swish $sigmoid $tanh $exp $erf $neg $abs $sqrt $reciprocal $floor $ceil $round (local.get $kind)))
+    (block $gelu_tanh (block $gelu (block $round (block $ceil (block $floor (block $reciprocal (block $sqrt (block $abs (block $neg
+      (br_table $relu $clip $leaky $hard_sigmoid $hard_swish $sigmoid $tanh $exp $erf $neg $abs $sqrt $reciprocal $floor $ceil $round $gelu $gelu_tanh (local.get $kind)))
       (return (f32x4.neg (local.get $x))))
       (return (f32x4.abs (local.get $x))))
       (return (f32x4.sqrt (local.get $x))))
@@ -250,6 +252,13 @@
       (return (f32x4.floor (local.get $x))))
       (return (f32x4.ceil (local.get $x))))
       (return (f32x4.nearest (local.get $x))))
+      ;; gelu: x/2 · (1 + erf(x/√2))
+      (return (f32x4.mul (f32x4.mul (local.get $x) (v128.const f32x4 0.5 0.5 0.5 0.5))
+        (f32x4.add (v128.const f32x4 1 1 1 1) (call $erf4 (f32x4.mul (local.get $x) (v128.const f32x4 0.70710678 0.70710678 0.70710678 0.70710678)))))))
+      ;; gelu, tanh form: x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))
+      (return (f32x4.mul (f32x4.mul (local.get $x) (v128.const f32x4 0.5 0.5 0.5 0.5))
+        (f32x4.add (v128.const f32x4 1 1 1 1) (call $tanh4 (f32x4.mul (v128.const f32x4 0.7978845608 0.7978845608 0.7978845608 0.7978845608)
+          (f32x4.add (local.get $x) (f32x4.mul (v128.const f32x4 0.044715 0.044715 0.044715 0.044715) (f32x4.mul (local.get $x) (f32x4.mul (local.get $x) (local.get $x)))))))))))
       ;; relu: pmax(0, x) is x when 0 < x, else 0 (NaN → 0)
       (return (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $x))))
       ;; clip: pmin(pmax(x, lo), hi) = min(max(x, lo), hi) (a NaN x stays NaN; lo > hi gives hi).
@@ -264,27 +273,35 @@
         (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3)) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
       ;; sigmoid: 1 / (1 + e^-x)
       (return (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp4 (f32x4.neg (local.get $x)))))))
-      ;; tanh: sign(x) · (1 − 2 / (e^{2|x|} + 1)), |x| ≤ 9
-      (local.set $t (f32x4.pmin (f32x4.abs (local.get $x)) (v128.const f32x4 9 9 9 9)))
-      (local.set $t (f32x4.sub (v128.const f32x4 1 1 1 1)
-        (f32x4.div (v128.const f32x4 2 2 2 2) (f32x4.add (call $exp4 (f32x4.add (local.get $t) (local.get $t))) (v128.const f32x4 1 1 1 1)))))
-      ;; a NaN x keeps its NaN (min(NaN, 9) is NaN, and so is everything after it)
-      (return (v128.or (local.get $t) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)))))
+      (return (call $tanh4 (local.get $x))))
       ;; exp: e^{x/2} squared, so that $exp4's clamp (|x/2| ≤ 87.3) never bites where e^x is finite
       ;; and not far below the normal range; a NaN stays NaN
       (local.set $t (call $exp4 (f32x4.mul (local.get $x) (v128.const f32x4 0.5 0.5 0.5 0.5))))
       (return (f32x4.mul (local.get $t) (local.get $t))))
-    ;; erf: sign(x) · (1 − poly(t) · e^{−x²}), t = 1 / (1 + 0.3275911·|x|) (A&S 7.1.26)
+    (call $erf4 (local.get $x)))
+
+  ;; tanh: sign(x) · (1 − 2 / (e^{2|x|} + 1)), |x| ≤ 9
+  (func $tanh4 (param $x v128) (result v128)
+    (local $t v128)
+    (local.set $t (f32x4.pmin (f32x4.abs (local.get $x)) (v128.const f32x4 9 9 9 9)))
+    (local.set $t (f32x4.sub (v128.const f32x4 1 1 1 1)
+      (f32x4.div (v128.const f32x4 2 2 2 2) (f32x4.add (call $exp4 (f32x4.add (local.get $t) (local.get $t))) (v128.const f32x4 1 1 1 1)))))
+    ;; a NaN x keeps its NaN (min(NaN, 9) is NaN, and so is everything after it)
+    (v128.or (local.get $t) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+
+  ;; erf: sign(x) · (1 − poly(t) · e^{−x²}), t = 1 / (1 + 0.3275911·|x|) (A&S 7.1.26)
+  (func $erf4 (param $x v128) (result v128)
+    (local $a v128) (local $t v128) (local $p v128)
     (local.set $a (f32x4.abs (local.get $x)))
     (local.set $t (f32x4.div (v128.const f32x4 1 1 1 1)
       (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $a) (v128.const f32x4 0.3275911 0.3275911 0.3275911 0.3275911)))))
-    (local.set $b (f32x4.add (f32x4.mul (local.get $t) (v128.const f32x4 1.061405429 1.061405429 1.061405429 1.061405429)) (v128.const f32x4 -1.453152027 -1.453152027 -1.453152027 -1.453152027)))
-    (local.set $b (f32x4.add (f32x4.mul (local.get $t) (local.get $b)) (v128.const f32x4 1.421413741 1.421413741 1.421413741 1.421413741)))
-    (local.set $b (f32x4.add (f32x4.mul (local.get $t) (local.get $b)) (v128.const f32x4 -0.284496736 -0.284496736 -0.284496736 -0.284496736)))
-    (local.set $b (f32x4.add (f32x4.mul (local.get $t) (local.get $b)) (v128.const f32x4 0.254829592 0.254829592 0.254829592 0.254829592)))
-    (local.set $b (f32x4.mul (local.get $t) (local.get $b)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $t) (v128.const f32x4 1.061405429 1.061405429 1.061405429 1.061405429)) (v128.const f32x4 -1.453152027 -1.453152027 -1.453152027 -1.453152027)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $t) (local.get $p)) (v128.const f32x4 1.421413741 1.421413741 1.421413741 1.421413741)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $t) (local.get $p)) (v128.const f32x4 -0.284496736 -0.284496736 -0.284496736 -0.284496736)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $t) (local.get $p)) (v128.const f32x4 0.254829592 0.254829592 0.254829592 0.254829592)))
+    (local.set $p (f32x4.mul (local.get $t) (local.get $p)))
     (local.set $t (f32x4.sub (v128.const f32x4 1 1 1 1)
-      (f32x4.mul (local.get $b) (call $exp4 (f32x4.neg (f32x4.mul (local.get $a) (local.get $a)))))))
+      (f32x4.mul (local.get $p) (call $exp4 (f32x4.neg (f32x4.mul (local.get $a) (local.get $a)))))))
     ;; the sign of x (a NaN x: t is NaN too)
     (v128.or (local.get $t) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
 
