@@ -17,7 +17,7 @@ import {
   normAxis,
   outputF32,
 } from "./util.js";
-import { simdAffineRows, simdSoftmaxRows } from "./vector.js";
+import { simdAffineRows, simdMap, simdSoftmaxRows } from "./vector.js";
 
 /** `values` repeated `times` times, end to end. */
 function tile(values: Float32Array, times: number): Float32Array {
@@ -265,23 +265,36 @@ registerOp({
       for (let base = 0; base < xd.length; base += size) softmaxRow(xd, od, base, base + size);
       return [out];
     }
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * size * inner + i;
-        let max = -Infinity;
-        for (let k = 0; k < size; k++) max = Math.max(max, xd[base + k * inner]!);
-        let sum = 0;
-        for (let k = 0; k < size; k++) {
-          const e = Math.exp(xd[base + k * inner]! - max);
-          od[base + k * inner] = e;
-          sum += e;
-        }
-        for (let k = 0; k < size; k++) od[base + k * inner] /= sum;
-      }
-    }
+    softmaxColumns(xd, od, outer, size, inner);
     return [out];
   },
 });
+
+/**
+ * Softmax along a middle axis: each outer block is `size` rows of `inner` columns, and the
+ * softmax runs down the columns. Every pass goes along rows (contiguous), the exponentials on
+ * the SIMD module where the block lies in its memory.
+ */
+function softmaxColumns(xd: Float32Array, od: Float32Array, outer: number, size: number, inner: number): void {
+  const max = new Float32Array(inner);
+  const sum = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    const base = o * size * inner;
+    const end = base + size * inner;
+    max.set(xd.subarray(base, base + inner));
+    for (let r = base + inner; r < end; r += inner) {
+      for (let j = 0; j < inner; j++) {
+        const v = xd[r + j]!;
+        if (v > max[j]! || v !== v) max[j] = v;
+      }
+    }
+    for (let r = base; r < end; r += inner) for (let j = 0; j < inner; j++) od[r + j] = xd[r + j]! - max[j]!;
+    if (!simdMap("exp", od, od, base, end)) for (let i = base; i < end; i++) od[i] = Math.exp(od[i]!);
+    sum.fill(0);
+    for (let r = base; r < end; r += inner) for (let j = 0; j < inner; j++) sum[j] += od[r + j]!;
+    for (let r = base; r < end; r += inner) for (let j = 0; j < inner; j++) od[r + j] = od[r + j]! / sum[j]!;
+  }
+}
 
 /** Softmax of the contiguous row x[start, end) into out (the last-axis case). */
 function softmaxRow(x: Float32Array, out: Float32Array, start: number, end: number): void {

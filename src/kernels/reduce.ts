@@ -8,7 +8,8 @@ import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime
 import { FLOAT_DTYPES, NUMERIC_DTYPES, type DType, type Tensor } from "../runtime/tensor.js";
 import { writer } from "./nary.js";
 import { attrInt, attrInts, checkDType, constNumbers, need, normAxis, outputUninit, tensorNumbers, unknownDim } from "./util.js";
-import { simdReduceRows } from "./vector.js";
+import { arenaRelease, arenaTake } from "./arena.js";
+import { simdBinaryRows, simdMap, simdReduceRows } from "./vector.js";
 
 // ── Reduce* ───────────────────────────────────────────────────────────────────────────────
 
@@ -331,21 +332,53 @@ function alongAxis(x: Tensor, attrs: Attrs, row: (v: Float64Array) => Float64Arr
   return out;
 }
 
+/**
+ * LogSoftmax of `rows` contiguous float32 rows of `size` on the SIMD module: x − max (the row's
+ * maximum), its exponentials summed per row, minus the log of the sum. False when it cannot.
+ */
+function logSoftmaxRowsSimd(x: Float32Array, out: Float32Array, rows: number, size: number): boolean {
+  const stats = arenaTake(2 * rows);
+  const shifted = arenaTake(rows * size);
+  try {
+    if (!stats || !shifted) return false;
+    const maxes = stats.subarray(0, rows);
+    const sums = stats.subarray(rows);
+    if (!simdReduceRows("max", x, rows, size, maxes) || !simdBinaryRows("sub", x, maxes, shifted, rows, size, false)) return false;
+    if (!simdMap("exp", shifted, out, 0, rows * size) || !simdReduceRows("sum", out, rows, size, sums)) return false;
+    for (let r = 0; r < rows; r++) sums[r] = Math.log(sums[r]!);
+    return simdBinaryRows("sub", shifted, sums, out, rows, size, false);
+  } finally {
+    if (stats) arenaRelease(stats);
+    if (shifted) arenaRelease(shifted);
+  }
+}
+
 registerOp({
   op: "LogSoftmax",
   domain: "",
   infer: axisInfer,
-  kernel: (inputs, attrs) => [
-    alongAxis(need(inputs, 0, "input"), attrs, (v) => {
+  kernel: (inputs, attrs) => {
+    const x = need(inputs, 0, "input");
+    const rank = x.shape.length;
+    if (x.dtype === "float32" && rank > 0 && normAxis(attrInt(attrs, "axis", -1), rank) === rank - 1) {
+      const size = x.shape[rank - 1]!;
+      const out = outputUninit(x.dtype, x.shape);
+      if (size > 0 && logSoftmaxRowsSimd(x.data as Float32Array, out.data as Float32Array, x.data.length / size, size)) return [out];
+    }
+    return [logSoftmax(x, attrs)];
+  },
+});
+
+function logSoftmax(x: Tensor, attrs: Attrs): Tensor {
+  return alongAxis(x, attrs, (v) => {
       let max = -Infinity;
       for (const x of v) max = Math.max(max, x);
       let sum = 0;
       for (const x of v) sum += Math.exp(x - max);
       const log = Math.log(sum) + max;
       return v.map((x) => x - log);
-    }),
-  ],
-});
+  });
+}
 
 registerOp({
   op: "Hardmax",

@@ -14,6 +14,10 @@ test("BatchNormalization (inference) matches onnxruntime", async () => {
 
 test("Softmax along each axis matches onnxruntime", async () => {
   for (const axis of [-1, 0, 1, 2]) await checkAgainstOrt({ op: "Softmax", inputs: [randomTensor([3, 4, 5], 6)], attrs: { axis: int(axis) } }, 1e-5, `axis ${axis}`);
+  // Over channels of NCHW planes (columns of rows), large logits, in and out of the kernel memory.
+  const logits = randomTensor([2, 21, 9, 10], 7);
+  (logits.data as Float32Array).forEach((v, i, d) => (d[i] = v * 50 + (i % 5 === 0 ? 300 : 0)));
+  for (const produced of [false, true]) await checkAgainstOrt({ op: "Softmax", inputs: [logits], attrs: { axis: int(1) }, produced }, 1e-6, `channels, produced ${produced}`);
 });
 
 test("Softmax over a wide last axis with large logits matches onnxruntime", async () => {

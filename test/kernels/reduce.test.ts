@@ -100,4 +100,14 @@ test("ArgMax/ArgMin, CumSum, TopK, LogSoftmax and Hardmax match onnxruntime", as
   }
 });
 
+test("LogSoftmax over wide last axes (rows on the SIMD module) matches onnxruntime, large logits and -inf included", async () => {
+  const wide = randomTensor([6, 1000], 31);
+  (wide.data as Float32Array).forEach((v, i, d) => (d[i] = v * 60 + (i % 7 === 0 ? 400 : 0)));
+  (wide.data as Float32Array)[5] = -Infinity;
+  for (const produced of [false, true]) {
+    await checkAgainstOrt({ op: "LogSoftmax", inputs: [wide], produced }, 1e-5, `[6, 1000] produced ${produced}`);
+    await checkAgainstOrt({ op: "LogSoftmax", inputs: [randomTensor([2, 3, 37], 32)], attrs: { axis: int(2) }, produced }, 1e-5, `[2, 3, 37] produced ${produced}`);
+  }
+});
+
 test.run();
