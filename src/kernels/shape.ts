@@ -9,7 +9,7 @@ import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp, type OutputInfo, type ValueInfo } from "../runtime/registry.js";
 import { ALL_DTYPES, convertInto, dtypeOfOnnx, isBigInt, numel, roundToHalf, strides, type DType, type Tensor } from "../runtime/tensor.js";
 import { isImmutable } from "./arena.js";
-import { simdCopyRows, simdGather2d } from "./vector.js";
+import { fillFloats, simdCopyRows, simdGather2d } from "./vector.js";
 import {
   attrFloat,
   attrFloats,
@@ -562,6 +562,10 @@ registerOp({
     if (mode !== "constant" && x.shape.some((d, i) => d === 0 && full[i]! + full[i + rank]! > 0)) {
       throw new OpError(`${mode} padding of an empty axis`);
     }
+    if (mode === "constant" && rank > 0 && full.every((p) => p >= 0) && ArrayBuffer.isView(src)) {
+      padConstant(x, out, full, fillValue);
+      return [out];
+    }
     for (let o = 0; o < dst.length; o++) {
       let rem = o;
       let from = 0;
@@ -584,6 +588,44 @@ registerOp({
     return [out];
   },
 });
+
+/**
+ * Constant padding without cropping: out filled with the value, then x's rows copied into place
+ * (one module call per plane of rows for floats in the kernel memory, else one copy per row).
+ */
+function padConstant(x: Tensor, out: Tensor, full: readonly number[], value: number): void {
+  const rank = x.shape.length;
+  const src = x.data as Float32Array;
+  const dst = out.data as Float32Array;
+  if (dst instanceof Float32Array) fillFloats(dst, value, 0, dst.length);
+  else (dst as unknown as { fill(v: unknown): void }).fill(value);
+  if (src.length === 0) return;
+  const outShape = out.shape;
+  const inStrides = strides(x.shape);
+  const outStrides = strides(outShape);
+  const n = x.shape[rank - 1]!;
+  const rows = rank >= 2 ? x.shape[rank - 2]! : 1;
+  const outRow = outShape[rank - 1]!;
+  // Odometer over the axes before the last two (planes of rows), or before the last (rows).
+  const planes = src instanceof Float32Array && rank >= 2 && simdCopyRows(src, 0, n, dst, 0, outRow, 0, 0);
+  const outer = planes ? rank - 2 : rank - 1;
+  const pos = new Array<number>(Math.max(outer, 0)).fill(0);
+  let from = 0;
+  let to = full.slice(0, rank).reduce((acc, p, d) => acc + p * outStrides[d]!, 0);
+  const count = x.shape.slice(0, outer).reduce((a, b) => a * b, 1);
+  for (let k = 0; k < count; k++) {
+    if (planes) simdCopyRows(src, from, n, dst, to, outRow, rows, n);
+    else dst.set(src.subarray(from, from + n), to);
+    for (let d = outer - 1; d >= 0; d--) {
+      from += inStrides[d]!;
+      to += outStrides[d]!;
+      if (++pos[d]! < x.shape[d]!) break;
+      from -= inStrides[d]! * x.shape[d]!;
+      to -= outStrides[d]! * x.shape[d]!;
+      pos[d] = 0;
+    }
+  }
+}
 
 function reflectIndex(c: number, n: number): number {
   if (n === 1) return 0;

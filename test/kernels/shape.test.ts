@@ -90,6 +90,14 @@ test("Pad constant, reflect and edge (with negative pads) match onnxruntime", as
   await checkAgainstOrt({ op: "Pad", inputs: [x, i64([6], [0, 2, 3, 0, 1, 2])], attrs: { mode: str("reflect") } });
   await checkAgainstOrt({ op: "Pad", inputs: [x, i64([6], [1, 0, 2, 0, 1, 5])], attrs: { mode: str("edge") } });
   await checkAgainstOrt({ op: "Pad", inputs: [x, i64([6], [0, -1, 1, 0, 0, -2])] });
+  // Constant padding by rows: planes of rows in the kernel memory, rank 1, int64, no padding at all.
+  const planes = randomTensor([2, 3, 5, 7], 40);
+  for (const produced of [false, true]) {
+    await checkAgainstOrt({ op: "Pad", inputs: [planes, i64([8], [0, 1, 2, 1, 1, 0, 3, 2]), f32([], [-1.5])], produced }, 0, `planes, produced ${produced}`);
+    await checkAgainstOrt({ op: "Pad", inputs: [randomTensor([9], 41), i64([2], [2, 3])], produced }, 0, `rank 1, produced ${produced}`);
+  }
+  await checkAgainstOrt({ op: "Pad", inputs: [i64Big([1n, -2n, 3n, 4n, 5n, 6n]), i64([2], [1, 2]), i64Big([7n])] }, 0, "int64");
+  await checkAgainstOrt({ op: "Pad", inputs: [planes, i64([8], [0, 0, 0, 0, 0, 0, 0, 0])] }, 0, "no padding");
 });
 
 test("Shape with start/end, ConstantOfShape, Cast match onnxruntime", async () => {
