@@ -6,7 +6,8 @@
 import type { Attrs, Dim } from "../runtime/graph.js";
 import { OpError, registerOp } from "../runtime/registry.js";
 import { dtypeOfOnnx, numel, strides, type DType, type Tensor, NUMERIC_DTYPES, ALL_DTYPES } from "../runtime/tensor.js";
-import { broadcastIndex, writer } from "./nary.js";
+import { writer } from "./nary.js";
+import { gatherStrided } from "./shape.js";
 import { attrInt, attrInts, attrString, broadcastShapes, checkDType, constNumbers, formatShape, listOr, mapDim, need, outputUninit, outputZeros, tensorNumbers, unknownDim } from "./util.js";
 
 type Cell = number | bigint;
@@ -36,20 +37,7 @@ registerOp({
     if (repeats.some((r) => r < 0)) throw new OpError(`repeats [${repeats.join(", ")}] has a negative entry`);
     const shape = x.shape.map((d, i) => d * repeats[i]!);
     const out = outputUninit(x.dtype, shape);
-    const rank = shape.length;
-    const xs = strides(x.shape);
-    const src = x.data as ArrayLike<Cell>;
-    const dst = out.data as unknown as Cell[];
-    const pos = new Array<number>(rank).fill(0);
-    for (let i = 0; i < dst.length; i++) {
-      let off = 0;
-      for (let d = 0; d < rank; d++) off += (pos[d]! % x.shape[d]!) * xs[d]!;
-      dst[i] = src[off]!;
-      for (let d = rank - 1; d >= 0; d--) {
-        if (++pos[d]! < shape[d]!) break;
-        pos[d] = 0;
-      }
-    }
+    repeatBlocks(x.data, x.shape, out.data, shape);
     return [out];
   },
 });
@@ -72,37 +60,60 @@ registerOp({
     const x = need(inputs, 0, "input");
     const shape = broadcastShapes([x.shape, tensorNumbers(need(inputs, 1, "shape"))], ["input", "shape"]) as number[];
     const out = outputUninit(x.dtype, shape);
-    const index = broadcastIndex(x.shape, shape);
-    const src = x.data as ArrayLike<Cell>;
-    const dst = out.data as unknown as Cell[];
-    for (let i = 0; i < dst.length; i++) dst[i] = src[index ? index[i]! : i]!;
+    repeatBlocks(x.data, [...new Array<number>(shape.length - x.shape.length).fill(1), ...x.shape], out.data, shape);
     return [out];
   },
 });
+
+/** What repeatBlocks needs of a typed array (every dtype's array has it). */
+interface Copyable {
+  length: number;
+  [i: number]: Cell;
+  set(from: ArrayLike<Cell>, at: number): void;
+  subarray(start: number, end: number): ArrayLike<Cell>;
+  copyWithin(target: number, start: number, end: number): unknown;
+}
+
+/**
+ * dst (shape `outShape`) from src (shape `inShape`, same rank) repeated along every axis where
+ * the output is longer: the input's size divides the output's (Tile), or is 1 (Expand). Written
+ * block by block: along each axis the first period is written (rows by one native copy), and
+ * the rest doubles by copyWithin from what is already written, so the work is native copies,
+ * not an index per element.
+ */
+function repeatBlocks(srcData: unknown, inShape: readonly number[], dstData: unknown, outShape: readonly number[]): void {
+  const src = srcData as Copyable;
+  const dst = dstData as Copyable;
+  const rank = outShape.length;
+  if (dst.length === 0) return;
+  if (rank === 0) {
+    dst[0] = src[0]!;
+    return;
+  }
+  const inStrides = strides(inShape);
+  const outStrides = strides(outShape);
+  const write = (d: number, from: number, to: number): void => {
+    const period = inShape[d]!;
+    const stride = outStrides[d]!;
+    if (d === rank - 1) dst.set(src.subarray(from, from + period), to);
+    else for (let p = 0; p < period; p++) write(d + 1, from + p * inStrides[d]!, to + p * stride);
+    // The first period written: double it until the axis is full.
+    for (let done = period; done < outShape[d]!; ) {
+      const k = Math.min(done, outShape[d]! - done);
+      dst.copyWithin(to + done * stride, to, to + k * stride);
+      done += k;
+    }
+  };
+  write(0, 0, 0);
+}
 
 // ── DepthToSpace / SpaceToDepth ───────────────────────────────────────────────────────────
 
 /** x viewed as `view`, its axes permuted by `perm`, as a new tensor of shape `shape`. */
 function permuted(x: Tensor, view: readonly number[], perm: readonly number[], shape: readonly number[]): Tensor {
-  const out = outputUninit(x.dtype, shape);
   const vs = strides(view);
-  const pshape = perm.map((p) => view[p]!);
-  const pstrides = perm.map((p) => vs[p]!);
-  const rank = perm.length;
-  const pos = new Array<number>(rank).fill(0);
-  const src = x.data as ArrayLike<Cell>;
-  const dst = out.data as unknown as Cell[];
-  let off = 0;
-  for (let i = 0; i < dst.length; i++) {
-    dst[i] = src[off]!;
-    for (let d = rank - 1; d >= 0; d--) {
-      off += pstrides[d]!;
-      if (++pos[d]! < pshape[d]!) break;
-      off -= pstrides[d]! * pshape[d]!;
-      pos[d] = 0;
-    }
-  }
-  return out;
+  const out = gatherStrided(x, perm.map((p) => view[p]!), 0, perm.map((p) => vs[p]!));
+  return { ...out, shape: [...shape] };
 }
 
 function blockSize(attrs: Attrs): number {

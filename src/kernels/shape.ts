@@ -223,7 +223,7 @@ registerOp({
  * Size-1 dims are dropped and dims that step through the source as one are merged first, so
  * that the inner loop runs as long as it can (a whole slice of rows, a transposed plane).
  */
-function gatherStrided(x: Tensor, outShape: readonly number[], offset: number, sourceStrides: readonly number[]): Tensor {
+export function gatherStrided(x: Tensor, outShape: readonly number[], offset: number, sourceStrides: readonly number[]): Tensor {
   const out = outputUninit(x.dtype, outShape);
   const total = out.data.length;
   if (total === 0) return out;

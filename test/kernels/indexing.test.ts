@@ -85,6 +85,14 @@ test("movement ops and Einsum match onnxruntime", async () => {
   await checkAgainstOrt({ op: "Tile", inputs: [randomTensor([2, 3], 7), idx([2], [2, 3])] }, 0);
   await checkAgainstOrt({ op: "Tile", inputs: [tensor("uint8", [2], [1, 200]), idx([1], [2])] }, 0);
   await checkAgainstOrt({ op: "Expand", inputs: [randomTensor([3, 1], 8), idx([3], [2, 1, 4])] }, 0);
+  // Repeats on several axes at once (copies of copies), a last axis repeated, middle axes broadcast.
+  await checkAgainstOrt({ op: "Tile", inputs: [randomTensor([2, 3, 1, 5], 11), idx([4], [3, 1, 4, 2])] }, 0, "Tile on three axes");
+  await checkAgainstOrt({ op: "Tile", inputs: [tensor("int64", [3], [1, -2, 3]), idx([1], [5])] }, 0, "Tile int64 rank 1");
+  await checkAgainstOrt({ op: "Tile", inputs: [randomTensor([2, 3], 12), idx([2], [1, 1])] }, 0, "Tile by ones");
+  await checkAgainstOrt({ op: "Expand", inputs: [randomTensor([1, 4, 1, 1], 13), idx([4], [2, 4, 5, 7])] }, 0, "Expand per channel");
+  await checkAgainstOrt({ op: "Expand", inputs: [randomTensor([5], 14), idx([3], [3, 2, 5])] }, 0, "Expand to higher rank");
+  await checkAgainstOrt({ op: "Expand", inputs: [tensor("float32", [], [2.5]), idx([2], [3, 4])] }, 0, "Expand a scalar");
+  await checkAgainstOrt({ op: "Expand", inputs: [tensor("bool", [2, 1], [1, 0]), idx([2], [2, 3])], outputDTypes: ["bool"] }, 0, "Expand bool");
   for (const mode of ["DCR", "CRD"]) await checkAgainstOrt({ op: "DepthToSpace", inputs: [x], attrs: { blocksize: int(2), mode: str(mode) } }, 0, mode);
   await checkAgainstOrt({ op: "SpaceToDepth", inputs: [randomTensor([1, 2, 4, 6], 9)], attrs: { blocksize: int(2) } }, 0);
   for (const upper of [0, 1]) {
