@@ -9,7 +9,7 @@ import { FLOAT_DTYPES, NUMERIC_DTYPES, type DType, type Tensor } from "../runtim
 import { writer } from "./nary.js";
 import { attrInt, attrInts, checkDType, constNumbers, need, normAxis, outputUninit, tensorNumbers, unknownDim } from "./util.js";
 import { arenaRelease, arenaTake } from "./arena.js";
-import { simdBinaryRows, simdMap, simdReduceRows } from "./vector.js";
+import { simdBinary, simdBinaryRows, simdMap, simdReduceRows } from "./vector.js";
 
 // ── Reduce* ───────────────────────────────────────────────────────────────────────────────
 
@@ -102,6 +102,24 @@ const ROW_REDUCERS: Record<string, { kind: "sum" | "max"; scale: (inner: number)
   ReduceMax: { kind: "max", scale: () => 1 },
 };
 
+/**
+ * out[o][j] = scale · Σ_k x[o][k][j] for k < size, j < inner (rows of inner floats added in order,
+ * in float32, on the SIMD module). False, with out untouched, when the module cannot.
+ */
+function sumMiddleAxes(x: Float32Array, out: Float32Array, size: number, inner: number, scale: number): boolean {
+  const outer = out.length / inner;
+  if (size < 2) return false;
+  for (let o = 0; o < outer; o++) {
+    const at = o * inner;
+    const from = o * size * inner;
+    // The first call tells whether the module can (then every call can: same arrays, same length).
+    if (!simdBinary("add", x, from, 1, x, from + inner, 1, out, at, inner)) return false;
+    for (let k = 2; k < size; k++) simdBinary("add", out, at, 1, x, from + k * inner, 1, out, at, inner);
+  }
+  if (scale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * scale;
+  return true;
+}
+
 function reduce(x: Tensor, attrs: Attrs, axesInput: Tensor | undefined, r: Reducer): Tensor {
   const axes = reduceAxes(axesInput ? tensorNumbers(axesInput) : undefined, attrs, x.shape.length);
   const outShape = reducedShape(x.shape, axes, attrInt(attrs, "keepdims", 1) !== 0) as number[];
@@ -112,6 +130,12 @@ function reduce(x: Tensor, attrs: Attrs, axesInput: Tensor | undefined, r: Reduc
   if (rows && x.dtype === "float32" && axes.length > 0 && axes.every((a, i) => a === rank - axes.length + i)) {
     const inner = axes.reduce((p, a) => p * x.shape[a]!, 1);
     if (simdReduceRows(rows.kind, x.data as Float32Array, out.data.length, inner, out.data as Float32Array, rows.scale(inner))) return out;
+  }
+  // float32 summed over a block of middle axes: whole rows of the axes after it added on the module.
+  if (rows?.kind === "sum" && x.dtype === "float32" && axes.length > 0 && axes.every((a, i) => a === axes[0]! + i) && axes[axes.length - 1]! < rank - 1) {
+    const size = axes.reduce((p, a) => p * x.shape[a]!, 1);
+    const inner = x.shape.slice(axes[axes.length - 1]! + 1).reduce((p, q) => p * q, 1);
+    if (sumMiddleAxes(x.data as Float32Array, out.data as Float32Array, size, inner, rows.scale(size))) return out;
   }
   const accs = new Float64Array(out.data.length).fill(r.init);
   const xd = x.data as ArrayLike<number | bigint>;

@@ -67,9 +67,10 @@ test("Reduce* match onnxruntime: axes as attribute (opset 13) and as input (opse
   await checkAgainstOrt({ op: "ReduceMax", inputs: [tensor("float64", [3], [1, 7, 2])], opset: 18 }, 0);
 });
 
-test("ReduceSum, ReduceMean and ReduceMax over the last axes (rows the SIMD module reduces) match onnxruntime", async () => {
+test("ReduceSum, ReduceMean and ReduceMax over the last axes or a block of middle axes (rows on the SIMD module) match onnxruntime", async () => {
   // Rows of 768, 17 (a ragged tail) and 2·37 floats, and rows of 5 (too short: the general loop).
-  const cases: [number[], number[]][] = [[[2, 128, 768], [-1]], [[6, 17], [1]], [[3, 2, 37], [1, 2]], [[4, 5], [-1]], [[3, 40], [0, 1]]];
+  // Middle axes (rows added across them): channels of NCHW, two middle axes, a first axis.
+  const cases: [number[], number[]][] = [[[2, 128, 768], [-1]], [[6, 17], [1]], [[3, 2, 37], [1, 2]], [[4, 5], [-1]], [[3, 40], [0, 1]], [[2, 6, 4, 5], [1]], [[2, 3, 4, 20], [1, 2]], [[7, 33], [0]], [[1, 1, 40], [1]]];
   for (const op of ["ReduceSum", "ReduceMean", "ReduceMax"]) {
     for (const [shape, axes] of cases) {
       for (const keepdims of [0, 1]) {
