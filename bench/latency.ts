@@ -15,7 +15,6 @@ import { execute, loadPass, optimize } from "../src/index.js";
 import { concreteGraph, MODELS, randomInput, type Model } from "./real-models.js";
 import { median } from "./timing.js";
 
-
 const CONTENDERS = ["fusec unfused", "fusec fused", "ort disabled", "ort all"] as const;
 
 export interface LatencyRow {

@@ -12,7 +12,6 @@ import { concreteGraph, MODELS, randomInput, type Model } from "./real-models.js
 import { lookupOp, opKey, type OpDef } from "../src/runtime/registry.js";
 import { median } from "./timing.js";
 
-
 /** Milliseconds per call site ("op [input shapes]"), one entry per run. */
 type Timings = Map<string, number[][]>;
 
