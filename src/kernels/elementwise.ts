@@ -10,7 +10,7 @@ import { convertInto, FLOAT_DTYPES, isBigInt, NUMERIC_DTYPES, roundToHalf, type 
 import { mapBroadcast, type Scalar } from "./nary.js";
 import { applyActivation, mapActivation, NO_ACTIVATION, tflActivation, type Activation } from "./activation.js";
 import { attrFloat, attrString, broadcastShapes, checkDType, hasAttr, need, outputUninit } from "./util.js";
-import { simdBinary, simdBinaryRows, simdMap } from "./vector.js";
+import { simdBinary, simdBinaryRows, simdMap, type SimdMapKind } from "./vector.js";
 
 type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
 
@@ -398,7 +398,7 @@ function activate(x: Tensor, act: Activation, name = "X"): Tensor {
   return x.dtype === "float16" ? roundedToHalf(out) : out;
 }
 
-function mapFloat(x: Tensor, f: (v: number) => number, name = "X", simd?: Parameters<typeof simdMap>[0]): Tensor {
+function mapFloat(x: Tensor, f: (v: number) => number, name = "X", simd?: SimdMapKind): Tensor {
   checkDType(x.dtype, FLOAT_DTYPES, name);
   const out = outputUninit(x.dtype, x.shape);
   const o = out.data as Float32Array;
@@ -421,7 +421,7 @@ function registerActivation(op: string, domain: string, act: (attrs: Attrs) => A
 }
 
 /** A float map; `simd`, when given, is the SIMD module's version of f for float32 (simdMap). */
-function registerMap(op: string, f: (v: number) => number, simd?: Parameters<typeof simdMap>[0]): void {
+function registerMap(op: string, f: (v: number) => number, simd?: SimdMapKind): void {
   registerOp({
     op,
     domain: "",

@@ -71,11 +71,11 @@ function normalizeRunsSimd(xd: Float32Array, out: Float32Array, groups: number, 
     let variance = 0;
     for (let i = base; i < base + run; i++) variance += (xd[i]! - mean) ** 2;
     const inv = 1 / Math.sqrt(variance / run + epsilon);
+    // The mean as a float32 plus the rest: x − high is exact near the mean, the rest goes into the shift.
+    const high = Math.fround(mean);
     for (let c = 0; c < channelsPerGroup; c++) {
       const [scale, bias] = affine(g, c);
       const r = g * channelsPerGroup + c;
-      // The mean as a float32 plus the rest: x − high is exact near the mean, the rest goes into the shift.
-      const high = Math.fround(mean);
       centers[r] = -high;
       scales[r] = inv * scale;
       shifts[r] = bias - (mean - high) * inv * scale;

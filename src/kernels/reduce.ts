@@ -335,13 +335,12 @@ function axisInfer(inputs: readonly (ValueInfo | undefined)[], attrs: Attrs): Ou
 }
 
 /** Applies `row(values) → results` to every 1-D slice of x along `axis` (opset 13 meaning). */
-function alongAxis(x: Tensor, attrs: Attrs, row: (v: Float64Array) => Float64Array): Tensor {
+function alongAxis(x: Tensor, attrs: Attrs, row: (v: Float64Array) => Float64Array, out = outputUninit(x.dtype, x.shape)): Tensor {
   const rank = x.shape.length;
   const axis = rank === 0 ? 0 : normAxis(attrInt(attrs, "axis", -1), rank);
   const size = rank === 0 ? 1 : x.shape[axis]!;
   const inner = x.shape.slice(axis + 1).reduce((p, q) => p * q, 1);
   const outer = size * inner === 0 ? 0 : x.data.length / (size * inner);
-  const out = outputUninit(x.dtype, x.shape);
   const write = writer(x.dtype, out.data);
   const xd = x.data as ArrayLike<number>;
   const v = new Float64Array(size);
@@ -384,25 +383,22 @@ registerOp({
   kernel: (inputs, attrs) => {
     const x = need(inputs, 0, "input");
     const rank = x.shape.length;
+    const out = outputUninit(x.dtype, x.shape);
     if (x.dtype === "float32" && rank > 0 && normAxis(attrInt(attrs, "axis", -1), rank) === rank - 1) {
       const size = x.shape[rank - 1]!;
-      const out = outputUninit(x.dtype, x.shape);
       if (size > 0 && logSoftmaxRowsSimd(x.data as Float32Array, out.data as Float32Array, x.data.length / size, size)) return [out];
     }
-    return [logSoftmax(x, attrs)];
-  },
-});
-
-function logSoftmax(x: Tensor, attrs: Attrs): Tensor {
-  return alongAxis(x, attrs, (v) => {
+    const logSoftmax = (v: Float64Array): Float64Array => {
       let max = -Infinity;
       for (const x of v) max = Math.max(max, x);
       let sum = 0;
       for (const x of v) sum += Math.exp(x - max);
       const log = Math.log(sum) + max;
       return v.map((x) => x - log);
-  });
-}
+    };
+    return [alongAxis(x, attrs, logSoftmax, out)];
+  },
+});
 
 registerOp({
   op: "Hardmax",

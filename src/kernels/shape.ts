@@ -259,16 +259,16 @@ export function gatherStrided(x: Tensor, outShape: readonly number[], offset: nu
     (dst as Float32Array).set((src as Float32Array).subarray(offset, offset + inner));
     return out;
   }
-  const planeRows = innerStride === 1 ? shape[rank - 2]! : 1;
-  const rowsByModule = innerStride === 1 && src instanceof Float32Array && dst instanceof Float32Array && simdCopyRows(src, offset, srcStrides[rank - 2]!, dst, 0, inner, planeRows, inner);
-  const step = rowsByModule ? inner * planeRows : inner;
+  // (An empty copy tells whether the module can: both arrays in its memory.)
+  const rowsByModule = innerStride === 1 && src instanceof Float32Array && dst instanceof Float32Array && simdCopyRows(src, 0, 0, dst, 0, 0, 0, 0);
+  const planeRows = rowsByModule ? shape[rank - 2]! : 1;
+  const step = inner * planeRows;
   const last = rowsByModule ? rank - 3 : rank - 2;
   const index = new Array<number>(rank).fill(0);
   let base = offset;
   for (let o = 0; o < total; o += step) {
-    if (rowsByModule) {
-      if (o > 0) simdCopyRows(src as Float32Array, base, srcStrides[rank - 2]!, dst as Float32Array, o, inner, planeRows, inner);
-    } else if (innerStride === 1) for (let i = 0; i < inner; i++) dst[o + i] = src[base + i]!;
+    if (rowsByModule) simdCopyRows(src as Float32Array, base, srcStrides[rank - 2]!, dst as Float32Array, o, inner, planeRows, inner);
+    else if (innerStride === 1) for (let i = 0; i < inner; i++) dst[o + i] = src[base + i]!;
     else for (let i = 0; i < inner; i++) dst[o + i] = src[base + i * innerStride]!;
     for (let d = last; d >= 0; d--) {
       index[d]!++;

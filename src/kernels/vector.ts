@@ -160,18 +160,20 @@ export type SimdMapKind = keyof typeof MAP_CODES;
  * vector.wat's header, the others exact; false when it cannot.
  */
 export function simdMap(f: SimdMapKind, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
-  const kernels = vectorKernels();
-  if (!kernels || end - start < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
-  kernels.activate(MAP_CODES[f], src.byteOffset + 4 * start, dst.byteOffset + 4 * start, end - start, 0, 0);
-  return true;
+  return activateRange(MAP_CODES[f], 0, 0, src, dst, start, end);
 }
 
 /** dst[i] = act(src[i]) for i in [start, end), as mapActivation; false when it cannot. */
 export function simdActivation(act: Activation, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
   const code = ACTIVATION_CODES[act.kind];
+  return code !== undefined && activateRange(code, act.a, act.b, src, dst, start, end);
+}
+
+/** The module's `activate` with kind `code` and parameters a, b over [start, end); false when it cannot. */
+function activateRange(code: number, a: number, b: number, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
   const kernels = vectorKernels();
-  if (!kernels || code === undefined || end - start < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
-  kernels.activate(code, src.byteOffset + 4 * start, dst.byteOffset + 4 * start, end - start, act.a, act.b);
+  if (!kernels || end - start < MIN_RUN || src.buffer !== kernels.buffer || dst.buffer !== kernels.buffer) return false;
+  kernels.activate(code, src.byteOffset + 4 * start, dst.byteOffset + 4 * start, end - start, a, b);
   return true;
 }
 
